@@ -1,0 +1,465 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Address} from "@openzeppelin/contracts/utils/Address.sol";
+import {Context} from "@openzeppelin/contracts/utils/Context.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {ISaleEscrow} from "./interfaces/ISaleEscrow.sol";
+import {IBatchRegistry} from "./interfaces/IBatchRegistry.sol";
+import {ICooperativeRegistry} from "./interfaces/ICooperativeRegistry.sol";
+import {BatchRegistry} from "./BatchRegistry.sol";
+import {CooperativeRegistry} from "./CooperativeRegistry.sol";
+import {ContributorsMerkle} from "./libraries/ContributorsMerkle.sol";
+import {RevenueSplit} from "./libraries/RevenueSplit.sol";
+import {Roles} from "./libraries/Roles.sol";
+
+/**
+ * @title SaleEscrow
+ * @notice Escrow of buyer payments and the fair split of every sale. See {ISaleEscrow}.
+ * @dev Every function that moves money out is `nonReentrant` and follows checks, effects, event,
+ * then the transfer. Balances are this contract's own records, never `address(this).balance`.
+ */
+contract SaleEscrow is ISaleEscrow, ERC2771Context, Pausable, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    /// @notice Highest platform fee (5%).
+    uint16 public constant MAX_FEE_BPS = 500;
+    /// @notice Shortest shipping period or dispute window (one day).
+    uint32 public constant MIN_PERIOD = 1 days;
+    /// @notice Longest shipping period or dispute window (180 days).
+    uint32 public constant MAX_PERIOD = 180 days;
+    uint16 private constant _BPS = 10_000;
+
+    /// @notice The registry of cooperatives and platform roles.
+    CooperativeRegistry public immutable registry;
+    /// @notice The registry of batches (mass balance, contributors commitment).
+    BatchRegistry public immutable batches;
+
+    uint16 private _feeBps;
+    address private _feeRecipient;
+    uint256 private _saleCount;
+    mapping(uint256 saleId => Sale) private _sales;
+    mapping(address token => bool) private _allowedTokens;
+    mapping(bytes32 batchId => mapping(address token => uint256)) private _released;
+    mapping(bytes32 batchId => mapping(address token => mapping(address account => uint256))) private _claimed;
+    mapping(address token => mapping(address account => uint256)) private _credits;
+    mapping(uint64 cooperativeId => mapping(address token => uint256)) private _reserves;
+
+    constructor(
+        CooperativeRegistry registry_,
+        BatchRegistry batches_,
+        address trustedForwarder,
+        address feeRecipient_,
+        uint16 feeBps_
+    ) ERC2771Context(trustedForwarder) {
+        if (
+            address(registry_) == address(0) ||
+            address(batches_) == address(0) ||
+            trustedForwarder == address(0) ||
+            feeRecipient_ == address(0)
+        ) revert SaleEscrowZeroAddress();
+        if (feeBps_ > MAX_FEE_BPS) revert SaleEscrowInvalidBps(feeBps_, MAX_FEE_BPS);
+        registry = registry_;
+        batches = batches_;
+        _feeRecipient = feeRecipient_;
+        _feeBps = feeBps_;
+    }
+
+    /// @inheritdoc ISaleEscrow
+    function createSale(
+        bytes32 batchId,
+        uint64 quantity,
+        address token,
+        uint128 price,
+        address buyer,
+        uint32 shippingPeriod,
+        uint32 disputeWindow
+    ) external whenNotPaused returns (uint256 saleId) {
+        if (quantity == 0) revert SaleEscrowZeroQuantity();
+        if (price == 0) revert SaleEscrowZeroPrice();
+        if (token != address(0) && !_allowedTokens[token]) revert SaleEscrowTokenNotAllowed(token);
+        _checkPeriod(shippingPeriod);
+        _checkPeriod(disputeWindow);
+        IBatchRegistry.Batch memory batch = batches.getBatch(batchId);
+        (address admin, uint16 reserveBps) = registry.adminAndReserve(batch.cooperativeId);
+        address sender = _msgSender();
+        saleId = _saleCount + 1;
+        if (sender != admin) revert SaleEscrowNotSeller(saleId, sender);
+
+        _saleCount = saleId;
+        _sales[saleId] = Sale({
+            batchId: batchId,
+            seller: sender,
+            cooperativeId: batch.cooperativeId,
+            feeBps: _feeBps,
+            reserveBps: reserveBps,
+            buyer: buyer,
+            fundedAt: 0,
+            state: SaleState.Created,
+            token: token,
+            shippingPeriod: shippingPeriod,
+            disputeWindow: disputeWindow,
+            quantity: quantity,
+            shippedAt: 0,
+            price: price
+        });
+        _emitSaleCreated(saleId, _sales[saleId]);
+        // The batch registry is ours (no callback into this contract): drawing last keeps the
+        // emitted order natural (SaleCreated, then QuantityDrawn) without any reentrancy concern.
+        batches.drawForSale(batchId, quantity);
+    }
+
+    /// @inheritdoc ISaleEscrow
+    function fund(uint256 saleId) external payable whenNotPaused nonReentrant {
+        Sale storage sale = _inState(saleId, SaleState.Created);
+        address sender = _msgSender();
+        if (sale.buyer != address(0) && sale.buyer != sender) revert SaleEscrowReservedForBuyer(saleId, sale.buyer);
+        address token = sale.token;
+        uint256 price = sale.price;
+        if (token != address(0) && !_allowedTokens[token]) revert SaleEscrowTokenNotAllowed(token);
+        if (token == address(0)) {
+            if (msg.value != price) revert SaleEscrowWrongPayment(price, msg.value);
+        } else if (msg.value != 0) {
+            revert SaleEscrowUnexpectedEth();
+        }
+
+        uint64 shipBy = uint64(block.timestamp) + sale.shippingPeriod;
+        sale.buyer = sender;
+        sale.fundedAt = uint64(block.timestamp);
+        sale.state = SaleState.Funded;
+        emit SaleFunded(saleId, sender, token, price, shipBy);
+
+        if (token != address(0)) {
+            // Pull the price and count what actually arrived: a token that takes a fee on transfer
+            // would leave the escrow short of what it owes, so such a payment is refused.
+            IERC20 erc20 = IERC20(token);
+            uint256 before = erc20.balanceOf(address(this));
+            erc20.safeTransferFrom(sender, address(this), price);
+            uint256 received = erc20.balanceOf(address(this)) - before;
+            if (received != price) revert SaleEscrowTransferShortfall(price, received);
+        }
+    }
+
+    /// @inheritdoc ISaleEscrow
+    function markShipped(uint256 saleId, bytes32 documentHash) external {
+        Sale storage sale = _inState(saleId, SaleState.Funded);
+        _onlySeller(saleId, sale);
+        uint64 shipBy = sale.fundedAt + sale.shippingPeriod;
+        if (block.timestamp > shipBy) revert SaleEscrowDeadline(saleId, shipBy);
+        sale.shippedAt = uint64(block.timestamp);
+        sale.state = SaleState.Shipped;
+        emit SaleShipped(saleId, documentHash, uint64(block.timestamp) + sale.disputeWindow);
+    }
+
+    /// @inheritdoc ISaleEscrow
+    function confirmDelivery(uint256 saleId) external {
+        Sale storage sale = _inState(saleId, SaleState.Shipped);
+        address sender = _msgSender();
+        if (sender != sale.buyer) revert SaleEscrowNotBuyer(saleId, sender);
+        sale.state = SaleState.Released;
+        emit DeliveryConfirmed(saleId, sender);
+        _release(saleId, sale, sale.price);
+    }
+
+    /// @inheritdoc ISaleEscrow
+    function release(uint256 saleId) external {
+        Sale storage sale = _inState(saleId, SaleState.Shipped);
+        uint64 disputeUntil = sale.shippedAt + sale.disputeWindow;
+        if (block.timestamp <= disputeUntil) revert SaleEscrowDeadline(saleId, disputeUntil);
+        sale.state = SaleState.Released;
+        _release(saleId, sale, sale.price);
+    }
+
+    /// @inheritdoc ISaleEscrow
+    function openDispute(uint256 saleId, bytes32 reasonHash) external {
+        Sale storage sale = _inState(saleId, SaleState.Shipped);
+        address sender = _msgSender();
+        if (sender != sale.buyer) revert SaleEscrowNotBuyer(saleId, sender);
+        uint64 disputeUntil = sale.shippedAt + sale.disputeWindow;
+        if (block.timestamp > disputeUntil) revert SaleEscrowDeadline(saleId, disputeUntil);
+        sale.state = SaleState.Disputed;
+        emit DisputeOpened(saleId, sender, reasonHash);
+    }
+
+    /// @inheritdoc ISaleEscrow
+    function resolveDispute(uint256 saleId, uint16 refundBps, bytes32 rulingHash) external {
+        address sender = _msgSender();
+        if (!registry.hasRole(Roles.ARBITER, sender)) {
+            revert IAccessControl.AccessControlUnauthorizedAccount(sender, Roles.ARBITER);
+        }
+        Sale storage sale = _inState(saleId, SaleState.Disputed);
+        if (refundBps > _BPS) revert SaleEscrowInvalidBps(refundBps, _BPS);
+        sale.state = SaleState.Resolved;
+        emit DisputeResolved(saleId, sender, refundBps, rulingHash);
+        uint256 price = sale.price;
+        uint256 refund = (price * refundBps) / _BPS;
+        if (refund != 0) _refund(saleId, sale, refund);
+        if (price - refund != 0) _release(saleId, sale, price - refund);
+    }
+
+    /// @inheritdoc ISaleEscrow
+    function cancel(uint256 saleId) external {
+        Sale storage sale = _sale(saleId);
+        address sender = _msgSender();
+        SaleState state = sale.state;
+        if (state == SaleState.Created) {
+            _onlySeller(saleId, sale);
+            sale.state = SaleState.Cancelled;
+            emit SaleCancelled(saleId, sender);
+        } else if (state == SaleState.Funded) {
+            if (sender == sale.buyer) {
+                uint64 shipBy = sale.fundedAt + sale.shippingPeriod;
+                if (block.timestamp <= shipBy) revert SaleEscrowDeadline(saleId, shipBy);
+            } else {
+                _onlySeller(saleId, sale);
+            }
+            sale.state = SaleState.Refunded;
+            emit SaleCancelled(saleId, sender);
+            _refund(saleId, sale, sale.price);
+        } else {
+            revert SaleEscrowInvalidState(saleId, state, SaleState.Funded);
+        }
+        batches.restoreForSale(sale.batchId, sale.quantity);
+    }
+
+    /// @inheritdoc ISaleEscrow
+    function claim(bytes32 batchId, address token, uint64 weight, bytes32[] calldata proof) external nonReentrant {
+        _claim(batchId, token, _msgSender(), weight, proof);
+    }
+
+    /// @inheritdoc ISaleEscrow
+    function claimFor(
+        bytes32 batchId,
+        address token,
+        address account,
+        uint64 weight,
+        bytes32[] calldata proof
+    ) external nonReentrant {
+        _claim(batchId, token, account, weight, proof);
+    }
+
+    /// @inheritdoc ISaleEscrow
+    function withdraw(address token, address account) external nonReentrant {
+        uint256 amount = _credits[token][account];
+        if (amount == 0) revert SaleEscrowNothingDue(account);
+        _credits[token][account] = 0;
+        emit Withdrawn(token, account, amount);
+        _pay(token, account, amount);
+    }
+
+    /// @inheritdoc ISaleEscrow
+    function withdrawReserve(uint64 cooperativeId, address token, address to, uint256 amount) external nonReentrant {
+        address sender = _msgSender();
+        if (!registry.isCooperativeAdmin(cooperativeId, sender)) {
+            revert ICooperativeRegistry.CooperativeRegistryNotCooperativeAdmin(cooperativeId, sender);
+        }
+        if (to == address(0)) revert SaleEscrowZeroAddress();
+        uint256 available = _reserves[cooperativeId][token];
+        if (amount == 0 || amount > available) {
+            revert SaleEscrowInsufficientReserve(cooperativeId, token, available, amount);
+        }
+        _reserves[cooperativeId][token] = available - amount;
+        emit ReserveWithdrawn(cooperativeId, token, to, amount);
+        _pay(token, to, amount);
+    }
+
+    /// @inheritdoc ISaleEscrow
+    function setTokenAllowed(address token, bool allowed) external {
+        _onlyPlatformAdmin();
+        if (token == address(0)) revert SaleEscrowZeroAddress();
+        _allowedTokens[token] = allowed;
+        emit TokenAllowed(token, allowed);
+    }
+
+    /// @inheritdoc ISaleEscrow
+    function setFeeBps(uint16 newFeeBps) external {
+        _onlyPlatformAdmin();
+        if (newFeeBps > MAX_FEE_BPS) revert SaleEscrowInvalidBps(newFeeBps, MAX_FEE_BPS);
+        uint16 previous = _feeBps;
+        _feeBps = newFeeBps;
+        emit FeeChanged(previous, newFeeBps);
+    }
+
+    /// @inheritdoc ISaleEscrow
+    function setFeeRecipient(address recipient) external {
+        _onlyPlatformAdmin();
+        if (recipient == address(0)) revert SaleEscrowZeroAddress();
+        address previous = _feeRecipient;
+        _feeRecipient = recipient;
+        emit FeeRecipientChanged(previous, recipient);
+    }
+
+    /// @inheritdoc ISaleEscrow
+    function pause() external {
+        _onlyPlatformAdmin();
+        _pause();
+    }
+
+    /// @inheritdoc ISaleEscrow
+    function unpause() external {
+        _onlyPlatformAdmin();
+        _unpause();
+    }
+
+    /// @inheritdoc ISaleEscrow
+    function getSale(uint256 saleId) external view returns (Sale memory) {
+        return _sale(saleId);
+    }
+
+    /// @inheritdoc ISaleEscrow
+    function claimable(bytes32 batchId, address token, address account, uint64 weight) external view returns (uint256) {
+        IBatchRegistry.Batch memory batch = batches.getBatch(batchId);
+        if (weight > batch.totalWeight) return 0;
+        uint256 due = RevenueSplit.share(_released[batchId][token], weight, batch.totalWeight);
+        uint256 paid = _claimed[batchId][token][account];
+        return due > paid ? due - paid : 0;
+    }
+
+    /// @inheritdoc ISaleEscrow
+    function released(bytes32 batchId, address token) external view returns (uint256) {
+        return _released[batchId][token];
+    }
+
+    /// @inheritdoc ISaleEscrow
+    function claimed(bytes32 batchId, address token, address account) external view returns (uint256) {
+        return _claimed[batchId][token][account];
+    }
+
+    /// @inheritdoc ISaleEscrow
+    function credited(address token, address account) external view returns (uint256) {
+        return _credits[token][account];
+    }
+
+    /// @inheritdoc ISaleEscrow
+    function reserveOf(uint64 cooperativeId, address token) external view returns (uint256) {
+        return _reserves[cooperativeId][token];
+    }
+
+    /// @inheritdoc ISaleEscrow
+    function isTokenAllowed(address token) external view returns (bool) {
+        return token == address(0) || _allowedTokens[token];
+    }
+
+    /// @inheritdoc ISaleEscrow
+    function saleCount() external view returns (uint256) {
+        return _saleCount;
+    }
+
+    /// @notice The platform fee for new sales, in basis points.
+    function feeBps() external view returns (uint16) {
+        return _feeBps;
+    }
+
+    /// @notice The account credited with platform fees.
+    function feeRecipient() external view returns (address) {
+        return _feeRecipient;
+    }
+
+    function _emitSaleCreated(uint256 saleId, Sale storage sale) private {
+        emit SaleCreated(
+            saleId,
+            sale.batchId,
+            sale.cooperativeId,
+            sale.seller,
+            sale.buyer,
+            sale.token,
+            sale.price,
+            sale.quantity,
+            sale.feeBps,
+            sale.reserveBps,
+            sale.shippingPeriod,
+            sale.disputeWindow
+        );
+    }
+
+    /// @dev Splits `gross` and books it: O(1) whatever the number of contributors.
+    function _release(uint256 saleId, Sale storage sale, uint256 gross) private {
+        (uint256 fee, uint256 reserve, uint256 net) = RevenueSplit.split(gross, sale.feeBps, sale.reserveBps);
+        bytes32 batchId = sale.batchId;
+        address token = sale.token;
+        if (fee != 0) _credits[token][_feeRecipient] += fee;
+        if (reserve != 0) _reserves[sale.cooperativeId][token] += reserve;
+        uint256 total = _released[batchId][token] + net;
+        _released[batchId][token] = total;
+        emit SaleReleased(saleId, batchId, token, gross, fee, reserve, net, total);
+    }
+
+    function _refund(uint256 saleId, Sale storage sale, uint256 amount) private {
+        address buyer = sale.buyer;
+        address token = sale.token;
+        _credits[token][buyer] += amount;
+        emit SaleRefunded(saleId, buyer, token, amount);
+    }
+
+    function _claim(bytes32 batchId, address token, address account, uint64 weight, bytes32[] calldata proof) private {
+        IBatchRegistry.Batch memory batch = batches.getBatch(batchId);
+        if (!MerkleProof.verifyCalldata(proof, batch.contributorsRoot, ContributorsMerkle.leaf(account, weight))) {
+            revert SaleEscrowInvalidProof(batchId, account, weight);
+        }
+        uint256 due = RevenueSplit.share(_released[batchId][token], weight, batch.totalWeight);
+        uint256 paid = _claimed[batchId][token][account];
+        if (due <= paid) revert SaleEscrowNothingDue(account);
+        uint256 amount = due - paid;
+        _claimed[batchId][token][account] = due;
+        emit Claimed(batchId, token, account, amount, weight);
+        _pay(token, account, amount);
+    }
+
+    function _pay(address token, address to, uint256 amount) private {
+        if (token == address(0)) {
+            // sendValue forwards all gas (a multisig or smart wallet may need more than 2300) and
+            // reverts if the recipient refuses; nonReentrant and the effects above guard re-entry.
+            Address.sendValue(payable(to), amount);
+        } else {
+            IERC20(token).safeTransfer(to, amount);
+        }
+    }
+
+    function _sale(uint256 saleId) private view returns (Sale storage sale) {
+        sale = _sales[saleId];
+        if (sale.state == SaleState.None) revert SaleEscrowUnknownSale(saleId);
+    }
+
+    function _inState(uint256 saleId, SaleState expected) private view returns (Sale storage sale) {
+        sale = _sale(saleId);
+        if (sale.state != expected) revert SaleEscrowInvalidState(saleId, sale.state, expected);
+    }
+
+    function _onlySeller(uint256 saleId, Sale storage sale) private view {
+        address sender = _msgSender();
+        // The cooperative's current admin sells: a handover of the admin role carries open sales.
+        if (!registry.isCooperativeAdmin(sale.cooperativeId, sender)) revert SaleEscrowNotSeller(saleId, sender);
+    }
+
+    function _onlyPlatformAdmin() private view {
+        address sender = _msgSender();
+        // DEFAULT_ADMIN_ROLE of the registry: the platform admin.
+        if (!registry.hasRole(bytes32(0), sender)) {
+            revert IAccessControl.AccessControlUnauthorizedAccount(sender, bytes32(0));
+        }
+    }
+
+    function _checkPeriod(uint32 period) private pure {
+        if (period < MIN_PERIOD || period > MAX_PERIOD) revert SaleEscrowInvalidPeriod(period, MIN_PERIOD, MAX_PERIOD);
+    }
+
+    // ERC-2771: the member who signed a forwarded request is the sender.
+
+    function _msgSender() internal view override(Context, ERC2771Context) returns (address) {
+        return ERC2771Context._msgSender();
+    }
+
+    function _msgData() internal view override(Context, ERC2771Context) returns (bytes calldata) {
+        return ERC2771Context._msgData();
+    }
+
+    function _contextSuffixLength() internal view override(Context, ERC2771Context) returns (uint256) {
+        return ERC2771Context._contextSuffixLength();
+    }
+}

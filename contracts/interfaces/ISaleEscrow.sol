@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/**
+ * @title ISaleEscrow
+ * @notice Escrow of buyer payments for sales of batches, and the fair split of each sale.
+ *
+ * Life of a sale: Created → Funded → Shipped → Released, or Created → Cancelled (the offer is
+ * withdrawn), Funded → Refunded (not shipped by the deadline, or the seller gives up), and
+ * Shipped → Disputed → Resolved (an ARBITER splits the money between a refund and a release).
+ *
+ * On release the gross amount is split by {RevenueSplit}: the platform fee and the reserve rate
+ * are those in force when the sale was created; the net goes to the batch's contributors pro
+ * rata to weight. Release is O(1): it adds the net to a cumulative total per (batch, token);
+ * each member claims `released × weight / totalWeight − alreadyClaimed` with a Merkle proof of
+ * (address, weight). Money only leaves by pull: {claim}/{claimFor} for members, {withdraw} for
+ * refunds and fees, {withdrawReserve} for the cooperative reserve.
+ *
+ * Accounting invariant, per token: deposits = refunds + fees + reserves + claimed + claimable
+ * + dust, where dust (amounts lost to rounding down members' shares) is below the number of
+ * contributors of each batch. The contract never reads its own balance, so ether forced in by
+ * `selfdestruct` changes nothing.
+ */
+interface ISaleEscrow {
+    enum SaleState {
+        None,
+        Created,
+        Funded,
+        Shipped,
+        Disputed,
+        Released,
+        Resolved,
+        Cancelled,
+        Refunded
+    }
+
+    /// @notice A sale as stored on-chain.
+    struct Sale {
+        bytes32 batchId;
+        address seller; // the cooperative admin who created it
+        uint64 cooperativeId;
+        uint16 feeBps; // platform fee when created
+        uint16 reserveBps; // cooperative reserve rate when created
+        address buyer; // zero until funded for an open offer
+        uint64 fundedAt;
+        SaleState state;
+        address token; // zero for ETH
+        uint32 shippingPeriod; // seconds from funding to the shipping deadline
+        uint32 disputeWindow; // seconds after shipping during which the buyer may dispute
+        uint64 quantity;
+        uint64 shippedAt;
+        uint128 price;
+    }
+
+    /// @dev `saleId` does not name a sale.
+    error SaleEscrowUnknownSale(uint256 saleId);
+    /// @dev The sale is in `actual` state; the action needs `expected`.
+    error SaleEscrowInvalidState(uint256 saleId, SaleState actual, SaleState expected);
+    /// @dev The price is zero.
+    error SaleEscrowZeroPrice();
+    /// @dev The quantity is zero.
+    error SaleEscrowZeroQuantity();
+    /// @dev The token is not on the allow-list.
+    error SaleEscrowTokenNotAllowed(address token);
+    /// @dev The ETH sent does not match what is due.
+    error SaleEscrowWrongPayment(uint256 expected, uint256 received);
+    /// @dev The token transfer delivered less than the price (fee-on-transfer tokens are not accepted).
+    error SaleEscrowTransferShortfall(uint256 expected, uint256 received);
+    /// @dev `account` is not the buyer of the sale.
+    error SaleEscrowNotBuyer(uint256 saleId, address account);
+    /// @dev `account` is not the admin of the sale's cooperative.
+    error SaleEscrowNotSeller(uint256 saleId, address account);
+    /// @dev The sale is reserved for another buyer.
+    error SaleEscrowReservedForBuyer(uint256 saleId, address buyer);
+    /// @dev A time limit (shipping deadline or dispute window) is not met; `deadline` is the limit.
+    error SaleEscrowDeadline(uint256 saleId, uint64 deadline);
+    /// @dev A shipping period or dispute window outside the allowed bounds.
+    error SaleEscrowInvalidPeriod(uint32 period, uint32 min, uint32 max);
+    /// @dev A fee above {MAX_FEE_BPS} or a refund share above 10,000 bps.
+    error SaleEscrowInvalidBps(uint256 bps, uint256 max);
+    /// @dev The Merkle proof does not show (account, weight) among the batch's contributors.
+    error SaleEscrowInvalidProof(bytes32 batchId, address account, uint64 weight);
+    /// @dev Nothing to pay.
+    error SaleEscrowNothingDue(address account);
+    /// @dev The zero address was given where an account is required.
+    error SaleEscrowZeroAddress();
+    /// @dev More is asked from the reserve than it holds.
+    error SaleEscrowInsufficientReserve(uint64 cooperativeId, address token, uint256 available, uint256 requested);
+    /// @dev ETH was sent with a token payment.
+    error SaleEscrowUnexpectedEth();
+
+    /// @dev Emitted when the cooperative admin offers a quantity of a batch for sale.
+    event SaleCreated(
+        uint256 indexed saleId,
+        bytes32 indexed batchId,
+        uint64 indexed cooperativeId,
+        address seller,
+        address buyer,
+        address token,
+        uint128 price,
+        uint64 quantity,
+        uint16 feeBps,
+        uint16 reserveBps,
+        uint32 shippingPeriod,
+        uint32 disputeWindow
+    );
+    /// @dev Emitted when the buyer pays the price into escrow.
+    event SaleFunded(uint256 indexed saleId, address indexed buyer, address token, uint256 amount, uint64 shipBy);
+    /// @dev Emitted when the seller marks the goods shipped.
+    event SaleShipped(uint256 indexed saleId, bytes32 documentHash, uint64 disputeUntil);
+    /// @dev Emitted when the buyer confirms delivery (a {SaleReleased} event follows).
+    event DeliveryConfirmed(uint256 indexed saleId, address indexed buyer);
+    /**
+     * @dev Emitted when the money of a sale is split. `gross = fee + reserve + net`; `net` is
+     * added to what the contributors of `batchId` can claim in `token`; `releasedTotal` is the
+     * batch's cumulative net in that token after this release.
+     */
+    event SaleReleased(
+        uint256 indexed saleId,
+        bytes32 indexed batchId,
+        address indexed token,
+        uint256 gross,
+        uint256 fee,
+        uint256 reserve,
+        uint256 net,
+        uint256 releasedTotal
+    );
+    /// @dev Emitted when an amount is credited back to the buyer (withdrawn with {withdraw}).
+    event SaleRefunded(uint256 indexed saleId, address indexed buyer, address token, uint256 amount);
+    /// @dev Emitted when an unfunded offer is withdrawn or a funded sale cancelled.
+    event SaleCancelled(uint256 indexed saleId, address indexed by);
+    /// @dev Emitted when the buyer disputes a shipped sale.
+    event DisputeOpened(uint256 indexed saleId, address indexed buyer, bytes32 reasonHash);
+    /// @dev Emitted when an ARBITER settles a dispute; `SaleRefunded` and `SaleReleased` follow for the parts > 0.
+    event DisputeResolved(uint256 indexed saleId, address indexed arbiter, uint16 refundBps, bytes32 rulingHash);
+    /// @dev Emitted when a contributor's share is paid.
+    event Claimed(bytes32 indexed batchId, address indexed token, address indexed account, uint256 amount, uint64 weight);
+    /// @dev Emitted when a credited refund or fee is withdrawn.
+    event Withdrawn(address indexed token, address indexed account, uint256 amount);
+    /// @dev Emitted when the cooperative admin moves reserve funds out.
+    event ReserveWithdrawn(uint64 indexed cooperativeId, address indexed token, address indexed to, uint256 amount);
+    /// @dev Emitted when a token is allowed or disallowed for new sales.
+    event TokenAllowed(address indexed token, bool allowed);
+    /// @dev Emitted when the platform fee changes (for sales created afterwards).
+    event FeeChanged(uint16 previousBps, uint16 newBps);
+    /// @dev Emitted when the account credited with platform fees changes.
+    event FeeRecipientChanged(address indexed previous, address indexed current);
+
+    /**
+     * @notice Offers `quantity` of a batch for `price` in `token` (zero for ETH).
+     * @dev The quantity is drawn from the batch at once (mass balance) and returns to it if the
+     * sale is cancelled or refunded before shipping. `buyer` zero makes an open offer that the
+     * first funder takes. Requirements: not paused; the caller is the admin of the batch's
+     * cooperative; `quantity` > 0 and within what the batch holds; `price` > 0; `token` allowed;
+     * `shippingPeriod` and `disputeWindow` within {MIN_PERIOD}..{MAX_PERIOD}.
+     *
+     * Emits a {SaleCreated} event.
+     * @return saleId sequential, counting from 1.
+     */
+    function createSale(
+        bytes32 batchId,
+        uint64 quantity,
+        address token,
+        uint128 price,
+        address buyer,
+        uint32 shippingPeriod,
+        uint32 disputeWindow
+    ) external returns (uint256 saleId);
+
+    /**
+     * @notice Pays the price into escrow. ETH sales take `msg.value` = price; token sales pull the
+     * price with `transferFrom` (approve first) and reject tokens that deliver less.
+     * @dev Requirements: not paused; the sale is Created; the caller is its buyer, or any account
+     * for an open offer; the token is still allowed.
+     *
+     * Emits a {SaleFunded} event.
+     */
+    function fund(uint256 saleId) external payable;
+
+    /**
+     * @notice Marks the goods shipped; the dispute window starts.
+     * @dev Requirements: the sale is Funded; the caller is the admin of its cooperative; the
+     * shipping deadline has not passed.
+     *
+     * Emits a {SaleShipped} event.
+     */
+    function markShipped(uint256 saleId, bytes32 documentHash) external;
+
+    /**
+     * @notice The buyer confirms delivery, which releases the payment.
+     * @dev Requirements: the sale is Shipped; the caller is the buyer.
+     *
+     * Emits {DeliveryConfirmed} and {SaleReleased} events.
+     */
+    function confirmDelivery(uint256 saleId) external;
+
+    /**
+     * @notice Releases a shipped sale whose dispute window passed without a dispute. Anyone may call.
+     * @dev Requirements: the sale is Shipped; the dispute window has ended.
+     *
+     * Emits a {SaleReleased} event.
+     */
+    function release(uint256 saleId) external;
+
+    /**
+     * @notice The buyer disputes a shipped sale within the dispute window.
+     * @dev Requirements: the sale is Shipped; the caller is the buyer; the window is open.
+     *
+     * Emits a {DisputeOpened} event.
+     */
+    function openDispute(uint256 saleId, bytes32 reasonHash) external;
+
+    /**
+     * @notice An ARBITER settles a dispute: `refundBps` of the price is credited back to the
+     * buyer and the rest is released and split as usual.
+     * @dev Works while paused. Requirements: the caller holds ARBITER_ROLE; the sale is Disputed;
+     * `refundBps` ≤ 10,000.
+     *
+     * Emits {DisputeResolved}, then {SaleRefunded} and/or {SaleReleased} for the parts > 0.
+     */
+    function resolveDispute(uint256 saleId, uint16 refundBps, bytes32 rulingHash) external;
+
+    /**
+     * @notice Cancels a sale that was not shipped. The seller may withdraw a Created offer or
+     * give up a Funded sale (the buyer is refunded); the buyer may cancel a Funded sale once the
+     * shipping deadline has passed. The quantity returns to the batch.
+     * @dev Works while paused. Requirements as above.
+     *
+     * Emits {SaleCancelled}, and {SaleRefunded} when the sale was funded.
+     */
+    function cancel(uint256 saleId) external;
+
+    /**
+     * @notice Pays the caller its share of everything released for `batchId` in `token`.
+     * @dev Works while paused. Requirements: `proof` shows (caller, weight) in the batch's
+     * contributors tree; something is due.
+     *
+     * Emits a {Claimed} event.
+     */
+    function claim(bytes32 batchId, address token, uint64 weight, bytes32[] calldata proof) external;
+
+    /**
+     * @notice Pays `account` its share (to `account` itself). Anyone may call; the gateway does it
+     * for members without a wallet.
+     * @dev As {claim}. Emits a {Claimed} event.
+     */
+    function claimFor(
+        bytes32 batchId,
+        address token,
+        address account,
+        uint64 weight,
+        bytes32[] calldata proof
+    ) external;
+
+    /**
+     * @notice Pays `account` what it was credited in `token` (refunds, platform fees). Anyone may
+     * trigger it; the money only goes to `account`.
+     * @dev Works while paused. Requirements: something is due. Emits a {Withdrawn} event.
+     */
+    function withdraw(address token, address account) external;
+
+    /**
+     * @notice Moves `amount` of a cooperative's reserve in `token` to `to`.
+     * @dev Requirements: the caller is the cooperative's admin; `to` is not zero; the reserve holds
+     * `amount`. Emits a {ReserveWithdrawn} event.
+     */
+    function withdrawReserve(uint64 cooperativeId, address token, address to, uint256 amount) external;
+
+    /// @notice Allows or disallows a token for new sales. Caller: platform admin. Emits {TokenAllowed}.
+    function setTokenAllowed(address token, bool allowed) external;
+
+    /// @notice Sets the platform fee for sales created afterwards (≤ {MAX_FEE_BPS}). Caller: platform admin. Emits {FeeChanged}.
+    function setFeeBps(uint16 newFeeBps) external;
+
+    /// @notice Sets the account credited with platform fees. Caller: platform admin. Emits {FeeRecipientChanged}.
+    function setFeeRecipient(address recipient) external;
+
+    /// @notice Stops new sales and funding. Claims, refunds, cancellations and disputes go on. Caller: platform admin.
+    function pause() external;
+
+    /// @notice Lifts {pause}. Caller: platform admin.
+    function unpause() external;
+
+    /// @notice The sale (reverts with {SaleEscrowUnknownSale} if unknown).
+    function getSale(uint256 saleId) external view returns (Sale memory);
+
+    /// @notice What `account` with `weight` can claim now for `batchId` in `token` (proof not checked).
+    function claimable(bytes32 batchId, address token, address account, uint64 weight) external view returns (uint256);
+
+    /// @notice Cumulative net released for `batchId` in `token`.
+    function released(bytes32 batchId, address token) external view returns (uint256);
+
+    /// @notice What `account` has claimed for `batchId` in `token`.
+    function claimed(bytes32 batchId, address token, address account) external view returns (uint256);
+
+    /// @notice Refunds and fees credited to `account` in `token`, not yet withdrawn.
+    function credited(address token, address account) external view returns (uint256);
+
+    /// @notice The reserve of `cooperativeId` in `token`, not yet withdrawn.
+    function reserveOf(uint64 cooperativeId, address token) external view returns (uint256);
+
+    /// @notice Whether `token` may be used for new sales (ETH, the zero address, always may).
+    function isTokenAllowed(address token) external view returns (bool);
+
+    /// @notice The number of sales created; ids run from 1 to this number.
+    function saleCount() external view returns (uint256);
+}

@@ -1,0 +1,63 @@
+import path from "node:path";
+import { subtask } from "hardhat/config";
+import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
+import type { HardhatUserConfig } from "hardhat/config";
+import "@nomicfoundation/hardhat-toolbox";
+
+/**
+ * The compiler download site is unreachable on our machines (and behind many firewalls), so
+ * every compiler comes from an npm package pinned in package.json. The map below is the only
+ * place that ties a compiler version to its package: keep them in step.
+ *  - 0.8.28: our contracts (package `solc`).
+ *  - 0.8.29: the Ethereum Attestation Service contracts, compiled only for the gas comparison
+ *    (package alias `solc-0.8.29`).
+ */
+const SOLC_PACKAGES: Record<string, string> = {
+  "0.8.28": "solc",
+  "0.8.29": "solc-0.8.29",
+};
+
+subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string }) => {
+  const pkg = SOLC_PACKAGES[args.solcVersion];
+  if (pkg === undefined) {
+    throw new Error(
+      `solc ${args.solcVersion} is not installed from npm; add it to SOLC_PACKAGES in hardhat.config.ts`,
+    );
+  }
+  const pkgJson = require.resolve(`${pkg}/package.json`);
+  const { version } = require(pkgJson) as { version: string };
+  if (version !== args.solcVersion) {
+    throw new Error(`npm package ${pkg} is solc ${version}, hardhat.config.ts expects ${args.solcVersion}`);
+  }
+  return {
+    compilerPath: path.join(path.dirname(pkgJson), "soljson.js"),
+    isSolcJs: true,
+    version: args.solcVersion,
+    longVersion: args.solcVersion,
+  };
+});
+
+const optimizer = { enabled: true, runs: 10_000 };
+
+const config: HardhatUserConfig = {
+  solidity: {
+    compilers: [{ version: "0.8.28", settings: { optimizer, evmVersion: "cancun" } }],
+    overrides: {
+      "contracts/bench/EASBench.sol": {
+        version: "0.8.29",
+        settings: { optimizer: { enabled: true, runs: 1_000_000 }, evmVersion: "cancun" },
+      },
+    },
+  },
+  networks: {
+    hardhat: {
+      // Sale deadlines and dispute windows are tested with time travel; nothing else differs.
+      allowUnlimitedContractSize: false,
+    },
+  },
+  typechain: { outDir: "typechain-types", target: "ethers-v6" },
+  gasReporter: { enabled: process.env.REPORT_GAS === "true", currency: "USD", offline: true },
+  mocha: { timeout: 120_000 },
+};
+
+export default config;

@@ -1,0 +1,106 @@
+/**
+ * Shared fixtures for the contract tests. Each test file wraps the one it needs in loadFixture.
+ */
+import { ethers } from "hardhat";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import { deployCoopTrace } from "../../scripts/lib/deploy";
+import { buildContributorTree, type Contributor, type ContributorTree } from "../../scripts/lib/contributors";
+import type { IBatchRegistry } from "../../typechain-types";
+
+export const DAY = 24 * 3600;
+export const RESERVE_BPS = 1_000n; // 10% to the cooperative reserve
+export const FEE_BPS = 200n; // 2% platform fee
+
+export function referenceHash(label: string): string {
+  return ethers.id(`member-ref:${label}`);
+}
+
+export async function batchInfo(
+  overrides: Partial<IBatchRegistry.BatchInfoStruct> = {},
+): Promise<IBatchRegistry.BatchInfoStruct> {
+  return {
+    productCode: "rose-petals",
+    gtin: 0n,
+    lotCode: "ROSE-2026-001",
+    quantity: 1_000_000n, // grams of fresh petals
+    unit: "g",
+    origin: "Kelaat M'Gouna",
+    productionDate: BigInt(await time.latest()) - 86_400n,
+    metadataHash: ethers.id("metadata:ROSE-2026-001"),
+    ...overrides,
+  };
+}
+
+/** The platform with roles granted and one women's rose cooperative of four members. */
+export async function deployPlatform() {
+  const [deployer, registrar, certifier, arbiter, coopAdmin, alice, bob, carol, dave, buyer, outsider, feeRecipient] =
+    await ethers.getSigners();
+  const stablecoin = await (await ethers.getContractFactory("MockStablecoin")).deploy("Demo Dirham Stablecoin", "DMAD");
+  const { forwarder, registry, batches, escrow, deployment } = await deployCoopTrace(deployer, {
+    registrars: [registrar.address],
+    certifiers: [certifier.address],
+    arbiters: [arbiter.address],
+    feeRecipient: feeRecipient.address,
+    feeBps: Number(FEE_BPS),
+    allowedTokens: [await stablecoin.getAddress()],
+  });
+  await registry
+    .connect(registrar)
+    .registerCooperative("Cooperative Tighmert Roses", "Tinghir", "ODCO-TGH-2019-0042", coopAdmin.address, RESERVE_BPS, true);
+  const cooperativeId = 1n;
+  for (const [i, m] of [alice, bob, carol, dave].entries()) {
+    await registry.connect(coopAdmin).addMember(cooperativeId, m.address, referenceHash(`member-${i}`));
+  }
+  return {
+    deployer,
+    registrar,
+    certifier,
+    arbiter,
+    coopAdmin,
+    alice,
+    bob,
+    carol,
+    dave,
+    buyer,
+    outsider,
+    feeRecipient,
+    forwarder,
+    registry,
+    batches,
+    escrow,
+    stablecoin,
+    deployment,
+    cooperativeId,
+  };
+}
+
+/** Registers a batch and returns its id with the contributor tree. */
+export async function registerBatch(
+  batches: IBatchRegistryLike,
+  signer: HardhatEthersSigner,
+  cooperativeId: bigint,
+  contributors: Contributor[],
+  overrides: Partial<IBatchRegistry.BatchInfoStruct> = {},
+): Promise<{ batchId: string; tree: ContributorTree; info: IBatchRegistry.BatchInfoStruct }> {
+  const info = await batchInfo(overrides);
+  const tree = buildContributorTree(contributors);
+  await batches.connect(signer).registerBatch(cooperativeId, info, tree.contributors);
+  const batchId = await batches.batchIdOf(cooperativeId, info.lotCode);
+  return { batchId, tree, info };
+}
+
+type IBatchRegistryLike = Awaited<ReturnType<typeof deployPlatform>>["batches"];
+
+/** The platform plus a registered harvest batch contributed by alice, bob and carol. */
+export async function deployWithBatch() {
+  const platform = await deployPlatform();
+  const { batches, alice, bob, carol, cooperativeId } = platform;
+  const contributors = [
+    { account: alice.address, weight: 500_000n },
+    { account: bob.address, weight: 300_000n },
+    { account: carol.address, weight: 200_000n },
+  ];
+  const batch = await registerBatch(batches, alice, cooperativeId, contributors);
+  return { ...platform, ...batch };
+}
