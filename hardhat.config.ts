@@ -1,3 +1,4 @@
+import { readdirSync } from "node:fs";
 import path from "node:path";
 import { subtask } from "hardhat/config";
 import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
@@ -20,9 +21,7 @@ const SOLC_PACKAGES: Record<string, string> = {
 subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string }) => {
   const pkg = SOLC_PACKAGES[args.solcVersion];
   if (pkg === undefined) {
-    throw new Error(
-      `solc ${args.solcVersion} is not installed from npm; add it to SOLC_PACKAGES in hardhat.config.ts`,
-    );
+    throw new Error(`solc ${args.solcVersion} is not installed from npm; add it to SOLC_PACKAGES in hardhat.config.ts`);
   }
   const pkgJson = require.resolve(`${pkg}/package.json`);
   const { version } = require(pkgJson) as { version: string };
@@ -39,15 +38,24 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
 
 const optimizer = { enabled: true, runs: 10_000 };
 
+/** EAS (gas comparison only) is compiled with the solc it pins and the settings it ships with. */
+const EAS_DIR = "@ethereum-attestation-service/eas-contracts/contracts";
+const easCompiler = {
+  version: "0.8.29",
+  settings: { optimizer: { enabled: true, runs: 1_000_000 }, evmVersion: "cancun" },
+};
+function easOverrides(): Record<string, typeof easCompiler> {
+  const root = path.dirname(require.resolve(`${EAS_DIR}/EAS.sol`));
+  const files = readdirSync(root, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".sol"));
+  const overrides: Record<string, typeof easCompiler> = { "contracts/bench/EASBench.sol": easCompiler };
+  for (const f of files) overrides[`${EAS_DIR}/${f.split(path.sep).join("/")}`] = easCompiler;
+  return overrides;
+}
+
 const config: HardhatUserConfig = {
   solidity: {
     compilers: [{ version: "0.8.28", settings: { optimizer, evmVersion: "cancun" } }],
-    overrides: {
-      "contracts/bench/EASBench.sol": {
-        version: "0.8.29",
-        settings: { optimizer: { enabled: true, runs: 1_000_000 }, evmVersion: "cancun" },
-      },
-    },
+    overrides: easOverrides(),
   },
   networks: {
     hardhat: {
@@ -56,7 +64,7 @@ const config: HardhatUserConfig = {
     },
   },
   typechain: { outDir: "typechain-types", target: "ethers-v6" },
-  gasReporter: { enabled: process.env.REPORT_GAS === "true", currency: "USD", offline: true },
+  gasReporter: { enabled: process.env.REPORT_GAS === "true", currency: "USD" },
   mocha: { timeout: 120_000 },
 };
 

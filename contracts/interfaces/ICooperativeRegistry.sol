@@ -53,7 +53,11 @@ interface ICooperativeRegistry {
         bool womenLed
     );
     /// @dev Emitted when the admin of a cooperative changes.
-    event CooperativeAdminChanged(uint64 indexed cooperativeId, address indexed previousAdmin, address indexed newAdmin);
+    event CooperativeAdminChanged(
+        uint64 indexed cooperativeId,
+        address indexed previousAdmin,
+        address indexed newAdmin
+    );
     /// @dev Emitted when a cooperative's reserve rate changes.
     event ReserveRateChanged(uint64 indexed cooperativeId, uint16 previousBps, uint16 newBps);
     /// @dev Emitted when a member joins a cooperative. `referenceHash` commits to an off-chain record.

@@ -134,7 +134,13 @@ interface ISaleEscrow {
     /// @dev Emitted when an ARBITER settles a dispute; `SaleRefunded` and `SaleReleased` follow for the parts > 0.
     event DisputeResolved(uint256 indexed saleId, address indexed arbiter, uint16 refundBps, bytes32 rulingHash);
     /// @dev Emitted when a contributor's share is paid.
-    event Claimed(bytes32 indexed batchId, address indexed token, address indexed account, uint256 amount, uint64 weight);
+    event Claimed(
+        bytes32 indexed batchId,
+        address indexed token,
+        address indexed account,
+        uint256 amount,
+        uint64 weight
+    );
     /// @dev Emitted when a credited refund or fee is withdrawn.
     event Withdrawn(address indexed token, address indexed account, uint256 amount);
     /// @dev Emitted when the cooperative admin moves reserve funds out.

@@ -44,7 +44,7 @@ library ContributorsMerkle {
         }
         if (total > type(uint64).max) revert IBatchRegistry.BatchRegistryWeightOverflow();
         // Internal nodes are 0..n-2, built from the last to the root.
-        for (uint256 i = n - 1; i > 0; ) {
+        for (uint256 i = n - 1; i > 0;) {
             unchecked {
                 --i;
             }

@@ -5,7 +5,7 @@ pragma solidity ^0.8.24;
 /// withdrawal). Records whether the re-entry succeeded; reverts when `strict` to make the outer
 /// payment fail, or swallows the failure otherwise.
 contract ReentrantReceiver {
-    address public target;
+    address public reentryTarget;
     bytes public reentryData;
     bool public strict;
     bool public reentered;
@@ -13,7 +13,7 @@ contract ReentrantReceiver {
     uint256 public received;
 
     function arm(address target_, bytes calldata data, bool strict_) external {
-        target = target_;
+        reentryTarget = target_;
         reentryData = data;
         strict = strict_;
     }
@@ -31,9 +31,9 @@ contract ReentrantReceiver {
 
     receive() external payable {
         received += msg.value;
-        if (target == address(0) || reentered) return;
+        if (reentryTarget == address(0) || reentered) return;
         reentered = true;
-        (bool ok, ) = target.call(reentryData);
+        (bool ok, ) = reentryTarget.call(reentryData);
         reentrySucceeded = ok;
         if (!ok && strict) revert("reentry failed");
     }

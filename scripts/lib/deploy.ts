@@ -74,7 +74,11 @@ export async function deployCoopTrace(deployer: Signer, options: DeployOptions =
     const tx = contract.deploymentTransaction();
     if (tx === null) throw new Error(`${name}: no deployment transaction`);
     const receipt = await mined(tx);
-    record[name] = { address: await contract.getAddress(), blockNumber: receipt.blockNumber, transactionHash: receipt.hash };
+    record[name] = {
+      address: await contract.getAddress(),
+      blockNumber: receipt.blockNumber,
+      transactionHash: receipt.hash,
+    };
     return contract;
   }
 
@@ -82,7 +86,11 @@ export async function deployCoopTrace(deployer: Signer, options: DeployOptions =
   const forwarderAddress = await forwarder.getAddress();
   const registry = await deploy(
     "CooperativeRegistry",
-    new CooperativeRegistry__factory(deployer).deploy(admin, options.adminTransferDelay ?? 3 * 24 * 3600, forwarderAddress),
+    new CooperativeRegistry__factory(deployer).deploy(
+      admin,
+      options.adminTransferDelay ?? 3 * 24 * 3600,
+      forwarderAddress,
+    ),
   );
   const batches = await deploy(
     "BatchRegistry",

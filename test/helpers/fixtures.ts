@@ -47,7 +47,14 @@ export async function deployPlatform() {
   });
   await registry
     .connect(registrar)
-    .registerCooperative("Cooperative Tighmert Roses", "Tinghir", "ODCO-TGH-2019-0042", coopAdmin.address, RESERVE_BPS, true);
+    .registerCooperative(
+      "Cooperative Tighmert Roses",
+      "Tinghir",
+      "ODCO-TGH-2019-0042",
+      coopAdmin.address,
+      RESERVE_BPS,
+      true,
+    );
   const cooperativeId = 1n;
   for (const [i, m] of [alice, bob, carol, dave].entries()) {
     await registry.connect(coopAdmin).addMember(cooperativeId, m.address, referenceHash(`member-${i}`));

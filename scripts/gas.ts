@@ -1,0 +1,201 @@
+/**
+ * `npm run gas`: exact gas of the operations that matter, on Hardhat's in-process EVM, with the
+ * equivalent record made with the Ethereum Attestation Service and an ERC-721 with URI storage side
+ * by side. Gas is deterministic: the same code gives the same figures on any machine.
+ */
+import { ethers } from "hardhat";
+import type { ContractTransactionResponse } from "ethers";
+import { deployCoopTrace } from "./lib/deploy";
+import { buildContributorTree, type Contributor } from "./lib/contributors";
+
+const DAY = 24 * 3600;
+const SIZES = [1, 10, 100, 1000];
+
+async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<bigint> {
+  const receipt = await (await tx).wait();
+  if (receipt === null || receipt.status !== 1) throw new Error("transaction failed");
+  return receipt.gasUsed;
+}
+
+function row(cells: (string | number | bigint)[]): string {
+  return `| ${cells.map(String).join(" | ")} |`;
+}
+
+function ratio(a: bigint, b: bigint): string {
+  return (Number(a) / Number(b)).toFixed(2);
+}
+
+async function main() {
+  const [deployer, coopAdmin, buyer, relayer] = await ethers.getSigners();
+  const { registry, batches, escrow } = await deployCoopTrace(deployer, {
+    registrars: [deployer.address],
+    feeRecipient: deployer.address,
+  });
+  await registry.registerCooperative("Bench cooperative", "Tinghir", "BENCH-1", coopAdmin.address, 1_000, true);
+  const coop = 1n;
+
+  // Members 1..1000 at deterministic addresses; each is given 1 wei so that a claim measures the
+  // contract, not the 25,000 gas the EVM charges once to create a never-funded account.
+  const members: string[] = [];
+  for (let i = 1; i <= Math.max(...SIZES); i++) {
+    const account = ethers.getAddress(ethers.toBeHex(0x1000_0000n + BigInt(i) * 0x1_0000_0000n, 20));
+    members.push(account);
+    await registry.connect(coopAdmin).addMember(coop, account, ethers.id(`bench-member-${i}`));
+  }
+  const now = (await ethers.provider.getBlock("latest"))!.timestamp;
+  const info = (lotCode: string) => ({
+    productCode: "rose-petals",
+    gtin: 6111234567892n,
+    lotCode,
+    quantity: 10_000_000n,
+    unit: "g",
+    origin: "Kelaat M'Gouna",
+    productionDate: BigInt(now - DAY),
+    metadataHash: ethers.id(`meta:${lotCode}`),
+  });
+
+  const register: Record<number, bigint> = {};
+  const releaseFirst: Record<number, bigint> = {};
+  const releaseNext: Record<number, bigint> = {};
+  const trees: Record<number, { batchId: string; contributors: Contributor[] }> = {};
+  let saleId = 0n;
+  async function sell(batchId: string): Promise<bigint> {
+    await escrow.connect(coopAdmin).createSale(batchId, 1000n, ethers.ZeroAddress, 10n ** 18n, buyer.address, DAY, DAY);
+    saleId++;
+    await escrow.connect(buyer).fund(saleId, { value: 10n ** 18n });
+    await escrow.connect(coopAdmin).markShipped(saleId, ethers.id("waybill"));
+    return gasOf(escrow.connect(buyer).confirmDelivery(saleId));
+  }
+
+  for (const n of SIZES) {
+    const contributors = members.slice(0, n).map((account, i) => ({ account, weight: BigInt(1000 + i) }));
+    const tree = buildContributorTree(contributors);
+    const lot = `BENCH-${n}`;
+    register[n] = await gasOf(batches.connect(coopAdmin).registerBatch(coop, info(lot), tree.contributors));
+    const batchId = await batches.batchIdOf(coop, lot);
+    trees[n] = { batchId, contributors: tree.contributors };
+    releaseFirst[n] = await sell(batchId);
+    releaseNext[n] = await sell(batchId);
+  }
+
+  // Claims in a cooperative of 1,000 members: a member claiming for itself pays its own gas, so the
+  // figure is claimFor sent by the relayer (what the gateway does), to an account that holds ETH.
+  const big = buildContributorTree(trees[1000].contributors);
+  const member = big.contributors[500];
+  await relayer.sendTransaction({ to: member.account, value: 1n });
+  const claim1000 = await gasOf(
+    escrow
+      .connect(relayer)
+      .claimFor(trees[1000].batchId, ethers.ZeroAddress, member.account, member.weight, big.proof(member.account)),
+  );
+  const small = buildContributorTree(trees[10].contributors);
+  const m10 = small.contributors[3];
+  await relayer.sendTransaction({ to: m10.account, value: 1n });
+  const claim10 = await gasOf(
+    escrow
+      .connect(relayer)
+      .claimFor(trees[10].batchId, ethers.ZeroAddress, m10.account, m10.weight, small.proof(m10.account)),
+  );
+  const fresh = big.contributors[900];
+  const claimFresh = await gasOf(
+    escrow
+      .connect(relayer)
+      .claimFor(trees[1000].batchId, ethers.ZeroAddress, fresh.account, fresh.weight, big.proof(fresh.account)),
+  );
+
+  const recordEvent = await gasOf(
+    batches
+      .connect(coopAdmin)
+      .recordEvent(trees[1].batchId, "packing", "Kelaat M'Gouna", BigInt(now), ethers.id("packing-slip")),
+  );
+
+  // The same batch record with EAS (4-field schema) and as an ERC-721 with a token URI.
+  const schemaRegistry = await (await ethers.getContractFactory("SchemaRegistry")).deploy();
+  const eas = await (await ethers.getContractFactory("EAS")).deploy(await schemaRegistry.getAddress());
+  const schema = "string productCode,string lotCode,uint64 quantity,bytes32 metadataHash";
+  await schemaRegistry.register(schema, ethers.ZeroAddress, true);
+  const schemaUid = ethers.solidityPackedKeccak256(["string", "address", "bool"], [schema, ethers.ZeroAddress, true]);
+  const easAttest = await gasOf(
+    eas.connect(coopAdmin).attest({
+      schema: schemaUid,
+      data: {
+        recipient: members[0],
+        expirationTime: 0n,
+        revocable: true,
+        refUID: ethers.ZeroHash,
+        data: ethers.AbiCoder.defaultAbiCoder().encode(
+          ["string", "string", "uint64", "bytes32"],
+          ["rose-petals", "EAS-LOT-1", 10_000_000n, ethers.id("meta:EAS-LOT-1")],
+        ),
+        value: 0n,
+      },
+    }),
+  );
+  const erc721 = await (await ethers.getContractFactory("BenchERC721")).deploy();
+  const erc721Mint = await gasOf(
+    erc721
+      .connect(coopAdmin)
+      .mint(members[0], "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi/ROSE-2026-001.json"),
+  );
+
+  const out: string[] = [];
+  out.push(
+    `Gas on Hardhat ${(await ethers.provider.send("web3_clientVersion", [])) as string}, solc 0.8.28 (runs 10,000), EVM cancun.`,
+  );
+  out.push("");
+  out.push(row(["operation", "gas", "target", "gas / target"]));
+  out.push(row(["---", "---:", "---:", "---:"]));
+  for (const n of SIZES) {
+    const target = n === 1 ? 100_000n : null;
+    out.push(
+      row([
+        `registerBatch, ${n} contributor${n > 1 ? "s" : ""}`,
+        register[n],
+        target ?? "growth: calldata + log + membership read",
+        target ? ratio(register[n], target) : `+${register[n] - register[1]} vs 1`,
+      ]),
+    );
+  }
+  for (const n of SIZES) {
+    out.push(
+      row([
+        `release (confirmDelivery), ${n} contributors, batch's 2nd sale`,
+        releaseNext[n],
+        100_000,
+        ratio(releaseNext[n], 100_000n),
+      ]),
+    );
+  }
+  for (const n of SIZES) {
+    out.push(
+      row([
+        `release, ${n} contributors, batch's 1st sale (new slots)`,
+        releaseFirst[n],
+        100_000,
+        ratio(releaseFirst[n], 100_000n),
+      ]),
+    );
+  }
+  out.push(row(["claimFor, 1,000-member batch, recipient holds ETH", claim1000, 80_000, ratio(claim1000, 80_000n)]));
+  out.push(row(["claimFor, 10-member batch, recipient holds ETH", claim10, 80_000, ratio(claim10, 80_000n)]));
+  out.push(
+    row([
+      "claimFor, 1,000-member batch, recipient never held ETH",
+      claimFresh,
+      "80,000 + 25,000",
+      ratio(claimFresh, 105_000n),
+    ]),
+  );
+  out.push(row(["recordEvent", recordEvent, 40_000, ratio(recordEvent, 40_000n)]));
+  out.push("");
+  out.push(row(["the same batch record with", "gas", "ours (registerBatch, 1 contributor)", "theirs / ours"]));
+  out.push(row(["---", "---:", "---:", "---:"]));
+  out.push(row(["EAS attest (4-field schema)", easAttest, register[1], ratio(easAttest, register[1])]));
+  out.push(row(["OpenZeppelin ERC-721 mint + token URI", erc721Mint, register[1], ratio(erc721Mint, register[1])]));
+  console.log(out.join("\n"));
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
