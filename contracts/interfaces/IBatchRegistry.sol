@@ -165,7 +165,8 @@ interface IBatchRegistry {
      * @dev Requirements:
      * - the caller is the admin or a member of `cooperativeId`;
      * - `info.quantity` > 0; `info.lotCode` 1..20 bytes and not used in the cooperative;
-     *   `info.productCode` and `info.unit` non-empty; `info.productionDate` not zero nor in the future;
+     *   `info.productCode` 1..128 bytes, `info.unit` 1..16 bytes, `info.origin` at most 128 bytes;
+     *   `info.productionDate` not zero nor in the future (limits count bytes, not characters);
      * - 1..{MAX_CONTRIBUTORS} contributors, strictly ascending by address, each a current member
      *   with a weight > 0, the weights summing to at most 2^64-1.
      *
@@ -255,8 +256,8 @@ interface IBatchRegistry {
 
     /**
      * @notice Draws quantity of a batch for a sale.
-     * @dev Requirements: the caller (`msg.sender`) holds DRAWER_ROLE (the sale escrow); the batch
-     * holds at least `quantity`. Emits a {QuantityDrawn} event.
+     * @dev Requirements: the caller (`msg.sender`) holds DRAWER_ROLE (the sale escrow); `quantity` > 0
+     * and the batch holds at least that much. Emits a {QuantityDrawn} event.
      */
     function drawForSale(bytes32 batchId, uint64 quantity) external returns (Batch memory);
 

@@ -267,8 +267,8 @@ interface ISaleEscrow {
 
     /**
      * @notice Moves `amount` of a cooperative's reserve in `token` to `to`.
-     * @dev Requirements: the caller is the cooperative's admin; `to` is not zero; the reserve holds
-     * `amount`. Emits a {ReserveWithdrawn} event.
+     * @dev Requirements: the caller is the cooperative's admin; `to` is not zero; `amount` is not
+     * zero and the reserve holds it (else {SaleEscrowInsufficientReserve}). Emits a {ReserveWithdrawn} event.
      */
     function withdrawReserve(uint64 cooperativeId, address token, address to, uint256 amount) external;
 
@@ -281,7 +281,8 @@ interface ISaleEscrow {
     /// @notice Sets the account credited with platform fees. Caller: platform admin. Emits {FeeRecipientChanged}.
     function setFeeRecipient(address recipient) external;
 
-    /// @notice Stops new sales and funding. Claims, refunds, cancellations and disputes go on. Caller: platform admin.
+    /// @notice Stops new sales and funding. Sales already funded go on to the end (shipping, delivery,
+    /// release, disputes, cancellation) and claims and withdrawals always work. Caller: platform admin.
     function pause() external;
 
     /// @notice Lifts {pause}. Caller: platform admin.
