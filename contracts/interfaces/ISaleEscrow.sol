@@ -16,8 +16,9 @@ pragma solidity ^0.8.24;
  * (address, weight). Money only leaves by pull: {claim}/{claimFor} for members, {withdraw} for
  * refunds and fees, {withdrawReserve} for the cooperative reserve.
  *
- * Accounting invariant, per token: deposits = refunds + fees + reserves + claimed + claimable
- * + dust, where dust (amounts lost to rounding down members' shares) is below the number of
+ * Accounting invariant, per token: deposits = held + refunds + fees + reserves + claimed +
+ * claimable + dust, where held is the price of sales funded but not yet settled (Funded, Shipped,
+ * Disputed) and dust (amounts lost to rounding down members' shares) is below the number of
  * contributors of each batch. The contract never reads its own balance, so ether forced in by
  * `selfdestruct` changes nothing.
  */
