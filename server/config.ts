@@ -1,0 +1,94 @@
+/**
+ * Configuration: read once at start from the environment (and `.env`), validated with zod. A bad
+ * or missing variable stops the start with a message that names it.
+ */
+import path from "node:path";
+import { z } from "zod";
+
+const hexKey = z.string().regex(/^(0x)?[0-9a-fA-F]{64}$/, "must be 32 bytes of hex (64 hex digits, optional 0x)");
+
+const schema = z
+  .object({
+    NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+    PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+    HOST: z.string().min(1).default("127.0.0.1"),
+    DATA_DIR: z.string().min(1).default("./data"),
+    PUBLIC_URL: z.url().optional(),
+    RPC_URL: z.url().optional(),
+    CHAIN_ID: z.coerce.number().int().positive().optional(),
+    RELAYER_KEY: hexKey.optional(),
+    DEPLOYER_KEY: hexKey.optional(),
+    KEYSTORE_KEY: hexKey.optional(),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    CONFIRMATIONS: z.coerce.number().int().min(0).max(64).default(0),
+    /** Allows the embedded chain with NODE_ENV=production (a demo kiosk, never real money). */
+    ALLOW_EMBEDDED_CHAIN: z.enum(["true", "false"]).default("false"),
+  })
+  .superRefine((env, ctx) => {
+    if (env.RPC_URL !== undefined) {
+      for (const name of ["CHAIN_ID", "RELAYER_KEY"] as const) {
+        if (env[name] === undefined)
+          ctx.addIssue({ code: "custom", path: [name], message: "is required with RPC_URL" });
+      }
+    }
+    if (env.NODE_ENV === "production") {
+      if (env.KEYSTORE_KEY === undefined) {
+        ctx.addIssue({ code: "custom", path: ["KEYSTORE_KEY"], message: "is required when NODE_ENV=production" });
+      }
+      if (env.RPC_URL === undefined && env.ALLOW_EMBEDDED_CHAIN !== "true") {
+        ctx.addIssue({
+          code: "custom",
+          path: ["RPC_URL"],
+          message: "is required when NODE_ENV=production (or set ALLOW_EMBEDDED_CHAIN=true for a demo)",
+        });
+      }
+    }
+  });
+
+export interface Config {
+  env: "development" | "production" | "test";
+  port: number;
+  host: string;
+  dataDir: string;
+  publicUrl: string | undefined;
+  /** Undefined: the gateway starts its embedded chain. */
+  rpcUrl: string | undefined;
+  chainId: number | undefined;
+  relayerKey: string | undefined;
+  deployerKey: string | undefined;
+  keystoreKey: string | undefined;
+  logLevel: string;
+  confirmations: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: { variable: string; message: string }[]) {
+    super(`invalid configuration: ${problems.map((p) => `${p.variable} ${p.message}`).join("; ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Parses the environment. Throws a ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? "?"), message: issue.message })),
+    );
+  }
+  const e = parsed.data;
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: path.resolve(e.DATA_DIR),
+    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ""),
+    rpcUrl: e.RPC_URL,
+    chainId: e.CHAIN_ID,
+    relayerKey: e.RELAYER_KEY,
+    deployerKey: e.DEPLOYER_KEY,
+    keystoreKey: e.KEYSTORE_KEY,
+    logLevel: e.LOG_LEVEL,
+    confirmations: e.CONFIRMATIONS,
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * The gateway's SQLite file (better-sqlite3, WAL). Each module owns its tables and declares them as
+ * numbered migrations under its own name; openDatabase applies what a file has not seen yet, in one
+ * transaction per migration.
+ */
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+
+export type Db = Database.Database;
+
+export interface Migrations {
+  /** Module name, e.g. "custody", "outbox", "index". */
+  module: string;
+  /** SQL scripts; index + 1 is the version. Never edit a released one: append. */
+  steps: string[];
+}
+
+export function openDatabase(file: string, migrations: Migrations[]): Db {
+  if (file !== ":memory:") mkdirSync(path.dirname(file), { recursive: true });
+  const db = new Database(file);
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL"); // durable across a process crash; WAL keeps it consistent
+  db.pragma("foreign_keys = ON");
+  db.pragma("busy_timeout = 5000");
+  db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (module TEXT PRIMARY KEY, version INTEGER NOT NULL)");
+  const current = db.prepare<[string], { version: number }>("SELECT version FROM schema_migrations WHERE module = ?");
+  const save = db.prepare(
+    "INSERT INTO schema_migrations (module, version) VALUES (?, ?) ON CONFLICT(module) DO UPDATE SET version = excluded.version",
+  );
+  for (const m of migrations) {
+    const from = current.get(m.module)?.version ?? 0;
+    m.steps.slice(from).forEach((sql, i) => {
+      db.transaction(() => {
+        db.exec(sql);
+        save.run(m.module, from + i + 1);
+      })();
+    });
+  }
+  return db;
+}

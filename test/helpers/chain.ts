@@ -1,0 +1,56 @@
+/**
+ * A real chain for gateway tests: anvil (from @foundry-rs/anvil) in a temporary folder, with the
+ * CoopTrace contracts deployed through the one deploy path. Each call starts its own node.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { HDNodeWallet, Mnemonic, type Wallet } from "ethers";
+import { ANVIL_MNEMONIC, startEmbeddedChain, type EmbeddedChain } from "../../server/chain/embedded";
+import { createProvider } from "../../server/chain/provider";
+import { deployCoopTrace, type Deployed, type DeployOptions } from "../../scripts/lib/deploy";
+import { MockStablecoin__factory, type MockStablecoin } from "../../typechain-types";
+
+export interface TestChain {
+  dataDir: string;
+  chain: EmbeddedChain;
+  provider: ReturnType<typeof createProvider>;
+  /** anvil's ten funded accounts; [0] deployed the contracts and is the platform admin. */
+  wallets: HDNodeWallet[];
+  deployed: Deployed;
+  stablecoin: MockStablecoin;
+  /** Stops anvil and removes the folder (unless keepDir). */
+  stop(keepDir?: boolean): Promise<void>;
+}
+
+export function anvilWallet(index: number): HDNodeWallet {
+  return HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(ANVIL_MNEMONIC), `m/44'/60'/0'/0/${index}`);
+}
+
+export async function startTestChain(options: { dataDir?: string; deploy?: DeployOptions } = {}): Promise<TestChain> {
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), "cooptrace-test-"));
+  const chain = await startEmbeddedChain({ dataDir });
+  const provider = createProvider(chain.rpcUrl, chain.chainId, 20);
+  const wallets = Array.from({ length: 10 }, (_, i) => anvilWallet(i).connect(provider));
+  const stablecoin = await new MockStablecoin__factory(wallets[0]).deploy("Demo Dirham Stablecoin", "DMAD");
+  await stablecoin.waitForDeployment();
+  const deployed = await deployCoopTrace(wallets[0], {
+    allowedTokens: [await stablecoin.getAddress()],
+    ...options.deploy,
+  });
+  return {
+    dataDir,
+    chain,
+    provider,
+    wallets,
+    deployed,
+    stablecoin,
+    async stop(keepDir = false) {
+      provider.destroy();
+      await chain.stop();
+      if (!keepDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type { Wallet };
