@@ -1,0 +1,416 @@
+/**
+ * Users the gateway serves, their bearer tokens and their custodial keys.
+ *
+ * - Tokens are 32 random bytes (base64url, prefixed `ct_`), shown once; only their SHA-256 is stored.
+ * - Every role but auditor gets a secp256k1 key generated here, encrypted at rest by the keystore
+ *   (the user id and key version are its associated data), decrypted only for the duration of a
+ *   signature. A user may export its key once (self-custody); the gateway then forgets it.
+ * - Keys and tokens never reach a log, an error message or the database in clear.
+ */
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import { getAddress, SigningKey, Wallet, type Provider, type TypedDataDomain, type TypedDataField } from "ethers";
+import type { Migrations, Db } from "../store/db";
+import type { Logger } from "../log";
+import type { Keystore } from "./keystore";
+
+export const ROLES = [
+  "platform_admin",
+  "registrar",
+  "coop_admin",
+  "member",
+  "buyer",
+  "certifier",
+  "arbiter",
+  "auditor",
+] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Roles that may belong to one cooperative; every other role must not name one. */
+export const COOPERATIVE_ROLES: readonly Role[] = ["coop_admin", "member"];
+
+/** The exact sentence exportKey requires: exporting is deliberate and cannot be undone. */
+export const EXPORT_CONFIRMATION = "I understand the gateway will no longer sign for me";
+
+export const DISPLAY_NAME_MAX = 200;
+
+/** Key version of the keys generated now (part of the encryption's associated data). */
+const CURRENT_KEY_VERSION = 1;
+
+const TOKEN_PREFIX = "ct_";
+const TOKEN_SHAPE = /^ct_[A-Za-z0-9_-]{43}$/; // 32 bytes in base64url without padding
+
+export const custodyMigrations: Migrations = {
+  module: "custody",
+  steps: [
+    `CREATE TABLE users (
+       id             TEXT PRIMARY KEY,
+       role           TEXT NOT NULL CHECK (role IN (${ROLES.map((r) => `'${r}'`).join(", ")})),
+       cooperative_id INTEGER,
+       display_name   TEXT NOT NULL,
+       address        TEXT UNIQUE,
+       encrypted_key  BLOB,
+       key_version    INTEGER NOT NULL,
+       custody        TEXT NOT NULL CHECK (custody IN ('gateway', 'self', 'none')),
+       created_at     TEXT NOT NULL,
+       created_by     TEXT REFERENCES users (id),
+       CHECK ((custody = 'gateway') = (encrypted_key IS NOT NULL)),
+       CHECK ((custody = 'none') = (address IS NULL))
+     ) STRICT;
+     CREATE INDEX users_by_role ON users (role, cooperative_id);
+     CREATE INDEX users_by_cooperative ON users (cooperative_id);
+     CREATE TABLE user_tokens (
+       token_hash BLOB PRIMARY KEY,
+       user_id    TEXT NOT NULL REFERENCES users (id),
+       created_at TEXT NOT NULL,
+       revoked_at TEXT
+     ) STRICT;
+     CREATE INDEX user_tokens_by_user ON user_tokens (user_id) WHERE revoked_at IS NULL;`,
+  ],
+};
+
+export type Custody = "gateway" | "self" | "none";
+
+export interface User {
+  id: string;
+  role: Role;
+  cooperativeId: number | null;
+  displayName: string;
+  /** Checksummed address; null for auditors (no key). */
+  address: string | null;
+  custody: Custody;
+  createdAt: string;
+  createdBy: string | null;
+}
+
+export type CustodyErrorCode =
+  | "invalid_text"
+  | "invalid_input"
+  | "unknown_user"
+  | "no_key"
+  | "self_custody"
+  | "key_unavailable"
+  | "confirmation_required";
+
+/** A domain error; its message never holds a key, a token or user text. */
+export class CustodyError extends Error {
+  constructor(
+    readonly code: CustodyErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "CustodyError";
+  }
+}
+
+export interface UserStore {
+  /** Creates a user and returns its bearer token, the only time it is shown. */
+  create(input: { role: Role; displayName: string; cooperativeId?: number; createdBy?: string }): {
+    user: User;
+    token: string;
+  };
+  /** The user holding this token; null when the token is unknown, malformed or revoked. */
+  authenticate(token: string): User | null;
+  get(id: string): User | undefined;
+  findByAddress(address: string): User | undefined;
+  list(filter?: { role?: Role; cooperativeId?: number }): User[];
+  /** Revokes every token of the user. */
+  revokeToken(userId: string): void;
+  /** Revokes every token of the user and returns a new one, shown once. */
+  rotateToken(userId: string): string;
+  /** Signs EIP-712 typed data with the user's custodial key. */
+  signTypedData(
+    userId: string,
+    domain: TypedDataDomain,
+    types: Record<string, TypedDataField[]>,
+    value: Record<string, unknown>,
+  ): Promise<string>;
+  /** Returns the private key (0x hex) once and switches the user to self-custody. */
+  exportKey(userId: string, confirm: string): string;
+  /**
+   * Runs `use` with the user's custodial wallet connected to `provider`, for the user's own
+   * transactions (a buyer paying into escrow from its account). The key is decrypted for this call
+   * only; `use` must not keep the wallet.
+   */
+  withWallet<T>(userId: string, provider: Provider, use: (wallet: Wallet) => Promise<T>): Promise<T>;
+  /** Deletes a user created in the same request whose on-chain step was refused (never used since). */
+  remove(userId: string): void;
+}
+
+interface UserRow {
+  id: string;
+  role: Role;
+  cooperative_id: number | null;
+  display_name: string;
+  address: string | null;
+  custody: Custody;
+  created_at: string;
+  created_by: string | null;
+}
+
+interface KeyRow {
+  address: string | null;
+  encrypted_key: Buffer | null;
+  key_version: number;
+  custody: Custody;
+}
+
+const USER_COLUMNS = "id, role, cooperative_id, display_name, address, custody, created_at, created_by";
+
+function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    role: row.role,
+    cooperativeId: row.cooperative_id,
+    displayName: row.display_name,
+    address: row.address,
+    custody: row.custody,
+    createdAt: row.created_at,
+    createdBy: row.created_by,
+  };
+}
+
+// C0 and C1 controls, DEL, and the bidi embeddings/overrides/isolates that can disguise text.
+const FORBIDDEN_CHARS = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/u;
+
+// With the u flag, \p{Cs} matches only unpaired surrogates: text that is not valid Unicode.
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** Display names are stored exactly as given: only checked, never normalised. */
+export function validateDisplayName(name: unknown): string {
+  if (typeof name !== "string" || LONE_SURROGATE.test(name)) {
+    throw new CustodyError("invalid_text", "displayName must be text");
+  }
+  const length = [...name].length;
+  if (name.trim().length === 0 || length > DISPLAY_NAME_MAX) {
+    throw new CustodyError("invalid_text", `displayName must hold 1 to ${DISPLAY_NAME_MAX} characters`);
+  }
+  if (FORBIDDEN_CHARS.test(name)) {
+    throw new CustodyError("invalid_text", "displayName must not contain control or bidi-override characters");
+  }
+  return name;
+}
+
+function hashToken(token: string): Buffer {
+  return createHash("sha256").update(token, "utf8").digest();
+}
+
+function newToken(): string {
+  return TOKEN_PREFIX + randomBytes(32).toString("base64url");
+}
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+export function createUserStore(deps: { db: Db; keystore: Keystore; log: Logger }): UserStore {
+  const { db, keystore } = deps;
+  const log = deps.log.child({ module: "custody" });
+
+  const q = {
+    insertUser: db.prepare(
+      `INSERT INTO users (id, role, cooperative_id, display_name, address, encrypted_key, key_version, custody, created_at, created_by)
+       VALUES (@id, @role, @cooperative_id, @display_name, @address, @encrypted_key, @key_version, @custody, @created_at, @created_by)`,
+    ),
+    insertToken: db.prepare("INSERT INTO user_tokens (token_hash, user_id, created_at) VALUES (?, ?, ?)"),
+    revokeTokens: db.prepare("UPDATE user_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL"),
+    tokenUser: db.prepare<[Buffer], UserRow & { token_hash: Buffer }>(
+      `SELECT t.token_hash, ${USER_COLUMNS.split(", ")
+        .map((c) => `u.${c}`)
+        .join(", ")}
+       FROM user_tokens t JOIN users u ON u.id = t.user_id
+       WHERE t.token_hash = ? AND t.revoked_at IS NULL`,
+    ),
+    byId: db.prepare<[string], UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`),
+    byAddress: db.prepare<[string], UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE address = ?`),
+    list: db.prepare<[{ role: string | null; coop: number | null }], UserRow>(
+      `SELECT ${USER_COLUMNS} FROM users
+       WHERE (@role IS NULL OR role = @role) AND (@coop IS NULL OR cooperative_id = @coop)
+       ORDER BY created_at, rowid`,
+    ),
+    key: db.prepare<[string], KeyRow>("SELECT address, encrypted_key, key_version, custody FROM users WHERE id = ?"),
+    deleteTokens: db.prepare("DELETE FROM user_tokens WHERE user_id = ?"),
+    deleteUser: db.prepare(
+      "DELETE FROM users WHERE id = ? AND NOT EXISTS (SELECT 1 FROM users c WHERE c.created_by = ?)",
+    ),
+    toSelfCustody: db.prepare(
+      "UPDATE users SET custody = 'self', encrypted_key = NULL WHERE id = ? AND custody = 'gateway'",
+    ),
+  };
+
+  function requireUser(id: string): UserRow {
+    const row = typeof id === "string" ? q.byId.get(id) : undefined;
+    if (!row) throw new CustodyError("unknown_user", "no such user");
+    return row;
+  }
+
+  function checkInput(input: { role: Role; cooperativeId?: number; createdBy?: string }): void {
+    if (!ROLES.includes(input.role)) throw new CustodyError("invalid_input", "role is not a known role");
+    const id = input.cooperativeId;
+    if (id !== undefined && (!Number.isSafeInteger(id) || id < 0)) {
+      throw new CustodyError("invalid_input", "cooperativeId must be a non-negative integer");
+    }
+    // A cooperative admin is created before its cooperative exists on-chain (the registration
+    // needs the admin's address), so the id is optional here even for cooperative roles.
+    if (!COOPERATIVE_ROLES.includes(input.role) && id !== undefined) {
+      throw new CustodyError("invalid_input", `a ${input.role} does not belong to a cooperative`);
+    }
+    if (input.createdBy !== undefined && !q.byId.get(input.createdBy)) {
+      throw new CustodyError("invalid_input", "createdBy is not a known user");
+    }
+  }
+
+  /** Decrypts the user's key and hands a signer to `use`; the plaintext lives only for that call. */
+  function withKey<T>(userId: string, use: (wallet: Wallet, row: KeyRow) => T): T {
+    const row = typeof userId === "string" ? q.key.get(userId) : undefined;
+    if (!row) throw new CustodyError("unknown_user", "no such user");
+    if (row.custody === "none") throw new CustodyError("no_key", "this user has no key");
+    if (row.custody === "self" || !row.encrypted_key) {
+      throw new CustodyError("self_custody", "this user holds its own key: the gateway no longer signs for it");
+    }
+    let secret: Buffer | undefined;
+    let wallet: Wallet;
+    try {
+      secret = keystore.decrypt(userId, row.key_version, row.encrypted_key);
+      wallet = new Wallet(new SigningKey(secret));
+    } catch {
+      // The cause (wrong master key, tampered or misplaced record) stays out of the message.
+      log.error({ userId }, "custodial key record failed to decrypt");
+      throw new CustodyError("key_unavailable", "the custodial key of this user cannot be used");
+    } finally {
+      secret?.fill(0);
+    }
+    if (wallet.address !== row.address) {
+      log.error({ userId }, "custodial key does not match the recorded address");
+      throw new CustodyError("key_unavailable", "the custodial key of this user cannot be used");
+    }
+    return use(wallet, row);
+  }
+
+  return {
+    create(input) {
+      checkInput(input);
+      const displayName = validateDisplayName(input.displayName);
+      const id = randomUUID();
+      let address: string | null = null;
+      let encryptedKey: Buffer | null = null;
+      if (input.role !== "auditor") {
+        const wallet = Wallet.createRandom();
+        const secret = Buffer.from(wallet.privateKey.slice(2), "hex");
+        try {
+          encryptedKey = keystore.encrypt(id, CURRENT_KEY_VERSION, secret);
+        } finally {
+          secret.fill(0);
+        }
+        address = wallet.address;
+      }
+      const createdAt = now();
+      const token = newToken();
+      db.transaction(() => {
+        q.insertUser.run({
+          id,
+          role: input.role,
+          cooperative_id: input.cooperativeId ?? null,
+          display_name: displayName,
+          address,
+          encrypted_key: encryptedKey,
+          key_version: CURRENT_KEY_VERSION,
+          custody: address ? "gateway" : "none",
+          created_at: createdAt,
+          created_by: input.createdBy ?? null,
+        });
+        q.insertToken.run(hashToken(token), id, createdAt);
+      })();
+      const user = toUser(requireUser(id));
+      log.info(
+        { userId: id, role: user.role, cooperativeId: user.cooperativeId, address, createdBy: user.createdBy },
+        "user created",
+      );
+      return { user, token };
+    },
+
+    authenticate(token) {
+      // Malformed tokens are refused before any lookup; the lookup is by hash, so its timing says
+      // nothing useful about the tokens stored. The final comparison is constant-time anyway.
+      if (typeof token !== "string" || !TOKEN_SHAPE.test(token)) return null;
+      const hash = hashToken(token);
+      const row = q.tokenUser.get(hash);
+      if (!row || !timingSafeEqual(row.token_hash, hash)) return null;
+      return toUser(row);
+    },
+
+    get(id) {
+      const row = typeof id === "string" ? q.byId.get(id) : undefined;
+      return row ? toUser(row) : undefined;
+    },
+
+    findByAddress(address) {
+      let checksummed: string;
+      try {
+        checksummed = getAddress(address);
+      } catch {
+        return undefined;
+      }
+      const row = q.byAddress.get(checksummed);
+      return row ? toUser(row) : undefined;
+    },
+
+    list(filter = {}) {
+      return q.list.all({ role: filter.role ?? null, coop: filter.cooperativeId ?? null }).map(toUser);
+    },
+
+    revokeToken(userId) {
+      requireUser(userId);
+      const { changes } = q.revokeTokens.run(now(), userId);
+      log.info({ userId, revoked: changes }, "tokens revoked");
+    },
+
+    rotateToken(userId) {
+      requireUser(userId);
+      const token = newToken();
+      const at = now();
+      db.transaction(() => {
+        q.revokeTokens.run(at, userId);
+        q.insertToken.run(hashToken(token), userId, at);
+      })();
+      log.info({ userId }, "token rotated");
+      return token;
+    },
+
+    async signTypedData(userId, domain, types, value) {
+      const wallet = withKey(userId, (w) => w);
+      // Wallet.signTypedData only resolves ENS names asynchronously; the key is already decrypted.
+      const signature = await wallet.signTypedData(domain, types, value);
+      log.debug({ userId, primaryType: Object.keys(types)[0] }, "typed data signed");
+      return signature;
+    },
+
+    exportKey(userId, confirm) {
+      if (confirm !== EXPORT_CONFIRMATION) {
+        throw new CustodyError(
+          "confirmation_required",
+          `exporting a key requires the confirmation "${EXPORT_CONFIRMATION}"`,
+        );
+      }
+      return withKey(userId, (wallet) => {
+        // Conditional update: if two exports race, only one of them gets the key.
+        const { changes } = q.toSelfCustody.run(userId);
+        if (changes !== 1) throw new CustodyError("self_custody", "this user holds its own key already");
+        log.warn({ userId, address: wallet.address }, "custodial key exported: the user now holds its own key");
+        return wallet.privateKey;
+      });
+    },
+
+    async withWallet(userId, provider, use) {
+      const wallet = withKey(userId, (w) => w.connect(provider));
+      return use(wallet);
+    },
+
+    remove(userId) {
+      db.transaction(() => {
+        q.deleteTokens.run(userId);
+        q.deleteUser.run(userId, userId);
+      })();
+      log.info({ userId }, "user removed (its on-chain step was refused)");
+    },
+  };
+}
