@@ -1,0 +1,95 @@
+/**
+ * Decoding of contract logs with the TypeChain interfaces into plain JSON values: the form stored in
+ * the journal (`ix_logs.args`) and the only form the projections read, so a replay from the journal
+ * and a fetch from the chain go through the same code.
+ *
+ * Integers wider than 53 bits become decimal strings, narrower ones numbers; addresses are
+ * checksummed; bytes are lowercase hex; structs become objects keyed by their field names.
+ */
+import type { Interface, Log, ParamType } from "ethers";
+import type { DeploymentFile } from "../../scripts/lib/deploy";
+import { BatchRegistry__factory, CooperativeRegistry__factory, SaleEscrow__factory } from "../../typechain-types";
+
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+export type Args = Record<string, Json>;
+
+export const INDEXED_CONTRACTS = ["CooperativeRegistry", "BatchRegistry", "SaleEscrow"] as const;
+export type IndexedContract = (typeof INDEXED_CONTRACTS)[number];
+
+/** Where a log sits in the chain. */
+export interface ChainFacts {
+  txHash: string;
+  blockNumber: number;
+  logIndex: number;
+  blockTime: number;
+}
+
+export interface IndexedEvent extends ChainFacts {
+  blockHash: string;
+  txIndex: number;
+  address: string;
+  contract: IndexedContract;
+  name: string;
+  args: Args;
+}
+
+const INTERFACES: Record<IndexedContract, Interface> = {
+  CooperativeRegistry: CooperativeRegistry__factory.createInterface(),
+  BatchRegistry: BatchRegistry__factory.createInterface(),
+  SaleEscrow: SaleEscrow__factory.createInterface(),
+};
+
+/** The indexed contracts of a deployment, by lowercase address. */
+export function contractsByAddress(deployment: DeploymentFile): Map<string, IndexedContract> {
+  return new Map(INDEXED_CONTRACTS.map((name) => [deployment.contracts[name].address.toLowerCase(), name]));
+}
+
+function normalize(type: ParamType, value: unknown): Json {
+  if (type.isTuple()) {
+    const out: Record<string, Json> = {};
+    const values = value as readonly unknown[];
+    type.components.forEach((component, i) => {
+      out[component.name] = normalize(component, values[i]);
+    });
+    return out;
+  }
+  if (type.isArray()) {
+    return (value as readonly unknown[]).map((item) => normalize(type.arrayChildren, item));
+  }
+  const base = type.baseType;
+  if (base.startsWith("uint") || base.startsWith("int")) {
+    const bits = Number(base.replace(/^u?int/, "") || "256");
+    const n = BigInt(value as bigint);
+    return bits <= 32 ? Number(n) : n.toString();
+  }
+  if (base === "bool") return Boolean(value);
+  if (base === "address") return String(value); // ethers returns checksummed addresses
+  if (base.startsWith("bytes")) return String(value).toLowerCase();
+  if (base === "string") return String(value);
+  throw new Error(`unsupported event parameter type ${type.format()}`);
+}
+
+/**
+ * Decodes one log of a known contract. Returns null for a log whose signature is not in the
+ * contract's ABI (none is expected; the caller logs it).
+ */
+export function decodeLog(log: Log, contract: IndexedContract, blockTime: number): IndexedEvent | null {
+  const parsed = INTERFACES[contract].parseLog({ topics: [...log.topics], data: log.data });
+  if (parsed === null) return null;
+  const args: Args = {};
+  parsed.fragment.inputs.forEach((input, i) => {
+    args[input.name] = normalize(input, parsed.args[i]);
+  });
+  return {
+    txHash: log.transactionHash.toLowerCase(),
+    blockNumber: log.blockNumber,
+    logIndex: log.index,
+    blockTime,
+    blockHash: log.blockHash.toLowerCase(),
+    txIndex: log.transactionIndex,
+    address: log.address,
+    contract,
+    name: parsed.name,
+    args,
+  };
+}
