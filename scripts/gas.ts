@@ -45,7 +45,7 @@ async function main() {
   const now = (await ethers.provider.getBlock("latest"))!.timestamp;
   const info = (lotCode: string) => ({
     productCode: "rose-petals",
-    gtin: 6111234567892n,
+    gtin: 6111234567895n,
     lotCode,
     quantity: 10_000_000n,
     unit: "g",

@@ -21,6 +21,8 @@ export interface DeploymentFile {
   chainId: number;
   deployedAt: string;
   contracts: Record<ContractName, { address: string; blockNumber: number; transactionHash: string }>;
+  /** Embedded demo chain only: the demo stablecoin (a mock anyone can mint). */
+  demoStablecoin?: string;
 }
 
 export interface DeployOptions {

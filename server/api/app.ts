@@ -1,0 +1,152 @@
+/**
+ * buildApp(ctx) returns the Express application without listening, so tests start it on port 0.
+ */
+import express, { Router, type Express } from "express";
+import helmet from "helmet";
+import { rateLimit } from "express-rate-limit";
+import { pinoHttp } from "pino-http";
+import { randomUUID } from "node:crypto";
+import type { GatewayContext } from "./context";
+import { authenticate } from "./auth";
+import { idempotency } from "./idempotency";
+import { createOpenApi } from "./openapi";
+import { createOperations } from "./operations";
+import { ApiError, errorHandler, sendProblem, type ErrorMapper } from "./problem";
+import { cooperativeRoutes } from "./routes/cooperatives";
+import { batchRoutes } from "./routes/batches";
+import { saleRoutes } from "./routes/sales";
+import { userRoutes } from "./routes/users";
+import { healthRoutes } from "./routes/health";
+
+export const API_PREFIX = "/api/v1";
+
+/** Relayer, custody and chain errors, as problems. */
+const domainErrors: ErrorMapper = (err) => {
+  const e = err as {
+    name?: string;
+    code?: string;
+    message?: string;
+    decoded?: { name: string; args: unknown } | null;
+    shortMessage?: string;
+    revert?: { name: string; args: unknown };
+  };
+  switch (e?.name) {
+    case "RelayRejectedError":
+      return {
+        status: 422,
+        code: e.decoded?.name ?? "chain_rejected",
+        detail: e.decoded ? `the contract refused: ${e.decoded.name}` : "the contract refused the call",
+        extra: { error: e.decoded ?? null },
+      };
+    case "RelayerUnavailableError":
+      return { status: 503, code: e.code ?? "relayer_unavailable", detail: e.message ?? "the relayer is unavailable" };
+    case "CustodyError":
+      return {
+        status: e.code === "invalid_text" ? 400 : 409,
+        code: e.code ?? "custody",
+        detail: e.message ?? "custody error",
+      };
+  }
+  // A direct call (buyer payment) reverted in simulation: ethers decodes our custom errors.
+  if (e?.code === "CALL_EXCEPTION" && e.revert) {
+    return {
+      status: 422,
+      code: e.revert.name,
+      detail: `the contract refused: ${e.revert.name}`,
+      extra: { error: { name: e.revert.name, args: String(e.revert.args) } },
+    };
+  }
+  if (e?.code === "INSUFFICIENT_FUNDS")
+    return { status: 422, code: "insufficient_funds", detail: "the account does not hold enough to pay" };
+  if (e?.code === "NETWORK_ERROR" || e?.code === "TIMEOUT" || (e as { code?: string })?.code === "ECONNREFUSED") {
+    return { status: 503, code: "chain_unavailable", detail: "the chain cannot be reached" };
+  }
+  return undefined;
+};
+
+export function buildApp(ctx: GatewayContext): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", false);
+  app.use(
+    pinoHttp({
+      logger: ctx.log,
+      genReqId: (req, res) => {
+        const id = randomUUID();
+        res.setHeader("X-Request-Id", id);
+        return id;
+      },
+      // Only the method, path and status: no headers (tokens) and no bodies (keys on export).
+      serializers: {
+        req: (req: { id: string; method: string; url: string }) => ({
+          id: req.id,
+          method: req.method,
+          path: req.url.split("?")[0],
+        }),
+        res: (res: { statusCode: number }) => ({ status: res.statusCode }),
+      },
+    }),
+  );
+  app.use(helmet());
+
+  const publicLimiter = rateLimit({
+    windowMs: 60_000,
+    limit: 600,
+    standardHeaders: "draft-7",
+    legacyHeaders: false,
+    handler: (_req, res) => sendProblem(res, 429, "rate_limited", "too many requests; slow down"),
+  });
+  const signupLimiter = rateLimit({
+    windowMs: 60 * 60_000,
+    limit: 20,
+    standardHeaders: "draft-7",
+    legacyHeaders: false,
+    handler: (_req, res) => sendProblem(res, 429, "rate_limited", "too many sign-ups from this address"),
+  });
+
+  const api = createOpenApi(API_PREFIX, {
+    title: "CoopTrace gateway",
+    version: "1.0.0",
+    description:
+      "Provenance and fair-revenue ledger for cooperatives. Errors are RFC 9457 problem details with a stable `code`.",
+  });
+  const ops = createOperations(ctx);
+  const v1 = Router();
+  v1.use((req, _res, next) => {
+    // Public reads without a token are rate-limited per address; authenticated calls are not.
+    if (req.method === "GET" && req.get("authorization") === undefined) return publicLimiter(req, _res, next);
+    next();
+  });
+  v1.use((req, _res, next) => {
+    if (
+      req.method === "POST" &&
+      req.headers["content-length"] !== "0" &&
+      req.headers["content-type"] !== undefined &&
+      !req.is("application/json")
+    ) {
+      return next(new ApiError(415, "unsupported_media_type", "send JSON (Content-Type: application/json)"));
+    }
+    next();
+  });
+  v1.use(express.json({ limit: "64kb", strict: true }));
+  v1.use(authenticate(ctx.users));
+  v1.use(idempotency(ctx.db));
+
+  userRoutes(v1, api, ctx, signupLimiter);
+  cooperativeRoutes(v1, api, ctx, ops);
+  batchRoutes(v1, api, ctx, ops);
+  saleRoutes(v1, api, ctx, ops);
+
+  v1.get("/operations/:id", (req, res) => {
+    const status = ctx.relayer.status(req.params.id);
+    if (!status) throw new ApiError(404, "operation_not_found", "no such operation");
+    res.json(status);
+  });
+  v1.get("/openapi.json", (_req, res) => res.json(api.document(ctx.publicUrl)));
+
+  app.use(API_PREFIX, v1);
+  healthRoutes(app, ctx);
+  app.use((req, res) => sendProblem(res, 404, "not_found", `no route for ${req.method} ${req.path}`));
+  app.use(errorHandler(ctx.log, [domainErrors]));
+  return app;
+}

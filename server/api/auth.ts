@@ -1,0 +1,63 @@
+/**
+ * Bearer tokens. A token identifies one user and its role; routes state which roles may call them.
+ */
+import type { RequestHandler } from "express";
+import type { Role, User } from "../custody/users";
+import type { UserStore } from "../custody/users";
+import { ApiError } from "./problem";
+import type { GatewayContext } from "./context";
+
+export function authenticate(users: UserStore): RequestHandler {
+  return (req, _res, next) => {
+    const header = req.get("authorization");
+    if (header === undefined) return next();
+    const match = /^Bearer ([A-Za-z0-9_\-.~+/=]{10,200})$/.exec(header);
+    if (!match)
+      return next(new ApiError(401, "invalid_token", "malformed Authorization header (expected: Bearer <token>)"));
+    const user = users.authenticate(match[1]);
+    if (!user) return next(new ApiError(401, "invalid_token", "unknown or revoked token"));
+    req.user = user;
+    next();
+  };
+}
+
+/** The authenticated user, holding one of `roles`. */
+export function requireUser(user: User | undefined, ...roles: Role[]): User {
+  if (!user) throw new ApiError(401, "unauthenticated", "this route needs a bearer token");
+  if (roles.length > 0 && !roles.includes(user.role)) {
+    throw new ApiError(403, "forbidden", `this route is for: ${roles.join(", ")}`);
+  }
+  return user;
+}
+
+/**
+ * The admin of `cooperativeId`, checked against the chain (the source of truth): a handover of the
+ * admin role on-chain takes effect here at once.
+ */
+export async function requireCoopAdmin(
+  ctx: GatewayContext,
+  user: User | undefined,
+  cooperativeId: number,
+): Promise<User> {
+  const u = requireUser(user, "coop_admin");
+  if (u.address === null || !(await ctx.contracts.registry.isCooperativeAdmin(cooperativeId, u.address))) {
+    throw new ApiError(403, "forbidden", "you are not the admin of this cooperative");
+  }
+  return u;
+}
+
+/** A member or the admin of `cooperativeId` (checked on-chain). */
+export async function requireCoopActor(
+  ctx: GatewayContext,
+  user: User | undefined,
+  cooperativeId: number,
+): Promise<User> {
+  const u = requireUser(user, "coop_admin", "member");
+  const known = await ctx.contracts.registry.cooperativeCount();
+  if (BigInt(cooperativeId) > known)
+    throw new ApiError(404, "cooperative_not_found", `no cooperative ${cooperativeId}`);
+  if (u.address === null || !(await ctx.contracts.registry.canActFor(cooperativeId, u.address))) {
+    throw new ApiError(403, "forbidden", "you do not belong to this cooperative");
+  }
+  return u;
+}

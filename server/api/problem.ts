@@ -1,0 +1,84 @@
+/**
+ * Errors as RFC 9457 problem details (`application/problem+json`) with a stable `code`. Handlers
+ * throw ApiError (or a domain error mapped here); the error middleware is the only writer.
+ */
+import type { ErrorRequestHandler, Response } from "express";
+import { ZodError } from "zod";
+import type { Logger } from "../log";
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+const TITLES: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  409: "Conflict",
+  413: "Content Too Large",
+  415: "Unsupported Media Type",
+  422: "Unprocessable Content",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  503: "Service Unavailable",
+};
+
+export function sendProblem(
+  res: Response,
+  status: number,
+  code: string,
+  detail: string,
+  extra: Record<string, unknown> = {},
+): void {
+  res
+    .status(status)
+    .type("application/problem+json")
+    .send(JSON.stringify({ type: `about:blank`, title: TITLES[status] ?? "Error", status, code, detail, ...extra }));
+}
+
+/** Maps an error to (status, code, detail, extra). Other modules register mappers for their errors. */
+export type ErrorMapper = (
+  err: unknown,
+) => { status: number; code: string; detail: string; extra?: Record<string, unknown> } | undefined;
+
+export function zodIssues(err: ZodError): { field: string; message: string }[] {
+  return err.issues.map((i) => ({ field: i.path.join(".") || "(body)", message: i.message }));
+}
+
+export function errorHandler(log: Logger, mappers: ErrorMapper[]): ErrorRequestHandler {
+  // Express recognises error middleware by its four parameters.
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  return (err, req, res, _next) => {
+    if (err instanceof ApiError) return sendProblem(res, err.status, err.code, err.message, err.extra);
+    if (err instanceof ZodError) {
+      const errors = zodIssues(err);
+      return sendProblem(res, 400, "invalid_field", `invalid ${errors.map((e) => e.field).join(", ")}`, { errors });
+    }
+    const e = err as { type?: string; status?: number };
+    if (e?.type === "entity.too.large") return sendProblem(res, 413, "body_too_large", "the request body is too large");
+    if (e?.type === "entity.parse.failed") return sendProblem(res, 400, "malformed_json", "the body is not valid JSON");
+    if (e?.type === "encoding.unsupported" || e?.type === "charset.unsupported") {
+      return sendProblem(res, 415, "unsupported_encoding", "unsupported body encoding");
+    }
+    for (const map of mappers) {
+      const m = map(err);
+      if (m) {
+        if (m.status >= 500)
+          log.warn({ err: String((err as Error)?.message ?? err), code: m.code, reqId: req.id }, "request failed");
+        return sendProblem(res, m.status, m.code, m.detail, m.extra ?? {});
+      }
+    }
+    log.error({ err, reqId: req.id }, "unhandled error");
+    // Never a stack trace or an internal message in a response.
+    return sendProblem(res, 500, "internal", "an internal error occurred; it was logged");
+  };
+}

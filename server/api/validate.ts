@@ -1,0 +1,64 @@
+/**
+ * Shared zod building blocks. Text is stored exactly as sent, length-limited, and refused when it
+ * holds control characters or bidirectional overrides (which can make a label read differently from
+ * what is stored: "Trojan Source").
+ */
+import { z } from "zod";
+import { getAddress, isAddress } from "ethers";
+
+// C0/C1 controls except tab/newline, and the bidi embedding/override/isolate characters.
+// eslint-disable-next-line no-control-regex
+const FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
+
+export function text(max: number, min = 1) {
+  return z
+    .string()
+    .min(min)
+    .max(max)
+    .refine((s) => !FORBIDDEN.test(s), "must not contain control or bidirectional-override characters");
+}
+
+/** Byte-limited text, for fields the contracts limit in bytes (Arabic letters take two). */
+export function bytesText(maxBytes: number, min = 1) {
+  return text(maxBytes, min).refine(
+    (s) => Buffer.byteLength(s, "utf8") <= maxBytes,
+    `must be at most ${maxBytes} bytes in UTF-8`,
+  );
+}
+
+export const address = z
+  .string()
+  .refine((s) => isAddress(s), "must be an Ethereum address")
+  .transform((s) => getAddress(s));
+
+export const bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be 32 bytes of hex (0x + 64 hex digits)");
+
+/** A non-negative integer that fits in `bits`, as a JSON number (safe) or a decimal string. */
+export function uint(bits: number, min = 0n) {
+  const max = (1n << BigInt(bits)) - 1n;
+  return z
+    .union([z.number().int().nonnegative(), z.string().regex(/^[0-9]{1,78}$/, "must be a decimal integer")])
+    .transform((v) => BigInt(v))
+    .refine((v) => v >= min && v <= max, `must be between ${min} and ${max}`);
+}
+
+export const id = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+
+export const paging = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+});
+
+/** GS1 mod-10 check digit of a GTIN (8, 12, 13 or 14 digits). */
+export function isValidGtin(gtin: string): boolean {
+  if (!/^(\d{8}|\d{12}|\d{13}|\d{14})$/.test(gtin)) return false;
+  const digits = gtin.padStart(14, "0").split("").map(Number);
+  const check = digits.pop()!;
+  const sum = digits.reduce((acc, d, i) => acc + d * (i % 2 === 0 ? 3 : 1), 0);
+  return (10 - (sum % 10)) % 10 === check;
+}
+
+export const gtin = z
+  .string()
+  .refine(isValidGtin, "must be a GTIN-8/12/13/14 with a valid GS1 check digit")
+  .transform((g) => BigInt(g));

@@ -1,0 +1,155 @@
+/**
+ * Demo data for the embedded chain, seeded on the very first start through the gateway's own API
+ * (so the demo exercises exactly what users do): a women's rose cooperative of Kelaat M'Gouna, its
+ * members' harvest, a distillation into rose water, a certification, and a sale that is funded,
+ * shipped, confirmed, released and claimed.
+ */
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+
+export interface DemoResult {
+  cooperativeId: number;
+  harvestBatchId: string;
+  roseWaterBatchId: string;
+  saleId: number;
+  tokensFile: string;
+}
+
+class Client {
+  constructor(
+    private readonly base: string,
+    private readonly token?: string,
+  ) {}
+  as(token: string): Client {
+    return new Client(this.base, token);
+  }
+  async post<T = Record<string, unknown>>(path: string, body: unknown = {}): Promise<T> {
+    const res = await fetch(this.base + "/api/v1" + path, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+    const json = (await res.json()) as T;
+    if (!res.ok) throw new Error(`demo seed: POST ${path} answered ${res.status}: ${JSON.stringify(json)}`);
+    return json;
+  }
+}
+
+const DAY_MS = 86_400_000;
+
+export async function seedDemo(baseUrl: string, adminToken: string, dataDir: string): Promise<DemoResult> {
+  const admin = new Client(baseUrl, adminToken);
+  const day = (offset: number) => new Date(Date.now() + offset * DAY_MS).toISOString();
+  type Created = { token: string; user: { id: string; address: string } };
+  const registrar = await admin.post<Created>("/users", {
+    role: "registrar",
+    displayName: "ODCO Draa-Tafilalet (demo)",
+  });
+  const certifier = await admin.post<Created>("/users", {
+    role: "certifier",
+    displayName: "Certification body (demo)",
+  });
+  const auditor = await admin.post<Created>("/users", { role: "auditor", displayName: "Regional auditor (demo)" });
+
+  const coop = await admin
+    .as(registrar.token)
+    .post<{ cooperativeId: number; admin: { token: string } }>("/cooperatives", {
+      name: "Coopérative Tighmert des Roses",
+      region: "Drâa-Tafilalet, Tinghir, Kelaat M'Gouna",
+      registrationNumber: "DEMO-KMG-2019-0042",
+      reserveBps: 1000,
+      womenLed: true,
+      admin: { displayName: "Fatima (présidente)" },
+    });
+  const coopAdmin = admin.as(coop.admin.token);
+  const names = ["Aicha", "Khadija", "Itto", "Zahra"];
+  const members: { userId: string; token: string; address: string }[] = [];
+  for (const [i, displayName] of names.entries()) {
+    const m = await coopAdmin.post<{ member: { userId: string; token: string; address: string } }>(
+      `/cooperatives/${coop.cooperativeId}/members`,
+      { displayName, reference: `card-${1001 + i}` },
+    );
+    members.push(m.member);
+  }
+  // Kilograms of fresh petals each member delivered (in grams).
+  const delivered = [42_000n, 35_500n, 28_000n, 19_500n];
+  const harvest = await admin.as(members[0].token).post<{ batchId: string }>("/batches", {
+    cooperativeId: coop.cooperativeId,
+    productCode: "rose-petals-fresh",
+    lotCode: "KMG-ROSE-2026-05",
+    quantity: String(delivered.reduce((a, b) => a + b, 0n)),
+    unit: "g",
+    origin: "Kelaat M'Gouna, vallée du Dadès",
+    productionDate: day(-10).slice(0, 10),
+    contributors: members.map((m, i) => ({ memberId: m.userId, weight: String(delivered[i]) })),
+  });
+  await coopAdmin.post(`/batches/${harvest.batchId}/events`, {
+    bizStep: "https://cooptrace.example/voc/bizstep/harvesting",
+    location: "Kelaat M'Gouna",
+    eventTime: day(-10),
+  });
+  const roseWater = await coopAdmin.post<{ batchId: string }>("/batches/merge", {
+    cooperativeId: coop.cooperativeId,
+    inputs: [{ batchId: harvest.batchId, quantity: "100000" }],
+    productCode: "rose-water",
+    gtin: "06111234567895",
+    lotCode: "KMG-RW-2026-05",
+    quantity: "100000",
+    unit: "ml",
+    origin: "Kelaat M'Gouna",
+    productionDate: day(-5).slice(0, 10),
+  });
+  await coopAdmin.post(`/batches/${roseWater.batchId}/events`, {
+    bizStep: "packing",
+    location: "Kelaat M'Gouna",
+    eventTime: day(-3),
+  });
+  await admin.as(certifier.token).post(`/batches/${roseWater.batchId}/certifications`, {
+    scheme: "AOP Rose de Kelaat M'Gouna-Dades",
+    validUntil: day(365).slice(0, 10),
+  });
+
+  const buyer = await admin.post<Created>("/buyers", { displayName: "Boutique Casablanca (demo)" });
+  const asBuyer = admin.as(buyer.token);
+  await asBuyer.post("/faucet");
+  const sale = await coopAdmin.post<{ saleId: string }>("/sales", {
+    batchId: roseWater.batchId,
+    quantity: "24000",
+    token: "ETH",
+    price: "120000000000000000",
+    buyer: buyer.user.address,
+  });
+  const saleId = Number(sale.saleId);
+  await asBuyer.post(`/sales/${saleId}/fund`);
+  await coopAdmin.post(`/sales/${saleId}/ship`, {});
+  await asBuyer.post(`/sales/${saleId}/confirm`, {});
+  for (const m of members.slice(0, 2)) {
+    await admin.as(m.token).post("/claims", { batchId: roseWater.batchId, token: "ETH" });
+  }
+
+  const tokensFile = path.join(dataDir, "demo-tokens.json");
+  writeFileSync(
+    tokensFile,
+    JSON.stringify(
+      {
+        note: "Demo accounts of the embedded chain. These tokens act as the users: keep this file private.",
+        registrar: registrar.token,
+        certifier: certifier.token,
+        auditor: auditor.token,
+        cooperativeAdmin: coop.admin.token,
+        members: members.map((m, i) => ({ name: names[i], token: m.token })),
+        buyer: buyer.token,
+      },
+      null,
+      2,
+    ) + "\n",
+    { mode: 0o600 },
+  );
+  return {
+    cooperativeId: coop.cooperativeId,
+    harvestBatchId: harvest.batchId,
+    roseWaterBatchId: roseWater.batchId,
+    saleId,
+    tokensFile,
+  };
+}

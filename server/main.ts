@@ -1,0 +1,231 @@
+/**
+ * The composition root: builds every part from the configuration, wires them, and starts them in
+ * order (chain, deployment, database, custody, relayer, index, HTTP). Nothing else creates parts.
+ */
+import { chmodSync, existsSync, writeFileSync } from "node:fs";
+import type { Server } from "node:http";
+import path from "node:path";
+import { HDNodeWallet, Mnemonic, Wallet, type TypedDataDomain, type TypedDataField } from "ethers";
+import type { Config } from "./config";
+import { createLogger, type Logger } from "./log";
+import { ANVIL_MNEMONIC, startEmbeddedChain, type EmbeddedChain } from "./chain/embedded";
+import { createProvider } from "./chain/provider";
+import { openDatabase } from "./store/db";
+import { resolveMasterKey } from "./custody/masterKey";
+import { createKeystore } from "./custody/keystore";
+import { createUserStore, custodyMigrations } from "./custody/users";
+import { createRelayer, outboxMigrations } from "./relayer";
+import { createIndexer, createQueries, indexMigrations } from "./index";
+import { buildApp } from "./api/app";
+import { idempotencyMigrations } from "./api/idempotency";
+import type { GatewayContext } from "./api/context";
+import {
+  attachCoopTrace,
+  deployCoopTrace,
+  deploymentPath,
+  readDeployment,
+  writeDeployment,
+  type DeploymentFile,
+} from "../scripts/lib/deploy";
+import { MockStablecoin__factory } from "../typechain-types";
+
+export interface Gateway {
+  url: string;
+  server: Server;
+  ctx: GatewayContext;
+  adminTokenFile: string;
+  /** True when this start created the platform admin (first start of this data folder). */
+  firstStart: boolean;
+  stop(): Promise<void>;
+}
+
+export class StartupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StartupError";
+  }
+}
+
+function anvilAccount(index: number): HDNodeWallet {
+  return HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(ANVIL_MNEMONIC), `m/44'/60'/0'/0/${index}`);
+}
+
+async function ensureDeployment(
+  dataDir: string,
+  chainId: number,
+  provider: ReturnType<typeof createProvider>,
+  deployer: Wallet | HDNodeWallet | undefined,
+  embedded: boolean,
+  log: Logger,
+): Promise<DeploymentFile> {
+  const file = deploymentPath(dataDir, chainId);
+  if (existsSync(file)) {
+    const deployment = readDeployment(file);
+    const code = await provider.getCode(deployment.contracts.SaleEscrow.address);
+    if (code !== "0x") return deployment;
+    if (!embedded) {
+      throw new StartupError(
+        `${file} names contracts that have no code on chain ${chainId}: wrong RPC_URL, or the chain was reset`,
+      );
+    }
+    log.warn(
+      { file },
+      "the embedded chain has no code at the recorded addresses (its state was lost): deploying again",
+    );
+  }
+  if (deployer === undefined) {
+    throw new StartupError(
+      `no deployment for chain ${chainId} at ${file}: set DEPLOYER_KEY to deploy, or provide the file`,
+    );
+  }
+  let demoStablecoin: string | undefined;
+  if (embedded) {
+    const coin = await new MockStablecoin__factory(deployer).deploy("Demo Dirham Stablecoin", "DMAD");
+    await coin.waitForDeployment();
+    demoStablecoin = await coin.getAddress();
+  }
+  const { deployment } = await deployCoopTrace(deployer, { allowedTokens: demoStablecoin ? [demoStablecoin] : [] });
+  const written = writeDeployment(dataDir, { ...deployment, demoStablecoin });
+  log.info({ file: written, chainId }, "contracts deployed");
+  return readDeployment(written);
+}
+
+export async function startGateway(
+  config: Config,
+  options: { log?: Logger; writeTimeoutMs?: number } = {},
+): Promise<Gateway> {
+  const log = options.log ?? createLogger(config.logLevel);
+  const embedded = config.rpcUrl === undefined;
+  let chain: EmbeddedChain | undefined;
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const stopAll = async () => {
+    for (const fn of cleanups.reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        log.error({ err }, "error while stopping");
+      }
+    }
+  };
+
+  try {
+    let rpcUrl: string;
+    let chainId: number;
+    let relayerWallet: Wallet | HDNodeWallet;
+    let deployer: Wallet | HDNodeWallet | undefined;
+    if (embedded) {
+      chain = await startEmbeddedChain({
+        dataDir: config.dataDir,
+        onLog: (line) => log.trace({ anvil: line }, "anvil"),
+      });
+      const c = chain;
+      cleanups.push(() => c.stop());
+      rpcUrl = chain.rpcUrl;
+      chainId = chain.chainId;
+      deployer = anvilAccount(0);
+      relayerWallet = anvilAccount(1);
+      log.info({ rpcUrl, stateFile: chain.stateFile }, "embedded chain started");
+    } else {
+      rpcUrl = config.rpcUrl!;
+      chainId = config.chainId!;
+      relayerWallet = new Wallet(config.relayerKey!);
+      deployer = config.deployerKey ? new Wallet(config.deployerKey) : undefined;
+    }
+    const provider = createProvider(rpcUrl, chainId);
+    cleanups.push(() => provider.destroy());
+    let actualChainId: bigint;
+    try {
+      actualChainId = BigInt(await provider.send("eth_chainId", []));
+    } catch (err) {
+      throw new StartupError(`RPC_URL ${rpcUrl} cannot be reached: ${(err as Error).message}`);
+    }
+    if (actualChainId !== BigInt(chainId))
+      throw new StartupError(`CHAIN_ID is ${chainId} but the node at RPC_URL is chain ${actualChainId}`);
+
+    const deployment = await ensureDeployment(
+      config.dataDir,
+      chainId,
+      provider,
+      deployer?.connect(provider),
+      embedded,
+      log,
+    );
+    const db = openDatabase(path.join(config.dataDir, "cooptrace.sqlite"), [
+      custodyMigrations,
+      outboxMigrations,
+      indexMigrations,
+      idempotencyMigrations,
+    ]);
+    cleanups.push(() => {
+      db.close();
+    });
+    const users = createUserStore({ db, keystore: createKeystore(resolveMasterKey(config, log)), log });
+    const contracts = attachCoopTrace(deployment, provider);
+    const relayer = createRelayer({
+      db,
+      provider,
+      forwarder: contracts.forwarder,
+      relayer: relayerWallet.connect(provider) as Wallet,
+      signTypedData: (
+        userId: string,
+        domain: TypedDataDomain,
+        types: Record<string, TypedDataField[]>,
+        value: Record<string, unknown>,
+      ) => users.signTypedData(userId, domain, types, value),
+      log,
+    });
+    await relayer.start();
+    cleanups.push(() => relayer.stop());
+    const indexer = createIndexer({ db, provider, deployment, confirmations: config.confirmations, log });
+    await indexer.syncOnce();
+    indexer.start();
+    cleanups.push(() => indexer.stop());
+
+    // The platform admin: created once; its token goes to a file only the owner can read.
+    const adminTokenFile = path.join(config.dataDir, "admin-token");
+    const firstStart = users.list({ role: "platform_admin" }).length === 0;
+    if (firstStart) {
+      const { token } = users.create({ role: "platform_admin", displayName: "Platform admin" });
+      writeFileSync(adminTokenFile, token + "\n", { mode: 0o600 });
+      chmodSync(adminTokenFile, 0o600);
+      log.info({ file: adminTokenFile }, "platform admin created; its token is in this file");
+    }
+
+    const platformSigner = (deployer ?? relayerWallet).connect(provider) as Wallet;
+    const ctx: GatewayContext = {
+      log,
+      db,
+      provider,
+      deployment,
+      contracts,
+      users,
+      relayer,
+      indexer,
+      queries: createQueries(db),
+      platformSigner,
+      faucet:
+        embedded && deployment.demoStablecoin
+          ? { signer: anvilAccount(2).connect(provider) as unknown as Wallet, stablecoin: deployment.demoStablecoin }
+          : undefined,
+      publicUrl: config.publicUrl ?? `http://${config.host}:${config.port}`,
+      embedded,
+      rpcUrl,
+      chainId,
+      writeTimeoutMs: options.writeTimeoutMs ?? 30_000,
+    };
+    const app = buildApp(ctx);
+    const server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(config.port, config.host, () => resolve(s));
+      s.once("error", reject);
+    });
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const address = server.address();
+    const port = typeof address === "object" && address ? address.port : config.port;
+    const url = `http://${config.host}:${port}`;
+    if (config.publicUrl === undefined) ctx.publicUrl = url;
+    return { url, server, ctx, adminTokenFile, firstStart, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

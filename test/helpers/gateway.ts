@@ -1,0 +1,99 @@
+/**
+ * A real gateway for API tests: embedded anvil in a temporary data folder, real SQLite, HTTP on
+ * port 0. `api` is a tiny fetch client that returns status, headers and parsed body.
+ */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Writable } from "node:stream";
+import { loadConfig } from "../../server/config";
+import { createLogger } from "../../server/log";
+import { startGateway, type Gateway } from "../../server/main";
+
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+export class ApiClient {
+  constructor(
+    readonly baseUrl: string,
+    readonly token?: string,
+  ) {}
+  as(token: string | undefined): ApiClient {
+    return new ApiClient(this.baseUrl, token);
+  }
+  async request<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<ApiResponse<T>> {
+    const init: RequestInit = {
+      method,
+      headers: {
+        ...(body !== undefined ? { "content-type": "application/json" } : {}),
+        ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    };
+    const res = await fetch(this.baseUrl + path, init);
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON
+    }
+    return { status: res.status, headers: res.headers, body: parsed as T, text };
+  }
+  get<T = any>(path: string, headers?: Record<string, string>) {
+    return this.request<T>("GET", path, undefined, headers);
+  }
+  post<T = any>(path: string, body: unknown = {}, headers?: Record<string, string>) {
+    return this.request<T>("POST", path, body, headers);
+  }
+}
+
+export interface TestGateway {
+  gateway: Gateway;
+  dataDir: string;
+  api: ApiClient;
+  admin: ApiClient;
+  adminToken: string;
+  /** Every log line written so far (to check that no secret leaks). */
+  logs: string[];
+  stop(keepDir?: boolean): Promise<void>;
+}
+
+export async function startTestGateway(
+  options: { dataDir?: string; env?: Record<string, string> } = {},
+): Promise<TestGateway> {
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), "cooptrace-gw-"));
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(chunk.toString("utf8"));
+      cb();
+    },
+  });
+  const config = loadConfig({ NODE_ENV: "test", PORT: "0", DATA_DIR: dataDir, LOG_LEVEL: "info", ...options.env });
+  const gateway = await startGateway(config, { log: createLogger("info", sink), writeTimeoutMs: 20_000 });
+  const adminToken = readFileSync(gateway.adminTokenFile, "utf8").trim();
+  const api = new ApiClient(gateway.url);
+  return {
+    gateway,
+    dataDir,
+    api,
+    admin: api.as(adminToken),
+    adminToken,
+    logs,
+    async stop(keepDir = false) {
+      await gateway.stop();
+      if (!keepDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
