@@ -46,6 +46,11 @@ export function anvilCommand(): { command: string; args: string[] } {
   return { command: process.execPath, args: [launcher] };
 }
 
+const running = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of running) child.kill("SIGINT");
+});
+
 export async function freePort(host = "127.0.0.1"): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -99,6 +104,13 @@ export async function startEmbeddedChain(options: EmbeddedChainOptions): Promise
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
+  // The chain must not outlive this process, nor keep it alive: an exit hook stops it (SIGINT, so
+  // anvil still writes its state) and the handles are unreferenced.
+  running.add(child);
+  child.once("exit", () => running.delete(child));
+  child.unref();
+  (child.stdout as unknown as { unref?: () => void } | null)?.unref?.();
+  (child.stderr as unknown as { unref?: () => void } | null)?.unref?.();
   let exited = false;
   let exitCode: number | null = null;
   let lastOutput = "";
