@@ -3,6 +3,7 @@
  */
 import express, { Router, type Express } from "express";
 import helmet from "helmet";
+import cors from "cors";
 import { rateLimit } from "express-rate-limit";
 import { pinoHttp } from "pino-http";
 import { randomUUID } from "node:crypto";
@@ -112,6 +113,9 @@ export function buildApp(ctx: GatewayContext): Express {
   });
   const ops = createOperations(ctx);
   const v1 = Router();
+  // Public reads may be used from any web page (a shop showing provenance); writes are not CORS-enabled.
+  const publicCors = cors({ origin: "*", methods: ["GET"], exposedHeaders: ["X-Request-Id"] });
+  v1.use((req, res, next) => (req.method === "GET" || req.method === "HEAD" ? publicCors(req, res, next) : next()));
   v1.use((req, _res, next) => {
     // Public reads without a token are rate-limited per address; authenticated calls are not.
     if (req.method === "GET" && req.get("authorization") === undefined) return publicLimiter(req, _res, next);
