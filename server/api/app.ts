@@ -18,6 +18,7 @@ import { batchRoutes } from "./routes/batches";
 import { saleRoutes } from "./routes/sales";
 import { userRoutes } from "./routes/users";
 import { healthRoutes } from "./routes/health";
+import { epcisRoutes } from "./routes/epcis";
 
 export const API_PREFIX = "/api/v1";
 
@@ -140,6 +141,7 @@ export function buildApp(ctx: GatewayContext): Express {
   cooperativeRoutes(v1, api, ctx, ops);
   batchRoutes(v1, api, ctx, ops);
   saleRoutes(v1, api, ctx, ops);
+  epcisRoutes(v1, api, ctx);
 
   v1.get("/operations/:id", (req, res) => {
     const status = ctx.relayer.status(req.params.id);

@@ -4,6 +4,7 @@
  */
 import { expect } from "chai";
 import { startTestGateway, type ApiClient, type TestGateway } from "../helpers/gateway";
+import { validateEpcis } from "../../server/epcis/validate";
 
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString();
 
@@ -271,6 +272,16 @@ describe("gateway API", function () {
       expect(
         r.body.paths["/api/v1/batches"].post.requestBody.content["application/json"].schema.properties,
       ).to.have.property("lotCode");
+    });
+    it("exports a batch's history as a valid EPCIS 2.0 document", async function () {
+      const r = await t.api.get(`/api/v1/batches/${batchId}/epcis`);
+      expect(r.status, r.text).to.equal(200);
+      expect(r.headers.get("content-type")).to.match(/^application\/ld\+json/);
+      const check = validateEpcis(r.body);
+      expect(check.errors).to.deep.equal([]);
+      expect(check.valid).to.equal(true);
+      const steps = r.body.epcisBody.eventList.map((e: { bizStep?: string }) => e.bizStep);
+      expect(steps).to.include.members(["commissioning", "packing", "inspecting", "shipping"]);
     });
     it("answers /health with the chain id and the embedded RPC URL", async function () {
       const r = await t.api.get("/health");
