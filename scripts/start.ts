@@ -6,8 +6,6 @@ import "dotenv/config";
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import path from "node:path";
 import { ConfigError, loadConfig } from "../server/config";
-import { startGateway, StartupError } from "../server/main";
-import { seedDemo } from "../server/demo/seed";
 
 async function main() {
   let config;
@@ -20,6 +18,9 @@ async function main() {
     }
     throw err;
   }
+  // Loaded only once the configuration is valid, so that a bad variable is reported at once.
+  const { startGateway } = await import("../server/main");
+  const { seedDemo } = await import("../server/demo/seed");
   const gateway = await startGateway(config);
   const demoFile = path.join(config.dataDir, "demo.json");
   if (gateway.ctx.embedded && gateway.firstStart && !existsSync(demoFile)) {
@@ -53,7 +54,9 @@ async function main() {
 }
 
 main().catch((err) => {
-  if (err instanceof StartupError) console.error(`cannot start: ${err.message}`);
+  // Expected refusals (unreachable node, stale deployment, bad keystore file) without a stack trace.
+  const name = (err as Error)?.name;
+  if (name === "StartupError" || name === "MasterKeyError") console.error(`cannot start: ${(err as Error).message}`);
   else console.error(err);
   process.exit(1);
 });

@@ -10,17 +10,31 @@ const hexKey = z.string().regex(/^(0x)?[0-9a-fA-F]{64}$/, "must be 32 bytes of h
 const schema = z
   .object({
     NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
-    PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+    PORT: z.coerce
+      .number({ error: "must be a port number (0 to 65535)" })
+      .int("must be a port number (0 to 65535)")
+      .min(0, "must be a port number (0 to 65535)")
+      .max(65_535, "must be a port number (0 to 65535)")
+      .default(8080),
     HOST: z.string().min(1).default("127.0.0.1"),
     DATA_DIR: z.string().min(1).default("./data"),
     PUBLIC_URL: z.url().optional(),
     RPC_URL: z.url().optional(),
-    CHAIN_ID: z.coerce.number().int().positive().optional(),
+    CHAIN_ID: z.coerce
+      .number({ error: "must be a positive integer" })
+      .int("must be a positive integer")
+      .positive("must be a positive integer")
+      .optional(),
     RELAYER_KEY: hexKey.optional(),
     DEPLOYER_KEY: hexKey.optional(),
     KEYSTORE_KEY: hexKey.optional(),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-    CONFIRMATIONS: z.coerce.number().int().min(0).max(64).default(0),
+    CONFIRMATIONS: z.coerce
+      .number({ error: "must be an integer from 0 to 64" })
+      .int("must be an integer from 0 to 64")
+      .min(0, "must be an integer from 0 to 64")
+      .max(64, "must be an integer from 0 to 64")
+      .default(0),
     /** Allows the embedded chain with NODE_ENV=production (a demo kiosk, never real money). */
     ALLOW_EMBEDDED_CHAIN: z.enum(["true", "false"]).default("false"),
   })
@@ -70,7 +84,9 @@ export class ConfigError extends Error {
 
 /** Parses the environment. Throws a ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = schema.safeParse(env);
+  // `PORT=` in a .env file means "not set", not 0 (which would pick a random port) or an invalid URL.
+  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ""));
+  const parsed = schema.safeParse(given);
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? "?"), message: issue.message })),

@@ -7,6 +7,7 @@ import cors from "cors";
 import { rateLimit } from "express-rate-limit";
 import { pinoHttp } from "pino-http";
 import { randomUUID } from "node:crypto";
+import { z } from "zod";
 import type { GatewayContext } from "./context";
 import { authenticate } from "./auth";
 import { idempotency } from "./idempotency";
@@ -36,7 +37,7 @@ const domainErrors: ErrorMapper = (err) => {
     case "RelayRejectedError":
       return {
         status: 422,
-        code: e.decoded?.name ?? "chain_rejected",
+        code: e.decoded?.name ?? e.code ?? "chain_rejected",
         detail: e.decoded ? `the contract refused: ${e.decoded.name}` : "the contract refused the call",
         extra: { error: e.decoded ?? null },
       };
@@ -143,10 +144,22 @@ export function buildApp(ctx: GatewayContext): Express {
   saleRoutes(v1, api, ctx, ops);
   epcisRoutes(v1, api, ctx);
 
-  v1.get("/operations/:id", (req, res) => {
-    const status = ctx.relayer.status(req.params.id);
-    if (!status) throw new ApiError(404, "operation_not_found", "no such operation");
-    res.json(status);
+  api.defineRoute(v1, {
+    method: "get",
+    path: "/operations/:id",
+    summary: "Status of a write (its owner or the platform admin)",
+    tags: ["operations"],
+    auth: ["any"],
+    params: z.object({ id: z.string().uuid() }),
+    responses: { 200: "the status", 401: "no token", 404: "unknown operation" },
+    handler({ params, req }) {
+      const status = ctx.relayer.status(params.id);
+      // Someone else's operation is reported as unknown: its existence is not for others to learn.
+      if (!status || (status.userId !== req.user!.id && req.user!.role !== "platform_admin")) {
+        throw new ApiError(404, "operation_not_found", "no such operation");
+      }
+      return status;
+    },
   });
   v1.get("/openapi.json", (_req, res) => res.json(api.document(ctx.publicUrl)));
 

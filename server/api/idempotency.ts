@@ -1,7 +1,12 @@
 /**
  * `Idempotency-Key` on POST: the same key with the same body replays the stored response and has one
  * effect; the same key with another body is refused (422); a duplicate sent while the first is still
- * running gets 409. Keys are scoped to the caller (its user id, or "anonymous").
+ * running gets 409. Keys are scoped to the caller (its user id, or for a request without a token its
+ * address), so one caller's key never replays another's response.
+ *
+ * A response marked `Cache-Control: no-store` holds a secret shown once (a new token, an exported
+ * key): only its status is kept, never its body, and a retry with its key answers 409
+ * `idempotency_response_not_stored` instead of showing the secret again.
  */
 import { createHash } from "node:crypto";
 import type { RequestHandler } from "express";
@@ -56,7 +61,7 @@ export function idempotency(db: Db): RequestHandler {
         new ApiError(400, "invalid_idempotency_key", "Idempotency-Key must be 1 to 128 visible ASCII characters"),
       );
     }
-    const scope = req.user?.id ?? "anonymous";
+    const scope = req.user?.id ?? `anonymous:${req.ip ?? req.socket.remoteAddress ?? "?"}`;
     const bodyHash = createHash("sha256")
       .update(JSON.stringify(req.body ?? null))
       .digest("hex");
@@ -72,6 +77,15 @@ export function idempotency(db: Db): RequestHandler {
           new ApiError(409, "idempotency_in_progress", "a request with this Idempotency-Key is still running"),
         );
       }
+      if (row.response === null) {
+        return next(
+          new ApiError(
+            409,
+            "idempotency_response_not_stored",
+            "the request with this Idempotency-Key was done; its response held a secret shown once and was not kept",
+          ),
+        );
+      }
       res.set("Idempotent-Replayed", "true");
       return res
         .status(row.status!)
@@ -82,7 +96,9 @@ export function idempotency(db: Db): RequestHandler {
     const send = res.send.bind(res);
     res.send = (body?: unknown) => {
       if (res.statusCode >= 500) release.run(scope, key);
-      else {
+      else if (/\bno-store\b/.test(String(res.get("cache-control") ?? ""))) {
+        finish.run(res.statusCode, String(res.get("content-type") ?? "application/json"), null, scope, key);
+      } else {
         const text =
           typeof body === "string" ? body : Buffer.isBuffer(body) ? body.toString("utf8") : JSON.stringify(body);
         finish.run(res.statusCode, String(res.get("content-type") ?? "application/json"), text, scope, key);

@@ -97,7 +97,10 @@ export function createOpenApi(
         ];
       }
       if (spec.body)
-        op.requestBody = { required: true, content: { "application/json": { schema: jsonSchema(spec.body) } } };
+        op.requestBody = {
+          required: !spec.body.safeParse(undefined).success,
+          content: { "application/json": { schema: jsonSchema(spec.body) } },
+        };
       const key = toOpenApiPath(prefix + spec.path);
       paths[key] = { ...(paths[key] ?? {}), [spec.method]: op };
 

@@ -7,6 +7,7 @@ import type { Request, Response } from "express";
 import type { Log } from "ethers";
 import { contractsByAddress, decodeLog } from "../index/decode";
 import type { User } from "../custody/users";
+import { RelayRejectedError, type ForwardRequestData } from "../relayer";
 import type { GatewayContext } from "./context";
 import { ApiError } from "./problem";
 
@@ -39,36 +40,63 @@ export function createOperations(ctx: GatewayContext) {
     return out;
   }
 
+  /** Waits for the request's receipt (unless `?wait=false`) and answers 201 with its events, or 202. */
+  async function answer(req: Request, res: Response, id: string): Promise<WriteOutcome> {
+    const statusUrl = `/api/v1/operations/${id}`;
+    const wait = req.query.wait !== "false";
+    const status = wait ? await ctx.relayer.waitFor(id, ctx.writeTimeoutMs) : ctx.relayer.status(id)!;
+    if (status.state === "failed") {
+      throw new ApiError(
+        422,
+        status.error?.code ?? "chain_rejected",
+        status.error?.message ?? "the transaction failed",
+        {
+          operationId: id,
+          txHash: status.txHash,
+          error: status.error?.decoded,
+        },
+      );
+    }
+    if (status.state !== "mined") {
+      res.status(202).location(statusUrl);
+      return { operationId: id, status: status.state, events: [] };
+    }
+    const events = decode(await ctx.relayer.logs(id));
+    // Reads right after a write should see it: let the index catch up to this block (bounded).
+    await ctx.indexer.waitForBlock(status.blockNumber!, 5_000);
+    res.status(201);
+    return { operationId: id, status: "mined", txHash: status.txHash, blockNumber: status.blockNumber, events };
+  }
+
   return {
     decode,
     /** Relays `data` to `to` as `user`, and answers per the request's `wait` preference. */
     async write(req: Request, res: Response, user: User, call: { to: string; data: string }): Promise<WriteOutcome> {
       if (user.address === null) throw new ApiError(403, "no_key", "this account cannot sign transactions");
-      const { id } = await ctx.relayer.submit({ userId: user.id, from: user.address, to: call.to, data: call.data });
-      const statusUrl = `/api/v1/operations/${id}`;
-      const wait = req.query.wait !== "false";
-      const status = wait ? await ctx.relayer.waitFor(id, ctx.writeTimeoutMs) : ctx.relayer.status(id)!;
-      if (status.state === "failed") {
+      // Checked here, before anything is queued: the relayer would only find out when signing.
+      if (user.custody === "self") {
         throw new ApiError(
-          422,
-          status.error?.code ?? "chain_rejected",
-          status.error?.message ?? "the transaction failed",
-          {
-            operationId: id,
-            txHash: status.txHash,
-            error: status.error?.decoded,
-          },
+          409,
+          "self_custody",
+          "you hold your own key: the gateway no longer signs for you; sign a forward request and POST it to /api/v1/me/forward-requests",
         );
       }
-      if (status.state !== "mined") {
-        res.status(202).location(statusUrl);
-        return { operationId: id, status: status.state, events: [] };
+      const { id } = await ctx.relayer.submit({ userId: user.id, from: user.address, to: call.to, data: call.data });
+      return answer(req, res, id);
+    },
+    /** Relays a forward request the user signed itself (self-custody), and answers like write(). */
+    async writeSigned(req: Request, res: Response, user: User, request: ForwardRequestData): Promise<WriteOutcome> {
+      let id: string;
+      try {
+        ({ id } = await ctx.relayer.submitSigned({ userId: user.id, request }));
+      } catch (err) {
+        // The request itself is wrong (signature, nonce, deadline, gas): say which, with the relayer's code.
+        if (err instanceof RelayRejectedError && err.code !== "would_revert") {
+          throw new ApiError(422, err.code, err.message);
+        }
+        throw err;
       }
-      const events = decode(await ctx.relayer.logs(id));
-      // Reads right after a write should see it: let the index catch up to this block (bounded).
-      await ctx.indexer.waitForBlock(status.blockNumber!, 5_000);
-      res.status(201);
-      return { operationId: id, status: "mined", txHash: status.txHash, blockNumber: status.blockNumber, events };
+      return answer(req, res, id);
     },
   };
 }

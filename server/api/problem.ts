@@ -51,10 +51,35 @@ export type ErrorMapper = (
 ) => { status: number; code: string; detail: string; extra?: Record<string, unknown> } | undefined;
 
 export function zodIssues(err: ZodError): { field: string; message: string }[] {
-  return err.issues.map((i) => ({ field: i.path.join(".") || "(body)", message: i.message }));
+  return err.issues.flatMap((i) =>
+    // An unknown field is named itself, not the object that holds it.
+    i.code === "unrecognized_keys"
+      ? i.keys.map((key) => ({ field: [...i.path, key].join("."), message: "is not a known field" }))
+      : [{ field: i.path.join(".") || "(body)", message: i.message }],
+  );
 }
 
-export function errorHandler(log: Logger, mappers: ErrorMapper[]): ErrorRequestHandler {
+/**
+ * A contract read that came back empty (`0x`): ethers cannot decode it because there is no contract
+ * at the address any more, i.e. the chain was reset under the gateway. Ours to fix, not the caller's.
+ */
+export const missingContracts: ErrorMapper = (err) => {
+  const e = err as { code?: unknown; value?: unknown } | null;
+  if (e?.code === "BAD_DATA" && e.value === "0x") {
+    return {
+      status: 503,
+      code: "contracts_missing",
+      detail: "the CoopTrace contracts are not on the chain any more (was it reset?); try again later",
+    };
+  }
+  return undefined;
+};
+
+/** Mappers every gateway applies after the ones it is given. */
+const BUILT_IN_MAPPERS: ErrorMapper[] = [missingContracts];
+
+export function errorHandler(log: Logger, given: ErrorMapper[]): ErrorRequestHandler {
+  const mappers = [...given, ...BUILT_IN_MAPPERS];
   // Express recognises error middleware by its four parameters.
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
   return (err, req, res, _next) => {

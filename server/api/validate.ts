@@ -31,6 +31,14 @@ export const address = z
   .refine((s) => isAddress(s), "must be an Ethereum address")
   .transform((s) => getAddress(s));
 
+export const hexBytes = z
+  .string()
+  .regex(/^0x(?:[0-9a-fA-F]{2})*$/, "must be hex bytes (0x + an even number of hex digits)");
+
+export const signature65 = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{130}$/, "must be a 65-byte signature (0x + 130 hex digits)");
+
 export const bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be 32 bytes of hex (0x + 64 hex digits)");
 
 /** A non-negative integer that fits in `bits`, as a JSON number (safe) or a decimal string. */
@@ -41,6 +49,9 @@ export function uint(bits: number, min = 0n) {
     .transform((v) => BigInt(v))
     .refine((v) => v >= min && v <= max, `must be between ${min} and ${max}`);
 }
+
+/** The body of a POST that takes no input: nothing, or an empty object (so a stray `role` is refused). */
+export const noBody = z.object({}).strict().optional();
 
 export const id = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 

@@ -67,6 +67,7 @@ export function cooperativeRoutes(router: Router, api: OpenApiBuilder, ctx: Gate
       try {
         const outcome = await ops.write(req, res, registrar, { to: registryAddress, data: data(admin.address!) });
         const cooperativeId = Number(eventArg(outcome, "CooperativeRegistered", "cooperativeId") ?? 0) || null;
+        res.set("Cache-Control", "no-store"); // the admin's token, shown once
         return { ...outcome, cooperativeId, admin: { userId: admin.id, address: admin.address, token } };
       } catch (err) {
         ctx.users.remove(admin.id);
@@ -130,6 +131,7 @@ export function cooperativeRoutes(router: Router, api: OpenApiBuilder, ctx: Gate
           memberReferenceHash(params.id, body.reference),
         ]);
         const outcome = await ops.write(req, res, admin, { to: registryAddress, data });
+        res.set("Cache-Control", "no-store"); // the member's token, shown once
         return { ...outcome, member: { userId: member.id, address: member.address, token } };
       } catch (err) {
         ctx.users.remove(member.id);

@@ -12,7 +12,7 @@ import type { Operations } from "../operations";
 import { eventArg } from "../operations";
 import { requireCoopAdmin, requireUser } from "../auth";
 import { ApiError } from "../problem";
-import { address, bytes32, id, paging, uint } from "../validate";
+import { address, bytes32, id, noBody, paging, uint } from "../validate";
 import { buildContributorTree } from "../../../scripts/lib/contributors";
 import { IERC20__factory } from "../../../typechain-types";
 
@@ -138,6 +138,7 @@ export function saleRoutes(router: Router, api: OpenApiBuilder, ctx: GatewayCont
     tags: ["sales"],
     auth: ["buyer"],
     params: saleParams,
+    body: noBody,
     responses: { 201: "funded", 403: "not a buyer", 404: "unknown sale", 422: "rejected by the contract" },
     async handler({ params, req, res }) {
       const user = requireUser(req.user, "buyer");
@@ -243,6 +244,7 @@ export function saleRoutes(router: Router, api: OpenApiBuilder, ctx: GatewayCont
     tags: ["sales"],
     auth: ["coop_admin", "buyer"],
     params: saleParams,
+    body: noBody,
     responses: { 201: "cancelled", 403: "forbidden", 404: "unknown sale", 422: "rejected by the contract" },
     async handler({ params, req, res }) {
       const sale = await onChainSale(params.id);
@@ -262,6 +264,7 @@ export function saleRoutes(router: Router, api: OpenApiBuilder, ctx: GatewayCont
     tags: ["sales"],
     auth: ["platform_admin", "registrar", "coop_admin", "member", "buyer", "certifier", "arbiter"],
     params: saleParams,
+    body: noBody,
     responses: { 201: "released", 401: "no token", 404: "unknown sale", 422: "rejected by the contract" },
     async handler({ params, req, res }) {
       const user = requireUser(req.user);

@@ -10,7 +10,9 @@ import type { GatewayContext } from "../context";
 import type { OpenApiBuilder } from "../openapi";
 import { requireUser } from "../auth";
 import { ApiError } from "../problem";
-import { text } from "../validate";
+import { address, hexBytes, noBody, signature65, text, uint } from "../validate";
+import { createOperations } from "../operations";
+import { FORWARD_REQUEST_TYPES } from "../../relayer";
 import { EXPORT_CONFIRMATION } from "../../custody/users";
 import { MockStablecoin__factory } from "../../../typechain-types";
 
@@ -47,7 +49,8 @@ export function userRoutes(
           throw err;
         }
       }
-      res.status(201);
+      // A token is shown once: no cache keeps it (and Idempotency-Key replays do not either).
+      res.status(201).set("Cache-Control", "no-store");
       return { user, token, txHash };
     },
   });
@@ -63,7 +66,7 @@ export function userRoutes(
     responses: { 201: "created", 429: "too many sign-ups" },
     handler({ body, res }) {
       const { user, token } = ctx.users.create({ role: "buyer", displayName: body.displayName });
-      res.status(201);
+      res.status(201).set("Cache-Control", "no-store");
       return { user, token };
     },
   });
@@ -84,10 +87,11 @@ export function userRoutes(
     summary: "Rotate the caller's token: the old one stops working, the new one is returned once",
     tags: ["users"],
     auth: ["any"],
+    body: noBody,
     responses: { 201: "rotated", 401: "no token" },
     handler({ req, res }) {
       const user = requireUser(req.user);
-      res.status(201);
+      res.status(201).set("Cache-Control", "no-store");
       return { token: ctx.users.rotateToken(user.id) };
     },
   });
@@ -99,6 +103,7 @@ export function userRoutes(
     tags: ["users"],
     auth: ["platform_admin", "coop_admin"],
     params: z.object({ id: z.string().uuid() }),
+    body: noBody,
     responses: { 201: "revoked", 403: "forbidden", 404: "unknown user" },
     handler({ params, req, res }) {
       const caller = requireUser(req.user, "platform_admin", "coop_admin");
@@ -123,8 +128,70 @@ export function userRoutes(
     responses: { 201: "the key, once", 400: "confirmation missing", 401: "no token" },
     handler({ body, req, res }) {
       const user = requireUser(req.user, "member", "coop_admin", "buyer");
+      const privateKey = ctx.users.exportKey(user.id, body.confirm);
       res.status(201).set("Cache-Control", "no-store");
-      return { address: user.address, privateKey: ctx.users.exportKey(user.id, body.confirm) };
+      return { address: user.address, privateKey };
+    },
+  });
+
+  // Self-custody: the member signs ERC-2771 forward requests itself and the gateway relays them.
+  const ops = createOperations(ctx);
+  const selfSigners = ["member", "coop_admin", "buyer"];
+
+  api.defineRoute(router, {
+    method: "get",
+    path: "/me/forward-request",
+    summary:
+      "What to sign for a forward request: the forwarder's EIP-712 domain and types, the contracts and your next nonce (add one per request of yours still pending)",
+    tags: ["users"],
+    auth: selfSigners,
+    responses: { 200: "domain, types, nonce", 403: "no key" },
+    async handler({ req }) {
+      const user = requireUser(req.user);
+      if (user.address === null) throw new ApiError(403, "no_key", "this account has no key");
+      const { forwarder } = ctx.contracts;
+      const [, name, version, chainId, verifyingContract] = await forwarder.eip712Domain();
+      const c = ctx.deployment.contracts;
+      return {
+        domain: { name, version, chainId: chainId.toString(), verifyingContract },
+        types: FORWARD_REQUEST_TYPES,
+        from: user.address,
+        nonce: (await forwarder.nonces(user.address)).toString(),
+        contracts: {
+          CooperativeRegistry: c.CooperativeRegistry.address,
+          BatchRegistry: c.BatchRegistry.address,
+          SaleEscrow: c.SaleEscrow.address,
+        },
+      };
+    },
+  });
+
+  api.defineRoute(router, {
+    method: "post",
+    path: "/me/forward-requests",
+    summary: "Relay a forward request you signed with your own key (after exporting it); the relayer pays the gas",
+    tags: ["users"],
+    auth: selfSigners,
+    body: z
+      .object({
+        to: address,
+        gas: uint(64, 1n),
+        deadline: uint(48, 1n),
+        data: hexBytes,
+        signature: signature65,
+      })
+      .strict(),
+    responses: {
+      201: "mined",
+      202: "accepted",
+      400: "invalid field",
+      422: "bad signature, nonce or deadline, or rejected by the contract",
+    },
+    async handler({ body, req, res }) {
+      const user = requireUser(req.user, "member", "coop_admin", "buyer");
+      if (user.address === null) throw new ApiError(403, "no_key", "this account has no key");
+      // No value: the relayer's ether is never sent on a member's behalf.
+      return ops.writeSigned(req, res, user, { from: user.address, value: 0n, ...body });
     },
   });
 
@@ -136,6 +203,7 @@ export function userRoutes(
       summary: "Embedded demo chain only: 1 test ETH and 1,000 demo stablecoins for a buyer",
       tags: ["users"],
       auth: ["buyer"],
+      body: noBody,
       responses: { 201: "sent", 403: "not a buyer" },
       async handler({ req, res }) {
         const user = requireUser(req.user, "buyer");
