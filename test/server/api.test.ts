@@ -69,6 +69,9 @@ describe("gateway API", function () {
           address: r.body.member.address,
         });
         expect(await t.gateway.ctx.provider.getBalance(r.body.member.address)).to.equal(0n);
+        expect(r.body.member.card).to.match(/^<svg[\s\S]*<\/svg>$/);
+        expect(r.body.member.card).to.include(name);
+        expect(r.body.member.card).not.to.include(r.body.member.token); // only inside the QR code
       }
       cooperativeId = 1;
     });

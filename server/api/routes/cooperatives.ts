@@ -11,6 +11,7 @@ import type { Operations } from "../operations";
 import { eventArg } from "../operations";
 import { requireCoopAdmin, requireUser } from "../auth";
 import { ApiError } from "../problem";
+import { memberCardSvg } from "../../custody/cards";
 import { bytesText, id, paging, text } from "../validate";
 
 const idParams = z.object({ id });
@@ -132,7 +133,14 @@ export function cooperativeRoutes(router: Router, api: OpenApiBuilder, ctx: Gate
         ]);
         const outcome = await ops.write(req, res, admin, { to: registryAddress, data });
         res.set("Cache-Control", "no-store"); // the member's token, shown once
-        return { ...outcome, member: { userId: member.id, address: member.address, token } };
+        // A printable card (SVG) whose QR code carries the token, for members without a smartphone.
+        const card = await memberCardSvg({
+          displayName: member.displayName,
+          cooperativeName: ctx.queries.getCooperative(params.id)?.name ?? `#${params.id}`,
+          token,
+          gatewayUrl: ctx.publicUrl,
+        });
+        return { ...outcome, member: { userId: member.id, address: member.address, token, card } };
       } catch (err) {
         ctx.users.remove(member.id);
         throw err;
