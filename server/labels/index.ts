@@ -1,0 +1,16 @@
+/**
+ * Labels: GS1 Digital Link URLs for batches, their QR codes (SVG, PNG) and printable PDF label sheets.
+ */
+export { gtin14, isGtin, batchPublicUrl, encodeDigitalLinkValue, MAX_LOT_LENGTH } from "./gs1";
+export { qrSvg, qrPng, qrMatrix, MIN_PNG_SIZE, MAX_PNG_SIZE, DEFAULT_PNG_SIZE } from "./qr";
+export {
+  labelSheetPdf,
+  findLabelFonts,
+  DEFAULT_FONT_DIRS,
+  LABEL_GRID,
+  LABELS_PER_PAGE,
+  type LabelInput,
+  type LabelSheetOptions,
+  type LabelFonts,
+} from "./pdf";
+export { labelRoutes, MAX_LABELS_PER_SHEET } from "./routes";
