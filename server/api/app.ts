@@ -20,6 +20,7 @@ import { saleRoutes } from "./routes/sales";
 import { userRoutes } from "./routes/users";
 import { healthRoutes } from "./routes/health";
 import { epcisRoutes } from "./routes/epcis";
+import { labelRoutes } from "../labels";
 
 export const API_PREFIX = "/api/v1";
 
@@ -143,6 +144,7 @@ export function buildApp(ctx: GatewayContext): Express {
   batchRoutes(v1, api, ctx, ops);
   saleRoutes(v1, api, ctx, ops);
   epcisRoutes(v1, api, ctx);
+  labelRoutes(v1, api, ctx);
 
   api.defineRoute(v1, {
     method: "get",
