@@ -21,6 +21,7 @@ import { userRoutes } from "./routes/users";
 import { healthRoutes } from "./routes/health";
 import { epcisRoutes } from "./routes/epcis";
 import { labelRoutes } from "../labels";
+import { pageRoutes } from "../pages";
 
 export const API_PREFIX = "/api/v1";
 
@@ -68,7 +69,12 @@ const domainErrors: ErrorMapper = (err) => {
   return undefined;
 };
 
-export function buildApp(ctx: GatewayContext): Express {
+export interface BuildOptions {
+  /** Routes added before the 404 fallback (benchmarks add a static ceiling route this way). */
+  extraRoutes?: (app: Express) => void;
+}
+
+export function buildApp(ctx: GatewayContext, options: BuildOptions = {}): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", false);
@@ -167,6 +173,8 @@ export function buildApp(ctx: GatewayContext): Express {
 
   app.use(API_PREFIX, v1);
   healthRoutes(app, ctx);
+  pageRoutes(app, ctx);
+  options.extraRoutes?.(app);
   app.use((req, res) => sendProblem(res, 404, "not_found", `no route for ${req.method} ${req.path}`));
   app.use(errorHandler(ctx.log, [domainErrors]));
   return app;

@@ -1,0 +1,81 @@
+/**
+ * The only asset of the public pages: one small style sheet, served from this origin under a name
+ * that changes with its content, so browsers keep it for a year. Logical properties (inline-start,
+ * inline-end) make the same rules work right-to-left.
+ */
+import { createHash } from "node:crypto";
+
+const CSS = `
+*{box-sizing:border-box}
+html{-webkit-text-size-adjust:100%}
+body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",Arial,sans-serif;color:#2b2118;background:#faf6f1}
+:lang(ar) body,body:lang(ar){font-family:"Noto Naskh Arabic","Noto Sans Arabic",Tahoma,"Segoe UI",sans-serif;font-size:17px;line-height:1.7}
+:lang(zgh) body,body:lang(zgh){font-family:"Noto Sans Tifinagh",Ebrima,"Noto Sans",sans-serif;line-height:1.7}
+a{color:#8a2846}
+a:focus-visible,summary:focus-visible,button:focus-visible,select:focus-visible{outline:3px solid #d9a441;outline-offset:2px}
+header.top{background:#8a2846;color:#fff;padding:.5rem 1rem}
+header.top a{color:#fff}
+.top .brand{font-weight:700;text-decoration:none;font-size:1.1rem}
+.top .tag{display:block;font-size:.85rem;opacity:.9}
+nav.langs{display:flex;flex-wrap:wrap;gap:.25rem .75rem;margin-top:.35rem;font-size:.95rem}
+nav.langs a[aria-current]{font-weight:700;text-decoration:none;border-bottom:2px solid #fff}
+nav.langs .label{opacity:.85}
+main{max-width:42rem;margin:0 auto;padding:1rem}
+h1{font-size:1.5rem;line-height:1.25;margin:.25rem 0 .5rem}
+h2{font-size:1.15rem;margin:0 0 .5rem;color:#5a1a2e}
+section{background:#fff;border:1px solid #eadfd3;border-radius:10px;padding:.9rem 1rem;margin:0 0 1rem}
+section p{margin:.35rem 0}
+.banner{border-radius:10px;padding:.75rem 1rem;margin:0 0 1rem;border:2px solid}
+.banner strong{display:block;font-size:1.05rem}
+.ok{background:#eaf6ec;border-color:#2e7d32;color:#1b4d1f}
+.warn{background:#fff4e0;border-color:#b26a00;color:#5c3700}
+.bad{background:#fdecec;border-color:#b3261e;color:#6d1711}
+.lead{font-size:1.05rem;margin:.25rem 0}
+dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.25rem .9rem;margin:.5rem 0 0}
+dl.facts dt{color:#6b5a4c}
+dl.facts dd{margin:0;font-weight:600;min-width:0;overflow-wrap:anywhere}
+.badge{display:inline-block;border-radius:999px;padding:.05rem .6rem;font-size:.85rem;font-weight:700;border:1px solid;white-space:nowrap}
+.badge.women{background:#fbe7ef;color:#8a2846;border-color:#e3a9bf}
+.badge.valid{background:#eaf6ec;color:#1b5e20;border-color:#8fc79a}
+.badge.expired{background:#f1efec;color:#5d5348;border-color:#c9c0b6}
+.badge.revoked{background:#fdecec;color:#8e1b14;border-color:#e8a19c}
+.badge.state{background:#f5efe7;color:#5a4636;border-color:#dccfc0}
+ol.timeline{list-style:none;margin:0;padding:0;border-inline-start:3px solid #d9a441}
+ol.timeline li{position:relative;padding:0 0 .9rem;padding-inline-start:1rem}
+ol.timeline li::before{content:"";position:absolute;inset-inline-start:-.5rem;top:.45rem;width:.7rem;height:.7rem;border-radius:50%;background:#d9a441}
+.when{display:block;color:#6b5a4c;font-size:.9rem}
+.what{font-weight:700}
+ul.plain{list-style:none;margin:0;padding:0}
+ul.plain>li{padding:.6rem 0;border-top:1px solid #f0e8df}
+ul.plain>li:first-child{border-top:0;padding-top:0}
+table.split{width:100%;border-collapse:collapse;margin:.4rem 0}
+table.split caption{text-align:start}
+ol.steps{list-style:none;margin:.5rem 0 0;padding:0;border-top:1px dashed #eadfd3}
+ol.steps li{padding:.35rem 0 0}
+ol.steps .when{display:inline;font-size:.85rem}
+table.split th,table.split td{padding:.3rem 0;border-bottom:1px solid #f0e8df;text-align:start;vertical-align:top}
+table.split td.num{text-align:end;font-variant-numeric:tabular-nums;white-space:nowrap;padding-inline-start:.75rem}
+table.split tr.members th,table.split tr.members td{font-weight:700;color:#1b4d1f}
+.note{font-size:.9rem;color:#6b5a4c;margin:.25rem 0}
+details.proof{font-size:.85rem;color:#5d5348;margin-top:.3rem}
+details.proof summary{cursor:pointer}
+details.proof dl{display:grid;grid-template-columns:max-content 1fr;gap:.1rem .6rem;margin:.3rem 0 0}
+details.proof dd{margin:0;min-width:0}
+code.addr{display:inline-block;font-size:.74rem;word-break:break-all}
+code,.mono{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:.85em;overflow-wrap:anywhere;word-break:break-all}
+pre.cmd{background:#2b2118;color:#f6efe6;padding:.7rem;border-radius:8px;white-space:pre-wrap;word-break:break-all;font-size:.85rem;direction:ltr;text-align:left}
+form.filters{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:end}
+form.filters label{display:flex;flex-direction:column;font-size:.9rem}
+select,button{font:inherit;padding:.35rem .5rem;border:1px solid #bfae9c;border-radius:6px;background:#fff;color:inherit}
+button{background:#8a2846;color:#fff;border-color:#8a2846;cursor:pointer}
+.offer .price{font-size:1.1rem;font-weight:700}
+.pager{display:flex;justify-content:space-between;gap:1rem}
+footer{max-width:42rem;margin:0 auto;padding:0 1rem 2rem;font-size:.85rem;color:#6b5a4c}
+`
+  .trim()
+  .replace(/\n/g, "");
+
+export const STYLESHEET = {
+  body: CSS,
+  path: `/assets/cooptrace.${createHash("sha256").update(CSS).digest("hex").slice(0, 12)}.css`,
+};

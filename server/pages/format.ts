@@ -1,0 +1,63 @@
+/**
+ * Numbers, amounts and dates for a language. Amounts are exact: the integer from the chain divided by
+ * 10^decimals with every significant digit kept (never rounded through a float). Dates are shown in
+ * Morocco's time zone, where the events take place.
+ */
+import type { Catalog } from "./i18n";
+
+export const TIME_ZONE = "Africa/Casablanca";
+
+export interface Formatter {
+  integer(value: string | number | bigint): string;
+  /** `raw` in the token's smallest unit, shown with `decimals` places (trailing zeros dropped). */
+  amount(raw: string | bigint, decimals: number): string;
+  /** Basis points as a percentage. */
+  percent(bps: number): string;
+  /** Unix seconds → a date. */
+  date(seconds: number): string;
+  /** Unix seconds → a date and time. */
+  dateTime(seconds: number): string;
+}
+
+const cache = new Map<string, Formatter>();
+
+export function formatterFor(c: Catalog): Formatter {
+  let f = cache.get(c.locale);
+  if (f === undefined) {
+    f = createFormatter(c.locale);
+    cache.set(c.locale, f);
+  }
+  return f;
+}
+
+function createFormatter(locale: string): Formatter {
+  const int = new Intl.NumberFormat(locale, { maximumFractionDigits: 0, numberingSystem: "latn" });
+  const pct = new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 2, numberingSystem: "latn" });
+  const decimalSeparator =
+    int.formatToParts(1.5).find((p) => p.type === "decimal")?.value ??
+    new Intl.NumberFormat(locale).formatToParts(1.5).find((p) => p.type === "decimal")?.value ??
+    ".";
+  const day = new Intl.DateTimeFormat(locale, { dateStyle: "long", timeZone: TIME_ZONE, numberingSystem: "latn" });
+  const dayTime = new Intl.DateTimeFormat(locale, {
+    dateStyle: "long",
+    timeStyle: "short",
+    timeZone: TIME_ZONE,
+    numberingSystem: "latn",
+  });
+  return {
+    integer: (value) => int.format(BigInt(value)),
+    amount(raw, decimals) {
+      const value = BigInt(raw);
+      const negative = value < 0n;
+      const abs = negative ? -value : value;
+      const base = 10n ** BigInt(decimals);
+      const whole = abs / base;
+      const fraction = decimals === 0 ? "" : (abs % base).toString().padStart(decimals, "0").replace(/0+$/, "");
+      const text = int.format(whole) + (fraction === "" ? "" : decimalSeparator + fraction);
+      return negative ? `-${text}` : text;
+    },
+    percent: (bps) => pct.format(bps / 10_000),
+    date: (seconds) => day.format(new Date(seconds * 1000)),
+    dateTime: (seconds) => dayTime.format(new Date(seconds * 1000)),
+  };
+}

@@ -1,0 +1,157 @@
+/**
+ * The shape of a language catalog. Every string the pages show is here; sentences are short and
+ * plain (many readers have limited literacy in the language they read). Functions take values that
+ * are already formatted for the language (numbers, dates, percentages).
+ */
+import type { SaleState } from "../../index";
+
+export type Lang = "ar" | "zgh" | "fr" | "en";
+
+export interface Catalog {
+  lang: Lang;
+  dir: "ltr" | "rtl";
+  /** BCP 47 tag for Intl (dates and numbers). */
+  locale: string;
+  /** The language's name in itself, for the switcher. */
+  name: string;
+
+  site: {
+    name: string;
+    tagline: string;
+    language: string;
+    market: string;
+    footer: string;
+  };
+
+  status: {
+    confirmedTitle: string;
+    confirmedText: (chain: string, block: string, time: string) => string;
+    disputeTitle: string;
+    disputeText: string;
+  };
+
+  batch: {
+    lot: string;
+    product: string;
+    quantity: string;
+    available: string;
+    origin: string;
+    productionDate: string;
+    gtin: string;
+    registered: string;
+  };
+
+  cooperative: {
+    title: string;
+    region: string;
+    womenLed: string;
+    members: (n: string) => string;
+    contributors: (n: string) => string;
+    reserveRate: (pct: string) => string;
+  };
+
+  journey: {
+    title: string;
+    none: string;
+    registered: string;
+    place: string;
+    /** Names of known business steps (GS1 CBV names and the CoopTrace vocabulary). */
+    steps: Record<string, string>;
+  };
+
+  certifications: {
+    title: string;
+    none: string;
+    valid: string;
+    expired: string;
+    revoked: string;
+    validUntil: (date: string) => string;
+    expiredOn: (date: string) => string;
+    noEnd: string;
+    revokedOn: (date: string) => string;
+    revokedWarning: string;
+    certifier: string;
+  };
+
+  lineage: {
+    title: string;
+    madeFrom: string;
+    madeInto: string;
+    split: string;
+    merge: string;
+  };
+
+  sales: {
+    title: string;
+    none: string;
+    sale: (id: string) => string;
+    states: Record<SaleState, string>;
+    /** The buyer confirmed delivery (a step, not a state). */
+    confirmed: string;
+    price: string;
+    quantity: string;
+    reserved: string;
+    shareTitle: string;
+    gross: string;
+    fee: (pct: string) => string;
+    reserve: (pct: string) => string;
+    net: string;
+    netNote: (n: string) => string;
+    notPaidYet: string;
+    refunded: string;
+    disputeOpen: string;
+    disputeResolved: (pct: string) => string;
+  };
+
+  proof: {
+    summary: (block: string) => string;
+    tx: string;
+    block: string;
+    chain: string;
+    time: string;
+  };
+
+  yourself: {
+    title: string;
+    text: string;
+    rpcHint: (chain: string) => string;
+    deploymentHint: string;
+    contracts: string;
+    deployedAt: (block: string) => string;
+    json: string;
+  };
+
+  errors: {
+    notFoundTitle: string;
+    notFoundText: string;
+    badCodeTitle: string;
+    badCodeText: string;
+    unavailableTitle: string;
+    unavailableText: string;
+    unavailableNote: string;
+    tryAgain: string;
+    errorTitle: string;
+    errorText: string;
+    home: string;
+  };
+
+  market: {
+    title: string;
+    intro: string;
+    product: string;
+    region: string;
+    all: string;
+    show: string;
+    none: string;
+    count: (n: string) => string;
+    story: string;
+    cooperative: string;
+    fundHint: string;
+    uncheckedNotice: string;
+    next: string;
+    previous: string;
+  };
+
+  units: Record<string, string>;
+  products: Record<string, string>;
+}

@@ -1,0 +1,286 @@
+/**
+ * The public pages: the verify page of a batch (`/b/:batchId` and the GS1 Digital Link
+ * `/01/:gtin/10/:lot`), the market of open offers (`/market`) and their style sheet. Server-rendered
+ * HTML in four languages, no script at all (the Content-Security-Policy forbids it), and the same
+ * URLs answer JSON or EPCIS 2.0 JSON-LD by content negotiation.
+ *
+ * A page says "checked on the blockchain" only when the node answers and the index follows it within
+ * its lag bound; otherwise it answers 503 and shows no facts.
+ */
+import type { ErrorRequestHandler, Express, Request, Response } from "express";
+import type { GatewayContext } from "../api/context";
+import { sendProblem } from "../api/problem";
+import { MAX_INDEX_LAG } from "../api/routes/health";
+import { isValidGtin } from "../api/validate";
+import { buildEpcisDocument } from "../epcis";
+import { STYLESHEET } from "./assets";
+import { createChainCheck } from "./chainCheck";
+import { CATALOGS, chooseLang, type Catalog, type Lang } from "./i18n";
+import { createPageLookups } from "./lookup";
+import { buildVerifyModel, toJson } from "./model";
+import { createTokenLookup, type TokenInfo } from "./tokens";
+import { statusPage, type StatusKind } from "./views/errors";
+import { marketPage } from "./views/market";
+import { verifyPage } from "./views/verify";
+
+export const CONTENT_SECURITY_POLICY =
+  "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+export interface PageRouteOptions {
+  /** How long a good chain check is reused (ms). */
+  chainCheckTtlMs?: number;
+  /** Blocks the index may trail the chain and still be shown as verified. */
+  maxIndexLag?: number;
+}
+
+type Format = "html" | "json" | "ld";
+
+const BATCH_ID = /^0x[0-9a-fA-F]{64}$/;
+/** GS1 AI (10): up to 20 characters of the GS1 AI encodable set 82 (as the API accepts for lot codes). */
+const LOT = /^[\x21-\x22\x25-\x2F\x30-\x39\x3A-\x3F\x41-\x5A\x5F\x61-\x7A]{1,20}$/;
+const MARKET_PAGE_SIZE = 20;
+
+type Target = { kind: "id"; batchId: string } | { kind: "gtinLot"; gtin: bigint; lot: string } | { kind: "badCode" };
+
+function negotiate(req: Request): Format | null {
+  switch (req.accepts(["text/html", "application/json", "application/ld+json"])) {
+    case "text/html":
+      return "html";
+    case "application/json":
+      return "json";
+    case "application/ld+json":
+      return "ld";
+    default:
+      return null;
+  }
+}
+
+function catalogFor(req: Request): Catalog {
+  return CATALOGS[chooseLang(req.query.lang, req.get("accept-language"))];
+}
+
+/** The current URL with another `lang`, keeping the path and the other parameters. */
+function hrefFor(req: Request): (lang: Lang) => string {
+  const url = new URL(req.originalUrl, "http://page.invalid");
+  return (lang) => {
+    url.searchParams.set("lang", lang);
+    return url.pathname + url.search;
+  };
+}
+
+function setPageHeaders(res: Response, c: Catalog): void {
+  res.set({
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Language": c.lang,
+  });
+  res.vary("Accept");
+  res.vary("Accept-Language");
+}
+
+function queryText(value: unknown, max = 128): string | undefined {
+  return typeof value === "string" && value !== "" ? value.slice(0, max) : undefined;
+}
+
+export function pageRoutes(app: Express, ctx: GatewayContext, options: PageRouteOptions = {}): void {
+  const lookups = createPageLookups(ctx.db);
+  const tokens = createTokenLookup(ctx.provider);
+  const check = createChainCheck({
+    chainId: ctx.chainId,
+    provider: ctx.provider,
+    indexer: ctx.indexer,
+    maxLag: options.maxIndexLag ?? MAX_INDEX_LAG,
+    ttlMs: options.chainCheckTtlMs,
+  });
+  // The embedded chain's URL is already public (GET /health); another node's URL may hold an API key.
+  const publicRpcUrl = ctx.embedded ? ctx.rpcUrl : null;
+  const commandFor = (batchId: string) =>
+    `npx cooptrace verify ${batchId} --rpc ${publicRpcUrl ?? "<rpc url>"} --deployment ${ctx.chainId}.json`;
+
+  const DETAIL: Record<StatusKind, [string, string]> = {
+    notFound: ["batch_not_found", "no batch is recorded under this identifier"],
+    badCode: ["invalid_code", "the GTIN (bad GS1 check digit or length) or the lot in this link is not valid"],
+    unavailable: [
+      "chain_unavailable",
+      "the chain cannot be reached or the index is behind it: nothing can be confirmed now",
+    ],
+    error: ["internal", "an internal error occurred; it was logged"],
+  };
+
+  function fail(
+    req: Request,
+    res: Response,
+    format: Format,
+    c: Catalog,
+    status: number,
+    kind: StatusKind,
+    extra: { verifyCommand?: string; reason?: string } = {},
+  ): void {
+    res.set("Cache-Control", "no-store");
+    if (status === 503) res.set("Retry-After", "5");
+    if (format !== "html") {
+      const [code, detail] = DETAIL[kind];
+      sendProblem(res, status, code, detail, extra.reason ? { reason: extra.reason } : {});
+      return;
+    }
+    res
+      .status(status)
+      .type("html")
+      .send(statusPage(kind, c, hrefFor(req), extra));
+  }
+
+  async function verify(req: Request, res: Response, target: Target): Promise<void> {
+    const c = catalogFor(req);
+    setPageHeaders(res, c);
+    const format = negotiate(req);
+    if (format === null) {
+      sendProblem(res, 406, "not_acceptable", "this URL answers text/html, application/json or application/ld+json");
+      return;
+    }
+    if (target.kind === "badCode") return fail(req, res, format, c, 400, "badCode");
+    const batchId =
+      target.kind === "id"
+        ? BATCH_ID.test(target.batchId)
+          ? target.batchId.toLowerCase()
+          : null
+        : lookups.batchByGtinLot(target.gtin, target.lot);
+
+    const state = await check();
+    if (!state.ok) {
+      ctx.log.warn({ reason: state.reason }, "verify page: cannot confirm");
+      return fail(req, res, format, c, 503, "unavailable", {
+        verifyCommand: batchId ? commandFor(batchId) : undefined,
+        reason: state.reason,
+      });
+    }
+    const batch = batchId === null ? null : ctx.queries.getBatch(batchId);
+    if (batch === null) return fail(req, res, format, c, 404, "notFound");
+
+    let model;
+    try {
+      model = await buildVerifyModel(batch, state, {
+        publicUrl: ctx.publicUrl,
+        deployment: ctx.deployment,
+        publicRpcUrl,
+        tokens,
+        labels: (ids) => lookups.labels(ids),
+      });
+    } catch (err) {
+      // A token's decimals could not be read: amounts cannot be shown truthfully.
+      ctx.log.warn({ err: String((err as Error)?.message ?? err), batchId }, "verify page: chain read failed");
+      return fail(req, res, format, c, 503, "unavailable", { verifyCommand: commandFor(batch.batchId) });
+    }
+
+    res.set("Cache-Control", "public, max-age=15");
+    if (format === "json") {
+      res.type("application/json").send(JSON.stringify(toJson(model)));
+    } else if (format === "ld") {
+      const doc = buildEpcisDocument(batch, {
+        publicUrl: ctx.publicUrl,
+        chainId: ctx.chainId,
+        lookupBatch: (id) => ctx.queries.getBatch(id),
+      });
+      res.type("application/ld+json").send(JSON.stringify(doc));
+    } else {
+      res.type("html").send(verifyPage(model, c, hrefFor(req), publicRpcUrl !== null));
+    }
+  }
+
+  app.get(STYLESHEET.path, (_req, res) => {
+    res
+      .set({
+        "Cache-Control": "public, max-age=31536000, immutable",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Type": "text/css; charset=utf-8",
+      })
+      .send(STYLESHEET.body);
+  });
+
+  app.get("/b/:batchId", (req, res) => verify(req, res, { kind: "id", batchId: String(req.params.batchId) }));
+
+  // GS1 Digital Link: the GTIN in 8, 12, 13 or 14 digits (padded to 14 to look it up), the lot
+  // percent-decoded by the router.
+  app.get("/01/:gtin/10/:lot", (req, res) => {
+    const gtin = String(req.params.gtin);
+    const lot = String(req.params.lot);
+    const target: Target =
+      isValidGtin(gtin) && LOT.test(lot) ? { kind: "gtinLot", gtin: BigInt(gtin), lot } : { kind: "badCode" };
+    return verify(req, res, target);
+  });
+
+  app.get("/market", async (req, res) => {
+    const c = catalogFor(req);
+    setPageHeaders(res, c);
+    const format = negotiate(req);
+    if (format === null || format === "ld") {
+      sendProblem(res, 406, "not_acceptable", "this URL answers text/html or application/json");
+      return;
+    }
+    const product = queryText(req.query.product);
+    const region = queryText(req.query.region);
+    const pageNumber = Math.min(Math.max(Number.parseInt(String(req.query.page ?? "1"), 10) || 1, 1), 10_000);
+    const { items, total } = lookups.openOffers({
+      productCode: product,
+      region,
+      limit: MARKET_PAGE_SIZE,
+      offset: (pageNumber - 1) * MARKET_PAGE_SIZE,
+    });
+    const state = await check();
+    const known = new Map<string, TokenInfo>();
+    for (const address of new Set(items.map((o) => o.token))) {
+      try {
+        known.set(address, await tokens(address));
+      } catch {
+        // Shown in the token's smallest unit, without a symbol, rather than not at all.
+      }
+    }
+    res.set("Cache-Control", "public, max-age=15");
+    if (format === "json") {
+      res.json({
+        checked: state.ok,
+        total,
+        page: pageNumber,
+        pageSize: MARKET_PAGE_SIZE,
+        items: items.map((o) => ({ ...o, tokenInfo: known.get(o.token) ?? null })),
+      });
+      return;
+    }
+    const pageHref = (n: number) => {
+      const url = new URL(req.originalUrl, "http://page.invalid");
+      url.searchParams.set("lang", c.lang);
+      url.searchParams.set("page", String(n));
+      return url.pathname + url.search;
+    };
+    res.type("html").send(
+      marketPage(
+        {
+          offers: items,
+          total,
+          tokens: known,
+          choices: lookups.offerChoices(),
+          product,
+          region,
+          checked: state.ok,
+          previousHref: pageNumber > 1 ? pageHref(pageNumber - 1) : null,
+          nextHref: pageNumber * MARKET_PAGE_SIZE < total ? pageHref(pageNumber + 1) : null,
+        },
+        c,
+        hrefFor(req),
+      ),
+    );
+  });
+
+  // Errors of these routes (a malformed percent-encoding, a bug) as a page in the reader's language.
+  const pageErrors: ErrorRequestHandler = (err, req, res, next) => {
+    if (res.headersSent) return next(err);
+    const c = catalogFor(req);
+    setPageHeaders(res, c);
+    const format = negotiate(req) ?? "html";
+    const status = (err as { status?: number })?.status === 400 || err instanceof URIError ? 400 : 500;
+    if (status === 500) ctx.log.error({ err, path: req.path }, "page failed");
+    fail(req, res, format, c, status, status === 400 ? "badCode" : "error");
+  };
+  app.use(["/b", "/01", "/market"], pageErrors);
+}

@@ -1,0 +1,332 @@
+/**
+ * The verify page of one batch. Every user-supplied value goes through `html` (escaped) and sits in
+ * <bdi> so a Latin name reads right inside an Arabic sentence and the reverse; hashes and addresses
+ * are left-to-right code.
+ */
+import { ZeroAddress } from "ethers";
+import type { ChainRef, SaleDetail, SaleStep } from "../../index";
+import { html, type Html } from "../html";
+import { productName, stepName, unitName, type Catalog, type Lang } from "../i18n";
+import { formatterFor, type Formatter } from "../format";
+import type { VerifyModel } from "../model";
+import { layout } from "./layout";
+
+interface Ctx {
+  c: Catalog;
+  f: Formatter;
+  m: VerifyModel;
+  lang: Lang;
+}
+
+function proof(x: Ctx, chain: ChainRef): Html {
+  const { c, f } = x;
+  return html`<details class="proof">
+    <summary>${c.proof.summary(String(chain.blockNumber))}</summary>
+    <dl>
+      <dt>${c.proof.tx}</dt>
+      <dd><code dir="ltr">${chain.txHash}</code></dd>
+      <dt>${c.proof.block}</dt>
+      <dd dir="ltr">${String(chain.blockNumber)}</dd>
+      <dt>${c.proof.chain}</dt>
+      <dd dir="ltr">${String(x.m.check.chainId)}</dd>
+      <dt>${c.proof.time}</dt>
+      <dd>${f.dateTime(chain.blockTime)}</dd>
+    </dl>
+  </details>`;
+}
+
+function quantity(x: Ctx, value: string): string {
+  return `${x.f.integer(value)} ${unitName(x.c, x.m.batch.unit)}`;
+}
+
+function banners(x: Ctx): Html {
+  const { c, f, m } = x;
+  const confirmed = html`<div class="banner ok" role="status" id="confirmed">
+    <strong>✓ ${c.status.confirmedTitle}</strong>${c.status.confirmedText(
+      String(m.check.chainId),
+      String(m.check.indexedBlock),
+      f.dateTime(Math.floor(m.check.checkedAt / 1000)),
+    )}
+  </div>`;
+  const dispute =
+    m.disputedSales.length > 0
+      ? html`<div class="banner warn" role="alert" id="dispute">
+          <strong>⚠ ${c.status.disputeTitle}</strong>${c.status.disputeText}
+        </div>`
+      : "";
+  return html`${confirmed}${dispute}`;
+}
+
+function summary(x: Ctx): Html {
+  const { c, f, m } = x;
+  const b = m.batch;
+  return html`<section aria-labelledby="product">
+    <h1 id="product"><bdi>${productName(c, b.productCode)}</bdi></h1>
+    <dl class="facts">
+      <dt>${c.batch.lot}</dt>
+      <dd><bdi class="mono">${b.lotCode}</bdi></dd>
+      <dt>${c.batch.quantity}</dt>
+      <dd>${quantity(x, b.quantity)}</dd>
+      ${
+        b.available !== b.quantity
+          ? html`<dt>${c.batch.available}</dt>
+              <dd>${quantity(x, b.available)}</dd>`
+          : ""
+      }
+      <dt>${c.batch.origin}</dt>
+      <dd><bdi>${b.origin}</bdi></dd>
+      <dt>${c.batch.productionDate}</dt>
+      <dd>${f.date(b.productionDate)}</dd>
+      ${
+        b.gtin !== "0"
+          ? html`<dt>${c.batch.gtin}</dt>
+              <dd><code dir="ltr">${b.gtin.padStart(14, "0")}</code></dd>`
+          : ""
+      }
+    </dl>
+    ${proof(x, b.chain)}
+  </section>`;
+}
+
+function cooperative(x: Ctx): Html {
+  const { c, f, m } = x;
+  const coop = m.batch.cooperative;
+  if (coop === null) return html``;
+  return html`<section aria-labelledby="coop" id="cooperative">
+    <h2 id="coop">${c.cooperative.title}</h2>
+    <p class="lead">
+      <strong><bdi>${coop.name}</bdi></strong
+      >${coop.womenLed ? html` <span class="badge women">${c.cooperative.womenLed}</span>` : ""}
+    </p>
+    <dl class="facts">
+      <dt>${c.cooperative.region}</dt>
+      <dd><bdi>${coop.region}</bdi></dd>
+    </dl>
+    <p>${c.cooperative.members(f.integer(coop.memberCount))}</p>
+    <p>${c.cooperative.contributors(f.integer(m.batch.contributors.length))}</p>
+    <p>${c.cooperative.reserveRate(f.percent(coop.reserveBps))}</p>
+    ${proof(x, coop.chain)}
+  </section>`;
+}
+
+function journey(x: Ctx): Html {
+  const { c, f, m } = x;
+  const entries: { time: number; what: string; place: string; chain: ChainRef }[] = [
+    { time: m.batch.chain.blockTime, what: c.journey.registered, place: "", chain: m.batch.chain },
+    ...m.batch.events.map((e) => ({
+      time: e.eventTime,
+      what: stepName(c, e.bizStep),
+      place: e.location,
+      chain: e.chain,
+    })),
+  ].sort((a, b) => a.time - b.time || a.chain.blockNumber - b.chain.blockNumber || a.chain.logIndex - b.chain.logIndex);
+  return html`<section aria-labelledby="journey-h" id="journey">
+    <h2 id="journey-h">${c.journey.title}</h2>
+    ${m.batch.events.length === 0 ? html`<p class="note">${c.journey.none}</p>` : ""}
+    <ol class="timeline">
+      ${entries.map(
+        (e) =>
+          html`<li>
+            <span class="when">${f.date(e.time)}</span><span class="what">${e.what}</span>${
+              e.place ? html` · <bdi>${e.place}</bdi>` : ""
+            }${proof(x, e.chain)}
+          </li>`,
+      )}
+    </ol>
+  </section>`;
+}
+
+function certifications(x: Ctx): Html {
+  const { c, f, m } = x;
+  const items = m.batch.certifications.map((cert) => {
+    const state = m.certificationStates.get(cert.certificationId) ?? "expired";
+    const until = BigInt(cert.validUntil);
+    // Dates past year 9999 do not format; they mean "no end" in practice.
+    const untilText = until > 253_402_300_799n ? c.certifications.noEnd : f.date(Number(until));
+    const when =
+      state === "revoked" && cert.revocation
+        ? c.certifications.revokedOn(f.date(cert.revocation.chain.blockTime))
+        : state === "expired"
+          ? c.certifications.expiredOn(untilText)
+          : c.certifications.validUntil(untilText);
+    return html`<li class="cert ${state}">
+      <strong><bdi>${cert.scheme}</bdi></strong> <span class="badge ${state}">${c.certifications[state]}</span>
+      <p class="note">${when}</p>
+      ${state === "revoked" ? html`<p class="banner bad" role="alert">⚠ ${c.certifications.revokedWarning}</p>` : ""}
+      <p class="note">${c.certifications.certifier}: <code class="addr" dir="ltr">${cert.certifier}</code></p>
+      ${proof(x, cert.chain)}${cert.revocation ? proof(x, cert.revocation.chain) : ""}
+    </li>`;
+  });
+  return html`<section aria-labelledby="certs-h" id="certifications">
+    <h2 id="certs-h">${c.certifications.title}</h2>
+    ${
+      items.length === 0
+        ? html`<p class="note">${c.certifications.none}</p>`
+        : html`<ul class="plain">
+            ${items}
+          </ul>`
+    }
+  </section>`;
+}
+
+function lineage(x: Ctx): Html {
+  const { c, f, m } = x;
+  const { parents, children } = m.batch;
+  if (parents.length === 0 && children.length === 0) return html``;
+  const list = (links: typeof parents) =>
+    html`<ul class="plain">
+      ${links.map((l) => {
+        const label = m.labels.get(l.batchId);
+        const name = label
+          ? html`<bdi>${productName(c, label.productCode)}</bdi> · <bdi class="mono">${label.lotCode}</bdi>`
+          : html`<code dir="ltr">${l.batchId}</code>`;
+        const unit = label ? unitName(c, label.unit) : "";
+        return html`<li>
+          <a href="${`/b/${l.batchId}?lang=${x.lang}`}">${name}</a> — ${f.integer(l.quantity)} ${unit}
+          (${l.kind === "split" ? c.lineage.split : c.lineage.merge})${proof(x, l.chain)}
+        </li>`;
+      })}
+    </ul>`;
+  return html`<section aria-labelledby="lineage-h" id="lineage">
+    <h2 id="lineage-h">${c.lineage.title}</h2>
+    ${
+      parents.length > 0
+        ? html`<p><strong>${c.lineage.madeFrom}</strong></p>
+            ${list(parents)}`
+        : ""
+    }
+    ${
+      children.length > 0
+        ? html`<p><strong>${c.lineage.madeInto}</strong></p>
+            ${list(children)}`
+        : ""
+    }
+  </section>`;
+}
+
+function stepLabel(c: Catalog, step: SaleStep): string {
+  switch (step) {
+    case "created":
+      return c.sales.states.Created;
+    case "funded":
+      return c.sales.states.Funded;
+    case "shipped":
+      return c.sales.states.Shipped;
+    case "confirmed":
+      return c.sales.confirmed;
+    case "released":
+      return c.sales.states.Released;
+    case "disputed":
+      return c.sales.states.Disputed;
+    case "resolved":
+      return c.sales.states.Resolved;
+    case "cancelled":
+      return c.sales.states.Cancelled;
+    case "refunded":
+      return c.sales.states.Refunded;
+  }
+}
+
+function sale(x: Ctx, s: SaleDetail): Html {
+  const { c, f, m } = x;
+  const token = m.tokens.get(s.token)!;
+  const money = (raw: string) => html`<span dir="ltr">${f.amount(raw, token.decimals)} ${token.symbol}</span>`;
+  const contributors = f.integer(m.batch.contributors.length);
+  const releases = s.releases.map(
+    (r) =>
+      html`<table class="split">
+          <caption class="note">
+            ${c.sales.shareTitle}
+          </caption>
+          <tbody>
+            <tr>
+              <th scope="row">${c.sales.gross}</th>
+              <td class="num">${money(r.gross)}</td>
+            </tr>
+            <tr>
+              <th scope="row">${c.sales.fee(f.percent(s.feeBps))}</th>
+              <td class="num">${money(r.fee)}</td>
+            </tr>
+            <tr>
+              <th scope="row">${c.sales.reserve(f.percent(s.reserveBps))}</th>
+              <td class="num">${money(r.reserve)}</td>
+            </tr>
+            <tr class="members">
+              <th scope="row">${c.sales.net}</th>
+              <td class="num">${money(r.net)}</td>
+            </tr>
+          </tbody>
+        </table>
+        <p class="note">${c.sales.netNote(contributors)}</p>`,
+  );
+  const open = s.state === "Created" || s.state === "Funded" || s.state === "Shipped" || s.state === "Disputed";
+  return html`<li class="sale" id="${`sale-${s.saleId}`}">
+    <p>
+      <strong>${c.sales.sale(f.integer(s.saleId))}</strong>
+      <span class="badge state">${c.sales.states[s.state]}</span>${
+        s.state === "Created" && s.buyer !== ZeroAddress ? html` <span class="note">${c.sales.reserved}</span>` : ""
+      }
+    </p>
+    <dl class="facts">
+      <dt>${c.sales.quantity}</dt>
+      <dd>${quantity(x, s.quantity)}</dd>
+      <dt>${c.sales.price}</dt>
+      <dd>${money(s.price)}</dd>
+    </dl>
+    ${s.dispute !== null ? html`<p class="${s.dispute.resolution ? "note" : "banner warn"}">${s.dispute.resolution ? c.sales.disputeResolved(f.percent(s.dispute.resolution.refundBps)) : c.sales.disputeOpen}</p>` : ""}
+    ${releases} ${s.releases.length === 0 && open ? html`<p class="note">${c.sales.notPaidYet}</p>` : ""}
+    ${s.refunds.map((r) => html`<p>${c.sales.refunded}: ${money(r.amount)}</p>`)}
+    <ol class="steps">
+      ${s.steps.map(
+        (st) =>
+          html`<li>
+            <strong>${stepLabel(c, st.step)}</strong> ·
+            <span class="when">${f.dateTime(st.chain.blockTime)}</span>${proof(x, st.chain)}
+          </li>`,
+      )}
+    </ol>
+  </li>`;
+}
+
+function sales(x: Ctx): Html {
+  const { c, m } = x;
+  return html`<section aria-labelledby="sales-h" id="sales">
+    <h2 id="sales-h">${c.sales.title}</h2>
+    ${
+      m.batch.sales.length === 0
+        ? html`<p class="note">${c.sales.none}</p>`
+        : html`<ul class="plain">
+            ${m.batch.sales.map((s) => sale(x, s))}
+          </ul>`
+    }
+  </section>`;
+}
+
+function yourself(x: Ctx, rpcKnown: boolean): Html {
+  const { c, f, m } = x;
+  return html`<section aria-labelledby="yourself-h" id="verify-yourself">
+    <h2 id="yourself-h">${c.yourself.title}</h2>
+    <p>${c.yourself.text}</p>
+    <pre class="cmd" dir="ltr"><code>${m.verifyCommand}</code></pre>
+    ${rpcKnown ? "" : html`<p class="note">${c.yourself.rpcHint(String(m.check.chainId))}</p>`}
+    <p>${c.yourself.deploymentHint}</p>
+    <ul class="plain">
+      ${m.contracts.map(
+        (k) =>
+          html`<li>
+            <strong dir="ltr">${k.name}</strong><br /><code class="addr" dir="ltr">${k.address}</code><br /><span
+              class="note"
+              >${c.yourself.deployedAt(f.integer(k.blockNumber))} · ${c.proof.chain} ${String(m.check.chainId)}</span
+            >
+          </li>`,
+      )}
+    </ul>
+    <p><a href="${m.links.json}" type="application/json">${c.yourself.json}</a></p>
+  </section>`;
+}
+
+export function verifyPage(m: VerifyModel, c: Catalog, hrefFor: (lang: Lang) => string, rpcKnown: boolean): string {
+  const x: Ctx = { c, f: formatterFor(c), m, lang: c.lang };
+  const body = html`${banners(x)}${summary(x)}${cooperative(x)}${journey(x)}${certifications(x)}${lineage(x)}${sales(x)}${yourself(x, rpcKnown)}`;
+  return layout({ c, title: `${productName(c, m.batch.productCode)} · ${m.batch.lotCode}`, hrefFor, body });
+}
