@@ -166,6 +166,7 @@ export async function startGateway(
       provider,
       forwarder: contracts.forwarder,
       relayer: relayerWallet.connect(provider) as Wallet,
+      options: embedded ? { inFlightPollMs: 10 } : undefined,
       signTypedData: (
         userId: string,
         domain: TypedDataDomain,

@@ -100,7 +100,6 @@ export async function startEmbeddedChain(options: EmbeddedChainOptions): Promise
       stateFile,
       "--state-interval",
       String(options.stateInterval ?? 2),
-      "--preserve-historical-states",
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );

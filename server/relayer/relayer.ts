@@ -123,6 +123,8 @@ export interface RelayerOptions {
   maxBatch?: number;
   /** Loop period in ms when idle. Default 100. */
   pollMs?: number;
+  /** Poll interval while a relayer transaction is in flight (short on a local node). Default: pollMs. */
+  inFlightPollMs?: number;
   /** A sent transaction not mined after this is replaced with higher fees. Default 30 s. */
   replaceAfterMs?: number;
   /** Below this the relayer refuses new requests. Default 0.01 ETH. */
@@ -233,6 +235,7 @@ export function createRelayer(deps: RelayerDeps): Relayer {
   const opts = {
     maxBatch: deps.options?.maxBatch ?? 20,
     pollMs: deps.options?.pollMs ?? 100,
+    inFlightPollMs: deps.options?.inFlightPollMs ?? deps.options?.pollMs ?? 100,
     replaceAfterMs: deps.options?.replaceAfterMs ?? 30_000,
     minBalanceWei: deps.options?.minBalanceWei ?? 10n ** 16n,
     requestTtlSeconds: deps.options?.requestTtlSeconds ?? 3600,
@@ -585,6 +588,14 @@ export function createRelayer(deps: RelayerDeps): Relayer {
     return out;
   }
 
+  // Receipts of recently settled transactions: every request of a batch asks for its own slice of
+  // the same receipt (logs(id)), which would otherwise fetch and decode it once per request.
+  const recentReceipts = new Map<string, TransactionReceipt>();
+  function rememberReceipt(receipt: TransactionReceipt): void {
+    recentReceipts.set(receipt.hash, receipt);
+    if (recentReceipts.size > 64) recentReceipts.delete(recentReceipts.keys().next().value!);
+  }
+
   /** Settles a relayer transaction whose nonce the chain has passed. */
   async function settleTx(tx: TxRow): Promise<void> {
     const { address: forwarderAddress } = await forwarderContext();
@@ -596,6 +607,7 @@ export function createRelayer(deps: RelayerDeps): Relayer {
       receipt = await rpc("getTransactionReceipt", provider.getTransactionReceipt(attempt.hash));
       if (receipt) break;
     }
+    if (receipt) rememberReceipt(receipt);
     if (receipt === null) {
       // Another transaction took the nonce (ours were never mined).
       await resolveOneByOne(rows, tx.from_block, settlements, requeue);
@@ -945,7 +957,8 @@ export function createRelayer(deps: RelayerDeps): Relayer {
       wakeRequested = false;
       try {
         await exclusive(tick);
-        delay = opts.pollMs;
+        // While a transaction is in flight, look again soon: on a local node it is mined at once.
+        delay = store.openTxs(relayerAddress).length > 0 ? opts.inFlightPollMs : opts.pollMs;
       } catch (err) {
         log.warn(describe(err), "relayer round failed: retrying");
         delay = Math.min(delay * 2, 5_000);
@@ -1027,7 +1040,9 @@ export function createRelayer(deps: RelayerDeps): Relayer {
     async logs(id: string): Promise<Log[]> {
       const row = store.request(id);
       if (row === undefined || row.state !== "mined" || row.tx_hash === null || row.nonce === null) return [];
-      const receipt = await rpc("getTransactionReceipt", provider.getTransactionReceipt(row.tx_hash));
+      const receipt =
+        recentReceipts.get(row.tx_hash) ??
+        (await rpc("getTransactionReceipt", provider.getTransactionReceipt(row.tx_hash)));
       if (receipt === null) return [];
       const { address: forwarderAddress } = await forwarderContext();
       let start = 0;
