@@ -5,6 +5,8 @@
 import { expect } from "chai";
 import { startTestGateway, type ApiClient, type TestGateway } from "../helpers/gateway";
 import { validateEpcis } from "../../server/epcis/validate";
+import jsQR from "jsqr";
+import { PNG } from "pngjs";
 
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString();
 
@@ -285,6 +287,40 @@ describe("gateway API", function () {
       expect(check.valid).to.equal(true);
       const steps = r.body.epcisBody.eventList.map((e: { bizStep?: string }) => e.bizStep);
       expect(steps).to.include.members(["commissioning", "packing", "inspecting", "shipping"]);
+    });
+    it("prints a QR code that leads to the batch's public verify page", async function () {
+      const r = await fetch(`${t.gateway.url}/api/v1/batches/${batchId}/qr.png?size=256`);
+      expect(r.status).to.equal(200);
+      expect(r.headers.get("content-type")).to.equal("image/png");
+      const img = PNG.sync.read(Buffer.from(await r.arrayBuffer()));
+      const decoded = jsQR(new Uint8ClampedArray(img.data), img.width, img.height);
+      expect(decoded?.data).to.equal(`${t.gateway.url}/b/${batchId}`);
+      const page = await fetch(decoded!.data, { headers: { "accept-language": "fr" } });
+      expect(page.status).to.equal(200);
+      const html = await page.text();
+      expect(html).to.include("ROSE-1");
+      expect(html).to.include('lang="fr"');
+    });
+    it("answers a write with 202 and a status URL when asked not to wait", async function () {
+      const r = await members[0].client.post(`/api/v1/batches/${batchId}/events?wait=false`, {
+        bizStep: "storing",
+        eventTime: day(-1),
+      });
+      expect(r.status, r.text).to.equal(202);
+      expect(r.headers.get("location")).to.equal(`/api/v1/operations/${r.body.operationId}`);
+      const deadline = Date.now() + 20_000;
+      let status = r.body.status;
+      while (status !== "mined" && Date.now() < deadline) {
+        status = (await members[0].client.get(`/api/v1/operations/${r.body.operationId}`)).body.state;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(status).to.equal("mined");
+      // Another user cannot read it.
+      expect((await members[1].client.get(`/api/v1/operations/${r.body.operationId}`)).status).to.equal(404);
+    });
+    it("lets any web page read public data (CORS) but not write", async function () {
+      const r = await t.api.get("/api/v1/cooperatives", { origin: "https://shop.example" });
+      expect(r.headers.get("access-control-allow-origin")).to.equal("*");
     });
     it("answers /health with the chain id and the embedded RPC URL", async function () {
       const r = await t.api.get("/health");
