@@ -131,6 +131,8 @@ export function pageRoutes(app: Express, ctx: GatewayContext, options: PageRoute
       .send(statusPage(kind, c, hrefFor(req), extra));
   }
 
+  const rendered = new Map<string, { state: object; type: string; body: string }>();
+
   async function verify(req: Request, res: Response, target: Target): Promise<void> {
     const c = catalogFor(req);
     setPageHeaders(res, c);
@@ -155,6 +157,14 @@ export function pageRoutes(app: Express, ctx: GatewayContext, options: PageRoute
         reason: state.reason,
       });
     }
+    // The same page for the same chain check (shared by all requests for ttl) is rendered once.
+    const cacheKey = `${format}|${c.lang}|${batchId}|${req.originalUrl}`;
+    const hit = rendered.get(cacheKey);
+    if (hit !== undefined && hit.state === state) {
+      res.set("Cache-Control", "public, max-age=15");
+      res.type(hit.type).send(hit.body);
+      return;
+    }
     const batch = batchId === null ? null : ctx.queries.getBatch(batchId);
     if (batch === null) return fail(req, res, format, c, 404, "notFound");
 
@@ -173,19 +183,27 @@ export function pageRoutes(app: Express, ctx: GatewayContext, options: PageRoute
       return fail(req, res, format, c, 503, "unavailable", { verifyCommand: commandFor(batch.batchId) });
     }
 
-    res.set("Cache-Control", "public, max-age=15");
+    let type: string;
+    let body: string;
     if (format === "json") {
-      res.type("application/json").send(JSON.stringify(toJson(model)));
+      type = "application/json";
+      body = JSON.stringify(toJson(model));
     } else if (format === "ld") {
       const doc = buildEpcisDocument(batch, {
         publicUrl: ctx.publicUrl,
         chainId: ctx.chainId,
         lookupBatch: (id) => ctx.queries.getBatch(id),
       });
-      res.type("application/ld+json").send(JSON.stringify(doc));
+      type = "application/ld+json";
+      body = JSON.stringify(doc);
     } else {
-      res.type("html").send(verifyPage(model, c, hrefFor(req), publicRpcUrl !== null));
+      type = "html";
+      body = verifyPage(model, c, hrefFor(req), publicRpcUrl !== null);
     }
+    rendered.set(cacheKey, { state, type, body });
+    if (rendered.size > 1_000) rendered.delete(rendered.keys().next().value!);
+    res.set("Cache-Control", "public, max-age=15");
+    res.type(type).send(body);
   }
 
   app.get(STYLESHEET.path, (_req, res) => {
