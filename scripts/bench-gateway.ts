@@ -407,7 +407,7 @@ async function main(): Promise<void> {
     out.push("");
     out.push(
       `Notes: closed-loop load (autocannon, each request a new lot code, members in turn); the gateway runs in its ` +
-        `own process (ts-node, as \`npm start\`), logging at ${LOG_LEVEL} to a file; raw and gateway rounds ` +
+        `own process (compiled JavaScript, as \`npm start\`), logging at ${LOG_LEVEL} to a file; raw and gateway rounds ` +
         `interleaved on two separate anvils (same flags as the embedded chain: automine, --state, ` +
         `--preserve-historical-states; a fresh raw anvil each round). At the end the gateway's chain had ` +
         `${fmt(blocks)} blocks and a ${mb(stateFileSize)} state file, rewritten every 2 s. ` +

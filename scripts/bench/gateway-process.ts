@@ -38,9 +38,11 @@ async function waitGone(pid: number, ms: number): Promise<boolean> {
 }
 
 export async function startGatewayProcess(dataDir: string, logLevel = "info"): Promise<GatewayProcess> {
-  const script = path.join(__dirname, "gateway-child.ts");
+  // The gateway runs compiled, as `npm start` runs it (npm run bench:gateway builds dist/ first).
+  const root = path.join(__dirname, "..", "..");
+  const script = path.join(root, "dist", "scripts", "bench", "gateway-child.js");
   const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_CPU_PROF] : [];
-  const child = spawn(process.execPath, [...profile, "-r", "ts-node/register/transpile-only", script, dataDir], {
+  const child = spawn(process.execPath, [...profile, "--enable-source-maps", script, dataDir], {
     cwd: path.join(__dirname, "..", ".."),
     env: { ...process.env, LOG_LEVEL: logLevel, TS_NODE_TRANSPILE_ONLY: "true" },
     stdio: ["pipe", "pipe", "pipe"],
