@@ -22,6 +22,7 @@ import { healthRoutes } from "./routes/health";
 import { epcisRoutes } from "./routes/epcis";
 import { labelRoutes } from "../labels";
 import { pageRoutes } from "../pages";
+import { statsRoutes } from "../stats";
 
 export const API_PREFIX = "/api/v1";
 
@@ -171,6 +172,7 @@ export function buildApp(ctx: GatewayContext, options: BuildOptions = {}): Expre
   });
   v1.get("/openapi.json", (_req, res) => res.json(api.document(ctx.publicUrl)));
 
+  statsRoutes(app, v1, api, ctx);
   app.use(API_PREFIX, v1);
   healthRoutes(app, ctx);
   pageRoutes(app, ctx);

@@ -205,6 +205,7 @@ describe("gateway API hardening", function () {
         "GET /api/v1/batches": { path: "/api/v1/batches" },
         "GET /api/v1/batches/{id}": { path: b },
         "GET /api/v1/batches/{id}/epcis": { path: `${b}/epcis` },
+        "GET /api/v1/stats": { path: "/api/v1/stats" },
         "GET /api/v1/batches/{id}/qr.svg": { path: `${b}/qr.svg` },
         "GET /api/v1/batches/{id}/qr.png": { path: `${b}/qr.png` },
         "GET /api/v1/cooperatives/{id}/labels.pdf": { path: "/api/v1/cooperatives/1/labels.pdf" },

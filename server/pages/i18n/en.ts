@@ -174,6 +174,34 @@ export const en: Catalog = {
     previous: "Previous",
   },
 
+  stats: {
+    title: "Regional figures",
+    intro: "What the cooperatives of each region and of each product record on the blockchain, month by month (UTC).",
+    privacy: (k) =>
+      `Privacy: no figure here can point to one member. A figure about members (how many, quantities delivered, revenue and the members' share) is hidden (—) when fewer than ${k} members stand behind it, and a few more are hidden when needed so that it cannot be found by subtraction.`,
+    definitions:
+      "Cooperatives and members of a region are counted at the end of the month. Quantities: harvests registered in the month, per unit (kg and litres are never added). Sales and revenue: payments released in the month, per currency. Members' share: the part of the price paid to the members, after the platform fee and the cooperative's reserve.",
+    asOf: (block) => `From the chain index, up to block ${block}.`,
+    regionsTitle: "By region",
+    productsTitle: "By product",
+    none: "No figures yet.",
+    month: "Month",
+    cooperatives: "Cooperatives",
+    womenCooperatives: "Women's cooperatives",
+    members: "Members",
+    contributors: "Members who delivered",
+    batches: "Batches registered",
+    quantity: "Quantity",
+    sales: "Sales paid",
+    gross: "Revenue",
+    membersShare: "Share that reached members",
+    suppressed: "hidden: too few members",
+    chartMembers: "Members at the end of each month",
+    chartBatches: "Batches registered per month",
+    chartSales: "Sales paid per month",
+    json: "These figures as JSON",
+  },
+
   units: { g: "g", kg: "kg", ml: "ml", l: "l", piece: "pieces", pieces: "pieces" },
 
   products: {

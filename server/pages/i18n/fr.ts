@@ -174,6 +174,35 @@ export const fr: Catalog = {
     previous: "Précédent",
   },
 
+  stats: {
+    title: "Chiffres régionaux",
+    intro:
+      "Ce que les coopératives de chaque région et de chaque produit enregistrent sur la blockchain, mois par mois (UTC).",
+    privacy: (k) =>
+      `Vie privée : aucun chiffre ici ne permet de reconnaître un membre. Un chiffre sur les membres (leur nombre, les quantités livrées, les recettes et la part des membres) est masqué (—) quand moins de ${k} membres sont derrière, et d'autres sont masqués si besoin pour qu'on ne puisse pas le retrouver par soustraction.`,
+    definitions:
+      "Les coopératives et les membres d'une région sont comptés à la fin du mois. Quantités : récoltes enregistrées dans le mois, par unité (on n'additionne jamais kg et litres). Ventes et recettes : paiements libérés dans le mois, par monnaie. Part des membres : la part du prix versée aux membres, après la commission de la plateforme et la réserve de la coopérative.",
+    asOf: (block) => `D'après l'index de la chaîne, jusqu'au bloc ${block}.`,
+    regionsTitle: "Par région",
+    productsTitle: "Par produit",
+    none: "Pas encore de chiffres.",
+    month: "Mois",
+    cooperatives: "Coopératives",
+    womenCooperatives: "Coopératives de femmes",
+    members: "Membres",
+    contributors: "Membres ayant livré",
+    batches: "Lots enregistrés",
+    quantity: "Quantité",
+    sales: "Ventes payées",
+    gross: "Recettes",
+    membersShare: "Part reçue par les membres",
+    suppressed: "masqué : trop peu de membres",
+    chartMembers: "Membres à la fin de chaque mois",
+    chartBatches: "Lots enregistrés par mois",
+    chartSales: "Ventes payées par mois",
+    json: "Ces chiffres en JSON",
+  },
+
   units: { g: "g", kg: "kg", ml: "ml", l: "l", piece: "pièces", pieces: "pièces" },
 
   products: {

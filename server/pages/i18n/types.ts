@@ -152,6 +152,35 @@ export interface Catalog {
     previous: string;
   };
 
+  /** The public regional figures page (/stats). */
+  stats: {
+    title: string;
+    intro: string;
+    /** The privacy rule, with the threshold k already formatted. */
+    privacy: (k: string) => string;
+    definitions: string;
+    asOf: (block: string) => string;
+    regionsTitle: string;
+    productsTitle: string;
+    none: string;
+    month: string;
+    cooperatives: string;
+    womenCooperatives: string;
+    members: string;
+    /** For a product: the members who delivered in the month. */
+    contributors: string;
+    batches: string;
+    quantity: string;
+    sales: string;
+    gross: string;
+    membersShare: string;
+    suppressed: string;
+    chartMembers: string;
+    chartBatches: string;
+    chartSales: string;
+    json: string;
+  };
+
   units: Record<string, string>;
   products: Record<string, string>;
 }
