@@ -31,8 +31,9 @@ export function requireUser(user: User | undefined, ...roles: Role[]): User {
 }
 
 /**
- * The admin of `cooperativeId`, checked against the chain (the source of truth): a handover of the
- * admin role on-chain takes effect here at once.
+ * The admin of `cooperativeId`, per the index (which a write waits for, so it holds every change
+ * made through this gateway). A quick refusal with a clear 403; the contract, which the relayer
+ * simulates before queuing anything, remains the authority.
  */
 export async function requireCoopAdmin(
   ctx: GatewayContext,
@@ -40,24 +41,21 @@ export async function requireCoopAdmin(
   cooperativeId: number,
 ): Promise<User> {
   const u = requireUser(user, "coop_admin");
-  if (u.address === null || !(await ctx.contracts.registry.isCooperativeAdmin(cooperativeId, u.address))) {
-    throw new ApiError(403, "forbidden", "you are not the admin of this cooperative");
-  }
+  const standing = u.address === null ? null : ctx.queries.standingIn(cooperativeId, u.address);
+  if (standing === undefined) throw new ApiError(404, "cooperative_not_found", `no cooperative ${cooperativeId}`);
+  if (standing !== "admin") throw new ApiError(403, "forbidden", "you are not the admin of this cooperative");
   return u;
 }
 
-/** A member or the admin of `cooperativeId` (checked on-chain). */
+/** A member or the admin of `cooperativeId` (per the index, as above). */
 export async function requireCoopActor(
   ctx: GatewayContext,
   user: User | undefined,
   cooperativeId: number,
 ): Promise<User> {
   const u = requireUser(user, "coop_admin", "member");
-  const known = await ctx.contracts.registry.cooperativeCount();
-  if (BigInt(cooperativeId) > known)
-    throw new ApiError(404, "cooperative_not_found", `no cooperative ${cooperativeId}`);
-  if (u.address === null || !(await ctx.contracts.registry.canActFor(cooperativeId, u.address))) {
-    throw new ApiError(403, "forbidden", "you do not belong to this cooperative");
-  }
+  const standing = u.address === null ? null : ctx.queries.standingIn(cooperativeId, u.address);
+  if (standing === undefined) throw new ApiError(404, "cooperative_not_found", `no cooperative ${cooperativeId}`);
+  if (standing === null) throw new ApiError(403, "forbidden", "you do not belong to this cooperative");
   return u;
 }

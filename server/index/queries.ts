@@ -217,6 +217,11 @@ export interface Queries {
   listCooperatives(options?: PageOptions): Page<Cooperative>;
   getCooperative(cooperativeId: number): CooperativeDetail | null;
   listMembers(cooperativeId: number): Member[];
+  /**
+   * What `account` is in `cooperativeId` as far as the index knows: "admin", "member" or null;
+   * undefined when the cooperative is unknown. For fast pre-checks; the contracts decide.
+   */
+  standingIn(cooperativeId: number, account: string): "admin" | "member" | null | undefined;
   listBatches(options?: PageOptions & { cooperativeId?: number; productCode?: string }): Page<Batch>;
   getBatch(batchId: string): BatchDetail | null;
   listSales(options?: PageOptions & { batchId?: string; cooperativeId?: number; state?: SaleState }): Page<Sale>;
@@ -329,6 +334,10 @@ export function createQueries(db: Db): Queries {
     return stmt as import("better-sqlite3").Statement<unknown[], Row>;
   };
   const q = {
+    coopAdmin: db.prepare<[number], { admin: string }>("SELECT admin FROM ix_cooperatives WHERE cooperative_id = ?"),
+    activeMember: db.prepare<[number, string], { one: number }>(
+      "SELECT 1 AS one FROM ix_members WHERE cooperative_id = ? AND lower(account) = ? AND active = 1",
+    ),
     coopCount: db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM ix_cooperatives"),
     coopPage: db.prepare<[number, number], Row>(`${COOPERATIVE_SELECT} ORDER BY c.cooperative_id LIMIT ? OFFSET ?`),
     coop: db.prepare<[number], Row>(`${COOPERATIVE_SELECT} WHERE c.cooperative_id = ?`),
@@ -443,6 +452,13 @@ export function createQueries(db: Db): Queries {
         limit,
         offset,
       };
+    },
+
+    standingIn(cooperativeId, account) {
+      const coop = q.coopAdmin.get(cooperativeId);
+      if (coop === undefined) return undefined;
+      if (coop.admin.toLowerCase() === account.toLowerCase()) return "admin";
+      return q.activeMember.get(cooperativeId, account.toLowerCase()) !== undefined ? "member" : null;
     },
 
     getCooperative(cooperativeId) {
