@@ -23,6 +23,7 @@ import { epcisRoutes } from "./routes/epcis";
 import { labelRoutes } from "../labels";
 import { pageRoutes } from "../pages";
 import { statsRoutes } from "../stats";
+import { auditRoutes } from "./routes/audit";
 
 export const API_PREFIX = "/api/v1";
 
@@ -172,6 +173,7 @@ export function buildApp(ctx: GatewayContext, options: BuildOptions = {}): Expre
   });
   v1.get("/openapi.json", (_req, res) => res.json(api.document(ctx.publicUrl)));
 
+  auditRoutes(v1, api, ctx);
   statsRoutes(app, v1, api, ctx);
   app.use(API_PREFIX, v1);
   healthRoutes(app, ctx);
