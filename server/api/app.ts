@@ -74,6 +74,8 @@ const domainErrors: ErrorMapper = (err) => {
 export interface BuildOptions {
   /** Routes added before the 404 fallback (benchmarks add a static ceiling route this way). */
   extraRoutes?: (app: Express) => void;
+  /** Public GETs per minute and address (API reads and pages); 0 turns the limit off. Default 600. */
+  publicRateLimit?: number;
 }
 
 export function buildApp(ctx: GatewayContext, options: BuildOptions = {}): Express {
@@ -101,13 +103,23 @@ export function buildApp(ctx: GatewayContext, options: BuildOptions = {}): Expre
   );
   app.use(helmet());
 
-  const publicLimiter = rateLimit({
-    windowMs: 60_000,
-    limit: 600,
-    standardHeaders: "draft-7",
-    legacyHeaders: false,
-    handler: (_req, res) => sendProblem(res, 429, "rate_limited", "too many requests; slow down"),
-  });
+  const publicLimit = options.publicRateLimit ?? 600;
+  const limiter = () =>
+    rateLimit({
+      windowMs: 60_000,
+      limit: publicLimit,
+      standardHeaders: "draft-7",
+      legacyHeaders: false,
+      handler: (_req, res) => sendProblem(res, 429, "rate_limited", "too many requests; slow down"),
+    });
+  const publicLimiter = limiter();
+  // The public pages (verify, market, stats) have their own budget per address, like the public API.
+  if (publicLimit > 0) {
+    const pagesLimiter = limiter();
+    app.use(["/b", "/01", "/market", "/stats"], (req, res, next) =>
+      req.method === "GET" || req.method === "HEAD" ? pagesLimiter(req, res, next) : next(),
+    );
+  }
   const signupLimiter = rateLimit({
     windowMs: 60 * 60_000,
     limit: 20,
@@ -129,7 +141,9 @@ export function buildApp(ctx: GatewayContext, options: BuildOptions = {}): Expre
   v1.use((req, res, next) => (req.method === "GET" || req.method === "HEAD" ? publicCors(req, res, next) : next()));
   v1.use((req, _res, next) => {
     // Public reads without a token are rate-limited per address; authenticated calls are not.
-    if (req.method === "GET" && req.get("authorization") === undefined) return publicLimiter(req, _res, next);
+    if (publicLimit > 0 && req.method === "GET" && req.get("authorization") === undefined) {
+      return publicLimiter(req, _res, next);
+    }
     next();
   });
   v1.use((req, _res, next) => {

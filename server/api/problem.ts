@@ -94,6 +94,8 @@ export function errorHandler(log: Logger, given: ErrorMapper[]): ErrorRequestHan
     if (e?.type === "encoding.unsupported" || e?.type === "charset.unsupported") {
       return sendProblem(res, 415, "unsupported_encoding", "unsupported body encoding");
     }
+    // A path that is not valid percent-encoding: Express 5 raises a URIError marked 400.
+    if (err instanceof URIError) return sendProblem(res, 400, "malformed_url", "the URL is not valid percent-encoding");
     for (const map of mappers) {
       const m = map(err);
       if (m) {
