@@ -24,6 +24,7 @@ import { labelRoutes } from "../labels";
 import { pageRoutes } from "../pages";
 import { statsRoutes } from "../stats";
 import { auditRoutes } from "./routes/audit";
+import { auditPageRoutes } from "../audit/pages";
 
 export const API_PREFIX = "/api/v1";
 
@@ -192,6 +193,7 @@ export function buildApp(ctx: GatewayContext, options: BuildOptions = {}): Expre
   app.use(API_PREFIX, v1);
   healthRoutes(app, ctx);
   pageRoutes(app, ctx);
+  auditPageRoutes(app, ctx);
   options.extraRoutes?.(app);
   app.use((req, res) => sendProblem(res, 404, "not_found", `no route for ${req.method} ${req.path}`));
   app.use(errorHandler(ctx.log, [domainErrors]));

@@ -181,6 +181,67 @@ export interface Catalog {
     json: string;
   };
 
+  /** The auditors' pages (/audit): sign-in with a token, a sale's split, a cooperative's period. */
+  audit: {
+    title: string;
+    loginTitle: string;
+    loginText: string;
+    token: string;
+    signIn: string;
+    signOut: string;
+    badTokenTitle: string;
+    badTokenText: string;
+    forbiddenTitle: string;
+    forbiddenText: string;
+    notFoundTitle: string;
+    badPeriod: string;
+    openSale: string;
+    openCooperative: string;
+    open: string;
+    sale: (id: string) => string;
+    cooperative: (name: string) => string;
+    period: string;
+    from: string;
+    to: string;
+    consistent: string;
+    consistentText: string;
+    inconsistent: string;
+    inconsistentText: (n: string) => string;
+    discrepancies: string;
+    field: string;
+    index: string;
+    chain: string;
+    figures: string;
+    state: string;
+    currency: string;
+    gross: string;
+    fee: string;
+    reserve: string;
+    net: string;
+    refund: string;
+    remainder: string;
+    contributors: string;
+    member: string;
+    weight: string;
+    share: string;
+    claimed: string;
+    claimable: string;
+    transactions: string;
+    step: string;
+    tx: string;
+    block: string;
+    logIndex: string;
+    totals: string;
+    sales: string;
+    reserveBalance: string;
+    outstanding: string;
+    members: string;
+    chart: (symbol: string) => string;
+    noSales: string;
+    more: string;
+    json: string;
+  };
+
   units: Record<string, string>;
   products: Record<string, string>;
 }

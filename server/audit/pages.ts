@@ -1,0 +1,569 @@
+/**
+ * The auditors' HTML pages (/audit): the same facts as the JSON audit (the same builders), as
+ * readable tables, with the `consistent` verdict first and, for a cooperative, a bar chart of what
+ * each member received over the period, drawn here as inline SVG (no script, no external asset).
+ *
+ * A browser cannot send a bearer header without script, so the token is posted once to
+ * /audit/login and kept in an HttpOnly, SameSite=Strict cookie scoped to /audit for an hour.
+ */
+import express, { type Express, type Request, type Response } from "express";
+import type { GatewayContext } from "../api/context";
+import { ApiError } from "../api/problem";
+import type { User } from "../custody/users";
+import { html, type Html } from "../pages/html";
+import { formatterFor } from "../pages/format";
+import { CATALOGS, chooseLang, isLang, type Catalog, type Lang } from "../pages/i18n";
+import { layout } from "../pages/views/layout";
+import { createChainReader } from "./chain";
+import { buildCooperativeAudit, type CooperativeAudit } from "./cooperative";
+import { createIndexView } from "./indexView";
+import { buildSaleAudit, type AuditDeps, type Discrepancy, type SaleAudit, type TokenRef } from "./sale";
+
+export const AUDIT_COOKIE = "ct_audit";
+const AUDITORS = new Set(["auditor", "platform_admin"]);
+const MAX_AGE = 3600;
+const PAGE_SIZE = 100;
+const CONTENT_SECURITY_POLICY =
+  "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+const PALETTE = ["#8a2846", "#d9a441", "#2e7d32", "#1f5f8b", "#6a3d9a", "#b15928", "#5d5348", "#c2185b"];
+
+/** The value of one cookie from a Cookie header (no package: `name=value` pairs separated by `;`). */
+export function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() !== name) continue;
+    const value = part.slice(eq + 1).trim();
+    return value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value;
+  }
+  return undefined;
+}
+
+function shortAddress(a: string): string {
+  return a.length > 12 ? `${a.slice(0, 6)}…${a.slice(-4)}` : a;
+}
+
+function catalogFor(req: Request): Catalog {
+  const bodyLang = (req.body as Record<string, unknown> | undefined)?.lang;
+  return CATALOGS[chooseLang(isLang(bodyLang) ? bodyLang : req.query.lang, req.get("accept-language"))];
+}
+
+function hrefFor(req: Request): (lang: Lang) => string {
+  const url = new URL(req.originalUrl, "http://page.invalid");
+  return (lang) => {
+    url.searchParams.set("lang", lang);
+    return url.pathname + url.search;
+  };
+}
+
+function send(res: Response, req: Request, c: Catalog, status: number, title: string, body: Html): void {
+  res.status(status).set({
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Language": c.lang,
+    "Cache-Control": "no-store",
+  });
+  res.vary("Accept-Language");
+  res.type("html").send(layout({ c, title, hrefFor: hrefFor(req), body, noindex: true }));
+}
+
+function banner(tone: "ok" | "bad" | "warn", id: string, title: string, text: string): Html {
+  return html`<div class="banner ${tone}" role="alert" id="${id}"><strong>${title}</strong>${text}</div>`;
+}
+
+function amount(c: Catalog, raw: string, token: TokenRef): Html {
+  const f = formatterFor(c);
+  const shown = token.decimals === null ? raw : f.amount(raw, token.decimals);
+  return html`<span dir="ltr">${shown} <bdi>${token.symbol}</bdi></span
+    ><br /><span class="mono note" dir="ltr" data-raw="${raw}">${raw}</span>`;
+}
+
+function verdict(c: Catalog, consistent: boolean, discrepancies: Discrepancy[]): Html {
+  const a = c.audit;
+  const f = formatterFor(c);
+  if (consistent) return banner("ok", "consistent", a.consistent, a.consistentText);
+  return html`${banner("bad", "inconsistent", a.inconsistent, a.inconsistentText(f.integer(discrepancies.length)))}
+    <section>
+      <h2>${a.discrepancies}</h2>
+      <table class="split discrepancies">
+        <thead>
+          <tr>
+            <th scope="col">#</th>
+            <th scope="col">${a.field}</th>
+            <th scope="col">${a.index}</th>
+            <th scope="col">${a.chain}</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${discrepancies.map(
+            (d) =>
+              html`<tr>
+                <td class="num">${d.saleId}</td>
+                <td class="mono" dir="ltr">${d.field}</td>
+                <td class="mono" dir="ltr">${d.index ?? "—"}</td>
+                <td class="mono" dir="ltr">${d.chain ?? "—"}</td>
+              </tr>`,
+          )}
+        </tbody>
+      </table>
+    </section>`;
+}
+
+function row(label: string, value: Html | string, cls = ""): Html {
+  return html`<tr class="${cls}">
+    <th scope="row">${label}</th>
+    <td class="num">${value}</td>
+  </tr>`;
+}
+
+export function saleAuditPage(a: SaleAudit, c: Catalog): { title: string; body: Html } {
+  const t = c.audit;
+  const f = formatterFor(c);
+  const title = t.sale(String(a.saleId));
+  const body = html`<h1>${title}</h1>
+    ${verdict(c, a.consistent, a.discrepancies)}
+    <section>
+      <h2>${t.figures}</h2>
+      <table class="split figures">
+        <tbody>
+          ${row(t.state, c.sales.states[a.state as keyof Catalog["sales"]["states"]] ?? a.state)}
+          ${row(c.batch.lot, html`<span dir="ltr">${a.lotCode ?? a.batchId}</span>`)}
+          ${row(t.currency, html`<bdi>${a.token.symbol}</bdi> <span class="mono">${a.token.address}</span>`)}
+          ${row(t.gross, amount(c, a.gross, a.token), "gross")}
+          ${row(`${t.fee} (${f.percent(a.feeBps)})`, amount(c, a.fee, a.token), "fee")}
+          ${row(`${t.reserve} (${f.percent(a.reserveBps)})`, amount(c, a.reserve, a.token), "reserve")}
+          ${row(t.net, amount(c, a.net, a.token), "members net")}
+          ${a.refund ? row(t.refund, amount(c, a.refund.amount, a.token), "refund") : ""}
+          ${row(t.remainder, amount(c, a.remainder.amount, a.token), "remainder")}
+        </tbody>
+      </table>
+    </section>
+    <section>
+      <h2>${t.contributors} (${f.integer(a.contributors.length)})</h2>
+      <table class="split contributors">
+        <thead>
+          <tr>
+            <th scope="col">${t.member}</th>
+            <th scope="col">${t.weight}</th>
+            <th scope="col">${t.share}</th>
+            <th scope="col">${t.claimed}</th>
+            <th scope="col">${t.claimable}</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${a.contributors.map(
+            (x) =>
+              html`<tr data-account="${x.account}">
+                <th scope="row">
+                  <bdi>${x.displayName ?? shortAddress(x.account)}</bdi><br /><span class="mono note"
+                    >${x.account}</span
+                  >
+                </th>
+                <td class="num">${f.integer(x.weight)}</td>
+                <td class="num share">${amount(c, x.share, a.token)}</td>
+                <td class="num">${amount(c, x.claimed, a.token)}</td>
+                <td class="num">${amount(c, x.claimable, a.token)}</td>
+              </tr>`,
+          )}
+        </tbody>
+      </table>
+    </section>
+    <section>
+      <h2>${t.transactions}</h2>
+      <table class="split transactions">
+        <thead>
+          <tr>
+            <th scope="col">${t.step}</th>
+            <th scope="col">${t.tx}</th>
+            <th scope="col">${t.block}</th>
+            <th scope="col">${t.logIndex}</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${a.transactions.map(
+            (x) =>
+              html`<tr>
+                <td>
+                  <span class="mono">${x.step}</span>${
+                    x.account ? html` <span class="mono note">${shortAddress(x.account)}</span>` : ""
+                  }${x.amount !== undefined ? html` ${amount(c, x.amount, a.token)}` : ""}
+                </td>
+                <td class="mono" dir="ltr">${x.txHash}</td>
+                <td class="num">${x.blockNumber}</td>
+                <td class="num">${x.logIndex}</td>
+              </tr>`,
+          )}
+        </tbody>
+      </table>
+    </section>
+    <p class="note"><a href="${`/api/v1/audit/sales/${a.saleId}`}">${t.json}</a></p>`;
+  return { title, body };
+}
+
+/** A horizontal bar chart: one bar per member, the length proportional to what they received. */
+export function memberChart(
+  c: Catalog,
+  token: TokenRef,
+  bars: { label: string; account: string; value: bigint }[],
+): Html {
+  const f = formatterFor(c);
+  const title = c.audit.chart(token.symbol);
+  const width = 640;
+  const labelWidth = 180;
+  const valueWidth = 140;
+  const rowHeight = 20;
+  const top = 6;
+  const plot = width - labelWidth - valueWidth - 10;
+  const height = top + bars.length * rowHeight + 6;
+  const max = bars.reduce((m, b) => (b.value > m ? b.value : m), 1n);
+  const shown = (v: bigint) => (token.decimals === null ? v.toString() : f.amount(v, token.decimals));
+  const rows = bars.map((b, i) => {
+    const y = top + i * rowHeight;
+    const w = b.value <= 0n ? 0 : Math.max(1, Number((b.value * 10_000n) / max) / (10_000 / plot));
+    const label = b.label.length > 26 ? b.label.slice(0, 25) + "…" : b.label;
+    return html`<text x="${labelWidth - 6}" y="${y + 14}" text-anchor="end" font-size="12" fill="#2b2118">${label}</text
+      ><rect
+        class="bar"
+        x="${labelWidth}"
+        y="${y + 3}"
+        width="${w.toFixed(2)}"
+        height="${rowHeight - 6}"
+        fill="${PALETTE[i % PALETTE.length]}"
+        ><title>${b.label} (${b.account}): ${shown(b.value)} ${token.symbol}</title></rect
+      ><text x="${labelWidth + w + 4}" y="${y + 14}" font-size="11" fill="#6b5a4c">${shown(b.value)}</text>`;
+  });
+  return html`<figure class="chart">
+    <svg
+      xmlns="http://www.w3.org/2000/svg"
+      viewBox="${`0 0 ${width} ${height}`}"
+      width="100%"
+      role="img"
+      aria-label="${title}"
+      direction="ltr"
+    >
+      <title>${title}</title>
+      ${rows}
+    </svg>
+    <figcaption class="note">${title}</figcaption>
+  </figure>`;
+}
+
+export function cooperativeAuditPage(
+  a: CooperativeAudit,
+  c: Catalog,
+  query: { from?: string; to?: string; offset: number },
+): { title: string; body: Html } {
+  const t = c.audit;
+  const f = formatterFor(c);
+  const title = t.cooperative(a.name);
+  const byToken = new Map<string, { token: TokenRef; members: CooperativeAudit["members"] }>();
+  for (const m of a.members) {
+    const entry = byToken.get(m.token.address) ?? { token: m.token, members: [] };
+    entry.members.push(m);
+    byToken.set(m.token.address, entry);
+  }
+  const activeTokens = a.tokens.filter((x) => x.sales > 0 || BigInt(x.reserveBalance) > 0n);
+  const next = a.sales.offset + a.sales.limit < a.sales.total || a.claims.offset + a.claims.limit < a.claims.total;
+  const nextHref = (() => {
+    const p = new URLSearchParams({ lang: c.lang, offset: String(query.offset + PAGE_SIZE) });
+    if (query.from) p.set("from", query.from);
+    if (query.to) p.set("to", query.to);
+    return `/audit/cooperatives/${a.cooperativeId}?${p.toString()}`;
+  })();
+  const body = html`<h1><bdi>${title}</bdi></h1>
+    <form class="filters" method="get" action="${`/audit/cooperatives/${a.cooperativeId}`}">
+      <input type="hidden" name="lang" value="${c.lang}" />
+      <label>${t.from} <input type="date" name="from" value="${query.from ?? ""}" /></label>
+      <label>${t.to} <input type="date" name="to" value="${query.to ?? ""}" /></label>
+      <button type="submit">${t.open}</button>
+    </form>
+    <p class="note">${t.period}: <span dir="ltr">${a.period.from ?? "…"} → ${a.period.to ?? "…"}</span></p>
+    ${verdict(c, a.consistent, a.discrepancies)}
+    <section>
+      <h2>${t.totals}</h2>
+      ${activeTokens.map(
+        (x) =>
+          html`<table class="split totals" data-token="${x.token.address}">
+            <caption>
+              <bdi>${x.token.symbol}</bdi>
+            </caption>
+            <tbody>
+              ${row(t.sales, f.integer(x.sales))} ${row(t.gross, amount(c, x.gross, x.token))}
+              ${row(t.fee, amount(c, x.fee, x.token))} ${row(t.reserve, amount(c, x.reserve, x.token))}
+              ${row(t.net, amount(c, x.net, x.token), "members")} ${row(t.refund, amount(c, x.refunded, x.token))}
+              ${row(t.claimed, amount(c, x.claimed, x.token))} ${row(t.outstanding, amount(c, x.outstanding, x.token))}
+              ${row(t.reserveBalance, amount(c, x.reserveBalance, x.token))}
+            </tbody>
+          </table>`,
+      )}
+    </section>
+    <section>
+      <h2>${t.members}</h2>
+      ${[...byToken.values()].map(
+        ({ token, members }) =>
+          html`${memberChart(
+              c,
+              token,
+              members.map((m) => ({
+                label: m.displayName ?? shortAddress(m.account),
+                account: m.account,
+                value: BigInt(m.shares),
+              })),
+            )}
+            <table class="split members-table" data-token="${token.address}">
+              <thead>
+                <tr>
+                  <th scope="col">${t.member}</th>
+                  <th scope="col">${t.share}</th>
+                  <th scope="col">${t.claimed}</th>
+                  <th scope="col">${t.claimable}</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${members.map(
+                  (m) =>
+                    html`<tr data-account="${m.account}">
+                      <th scope="row"><bdi>${m.displayName ?? shortAddress(m.account)}</bdi></th>
+                      <td class="num">${amount(c, m.shares, token)}</td>
+                      <td class="num">${amount(c, m.claimed, token)}</td>
+                      <td class="num">${amount(c, m.claimable, token)}</td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>`,
+      )}
+    </section>
+    <section>
+      <h2>${t.sales} (${f.integer(a.sales.total)})</h2>
+      ${
+        a.sales.items.length === 0
+          ? html`<p>${t.noSales}</p>`
+          : html`<table class="split sales">
+              <thead>
+                <tr>
+                  <th scope="col">#</th>
+                  <th scope="col">${t.state}</th>
+                  <th scope="col">${t.gross}</th>
+                  <th scope="col">${t.fee}</th>
+                  <th scope="col">${t.reserve}</th>
+                  <th scope="col">${t.net}</th>
+                  <th scope="col">${t.consistent}</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${a.sales.items.map(
+                  (s) =>
+                    html`<tr>
+                      <td><a href="${`/audit/sales/${s.saleId}?lang=${c.lang}`}">${s.saleId}</a></td>
+                      <td>${c.sales.states[s.state as keyof Catalog["sales"]["states"]] ?? s.state}</td>
+                      <td class="num">${amount(c, s.gross, s.token)}</td>
+                      <td class="num">${amount(c, s.fee, s.token)}</td>
+                      <td class="num">${amount(c, s.reserve, s.token)}</td>
+                      <td class="num">${amount(c, s.net, s.token)}</td>
+                      <td>${s.consistent ? "✓" : html`<strong>✗</strong>`}</td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>`
+      }
+      ${next ? html`<p><a href="${nextHref}">${t.more}</a></p>` : ""}
+    </section>
+    <p class="note"><a href="${`/api/v1/audit/cooperatives/${a.cooperativeId}`}">${t.json}</a></p>`;
+  return { title, body };
+}
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+export function auditPageRoutes(app: Express, ctx: GatewayContext): void {
+  const deps = (): AuditDeps => ({ ctx, chain: createChainReader(ctx), index: createIndexView(ctx.db) });
+  const secure = ctx.publicUrl.startsWith("https");
+  const cookie = (value: string, maxAge: number) =>
+    `${AUDIT_COOKIE}=${value}; HttpOnly; SameSite=Strict; Path=/audit; Max-Age=${maxAge}${secure ? "; Secure" : ""}`;
+
+  const loginForm = (c: Catalog) =>
+    html`<form method="post" action="/audit/login">
+      <input type="hidden" name="lang" value="${c.lang}" />
+      <p>
+        <label
+          >${c.audit.token}<br /><input
+            type="password"
+            name="token"
+            autocomplete="off"
+            required
+            maxlength="100"
+            dir="ltr"
+        /></label>
+      </p>
+      <button type="submit">${c.audit.signIn}</button>
+    </form>`;
+
+  const signOut = (c: Catalog) =>
+    html`<p class="note"><a href="${`/audit/logout?lang=${c.lang}`}">${c.audit.signOut}</a></p>`;
+
+  /** The auditor behind the cookie, or an answer already sent (redirect to sign-in, or 403). */
+  function auditor(req: Request, res: Response, c: Catalog): User | null {
+    const token = readCookie(req.get("cookie"), AUDIT_COOKIE);
+    const user = token ? ctx.users.authenticate(token) : null;
+    if (user === null) {
+      res.set("Cache-Control", "no-store").redirect(303, `/audit/login?lang=${c.lang}`);
+      return null;
+    }
+    if (!AUDITORS.has(user.role)) {
+      send(
+        res,
+        req,
+        c,
+        403,
+        c.audit.forbiddenTitle,
+        html`${banner("bad", "forbidden", c.audit.forbiddenTitle, c.audit.forbiddenText)}${signOut(c)}`,
+      );
+      return null;
+    }
+    return user;
+  }
+
+  function failed(req: Request, res: Response, c: Catalog, err: unknown): void {
+    if (err instanceof ApiError && err.status === 404) {
+      send(res, req, c, 404, c.audit.notFoundTitle, banner("bad", "notFound", c.audit.notFoundTitle, err.message));
+      return;
+    }
+    ctx.log.error({ err }, "audit page failed");
+    send(res, req, c, 500, c.errors.errorTitle, banner("bad", "error", c.errors.errorTitle, c.errors.errorText));
+  }
+
+  app.get("/audit/login", (req, res) => {
+    const c = catalogFor(req);
+    send(
+      res,
+      req,
+      c,
+      200,
+      c.audit.loginTitle,
+      html`<h1>${c.audit.loginTitle}</h1>
+        <p>${c.audit.loginText}</p>
+        ${loginForm(c)}`,
+    );
+  });
+
+  app.post("/audit/login", express.urlencoded({ extended: false, limit: "2kb" }), (req, res) => {
+    const c = catalogFor(req);
+    // Login CSRF: a browser posting from another site says so in Origin.
+    const origin = req.get("origin");
+    if (origin !== undefined && origin !== "null") {
+      let host: string | null = null;
+      try {
+        host = new URL(origin).host;
+      } catch {
+        host = null;
+      }
+      if (host !== req.get("host")) {
+        send(res, req, c, 403, c.audit.forbiddenTitle, banner("bad", "forbidden", c.audit.forbiddenTitle, ""));
+        return;
+      }
+    }
+    const token = (req.body as Record<string, unknown> | undefined)?.token;
+    const user = typeof token === "string" ? ctx.users.authenticate(token.trim()) : null;
+    if (user === null || !AUDITORS.has(user.role)) {
+      send(
+        res,
+        req,
+        c,
+        401,
+        c.audit.badTokenTitle,
+        html`${banner("bad", "badToken", c.audit.badTokenTitle, c.audit.badTokenText)}
+          <h1>${c.audit.loginTitle}</h1>
+          ${loginForm(c)}`,
+      );
+      return;
+    }
+    res
+      .set("Cache-Control", "no-store")
+      .set("Set-Cookie", cookie((token as string).trim(), MAX_AGE))
+      .redirect(303, `/audit?lang=${c.lang}`);
+  });
+
+  app.get("/audit/logout", (req, res) => {
+    const c = catalogFor(req);
+    res.set("Cache-Control", "no-store").set("Set-Cookie", cookie("", 0)).redirect(303, `/audit/login?lang=${c.lang}`);
+  });
+
+  app.get("/audit", (req, res) => {
+    const c = catalogFor(req);
+    const user = auditor(req, res, c);
+    if (user === null) return;
+    const sale = typeof req.query.sale === "string" && /^\d{1,9}$/.test(req.query.sale) ? req.query.sale : null;
+    const coop =
+      typeof req.query.cooperative === "string" && /^\d{1,9}$/.test(req.query.cooperative)
+        ? req.query.cooperative
+        : null;
+    if (sale !== null) return res.redirect(303, `/audit/sales/${sale}?lang=${c.lang}`);
+    if (coop !== null) return res.redirect(303, `/audit/cooperatives/${coop}?lang=${c.lang}`);
+    const pick = (name: string, label: string) =>
+      html`<form class="filters" method="get" action="/audit">
+        <input type="hidden" name="lang" value="${c.lang}" />
+        <label>${label} <input type="number" name="${name}" min="1" required /></label>
+        <button type="submit">${c.audit.open}</button>
+      </form>`;
+    send(
+      res,
+      req,
+      c,
+      200,
+      c.audit.title,
+      html`<h1>${c.audit.title}</h1>
+        <p><bdi>${user.displayName}</bdi></p>
+        ${pick("sale", c.audit.openSale)} ${pick("cooperative", c.audit.openCooperative)} ${signOut(c)}`,
+    );
+  });
+
+  app.get("/audit/sales/:id", async (req, res) => {
+    const c = catalogFor(req);
+    if (auditor(req, res, c) === null) return;
+    const id = String(req.params.id);
+    if (!/^\d{1,9}$/.test(id)) {
+      send(res, req, c, 404, c.audit.notFoundTitle, banner("bad", "notFound", c.audit.notFoundTitle, ""));
+      return;
+    }
+    try {
+      const audit = await buildSaleAudit(deps(), Number(id));
+      const page = saleAuditPage(audit, c);
+      send(res, req, c, 200, page.title, html`${page.body}${signOut(c)}`);
+    } catch (err) {
+      failed(req, res, c, err);
+    }
+  });
+
+  app.get("/audit/cooperatives/:id", async (req, res) => {
+    const c = catalogFor(req);
+    if (auditor(req, res, c) === null) return;
+    const id = String(req.params.id);
+    if (!/^\d{1,9}$/.test(id)) {
+      send(res, req, c, 404, c.audit.notFoundTitle, banner("bad", "notFound", c.audit.notFoundTitle, ""));
+      return;
+    }
+    const text = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
+    const from = text(req.query.from);
+    const to = text(req.query.to);
+    const offsetText = text(req.query.offset) ?? "0";
+    const valid = (d: string | undefined) => d === undefined || (DATE.test(d) && !Number.isNaN(Date.parse(d)));
+    if (!valid(from) || !valid(to) || (from && to && from > to) || !/^\d{1,6}$/.test(offsetText)) {
+      send(res, req, c, 400, c.audit.period, banner("bad", "badPeriod", c.audit.period, c.audit.badPeriod));
+      return;
+    }
+    try {
+      const audit = await buildCooperativeAudit(deps(), Number(id), {
+        from: from === undefined ? null : Math.floor(Date.parse(from) / 1000),
+        to: to === undefined ? null : Math.floor((Date.parse(to) + 86_400_000 - 1) / 1000),
+        limit: PAGE_SIZE,
+        offset: Number(offsetText),
+      });
+      const page = cooperativeAuditPage(audit, c, { from, to, offset: Number(offsetText) });
+      send(res, req, c, 200, page.title, html`${page.body}${signOut(c)}`);
+    } catch (err) {
+      failed(req, res, c, err);
+    }
+  });
+}
