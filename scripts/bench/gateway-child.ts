@@ -6,6 +6,10 @@
  *
  * Stops cleanly (gateway, relayer, index, anvil) on SIGTERM/SIGINT or when its stdin closes (the
  * benchmark died), then prints { stopped, peakRssBytes } and exits.
+ *
+ * Test support: GATEWAY_CHILD_ENV, a JSON object of configuration variables (e.g. RPC_URL, CHAIN_ID,
+ * RELAYER_KEY, DEPLOYER_KEY), is merged into the configuration, so that the fault tests can run the
+ * gateway against a node they kill and restart themselves.
  */
 import path from "node:path";
 import pino from "pino";
@@ -17,7 +21,8 @@ async function main() {
   const dataDir = process.argv[2];
   if (!dataDir) throw new Error("usage: gateway-child.ts <dataDir>");
   const level = process.env.LOG_LEVEL ?? "info";
-  const config = loadConfig({ NODE_ENV: "test", PORT: "0", DATA_DIR: dataDir, LOG_LEVEL: level });
+  const extra = JSON.parse(process.env.GATEWAY_CHILD_ENV ?? "{}") as Record<string, string>;
+  const config = loadConfig({ NODE_ENV: "test", PORT: "0", DATA_DIR: dataDir, LOG_LEVEL: level, ...extra });
   const log = createLogger(level, pino.destination({ dest: path.join(dataDir, "gateway.log"), sync: true }));
 
   let peakRss = process.memoryUsage().rss;
