@@ -33,17 +33,9 @@ export interface Check {
   details: string[];
 }
 
-export const SALE_STATES = [
-  "None",
-  "Created",
-  "Funded",
-  "Shipped",
-  "Disputed",
-  "Released",
-  "Resolved",
-  "Cancelled",
-  "Refunded",
-] as const;
+import { SALE_STATES } from "../../scripts/lib/saleStates";
+
+export { SALE_STATES };
 
 const BPS = 10_000n;
 

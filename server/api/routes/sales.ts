@@ -14,21 +14,12 @@ import { requireCoopAdmin, requireUser } from "../auth";
 import { ApiError } from "../problem";
 import { address, bytes32, id, noBody, paging, uint } from "../validate";
 import { buildContributorTree } from "../../../scripts/lib/contributors";
+import { SALE_STATES } from "../../../scripts/lib/saleStates";
 import { IERC20__factory } from "../../../typechain-types";
 
 const saleParams = z.object({ id });
 const DAY = 86_400;
-const STATES = [
-  "None",
-  "Created",
-  "Funded",
-  "Shipped",
-  "Disputed",
-  "Released",
-  "Resolved",
-  "Cancelled",
-  "Refunded",
-] as const;
+const STATES = SALE_STATES;
 
 const token = z
   .union([z.literal("ETH"), address])
