@@ -388,11 +388,19 @@ describe("chaos: faults with real processes", function () {
       let s = await status();
       for (let end = Date.now() + 10_000; !(s.txHashes?.length >= 1) && Date.now() < end; s = await status())
         await sleep(100);
-      const first = await rpc("eth_getTransactionByHash", [s.txHashes[0]]);
+      // The outbox records a signed transaction just before broadcasting it: wait until the node has it.
+      const txByHash = async (hash: string) => {
+        for (let end = Date.now() + 10_000; Date.now() < end; await sleep(50)) {
+          const tx = await rpc<any>("eth_getTransactionByHash", [hash]);
+          if (tx) return tx;
+        }
+        throw new Error(`transaction ${hash} never reached the node`);
+      };
+      const first = await txByHash(s.txHashes[0]);
       for (let end = Date.now() + 50_000; !(s.txHashes.length >= 2) && Date.now() < end; s = await status())
         await sleep(500);
       expect(s.txHashes.length, "replaced").to.be.greaterThanOrEqual(2);
-      const second = await rpc("eth_getTransactionByHash", [s.txHashes.at(-1)]);
+      const second = await txByHash(s.txHashes.at(-1));
       await rpc("evm_setAutomine", [true]);
       await rpc("evm_mine");
       const final = (await settle([{ id, token: m.token }])).get(id);
