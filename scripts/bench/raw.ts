@@ -3,7 +3,8 @@
  * as the gateway starts its own: same flags, state file, historical states), one call per
  * transaction, from anvil's 10 funded accounts, all members of one cooperative. Each signer is
  * sequential (send, wait for the receipt, next) with its own nonce; the 10 run in parallel. The
- * provider is the gateway's (server/chain/provider.ts `createProvider`).
+ * provider is ethers' stock JsonRpcProvider with the gateway's options (server/chain/provider.ts
+ * `createStockProvider`): the gateway's own lighter HTTP transport is not lent to the ceiling.
  *
  * Two ways to send:
  *  - "tuned": nonce counted locally, gas limit and fees taken once per signer, and the receipt asked
@@ -19,7 +20,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { HDNodeWallet, Mnemonic, ZeroHash, id, type JsonRpcProvider } from "ethers";
 import { ANVIL_MNEMONIC, startEmbeddedChain, type EmbeddedChain } from "../../server/chain/embedded";
-import { createProvider } from "../../server/chain/provider";
+import { createStockProvider } from "../../server/chain/provider";
 import { deployCoopTrace } from "../lib/deploy";
 import type { BatchRegistry } from "../../typechain-types";
 import { batchFields } from "./load";
@@ -53,7 +54,7 @@ export async function startRawChain(): Promise<RawChain> {
   };
   try {
     chain = await startEmbeddedChain({ dataDir });
-    provider = createProvider(chain.rpcUrl, chain.chainId);
+    provider = createStockProvider(chain.rpcUrl, chain.chainId);
     const p = provider;
     const wallets = Array.from({ length: 10 }, (_, i) =>
       HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(ANVIL_MNEMONIC), `m/44'/60'/0'/0/${i}`).connect(p),

@@ -1,0 +1,139 @@
+/**
+ * The gateway's lower layers that replace parts of ethers for speed: the native Keccak-256 it
+ * registers in ethers, and its JSON-RPC transport over Node's HTTP client. Both must give exactly
+ * what ethers' own would.
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { expect } from "chai";
+import fc from "fast-check";
+import { Wallet, getAddress, hexlify, keccak256, Transaction, TypedDataEncoder } from "ethers";
+import { nativeKeccak256, nativeKeccakAvailable, useNativeKeccak } from "../../server/chain/keccak";
+import { createProvider, createStockProvider, RpcTransportError } from "../../server/chain/provider";
+import { startTestChain, type TestChain } from "../helpers/chain";
+
+describe("gateway transport layers", function () {
+  describe("native keccak256", function () {
+    it("equals @noble/hashes' keccak256 (ethers' default) on random inputs up to 64 kB", function () {
+      // The npm package ships the Linux x64 build: here it must load (elsewhere ethers keeps its own).
+      expect(nativeKeccakAvailable).to.equal(true);
+      fc.assert(
+        fc.property(
+          fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.uint8Array({ minLength: 1000, maxLength: 65_536 })),
+          (data) => {
+            expect(hexlify(nativeKeccak256(data))).to.equal(hexlify(keccak256._(data)));
+          },
+        ),
+        { numRuns: 300, seed: 20261129 },
+      );
+      // Views into a larger buffer hash only their own bytes.
+      const big = new Uint8Array(100).map((_, i) => i);
+      const view = big.subarray(10, 50);
+      expect(hexlify(nativeKeccak256(view))).to.equal(hexlify(keccak256._(view.slice())));
+    });
+
+    it("once registered, ethers' checksums, typed-data hashes and transaction hashes are unchanged", async function () {
+      const wallet = new Wallet("0x" + "11".repeat(32));
+      const domain = { name: "CoopTraceForwarder", version: "1", chainId: 31337, verifyingContract: wallet.address };
+      const types = {
+        Note: [
+          { name: "from", type: "address" },
+          { name: "data", type: "bytes" },
+        ],
+      };
+      const value = { from: wallet.address, data: "0x" + "ab".repeat(700) };
+      const tx = {
+        type: 2,
+        chainId: 31337,
+        nonce: 7,
+        to: wallet.address,
+        data: "0x" + "cd".repeat(26_000),
+        gasLimit: 9_000_000,
+        maxFeePerGas: 10n ** 9n,
+        maxPriorityFeePerGas: 1n,
+      };
+      // ethers' own implementation first (whatever an earlier test registered), then the native one.
+      keccak256.register(keccak256._);
+      const before = {
+        address: getAddress(wallet.address.toLowerCase()),
+        typed: TypedDataEncoder.hash(domain, types, value),
+        raw: await wallet.signTransaction(tx),
+      };
+      keccak256.register(nativeKeccak256);
+      expect(getAddress(wallet.address.toLowerCase())).to.equal(before.address);
+      expect(TypedDataEncoder.hash(domain, types, value)).to.equal(before.typed);
+      const raw = await wallet.signTransaction(tx);
+      expect(raw).to.equal(before.raw);
+      expect(Transaction.from(raw).from).to.equal(wallet.address);
+      expect(keccak256(raw)).to.equal(hexlify(keccak256._(Buffer.from(raw.slice(2), "hex"))));
+      expect(useNativeKeccak()).to.equal(true); // as the gateway does; idempotent
+      expect(keccak256(raw)).to.equal(Transaction.from(raw).hash);
+    });
+  });
+
+  describe("JSON-RPC over Node's HTTP client", function () {
+    let tc: TestChain;
+    before(async function () {
+      this.timeout(60_000);
+      tc = await startTestChain();
+    });
+    after(async function () {
+      await tc?.stop();
+    });
+
+    it("answers like ethers' stock provider: blocks, balances, logs, calls and revert data", async function () {
+      const stock = createStockProvider(tc.chain.rpcUrl, tc.chain.chainId);
+      const lean = createProvider(tc.chain.rpcUrl, tc.chain.chainId);
+      try {
+        const head = await stock.getBlockNumber();
+        expect(await lean.getBlockNumber()).to.equal(head);
+        expect((await lean.getBlock(head))!.toJSON()).to.deep.equal((await stock.getBlock(head))!.toJSON());
+        expect(await lean.getBalance(tc.wallets[3].address)).to.equal(await stock.getBalance(tc.wallets[3].address));
+        const filter = { address: await tc.deployed.registry.getAddress(), fromBlock: 0, toBlock: head };
+        const [a, b] = [await lean.getLogs(filter), await stock.getLogs(filter)];
+        expect(a.length).to.be.greaterThan(0);
+        expect(a.map((l) => l.toJSON())).to.deep.equal(b.map((l) => l.toJSON()));
+        // A revert comes back as ethers' CALL_EXCEPTION with the same data either way.
+        const registry = tc.deployed.registry;
+        const call = {
+          to: await registry.getAddress(),
+          data: registry.interface.encodeFunctionData("getCooperative", [999_999]),
+        };
+        const errors = await Promise.all([lean.call(call).catch((e) => e), stock.call(call).catch((e) => e)]);
+        expect(errors[0].code).to.equal("CALL_EXCEPTION");
+        expect(errors[0].data).to.equal(errors[1].data);
+      } finally {
+        lean.destroy();
+        stock.destroy();
+      }
+    });
+
+    it("fails with a clear transport error when nothing listens, or the answer is not JSON-RPC", async function () {
+      const server: Server = createServer((_req, res) => {
+        res.writeHead(502, { "content-type": "text/html" });
+        res.end("<h1>bad gateway</h1>");
+      });
+      await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+      const port = (server.address() as AddressInfo).port;
+      const html = createProvider(`http://127.0.0.1:${port}/`, 31337);
+      try {
+        const err = await html.getBlockNumber().catch((e) => e);
+        expect(err).to.be.instanceOf(RpcTransportError);
+        expect(err.code).to.equal("SERVER_ERROR");
+        expect(err.message).to.include("HTTP 502");
+      } finally {
+        html.destroy();
+        await new Promise((r) => server.close(r));
+      }
+      const nobody = createProvider(`http://127.0.0.1:${port}/`, 31337);
+      try {
+        const err = await nobody.getBlockNumber().catch((e) => e);
+        expect(err).to.be.instanceOf(RpcTransportError);
+        expect(err.code).to.equal("NETWORK_ERROR");
+        expect(err.message).to.include("ECONNREFUSED");
+      } finally {
+        nobody.destroy();
+      }
+    });
+  });
+});
