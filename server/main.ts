@@ -10,6 +10,7 @@ import type { Config } from "./config";
 import { createLogger, type Logger } from "./log";
 import { ANVIL_MNEMONIC, startEmbeddedChain, type EmbeddedChain } from "./chain/embedded";
 import { createProvider } from "./chain/provider";
+import { useNativeKeccak } from "./chain/keccak";
 import { openDatabase } from "./store/db";
 import { resolveMasterKey } from "./custody/masterKey";
 import { createKeystore } from "./custody/keystore";
@@ -95,6 +96,7 @@ export async function startGateway(
   options: { log?: Logger; writeTimeoutMs?: number } = {},
 ): Promise<Gateway> {
   const log = options.log ?? createLogger(config.logLevel);
+  useNativeKeccak();
   const embedded = config.rpcUrl === undefined;
   let chain: EmbeddedChain | undefined;
   const cleanups: (() => Promise<void> | void)[] = [];
@@ -169,10 +171,11 @@ export async function startGateway(
       options: embedded ? { inFlightPollMs: 10 } : undefined,
       signTypedData: (
         userId: string,
+        signer: string,
         domain: TypedDataDomain,
         types: Record<string, TypedDataField[]>,
         value: Record<string, unknown>,
-      ) => users.signTypedData(userId, domain, types, value),
+      ) => users.signTypedData(userId, signer, domain, types, value),
       log,
     });
     await relayer.start();

@@ -8,7 +8,18 @@
  * - Keys and tokens never reach a log, an error message or the database in clear.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
-import { getAddress, SigningKey, Wallet, type Provider, type TypedDataDomain, type TypedDataField } from "ethers";
+import {
+  computeAddress,
+  concat,
+  getAddress,
+  keccak256,
+  SigningKey,
+  TypedDataEncoder,
+  Wallet,
+  type Provider,
+  type TypedDataDomain,
+  type TypedDataField,
+} from "ethers";
 import type { Migrations, Db } from "../store/db";
 import type { Logger } from "../log";
 import type { Keystore } from "./keystore";
@@ -89,6 +100,7 @@ export type CustodyErrorCode =
   | "no_key"
   | "self_custody"
   | "key_unavailable"
+  | "wrong_signer"
   | "confirmation_required";
 
 /** A domain error; its message never holds a key, a token or user text. */
@@ -117,9 +129,13 @@ export interface UserStore {
   revokeToken(userId: string): void;
   /** Revokes every token of the user and returns a new one, shown once. */
   rotateToken(userId: string): string;
-  /** Signs EIP-712 typed data with the user's custodial key. */
+  /**
+   * Signs EIP-712 typed data with the user's custodial key, which must be `signer`'s (the address
+   * the caller will present the signature as): 'wrong_signer' otherwise.
+   */
   signTypedData(
     userId: string,
+    signer: string,
     domain: TypedDataDomain,
     types: Record<string, TypedDataField[]>,
     value: Record<string, unknown>,
@@ -188,6 +204,32 @@ export function validateDisplayName(name: unknown): string {
     throw new CustodyError("invalid_text", "displayName must not contain control or bidi-override characters");
   }
   return name;
+}
+
+// EIP-712 encoders by types object and domain separators by domain: the relayer signs the same
+// ForwardRequest type under the same domain every time, and building either costs more than hashing.
+const typedDataEncoders = new WeakMap<Record<string, TypedDataField[]>, TypedDataEncoder>();
+const domainSeparators = new Map<string, string>();
+
+/** The EIP-712 digest (as TypedDataEncoder.hash computes it), with the encoder and domain hash cached. */
+function typedDataDigest(
+  domain: TypedDataDomain,
+  types: Record<string, TypedDataField[]>,
+  value: Record<string, unknown>,
+): string {
+  let encoder = typedDataEncoders.get(types);
+  if (encoder === undefined) {
+    encoder = TypedDataEncoder.from(types);
+    typedDataEncoders.set(types, encoder);
+  }
+  const domainKey = JSON.stringify(domain, (_k, v: unknown) => (typeof v === "bigint" ? `${v}n` : v));
+  let separator = domainSeparators.get(domainKey);
+  if (separator === undefined) {
+    separator = TypedDataEncoder.hashDomain(domain);
+    if (domainSeparators.size >= 64) domainSeparators.clear();
+    domainSeparators.set(domainKey, separator);
+  }
+  return keccak256(concat(["0x1901", separator, encoder.hash(value)]));
 }
 
 function hashToken(token: string): Buffer {
@@ -259,8 +301,14 @@ export function createUserStore(deps: { db: Db; keystore: Keystore; log: Logger 
     }
   }
 
-  /** Decrypts the user's key and hands a signer to `use`; the plaintext lives only for that call. */
-  function withKey<T>(userId: string, use: (wallet: Wallet, row: KeyRow) => T): T {
+  // Key records already checked against their user's recorded address, by user id: deriving the
+  // address from a key is an elliptic-curve multiplication, worth doing once per record, not per
+  // signature. A record that changes (rotation, export, tampering) is checked again.
+  const checkedRecords = new Map<string, Buffer>();
+  const MAX_CHECKED_RECORDS = 10_000;
+
+  /** Decrypts the user's key and hands it to `use`; the plaintext lives only for that call. */
+  function withSigningKey<T>(userId: string, use: (key: SigningKey, row: KeyRow) => T): T {
     const row = typeof userId === "string" ? q.key.get(userId) : undefined;
     if (!row) throw new CustodyError("unknown_user", "no such user");
     if (row.custody === "none") throw new CustodyError("no_key", "this user has no key");
@@ -268,10 +316,10 @@ export function createUserStore(deps: { db: Db; keystore: Keystore; log: Logger 
       throw new CustodyError("self_custody", "this user holds its own key: the gateway no longer signs for it");
     }
     let secret: Buffer | undefined;
-    let wallet: Wallet;
+    let key: SigningKey;
     try {
       secret = keystore.decrypt(userId, row.key_version, row.encrypted_key);
-      wallet = new Wallet(new SigningKey(secret));
+      key = new SigningKey(secret);
     } catch {
       // The cause (wrong master key, tampered or misplaced record) stays out of the message.
       log.error({ userId }, "custodial key record failed to decrypt");
@@ -279,11 +327,21 @@ export function createUserStore(deps: { db: Db; keystore: Keystore; log: Logger 
     } finally {
       secret?.fill(0);
     }
-    if (wallet.address !== row.address) {
-      log.error({ userId }, "custodial key does not match the recorded address");
-      throw new CustodyError("key_unavailable", "the custodial key of this user cannot be used");
+    const checked = checkedRecords.get(userId);
+    if (checked === undefined || !checked.equals(row.encrypted_key)) {
+      if (computeAddress(key.publicKey) !== row.address) {
+        log.error({ userId }, "custodial key does not match the recorded address");
+        throw new CustodyError("key_unavailable", "the custodial key of this user cannot be used");
+      }
+      if (checkedRecords.size >= MAX_CHECKED_RECORDS) checkedRecords.delete(checkedRecords.keys().next().value!);
+      checkedRecords.set(userId, Buffer.from(row.encrypted_key));
     }
-    return use(wallet, row);
+    return use(key, row);
+  }
+
+  /** The same, as a Wallet (which derives the address: for the rare uses that need one). */
+  function withKey<T>(userId: string, use: (wallet: Wallet, row: KeyRow) => T): T {
+    return withSigningKey(userId, (key, row) => use(new Wallet(key), row));
   }
 
   return {
@@ -376,10 +434,14 @@ export function createUserStore(deps: { db: Db; keystore: Keystore; log: Logger 
       return token;
     },
 
-    async signTypedData(userId, domain, types, value) {
-      const wallet = withKey(userId, (w) => w);
-      // Wallet.signTypedData only resolves ENS names asynchronously; the key is already decrypted.
-      const signature = await wallet.signTypedData(domain, types, value);
+    async signTypedData(userId, signer, domain, types, value) {
+      const signature = withSigningKey(userId, (key, row) => {
+        if (typeof signer !== "string" || row.address?.toLowerCase() !== signer.toLowerCase()) {
+          throw new CustodyError("wrong_signer", "this user's key does not belong to the requested signer");
+        }
+        // Addresses only, no ENS names to resolve (Wallet.signTypedData would refuse them too).
+        return key.sign(typedDataDigest(domain, types, value)).serialized;
+      });
       log.debug({ userId, primaryType: Object.keys(types)[0] }, "typed data signed");
       return signature;
     },

@@ -25,7 +25,8 @@
  * Sending (the loop). Custodial requests are signed at send time (custody decrypts the key only
  * then, through deps.signTypedData), with deadline = now + requestTtlSeconds and the signer's next
  * forwarder nonce: max(forwarder.nonces(from), highest nonce of its requests in flight + 1), then
- * +1 per request of the same signer in the batch. The signature is checked locally before use.
+ * +1 per request of the same signer in the batch. Custody signs only with the key recorded for the
+ * request's from address (it checks that key against the address once per stored key record).
  * Queued requests (up to maxBatch, within the 2^24 gas cap of a transaction: the sum of request
  * gas × 64/63 plus per-request and calldata overhead) go out in one `executeBatch(requests,
  * refundReceiver = relayer)`. Always executeBatch, even for one request: with a refund receiver it
@@ -68,7 +69,6 @@
  * ones are queued); no fee ceiling on replacements.
  */
 import { randomUUID } from "node:crypto";
-import { EventEmitter } from "node:events";
 import {
   Interface,
   Transaction,
@@ -144,8 +144,13 @@ export interface RelayerDeps {
   provider: JsonRpcProvider;
   forwarder: Forwarder;
   relayer: Wallet;
+  /**
+   * Signs as `userId`, whose key must be `signer`'s (custody checks it and throws otherwise: the
+   * relayer does not recover the signature again).
+   */
   signTypedData(
     userId: string,
+    signer: string,
     domain: TypedDataDomain,
     types: Record<string, TypedDataField[]>,
     value: Record<string, unknown>,
@@ -199,6 +204,8 @@ const CALLDATA_GAS_PER_BYTE = 40n;
 /** Fixed ABI words of one ForwardRequestData in executeBatch (offsets, fields, signature). */
 const REQUEST_ABI_BYTES = 480;
 const DEADLINE_SLACK_SECONDS = 30;
+/** waitFor looks at the outbox this often for requests another gateway on the same file settles. */
+const WAIT_POLL_MS = 200;
 const TRUST_IFACE = new Interface(["function isTrustedForwarder(address forwarder) view returns (bool)"]);
 
 function requestCost(gas: bigint, dataBytes: number): bigint {
@@ -245,9 +252,12 @@ export function createRelayer(deps: RelayerDeps): Relayer {
   };
   const store = createOutboxStore(deps.db);
   const relayerAddress = getAddress(deps.relayer.address);
-  const executedTopic = forwarder.interface.getEvent("ExecutedForwardRequest").topicHash;
-  const settledEvents = new EventEmitter();
-  settledEvents.setMaxListeners(0);
+  const executedEvent = forwarder.interface.getEvent("ExecutedForwardRequest");
+  const executedTopic = executedEvent.topicHash;
+  /** The (signer, nonce, success) of an ExecutedForwardRequest log (parseLog would search all events). */
+  const executedArgs = (l: Log) => forwarder.interface.decodeEventLog(executedEvent, l.data, l.topics);
+  /** waitFor's sleepers by request id, woken when this instance settles that request. */
+  const waiters = new Map<string, Set<() => void>>();
   const trustedTargets = new Set<string>();
   let availableUntil = 0;
   let context: Promise<{ address: string; chainId: bigint; domain: TypedDataDomain }> | undefined;
@@ -518,8 +528,11 @@ export function createRelayer(deps: RelayerDeps): Relayer {
 
   // ---- settling -----------------------------------------------------------------------------
 
-  function emitSettled() {
-    settledEvents.emit("settled");
+  function emitSettled(ids: Iterable<string>) {
+    for (const id of ids) {
+      const set = waiters.get(id);
+      if (set !== undefined) for (const wake of [...set]) wake();
+    }
   }
 
   /** What to do with a request that did not run: requeue it, or fail it when it cannot run any more. */
@@ -581,18 +594,36 @@ export function createRelayer(deps: RelayerDeps): Relayer {
   function executedIn(receipt: TransactionReceipt, forwarderAddress: string): Map<string, boolean> {
     const out = new Map<string, boolean>();
     for (const l of receipt.logs) {
-      if (l.topics[0] !== executedTopic || getAddress(l.address) !== forwarderAddress) continue;
-      const parsed = forwarder.interface.parseLog(l);
-      if (parsed) out.set(`${getAddress(parsed.args.signer)}:${parsed.args.nonce}`, parsed.args.success);
+      if (l.topics[0] !== executedTopic || l.address !== forwarderAddress) continue;
+      const args = executedArgs(l);
+      out.set(`${args.signer}:${args.nonce}`, args.success as boolean);
     }
     return out;
   }
 
-  // Receipts of recently settled transactions: every request of a batch asks for its own slice of
-  // the same receipt (logs(id)), which would otherwise fetch and decode it once per request.
-  const recentReceipts = new Map<string, TransactionReceipt>();
-  function rememberReceipt(receipt: TransactionReceipt): void {
-    recentReceipts.set(receipt.hash, receipt);
+  /**
+   * A receipt's logs cut per forward request: the logs a request emitted come before its own
+   * ExecutedForwardRequest(signer, nonce) event and after the previous one. Keyed "signer:nonce".
+   */
+  function slicesOf(receipt: TransactionReceipt, forwarderAddress: string): Map<string, Log[]> {
+    const slices = new Map<string, Log[]>();
+    let start = 0;
+    for (let i = 0; i < receipt.logs.length; i++) {
+      const l = receipt.logs[i];
+      // ethers checksums the addresses of receipts and decoded arguments.
+      if (l.topics[0] !== executedTopic || l.address !== forwarderAddress) continue;
+      const args = executedArgs(l);
+      slices.set(`${args.signer}:${args.nonce}`, receipt.logs.slice(start, i));
+      start = i + 1;
+    }
+    return slices;
+  }
+
+  // Recently settled transactions, cut per request: every request of a batch asks for its own slice
+  // of the same receipt (logs(id)), which would otherwise fetch and cut it once per request.
+  const recentReceipts = new Map<string, Map<string, Log[]>>();
+  function rememberReceipt(receipt: TransactionReceipt, forwarderAddress: string): void {
+    recentReceipts.set(receipt.hash, slicesOf(receipt, forwarderAddress));
     if (recentReceipts.size > 64) recentReceipts.delete(recentReceipts.keys().next().value!);
   }
 
@@ -607,7 +638,7 @@ export function createRelayer(deps: RelayerDeps): Relayer {
       receipt = await rpc("getTransactionReceipt", provider.getTransactionReceipt(attempt.hash));
       if (receipt) break;
     }
-    if (receipt) rememberReceipt(receipt);
+    if (receipt) rememberReceipt(receipt, forwarderAddress);
     if (receipt === null) {
       // Another transaction took the nonce (ours were never mined).
       await resolveOneByOne(rows, tx.from_block, settlements, requeue);
@@ -666,7 +697,7 @@ export function createRelayer(deps: RelayerDeps): Relayer {
         "relayer transaction mined",
       );
     }
-    emitSettled();
+    emitSettled(rows.map((r) => r.id));
   }
 
   // ---- sending ------------------------------------------------------------------------------
@@ -815,7 +846,7 @@ export function createRelayer(deps: RelayerDeps): Relayer {
       picked.push({ row, nonce: n });
     }
     for (const t of terminal) store.settle(t);
-    if (terminal.length > 0) emitSettled();
+    if (terminal.length > 0) emitSettled(terminal.map((t) => t.id));
     if (picked.length === 0) return terminal.length > 0;
 
     // Custody signs now, with the nonces just assigned.
@@ -833,10 +864,7 @@ export function createRelayer(deps: RelayerDeps): Relayer {
           data: row.data,
         };
         try {
-          const signature = await deps.signTypedData(row.user_id, domain, FORWARD_REQUEST_TYPES, message);
-          if (verifyTypedData(domain, FORWARD_REQUEST_TYPES, message, signature) !== row.signer) {
-            return { row, nonce, failure: "custody signed with a key that is not the request's from address" };
-          }
+          const signature = await deps.signTypedData(row.user_id, row.signer, domain, FORWARD_REQUEST_TYPES, message);
           return { row, nonce, deadline, signature };
         } catch (err) {
           return { row, nonce, failure: `custody could not sign: ${describe(err).message}` };
@@ -850,7 +878,7 @@ export function createRelayer(deps: RelayerDeps): Relayer {
         store.settle({ id: f.row.id, state: "failed", error: { code: "signing_failed", message: f.failure! } });
         log.warn({ id: f.row.id, userId: f.row.user_id, reason: f.failure }, "relay request not signed");
       }
-      emitSettled();
+      emitSettled(failures.map((f) => f.row.id));
       return true;
     }
     const batch = signed as { row: RequestRow; nonce: number; deadline: number; signature: string }[];
@@ -1040,22 +1068,13 @@ export function createRelayer(deps: RelayerDeps): Relayer {
     async logs(id: string): Promise<Log[]> {
       const row = store.request(id);
       if (row === undefined || row.state !== "mined" || row.tx_hash === null || row.nonce === null) return [];
-      const receipt =
-        recentReceipts.get(row.tx_hash) ??
-        (await rpc("getTransactionReceipt", provider.getTransactionReceipt(row.tx_hash)));
-      if (receipt === null) return [];
-      const { address: forwarderAddress } = await forwarderContext();
-      let start = 0;
-      for (let i = 0; i < receipt.logs.length; i++) {
-        const l = receipt.logs[i];
-        if (l.topics[0] !== executedTopic || getAddress(l.address) !== forwarderAddress) continue;
-        const parsed = forwarder.interface.parseLog(l);
-        if (parsed && getAddress(parsed.args.signer) === row.signer && parsed.args.nonce === BigInt(row.nonce)) {
-          return receipt.logs.slice(start, i);
-        }
-        start = i + 1;
+      let slices = recentReceipts.get(row.tx_hash);
+      if (slices === undefined) {
+        const receipt = await rpc("getTransactionReceipt", provider.getTransactionReceipt(row.tx_hash));
+        if (receipt === null) return [];
+        slices = slicesOf(receipt, (await forwarderContext()).address);
       }
-      return [];
+      return slices.get(`${row.signer}:${row.nonce}`) ?? [];
     },
 
     async waitFor(id: string, timeoutMs: number): Promise<OperationStatus> {
@@ -1066,15 +1085,18 @@ export function createRelayer(deps: RelayerDeps): Relayer {
         if (current.state === "mined" || current.state === "failed") return current;
         const left = end - Date.now();
         if (left <= 0) return current;
-        // Settled by this instance (event) or by another one on the same file (poll).
+        // Settled by this instance (woken by id) or by another one on the same file (poll).
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(done, Math.min(left, 50));
+          const timer = setTimeout(done, Math.min(left, WAIT_POLL_MS));
+          let set = waiters.get(id);
+          if (set === undefined) waiters.set(id, (set = new Set()));
+          set.add(done);
           function done() {
             clearTimeout(timer);
-            settledEvents.off("settled", done);
+            set!.delete(done);
+            if (set!.size === 0 && waiters.get(id) === set) waiters.delete(id);
             resolve();
           }
-          settledEvents.on("settled", done);
         });
       }
     },

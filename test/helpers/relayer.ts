@@ -12,6 +12,7 @@ export interface TestCustody {
   add(userId: string, wallet: Wallet): void;
   signTypedData(
     userId: string,
+    signer: string,
     domain: TypedDataDomain,
     types: Record<string, TypedDataField[]>,
     value: Record<string, unknown>,
@@ -25,9 +26,10 @@ export function createTestCustody(): TestCustody {
   let count = 0;
   return {
     add: (userId, wallet) => void wallets.set(userId, wallet),
-    async signTypedData(userId, domain, types, value) {
+    async signTypedData(userId, signer, domain, types, value) {
       const wallet = wallets.get(userId);
       if (wallet === undefined) throw new Error(`no key for ${userId}`);
+      if (wallet.address !== signer) throw new Error(`${userId}'s key is not ${signer}'s`);
       count++;
       return wallet.signTypedData(domain, types, value);
     },

@@ -18,7 +18,7 @@ import {
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
-import { verifyTypedData, Wallet, type TypedDataDomain, type TypedDataField } from "ethers";
+import { verifyTypedData, Wallet, ZeroAddress, type TypedDataDomain, type TypedDataField } from "ethers";
 import { loadConfig, type Config } from "../../server/config";
 import { createLogger, type Logger } from "../../server/log";
 import { openDatabase, type Db } from "../../server/store/db";
@@ -503,7 +503,7 @@ describe("custody", function () {
       it("signs EIP-712 data that recovers to the user's address", async function () {
         const { user } = f.store.create({ role: "member", displayName: "Member", cooperativeId: 1 });
         const value = request(user.address!);
-        const signature = await f.store.signTypedData(user.id, DOMAIN, TYPES, value);
+        const signature = await f.store.signTypedData(user.id, user.address!, DOMAIN, TYPES, value);
         expect(signature).to.match(/^0x[0-9a-f]{130}$/);
         expect(verifyTypedData(DOMAIN, TYPES, value, signature)).to.equal(user.address);
       });
@@ -511,10 +511,21 @@ describe("custody", function () {
       it("refuses for auditors (no_key) and unknown users (unknown_user)", async function () {
         const { user } = f.store.create({ role: "auditor", displayName: "Auditor" });
         expectCustodyError(
-          await rejection(f.store.signTypedData(user.id, DOMAIN, TYPES, request(DOMAIN.verifyingContract!))),
+          await rejection(
+            f.store.signTypedData(
+              user.id,
+              DOMAIN.verifyingContract!,
+              DOMAIN,
+              TYPES,
+              request(DOMAIN.verifyingContract!),
+            ),
+          ),
           "no_key",
         );
-        expectCustodyError(await rejection(f.store.signTypedData("nobody", DOMAIN, TYPES, {})), "unknown_user");
+        expectCustodyError(
+          await rejection(f.store.signTypedData("nobody", ZeroAddress, DOMAIN, TYPES, {})),
+          "unknown_user",
+        );
       });
 
       it("refuses a key record copied from another user's row", async function () {
@@ -523,22 +534,49 @@ describe("custody", function () {
         f.db
           .prepare("UPDATE users SET encrypted_key = (SELECT encrypted_key FROM users WHERE id = ?) WHERE id = ?")
           .run(a.id, b.id);
-        const err = await rejection(f.store.signTypedData(b.id, DOMAIN, TYPES, request(b.address!)));
+        const err = await rejection(f.store.signTypedData(b.id, b.address!, DOMAIN, TYPES, request(b.address!)));
         expectCustodyError(err, "key_unavailable");
         // And the copy with the address too: the associated data still names user A.
         f.db.prepare("UPDATE users SET address = NULL, custody = 'none', encrypted_key = NULL WHERE id = ?").run(a.id);
         f.db.prepare("UPDATE users SET address = ? WHERE id = ?").run(a.address, b.id);
         expectCustodyError(
-          await rejection(f.store.signTypedData(b.id, DOMAIN, TYPES, request(a.address!))),
+          await rejection(f.store.signTypedData(b.id, a.address!, DOMAIN, TYPES, request(a.address!))),
           "key_unavailable",
         );
+      });
+
+      it("refuses to sign as another address than the user's (wrong_signer)", async function () {
+        const a = f.store.create({ role: "member", displayName: "A", cooperativeId: 1 }).user;
+        const b = f.store.create({ role: "member", displayName: "B", cooperativeId: 1 }).user;
+        expectCustodyError(
+          await rejection(f.store.signTypedData(a.id, b.address!, DOMAIN, TYPES, request(b.address!))),
+          "wrong_signer",
+        );
+        // Case does not matter; the address does.
+        const value = request(a.address!);
+        const signature = await f.store.signTypedData(a.id, a.address!.toLowerCase(), DOMAIN, TYPES, value);
+        expect(verifyTypedData(DOMAIN, TYPES, value, signature)).to.equal(a.address);
+      });
+
+      it("checks a replaced key record against the address again, even after signing with the old one", async function () {
+        const { user } = f.store.create({ role: "member", displayName: "M", cooperativeId: 1 });
+        await f.store.signTypedData(user.id, user.address!, DOMAIN, TYPES, request(user.address!));
+        // A record that decrypts fine for this user (right associated data) but holds another key.
+        const other = Wallet.createRandom();
+        const blob = f.keystore.encrypt(user.id, 1, Buffer.from(other.privateKey.slice(2), "hex"));
+        f.db.prepare("UPDATE users SET encrypted_key = ?, key_version = 1 WHERE id = ?").run(blob, user.id);
+        expectCustodyError(
+          await rejection(f.store.signTypedData(user.id, user.address!, DOMAIN, TYPES, request(user.address!))),
+          "key_unavailable",
+        );
+        expect(f.logText()).to.include("does not match the recorded address");
       });
 
       it("refuses a key record moved to another key version", async function () {
         const { user } = f.store.create({ role: "certifier", displayName: "Bureau Veritas" });
         f.db.prepare("UPDATE users SET key_version = key_version + 1 WHERE id = ?").run(user.id);
         expectCustodyError(
-          await rejection(f.store.signTypedData(user.id, DOMAIN, TYPES, request(user.address!))),
+          await rejection(f.store.signTypedData(user.id, user.address!, DOMAIN, TYPES, request(user.address!))),
           "key_unavailable",
         );
       });
@@ -552,7 +590,7 @@ describe("custody", function () {
         tampered[tampered.length - 1] ^= 0xff;
         f.db.prepare("UPDATE users SET encrypted_key = ? WHERE id = ?").run(tampered, user.id);
         expectCustodyError(
-          await rejection(f.store.signTypedData(user.id, DOMAIN, TYPES, request(user.address!))),
+          await rejection(f.store.signTypedData(user.id, user.address!, DOMAIN, TYPES, request(user.address!))),
           "key_unavailable",
         );
       });
@@ -565,7 +603,9 @@ describe("custody", function () {
         first.db.close();
 
         const wrong = setup(randomBytes(32), dir);
-        const err = await rejection(wrong.store.signTypedData(user.id, DOMAIN, TYPES, request(user.address!)));
+        const err = await rejection(
+          wrong.store.signTypedData(user.id, user.address!, DOMAIN, TYPES, request(user.address!)),
+        );
         expectCustodyError(err, "key_unavailable");
         expect(wrong.logText()).to.include("failed to decrypt");
         wrong.db.close();
@@ -573,7 +613,7 @@ describe("custody", function () {
         const again = setup(masterKey, dir);
         expect(again.store.authenticate(token)).to.deep.equal(user);
         const value = request(user.address!);
-        const signature = await again.store.signTypedData(user.id, DOMAIN, TYPES, value);
+        const signature = await again.store.signTypedData(user.id, user.address!, DOMAIN, TYPES, value);
         expect(verifyTypedData(DOMAIN, TYPES, value, signature)).to.equal(user.address);
         again.db.close();
       });
@@ -586,7 +626,7 @@ describe("custody", function () {
         expectCustodyError(err, "confirmation_required");
         expect((err as Error).message).to.include(EXPORT_CONFIRMATION);
         expect(f.store.get(user.id)!.custody).to.equal("gateway");
-        await f.store.signTypedData(user.id, DOMAIN, TYPES, request(user.address!));
+        await f.store.signTypedData(user.id, user.address!, DOMAIN, TYPES, request(user.address!));
       });
 
       it("returns the key once, then the gateway forgets it and refuses to sign", async function () {
@@ -604,7 +644,7 @@ describe("custody", function () {
         };
         expect(row.encrypted_key).to.equal(null);
         expectCustodyError(
-          await rejection(f.store.signTypedData(user.id, DOMAIN, TYPES, request(user.address!))),
+          await rejection(f.store.signTypedData(user.id, user.address!, DOMAIN, TYPES, request(user.address!))),
           "self_custody",
         );
         expectCustodyError(
@@ -655,10 +695,20 @@ describe("custody", function () {
           if (user.custody === "gateway") {
             privateKeys.push(storedPrivateKey(f, user.id));
             const value = request(user.address!);
-            const signature = await f.store.signTypedData(user.id, DOMAIN, TYPES, value);
+            const signature = await f.store.signTypedData(user.id, user.address!, DOMAIN, TYPES, value);
             expect(verifyTypedData(DOMAIN, TYPES, value, signature)).to.equal(user.address);
           } else {
-            collect(await rejection(f.store.signTypedData(user.id, DOMAIN, TYPES, request(DOMAIN.verifyingContract!))));
+            collect(
+              await rejection(
+                f.store.signTypedData(
+                  user.id,
+                  DOMAIN.verifyingContract!,
+                  DOMAIN,
+                  TYPES,
+                  request(DOMAIN.verifyingContract!),
+                ),
+              ),
+            );
           }
         }
         expect(privateKeys).to.have.length(ROLES.length - 1); // every role but auditor
@@ -668,7 +718,9 @@ describe("custody", function () {
         const member = users.find((u) => u.user.role === "member")!.user;
         const exported = f.store.exportKey(member.id, EXPORT_CONFIRMATION);
         expect(privateKeys).to.include(exported);
-        collect(await rejection(f.store.signTypedData(member.id, DOMAIN, TYPES, request(member.address!))));
+        collect(
+          await rejection(f.store.signTypedData(member.id, member.address!, DOMAIN, TYPES, request(member.address!))),
+        );
         collect(thrown(() => f.store.exportKey(member.id, "no")));
         collect(thrown(() => f.store.create({ role: "buyer", displayName: "\u202Eevil" })));
 
