@@ -6,7 +6,7 @@
  * Integers wider than 53 bits become decimal strings, narrower ones numbers; addresses are
  * checksummed; bytes are lowercase hex; structs become objects keyed by their field names.
  */
-import type { Interface, Log, ParamType } from "ethers";
+import type { EventFragment, Interface, Log, ParamType } from "ethers";
 import type { DeploymentFile } from "../../scripts/lib/deploy";
 import { BatchRegistry__factory, CooperativeRegistry__factory, SaleEscrow__factory } from "../../typechain-types";
 
@@ -38,6 +38,18 @@ const INTERFACES: Record<IndexedContract, Interface> = {
   BatchRegistry: BatchRegistry__factory.createInterface(),
   SaleEscrow: SaleEscrow__factory.createInterface(),
 };
+
+/**
+ * Each contract's events by topic hash. ethers' parseLog finds the event by hashing the signature of
+ * every event of the ABI in turn, on every call: too slow for the indexer's and the API's hot path.
+ */
+const EVENTS: Record<IndexedContract, Map<string, EventFragment>> = Object.fromEntries(
+  INDEXED_CONTRACTS.map((name) => {
+    const events = new Map<string, EventFragment>();
+    INTERFACES[name].forEachEvent((event) => events.set(event.topicHash, event));
+    return [name, events];
+  }),
+) as Record<IndexedContract, Map<string, EventFragment>>;
 
 /** The indexed contracts of a deployment, by lowercase address. */
 export function contractsByAddress(deployment: DeploymentFile): Map<string, IndexedContract> {
@@ -74,11 +86,12 @@ function normalize(type: ParamType, value: unknown): Json {
  * contract's ABI (none is expected; the caller logs it).
  */
 export function decodeLog(log: Log, contract: IndexedContract, blockTime: number): IndexedEvent | null {
-  const parsed = INTERFACES[contract].parseLog({ topics: [...log.topics], data: log.data });
-  if (parsed === null) return null;
+  const fragment = log.topics.length > 0 ? EVENTS[contract].get(log.topics[0]) : undefined;
+  if (fragment === undefined) return null;
+  const values = INTERFACES[contract].decodeEventLog(fragment, log.data, log.topics);
   const args: Args = {};
-  parsed.fragment.inputs.forEach((input, i) => {
-    args[input.name] = normalize(input, parsed.args[i]);
+  fragment.inputs.forEach((input, i) => {
+    args[input.name] = normalize(input, values[i]);
   });
   return {
     txHash: log.transactionHash.toLowerCase(),
@@ -89,7 +102,7 @@ export function decodeLog(log: Log, contract: IndexedContract, blockTime: number
     txIndex: log.transactionIndex,
     address: log.address,
     contract,
-    name: parsed.name,
+    name: fragment.name,
     args,
   };
 }
