@@ -76,12 +76,10 @@ import {
   dataLength,
   getAddress,
   isHexString,
-  keccak256,
   toQuantity,
   verifyTypedData,
   type JsonRpcProvider,
   type Log,
-  type TransactionLike,
   type TransactionReceipt,
   type TypedDataDomain,
   type TypedDataField,
@@ -91,6 +89,7 @@ import type { Logger } from "../log";
 import type { Db } from "../store/db";
 import type { Forwarder } from "../../typechain-types";
 import { RelayRejectedError, RelayerUnavailableError, decodeRevert, revertDataOf, type DecodedError } from "./errors";
+import { signRelayerTransaction, type RelayerTxFields } from "./txsign";
 import { createOutboxStore, type RequestRow, type RequestState, type Settlement, type TxRow } from "./outbox";
 
 /** A forward request signed by the member itself (self-custody), as ERC2771Forwarder takes it. */
@@ -758,23 +757,22 @@ export function createRelayer(deps: RelayerDeps): Relayer {
     const last = attempts[attempts.length - 1];
     const prev = Transaction.from(last.raw);
     const fees = await rpc("getFeeData", provider.getFeeData());
-    const next: TransactionLike = {
-      type: prev.type,
+    const next: RelayerTxFields = {
+      type: prev.type === 2 ? 2 : 0,
       chainId: prev.chainId,
       nonce: prev.nonce,
-      to: prev.to,
+      to: prev.to!,
       data: prev.data,
       value: prev.value,
       gasLimit: prev.gasLimit,
     };
-    if (prev.type === 2) {
+    if (next.type === 2) {
       next.maxPriorityFeePerGas = maxBig(bump(prev.maxPriorityFeePerGas ?? 0n), fees.maxPriorityFeePerGas ?? 0n);
       next.maxFeePerGas = maxBig(bump(prev.maxFeePerGas ?? 0n), fees.maxFeePerGas ?? 0n, next.maxPriorityFeePerGas);
     } else {
       next.gasPrice = maxBig(bump(prev.gasPrice ?? 0n), fees.gasPrice ?? 0n);
     }
-    const raw = await deps.relayer.signTransaction(next);
-    const hash = keccak256(raw);
+    const { raw, hash } = signRelayerTransaction(deps.relayer.signingKey, next);
     store.recordReplacement(tx.id, {
       hash,
       raw,
@@ -903,18 +901,21 @@ export function createRelayer(deps: RelayerDeps): Relayer {
       nonce = await rpc("getTransactionCount", provider.getTransactionCount(relayerAddress, "pending"));
       store.setNextNonce(relayerAddress, nonce);
     }
-    const txRequest: TransactionLike = { chainId, nonce, to: forwarderAddress, data, value, gasLimit };
-    if (fees.maxFeePerGas !== null && fees.maxPriorityFeePerGas !== null) {
-      Object.assign(txRequest, {
-        type: 2,
-        maxFeePerGas: fees.maxFeePerGas,
-        maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
-      });
-    } else {
-      Object.assign(txRequest, { type: 0, gasPrice: fees.gasPrice ?? 0n });
-    }
-    const raw = await deps.relayer.signTransaction(txRequest);
-    const hash = keccak256(raw);
+    const eip1559 = fees.maxFeePerGas !== null && fees.maxPriorityFeePerGas !== null;
+    const txRequest: RelayerTxFields = eip1559
+      ? {
+          type: 2,
+          chainId,
+          nonce,
+          to: forwarderAddress,
+          data,
+          value,
+          gasLimit,
+          maxFeePerGas: fees.maxFeePerGas,
+          maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
+        }
+      : { type: 0, chainId, nonce, to: forwarderAddress, data, value, gasLimit, gasPrice: fees.gasPrice ?? 0n };
+    const { raw, hash } = signRelayerTransaction(deps.relayer.signingKey, txRequest);
     const txId = store.recordSent({
       relayer: relayerAddress,
       nonce,

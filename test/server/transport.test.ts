@@ -10,6 +10,7 @@ import fc from "fast-check";
 import { Wallet, getAddress, hexlify, keccak256, Transaction, TypedDataEncoder } from "ethers";
 import { nativeKeccak256, nativeKeccakAvailable, useNativeKeccak } from "../../server/chain/keccak";
 import { createProvider, createStockProvider, RpcTransportError } from "../../server/chain/provider";
+import { signRelayerTransaction } from "../../server/relayer/txsign";
 import { startTestChain, type TestChain } from "../helpers/chain";
 
 describe("gateway transport layers", function () {
@@ -68,6 +69,72 @@ describe("gateway transport layers", function () {
       expect(keccak256(raw)).to.equal(hexlify(keccak256._(Buffer.from(raw.slice(2), "hex"))));
       expect(useNativeKeccak()).to.equal(true); // as the gateway does; idempotent
       expect(keccak256(raw)).to.equal(Transaction.from(raw).hash);
+    });
+  });
+
+  describe("relayer transaction signing", function () {
+    const wallet = new Wallet("0x" + "5a".repeat(32));
+    const uint = (bits: number) => fc.bigInt({ min: 0n, max: (1n << BigInt(bits)) - 1n });
+    const tx = fc.record({
+      type: fc.constantFrom(0 as const, 2 as const),
+      chainId: fc.oneof(fc.constantFrom(1n, 31337n, 11155111n), fc.bigInt({ min: 1n, max: (1n << 60n) - 1n })),
+      nonce: fc.nat({ max: 2 ** 40 }),
+      to: fc.uint8Array({ minLength: 20, maxLength: 20 }).map((b) => getAddress(hexlify(b))),
+      data: fc
+        .oneof(fc.uint8Array({ maxLength: 64 }), fc.uint8Array({ minLength: 20_000, maxLength: 30_000 }))
+        .map(hexlify),
+      value: fc.oneof(fc.constant(0n), uint(128)),
+      gasLimit: uint(25),
+      fee: uint(64),
+      tip: uint(40),
+    });
+
+    it("gives the bytes and hash ethers' Wallet.signTransaction gives, for types 0 and 2", async function () {
+      await fc.assert(
+        fc.asyncProperty(tx, async (t) => {
+          const fields =
+            t.type === 2
+              ? { ...t, maxFeePerGas: t.fee + t.tip, maxPriorityFeePerGas: t.tip }
+              : { ...t, gasPrice: t.fee };
+          const ours = signRelayerTransaction(wallet.signingKey, fields);
+          const theirs = await wallet.signTransaction({
+            type: t.type,
+            chainId: t.chainId,
+            nonce: t.nonce,
+            to: t.to,
+            data: t.data,
+            value: t.value,
+            gasLimit: t.gasLimit,
+            ...(t.type === 2 ? { maxFeePerGas: t.fee + t.tip, maxPriorityFeePerGas: t.tip } : { gasPrice: t.fee }),
+          });
+          expect(ours.raw).to.equal(theirs);
+          const parsed = Transaction.from(ours.raw);
+          expect(ours.hash).to.equal(parsed.hash);
+          expect(parsed.from).to.equal(wallet.address);
+        }),
+        { numRuns: 60, seed: 29112026 },
+      );
+    });
+
+    it("refuses malformed fields instead of signing something else", function () {
+      const base = {
+        type: 2 as const,
+        chainId: 1n,
+        nonce: 0,
+        to: wallet.address,
+        data: "0x",
+        value: 0n,
+        gasLimit: 21_000n,
+        maxFeePerGas: 2n,
+        maxPriorityFeePerGas: 1n,
+      };
+      expect(() => signRelayerTransaction(wallet.signingKey, { ...base, data: "0xabc" })).to.throw(/data must be hex/);
+      expect(() => signRelayerTransaction(wallet.signingKey, { ...base, data: "0xzz" })).to.throw(/data must be hex/);
+      expect(() => signRelayerTransaction(wallet.signingKey, { ...base, to: "0x1234" })).to.throw(/to must be hex/);
+      expect(() => signRelayerTransaction(wallet.signingKey, { ...base, value: -1n })).to.throw(
+        /value must be a non-negative/,
+      );
+      expect(() => signRelayerTransaction(wallet.signingKey, { ...base, maxFeePerGas: null })).to.throw(/maxFeePerGas/);
     });
   });
 
