@@ -12,7 +12,7 @@ import { eventArg } from "../operations";
 import { requireCoopActor, requireUser } from "../auth";
 import { ApiError } from "../problem";
 import { address, bytes32, bytesText, gtin, id, paging, uint } from "../validate";
-import { buildContributorTree, mergeContributors } from "../../../scripts/lib/contributors";
+import { mergeContributors, sortContributors } from "../../../scripts/lib/contributors";
 
 const batchIdParams = z.object({ id: bytes32 });
 
@@ -101,11 +101,12 @@ export function batchRoutes(router: Router, api: OpenApiBuilder, ctx: GatewayCon
     },
     async handler({ body, req, res }) {
       const user = await requireCoopActor(ctx, req.user, body.cooperativeId);
-      const tree = buildContributorTree(resolveContributors(body.contributors));
+      // In the contract's order; the contract computes the commitment itself.
+      const contributors = sortContributors(resolveContributors(body.contributors));
       const data = batches.interface.encodeFunctionData("registerBatch", [
         body.cooperativeId,
         toInfo(body),
-        tree.contributors,
+        contributors,
       ]);
       const outcome = await ops.write(req, res, user, { to: batchesAddress, data });
       return {
