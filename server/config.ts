@@ -3,9 +3,15 @@
  * or missing variable stops the start with a message that names it.
  */
 import path from "node:path";
+import { parseEther } from "ethers";
 import { z } from "zod";
 
 const hexKey = z.string().regex(/^(0x)?[0-9a-fA-F]{64}$/, "must be 32 bytes of hex (64 hex digits, optional 0x)");
+
+function intBetween(min: number, max: number) {
+  const message = `must be an integer from ${min} to ${max}`;
+  return z.coerce.number({ error: message }).int(message).min(min, message).max(max, message);
+}
 
 const schema = z
   .object({
@@ -35,6 +41,13 @@ const schema = z
       .min(0, "must be an integer from 0 to 64")
       .max(64, "must be an integer from 0 to 64")
       .default(0),
+    RELAYER_MAX_BATCH: intBetween(1, 200).default(20),
+    RELAYER_MAX_IN_FLIGHT: intBetween(1, 64).default(4),
+    RELAYER_REPLACE_AFTER_SECONDS: intBetween(1, 86_400).default(30),
+    RELAYER_MIN_BALANCE: z
+      .string()
+      .regex(/^\d{1,9}(\.\d{1,18})?$/, "must be an amount of ether such as 0.01")
+      .default("0.01"),
     /** Allows the embedded chain with NODE_ENV=production (a demo kiosk, never real money). */
     ALLOW_EMBEDDED_CHAIN: z.enum(["true", "false"]).default("false"),
   })
@@ -73,6 +86,16 @@ export interface Config {
   keystoreKey: string | undefined;
   logLevel: string;
   confirmations: number;
+  relayer: {
+    /** Forward requests per executeBatch transaction. */
+    maxBatch: number;
+    /** Relayer transactions pending at once. */
+    maxInFlight: number;
+    /** A transaction not mined after this many ms is replaced with higher fees. */
+    replaceAfterMs: number;
+    /** Below this balance (wei) the relayer refuses new requests with 503 relayer_low_balance. */
+    minBalanceWei: bigint;
+  };
 }
 
 export class ConfigError extends Error {
@@ -106,5 +129,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keystoreKey: e.KEYSTORE_KEY,
     logLevel: e.LOG_LEVEL,
     confirmations: e.CONFIRMATIONS,
+    relayer: {
+      maxBatch: e.RELAYER_MAX_BATCH,
+      maxInFlight: e.RELAYER_MAX_IN_FLIGHT,
+      replaceAfterMs: e.RELAYER_REPLACE_AFTER_SECONDS * 1000,
+      minBalanceWei: parseEther(e.RELAYER_MIN_BALANCE),
+    },
   };
 }

@@ -168,7 +168,8 @@ export async function startGateway(
       provider,
       forwarder: contracts.forwarder,
       relayer: relayerWallet.connect(provider) as Wallet,
-      options: embedded ? { inFlightPollMs: 10 } : undefined,
+      // On the embedded chain a transaction is mined as it arrives: look for its receipt soon.
+      options: { ...config.relayer, ...(embedded ? { inFlightPollMs: 10 } : {}) },
       signTypedData: (
         userId: string,
         signer: string,
