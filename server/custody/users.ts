@@ -9,11 +9,10 @@
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import {
-  computeAddress,
   concat,
   getAddress,
   keccak256,
-  SigningKey,
+  hexlify,
   TypedDataEncoder,
   Wallet,
   type Provider,
@@ -23,6 +22,7 @@ import {
 import type { Migrations, Db } from "../store/db";
 import type { Logger } from "../log";
 import type { Keystore } from "./keystore";
+import { addressOf, signDigest } from "../chain/secp256k1";
 
 export const ROLES = [
   "platform_admin",
@@ -307,8 +307,11 @@ export function createUserStore(deps: { db: Db; keystore: Keystore; log: Logger 
   const checkedRecords = new Map<string, Buffer>();
   const MAX_CHECKED_RECORDS = 10_000;
 
-  /** Decrypts the user's key and hands it to `use`; the plaintext lives only for that call. */
-  function withSigningKey<T>(userId: string, use: (key: SigningKey, row: KeyRow) => T): T {
+  /**
+   * Decrypts the user's key and hands it to `use`; the buffer is zeroed when `use` returns, so
+   * `use` must not keep it (nor anything holding it).
+   */
+  function withSecret<T>(userId: string, use: (secret: Buffer, row: KeyRow) => T): T {
     const row = typeof userId === "string" ? q.key.get(userId) : undefined;
     if (!row) throw new CustodyError("unknown_user", "no such user");
     if (row.custody === "none") throw new CustodyError("no_key", "this user has no key");
@@ -316,32 +319,39 @@ export function createUserStore(deps: { db: Db; keystore: Keystore; log: Logger 
       throw new CustodyError("self_custody", "this user holds its own key: the gateway no longer signs for it");
     }
     let secret: Buffer | undefined;
-    let key: SigningKey;
     try {
-      secret = keystore.decrypt(userId, row.key_version, row.encrypted_key);
-      key = new SigningKey(secret);
-    } catch {
-      // The cause (wrong master key, tampered or misplaced record) stays out of the message.
-      log.error({ userId }, "custodial key record failed to decrypt");
-      throw new CustodyError("key_unavailable", "the custodial key of this user cannot be used");
+      try {
+        secret = keystore.decrypt(userId, row.key_version, row.encrypted_key);
+        if (secret.length !== 32) throw new Error("not a 32-byte key");
+      } catch {
+        // The cause (wrong master key, tampered or misplaced record) stays out of the message.
+        log.error({ userId }, "custodial key record failed to decrypt");
+        throw new CustodyError("key_unavailable", "the custodial key of this user cannot be used");
+      }
+      const checked = checkedRecords.get(userId);
+      if (checked === undefined || !checked.equals(row.encrypted_key)) {
+        let address: string | undefined;
+        try {
+          address = addressOf(secret);
+        } catch {
+          address = undefined; // not a valid secp256k1 key
+        }
+        if (address !== row.address) {
+          log.error({ userId }, "custodial key does not match the recorded address");
+          throw new CustodyError("key_unavailable", "the custodial key of this user cannot be used");
+        }
+        if (checkedRecords.size >= MAX_CHECKED_RECORDS) checkedRecords.delete(checkedRecords.keys().next().value!);
+        checkedRecords.set(userId, Buffer.from(row.encrypted_key));
+      }
+      return use(secret, row);
     } finally {
       secret?.fill(0);
     }
-    const checked = checkedRecords.get(userId);
-    if (checked === undefined || !checked.equals(row.encrypted_key)) {
-      if (computeAddress(key.publicKey) !== row.address) {
-        log.error({ userId }, "custodial key does not match the recorded address");
-        throw new CustodyError("key_unavailable", "the custodial key of this user cannot be used");
-      }
-      if (checkedRecords.size >= MAX_CHECKED_RECORDS) checkedRecords.delete(checkedRecords.keys().next().value!);
-      checkedRecords.set(userId, Buffer.from(row.encrypted_key));
-    }
-    return use(key, row);
   }
 
-  /** The same, as a Wallet (which derives the address: for the rare uses that need one). */
+  /** The same, as a Wallet (for the rare uses that need one: exporting, paying from the account). */
   function withKey<T>(userId: string, use: (wallet: Wallet, row: KeyRow) => T): T {
-    return withSigningKey(userId, (key, row) => use(new Wallet(key), row));
+    return withSecret(userId, (secret, row) => use(new Wallet(hexlify(secret)), row));
   }
 
   return {
@@ -352,14 +362,14 @@ export function createUserStore(deps: { db: Db; keystore: Keystore; log: Logger 
       let address: string | null = null;
       let encryptedKey: Buffer | null = null;
       if (input.role !== "auditor") {
-        const wallet = Wallet.createRandom();
-        const secret = Buffer.from(wallet.privateKey.slice(2), "hex");
+        // 32 bytes from the OS CSPRNG; addressOf refuses the (2^-128 likely) values that are not keys.
+        const secret = randomBytes(32);
         try {
+          address = addressOf(secret);
           encryptedKey = keystore.encrypt(id, CURRENT_KEY_VERSION, secret);
         } finally {
           secret.fill(0);
         }
-        address = wallet.address;
       }
       const createdAt = now();
       const token = newToken();
@@ -435,12 +445,12 @@ export function createUserStore(deps: { db: Db; keystore: Keystore; log: Logger 
     },
 
     async signTypedData(userId, signer, domain, types, value) {
-      const signature = withSigningKey(userId, (key, row) => {
+      const signature = withSecret(userId, (secret, row) => {
         if (typeof signer !== "string" || row.address?.toLowerCase() !== signer.toLowerCase()) {
           throw new CustodyError("wrong_signer", "this user's key does not belong to the requested signer");
         }
         // Addresses only, no ENS names to resolve (Wallet.signTypedData would refuse them too).
-        return key.sign(typedDataDigest(domain, types, value)).serialized;
+        return signDigest(secret, typedDataDigest(domain, types, value)).serialized;
       });
       log.debug({ userId, primaryType: Object.keys(types)[0] }, "typed data signed");
       return signature;

@@ -1,19 +1,29 @@
 /**
  * The gateway's lower layers that replace parts of ethers for speed: the native Keccak-256 it
- * registers in ethers, and its JSON-RPC transport over Node's HTTP client. Both must give exactly
- * what ethers' own would.
+ * registers in ethers, native secp256k1 signatures for custody, its own transaction serialisation
+ * and its JSON-RPC transport over Node's HTTP client. Each must give exactly what ethers' own would.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { expect } from "chai";
 import fc from "fast-check";
-import { Wallet, getAddress, hexlify, keccak256, Transaction, TypedDataEncoder } from "ethers";
+import {
+  computeAddress,
+  SigningKey,
+  Wallet,
+  getAddress,
+  hexlify,
+  keccak256,
+  Transaction,
+  TypedDataEncoder,
+} from "ethers";
 import { nativeKeccak256, nativeKeccakAvailable, useNativeKeccak } from "../../server/chain/keccak";
 import { createProvider, createStockProvider, RpcTransportError } from "../../server/chain/provider";
 import { signRelayerTransaction } from "../../server/relayer/txsign";
+import { addressOf, nativeSecp256k1Available, signDigest } from "../../server/chain/secp256k1";
 import { startTestChain, type TestChain } from "../helpers/chain";
 
-describe("gateway transport layers", function () {
+describe("gateway crypto and transport layers", function () {
   describe("native keccak256", function () {
     it("equals @noble/hashes' keccak256 (ethers' default) on random inputs up to 64 kB", function () {
       // The npm package ships the Linux x64 build: here it must load (elsewhere ethers keeps its own).
@@ -69,6 +79,32 @@ describe("gateway transport layers", function () {
       expect(keccak256(raw)).to.equal(hexlify(keccak256._(Buffer.from(raw.slice(2), "hex"))));
       expect(useNativeKeccak()).to.equal(true); // as the gateway does; idempotent
       expect(keccak256(raw)).to.equal(Transaction.from(raw).hash);
+    });
+  });
+
+  describe("native secp256k1", function () {
+    it("signs exactly as ethers' SigningKey and derives the same addresses, on random keys and digests", function () {
+      expect(nativeSecp256k1Available).to.equal(true); // the npm package ships the Linux x64 build
+      const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+      fc.assert(
+        fc.property(
+          fc.bigInt({ min: 1n, max: n - 1n }),
+          fc.uint8Array({ minLength: 32, maxLength: 32 }),
+          (k, digest) => {
+            const key = Buffer.from(k.toString(16).padStart(64, "0"), "hex");
+            const ethersKey = new SigningKey(key);
+            expect(signDigest(key, digest).serialized).to.equal(ethersKey.sign(digest).serialized);
+            expect(addressOf(key)).to.equal(computeAddress(ethersKey.publicKey));
+          },
+        ),
+        { numRuns: 200, seed: 1129 },
+      );
+    });
+
+    it("refuses what is not a key or not a digest", function () {
+      expect(() => addressOf(Buffer.alloc(32))).to.throw();
+      expect(() => signDigest(Buffer.alloc(32, 0xff), new Uint8Array(32))).to.throw();
+      expect(() => signDigest(Buffer.alloc(32, 1), new Uint8Array(31))).to.throw(/32 bytes/);
     });
   });
 
