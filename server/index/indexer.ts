@@ -191,12 +191,11 @@ export function createIndexer(deps: IndexerDeps): Indexer {
   }
 
   async function fetchRange(from: number, to: number): Promise<FetchedRange> {
-    const last = await block(to);
-    const logs = await getLogs(from, to);
+    // Round trips to the node in parallel: under load each one waits its turn at a busy node.
+    const [last, logs] = await Promise.all([block(to), getLogs(from, to)]);
     const blocks = new Map<number, Block>([[to, last]]);
-    for (const n of new Set(logs.map((l) => l.blockNumber))) {
-      if (!blocks.has(n)) blocks.set(n, await block(n));
-    }
+    const missing = [...new Set(logs.map((l) => l.blockNumber))].filter((n) => n !== to);
+    (await Promise.all(missing.map((n) => block(n)))).forEach((b, i) => blocks.set(missing[i], b));
     const events: IndexedEvent[] = [];
     for (const l of logs) {
       const b = blocks.get(l.blockNumber) as Block;
@@ -272,9 +271,13 @@ export function createIndexer(deps: IndexerDeps): Indexer {
 
   async function doSync(): Promise<SyncResult> {
     claimDatabase();
-    const head = await provider.getBlockNumber();
+    // Both settled before going on: checkPosition may rewind, which must not outlive this sync.
+    const [headRead, positionRead] = await Promise.allSettled([provider.getBlockNumber(), checkPosition()]);
+    if (positionRead.status === "rejected") throw positionRead.reason;
+    if (headRead.status === "rejected") throw headRead.reason;
+    const [head, positionOk] = [headRead.value, positionRead.value];
     const target = head - confirmations;
-    if (!(await checkPosition())) {
+    if (!positionOk) {
       const last = lastIndexed();
       return { from: last + 1, to: last, events: 0 };
     }

@@ -80,6 +80,7 @@ import {
   verifyTypedData,
   type JsonRpcProvider,
   type Log,
+  type FeeData,
   type TransactionReceipt,
   type TypedDataDomain,
   type TypedDataField,
@@ -203,6 +204,8 @@ const CALLDATA_GAS_PER_BYTE = 40n;
 /** Fixed ABI words of one ForwardRequestData in executeBatch (offsets, fields, signature). */
 const REQUEST_ABI_BYTES = 480;
 const DEADLINE_SLACK_SECONDS = 30;
+/** Fee data and head block are reused this long by the batches that follow. */
+const PRICES_TTL_MS = 1000;
 /** waitFor looks at the outbox this often for requests another gateway on the same file settles. */
 const WAIT_POLL_MS = 200;
 const TRUST_IFACE = new Interface(["function isTrustedForwarder(address forwarder) view returns (bool)"]);
@@ -259,6 +262,7 @@ export function createRelayer(deps: RelayerDeps): Relayer {
   const waiters = new Map<string, Set<() => void>>();
   const trustedTargets = new Set<string>();
   let availableUntil = 0;
+  let availabilityCheck: Promise<void> | undefined;
   let context: Promise<{ address: string; chainId: bigint; domain: TypedDataDomain }> | undefined;
   let running = false;
   let loopDone: Promise<void> | undefined;
@@ -309,9 +313,19 @@ export function createRelayer(deps: RelayerDeps): Relayer {
     return context;
   }
 
-  /** Contracts deployed, node reachable, relayer funded; positive answers are kept for a second. */
-  async function ensureAvailable(): Promise<void> {
-    if (Date.now() < availableUntil) return;
+  /**
+   * Contracts deployed, node reachable, relayer funded; positive answers are kept for a second, and
+   * the requests that arrive while a check runs share it.
+   */
+  function ensureAvailable(): Promise<void> {
+    if (Date.now() < availableUntil) return Promise.resolve();
+    availabilityCheck ??= checkAvailable().finally(() => {
+      availabilityCheck = undefined;
+    });
+    return availabilityCheck;
+  }
+
+  async function checkAvailable(): Promise<void> {
     const forwarderAddress = await forwarder.getAddress();
     const code = await rpc("getCode", provider.getCode(forwarderAddress));
     if (code === "0x") {
@@ -344,6 +358,50 @@ export function createRelayer(deps: RelayerDeps): Relayer {
     }
     if (!trusted) throw new RelayRejectedError("untrusted_target", `${target} does not trust the CoopTrace forwarder`);
     trustedTargets.add(target);
+  }
+
+  /**
+   * forwarder.nonces(signer) of many signers in one JSON-RPC batch (one HTTP exchange with the node
+   * instead of one per signer; sendNext needs the nonce of every signer of a batch).
+   */
+  async function forwarderNonces(signers: string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    if (signers.length === 0) return out;
+    const { address } = await forwarderContext();
+    const payload = signers.map((signer, i) => ({
+      jsonrpc: "2.0" as const,
+      id: i,
+      method: "eth_call",
+      params: [{ to: address, data: forwarder.interface.encodeFunctionData("nonces", [signer]) }, "latest"],
+    }));
+    const answers = await rpc("nonces", provider._send(payload));
+    for (const answer of answers as { id: number; result?: unknown }[]) {
+      const signer = signers[answer.id];
+      if (signer === undefined || typeof answer.result !== "string" || !isHexString(answer.result, 32)) continue;
+      out.set(signer, Number(BigInt(answer.result)));
+    }
+    const missing = signers.filter((s) => !out.has(s));
+    if (missing.length > 0) {
+      throw new RelayerUnavailableError("chain_unavailable", `nonces: no answer for ${missing.length} signer(s)`);
+    }
+    return out;
+  }
+
+  // Fee data and head block, shared by the batches sent within PRICES_TTL_MS: a few seconds old they
+  // are still good (maxFeePerGas is twice the base fee; the head is a lower bound for log queries).
+  let prices: { at: number; value: Promise<{ fees: FeeData; blockNumber: number }> } | undefined;
+  function currentPrices(): Promise<{ fees: FeeData; blockNumber: number }> {
+    if (prices !== undefined && Date.now() - prices.at < PRICES_TTL_MS) return prices.value;
+    const value = Promise.all([
+      rpc("getFeeData", provider.getFeeData()),
+      rpc("getBlockNumber", provider.getBlockNumber()),
+    ]).then(([fees, blockNumber]) => ({ fees, blockNumber }));
+    const entry = { at: Date.now(), value };
+    prices = entry;
+    value.catch(() => {
+      if (prices === entry) prices = undefined;
+    });
+    return value;
   }
 
   /** The call as the forwarder makes it (ERC-2771 suffix); returns its gas estimate or throws the decoded revert. */
@@ -626,17 +684,21 @@ export function createRelayer(deps: RelayerDeps): Relayer {
     if (recentReceipts.size > 64) recentReceipts.delete(recentReceipts.keys().next().value!);
   }
 
-  /** Settles a relayer transaction whose nonce the chain has passed. */
-  async function settleTx(tx: TxRow): Promise<void> {
+  /** The receipt of whichever version of a relayer transaction was mined, or null (all asked at once). */
+  async function minedReceipt(tx: TxRow): Promise<TransactionReceipt | null> {
+    const receipts = await Promise.all(
+      store.attempts(tx.id).map((a) => rpc("getTransactionReceipt", provider.getTransactionReceipt(a.hash))),
+    );
+    return receipts.find((r) => r !== null) ?? null;
+  }
+
+  /** Settles a relayer transaction whose nonce the chain has passed (its receipt looked up unless given). */
+  async function settleTx(tx: TxRow, found?: TransactionReceipt | null): Promise<void> {
     const { address: forwarderAddress } = await forwarderContext();
     const rows = store.requestsOfTx(tx.id);
     const settlements: Settlement[] = [];
     const requeue: string[] = [];
-    let receipt: TransactionReceipt | null = null;
-    for (const attempt of store.attempts(tx.id)) {
-      receipt = await rpc("getTransactionReceipt", provider.getTransactionReceipt(attempt.hash));
-      if (receipt) break;
-    }
+    const receipt = found !== undefined ? found : await minedReceipt(tx);
     if (receipt) rememberReceipt(receipt, forwarderAddress);
     if (receipt === null) {
       // Another transaction took the nonce (ours were never mined).
@@ -800,8 +862,7 @@ export function createRelayer(deps: RelayerDeps): Relayer {
     if (rows.length === 0) return false;
     const { address: forwarderAddress, chainId, domain } = await forwarderContext();
     const signers = [...new Set(rows.map((r) => r.signer))];
-    const chainNonces = new Map<string, number>();
-    await Promise.all(signers.map(async (s) => chainNonces.set(s, Number(await rpc("nonces", forwarder.nonces(s))))));
+    const chainNonces = await forwarderNonces(signers);
     const nextNonce = new Map<string, number>();
     for (const s of signers) {
       const sent = store.maxSentNonce(s);
@@ -892,10 +953,7 @@ export function createRelayer(deps: RelayerDeps): Relayer {
     const value = requests.reduce((sum, r) => sum + r.value, 0n);
     const data = forwarder.interface.encodeFunctionData("executeBatch", [requests, relayerAddress]);
 
-    const [fees, fromBlock] = await Promise.all([
-      rpc("getFeeData", provider.getFeeData()),
-      rpc("getBlockNumber", provider.getBlockNumber()),
-    ]);
+    const { fees, blockNumber: fromBlock } = await currentPrices();
     let nonce = store.nextNonce(relayerAddress);
     if (nonce === undefined) {
       nonce = await rpc("getTransactionCount", provider.getTransactionCount(relayerAddress, "pending"));
@@ -968,8 +1026,12 @@ export function createRelayer(deps: RelayerDeps): Relayer {
     const open = store.openTxs(relayerAddress);
     if (open.length > 0) {
       const mined = await rpc("getTransactionCount", provider.getTransactionCount(relayerAddress, "latest"));
+      // The receipts of every transaction to settle are asked for together; settling stays in order.
+      const settleable = open.filter((tx) => tx.nonce < mined);
+      const receipts = await Promise.all(settleable.map((tx) => minedReceipt(tx)));
+      const receiptOf = new Map(settleable.map((tx, i) => [tx.id, receipts[i]]));
       for (const tx of open) {
-        if (tx.nonce < mined) await settleTx(tx);
+        if (tx.nonce < mined) await settleTx(tx, receiptOf.get(tx.id));
         else if (tx.broadcast === 0) await broadcast(tx, store.attempts(tx.id).at(-1)!.raw, false);
         else if (Date.now() - tx.last_sent_at >= opts.replaceAfterMs) await replace(tx);
       }
