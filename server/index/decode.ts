@@ -81,18 +81,33 @@ function normalize(type: ParamType, value: unknown): Json {
   throw new Error(`unsupported event parameter type ${type.format()}`);
 }
 
+// Recently decoded logs, by block hash and log index (which fix a log's content). A write's log is
+// decoded twice otherwise: for the API's answer (from the receipt) and by the index (from
+// eth_getLogs), and ABI decoding is the costlier half of indexing.
+const recent = new Map<string, { name: string; args: Readonly<Args> }>();
+const RECENT_MAX = 4096;
+
 /**
  * Decodes one log of a known contract. Returns null for a log whose signature is not in the
- * contract's ABI (none is expected; the caller logs it).
+ * contract's ABI (none is expected; the caller logs it). The `args` object may be shared with
+ * other callers that decoded the same log: it is frozen.
  */
 export function decodeLog(log: Log, contract: IndexedContract, blockTime: number): IndexedEvent | null {
-  const fragment = log.topics.length > 0 ? EVENTS[contract].get(log.topics[0]) : undefined;
-  if (fragment === undefined) return null;
-  const values = INTERFACES[contract].decodeEventLog(fragment, log.data, log.topics);
-  const args: Args = {};
-  fragment.inputs.forEach((input, i) => {
-    args[input.name] = normalize(input, values[i]);
-  });
+  const key = `${log.blockHash}:${log.index}:${contract}`;
+  let decoded = recent.get(key);
+  if (decoded === undefined) {
+    const fragment = log.topics.length > 0 ? EVENTS[contract].get(log.topics[0]) : undefined;
+    if (fragment === undefined) return null;
+    const values = INTERFACES[contract].decodeEventLog(fragment, log.data, log.topics);
+    const args: Args = {};
+    fragment.inputs.forEach((input, i) => {
+      args[input.name] = normalize(input, values[i]);
+    });
+    decoded = { name: fragment.name, args: Object.freeze(args) };
+    if (recent.size >= RECENT_MAX) recent.delete(recent.keys().next().value!);
+    recent.set(key, decoded);
+  }
+  const { name, args } = decoded;
   return {
     txHash: log.transactionHash.toLowerCase(),
     blockNumber: log.blockNumber,
@@ -102,7 +117,7 @@ export function decodeLog(log: Log, contract: IndexedContract, blockTime: number
     txIndex: log.transactionIndex,
     address: log.address,
     contract,
-    name: fragment.name,
-    args,
+    name,
+    args: args as Args,
   };
 }
