@@ -70,6 +70,7 @@
  */
 import { randomUUID } from "node:crypto";
 import {
+  AbiCoder,
   Interface,
   Transaction,
   concat,
@@ -255,6 +256,8 @@ export function createRelayer(deps: RelayerDeps): Relayer {
   const store = createOutboxStore(deps.db);
   const relayerAddress = getAddress(deps.relayer.address);
   const executedEvent = forwarder.interface.getEvent("ExecutedForwardRequest");
+  const executeBatchFn = forwarder.interface.getFunction("executeBatch");
+  const abiCoder = AbiCoder.defaultAbiCoder();
   const executedTopic = executedEvent.topicHash;
   /** The (signer, nonce, success) of an ExecutedForwardRequest log (parseLog would search all events). */
   const executedArgs = (l: Log) => forwarder.interface.decodeEventLog(executedEvent, l.data, l.topics);
@@ -947,11 +950,12 @@ export function createRelayer(deps: RelayerDeps): Relayer {
       value: BigInt(s.row.value),
       gas: BigInt(s.row.gas),
       deadline: BigInt(s.deadline),
-      data: s.row.data,
-      signature: s.signature,
+      // Bytes as Buffers: ethers' ABI coder parses hex strings byte by byte in JavaScript.
+      data: Buffer.from(s.row.data.slice(2), "hex"),
+      signature: Buffer.from(s.signature.slice(2), "hex"),
     }));
     const value = requests.reduce((sum, r) => sum + r.value, 0n);
-    const data = forwarder.interface.encodeFunctionData("executeBatch", [requests, relayerAddress]);
+    const data = executeBatchFn.selector + abiCoder.encode(executeBatchFn.inputs, [requests, relayerAddress]).slice(2);
 
     const { fees, blockNumber: fromBlock } = await currentPrices();
     let nonce = store.nextNonce(relayerAddress);
