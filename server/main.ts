@@ -118,7 +118,8 @@ export async function startGateway(
     if (embedded) {
       chain = await startEmbeddedChain({
         dataDir: config.dataDir,
-        onLog: (line) => log.trace({ anvil: line }, "anvil"),
+        // anvil's own log (a line per JSON-RPC call) only when it will be written.
+        onLog: log.isLevelEnabled("trace") ? (line) => log.trace({ anvil: line }, "anvil") : undefined,
       });
       const c = chain;
       cleanups.push(() => c.stop());

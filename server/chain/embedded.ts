@@ -100,6 +100,8 @@ export async function startEmbeddedChain(options: EmbeddedChainOptions): Promise
       stateFile,
       "--state-interval",
       String(options.stateInterval ?? 2),
+      // anvil prints a line per JSON-RPC call; unless someone reads them, it need not (errors still print).
+      ...(options.onLog ? [] : ["--quiet"]),
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
