@@ -170,7 +170,7 @@ export async function startGateway(
       forwarder: contracts.forwarder,
       relayer: relayerWallet.connect(provider) as Wallet,
       // On the embedded chain a transaction is mined as it arrives: look for its receipt soon.
-      options: { ...config.relayer, ...(embedded ? { inFlightPollMs: 10 } : {}) },
+      options: { ...config.relayer, ...(embedded ? { inFlightPollMs: 10, eagerReceipts: true } : {}) },
       signTypedData: (
         userId: string,
         signer: string,

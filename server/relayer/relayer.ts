@@ -132,6 +132,12 @@ export interface RelayerOptions {
   minBalanceWei?: bigint;
   /** Validity of a custodial request's signature. Default 3600 s. */
   requestTtlSeconds?: number;
+  /**
+   * Ask for the receipts of in-flight transactions on every round instead of waiting for the
+   * relayer's nonce to move first: one round trip less on a node that mines each transaction on
+   * arrival (the embedded chain), more calls on a real network. Default false.
+   */
+  eagerReceipts?: boolean;
   /** Relayer transactions pending at once. Default 4. */
   maxInFlight?: number;
   /** Times a request may be requeued before it fails 'not_executed'. Default 5. */
@@ -246,6 +252,7 @@ export function createRelayer(deps: RelayerDeps): Relayer {
     maxBatch: deps.options?.maxBatch ?? 20,
     pollMs: deps.options?.pollMs ?? 100,
     inFlightPollMs: deps.options?.inFlightPollMs ?? deps.options?.pollMs ?? 100,
+    eagerReceipts: deps.options?.eagerReceipts ?? false,
     replaceAfterMs: deps.options?.replaceAfterMs ?? 30_000,
     minBalanceWei: deps.options?.minBalanceWei ?? 10n ** 16n,
     requestTtlSeconds: deps.options?.requestTtlSeconds ?? 3600,
@@ -1029,13 +1036,30 @@ export function createRelayer(deps: RelayerDeps): Relayer {
   async function tick(): Promise<void> {
     const open = store.openTxs(relayerAddress);
     if (open.length > 0) {
-      const mined = await rpc("getTransactionCount", provider.getTransactionCount(relayerAddress, "latest"));
-      // The receipts of every transaction to settle are asked for together; settling stays in order.
-      const settleable = open.filter((tx) => tx.nonce < mined);
-      const receipts = await Promise.all(settleable.map((tx) => minedReceipt(tx)));
-      const receiptOf = new Map(settleable.map((tx, i) => [tx.id, receipts[i]]));
+      const receiptOf = new Map<number, TransactionReceipt | null>();
+      let mined: number;
+      if (opts.eagerReceipts) {
+        // A node that mines on arrival has the receipts already: ask for them with the mined nonce,
+        // in one round trip. A receipt proves its transaction mined.
+        const broadcast = open.filter((tx) => tx.broadcast === 1);
+        const [count, receipts] = await Promise.all([
+          rpc("getTransactionCount", provider.getTransactionCount(relayerAddress, "latest")),
+          Promise.all(broadcast.map((tx) => minedReceipt(tx))),
+        ]);
+        mined = count;
+        broadcast.forEach((tx, i) => receipts[i] !== null && receiptOf.set(tx.id, receipts[i]));
+      } else {
+        mined = await rpc("getTransactionCount", provider.getTransactionCount(relayerAddress, "latest"));
+        // The receipts of every transaction to settle are asked for together; settling stays in order.
+        const settleable = open.filter((tx) => tx.nonce < mined);
+        const receipts = await Promise.all(settleable.map((tx) => minedReceipt(tx)));
+        settleable.forEach((tx, i) => receiptOf.set(tx.id, receipts[i]));
+      }
       for (const tx of open) {
-        if (tx.nonce < mined) await settleTx(tx, receiptOf.get(tx.id));
+        // Without a receipt in hand (none asked, or the count moved after the receipts were read),
+        // settleTx looks again before concluding that another transaction took the nonce.
+        if (receiptOf.get(tx.id)) await settleTx(tx, receiptOf.get(tx.id));
+        else if (tx.nonce < mined) await settleTx(tx);
         else if (tx.broadcast === 0) await broadcast(tx, store.attempts(tx.id).at(-1)!.raw, false);
         else if (Date.now() - tx.last_sent_at >= opts.replaceAfterMs) await replace(tx);
       }
