@@ -8,13 +8,16 @@
  *
  * Every figure is the median of BENCH_ROUNDS short runs (default 3 × BENCH_SECONDS = 8 s), rounds
  * interleaved (raw, gateway@1, @10, @50, raw, …) so that both sides see the same machine noise.
- * The gateway runs in its own process (scripts/bench/gateway-child.ts) with its embedded anvil; the
- * load generator (autocannon) and the raw senders run here.
+ * Each round starts both sides on fresh chains (a new raw anvil; a new gateway process with its own
+ * data folder and embedded anvil, cooperative and members): anvil rewrites its whole state file
+ * every 2 s and that file grows with every block, so neither side carries the previous rounds.
+ * The gateway runs in its own process (scripts/bench/gateway-child.ts); the load generator
+ * (autocannon) and the raw senders run here.
  *
  * Environment: BENCH_SECONDS, BENCH_ROUNDS, BENCH_MEMBERS (default 20), BENCH_LOG_LEVEL (default
  * info, as `npm start`).
  */
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { startRawChain, runRaw, type RawChain, type RawResult } from "./bench/raw";
@@ -161,21 +164,25 @@ function phases(runs: GatewayRun[], trace: Trace) {
 
 async function main(): Promise<void> {
   const t0 = Date.now();
-  const dataDir = mkdtempSync(path.join(tmpdir(), "cooptrace-bench-gw-"));
+  const baseDir = mkdtempSync(path.join(tmpdir(), "cooptrace-bench-gw-"));
   let raw: RawChain | undefined;
   let gw: GatewayProcess | undefined;
-  let gwStopped: { peakRssBytes?: number } = {};
-  let gwHwm: number | undefined;
+  /** Peak RSS of each gateway process over its life: VmHWM read before stopping it, and its own sampling. */
+  const gwPeaks: { hwm?: number; sampled?: number }[] = [];
+  const stopGateway = async () => {
+    if (!gw) return;
+    const hwm = peakRssOf(gw.pid);
+    const stopped = await gw.stop().catch(() => ({}) as { peakRssBytes?: number });
+    gwPeaks.push({ hwm, sampled: stopped.peakRssBytes });
+    gw = undefined;
+  };
   let cleaned: Promise<void> | undefined;
   const cleanup = () =>
     (cleaned ??= (async () => {
-      if (gw) {
-        gwHwm = peakRssOf(gw.pid);
-        gwStopped = await gw.stop().catch(() => ({}));
-      }
+      await stopGateway();
       await raw?.stop().catch(() => undefined);
-      if (process.env.BENCH_KEEP) progress(`kept ${dataDir}`);
-      else rmSync(dataDir, { recursive: true, force: true });
+      if (process.env.BENCH_KEEP) progress(`kept ${baseDir}`);
+      else rmSync(baseDir, { recursive: true, force: true });
     })());
   const onSignal = () => {
     progress("interrupted: stopping the gateway and the chains");
@@ -186,19 +193,29 @@ async function main(): Promise<void> {
 
   try {
     progress(`${cpus().length} CPUs; ${ROUNDS} rounds × ${SECONDS} s per scenario`);
-    progress("starting the raw chain (fresh anvil, contracts, 10 member signers)…");
-    raw = await startRawChain();
-    progress("starting the gateway process (embedded anvil, contracts)…");
-    gw = await startGatewayProcess(dataDir, LOG_LEVEL);
-    progress(`gateway at ${gw.url}, pid ${gw.pid}, its anvil pid ${gw.anvilPid ?? "?"}`);
-    const { cooperativeId, members } = await setupCooperative(gw);
-    progress(`cooperative ${cooperativeId} with ${members.length} members`);
-    await drain(gw);
-
-    const pids: Record<string, number> = { gateway: gw.pid, bench: process.pid };
-    if (gw.anvilPid !== undefined) pids.gatewayAnvil = gw.anvilPid;
     const rawPids: Record<string, number> = { bench: process.pid };
-    if (raw.chain.process.pid !== undefined) rawPids.rawAnvil = raw.chain.process.pid;
+    // Every round on fresh chains, both sides: anvil rewrites its whole state file every 2 s, and
+    // the file grows with every block, so a chain that has served earlier rounds is slower.
+    const freshRaw = async () => {
+      await raw?.stop();
+      raw = undefined;
+      raw = await startRawChain();
+      rawPids.rawAnvil = raw.chain.process.pid!;
+    };
+    let gwSetup: { cooperativeId: number; members: BenchMember[]; logFile: string; dataDir: string } | undefined;
+    let pids: Record<string, number> = {};
+    const freshGateway = async (round: number) => {
+      await stopGateway();
+      const dataDir = path.join(baseDir, `gateway-${round}`);
+      mkdirSync(dataDir);
+      gw = await startGatewayProcess(dataDir, LOG_LEVEL);
+      progress(`round ${round}: gateway at ${gw.url}, pid ${gw.pid}, its anvil pid ${gw.anvilPid ?? "?"}`);
+      const { cooperativeId, members } = await setupCooperative(gw);
+      await drain(gw);
+      gwSetup = { cooperativeId, members, logFile: gw.logFile, dataDir };
+      pids = { gateway: gw.pid, bench: process.pid };
+      if (gw.anvilPid !== undefined) pids.gatewayAnvil = gw.anvilPid;
+    };
 
     const runGateway = async (level: number, seconds: number): Promise<GatewayRun> => {
       const cpu = cpuMeter(pids);
@@ -206,8 +223,8 @@ async function main(): Promise<void> {
       const rss = rssSampler({ gateway: gw!.pid });
       const load = await runGatewayLoad({
         url: gw!.url,
-        cooperativeId,
-        members,
+        cooperativeId: gwSetup!.cooperativeId,
+        members: gwSetup!.members,
         connections: level,
         seconds,
         nextLot: nextLot(`G${level}`),
@@ -216,14 +233,6 @@ async function main(): Promise<void> {
       await drain(gw!);
       return run;
     };
-    // A fresh raw anvil for every round: with --preserve-historical-states its state file grows with
-    // every block (one per transaction here) and its periodic dumps slow it down as it grows.
-    const freshRaw = async () => {
-      await raw?.stop();
-      raw = undefined;
-      raw = await startRawChain();
-      rawPids.rawAnvil = raw.chain.process.pid!;
-    };
     const runRawTimed = async (mode: "tuned" | "defaults", seconds: number) => {
       const cpu = cpuMeter(rawPids);
       const load = loadavg()[0];
@@ -231,15 +240,21 @@ async function main(): Promise<void> {
       return { result, cpu: cpu.stop(), load: (load + loadavg()[0]) / 2 };
     };
 
-    progress("warming up (2 s raw, 3 s gateway @10)…");
-    await runRawTimed("tuned", 2);
-    await runGateway(10, 3);
-
     type RawRun = { result: RawResult; cpu: Record<string, number>; load: number };
     const rawRuns: Record<"tuned" | "defaults", RawRun[]> = { tuned: [], defaults: [] };
     const gwRuns = new Map<number, GatewayRun[]>(LEVELS.map((l) => [l, []]));
+    const phaseRuns: { level: number; phases: ReturnType<typeof phases> }[] = [];
+    let members = 0;
+    let blocks = NaN;
+    let stateFileSize: number | undefined;
     for (let round = 1; round <= ROUNDS; round++) {
-      if (round > 1) await freshRaw();
+      progress(`round ${round}: fresh raw chain (anvil, contracts, 10 member signers) and fresh gateway…`);
+      await freshRaw();
+      await freshGateway(round);
+      members = gwSetup!.members.length;
+      progress(`round ${round}: warming up (2 s raw, 3 s gateway @10)…`);
+      await runRawTimed("tuned", 2);
+      await runGateway(10, 3);
       for (const mode of ["tuned", "defaults"] as const) {
         const r = await runRawTimed(mode, SECONDS);
         rawRuns[mode].push(r);
@@ -248,9 +263,11 @@ async function main(): Promise<void> {
             `${r.result.errors} errors${r.result.firstError ? ` (${r.result.firstError})` : ""}`,
         );
       }
+      const thisRound: GatewayRun[] = [];
       for (const level of LEVELS) {
         const run = await runGateway(level, SECONDS);
         gwRuns.get(level)!.push(run);
+        thisRound.push(run);
         const ok = run.load.answers.filter((a) => a.status === 201).length;
         progress(
           `round ${round}: gateway @${level}: ${fmt(ok / SECONDS, 1)} req/s, ` +
@@ -258,18 +275,31 @@ async function main(): Promise<void> {
             `peak RSS ${mb(run.peakRss.gateway)}`,
         );
       }
+      // Operation and transaction ids are per gateway: trace each round's log on its own.
+      const trace = readTrace(gwSetup!.logFile);
+      for (const run of thisRound) phaseRuns.push({ level: run.level, phases: phases([run], trace) });
+      try {
+        stateFileSize = statSync(path.join(gwSetup!.dataDir, "chain", "anvil-state.json")).size;
+      } catch {
+        stateFileSize = undefined; // not written yet
+      }
+      blocks = Number(
+        (await api<{ index?: { head?: number } }>(gw!.url, undefined, "GET", "/health")).body.index?.head ?? NaN,
+      );
     }
-    const trace = readTrace(gw.logFile);
-    let stateFileSize: number | undefined;
-    try {
-      stateFileSize = statSync(path.join(dataDir, "chain", "anvil-state.json")).size;
-    } catch {
-      // not written yet
-    }
-    const blocks = Number(
-      (await api<{ index?: { head?: number } }>(gw.url, undefined, "GET", "/health")).body.index?.head ?? NaN,
-    );
     await cleanup();
+    const mergedPhases = (level: number) => {
+      const parts = phaseRuns.filter((r) => r.level === level).map((r) => r.phases);
+      return {
+        n: parts.reduce((sum, x) => sum + x.n, 0),
+        accept: parts.flatMap((x) => x.accept),
+        queue: parts.flatMap((x) => x.queue),
+        chain: parts.flatMap((x) => x.chain),
+        answer: parts.flatMap((x) => x.answer),
+      };
+    };
+    const gwHwm = Math.max(...gwPeaks.map((x) => x.hwm ?? 0));
+    const gwSampled = Math.max(...gwPeaks.map((x) => x.sampled ?? 0));
 
     // ---- report -------------------------------------------------------------------------------
     const out: string[] = [];
@@ -332,7 +362,7 @@ async function main(): Promise<void> {
         .map((a) => `${a.status}${a.code ? ` ${a.code}` : ""}`)
         .filter((v, i, all) => all.indexOf(v) === i);
       row([
-        `gateway, concurrency ${level} (${members.length} members)`,
+        `gateway, concurrency ${level} (${members} members)`,
         fmt(median(rates), 1),
         `${fmt(Math.min(...rates), 1)}–${fmt(Math.max(...rates), 1)}`,
         fmt(
@@ -386,13 +416,13 @@ async function main(): Promise<void> {
     ]);
     row([
       "gateway peak RSS over its whole life (VmHWM; self-sampled)",
-      `${mb(gwHwm)}; ${mb(gwStopped.peakRssBytes)}`,
+      `${mb(gwHwm)}; ${mb(gwSampled)}`,
       `≤ ${mb(TARGET_RSS)}`,
       (gwHwm ?? 0) <= TARGET_RSS ? "met" : "**not met**",
     ]);
 
-    const p = phases(gwRuns.get(50)!, trace);
-    const p1 = phases(gwRuns.get(1)!, trace);
+    const p = mergedPhases(50);
+    const p1 = mergedPhases(1);
     out.push("");
     out.push("Where a 201 request's time goes (median / p95 ms, from the gateway's log; n = traced requests):");
     out.push("");
@@ -408,9 +438,9 @@ async function main(): Promise<void> {
     out.push(
       `Notes: closed-loop load (autocannon, each request a new lot code, members in turn); the gateway runs in its ` +
         `own process (compiled JavaScript, as \`npm start\`), logging at ${LOG_LEVEL} to a file; raw and gateway rounds ` +
-        `interleaved on two separate anvils (same flags as the embedded chain: automine, --state, ` +
-        `--preserve-historical-states; a fresh raw anvil each round). At the end the gateway's chain had ` +
-        `${fmt(blocks)} blocks and a ${mb(stateFileSize)} state file, rewritten every 2 s. ` +
+        `interleaved on two separate anvils (both as the embedded chain runs: automine, --state rewritten every 2 s), ` +
+        `both fresh each round (a new gateway process and data folder too). At the end of a round the gateway's chain had ` +
+        `${fmt(blocks)} blocks and a ${mb(stateFileSize)} state file. ` +
         `Shared machine: other jobs run at the same time (load avg column); run-to-run noise is large (see min–max). ` +
         `Total time ${fmt((Date.now() - t0) / 1000)} s.`,
     );
