@@ -188,6 +188,12 @@ export interface Relayer {
   balance(): Promise<bigint>;
 }
 
+/** A forward request found executed in a receipt. */
+interface Execution {
+  success: boolean;
+  logs: Log[];
+}
+
 /** EIP-712 types of ERC2771Forwarder (OpenZeppelin 5). */
 export const FORWARD_REQUEST_TYPES: Record<string, TypedDataField[]> = {
   ForwardRequest: [
@@ -658,39 +664,30 @@ export function createRelayer(deps: RelayerDeps): Relayer {
     }
   }
 
-  function executedIn(receipt: TransactionReceipt, forwarderAddress: string): Map<string, boolean> {
-    const out = new Map<string, boolean>();
-    for (const l of receipt.logs) {
-      if (l.topics[0] !== executedTopic || l.address !== forwarderAddress) continue;
-      const args = executedArgs(l);
-      out.set(`${args.signer}:${args.nonce}`, args.success as boolean);
-    }
-    return out;
-  }
-
   /**
-   * A receipt's logs cut per forward request: the logs a request emitted come before its own
-   * ExecutedForwardRequest(signer, nonce) event and after the previous one. Keyed "signer:nonce".
+   * The forward requests a receipt executed, keyed "signer:nonce" from their
+   * ExecutedForwardRequest events, with whether their call succeeded and the logs it emitted (those
+   * between the previous request's event and its own).
    */
-  function slicesOf(receipt: TransactionReceipt, forwarderAddress: string): Map<string, Log[]> {
-    const slices = new Map<string, Log[]>();
+  function executionsIn(receipt: TransactionReceipt, forwarderAddress: string): Map<string, Execution> {
+    const out = new Map<string, Execution>();
     let start = 0;
     for (let i = 0; i < receipt.logs.length; i++) {
       const l = receipt.logs[i];
       // ethers checksums the addresses of receipts and decoded arguments.
       if (l.topics[0] !== executedTopic || l.address !== forwarderAddress) continue;
       const args = executedArgs(l);
-      slices.set(`${args.signer}:${args.nonce}`, receipt.logs.slice(start, i));
+      out.set(`${args.signer}:${args.nonce}`, { success: args.success as boolean, logs: receipt.logs.slice(start, i) });
       start = i + 1;
     }
-    return slices;
+    return out;
   }
 
   // Recently settled transactions, cut per request: every request of a batch asks for its own slice
   // of the same receipt (logs(id)), which would otherwise fetch and cut it once per request.
-  const recentReceipts = new Map<string, Map<string, Log[]>>();
-  function rememberReceipt(receipt: TransactionReceipt, forwarderAddress: string): void {
-    recentReceipts.set(receipt.hash, slicesOf(receipt, forwarderAddress));
+  const recentReceipts = new Map<string, Map<string, Execution>>();
+  function rememberReceipt(hash: string, executions: Map<string, Execution>): void {
+    recentReceipts.set(hash, executions);
     if (recentReceipts.size > 64) recentReceipts.delete(recentReceipts.keys().next().value!);
   }
 
@@ -709,7 +706,8 @@ export function createRelayer(deps: RelayerDeps): Relayer {
     const settlements: Settlement[] = [];
     const requeue: string[] = [];
     const receipt = found !== undefined ? found : await minedReceipt(tx);
-    if (receipt) rememberReceipt(receipt, forwarderAddress);
+    const executions = receipt ? executionsIn(receipt, forwarderAddress) : undefined;
+    if (receipt && executions) rememberReceipt(receipt.hash, executions);
     if (receipt === null) {
       // Another transaction took the nonce (ours were never mined).
       await resolveOneByOne(rows, tx.from_block, settlements, requeue);
@@ -731,10 +729,10 @@ export function createRelayer(deps: RelayerDeps): Relayer {
         "relayer transaction reverted: requests requeued",
       );
     } else {
-      const executed = executedIn(receipt, forwarderAddress);
+      const executed = executions!;
       const skipped: RequestRow[] = [];
       for (const row of rows) {
-        const success = executed.get(`${row.signer}:${row.nonce}`);
+        const success = executed.get(`${row.signer}:${row.nonce}`)?.success;
         if (success === undefined) skipped.push(row);
         else if (success)
           settlements.push({ id: row.id, state: "mined", txHash: receipt.hash, blockNumber: receipt.blockNumber });
@@ -1163,9 +1161,9 @@ export function createRelayer(deps: RelayerDeps): Relayer {
       if (slices === undefined) {
         const receipt = await rpc("getTransactionReceipt", provider.getTransactionReceipt(row.tx_hash));
         if (receipt === null) return [];
-        slices = slicesOf(receipt, (await forwarderContext()).address);
+        slices = executionsIn(receipt, (await forwarderContext()).address);
       }
-      return slices.get(`${row.signer}:${row.nonce}`) ?? [];
+      return slices.get(`${row.signer}:${row.nonce}`)?.logs ?? [];
     },
 
     async waitFor(id: string, timeoutMs: number): Promise<OperationStatus> {
