@@ -70,7 +70,6 @@
  */
 import { randomUUID } from "node:crypto";
 import {
-  AbiCoder,
   Interface,
   Transaction,
   concat,
@@ -89,7 +88,8 @@ import {
 } from "ethers";
 import type { Logger } from "../log";
 import type { Db } from "../store/db";
-import type { Forwarder } from "../../typechain-types";
+import { Forwarder__factory, type Forwarder } from "../../typechain-types";
+import { encodeCall } from "../chain/calldata";
 import { RelayRejectedError, RelayerUnavailableError, decodeRevert, revertDataOf, type DecodedError } from "./errors";
 import { signRelayerTransaction, type RelayerTxFields } from "./txsign";
 import { createOutboxStore, type RequestRow, type RequestState, type Settlement, type TxRow } from "./outbox";
@@ -269,8 +269,6 @@ export function createRelayer(deps: RelayerDeps): Relayer {
   const store = createOutboxStore(deps.db);
   const relayerAddress = getAddress(deps.relayer.address);
   const executedEvent = forwarder.interface.getEvent("ExecutedForwardRequest");
-  const executeBatchFn = forwarder.interface.getFunction("executeBatch");
-  const abiCoder = AbiCoder.defaultAbiCoder();
   const executedTopic = executedEvent.topicHash;
   /** The (signer, nonce, success) of an ExecutedForwardRequest log (parseLog would search all events). */
   const executedArgs = (l: Log) => forwarder.interface.decodeEventLog(executedEvent, l.data, l.topics);
@@ -955,12 +953,11 @@ export function createRelayer(deps: RelayerDeps): Relayer {
       value: BigInt(s.row.value),
       gas: BigInt(s.row.gas),
       deadline: BigInt(s.deadline),
-      // Bytes as Buffers: ethers' ABI coder parses hex strings byte by byte in JavaScript.
-      data: Buffer.from(s.row.data.slice(2), "hex"),
-      signature: Buffer.from(s.signature.slice(2), "hex"),
+      data: s.row.data,
+      signature: s.signature,
     }));
     const value = requests.reduce((sum, r) => sum + r.value, 0n);
-    const data = executeBatchFn.selector + abiCoder.encode(executeBatchFn.inputs, [requests, relayerAddress]).slice(2);
+    const data = encodeCall(Forwarder__factory.abi, "executeBatch", [requests, relayerAddress]);
 
     const { fees, blockNumber: fromBlock } = await currentPrices();
     let nonce = store.nextNonce(relayerAddress);

@@ -9,6 +9,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import {
   computeAddress,
+  Interface,
   SigningKey,
   Wallet,
   getAddress,
@@ -20,6 +21,13 @@ import {
 import { nativeKeccak256, nativeKeccakAvailable, useNativeKeccak } from "../../server/chain/keccak";
 import { createProvider, createStockProvider, RpcTransportError } from "../../server/chain/provider";
 import { signRelayerTransaction } from "../../server/relayer/txsign";
+import { encodeCall } from "../../server/chain/calldata";
+import {
+  BatchRegistry__factory,
+  CooperativeRegistry__factory,
+  Forwarder__factory,
+  SaleEscrow__factory,
+} from "../../typechain-types";
 import { addressOf, nativeSecp256k1Available, signDigest } from "../../server/chain/secp256k1";
 import { startTestChain, type TestChain } from "../helpers/chain";
 
@@ -105,6 +113,72 @@ describe("gateway crypto and transport layers", function () {
       expect(() => addressOf(Buffer.alloc(32))).to.throw();
       expect(() => signDigest(Buffer.alloc(32, 0xff), new Uint8Array(32))).to.throw();
       expect(() => signDigest(Buffer.alloc(32, 1), new Uint8Array(31))).to.throw(/32 bytes/);
+    });
+  });
+
+  describe("calldata with viem", function () {
+    interface Param {
+      type: string;
+      name?: string;
+      components?: readonly Param[];
+    }
+    /** Random values of an ABI parameter, in the form both encoders take. */
+    function valueOf(param: Param): fc.Arbitrary<unknown> {
+      const { type } = param;
+      const array = /^(.*)\[(\d*)\]$/.exec(type);
+      if (array) {
+        const item = valueOf({ ...param, type: array[1] });
+        const n = array[2] === "" ? undefined : Number(array[2]);
+        return fc.array(item, n === undefined ? { maxLength: 4 } : { minLength: n, maxLength: n });
+      }
+      if (type === "tuple") {
+        return fc.record(Object.fromEntries(param.components!.map((c) => [c.name!, valueOf(c)])));
+      }
+      if (type === "address") return fc.uint8Array({ minLength: 20, maxLength: 20 }).map((b) => getAddress(hexlify(b)));
+      if (type === "bool") return fc.boolean();
+      if (type === "string") return fc.string({ unit: "grapheme", maxLength: 40 });
+      if (type === "bytes") return fc.uint8Array({ maxLength: 100 }).map(hexlify);
+      const fixed = /^bytes(\d+)$/.exec(type);
+      if (fixed) return fc.uint8Array({ minLength: Number(fixed[1]), maxLength: Number(fixed[1]) }).map(hexlify);
+      const int = /^(u?)int(\d*)$/.exec(type);
+      if (int) {
+        const bits = BigInt(int[2] || "256");
+        return int[1] === "u"
+          ? fc.bigInt({ min: 0n, max: (1n << bits) - 1n })
+          : fc.bigInt({ min: -(1n << (bits - 1n)), max: (1n << (bits - 1n)) - 1n });
+      }
+      throw new Error(`no generator for ${type}`);
+    }
+
+    const contracts = {
+      BatchRegistry: BatchRegistry__factory,
+      CooperativeRegistry: CooperativeRegistry__factory,
+      SaleEscrow: SaleEscrow__factory,
+      Forwarder: Forwarder__factory,
+    };
+    for (const [name, factory] of Object.entries(contracts)) {
+      it(`gives ethers' bytes for every function of ${name}, on random arguments`, function () {
+        const iface = factory.createInterface() as unknown as Interface;
+        const abi = factory.abi as readonly { type: string; name?: string; inputs?: readonly Param[] }[];
+        const functions = abi.filter((f) => f.type === "function");
+        const names = functions.map((f) => f.name!);
+        let checked = 0;
+        for (const fn of functions) {
+          if (names.filter((n) => n === fn.name).length > 1) continue; // overloads: not used by the gateway
+          fc.assert(
+            fc.property(fc.tuple(...(fn.inputs ?? []).map(valueOf)), (args) => {
+              expect(encodeCall(factory.abi, fn.name!, args)).to.equal(iface.encodeFunctionData(fn.name!, args));
+            }),
+            { numRuns: 15, seed: 4242 },
+          );
+          checked++;
+        }
+        expect(checked).to.be.greaterThan(3);
+      });
+    }
+
+    it("refuses a function the ABI does not have", function () {
+      expect(() => encodeCall(BatchRegistry__factory.abi, "noSuchFunction", [])).to.throw(/0 functions/);
     });
   });
 

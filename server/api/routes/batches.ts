@@ -12,6 +12,8 @@ import { eventArg } from "../operations";
 import { requireCoopActor, requireUser } from "../auth";
 import { ApiError } from "../problem";
 import { address, bytes32, bytesText, gtin, id, paging, uint } from "../validate";
+import { encodeCall } from "../../chain/calldata";
+import { BatchRegistry__factory } from "../../../typechain-types";
 import { mergeContributors, sortContributors } from "../../../scripts/lib/contributors";
 
 const batchIdParams = z.object({ id: bytes32 });
@@ -103,7 +105,7 @@ export function batchRoutes(router: Router, api: OpenApiBuilder, ctx: GatewayCon
       const user = await requireCoopActor(ctx, req.user, body.cooperativeId);
       // In the contract's order; the contract computes the commitment itself.
       const contributors = sortContributors(resolveContributors(body.contributors));
-      const data = batches.interface.encodeFunctionData("registerBatch", [
+      const data = encodeCall(BatchRegistry__factory.abi, "registerBatch", [
         body.cooperativeId,
         toInfo(body),
         contributors,
@@ -164,7 +166,7 @@ export function batchRoutes(router: Router, api: OpenApiBuilder, ctx: GatewayCon
     async handler({ params, body, req, res }) {
       const batch = existingBatch(params.id);
       const user = await requireCoopActor(ctx, req.user, Number(batch.cooperativeId));
-      const data = batches.interface.encodeFunctionData("recordEvent", [
+      const data = encodeCall(BatchRegistry__factory.abi, "recordEvent", [
         params.id,
         body.bizStep,
         body.location,
@@ -196,7 +198,7 @@ export function batchRoutes(router: Router, api: OpenApiBuilder, ctx: GatewayCon
     async handler({ params, body, req, res }) {
       const user = requireUser(req.user, "certifier");
       existingBatch(params.id);
-      const data = batches.interface.encodeFunctionData("certify", [
+      const data = encodeCall(BatchRegistry__factory.abi, "certify", [
         params.id,
         body.scheme,
         body.certificateHash,
@@ -218,7 +220,7 @@ export function batchRoutes(router: Router, api: OpenApiBuilder, ctx: GatewayCon
     responses: { 201: "revoked", 403: "not a certifier", 422: "rejected by the contract" },
     async handler({ params, body, req, res }) {
       const user = requireUser(req.user, "certifier");
-      const data = batches.interface.encodeFunctionData("revokeCertification", [params.id, body.reasonHash]);
+      const data = encodeCall(BatchRegistry__factory.abi, "revokeCertification", [params.id, body.reasonHash]);
       return ops.write(req, res, user, { to: batchesAddress, data });
     },
   });
@@ -250,7 +252,7 @@ export function batchRoutes(router: Router, api: OpenApiBuilder, ctx: GatewayCon
     async handler({ params, body, req, res }) {
       const batch = existingBatch(params.id);
       const user = await requireCoopActor(ctx, req.user, Number(batch.cooperativeId));
-      const data = batches.interface.encodeFunctionData("splitBatch", [params.id, body.children]);
+      const data = encodeCall(BatchRegistry__factory.abi, "splitBatch", [params.id, body.children]);
       const outcome = await ops.write(req, res, user, { to: batchesAddress, data });
       return { ...outcome, childIds: eventArg(outcome, "BatchSplit", "childIds") ?? [] };
     },
@@ -289,7 +291,7 @@ export function batchRoutes(router: Router, api: OpenApiBuilder, ctx: GatewayCon
           "merge_without_contributors",
           "the quantities drawn are too small to weight any contributor",
         );
-      const data = batches.interface.encodeFunctionData("mergeBatches", [
+      const data = encodeCall(BatchRegistry__factory.abi, "mergeBatches", [
         body.cooperativeId,
         body.inputs.map((i) => ({ batchId: i.batchId, quantity: i.quantity })),
         toInfo(body),

@@ -13,6 +13,8 @@ import { requireCoopAdmin, requireUser } from "../auth";
 import { ApiError } from "../problem";
 import { memberCardSvg } from "../../custody/cards";
 import { bytesText, id, paging, text } from "../validate";
+import { encodeCall } from "../../chain/calldata";
+import { CooperativeRegistry__factory } from "../../../typechain-types";
 
 const idParams = z.object({ id });
 
@@ -22,7 +24,6 @@ export function memberReferenceHash(cooperativeId: number, reference: string): s
 }
 
 export function cooperativeRoutes(router: Router, api: OpenApiBuilder, ctx: GatewayContext, ops: Operations): void {
-  const { registry } = ctx.contracts;
   const registryAddress = ctx.deployment.contracts.CooperativeRegistry.address;
 
   api.defineRoute(router, {
@@ -52,7 +53,7 @@ export function cooperativeRoutes(router: Router, api: OpenApiBuilder, ctx: Gate
       const registrar = requireUser(req.user, "registrar");
       // Simulate before creating anyone: a duplicate registration number must leave no orphan admin.
       const data = (adminAddress: string) =>
-        registry.interface.encodeFunctionData("registerCooperative", [
+        encodeCall(CooperativeRegistry__factory.abi, "registerCooperative", [
           body.name,
           body.region,
           body.registrationNumber,
@@ -126,7 +127,7 @@ export function cooperativeRoutes(router: Router, api: OpenApiBuilder, ctx: Gate
         createdBy: admin.id,
       });
       try {
-        const data = registry.interface.encodeFunctionData("addMember", [
+        const data = encodeCall(CooperativeRegistry__factory.abi, "addMember", [
           params.id,
           member.address!,
           memberReferenceHash(params.id, body.reference),

@@ -15,7 +15,8 @@ import { ApiError } from "../problem";
 import { address, bytes32, id, noBody, paging, uint } from "../validate";
 import { buildContributorTree } from "../../../scripts/lib/contributors";
 import { SALE_STATES } from "../../../scripts/lib/saleStates";
-import { IERC20__factory } from "../../../typechain-types";
+import { IERC20__factory, SaleEscrow__factory } from "../../../typechain-types";
+import { encodeCall } from "../../chain/calldata";
 
 const saleParams = z.object({ id });
 const DAY = 86_400;
@@ -44,7 +45,7 @@ export function saleRoutes(router: Router, api: OpenApiBuilder, ctx: GatewayCont
   ) {
     return ops.write(req, res, user, {
       to: escrowAddress,
-      data: escrow.interface.encodeFunctionData(fn as never, args as never),
+      data: encodeCall(SaleEscrow__factory.abi, fn, args),
     });
   }
 
