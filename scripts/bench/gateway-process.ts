@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { childrenOf, commandOf } from "./proc";
+import { GATEWAY_NODE_FLAGS } from "../lib/nodeFlags";
 
 export interface GatewayProcess {
   url: string;
@@ -42,7 +43,7 @@ export async function startGatewayProcess(dataDir: string, logLevel = "info"): P
   const root = path.join(__dirname, "..", "..");
   const script = path.join(root, "dist", "scripts", "bench", "gateway-child.js");
   const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_CPU_PROF] : [];
-  const child = spawn(process.execPath, [...profile, "--enable-source-maps", script, dataDir], {
+  const child = spawn(process.execPath, [...profile, ...GATEWAY_NODE_FLAGS, script, dataDir], {
     cwd: path.join(__dirname, "..", ".."),
     env: { ...process.env, LOG_LEVEL: logLevel, TS_NODE_TRANSPILE_ONLY: "true" },
     stdio: ["pipe", "pipe", "pipe"],

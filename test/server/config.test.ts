@@ -3,10 +3,11 @@
  */
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ConfigError, loadConfig } from "../../server/config";
+import { GATEWAY_NODE_FLAGS } from "../../scripts/lib/nodeFlags";
 
 const KEY = "0x" + "11".repeat(32);
 
@@ -80,6 +81,49 @@ describe("configuration", function () {
       ]);
       const demo = loadConfig({ NODE_ENV: "production", KEYSTORE_KEY: KEY, ALLOW_EMBEDDED_CHAIN: "true" });
       expect(demo.rpcUrl).to.equal(undefined);
+    });
+
+    it("reads the relayer's settings, and names a bad one", function () {
+      expect(loadConfig({}).relayer).to.deep.equal({
+        maxBatch: 20,
+        maxInFlight: 4,
+        replaceAfterMs: 30_000,
+        minBalanceWei: 10n ** 16n,
+      });
+      const set = loadConfig({
+        RELAYER_MAX_BATCH: "50",
+        RELAYER_MAX_IN_FLIGHT: "1",
+        RELAYER_REPLACE_AFTER_SECONDS: "120",
+        RELAYER_MIN_BALANCE: "0.5",
+      }).relayer;
+      expect(set).to.deep.equal({
+        maxBatch: 50,
+        maxInFlight: 1,
+        replaceAfterMs: 120_000,
+        minBalanceWei: 5n * 10n ** 17n,
+      });
+      expect(badVariables({ RELAYER_MAX_BATCH: "0" })).to.deep.equal(["RELAYER_MAX_BATCH"]);
+      expect(badVariables({ RELAYER_MAX_BATCH: "201" })).to.deep.equal(["RELAYER_MAX_BATCH"]);
+      expect(badVariables({ RELAYER_MAX_IN_FLIGHT: "two" })).to.deep.equal(["RELAYER_MAX_IN_FLIGHT"]);
+      expect(badVariables({ RELAYER_REPLACE_AFTER_SECONDS: "1.5" })).to.deep.equal(["RELAYER_REPLACE_AFTER_SECONDS"]);
+      expect(badVariables({ RELAYER_MIN_BALANCE: "-1" })).to.deep.equal(["RELAYER_MIN_BALANCE"]);
+      expect(badVariables({ RELAYER_MIN_BALANCE: "1e18" })).to.deep.equal(["RELAYER_MIN_BALANCE"]);
+      expect(badVariables({ RELAYER_MIN_BALANCE: "0." + "1".repeat(19) })).to.deep.equal(["RELAYER_MIN_BALANCE"]);
+    });
+
+    it("documents every variable it reads in .env.example", function () {
+      const example = readFileSync(path.join(__dirname, "..", "..", ".env.example"), "utf8");
+      const source = readFileSync(path.join(__dirname, "..", "..", "server", "config.ts"), "utf8");
+      const names = [...source.matchAll(/^\s{4}([A-Z][A-Z0-9_]+): /gm)].map((m) => m[1]);
+      expect(names).to.include.members(["PORT", "RELAYER_MAX_BATCH", "RELAYER_MIN_BALANCE"]);
+      for (const name of names) expect(example, name).to.match(new RegExp(`^#? ?${name}=`, "m"));
+    });
+
+    it("npm start runs the gateway with the Node flags the benchmark and fault tests use", function () {
+      const pkg = JSON.parse(readFileSync(path.join(__dirname, "..", "..", "package.json"), "utf8")) as {
+        scripts: Record<string, string>;
+      };
+      expect(pkg.scripts.start).to.include(`node ${GATEWAY_NODE_FLAGS.join(" ")} dist/scripts/start.js`);
     });
 
     it("names every bad variable at once", function () {
