@@ -12,6 +12,7 @@ import { ANVIL_MNEMONIC, startEmbeddedChain, type EmbeddedChain } from "./chain/
 import { createProvider } from "./chain/provider";
 import { useNativeKeccak } from "./chain/keccak";
 import { openDatabase } from "./store/db";
+import { startCheckpointer } from "./store/checkpointer";
 import { resolveMasterKey } from "./custody/masterKey";
 import { createKeystore } from "./custody/keystore";
 import { createUserStore, custodyMigrations } from "./custody/users";
@@ -161,6 +162,10 @@ export async function startGateway(
     ]);
     cleanups.push(() => {
       db.close();
+    });
+    const checkpointer = await startCheckpointer(db, { log });
+    cleanups.push(async () => {
+      await checkpointer.stop();
     });
     const users = createUserStore({ db, keystore: createKeystore(resolveMasterKey(config, log)), log });
     const contracts = attachCoopTrace(deployment, provider);
