@@ -10,6 +10,10 @@ import fc from "fast-check";
 import {
   computeAddress,
   Interface,
+  ParamType,
+  ZeroAddress,
+  ZeroHash,
+  type Log,
   SigningKey,
   Wallet,
   getAddress,
@@ -22,6 +26,7 @@ import { nativeKeccak256, nativeKeccakAvailable, useNativeKeccak } from "../../s
 import { createProvider, createStockProvider, RpcTransportError } from "../../server/chain/provider";
 import { signRelayerTransaction } from "../../server/relayer/txsign";
 import { encodeCall } from "../../server/chain/calldata";
+import { decodeLog, type IndexedContract, type Json } from "../../server/index/decode";
 import {
   BatchRegistry__factory,
   CooperativeRegistry__factory,
@@ -174,6 +179,68 @@ describe("gateway crypto and transport layers", function () {
           checked++;
         }
         expect(checked).to.be.greaterThan(3);
+      });
+    }
+
+    /** The stored form as the decoder made it with ethers before (the reference for viem's). */
+    function reference(type: ParamType, value: unknown): Json {
+      if (type.isTuple()) {
+        const values = value as readonly unknown[];
+        return Object.fromEntries(type.components.map((c, i) => [c.name, reference(c, values[i])]));
+      }
+      if (type.isArray()) return (value as readonly unknown[]).map((v) => reference(type.arrayChildren, v));
+      const base = type.baseType;
+      if (base.startsWith("uint") || base.startsWith("int")) {
+        const bits = Number(base.replace(/^u?int/, "") || "256");
+        return bits <= 32 ? Number(value) : BigInt(value as bigint).toString();
+      }
+      if (base === "bool") return Boolean(value);
+      if (base.startsWith("bytes")) return String(value).toLowerCase();
+      return String(value);
+    }
+
+    const indexed = {
+      CooperativeRegistry: CooperativeRegistry__factory,
+      BatchRegistry: BatchRegistry__factory,
+      SaleEscrow: SaleEscrow__factory,
+    };
+    let logCount = 0;
+    /** An event's inputs as the JSON ABI states them (ethers' ParamType keeps array items elsewhere). */
+    const jsonInputs = (abi: readonly unknown[], name: string) =>
+      (abi as readonly { type: string; name?: string; inputs?: readonly Param[] }[]).find(
+        (item) => item.type === "event" && item.name === name,
+      )!.inputs!;
+    for (const [name, factory] of Object.entries(indexed)) {
+      it(`decodes every event of ${name} as ethers did, on random events`, function () {
+        const iface = factory.createInterface() as unknown as Interface;
+        let n = 0;
+        iface.forEachEvent((event) => {
+          n++;
+          fc.assert(
+            fc.property(fc.tuple(...jsonInputs(factory.abi, event.name).map(valueOf)), fc.nat(), (values, i) => {
+              const { data, topics } = iface.encodeEventLog(event, values);
+              const log = {
+                topics,
+                data,
+                // A new position each time: decodeLog remembers logs by block hash and index.
+                blockHash: ZeroHash.slice(0, -8) + (++logCount).toString(16).padStart(8, "0"),
+                index: i,
+                transactionHash: ZeroHash,
+                blockNumber: 1,
+                transactionIndex: 0,
+                address: ZeroAddress,
+              } as unknown as Log;
+              const decoded = decodeLog(log, name as IndexedContract, 0)!;
+              expect(decoded.name).to.equal(event.name);
+              const expected = iface.decodeEventLog(event, data, topics);
+              expect(decoded.args).to.deep.equal(
+                Object.fromEntries(event.inputs.map((input, k) => [input.name, reference(input, expected[k])])),
+              );
+            }),
+            { numRuns: 15, seed: 2911 },
+          );
+        });
+        expect(n).to.be.greaterThan(3);
       });
     }
 
