@@ -421,18 +421,14 @@ export function createRelayer(deps: RelayerDeps): Relayer {
   /** The call as the forwarder makes it (ERC-2771 suffix); returns its gas estimate or throws the decoded revert. */
   async function simulate(from: string, to: string, data: string, value: bigint): Promise<bigint> {
     const { address } = await forwarderContext();
-    const call = { from: address, to, data: concat([data, from]), value };
+    // Both are checked hex already: the ERC-2771 suffix is the signer's 20 bytes.
+    const call = { from: address, to, data: data + from.slice(2).toLowerCase(), value: toQuantity(value) };
     try {
-      if (value === 0n) return await rpc("estimateGas", provider.estimateGas(call));
-      // The forwarder holds no ether: lend it the value for the simulation (state override).
-      const hex = await rpc(
-        "estimateGas",
-        provider.send("eth_estimateGas", [
-          { from: address, to, data: call.data, value: toQuantity(value) },
-          "latest",
-          { [address]: { balance: toQuantity(value * 2n) } },
-        ]),
-      );
+      // Straight JSON-RPC (ethers' estimateGas would re-check and re-encode every field); a value
+      // is lent to the forwarder, which holds no ether, with a state override.
+      const params =
+        value === 0n ? [call, "latest"] : [call, "latest", { [address]: { balance: toQuantity(value * 2n) } }];
+      const hex = await rpc("estimateGas", provider.send("eth_estimateGas", params));
       return BigInt(hex as string);
     } catch (err) {
       const revert = revertDataOf(err);
