@@ -217,6 +217,8 @@ const CALLDATA_GAS_PER_BYTE = 40n;
 /** Fixed ABI words of one ForwardRequestData in executeBatch (offsets, fields, signature). */
 const REQUEST_ABI_BYTES = 480;
 const DEADLINE_SLACK_SECONDS = 30;
+/** How long "nonce used, no receipt of ours" must hold before the requests are resolved one by one. */
+const NONCE_USED_GRACE_MS = 3000;
 /** Fee data and head block are reused this long by the batches that follow. */
 const PRICES_TTL_MS = 1000;
 /** waitFor looks at the outbox this often for requests another gateway on the same file settles. */
@@ -272,6 +274,8 @@ export function createRelayer(deps: RelayerDeps): Relayer {
   const executedTopic = executedEvent.topicHash;
   /** The (signer, nonce, success) of an ExecutedForwardRequest log (parseLog would search all events). */
   const executedArgs = (l: Log) => forwarder.interface.decodeEventLog(executedEvent, l.data, l.topics);
+  /** Relayer transactions whose nonce the node counts as used while none of their versions has a receipt, since when. */
+  const missingReceiptSince = new Map<number, number>();
   /** waitFor's sleepers by request id, woken when this instance settles that request. */
   const waiters = new Map<string, Set<() => void>>();
   const trustedTargets = new Set<string>();
@@ -1047,11 +1051,28 @@ export function createRelayer(deps: RelayerDeps): Relayer {
         settleable.forEach((tx, i) => receiptOf.set(tx.id, receipts[i]));
       }
       for (const tx of open) {
-        // Without a receipt in hand (none asked, or the count moved after the receipts were read),
-        // settleTx looks again before concluding that another transaction took the nonce.
-        if (receiptOf.get(tx.id)) await settleTx(tx, receiptOf.get(tx.id));
-        else if (tx.nonce < mined) await settleTx(tx);
-        else if (tx.broadcast === 0) await broadcast(tx, store.attempts(tx.id).at(-1)!.raw, false);
+        const inHand = receiptOf.get(tx.id);
+        if (inHand) {
+          missingReceiptSince.delete(tx.id);
+          await settleTx(tx, inHand);
+        } else if (tx.nonce < mined) {
+          // The node counts the nonce as used but shows no receipt for any version of ours: either
+          // another transaction took the nonce, or the node has not finished storing the block that
+          // mined ours (anvil answers the new account nonce a moment before the block and its
+          // receipts, and a forwarder nonce read then is still the old one). Concluding at once
+          // would re-sign requests that did run: wait until the answer has held for a while.
+          const receipt = await minedReceipt(tx);
+          const since = missingReceiptSince.get(tx.id);
+          if (receipt !== null) {
+            missingReceiptSince.delete(tx.id);
+            await settleTx(tx, receipt);
+          } else if (since === undefined) {
+            missingReceiptSince.set(tx.id, Date.now());
+          } else if (Date.now() - since >= NONCE_USED_GRACE_MS) {
+            missingReceiptSince.delete(tx.id);
+            await settleTx(tx, null);
+          }
+        } else if (tx.broadcast === 0) await broadcast(tx, store.attempts(tx.id).at(-1)!.raw, false);
         else if (Date.now() - tx.last_sent_at >= opts.replaceAfterMs) await replace(tx);
       }
     }

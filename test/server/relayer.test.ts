@@ -391,6 +391,38 @@ for (const eagerReceipts of [false, true])
         await second.relayer.stop();
       });
 
+      it("waits out a node that counts the relayer's nonce before it shows the receipt (no false 'nonce used')", async function () {
+        // anvil answers eth_getTransactionCount with the new nonce a moment before the block and its
+        // receipts are stored: here the node keeps each receipt back for 1.5 s after it is first asked for.
+        const firstAsked = new Map<string, number>();
+        const real = tc.provider;
+        const lagging = new Proxy(real, {
+          get(target, prop) {
+            if (prop === "getTransactionReceipt") {
+              return async (hash: string) => {
+                const at = firstAsked.get(hash) ?? Date.now();
+                firstAsked.set(hash, at);
+                return Date.now() - at < 1500 ? null : target.getTransactionReceipt(hash);
+              };
+            }
+            const value = Reflect.get(target, prop, target) as unknown;
+            return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+          },
+        });
+        const { relayer, logs } = await harness({ provider: lagging });
+        await relayer.start();
+        const member = coop.members[2];
+        const lot = newLot();
+        const nonceBefore = await forwarder.nonces(member.address);
+        const { id } = await submitBatch(relayer, member, lot);
+        const status = await relayer.waitFor(id, 20_000);
+        expect(status.state).to.equal("mined");
+        expect(await registrations(lot)).to.have.length(1);
+        expect(await forwarder.nonces(member.address)).to.equal(nonceBefore + 1n);
+        expect(logs.entries().filter((e) => /nonce used by another transaction/.test(e.msg))).to.deep.equal([]);
+        await relayer.stop();
+      });
+
       it("rebroadcasts a transaction the node dropped from its pool; exactly once", async function () {
         const { first, lot, id, sent } = await sentAndStopped();
         await tc.provider.send("anvil_dropTransaction", [sent.txHash]);
