@@ -264,7 +264,12 @@ CREATE TABLE ix_reserve_withdrawals (
 CREATE INDEX ix_reserve_withdrawals_coop ON ix_reserve_withdrawals (cooperative_id);
 `;
 
-export const indexMigrations: Migrations = { module: "index", steps: [V1] };
+/** GS1 Digital Link lookups (/01/<gtin>/10/<lot>) by index instead of a scan of every batch. */
+const V2 = `
+CREATE INDEX ix_batches_digital_link ON ix_batches (gtin, lot_code, block_number, log_index);
+`;
+
+export const indexMigrations: Migrations = { module: "index", steps: [V1, V2] };
 
 /** Projection tables, rebuilt from `ix_logs` (children before parents is irrelevant: no foreign keys). */
 export const PROJECTION_TABLES = [

@@ -452,6 +452,15 @@ describe("chain index", function () {
   });
 
   describe("batches", function () {
+    it("finds a batch by GS1 Digital Link (GTIN + lot) through an index, not a scan", function () {
+      const plan = db
+        .prepare(
+          "EXPLAIN QUERY PLAN SELECT batch_id FROM ix_batches WHERE gtin = ? AND lot_code = ? ORDER BY block_number, log_index LIMIT 1",
+        )
+        .all("0", "ROSE-2026-001") as { detail: string }[];
+      expect(plan.map((p) => p.detail).join("; ")).to.match(/USING (COVERING )?INDEX ix_batches_digital_link/);
+    });
+
     it("holds a registered batch with its contributors, timeline, certifications, lineage and sales", async function () {
       const b = queries.getBatch(ids.B1)!;
       const onChain = await tc.deployed.batches.getBatch(ids.B1);
