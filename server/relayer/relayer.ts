@@ -217,6 +217,8 @@ const CALLDATA_GAS_PER_BYTE = 40n;
 /** Fixed ABI words of one ForwardRequestData in executeBatch (offsets, fields, signature). */
 const REQUEST_ABI_BYTES = 480;
 const DEADLINE_SLACK_SECONDS = 30;
+/** A pending relayer transaction is looked for in the node's pool at most this often. */
+const POOL_CHECK_MS = 2000;
 /** How long "nonce used, no receipt of ours" must hold before the requests are resolved one by one. */
 const NONCE_USED_GRACE_MS = 3000;
 /** Fee data and head block are reused this long by the batches that follow. */
@@ -820,6 +822,29 @@ export function createRelayer(deps: RelayerDeps): Relayer {
     }
   }
 
+  // When each pending transaction was last looked for in the node's pool, by relayer transaction id.
+  const poolChecks = new Map<number, number>();
+
+  /**
+   * A node that restarted (or evicted it) no longer knows a pending transaction: send the signed
+   * version again at once instead of waiting for the replacement timer. Looked for at most every
+   * POOL_CHECK_MS per transaction, and only once it has been pending that long.
+   */
+  async function rebroadcastIfForgotten(tx: TxRow): Promise<void> {
+    const now = Date.now();
+    if (now - tx.last_sent_at < POOL_CHECK_MS || now - (poolChecks.get(tx.id) ?? 0) < POOL_CHECK_MS) return;
+    poolChecks.set(tx.id, now);
+    if (poolChecks.size > 256) poolChecks.delete(poolChecks.keys().next().value!);
+    const latest = store.attempts(tx.id).at(-1)!;
+    const known = await rpc("getTransaction", provider.send("eth_getTransactionByHash", [latest.hash]));
+    if (known !== null) return;
+    log.warn(
+      { txId: tx.id, nonce: tx.nonce, txHash: latest.hash },
+      "the node forgot a pending relayer transaction: sent again",
+    );
+    await broadcast(tx, latest.raw, false);
+  }
+
   async function replace(tx: TxRow): Promise<void> {
     const attempts = store.attempts(tx.id);
     const last = attempts[attempts.length - 1];
@@ -1074,6 +1099,7 @@ export function createRelayer(deps: RelayerDeps): Relayer {
           }
         } else if (tx.broadcast === 0) await broadcast(tx, store.attempts(tx.id).at(-1)!.raw, false);
         else if (Date.now() - tx.last_sent_at >= opts.replaceAfterMs) await replace(tx);
+        else await rebroadcastIfForgotten(tx);
       }
     }
     for (let i = 0; running && i < 16 && Date.now() >= pauseUntil; i++) {

@@ -423,6 +423,34 @@ for (const eagerReceipts of [false, true])
         await relayer.stop();
       });
 
+      it("sends again, while running, a pending transaction the node forgot (long before the replacement timer)", async function () {
+        const { relayer, logs } = await harness();
+        await relayer.start();
+        await tc.provider.send("evm_setAutomine", [false]);
+        try {
+          const member = coop.members[4];
+          const lot = newLot();
+          const { id } = await submitBatch(relayer, member, lot);
+          const sent = await until("the request sent", () => {
+            const st = relayer.status(id)!;
+            return st.state === "sent" ? st : undefined;
+          });
+          await tc.provider.send("anvil_dropTransaction", [sent.txHash]);
+          expect(await tc.provider.getTransaction(sent.txHash!)).to.equal(null);
+          // Default replaceAfterMs is 30 s: the pool check (every 2 s) must find it missing first.
+          await until("the node to know the transaction again", () => tc.provider.getTransaction(sent.txHash!), 10_000);
+          expect(logs.entries().some((e) => /forgot a pending relayer transaction/.test(e.msg))).to.equal(true);
+          await tc.provider.send("evm_mine", []);
+          const status = await relayer.waitFor(id, 20_000);
+          expect(status.state).to.equal("mined");
+          expect(status.txHash).to.equal(sent.txHash); // the same signed version, not a replacement
+          expect(await registrations(lot)).to.have.length(1);
+        } finally {
+          await tc.provider.send("evm_setAutomine", [true]);
+          await relayer.stop();
+        }
+      });
+
       it("rebroadcasts a transaction the node dropped from its pool; exactly once", async function () {
         const { first, lot, id, sent } = await sentAndStopped();
         await tc.provider.send("anvil_dropTransaction", [sent.txHash]);
