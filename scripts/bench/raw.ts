@@ -1,6 +1,6 @@
 /**
  * The raw ceiling: ethers sending `BatchRegistry.registerBatch` straight to a fresh anvil (started
- * as the gateway starts its own: same flags, state file, historical states), one call per
+ * as the gateway starts its own: same flags and state file), one call per
  * transaction, from anvil's 10 funded accounts, all members of one cooperative. Each signer is
  * sequential (send, wait for the receipt, next) with its own nonce; the 10 run in parallel. The
  * provider is ethers' stock JsonRpcProvider with the gateway's options (server/chain/provider.ts
@@ -9,7 +9,7 @@
  * Two ways to send:
  *  - "tuned": nonce counted locally, gas limit and fees taken once per signer, and the receipt asked
  *    every 5 ms from right after the send (anvil's automine answers the send before the block exists,
- *    so ethers' `tx.wait()` would sleep a polling interval, 100 ms with createProvider's default):
+ *    so ethers' `tx.wait()` would sleep a polling interval, 100 ms with the provider's default):
  *    per transaction only eth_sendRawTransaction and eth_getTransactionReceipt. This is the ceiling.
  *  - "defaults": `contract.registerBatch(...)` then `tx.wait()`, as most code writes it: ethers asks
  *    the node for the nonce, a gas estimate and fees before each send, and waits for the receipt by

@@ -107,23 +107,17 @@ export class NodeJsonRpcProvider extends JsonRpcProvider {
   }
 }
 
+function options(network: Network, pollingInterval: number) {
+  return { staticNetwork: network, batchMaxCount: 1, pollingInterval, cacheTimeout: -1 };
+}
+
 export function createProvider(rpcUrl: string, chainId: number, pollingInterval = 100): JsonRpcProvider {
   const network = Network.from(chainId);
-  return new NodeJsonRpcProvider(rpcUrl, network, {
-    staticNetwork: network,
-    batchMaxCount: 1,
-    pollingInterval,
-    cacheTimeout: -1,
-  });
+  return new NodeJsonRpcProvider(rpcUrl, network, options(network, pollingInterval));
 }
 
 /** ethers' stock JsonRpcProvider (FetchRequest transport) with the same options: the benchmark's raw client. */
 export function createStockProvider(rpcUrl: string, chainId: number, pollingInterval = 100): JsonRpcProvider {
   const network = Network.from(chainId);
-  return new JsonRpcProvider(rpcUrl, network, {
-    staticNetwork: network,
-    batchMaxCount: 1,
-    pollingInterval,
-    cacheTimeout: -1,
-  });
+  return new JsonRpcProvider(rpcUrl, network, options(network, pollingInterval));
 }

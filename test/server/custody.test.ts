@@ -63,6 +63,11 @@ function request(from: string): Record<string, unknown> {
   };
 }
 
+/** A forward request from `from`, signed by the store as `userId`. */
+function signRequest(store: UserStore, userId: string, from: string): Promise<string> {
+  return store.signTypedData(userId, from, DOMAIN, TYPES, request(from));
+}
+
 const TOKEN_SHAPE = /^ct_[A-Za-z0-9_-]{43}$/;
 
 const tempDirs: string[] = [];
@@ -510,18 +515,7 @@ describe("custody", function () {
 
       it("refuses for auditors (no_key) and unknown users (unknown_user)", async function () {
         const { user } = f.store.create({ role: "auditor", displayName: "Auditor" });
-        expectCustodyError(
-          await rejection(
-            f.store.signTypedData(
-              user.id,
-              DOMAIN.verifyingContract!,
-              DOMAIN,
-              TYPES,
-              request(DOMAIN.verifyingContract!),
-            ),
-          ),
-          "no_key",
-        );
+        expectCustodyError(await rejection(signRequest(f.store, user.id, DOMAIN.verifyingContract!)), "no_key");
         expectCustodyError(
           await rejection(f.store.signTypedData("nobody", ZeroAddress, DOMAIN, TYPES, {})),
           "unknown_user",
@@ -534,24 +528,18 @@ describe("custody", function () {
         f.db
           .prepare("UPDATE users SET encrypted_key = (SELECT encrypted_key FROM users WHERE id = ?) WHERE id = ?")
           .run(a.id, b.id);
-        const err = await rejection(f.store.signTypedData(b.id, b.address!, DOMAIN, TYPES, request(b.address!)));
+        const err = await rejection(signRequest(f.store, b.id, b.address!));
         expectCustodyError(err, "key_unavailable");
         // And the copy with the address too: the associated data still names user A.
         f.db.prepare("UPDATE users SET address = NULL, custody = 'none', encrypted_key = NULL WHERE id = ?").run(a.id);
         f.db.prepare("UPDATE users SET address = ? WHERE id = ?").run(a.address, b.id);
-        expectCustodyError(
-          await rejection(f.store.signTypedData(b.id, a.address!, DOMAIN, TYPES, request(a.address!))),
-          "key_unavailable",
-        );
+        expectCustodyError(await rejection(signRequest(f.store, b.id, a.address!)), "key_unavailable");
       });
 
       it("refuses to sign as another address than the user's (wrong_signer)", async function () {
         const a = f.store.create({ role: "member", displayName: "A", cooperativeId: 1 }).user;
         const b = f.store.create({ role: "member", displayName: "B", cooperativeId: 1 }).user;
-        expectCustodyError(
-          await rejection(f.store.signTypedData(a.id, b.address!, DOMAIN, TYPES, request(b.address!))),
-          "wrong_signer",
-        );
+        expectCustodyError(await rejection(signRequest(f.store, a.id, b.address!)), "wrong_signer");
         // Case does not matter; the address does.
         const value = request(a.address!);
         const signature = await f.store.signTypedData(a.id, a.address!.toLowerCase(), DOMAIN, TYPES, value);
@@ -560,25 +548,19 @@ describe("custody", function () {
 
       it("checks a replaced key record against the address again, even after signing with the old one", async function () {
         const { user } = f.store.create({ role: "member", displayName: "M", cooperativeId: 1 });
-        await f.store.signTypedData(user.id, user.address!, DOMAIN, TYPES, request(user.address!));
+        await signRequest(f.store, user.id, user.address!);
         // A record that decrypts fine for this user (right associated data) but holds another key.
         const other = Wallet.createRandom();
         const blob = f.keystore.encrypt(user.id, 1, Buffer.from(other.privateKey.slice(2), "hex"));
         f.db.prepare("UPDATE users SET encrypted_key = ?, key_version = 1 WHERE id = ?").run(blob, user.id);
-        expectCustodyError(
-          await rejection(f.store.signTypedData(user.id, user.address!, DOMAIN, TYPES, request(user.address!))),
-          "key_unavailable",
-        );
+        expectCustodyError(await rejection(signRequest(f.store, user.id, user.address!)), "key_unavailable");
         expect(f.logText()).to.include("does not match the recorded address");
       });
 
       it("refuses a key record moved to another key version", async function () {
         const { user } = f.store.create({ role: "certifier", displayName: "Bureau Veritas" });
         f.db.prepare("UPDATE users SET key_version = key_version + 1 WHERE id = ?").run(user.id);
-        expectCustodyError(
-          await rejection(f.store.signTypedData(user.id, user.address!, DOMAIN, TYPES, request(user.address!))),
-          "key_unavailable",
-        );
+        expectCustodyError(await rejection(signRequest(f.store, user.id, user.address!)), "key_unavailable");
       });
 
       it("refuses a tampered key record", async function () {
@@ -589,10 +571,7 @@ describe("custody", function () {
         const tampered = Buffer.from(row.encrypted_key);
         tampered[tampered.length - 1] ^= 0xff;
         f.db.prepare("UPDATE users SET encrypted_key = ? WHERE id = ?").run(tampered, user.id);
-        expectCustodyError(
-          await rejection(f.store.signTypedData(user.id, user.address!, DOMAIN, TYPES, request(user.address!))),
-          "key_unavailable",
-        );
+        expectCustodyError(await rejection(signRequest(f.store, user.id, user.address!)), "key_unavailable");
       });
 
       it("refuses under a wrong master key, and works again with the right one after a restart", async function () {
@@ -603,9 +582,7 @@ describe("custody", function () {
         first.db.close();
 
         const wrong = setup(randomBytes(32), dir);
-        const err = await rejection(
-          wrong.store.signTypedData(user.id, user.address!, DOMAIN, TYPES, request(user.address!)),
-        );
+        const err = await rejection(signRequest(wrong.store, user.id, user.address!));
         expectCustodyError(err, "key_unavailable");
         expect(wrong.logText()).to.include("failed to decrypt");
         wrong.db.close();
@@ -626,7 +603,7 @@ describe("custody", function () {
         expectCustodyError(err, "confirmation_required");
         expect((err as Error).message).to.include(EXPORT_CONFIRMATION);
         expect(f.store.get(user.id)!.custody).to.equal("gateway");
-        await f.store.signTypedData(user.id, user.address!, DOMAIN, TYPES, request(user.address!));
+        await signRequest(f.store, user.id, user.address!);
       });
 
       it("returns the key once, then the gateway forgets it and refuses to sign", async function () {
@@ -643,10 +620,7 @@ describe("custody", function () {
           encrypted_key: Buffer | null;
         };
         expect(row.encrypted_key).to.equal(null);
-        expectCustodyError(
-          await rejection(f.store.signTypedData(user.id, user.address!, DOMAIN, TYPES, request(user.address!))),
-          "self_custody",
-        );
+        expectCustodyError(await rejection(signRequest(f.store, user.id, user.address!)), "self_custody");
         expectCustodyError(
           thrown(() => f.store.exportKey(user.id, EXPORT_CONFIRMATION)),
           "self_custody",
@@ -698,17 +672,7 @@ describe("custody", function () {
             const signature = await f.store.signTypedData(user.id, user.address!, DOMAIN, TYPES, value);
             expect(verifyTypedData(DOMAIN, TYPES, value, signature)).to.equal(user.address);
           } else {
-            collect(
-              await rejection(
-                f.store.signTypedData(
-                  user.id,
-                  DOMAIN.verifyingContract!,
-                  DOMAIN,
-                  TYPES,
-                  request(DOMAIN.verifyingContract!),
-                ),
-              ),
-            );
+            collect(await rejection(signRequest(f.store, user.id, DOMAIN.verifyingContract!)));
           }
         }
         expect(privateKeys).to.have.length(ROLES.length - 1); // every role but auditor
@@ -718,9 +682,7 @@ describe("custody", function () {
         const member = users.find((u) => u.user.role === "member")!.user;
         const exported = f.store.exportKey(member.id, EXPORT_CONFIRMATION);
         expect(privateKeys).to.include(exported);
-        collect(
-          await rejection(f.store.signTypedData(member.id, member.address!, DOMAIN, TYPES, request(member.address!))),
-        );
+        collect(await rejection(signRequest(f.store, member.id, member.address!)));
         collect(thrown(() => f.store.exportKey(member.id, "no")));
         collect(thrown(() => f.store.create({ role: "buyer", displayName: "\u202Eevil" })));
 
