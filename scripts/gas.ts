@@ -6,7 +6,7 @@
 import { ethers } from "hardhat";
 import type { ContractTransactionResponse } from "ethers";
 import { deployCoopTrace } from "./lib/deploy";
-import { buildContributorTree, type Contributor } from "./lib/contributors";
+import { buildContributorTree, type Contributor } from "../domain/contributors";
 
 const DAY = 24 * 3600;
 const SIZES = [1, 10, 100, 1000];

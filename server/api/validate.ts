@@ -4,18 +4,17 @@
  * what is stored: "Trojan Source").
  */
 import { z } from "zod";
+import { isValidGtin } from "../../domain/gs1";
+import { isSafeText } from "../../domain/text";
 import { getAddress, isAddress } from "ethers";
 
-// C0/C1 controls except tab/newline, and the bidi embedding/override/isolate characters.
-// eslint-disable-next-line no-control-regex
-const FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
 
 export function text(max: number, min = 1) {
   return z
     .string()
     .min(min)
     .max(max)
-    .refine((s) => !FORBIDDEN.test(s), "must not contain control or bidirectional-override characters");
+    .refine(isSafeText, "must not contain control or bidirectional-override characters");
 }
 
 /** Byte-limited text, for fields the contracts limit in bytes (Arabic letters take two). */
@@ -60,14 +59,7 @@ export const paging = z.object({
   offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
 });
 
-/** GS1 mod-10 check digit of a GTIN (8, 12, 13 or 14 digits). */
-export function isValidGtin(gtin: string): boolean {
-  if (!/^(\d{8}|\d{12}|\d{13}|\d{14})$/.test(gtin)) return false;
-  const digits = gtin.padStart(14, "0").split("").map(Number);
-  const check = digits.pop()!;
-  const sum = digits.reduce((acc, d, i) => acc + d * (i % 2 === 0 ? 3 : 1), 0);
-  return (10 - (sum % 10)) % 10 === check;
-}
+export { isValidGtin };
 
 export const gtin = z
   .string()

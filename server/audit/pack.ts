@@ -6,7 +6,7 @@
  */
 import type { GatewayContext } from "../api/context";
 import { buildEpcisDocument } from "../epcis";
-import { buildContributorTree } from "../../scripts/lib/contributors";
+import { buildContributorTree } from "../../domain/contributors";
 import { contributorSource } from "../verifier/collect";
 import { buildSaleAudit, type AuditDeps, type SaleAudit } from "./sale";
 

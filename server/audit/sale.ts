@@ -15,7 +15,8 @@
 import { ZeroAddress, formatUnits, getAddress } from "ethers";
 import type { GatewayContext } from "../api/context";
 import { ApiError } from "../api/problem";
-import { buildContributorTree, shareOf, type ContributorTree } from "../../scripts/lib/contributors";
+import { buildContributorTree, type ContributorTree } from "../../domain/contributors";
+import { shareOf } from "../../domain/split";
 import { SALE_STATES, type Check } from "../verifier/checks";
 import { contributorSource, type LogRef, type SaleFacts, type Snapshot } from "../verifier/collect";
 import type { BatchFacts, ChainReader } from "./chain";

@@ -22,6 +22,7 @@ import {
 import type { Migrations, Db } from "../store/db";
 import type { Logger } from "../log";
 import type { Keystore } from "./keystore";
+import { isSafeName } from "../../domain/text";
 import { addressOf, signDigest } from "../chain/secp256k1";
 
 export const ROLES = [
@@ -185,22 +186,16 @@ function toUser(row: UserRow): User {
   };
 }
 
-// C0 and C1 controls, DEL, and the bidi embeddings/overrides/isolates that can disguise text.
-const FORBIDDEN_CHARS = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/u;
-
-// With the u flag, \p{Cs} matches only unpaired surrogates: text that is not valid Unicode.
-const LONE_SURROGATE = /\p{Cs}/u;
-
 /** Display names are stored exactly as given: only checked, never normalised. */
 export function validateDisplayName(name: unknown): string {
-  if (typeof name !== "string" || LONE_SURROGATE.test(name)) {
+  if (typeof name !== "string" || /\p{Cs}/u.test(name)) {
     throw new CustodyError("invalid_text", "displayName must be text");
   }
   const length = [...name].length;
   if (name.trim().length === 0 || length > DISPLAY_NAME_MAX) {
     throw new CustodyError("invalid_text", `displayName must hold 1 to ${DISPLAY_NAME_MAX} characters`);
   }
-  if (FORBIDDEN_CHARS.test(name)) {
+  if (!isSafeName(name)) {
     throw new CustodyError("invalid_text", "displayName must not contain control or bidi-override characters");
   }
   return name;

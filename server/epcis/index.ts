@@ -16,7 +16,7 @@
  */
 import { createHash } from "node:crypto";
 import { fullFormats } from "ajv-formats/dist/formats";
-import { isValidGtin } from "../api/validate";
+import { digitalLinkPath, LOT_PATTERN } from "../../domain/gs1";
 import type { BatchDetail, ChainRef, LineageLink, SaleDetail } from "../index/queries";
 
 export { validateEpcis } from "./validate";
@@ -95,9 +95,6 @@ const STEP_DISPOSITION: Record<string, string> = {
 /** Our units → UN/ECE Recommendation 20 codes (the `uom` of a quantity element). */
 const UOM: Record<string, string> = { g: "GRM", kg: "KGM", l: "LTR", ml: "MLT", piece: "H87" };
 
-/** GS1 AI 10 (batch/lot): 1..20 characters of GS1 AI encodable character set 82. */
-const AI10 = /^[!"%&'()*+,\-./0-9:;<=>?A-Z_a-z]{1,20}$/;
-
 const isUri = fullFormats.uri as (value: string) => boolean;
 /** The schema refuses a URI for a bizStep or disposition in the CBV 1.x URN or ns.gs1.org forms. */
 const CBV_URI = /^(urn:epcglobal:cbv|https?:\/\/ns\.gs1\.org\/cbv\/)/;
@@ -133,15 +130,6 @@ function uuidV5(namespace: string, name: string): string {
  */
 const EVENT_ID_NAMESPACE = uuidV5("6ba7b811-9dad-11d1-80b4-00c04fd430c8", "urn:cooptrace:epcis:eventID");
 
-/** GS1 Digital Link requires every character outside [A-Za-z0-9-._] of an AI value to be %-encoded. */
-function percentEncode(value: string): string {
-  return Array.from(Buffer.from(value, "utf8"))
-    .map((b) => {
-      const c = String.fromCharCode(b);
-      return /[A-Za-z0-9._-]/.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, "0")}`;
-    })
-    .join("");
-}
 
 function toIso(seconds: number): string {
   return new Date(seconds * 1000).toISOString();
@@ -193,12 +181,8 @@ class DocumentBuilder {
    */
   classId(batchId: string): string {
     const d = this.detail(batchId);
-    if (d !== null && d.gtin !== "0" && d.gtin.length <= 14) {
-      const gtin14 = d.gtin.padStart(14, "0");
-      if (isValidGtin(gtin14) && AI10.test(d.lotCode)) {
-        return `https://id.gs1.org/01/${gtin14}/10/${percentEncode(d.lotCode)}`;
-      }
-    }
+    const path = d !== null && LOT_PATTERN.test(d.lotCode) ? digitalLinkPath(d.gtin, d.lotCode) : null;
+    if (path !== null) return `https://id.gs1.org${path}`;
     return `${this.base}/b/${batchId.toLowerCase()}`;
   }
 

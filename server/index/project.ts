@@ -7,9 +7,9 @@ import type { Db } from "../store/db";
 import type { Args, IndexedEvent, Json } from "./decode";
 import { PROJECTION_TABLES } from "./schema";
 
-/** Sale states, named as in ISaleEscrow.SaleState. */
-export type SaleState =
-  "Created" | "Funded" | "Shipped" | "Disputed" | "Released" | "Resolved" | "Cancelled" | "Refunded";
+import type { SaleState } from "../../domain/saleStates";
+
+export type { SaleState };
 
 const REPLAY_PAGE = 2000;
 

@@ -4,7 +4,7 @@
  * on-chain fact comes with `chain` (tx hash, block, log index, block time) so a reader can check it.
  */
 import { getAddress } from "ethers";
-import { shareOf } from "../../scripts/lib/contributors";
+import { shareOf } from "../../domain/split";
 import type { Db } from "../store/db";
 import type { SaleState } from "./project";
 import { INDEX_TABLES } from "./schema";

@@ -1,7 +1,7 @@
 /**
  * Labels: GS1 Digital Link URLs for batches, their QR codes (SVG, PNG) and printable PDF label sheets.
  */
-export { gtin14, isGtin, batchPublicUrl, encodeDigitalLinkValue, MAX_LOT_LENGTH } from "./gs1";
+export { gtin14, isGtin, batchPublicUrl, encodeDigitalLinkValue, MAX_LOT_LENGTH } from "../../domain/gs1";
 export { qrSvg, qrPng, qrMatrix, MIN_PNG_SIZE, MAX_PNG_SIZE, DEFAULT_PNG_SIZE } from "./qr";
 export {
   labelSheetPdf,

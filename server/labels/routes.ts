@@ -12,7 +12,7 @@ import { ApiError } from "../api/problem";
 import { bytes32, id } from "../api/validate";
 import type { Batch } from "../index/queries";
 import { MAX_PAGE_SIZE } from "../index/queries";
-import { batchPublicUrl } from "./gs1";
+import { batchPublicUrl } from "../../domain/gs1";
 import { labelSheetPdf, LABELS_PER_PAGE, type LabelInput } from "./pdf";
 import { DEFAULT_PNG_SIZE, MAX_PNG_SIZE, MIN_PNG_SIZE, qrPng, qrSvg } from "./qr";
 

@@ -5,7 +5,7 @@
  * module splits a line into runs, one font each, in visual order (a reduced Unicode bidi algorithm:
  * strong letters, numbers kept left to right, neutrals resolved from their neighbours).
  */
-import { wellFormed } from "./gs1";
+import { printableLine } from "../../domain/text";
 
 export type Script = "latin" | "arabic" | "tifinagh";
 
@@ -16,17 +16,8 @@ export interface Run {
   level: number;
 }
 
-// Controls and bidi formatting characters (which could make a label read differently from the data).
-// eslint-disable-next-line no-control-regex
-const STRIP = /[\u0000-\u0008\u000E-\u001F\u007F-\u009F\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2069\uFEFF]/g;
-// eslint-disable-next-line no-control-regex
-const SPACES = /[\s\u0009-\u000D]+/g;
-
 /** One line of printable text: NFC, no controls or bidi overrides, no lone surrogates, single spaces. */
-export function cleanText(text: unknown): string {
-  const s = typeof text === "string" ? text : text === undefined || text === null ? "" : String(text);
-  return wellFormed(s).normalize("NFC").replace(STRIP, "").replace(SPACES, " ").trim();
-}
+export const cleanText = printableLine;
 
 const ARABIC_BLOCKS = /[\u0600-\u06FF\u0750-\u077F\u0870-\u089F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]/;
 const TIFINAGH = /[\u2D30-\u2D7F]/;

@@ -5,6 +5,7 @@
  */
 import type { BatchDetail, CertificationRow, SaleDetail } from "../index";
 import type { DeploymentFile } from "../../scripts/lib/deploy";
+import { digitalLinkPath } from "../../domain/gs1";
 import type { ChainCheck } from "./chainCheck";
 import type { BatchLabel } from "./lookup";
 import type { TokenInfo, TokenLookup } from "./tokens";
@@ -35,10 +36,6 @@ export function isUnderDispute(s: SaleDetail): boolean {
   return s.state === "Disputed";
 }
 
-export function digitalLinkPath(gtin: string, lotCode: string): string | null {
-  if (gtin === "0" || gtin === "") return null;
-  return `/01/${gtin.padStart(14, "0")}/10/${encodeURIComponent(lotCode)}`;
-}
 
 export interface ModelDeps {
   publicUrl: string;

@@ -1,16 +1,11 @@
 /**
  * The checks: pure functions from a Snapshot (chain facts read at one block) to pass/fail results
  * with human-readable details. The contract rules they restate come from the shared helpers in
- * scripts/lib/contributors.ts (Merkle commitment, merge rule, revenue split, member share).
+ * domain/contributors.ts and domain/split.ts (Merkle commitment, merge rule, revenue split, member share).
  */
 import { AbiCoder, formatUnits, keccak256 } from "ethers";
-import {
-  buildContributorTree,
-  mergeContributors,
-  shareOf,
-  splitRevenue,
-  type ContributorTree,
-} from "../../scripts/lib/contributors";
+import { buildContributorTree, mergeContributors, type ContributorTree } from "../../domain/contributors";
+import { shareOf, splitRevenue } from "../../domain/split";
 import { CONTRACT_NAMES, contributorSource, type LogRef, type Registration, type Snapshot } from "./collect";
 
 export const SECTIONS = [
@@ -33,7 +28,7 @@ export interface Check {
   details: string[];
 }
 
-import { SALE_STATES } from "../../scripts/lib/saleStates";
+import { SALE_STATES } from "../../domain/saleStates";
 
 export { SALE_STATES };
 

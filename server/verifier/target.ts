@@ -3,6 +3,7 @@
  * verify-page URL `…/b/<batchId>`, any URL that carries a batch id, or a GS1 Digital Link
  * `…/01/<gtin>/10/<lot>`.
  */
+import { isValidGtin } from "../../domain/gs1";
 
 export type Target =
   | { kind: "batchId"; input: string; batchId: string }
@@ -14,14 +15,6 @@ export class UsageError extends Error {
 
 const BATCH_ID = /^0x[0-9a-fA-F]{64}$/;
 
-/** GS1 mod-10 check digit of a GTIN-8/12/13/14. */
-export function isValidGtin(gtin: string): boolean {
-  if (!/^(\d{8}|\d{12}|\d{13}|\d{14})$/.test(gtin)) return false;
-  const digits = gtin.padStart(14, "0").split("").map(Number);
-  const check = digits.pop()!;
-  const sum = digits.reduce((acc, d, i) => acc + d * (i % 2 === 0 ? 3 : 1), 0);
-  return (10 - (sum % 10)) % 10 === check;
-}
 
 export function parseTarget(input: string): Target {
   const raw = input.trim();

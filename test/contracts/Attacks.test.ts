@@ -9,7 +9,8 @@ import { loadFixture, setBalance, time } from "@nomicfoundation/hardhat-network-
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { BaseContract, ContractTransactionResponse, Interface, TypedDataDomain } from "ethers";
 import { DAY, RESERVE_BPS, batchInfo, deployWithBatch, referenceHash, registerBatch } from "../helpers/fixtures";
-import { buildContributorTree, shareOf, splitRevenue } from "../../scripts/lib/contributors";
+import { buildContributorTree } from "../../domain/contributors";
+import { shareOf, splitRevenue } from "../../domain/split";
 import type { Forwarder } from "../../typechain-types";
 
 const ETH = ethers.ZeroAddress;

@@ -4,12 +4,7 @@ import { impersonateAccount, loadFixture, setBalance, time } from "@nomicfoundat
 import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import {
-  buildContributorTree,
-  mergeContributors,
-  sortContributors,
-  type Contributor,
-} from "../../scripts/lib/contributors";
+import { buildContributorTree, mergeContributors, sortContributors, type Contributor } from "../../domain/contributors";
 import { DAY, batchInfo, deployWithBatch, referenceHash, registerBatch } from "../helpers/fixtures";
 import type { BatchRegistry, IBatchRegistry } from "../../typechain-types";
 

@@ -19,13 +19,8 @@ import { ethers } from "hardhat";
 import { loadFixture, setBalance, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { ContractTransactionReceipt, ContractTransactionResponse, Interface } from "ethers";
 import { DAY, deployPlatform, referenceHash } from "../helpers/fixtures";
-import {
-  buildContributorTree,
-  mergeContributors,
-  shareOf,
-  splitRevenue,
-  type ContributorTree,
-} from "../../scripts/lib/contributors";
+import { buildContributorTree, mergeContributors, type ContributorTree } from "../../domain/contributors";
+import { shareOf, splitRevenue } from "../../domain/split";
 
 const SEED = 20_260_501;
 const ETH = ethers.ZeroAddress;

@@ -14,7 +14,7 @@
  *      predicted error and the full state read back (members, rates, fee, pause, sales, credits,
  *      reserves, batches) still equals the model.
  *    The existing Invariants.property.test.ts exports nothing (importing it would run its suites),
- *    so its model is mirrored here on the shared helpers of scripts/lib/contributors.ts.
+ *    so its model is mirrored here on the shared helpers of domain/contributors.ts and domain/split.ts.
  * 2. Hostile contributors and buyers (contracts that revert on receive, burn all gas, or answer with
  *    1 MB of returndata): every honest member is paid, the hostile share stays claimable, the gas
  *    of an honest claim is bounded and the same with or without hostile co-contributors, and a
@@ -27,13 +27,8 @@ import { loadFixture, setBalance, time } from "@nomicfoundation/hardhat-network-
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { ContractTransactionReceipt, ContractTransactionResponse, Interface } from "ethers";
 import { DAY, deployPlatform, referenceHash } from "../helpers/fixtures";
-import {
-  buildContributorTree,
-  mergeContributors,
-  shareOf,
-  splitRevenue,
-  type ContributorTree,
-} from "../../scripts/lib/contributors";
+import { buildContributorTree, mergeContributors, type ContributorTree } from "../../domain/contributors";
+import { shareOf, splitRevenue } from "../../domain/split";
 
 const SEED = 20_260_611;
 const NUM_RUNS = Number(process.env.MODEL_RUNS ?? 60);

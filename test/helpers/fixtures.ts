@@ -5,7 +5,7 @@ import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { deployCoopTrace } from "../../scripts/lib/deploy";
-import { buildContributorTree, type Contributor, type ContributorTree } from "../../scripts/lib/contributors";
+import { buildContributorTree, type Contributor, type ContributorTree } from "../../domain/contributors";
 import type { IBatchRegistry } from "../../typechain-types";
 
 export const DAY = 24 * 3600;

@@ -5,7 +5,7 @@
 import { Writable } from "node:stream";
 import { Wallet, id as hashText, type TypedDataDomain, type TypedDataField } from "ethers";
 import { createLogger, type Logger } from "../../server/log";
-import { buildContributorTree } from "../../scripts/lib/contributors";
+import { buildContributorTree } from "../../domain/contributors";
 import type { TestChain } from "./chain";
 
 export interface TestCustody {

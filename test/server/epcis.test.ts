@@ -26,7 +26,7 @@ import {
   type Indexer,
   type Queries,
 } from "../../server/index";
-import { buildContributorTree, mergeContributors, type ContributorTree } from "../../scripts/lib/contributors";
+import { buildContributorTree, mergeContributors, type ContributorTree } from "../../domain/contributors";
 import { BIZSTEP_VOCABULARY_PATH, buildEpcisDocument, validateEpcis, type EpcisOptions } from "../../server/epcis";
 
 const DAY = 86_400;

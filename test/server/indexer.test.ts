@@ -32,13 +32,8 @@ import {
   type Indexer,
   type Queries,
 } from "../../server/index";
-import {
-  buildContributorTree,
-  mergeContributors,
-  shareOf,
-  splitRevenue,
-  type ContributorTree,
-} from "../../scripts/lib/contributors";
+import { buildContributorTree, mergeContributors, type ContributorTree } from "../../domain/contributors";
+import { shareOf, splitRevenue } from "../../domain/split";
 import type { DeploymentFile } from "../../scripts/lib/deploy";
 import { BatchRegistry__factory, CooperativeRegistry__factory, SaleEscrow__factory } from "../../typechain-types";
 

@@ -30,7 +30,7 @@ import {
 import { isRtl, visualRuns } from "../../server/labels/text";
 import { createOpenApi } from "../../server/api/openapi";
 import { errorHandler } from "../../server/api/problem";
-import { isValidGtin } from "../../server/api/validate";
+import { isValidGtin } from "../../domain/gs1";
 import { createLogger } from "../../server/log";
 import { ApiClient, startTestGateway, type TestGateway } from "../helpers/gateway";
 

@@ -14,7 +14,7 @@ import { ApiError } from "../problem";
 import { address, bytes32, bytesText, gtin, id, paging, uint } from "../validate";
 import { encodeCall } from "../../chain/calldata";
 import { BatchRegistry__factory } from "../../../typechain-types";
-import { mergeContributors, sortContributors } from "../../../scripts/lib/contributors";
+import { mergeContributors, sortContributors } from "../../../domain/contributors";
 
 const batchIdParams = z.object({ id: bytes32 });
 

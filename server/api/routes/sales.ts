@@ -13,8 +13,8 @@ import { eventArg } from "../operations";
 import { requireCoopAdmin, requireUser } from "../auth";
 import { ApiError } from "../problem";
 import { address, bytes32, id, noBody, paging, uint } from "../validate";
-import { buildContributorTree } from "../../../scripts/lib/contributors";
-import { SALE_STATES } from "../../../scripts/lib/saleStates";
+import { buildContributorTree } from "../../../domain/contributors";
+import { SALE_STATES } from "../../../domain/saleStates";
 import { IERC20__factory, SaleEscrow__factory } from "../../../typechain-types";
 import { encodeCall } from "../../chain/calldata";
 

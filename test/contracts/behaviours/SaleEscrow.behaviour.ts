@@ -1,7 +1,7 @@
 /**
  * The behaviour of SaleEscrow whatever the payment token: SaleEscrow.test.ts runs it once for ETH and
  * once for a 6-decimal stablecoin (as OpenZeppelin runs its vesting suite for ETH and ERC-20).
- * Expected figures come from the off-chain mirrors in scripts/lib/contributors.ts.
+ * Expected figures come from the off-chain mirrors in domain/contributors.ts and domain/split.ts.
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
@@ -13,7 +13,7 @@ import {
   type ContractTransactionResponse,
 } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { shareOf, splitRevenue } from "../../../scripts/lib/contributors";
+import { shareOf, splitRevenue } from "../../../domain/split";
 import { DAY, FEE_BPS, RESERVE_BPS, type deployWithBatch } from "../../helpers/fixtures";
 
 export type Platform = Awaited<ReturnType<typeof deployWithBatch>>;

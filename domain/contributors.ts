@@ -4,7 +4,7 @@
  * verifier share these functions, so all three compute exactly what the contracts check.
  */
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { getAddress } from "ethers";
+import { getAddress } from "viem";
 
 export interface Contributor {
   account: string;
@@ -88,16 +88,4 @@ export function mergeContributors(inputs: readonly MergeInput[]): Contributor[] 
   return sortContributors(
     [...sums.entries()].filter(([, w]) => w > 0n).map(([account, weight]) => ({ account, weight })),
   );
-}
-
-/** A contributor's share of a batch's cumulative net, as the escrow computes it (rounded down). */
-export function shareOf(releasedTotal: bigint, weight: bigint, totalWeight: bigint): bigint {
-  return (releasedTotal * weight) / totalWeight;
-}
-
-/** The split of a sale (contracts/libraries/RevenueSplit.sol): the reserve takes the rounding remainder. */
-export function splitRevenue(gross: bigint, feeBps: bigint, reserveBps: bigint) {
-  const fee = (gross * feeBps) / 10_000n;
-  const net = ((gross - fee) * (10_000n - reserveBps)) / 10_000n;
-  return { fee, reserve: gross - fee - net, net };
 }
