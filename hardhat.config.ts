@@ -1,4 +1,4 @@
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { subtask } from "hardhat/config";
 import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
@@ -24,7 +24,7 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
     throw new Error(`solc ${args.solcVersion} is not installed from npm; add it to SOLC_PACKAGES in hardhat.config.ts`);
   }
   const pkgJson = require.resolve(`${pkg}/package.json`);
-  const { version } = require(pkgJson) as { version: string };
+  const { version } = JSON.parse(readFileSync(pkgJson, "utf8")) as { version: string };
   if (version !== args.solcVersion) {
     throw new Error(`npm package ${pkg} is solc ${version}, hardhat.config.ts expects ${args.solcVersion}`);
   }
@@ -52,7 +52,18 @@ function easOverrides(): Record<string, typeof easCompiler> {
   return overrides;
 }
 
+/**
+ * `hardhat coverage` compiles instrumented contracts. It gets its own artifacts and cache (solidity-coverage
+ * deletes both when it ends) so that it never overwrites, or reads, the artifacts that tests, `npm run gas`
+ * and the gateway use at the same time. The TypeChain factories (typechain-types/, imported by the tests) do
+ * carry the instrumented bytecode during the run: `npm run coverage` regenerates them from artifacts/ after it.
+ */
+const coveragePaths = process.argv.includes("coverage")
+  ? { paths: { artifacts: ".coverage_artifacts", cache: ".coverage_cache" } }
+  : {};
+
 const config: HardhatUserConfig = {
+  ...coveragePaths,
   solidity: {
     compilers: [{ version: "0.8.28", settings: { optimizer, evmVersion: "cancun" } }],
     overrides: easOverrides(),
