@@ -48,6 +48,12 @@ const schema = z
       .string()
       .regex(/^\d{1,9}(\.\d{1,18})?$/, "must be an amount of ether such as 0.01")
       .default("0.01"),
+    USER_WRITES_PER_MINUTE: intBetween(1, 100_000).default(60),
+    USER_DAILY_GAS: intBetween(100_000, 1_000_000_000_000).default(100_000_000),
+    AUTH_FAILURES_PER_MINUTE: intBetween(1, 100_000).default(20),
+    SESSION_TTL_HOURS: intBetween(1, 24 * 30).default(12),
+    SESSION_IDLE_MINUTES: intBetween(1, 24 * 60).default(30),
+    IDEMPOTENCY_TTL_HOURS: intBetween(1, 24 * 365).default(24),
     /** Allows the embedded chain with NODE_ENV=production (a demo kiosk, never real money). */
     ALLOW_EMBEDDED_CHAIN: z.enum(["true", "false"]).default("false"),
   })
@@ -57,6 +63,12 @@ const schema = z
         if (env[name] === undefined)
           ctx.addIssue({ code: "custom", path: [name], message: "is required with RPC_URL" });
       }
+    }
+    // The platform's transactions never go out with the relayer's key: the relayer counts its nonces in
+    // its own database, and a transaction it did not send would break that sequence.
+    const bare = (key: string | undefined) => key?.replace(/^0x/, "").toLowerCase();
+    if (env.DEPLOYER_KEY !== undefined && bare(env.DEPLOYER_KEY) === bare(env.RELAYER_KEY)) {
+      ctx.addIssue({ code: "custom", path: ["DEPLOYER_KEY"], message: "must not be the RELAYER_KEY" });
     }
     if (env.NODE_ENV === "production") {
       if (env.KEYSTORE_KEY === undefined) {
@@ -96,6 +108,23 @@ export interface Config {
     /** Below this balance (wei) the relayer refuses new requests with 503 relayer_low_balance. */
     minBalanceWei: bigint;
   };
+  /** What one user may spend; and how much guessing one address may do. */
+  limits: {
+    /** Writes per user and minute: every POST under /api/v1 made with a token counts. */
+    userWritesPerMinute: number;
+    /** Gas the relayer pays per user and UTC day (the forwarded gas limit of each request counts). */
+    userDailyGas: bigint;
+    /** Failed tokens, logins and PINs per client address and minute before 429. */
+    authFailuresPerMinute: number;
+  };
+  sessions: {
+    /** A browser session ends this long after sign-in, whatever happens. */
+    ttlMs: number;
+    /** ... or after this long without a request. */
+    idleMs: number;
+  };
+  /** Idempotency records are forgotten after this long. */
+  idempotencyTtlMs: number;
 }
 
 export class ConfigError extends Error {
@@ -135,5 +164,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       replaceAfterMs: e.RELAYER_REPLACE_AFTER_SECONDS * 1000,
       minBalanceWei: parseEther(e.RELAYER_MIN_BALANCE),
     },
+    limits: {
+      userWritesPerMinute: e.USER_WRITES_PER_MINUTE,
+      userDailyGas: BigInt(e.USER_DAILY_GAS),
+      authFailuresPerMinute: e.AUTH_FAILURES_PER_MINUTE,
+    },
+    sessions: { ttlMs: e.SESSION_TTL_HOURS * 3_600_000, idleMs: e.SESSION_IDLE_MINUTES * 60_000 },
+    idempotencyTtlMs: e.IDEMPOTENCY_TTL_HOURS * 3_600_000,
   };
 }

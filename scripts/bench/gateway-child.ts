@@ -22,7 +22,17 @@ async function main() {
   if (!dataDir) throw new Error("usage: gateway-child.ts <dataDir>");
   const level = process.env.LOG_LEVEL ?? "info";
   const extra = JSON.parse(process.env.GATEWAY_CHILD_ENV ?? "{}") as Record<string, string>;
-  const config = loadConfig({ NODE_ENV: "test", PORT: "0", DATA_DIR: dataDir, LOG_LEVEL: level, ...extra });
+  // A benchmark writes as few members as fast as it can: the per-user limits (USER_WRITES_PER_MINUTE,
+  // USER_DAILY_GAS) would measure themselves, not the gateway. GATEWAY_CHILD_ENV may still set them.
+  const config = loadConfig({
+    NODE_ENV: "test",
+    PORT: "0",
+    DATA_DIR: dataDir,
+    LOG_LEVEL: level,
+    USER_WRITES_PER_MINUTE: "100000",
+    USER_DAILY_GAS: "1000000000000",
+    ...extra,
+  });
   const log = createLogger(level, pino.destination({ dest: path.join(dataDir, "gateway.log"), sync: true }));
 
   let peakRss = process.memoryUsage().rss;

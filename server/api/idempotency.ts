@@ -7,9 +7,16 @@
  * A response marked `Cache-Control: no-store` holds a secret shown once (a new token, an exported
  * key): only its status is kept, never its body, and a retry with its key answers 409
  * `idempotency_response_not_stored` instead of showing the secret again.
+ *
+ * The body is compared by a hash of its raw bytes (kept by the JSON parser, ./body.ts): hashing a
+ * re-serialisation of the parsed value cost a recursion per nesting level. A record is forgotten
+ * `ttlMs` after it was made (IDEMPOTENCY_TTL_HOURS): its key then starts a new request. Expired rows
+ * are deleted when a new key is claimed, through an index on created_at, so the table holds about one
+ * TTL's worth of keys and the sweep costs one index probe when nothing has expired.
  */
 import { createHash } from "node:crypto";
 import type { RequestHandler } from "express";
+import "./body";
 import type { Db, Migrations } from "../store/db";
 import { ApiError } from "./problem";
 
@@ -29,8 +36,18 @@ export const idempotencyMigrations: Migrations = {
        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
        PRIMARY KEY (scope, key)
      )`,
+    `CREATE INDEX idempotency_created_at ON idempotency (created_at)`,
   ],
 };
+
+export interface IdempotencyOptions {
+  /** A record older than this is forgotten (default 24 h). */
+  ttlMs?: number;
+  /** The clock (ms since the epoch). */
+  now?: () => number;
+}
+
+export const DEFAULT_IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 
 interface Row {
   method: string;
@@ -42,7 +59,11 @@ interface Row {
   response: string | null;
 }
 
-export function idempotency(db: Db): RequestHandler {
+export function idempotency(db: Db, options: IdempotencyOptions = {}): RequestHandler {
+  const ttlMs = options.ttlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
+  const now = options.now ?? Date.now;
+  // created_at is written as strftime('%Y-%m-%dT%H:%M:%fZ'), the format of toISOString: comparable as text.
+  const expire = db.prepare<[string]>("DELETE FROM idempotency WHERE created_at < ?");
   const find = db.prepare<[string, string], Row>("SELECT * FROM idempotency WHERE scope = ? AND key = ?");
   const claim = db.prepare(
     "INSERT INTO idempotency (scope, key, method, path, body_hash, state) VALUES (?, ?, ?, ?, ?, 'running') ON CONFLICT DO NOTHING",
@@ -62,10 +83,13 @@ export function idempotency(db: Db): RequestHandler {
       );
     }
     const scope = req.user?.id ?? `anonymous:${req.ip ?? req.socket.remoteAddress ?? "?"}`;
+    // The bytes as sent (none when no JSON body was read): no recursion over the parsed value.
     const bodyHash = createHash("sha256")
-      .update(JSON.stringify(req.body ?? null))
+      .update(req.rawBody ?? Buffer.alloc(0))
       .digest("hex");
     const path = req.originalUrl.split("?")[0];
+    // Forget expired records first, this key's included: an expired key is a new request.
+    expire.run(new Date(now() - ttlMs).toISOString());
     const claimed = claim.run(scope, key, req.method, path, bodyHash).changes === 1;
     if (!claimed) {
       const row = find.get(scope, key)!;

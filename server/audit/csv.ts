@@ -1,7 +1,15 @@
 /**
  * CSV exports (RFC 4180): a UTF-8 byte order mark so that spreadsheets read Arabic and Tifinagh
  * names right, CRLF line ends, fields quoted when they hold a comma, a quote or a line break.
- * Text that a spreadsheet would run as a formula (=, +, -, @ first) is prefixed with an apostrophe.
+ *
+ * Formula injection (CWE-1236): toCsv is the one place that neutralises cells, for every column of
+ * every CSV, so no row builder can forget one. The rule is decided by the cell's JavaScript type:
+ *  - a `number` is a number cell and is written as is (a negative number stays a number);
+ *  - every `string` is a text cell, whatever it looks like ("-5" included): if it starts with `=`, `+`,
+ *    `-`, `@`, a tab or a carriage return, a spreadsheet could run it as a formula, so it gets a
+ *    leading apostrophe, which spreadsheets show as text and do not display.
+ * Our numeric strings (amounts as decimal integers, amount_decimal) are never negative, so they are
+ * never changed; a value meant to be read as a number must therefore be given as a `number`.
  */
 import { human, type SaleAudit } from "./sale";
 
@@ -27,14 +35,17 @@ export const PAYOUT_COLUMNS = [
 
 export type PayoutRow = Record<(typeof PAYOUT_COLUMNS)[number], string | number | null>;
 
-function field(value: string | number | null): string {
-  const s = value === null ? "" : String(value);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+/** A text cell's first character that makes a spreadsheet evaluate it. */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/** Text as a spreadsheet must show it, not evaluate it (idempotent: a neutralised text starts with '). */
+export function safeText(s: string | null): string | null {
+  return s !== null && FORMULA_START.test(s) ? `'${s}` : s;
 }
 
-/** Text from users (names) as a spreadsheet must show it, not evaluate it. */
-export function safeText(s: string | null): string | null {
-  return s !== null && /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+function field(value: string | number | null): string {
+  const s = value === null ? "" : typeof value === "number" ? String(value) : safeText(value)!;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 export function toCsv(columns: readonly string[], rows: Record<string, string | number | null>[]): string {
@@ -61,7 +72,7 @@ export function salePayoutRows(audit: SaleAudit): PayoutRow[] {
         ...base,
         kind: "share",
         account: c.account,
-        display_name: safeText(c.displayName),
+        display_name: c.displayName,
         weight: c.weight,
         amount: c.share,
         amount_decimal: c.shareHuman,
@@ -77,7 +88,7 @@ export function salePayoutRows(audit: SaleAudit): PayoutRow[] {
       ...base,
       kind: "claim",
       account: t.account!,
-      display_name: safeText(c?.displayName ?? null),
+      display_name: c?.displayName ?? null,
       weight: c?.weight ?? null,
       amount: t.amount!,
       amount_decimal: human(BigInt(t.amount!), audit.token.decimals),

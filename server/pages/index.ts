@@ -15,13 +15,18 @@ import { isValidGtin } from "../api/validate";
 import { buildEpcisDocument } from "../epcis";
 import { STYLESHEET } from "./assets";
 import { createChainCheck } from "./chainCheck";
-import { CATALOGS, chooseLang, type Catalog, type Lang } from "./i18n";
+import { PageCache } from "./cache";
+import { CATALOGS, chooseLang, type Catalog } from "./i18n";
+import { hrefFor, languageLinks, pageHref } from "./links";
 import { createPageLookups } from "./lookup";
 import { buildVerifyModel, toJson } from "./model";
 import { createTokenLookup, type TokenInfo } from "./tokens";
 import { statusPage, type StatusKind } from "./views/errors";
 import { marketPage } from "./views/market";
 import { verifyPage } from "./views/verify";
+
+export { PageCache, DEFAULT_PAGE_CACHE_BYTES } from "./cache";
+export { hrefFor, languageLinks, pageHref } from "./links";
 
 export const CONTENT_SECURITY_POLICY =
   "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
@@ -31,6 +36,8 @@ export interface PageRouteOptions {
   chainCheckTtlMs?: number;
   /** Blocks the index may trail the chain and still be shown as verified. */
   maxIndexLag?: number;
+  /** The rendered-page cache (default: a new one of DEFAULT_PAGE_CACHE_BYTES); tests pass theirs to watch it. */
+  cache?: PageCache;
 }
 
 type Format = "html" | "json" | "ld";
@@ -40,7 +47,16 @@ const BATCH_ID = /^0x[0-9a-fA-F]{64}$/;
 const LOT = /^[\x21-\x22\x25-\x2F\x30-\x39\x3A-\x3F\x41-\x5A\x5F\x61-\x7A]{1,20}$/;
 const MARKET_PAGE_SIZE = 20;
 
-type Target = { kind: "id"; batchId: string } | { kind: "gtinLot"; gtin: bigint; lot: string } | { kind: "badCode" };
+/** What a verify URL names; `path` is its canonical path, the one its links repeat. */
+type Target =
+  { kind: "id"; batchId: string } | { kind: "gtinLot"; gtin: bigint; lot: string; path: string } | { kind: "badCode" };
+
+/** Content types as sent, charset included (a cached body is a Buffer, which Express does not label). */
+const CONTENT_TYPES: Record<Format, string> = {
+  html: "text/html; charset=utf-8",
+  json: "application/json; charset=utf-8",
+  ld: "application/ld+json; charset=utf-8",
+};
 
 function negotiate(req: Request): Format | null {
   switch (req.accepts(["text/html", "application/json", "application/ld+json"])) {
@@ -59,21 +75,12 @@ function catalogFor(req: Request): Catalog {
   return CATALOGS[chooseLang(req.query.lang, req.get("accept-language"))];
 }
 
-/** The current URL with another `lang`, keeping the path and the other parameters. */
-function hrefFor(req: Request): (lang: Lang) => string {
-  const url = new URL(req.originalUrl, "http://page.invalid");
-  return (lang) => {
-    url.searchParams.set("lang", lang);
-    return url.pathname + url.search;
-  };
-}
-
 function setPageHeaders(res: Response, c: Catalog): void {
   res.set({
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
     "Content-Language": c.lang,
   });
   res.vary("Accept");
@@ -131,7 +138,7 @@ export function pageRoutes(app: Express, ctx: GatewayContext, options: PageRoute
       .send(statusPage(kind, c, hrefFor(req), extra));
   }
 
-  const rendered = new Map<string, { state: object; type: string; body: string }>();
+  const rendered = options.cache ?? new PageCache();
 
   async function verify(req: Request, res: Response, target: Target): Promise<void> {
     const c = catalogFor(req);
@@ -157,12 +164,16 @@ export function pageRoutes(app: Express, ctx: GatewayContext, options: PageRoute
         reason: state.reason,
       });
     }
-    // The same page for the same chain check (shared by all requests for ttl) is rendered once.
-    const cacheKey = `${format}|${c.lang}|${batchId}|${req.originalUrl}`;
+    // The same page for the same chain check (shared by all requests for ttl) is rendered once. The key
+    // is what changes the answer: JSON and EPCIS are the same in every language and under every path;
+    // the HTML differs by language and by the canonical path its language links repeat. Never the
+    // query string: any parameter a visitor adds would otherwise be a new entry (issue 10, finding 1).
+    const path = target.kind === "id" ? `/b/${batchId}` : target.path;
+    const cacheKey = format === "html" ? `html|${c.lang}|${batchId}|${path}` : `${format}|${batchId}`;
     const hit = rendered.get(cacheKey);
     if (hit !== undefined && hit.state === state) {
-      res.set("Cache-Control", "public, max-age=15");
-      res.type(hit.type).send(hit.body);
+      res.set({ "Cache-Control": "public, max-age=15", "Content-Type": hit.type });
+      res.send(hit.body);
       return;
     }
     const batch = batchId === null ? null : ctx.queries.getBatch(batchId);
@@ -183,10 +194,8 @@ export function pageRoutes(app: Express, ctx: GatewayContext, options: PageRoute
       return fail(req, res, format, c, 503, "unavailable", { verifyCommand: commandFor(batch.batchId) });
     }
 
-    let type: string;
     let body: string;
     if (format === "json") {
-      type = "application/json";
       body = JSON.stringify(toJson(model));
     } else if (format === "ld") {
       const doc = buildEpcisDocument(batch, {
@@ -194,16 +203,14 @@ export function pageRoutes(app: Express, ctx: GatewayContext, options: PageRoute
         chainId: ctx.chainId,
         lookupBatch: (id) => ctx.queries.getBatch(id),
       });
-      type = "application/ld+json";
       body = JSON.stringify(doc);
     } else {
-      type = "html";
-      body = verifyPage(model, c, hrefFor(req), publicRpcUrl !== null);
+      body = verifyPage(model, c, languageLinks(path), publicRpcUrl !== null);
     }
-    rendered.set(cacheKey, { state, type, body });
-    if (rendered.size > 1_000) rendered.delete(rendered.keys().next().value!);
-    res.set("Cache-Control", "public, max-age=15");
-    res.type(type).send(body);
+    const page = { state, type: CONTENT_TYPES[format], body: Buffer.from(body, "utf8") };
+    rendered.set(cacheKey, page);
+    res.set({ "Cache-Control": "public, max-age=15", "Content-Type": page.type });
+    res.send(page.body);
   }
 
   app.get(STYLESHEET.path, (_req, res) => {
@@ -219,12 +226,14 @@ export function pageRoutes(app: Express, ctx: GatewayContext, options: PageRoute
   app.get("/b/:batchId", (req, res) => verify(req, res, { kind: "id", batchId: String(req.params.batchId) }));
 
   // GS1 Digital Link: the GTIN in 8, 12, 13 or 14 digits (padded to 14 to look it up), the lot
-  // percent-decoded by the router.
+  // percent-decoded by the router (and encoded again in the page's own links).
   app.get("/01/:gtin/10/:lot", (req, res) => {
     const gtin = String(req.params.gtin);
     const lot = String(req.params.lot);
     const target: Target =
-      isValidGtin(gtin) && LOT.test(lot) ? { kind: "gtinLot", gtin: BigInt(gtin), lot } : { kind: "badCode" };
+      isValidGtin(gtin) && LOT.test(lot)
+        ? { kind: "gtinLot", gtin: BigInt(gtin), lot, path: `/01/${gtin}/10/${encodeURIComponent(lot)}` }
+        : { kind: "badCode" };
     return verify(req, res, target);
   });
 
@@ -265,12 +274,9 @@ export function pageRoutes(app: Express, ctx: GatewayContext, options: PageRoute
       });
       return;
     }
-    const pageHref = (n: number) => {
-      const url = new URL(req.originalUrl, "http://page.invalid");
-      url.searchParams.set("lang", c.lang);
-      url.searchParams.set("page", String(n));
-      return url.pathname + url.search;
-    };
+    // Links carry the filters and the page the market reads (each at most 128 characters), nothing else.
+    const filters = { product, region };
+    const pageLink = (n: number) => pageHref("/market", { ...filters, page: n, lang: c.lang });
     res.type("html").send(
       marketPage(
         {
@@ -281,11 +287,11 @@ export function pageRoutes(app: Express, ctx: GatewayContext, options: PageRoute
           product,
           region,
           checked: state.ok,
-          previousHref: pageNumber > 1 ? pageHref(pageNumber - 1) : null,
-          nextHref: pageNumber * MARKET_PAGE_SIZE < total ? pageHref(pageNumber + 1) : null,
+          previousHref: pageNumber > 1 ? pageLink(pageNumber - 1) : null,
+          nextHref: pageNumber * MARKET_PAGE_SIZE < total ? pageLink(pageNumber + 1) : null,
         },
         c,
-        hrefFor(req),
+        languageLinks("/market", { ...filters, page: pageNumber > 1 ? pageNumber : undefined }),
       ),
     );
   });

@@ -3,9 +3,10 @@
  * numbered migrations under its own name; openDatabase applies what a file has not seen yet, in one
  * transaction per migration.
  */
-import { mkdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
+import { makePrivate } from "./lock";
 
 export type Db = Database.Database;
 
@@ -17,7 +18,14 @@ export interface Migrations {
 }
 
 export function openDatabase(file: string, migrations: Migrations[]): Db {
-  if (file !== ":memory:") mkdirSync(path.dirname(file), { recursive: true });
+  if (file !== ":memory:") {
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    // Owner-only: the database holds encrypted keys, token hashes and the outbox. SQLite gives its
+    // -wal and -shm files the mode of the database file, so the file is created 0600 before SQLite
+    // opens it; files of earlier versions (0644) are tightened.
+    closeSync(openSync(file, "a", 0o600));
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) makePrivate(f);
+  }
   const db = new Database(file);
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL"); // durable across a process crash; WAL keeps it consistent

@@ -69,6 +69,12 @@ export interface TestGateway {
   stop(keepDir?: boolean): Promise<void>;
 }
 
+/**
+ * Tests write many times as one user (a test's cooperative admin or member): the per-user limits
+ * are set out of the way unless a test sets them itself (through `env`) to test them.
+ */
+export const TEST_LIMITS = { USER_WRITES_PER_MINUTE: "100000", USER_DAILY_GAS: "1000000000000" } as const;
+
 export async function startTestGateway(
   options: { dataDir?: string; env?: Record<string, string> } = {},
 ): Promise<TestGateway> {
@@ -80,7 +86,14 @@ export async function startTestGateway(
       cb();
     },
   });
-  const config = loadConfig({ NODE_ENV: "test", PORT: "0", DATA_DIR: dataDir, LOG_LEVEL: "info", ...options.env });
+  const config = loadConfig({
+    NODE_ENV: "test",
+    PORT: "0",
+    DATA_DIR: dataDir,
+    LOG_LEVEL: "info",
+    ...TEST_LIMITS,
+    ...options.env,
+  });
   const gateway = await startGateway(config, { log: createLogger("info", sink), writeTimeoutMs: 20_000 });
   const adminToken = readFileSync(gateway.adminTokenFile, "utf8").trim();
   const api = new ApiClient(gateway.url);

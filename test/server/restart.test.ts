@@ -4,14 +4,16 @@
  * started node (RPC_URL); a chain reset under a running gateway makes writes answer 503, not 500.
  */
 import { expect } from "chai";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 import { startEmbeddedChain, type EmbeddedChain } from "../../server/chain/embedded";
 import { loadConfig } from "../../server/config";
 import { createLogger } from "../../server/log";
 import { startGateway, StartupError } from "../../server/main";
-import { writeDeployment } from "../../scripts/lib/deploy";
+import { acquireDataDirLock } from "../../server/store/lock";
+import { writeDeployment } from "../../server/chain/deploy";
 import { startTestChain, type TestChain } from "../helpers/chain";
 import { startTestGateway, type ApiClient, type TestGateway } from "../helpers/gateway";
 
@@ -138,6 +140,71 @@ describe("gateway restarts", function () {
       const counts = t.gateway.ctx.queries.counts();
       expect(counts.batches).to.equal(before.counts.batches + 1);
       expect((await t.api.get("/health")).status).to.equal(200);
+    });
+  });
+
+  describe("one gateway per data folder", function () {
+    let t: TestGateway | undefined;
+    after(async () => t?.stop());
+
+    it("refuses a second gateway on a folder in use (also in the same process), naming the holder; free after stop", async function () {
+      t = await startTestGateway();
+      const dataDir = t.dataDir;
+      const config = loadConfig({ NODE_ENV: "test", PORT: "0", DATA_DIR: dataDir });
+      let error: unknown;
+      try {
+        await (await startGateway(config, { log: createLogger("silent") })).stop();
+      } catch (err) {
+        error = err;
+      }
+      expect(error).to.be.instanceOf(StartupError);
+      expect((error as Error).message).to.equal(
+        `DATA_DIR ${dataDir} is in use by the gateway process ${process.pid} (${path.join(dataDir, "gateway.lock")}, since ${
+          JSON.parse(readFileSync(path.join(dataDir, "gateway.lock"), "utf8")).since
+        }); stop it first`,
+      );
+      expect((await t.api.get("/health")).status).to.equal(200);
+      await t.stop(true);
+      expect(existsSync(path.join(dataDir, "gateway.lock"))).to.equal(false);
+      t = await startTestGateway({ dataDir });
+      expect(t.gateway.firstStart).to.equal(false);
+    });
+
+    it("takes over a lock whose holder is gone or whose pid is reused; never one held on another host", async function () {
+      const dir = mkdtempSync(path.join(tmpdir(), "cooptrace-lock-"));
+      const file = path.join(dir, "gateway.lock");
+      const sleeper = spawn("sleep", ["30"]);
+      const lines: string[] = [];
+      const log = createLogger("warn", { write: (l: string) => void lines.push(l) } as never);
+      const holder = (fields: Record<string, unknown>) =>
+        writeFileSync(file, JSON.stringify({ host: hostname(), nonce: "n", since: "earlier", ...fields }));
+      try {
+        await new Promise((r) => sleeper.once("spawn", r));
+        const exited = new Promise((r) => sleeper.once("exit", r));
+        // A live process, but not the one that took the lock: it started at another time.
+        holder({ pid: sleeper.pid, startTime: "1" });
+        acquireDataDirLock(dir, { log }).release();
+        expect(lines.join("")).to.include(`pid ${sleeper.pid} now belongs to another process`);
+        expect(existsSync(file), "released").to.equal(false);
+        // The same process, alive with the recorded start time: held.
+        holder({
+          pid: sleeper.pid,
+          startTime: readFileSync(`/proc/${sleeper.pid}/stat`, "utf8").split(") ")[1].split(" ")[19],
+        });
+        expect(() => acquireDataDirLock(dir, { log })).to.throw(`in use by the gateway process ${sleeper.pid} (`);
+        // Gone.
+        sleeper.kill("SIGKILL");
+        await exited;
+        acquireDataDirLock(dir, { log }).release();
+        expect(lines.join("")).to.include(`process ${sleeper.pid} is not running`);
+        holder({ pid: 1, host: "elsewhere" });
+        expect(() => acquireDataDirLock(dir, { log })).to.throw(/in use by the gateway process 1 on host elsewhere/);
+        writeFileSync(file, "not a lock");
+        expect(() => acquireDataDirLock(dir, { log })).to.throw(/does not name a gateway process/);
+      } finally {
+        sleeper.kill("SIGKILL");
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 
