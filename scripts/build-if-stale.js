@@ -67,9 +67,12 @@ if (!hasCompiler) {
   );
   process.exit(1);
 }
+// `npm run build` passes --force: always build (and record the fingerprint, so `npm start` does not build again).
+const force = process.argv.includes("--force");
 const now = fingerprint();
-if (existsSync(ENTRY) && existsSync(FINGERPRINT) && readFileSync(FINGERPRINT, "utf8").trim() === now) process.exit(0);
-process.stdout.write("Building (sources changed since the last build)…\n");
+const fresh = existsSync(ENTRY) && existsSync(FINGERPRINT) && readFileSync(FINGERPRINT, "utf8").trim() === now;
+if (fresh && !force) process.exit(0);
+if (!force) process.stdout.write("Building (sources changed since the last build)…\n");
 const bin = (name) => path.join(root, "node_modules", ".bin", name);
 run(bin("hardhat"), ["compile", "--quiet"], true);
 run(bin("tsc"), ["-p", "tsconfig.build.json"], false);

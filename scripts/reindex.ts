@@ -15,7 +15,7 @@ import { createLogger } from "../server/log";
 import { openDatabase } from "../server/store/db";
 import { createIndexer, createQueries, indexMigrations } from "../server/index";
 import { INDEXED_CONTRACTS } from "../server/index/decode";
-import { deploymentPath, readDeployment } from "./lib/deploy";
+import { deploymentPath, readDeployment } from "../server/chain/deploy";
 
 function fail(message: string): never {
   console.error(`reindex: ${message}`);

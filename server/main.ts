@@ -12,14 +12,20 @@ import { ANVIL_MNEMONIC, startEmbeddedChain, type EmbeddedChain } from "./chain/
 import { createProvider } from "./chain/provider";
 import { useNativeKeccak } from "./chain/keccak";
 import { openDatabase } from "./store/db";
+import { acquireDataDirLock, secureDataDir } from "./store/lock";
 import { startCheckpointer } from "./store/checkpointer";
 import { resolveMasterKey } from "./custody/masterKey";
 import { createKeystore } from "./custody/keystore";
 import { createUserStore, custodyMigrations } from "./custody/users";
-import { createRelayer, outboxMigrations } from "./relayer";
+import { createRelayer, createRelayPolicy, outboxMigrations } from "./relayer";
 import { createIndexer, createQueries, indexMigrations } from "./index";
 import { buildApp } from "./api/app";
+import { createServices } from "./services";
+import { createTokenLookup } from "./pages/tokens";
 import { idempotencyMigrations } from "./api/idempotency";
+import { createFaucetGrants, faucetMigrations } from "./store/faucet";
+import { createSessionStore, sessionMigrations } from "./sessions";
+import { createMemberCardStore, memberCardMigrations } from "./custody/memberCards";
 import type { GatewayContext } from "./api/context";
 import {
   attachCoopTrace,
@@ -28,7 +34,7 @@ import {
   readDeployment,
   writeDeployment,
   type DeploymentFile,
-} from "../scripts/lib/deploy";
+} from "./chain/deploy";
 import { MockStablecoin__factory } from "../typechain-types";
 
 export interface Gateway {
@@ -96,7 +102,7 @@ export async function startGateway(
   config: Config,
   options: { log?: Logger; writeTimeoutMs?: number } = {},
 ): Promise<Gateway> {
-  const log = options.log ?? createLogger(config.logLevel);
+  const log = options.log ?? createLogger(config.logLevel, undefined, { env: config.env });
   useNativeKeccak();
   const embedded = config.rpcUrl === undefined;
   let chain: EmbeddedChain | undefined;
@@ -112,6 +118,10 @@ export async function startGateway(
   };
 
   try {
+    // Before anything else touches the data folder: owner-only, and one gateway at a time.
+    secureDataDir(config.dataDir, log);
+    const lock = acquireDataDirLock(config.dataDir, { log, error: (message) => new StartupError(message) });
+    cleanups.push(() => lock.release()); // runs last: the folder is ours until everything stopped
     let rpcUrl: string;
     let chainId: number;
     let relayerWallet: Wallet | HDNodeWallet;
@@ -121,6 +131,7 @@ export async function startGateway(
         dataDir: config.dataDir,
         // anvil's own log (a line per JSON-RPC call) only when it will be written.
         onLog: log.isLevelEnabled("trace") ? (line) => log.trace({ anvil: line }, "anvil") : undefined,
+        onWarning: (message, fields) => log.warn(fields, message),
       });
       const c = chain;
       cleanups.push(() => c.stop());
@@ -159,6 +170,9 @@ export async function startGateway(
       outboxMigrations,
       indexMigrations,
       idempotencyMigrations,
+      faucetMigrations,
+      sessionMigrations,
+      memberCardMigrations,
     ]);
     cleanups.push(() => {
       db.close();
@@ -173,9 +187,15 @@ export async function startGateway(
       db,
       provider,
       forwarder: contracts.forwarder,
+      policy: createRelayPolicy(deployment.contracts),
       relayer: relayerWallet.connect(provider) as Wallet,
       // On the embedded chain a transaction is mined as it arrives: look for its receipt soon.
-      options: { ...config.relayer, ...(embedded ? { inFlightPollMs: 10, eagerReceipts: true } : {}) },
+      options: {
+        ...config.relayer,
+        userDailyGas: config.limits.userDailyGas,
+        confirmations: config.confirmations,
+        ...(embedded ? { inFlightPollMs: 10, eagerReceipts: true } : {}),
+      },
       signTypedData: (
         userId: string,
         signer: string,
@@ -202,8 +222,44 @@ export async function startGateway(
       log.info({ file: adminTokenFile }, "platform admin created; its token is in this file");
     }
 
-    const platformSigner = (deployer ?? relayerWallet).connect(provider) as Wallet;
+    // The platform's own transactions (role grants) are sent with DEPLOYER_KEY only, never with the
+    // relayer's key: the relayer allocates its nonces from its database, and a transaction it did not
+    // send would break that sequence. Without one, those writes answer 503 platform_key_missing.
+    const platform = deployer?.connect(provider);
+    if (platform === undefined) {
+      log.warn("no DEPLOYER_KEY: registrars, certifiers and arbiters cannot be created (503 platform_key_missing)");
+    }
+    const queries = createQueries(db);
+    const writeTimeoutMs = options.writeTimeoutMs ?? 30_000;
+    const services = createServices({
+      users,
+      queries,
+      relayer,
+      indexer,
+      deployment,
+      forwarder: contracts.forwarder,
+      platform,
+      faucet:
+        embedded && deployment.demoStablecoin
+          ? {
+              account: anvilAccount(2).connect(provider),
+              stablecoin: deployment.demoStablecoin,
+              grants: createFaucetGrants(db),
+            }
+          : undefined,
+      writeTimeoutMs,
+      publicUrl: () => ctx.publicUrl,
+      provider,
+      rpcUrl,
+      db,
+      tokenInfo: createTokenLookup(provider),
+      log,
+      cards: createMemberCardStore({ db, log }),
+      // The same sessions table the pages use (the store is only SQL): a revoked card ends them.
+      sessions: createSessionStore({ db, ...config.sessions }),
+    });
     const ctx: GatewayContext = {
+      services,
       log,
       db,
       provider,
@@ -212,17 +268,16 @@ export async function startGateway(
       users,
       relayer,
       indexer,
-      queries: createQueries(db),
-      platformSigner,
-      faucet:
-        embedded && deployment.demoStablecoin
-          ? { signer: anvilAccount(2).connect(provider) as unknown as Wallet, stablecoin: deployment.demoStablecoin }
-          : undefined,
+      queries,
       publicUrl: config.publicUrl ?? `http://${config.host}:${config.port}`,
       embedded,
       rpcUrl,
       chainId,
-      writeTimeoutMs: options.writeTimeoutMs ?? 30_000,
+      writeTimeoutMs,
+      limits: config.limits,
+      sessions: config.sessions,
+      idempotencyTtlMs: config.idempotencyTtlMs,
+      https: config.publicUrl?.startsWith("https://") ?? false,
     };
     const app = buildApp(ctx);
     const server = await new Promise<Server>((resolve, reject) => {

@@ -21,7 +21,7 @@ import path from "node:path";
 import { HDNodeWallet, Mnemonic, ZeroHash, id, type JsonRpcProvider } from "ethers";
 import { ANVIL_MNEMONIC, startEmbeddedChain, type EmbeddedChain } from "../../server/chain/embedded";
 import { createStockProvider } from "../../server/chain/provider";
-import { deployCoopTrace } from "../lib/deploy";
+import { deployCoopTrace } from "../../server/chain/deploy";
 import type { BatchRegistry } from "../../typechain-types";
 import { batchFields } from "./load";
 

@@ -11,8 +11,9 @@ import { z } from "zod";
 import type { GatewayContext } from "./context";
 import { authenticate } from "./auth";
 import { idempotency } from "./idempotency";
+import { verifyJsonBody } from "./body";
+import { userWriteLimit } from "./quotas";
 import { createOpenApi } from "./openapi";
-import { createOperations } from "./operations";
 import { ApiError, errorHandler, sendProblem, type ErrorMapper } from "./problem";
 import { cooperativeRoutes } from "./routes/cooperatives";
 import { batchRoutes } from "./routes/batches";
@@ -20,13 +21,23 @@ import { saleRoutes } from "./routes/sales";
 import { userRoutes } from "./routes/users";
 import { healthRoutes } from "./routes/health";
 import { epcisRoutes } from "./routes/epcis";
-import { labelRoutes } from "../labels";
-import { pageRoutes } from "../pages";
-import { statsRoutes } from "../stats";
+import { labelRoutes } from "../labels/routes";
+import { pageRoutes, type PageRouteOptions } from "../pages";
+import { statsRoutes } from "../stats/routes";
 import { auditRoutes } from "./routes/audit";
 import { auditPageRoutes } from "../audit/pages";
+import { createPageSessions } from "../sessions/http";
+import { personalizePages } from "../web/http";
+import { webRoutes } from "../web/routes";
 
 export const API_PREFIX = "/api/v1";
+
+/**
+ * The longest request target (path and query) answered: longer ones get 414 `uri_too_long` before
+ * any route, logger or cache sees them. No route of ours needs more; an anonymous visitor's 16 KB of
+ * junk parameters once made every public page big and distinct (issue 10, finding 1).
+ */
+export const MAX_URL_LENGTH = 2048;
 
 /** Relayer, custody and chain errors, as problems. */
 const domainErrors: ErrorMapper = (err) => {
@@ -45,6 +56,15 @@ const domainErrors: ErrorMapper = (err) => {
         code: e.decoded?.name ?? e.code ?? "chain_rejected",
         detail: e.decoded ? `the contract refused: ${e.decoded.name}` : "the contract refused the call",
         extra: { error: e.decoded ?? null },
+      };
+    case "RelayRefusedError":
+      // Not the relayer's to pay: off the allow-list (403), or the caller's daily gas spent (429;
+      // operations.ts adds Retry-After).
+      return {
+        status: e.code === "gas_budget_exceeded" ? 429 : 403,
+        code: e.code ?? "relay_not_allowed",
+        detail: e.message ?? "the relayer does not pay for this call",
+        extra: { reason: (err as { reason?: string }).reason ?? null },
       };
     case "RelayerUnavailableError":
       return { status: 503, code: e.code ?? "relayer_unavailable", detail: e.message ?? "the relayer is unavailable" };
@@ -77,12 +97,22 @@ export interface BuildOptions {
   extraRoutes?: (app: Express) => void;
   /** Public GETs per minute and address (API reads and pages); 0 turns the limit off. Default 600. */
   publicRateLimit?: number;
+  /** Options of the public pages (a test passes its own page cache to watch its size). */
+  pages?: PageRouteOptions;
 }
 
 export function buildApp(ctx: GatewayContext, options: BuildOptions = {}): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", false);
+  // req.url is the request target as received (percent-encoded, so one character per byte).
+  app.use((req, res, next) =>
+    req.url.length > MAX_URL_LENGTH
+      ? sendProblem(res, 414, "uri_too_long", `the URL is longer than ${MAX_URL_LENGTH} bytes`, {
+          maxLength: MAX_URL_LENGTH,
+        })
+      : next(),
+  );
   app.use(
     pinoHttp({
       logger: ctx.log,
@@ -102,7 +132,9 @@ export function buildApp(ctx: GatewayContext, options: BuildOptions = {}): Expre
       },
     }),
   );
-  app.use(helmet());
+  // HSTS only when PUBLIC_URL is https: over plain HTTP the header is meaningless, and on a host later
+  // put behind TLS it would pin browsers to https before the operator chose to.
+  app.use(helmet({ strictTransportSecurity: ctx.https }));
 
   const publicLimit = options.publicRateLimit ?? 600;
   const limiter = () =>
@@ -117,7 +149,7 @@ export function buildApp(ctx: GatewayContext, options: BuildOptions = {}): Expre
   // The public pages (verify, market, stats) have their own budget per address, like the public API.
   if (publicLimit > 0) {
     const pagesLimiter = limiter();
-    app.use(["/b", "/01", "/market", "/stats"], (req, res, next) =>
+    app.use(["/b", "/01", "/market", "/stats", "/find", "/cooperatives"], (req, res, next) =>
       req.method === "GET" || req.method === "HEAD" ? pagesLimiter(req, res, next) : next(),
     );
   }
@@ -135,7 +167,12 @@ export function buildApp(ctx: GatewayContext, options: BuildOptions = {}): Expre
     description:
       "Provenance and fair-revenue ledger for cooperatives. Errors are RFC 9457 problem details with a stable `code`.",
   });
-  const ops = createOperations(ctx);
+  const sessions = createPageSessions(ctx); // the pages' sessions, and the failed-auth limit shared with the API
+  // Every page (not the API, which never reads the cookie) knows who is signed in, and its header says so.
+  const isPage = (path: string) => !/^\/(api|assets)\/|^\/health$/.test(path);
+  const personalize = personalizePages(sessions);
+  app.use((req, res, next) => (isPage(req.path) ? sessions.load(req, res, next) : next()));
+  app.use((req, res, next) => (isPage(req.path) ? personalize(req, res, next) : next()));
   const v1 = Router();
   // Public reads may be used from any web page (a shop showing provenance); writes are not CORS-enabled.
   const publicCors = cors({ origin: "*", methods: ["GET"], exposedHeaders: ["X-Request-Id"] });
@@ -158,16 +195,18 @@ export function buildApp(ctx: GatewayContext, options: BuildOptions = {}): Expre
     }
     next();
   });
-  v1.use(express.json({ limit: "64kb", strict: true }));
-  v1.use(authenticate(ctx.users));
-  v1.use(idempotency(ctx.db));
+  // verifyJsonBody keeps the raw bytes (hashed by idempotency) and refuses deep nesting (400 json_too_deep).
+  v1.use(express.json({ limit: "64kb", strict: true, verify: verifyJsonBody }));
+  v1.use(authenticate(ctx.users, sessions.limiter));
+  v1.use(userWriteLimit(ctx));
+  v1.use(idempotency(ctx.db, { ttlMs: ctx.idempotencyTtlMs }));
 
-  userRoutes(v1, api, ctx, signupLimiter);
-  cooperativeRoutes(v1, api, ctx, ops);
-  batchRoutes(v1, api, ctx, ops);
-  saleRoutes(v1, api, ctx, ops);
-  epcisRoutes(v1, api, ctx);
-  labelRoutes(v1, api, ctx);
+  userRoutes(v1, api, ctx.services, signupLimiter);
+  cooperativeRoutes(v1, api, ctx.services);
+  batchRoutes(v1, api, ctx.services);
+  saleRoutes(v1, api, ctx.services);
+  epcisRoutes(v1, api, ctx.services);
+  labelRoutes(v1, api, ctx.services);
 
   api.defineRoute(v1, {
     method: "get",
@@ -192,8 +231,9 @@ export function buildApp(ctx: GatewayContext, options: BuildOptions = {}): Expre
   statsRoutes(app, v1, api, ctx);
   app.use(API_PREFIX, v1);
   healthRoutes(app, ctx);
-  pageRoutes(app, ctx);
-  auditPageRoutes(app, ctx);
+  pageRoutes(app, ctx, options.pages);
+  auditPageRoutes(app, { audit: ctx.services.audit, users: ctx.users, log: ctx.log }, sessions);
+  webRoutes(app, ctx, sessions);
   options.extraRoutes?.(app);
   app.use((req, res) => sendProblem(res, 404, "not_found", `no route for ${req.method} ${req.path}`));
   app.use(errorHandler(ctx.log, [domainErrors]));

@@ -1,15 +1,19 @@
 /**
  * What the routes need, passed in from the composition root (server/main.ts). No module-level state.
  */
-import type { JsonRpcProvider, Wallet } from "ethers";
+import type { JsonRpcProvider } from "ethers";
 import type { Db } from "../store/db";
 import type { Logger } from "../log";
+import type { Config } from "../config";
+import type { Services } from "../services";
 import type { UserStore, User } from "../custody/users";
 import type { Relayer } from "../relayer";
 import type { Indexer, Queries } from "../index";
-import type { CoopTraceContracts, DeploymentFile } from "../../scripts/lib/deploy";
+import type { CoopTraceContracts, DeploymentFile } from "../chain/deploy";
 
 export interface GatewayContext {
+  /** The service layer: what routes and pages call (the rest of this context is on its way out). */
+  services: Services;
   log: Logger;
   db: Db;
   provider: JsonRpcProvider;
@@ -19,16 +23,18 @@ export interface GatewayContext {
   relayer: Relayer;
   indexer: Indexer;
   queries: Queries;
-  /** Sends the platform's own transactions (role grants, token allow-list): the deployer, DEFAULT_ADMIN on-chain. */
-  platformSigner: Wallet;
-  /** Embedded chain only: the faucet account and the demo stablecoin. */
-  faucet?: { signer: Wallet; stablecoin: string };
   publicUrl: string;
   embedded: boolean;
   rpcUrl: string;
   chainId: number;
   /** Seconds a write waits for its receipt before answering 202. */
   writeTimeoutMs: number;
+  /** Per-user limits, sessions and idempotency expiry, from the configuration. */
+  limits: Config["limits"];
+  sessions: Config["sessions"];
+  idempotencyTtlMs: number;
+  /** True when PUBLIC_URL is https (HSTS is sent only then). */
+  https: boolean;
 }
 
 declare module "express-serve-static-core" {

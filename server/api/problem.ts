@@ -5,6 +5,7 @@
 import type { ErrorRequestHandler, Response } from "express";
 import { ZodError } from "zod";
 import type { Logger } from "../log";
+import { DomainError, type ErrorKind } from "../services/errors";
 
 export class ApiError extends Error {
   constructor(
@@ -25,6 +26,7 @@ const TITLES: Record<number, string> = {
   404: "Not Found",
   409: "Conflict",
   413: "Content Too Large",
+  414: "URI Too Long",
   415: "Unsupported Media Type",
   422: "Unprocessable Content",
   429: "Too Many Requests",
@@ -75,13 +77,29 @@ export const missingContracts: ErrorMapper = (err) => {
   return undefined;
 };
 
+/** The one place where a service's error kind becomes an HTTP status. */
+export const STATUS_OF_KIND: Record<ErrorKind, number> = {
+  invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  rejected: 422,
+  rate_limited: 429,
+  unavailable: 503,
+};
+
+const domainErrors: ErrorMapper = (err) =>
+  err instanceof DomainError
+    ? { status: STATUS_OF_KIND[err.kind], code: err.code, detail: err.message, extra: err.extra }
+    : undefined;
+
 /** Mappers every gateway applies after the ones it is given. */
-const BUILT_IN_MAPPERS: ErrorMapper[] = [missingContracts];
+const BUILT_IN_MAPPERS: ErrorMapper[] = [domainErrors, missingContracts];
 
 export function errorHandler(log: Logger, given: ErrorMapper[]): ErrorRequestHandler {
   const mappers = [...given, ...BUILT_IN_MAPPERS];
   // Express recognises error middleware by its four parameters.
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
   return (err, req, res, _next) => {
     if (err instanceof ApiError) return sendProblem(res, err.status, err.code, err.message, err.extra);
     if (err instanceof ZodError) {
@@ -99,6 +117,11 @@ export function errorHandler(log: Logger, given: ErrorMapper[]): ErrorRequestHan
     for (const map of mappers) {
       const m = map(err);
       if (m) {
+        // A refusal that ends (a daily budget, a rate) says when: relayer and service errors alike.
+        const retry =
+          (err as { retryAfterSeconds?: unknown })?.retryAfterSeconds ??
+          (err instanceof DomainError ? err.extra.retryAfterSeconds : undefined);
+        if (typeof retry === "number") res.set("Retry-After", String(Math.max(1, Math.ceil(retry))));
         if (m.status >= 500)
           log.warn({ err: String((err as Error)?.message ?? err), code: m.code, reqId: req.id }, "request failed");
         return sendProblem(res, m.status, m.code, m.detail, m.extra ?? {});

@@ -4,8 +4,8 @@
  * `cooptrace verify` CLI runs, called in-process. One reader per request memoizes a snapshot per
  * batch, so a cooperative audit reads each batch once.
  */
-import { getAddress } from "ethers";
-import type { GatewayContext } from "../api/context";
+import { getAddress, type Provider } from "ethers";
+import type { DeploymentFile } from "../chain/deploy";
 import { CONTRACT_NAMES, collect, type Deployment, type Snapshot } from "../verifier/collect";
 import { runChecks, type Check } from "../verifier/checks";
 import { RpcClient } from "../verifier/rpc";
@@ -23,7 +23,7 @@ export interface ChainReader {
 }
 
 /** The gateway's deployment file in the verifier's shape. */
-export function verifierDeployment(ctx: Pick<GatewayContext, "deployment">): Deployment {
+export function verifierDeployment(ctx: { deployment: DeploymentFile }): Deployment {
   const contracts = {} as Deployment["contracts"];
   for (const name of CONTRACT_NAMES) {
     const c = ctx.deployment.contracts[name];
@@ -32,7 +32,15 @@ export function verifierDeployment(ctx: Pick<GatewayContext, "deployment">): Dep
   return { source: `deployments/${ctx.deployment.chainId}.json`, chainId: ctx.deployment.chainId, contracts };
 }
 
-export function createChainReader(ctx: Pick<GatewayContext, "deployment" | "rpcUrl" | "provider">): ChainReader {
+export interface ChainReaderDeps {
+  deployment: DeploymentFile;
+  /** The node the verifier reads, over its own JSON-RPC client. */
+  rpcUrl: string;
+  /** Block times (the same node). */
+  provider: Pick<Provider, "getBlock">;
+}
+
+export function createChainReader(ctx: ChainReaderDeps): ChainReader {
   const rpc = new RpcClient(ctx.rpcUrl);
   const deployment = verifierDeployment(ctx);
   const batches = new Map<string, Promise<BatchFacts>>();

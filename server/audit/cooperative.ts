@@ -4,7 +4,7 @@
  * (escrow.reserveOf) and what members can still claim. Sales and claims are paginated.
  */
 import { ZeroAddress, getAddress } from "ethers";
-import { ApiError } from "../api/problem";
+import { notFound } from "../services/errors";
 import { mapLimit } from "../verifier/rpc";
 import { buildSaleAudit, human, type AuditDeps, type Discrepancy, type SaleAudit, type TokenRef } from "./sale";
 import { safeText, salePayoutRows, type PayoutRow } from "./csv";
@@ -92,48 +92,60 @@ export interface CooperativeAudit {
 const within = (t: number, p: Period) => (p.from === null || t >= p.from) && (p.to === null || t <= p.to);
 const iso = (t: number | null) => (t === null ? null : new Date(t * 1000).toISOString());
 
-export async function buildCooperativeAudit(
-  deps: AuditDeps,
-  cooperativeId: number,
-  options: CooperativeAuditOptions,
-): Promise<CooperativeAudit> {
-  const { ctx, chain, index } = deps;
-  const coop = ctx.queries.getCooperative(cooperativeId);
-  if (coop === null) throw new ApiError(404, "cooperative_not_found", `no cooperative ${cooperativeId}`);
-  const audits = await mapLimit(index.saleIdsOf(cooperativeId), 4, (id) => buildSaleAudit(deps, id));
-  const timed = await mapLimit(audits, 8, async (a) => {
-    const times = await Promise.all(a.transactions.map((t) => chain.blockTime(t.blockNumber)));
+/** A sale's audit with the times of its creation, release and refund (unix seconds, from the node). */
+interface TimedAudit {
+  audit: SaleAudit;
+  createdAt: number;
+  releasedAt: number | null;
+  refundedAt: number | null;
+}
+
+type Totals = Record<
+  "sales" | "gross" | "fee" | "reserve" | "net" | "refunded" | "shares" | "claimed" | "outstanding",
+  bigint
+>;
+
+interface MemberTotals {
+  account: string;
+  token: TokenRef;
+  shares: bigint;
+  claimed: bigint;
+  claimable: bigint;
+}
+
+/** Every sale of the cooperative, audited, with its times. */
+async function timedAudits(deps: AuditDeps, cooperativeId: number): Promise<TimedAudit[]> {
+  const audits = await mapLimit(deps.index.saleIdsOf(cooperativeId), 4, (id) => buildSaleAudit(deps, id));
+  return mapLimit(audits, 8, async (a) => {
+    const times = await Promise.all(a.transactions.map((t) => deps.chain.blockTime(t.blockNumber)));
     const at = (step: string) => {
       const i = a.transactions.findIndex((t) => t.step === step);
       return i < 0 ? null : times[i];
     };
     return { audit: a, createdAt: at("created")!, releasedAt: at("released"), refundedAt: at("refunded") };
   });
-  const inPeriod = timed.filter(
-    (x) =>
-      within(x.createdAt, options) ||
-      (x.releasedAt !== null && within(x.releasedAt, options)) ||
-      (x.refundedAt !== null && within(x.refundedAt, options)),
-  );
+}
 
-  // Claims of the batches sold, paid in the period (a claim belongs to a batch and token, not a sale).
-  const tokens = new Map<string, TokenRef>([[ZeroAddress, { address: ZeroAddress, symbol: "ETH", decimals: 18 }]]);
-  for (const x of timed) tokens.set(x.audit.token.address, x.audit.token);
-  const batchTokens = new Map<string, SaleAudit>(); // `${batch}/${token}` → latest audit (batch-level claimable)
-  for (const x of inPeriod) batchTokens.set(`${x.audit.batchId}/${x.audit.token.address}`, x.audit);
+/** Claims of the batches sold, paid in the period (a claim belongs to a batch and token, not a sale). */
+async function periodClaims(
+  deps: AuditDeps,
+  inPeriod: TimedAudit[],
+  tokens: Map<string, TokenRef>,
+  period: Period,
+): Promise<PeriodClaim[]> {
   const claims: PeriodClaim[] = [];
   for (const key of new Set(inPeriod.map((x) => x.audit.batchId))) {
-    const { snap } = await chain.batch(key);
+    const { snap } = await deps.chain.batch(key);
     for (const cl of snap.claims) {
-      const time = await chain.blockTime(cl.ref.blockNumber);
-      if (!within(time, options)) continue;
+      const time = await deps.chain.blockTime(cl.ref.blockNumber);
+      if (!within(time, period)) continue;
       const token = tokens.get(cl.token) ?? { address: cl.token, symbol: cl.token, decimals: null };
       claims.push({
         batchId: key,
         lotCode: snap.registrations[key]?.info.lotCode ?? null,
         token,
         account: cl.account,
-        displayName: ctx.users.findByAddress(cl.account)?.displayName ?? null,
+        displayName: deps.ctx.users.findByAddress(cl.account)?.displayName ?? null,
         amount: cl.amount.toString(),
         amountHuman: human(cl.amount, token.decimals),
         txHash: cl.ref.txHash,
@@ -143,13 +155,12 @@ export async function buildCooperativeAudit(
       });
     }
   }
-  claims.sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
+  return claims.sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
+}
 
-  // Totals per token and per member.
-  const members = new Map<
-    string,
-    { account: string; token: TokenRef; shares: bigint; claimed: bigint; claimable: bigint }
-  >();
+/** Totals per token and per member, and the claims still outstanding, over the sales and claims of the period. */
+function aggregate(inPeriod: TimedAudit[], claims: PeriodClaim[], period: Period) {
+  const members = new Map<string, MemberTotals>();
   const member = (account: string, token: TokenRef) => {
     const k = `${account}/${token.address}`;
     let m = members.get(k);
@@ -159,10 +170,7 @@ export async function buildCooperativeAudit(
     }
     return m;
   };
-  const totals = new Map<
-    string,
-    Record<"sales" | "gross" | "fee" | "reserve" | "net" | "refunded" | "shares" | "claimed" | "outstanding", bigint>
-  >();
+  const totals = new Map<string, Totals>();
   const total = (token: string) => {
     let t = totals.get(token);
     if (t === undefined) {
@@ -185,8 +193,8 @@ export async function buildCooperativeAudit(
     const a = x.audit;
     const t = total(a.token.address);
     t.sales += 1n;
-    if (x.refundedAt !== null && within(x.refundedAt, options)) t.refunded += BigInt(a.refund?.amount ?? "0");
-    if (x.releasedAt !== null && within(x.releasedAt, options)) {
+    if (x.refundedAt !== null && within(x.refundedAt, period)) t.refunded += BigInt(a.refund?.amount ?? "0");
+    if (x.releasedAt !== null && within(x.releasedAt, period)) {
       t.gross += BigInt(a.gross);
       t.fee += BigInt(a.fee);
       t.reserve += BigInt(a.reserve);
@@ -201,6 +209,9 @@ export async function buildCooperativeAudit(
     total(cl.token.address).claimed += BigInt(cl.amount);
     member(cl.account, cl.token).claimed += BigInt(cl.amount);
   }
+  // What is still claimable is per batch and token: the latest audit of each says it.
+  const batchTokens = new Map<string, SaleAudit>();
+  for (const x of inPeriod) batchTokens.set(`${x.audit.batchId}/${x.audit.token.address}`, x.audit);
   const outstandingClaims: CooperativeAudit["outstandingClaims"] = [];
   for (const a of batchTokens.values()) {
     for (const c of a.contributors) {
@@ -218,6 +229,28 @@ export async function buildCooperativeAudit(
       }
     }
   }
+  return { total, members: [...members.values()], outstandingClaims };
+}
+
+export async function buildCooperativeAudit(
+  deps: AuditDeps,
+  cooperativeId: number,
+  options: CooperativeAuditOptions,
+): Promise<CooperativeAudit> {
+  const { ctx } = deps;
+  const coop = ctx.queries.getCooperative(cooperativeId);
+  if (coop === null) throw notFound("cooperative_not_found", `no cooperative ${cooperativeId}`);
+  const timed = await timedAudits(deps, cooperativeId);
+  const inPeriod = timed.filter(
+    (x) =>
+      within(x.createdAt, options) ||
+      (x.releasedAt !== null && within(x.releasedAt, options)) ||
+      (x.refundedAt !== null && within(x.refundedAt, options)),
+  );
+  const tokens = new Map<string, TokenRef>([[ZeroAddress, { address: ZeroAddress, symbol: "ETH", decimals: 18 }]]);
+  for (const x of timed) tokens.set(x.audit.token.address, x.audit.token);
+  const claims = await periodClaims(deps, inPeriod, tokens, options);
+  const { total, members, outstandingClaims } = aggregate(inPeriod, claims, options);
   const tokenList = await mapLimit([...tokens.values()], 4, async (token) => {
     const t = total(token.address);
     const reserveBalance = await ctx.contracts.escrow.reserveOf(cooperativeId, token.address);
@@ -235,7 +268,7 @@ export async function buildCooperativeAudit(
     name: coop.name,
     period: { from: iso(options.from), to: iso(options.to) },
     tokens: tokenList,
-    members: [...members.values()].map((m) => ({
+    members: members.map((m) => ({
       account: m.account,
       displayName: ctx.users.findByAddress(getAddress(m.account))?.displayName ?? null,
       token: m.token,

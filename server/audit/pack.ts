@@ -4,13 +4,18 @@
  * batch's EPCIS history, the deployment file and the verifier command that re-checks it all from a
  * node of the auditor's choice.
  */
-import type { GatewayContext } from "../api/context";
+import type { DeploymentFile } from "../chain/deploy";
 import { buildEpcisDocument } from "../epcis";
 import { buildContributorTree } from "../../domain/contributors";
 import { contributorSource } from "../verifier/collect";
 import { buildSaleAudit, type AuditDeps, type SaleAudit } from "./sale";
 
-export type PackContext = AuditDeps["ctx"] & Pick<GatewayContext, "deployment" | "publicUrl" | "chainId">;
+export type PackContext = AuditDeps["ctx"] & {
+  deployment: DeploymentFile;
+  /** The gateway's public URL: identifiers in the EPCIS history. */
+  publicUrl: string;
+  chainId: number;
+};
 
 export interface SalePack {
   generatedAt: string;
@@ -24,7 +29,7 @@ export interface SalePack {
     list: { account: string; weight: string; proof: string[] }[];
   };
   epcis: Record<string, unknown> | null;
-  deployment: GatewayContext["deployment"];
+  deployment: DeploymentFile;
   verify: { command: string; rpc: string; deploymentFile: string };
 }
 

@@ -4,41 +4,32 @@
  * each member received over the period, drawn here as inline SVG (no script, no external asset).
  *
  * A browser cannot send a bearer header without script, so the token is posted once to
- * /audit/login and kept in an HttpOnly, SameSite=Strict cookie scoped to /audit for an hour.
+ * /audit/login, checked, and exchanged for a server-side session (server/sessions): the cookie holds
+ * only the session id, never the token; signing out ends the session on the server. Sign-in and
+ * sign-out are POSTs from this gateway's own pages (origin checked; sign-out also carries the
+ * session's CSRF token), and failed sign-ins count in the per-address limit shared with the API.
  */
 import express, { type Express, type Request, type Response } from "express";
-import type { GatewayContext } from "../api/context";
-import { ApiError } from "../api/problem";
-import type { User } from "../custody/users";
+import type { User, UserStore } from "../custody/users";
+import type { Logger } from "../log";
+import { auditPeriodInput, type AuditPeriodInput, type AuditService } from "../services/audit";
+import { DomainError } from "../services/errors";
+import { FORM_REFERRER_POLICY, type PageSessions } from "../sessions/http";
+import { hrefFor } from "../pages/links";
 import { html, type Html } from "../pages/html";
 import { formatterFor } from "../pages/format";
-import { CATALOGS, chooseLang, isLang, type Catalog, type Lang } from "../pages/i18n";
+import { CATALOGS, chooseLang, isLang, type Catalog } from "../pages/i18n";
 import { layout } from "../pages/views/layout";
-import { createChainReader } from "./chain";
-import { buildCooperativeAudit, type CooperativeAudit } from "./cooperative";
-import { createIndexView } from "./indexView";
-import { buildSaleAudit, type AuditDeps, type Discrepancy, type SaleAudit, type TokenRef } from "./sale";
+import { chartFigure, PALETTE } from "../stats/chart";
+import type { CooperativeAudit } from "./cooperative";
+import type { Discrepancy, SaleAudit, TokenRef } from "./sale";
 
-export const AUDIT_COOKIE = "ct_audit";
 const AUDITORS = new Set(["auditor", "platform_admin"]);
-const MAX_AGE = 3600;
 const PAGE_SIZE = 100;
+/** The query parameters the audit pages read: the only ones their links carry. */
+const AUDIT_PARAMS = ["from", "to", "offset", "sale", "cooperative", "out"] as const;
 const CONTENT_SECURITY_POLICY =
   "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
-const PALETTE = ["#8a2846", "#d9a441", "#2e7d32", "#1f5f8b", "#6a3d9a", "#b15928", "#5d5348", "#c2185b"];
-
-/** The value of one cookie from a Cookie header (no package: `name=value` pairs separated by `;`). */
-export function readCookie(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(";")) {
-    const eq = part.indexOf("=");
-    if (eq < 0) continue;
-    if (part.slice(0, eq).trim() !== name) continue;
-    const value = part.slice(eq + 1).trim();
-    return value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value;
-  }
-  return undefined;
-}
 
 function shortAddress(a: string): string {
   return a.length > 12 ? `${a.slice(0, 6)}…${a.slice(-4)}` : a;
@@ -49,25 +40,17 @@ function catalogFor(req: Request): Catalog {
   return CATALOGS[chooseLang(isLang(bodyLang) ? bodyLang : req.query.lang, req.get("accept-language"))];
 }
 
-function hrefFor(req: Request): (lang: Lang) => string {
-  const url = new URL(req.originalUrl, "http://page.invalid");
-  return (lang) => {
-    url.searchParams.set("lang", lang);
-    return url.pathname + url.search;
-  };
-}
-
 function send(res: Response, req: Request, c: Catalog, status: number, title: string, body: Html): void {
   res.status(status).set({
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": FORM_REFERRER_POLICY,
     "Content-Language": c.lang,
     "Cache-Control": "no-store",
   });
   res.vary("Accept-Language");
-  res.type("html").send(layout({ c, title, hrefFor: hrefFor(req), body, noindex: true }));
+  res.type("html").send(layout({ c, title, hrefFor: hrefFor(req, AUDIT_PARAMS), body, noindex: true }));
 }
 
 function banner(tone: "ok" | "bad" | "warn", id: string, title: string, text: string): Html {
@@ -235,20 +218,7 @@ export function memberChart(
         ><title>${b.label} (${b.account}): ${shown(b.value)} ${token.symbol}</title></rect
       ><text x="${labelWidth + w + 4}" y="${y + 14}" font-size="11" fill="#6b5a4c">${shown(b.value)}</text>`;
   });
-  return html`<figure class="chart">
-    <svg
-      xmlns="http://www.w3.org/2000/svg"
-      viewBox="${`0 0 ${width} ${height}`}"
-      width="100%"
-      role="img"
-      aria-label="${title}"
-      direction="ltr"
-    >
-      <title>${title}</title>
-      ${rows}
-    </svg>
-    <figcaption class="note">${title}</figcaption>
-  </figure>`;
+  return chartFigure(title, width, height, rows);
 }
 
 export function cooperativeAuditPage(
@@ -377,12 +347,15 @@ export function cooperativeAuditPage(
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
-export function auditPageRoutes(app: Express, ctx: GatewayContext): void {
-  const deps = (): AuditDeps => ({ ctx, chain: createChainReader(ctx), index: createIndexView(ctx.db) });
-  const secure = ctx.publicUrl.startsWith("https");
-  const cookie = (value: string, maxAge: number) =>
-    `${AUDIT_COOKIE}=${value}; HttpOnly; SameSite=Strict; Path=/audit; Max-Age=${maxAge}${secure ? "; Secure" : ""}`;
+export interface AuditPageDeps {
+  audit: AuditService;
+  /** Checks the token typed at sign-in. */
+  users: Pick<UserStore, "authenticate">;
+  log: Logger;
+}
 
+/** The forms and checks every audit page shares. */
+function pageKit(sessions: PageSessions) {
   const loginForm = (c: Catalog) =>
     html`<form method="post" action="/audit/login">
       <input type="hidden" name="lang" value="${c.lang}" />
@@ -400,14 +373,17 @@ export function auditPageRoutes(app: Express, ctx: GatewayContext): void {
       <button type="submit">${c.audit.signIn}</button>
     </form>`;
 
-  const signOut = (c: Catalog) =>
-    html`<p class="note"><a href="${`/audit/logout?lang=${c.lang}`}">${c.audit.signOut}</a></p>`;
+  const signOut = (req: Request, c: Catalog) =>
+    html`<form class="signout" method="post" action="/audit/logout">
+      <input type="hidden" name="lang" value="${c.lang}" />
+      ${sessions.csrfField(req)}
+      <button type="submit">${c.audit.signOut}</button>
+    </form>`;
 
-  /** The auditor behind the cookie, or an answer already sent (redirect to sign-in, or 403). */
+  /** The auditor of this browser's session, or an answer already sent (redirect to sign-in, or 403). */
   function auditor(req: Request, res: Response, c: Catalog): User | null {
-    const token = readCookie(req.get("cookie"), AUDIT_COOKIE);
-    const user = token ? ctx.users.authenticate(token) : null;
-    if (user === null) {
+    const user = req.user;
+    if (user === undefined) {
       res.set("Cache-Control", "no-store").redirect(303, `/audit/login?lang=${c.lang}`);
       return null;
     }
@@ -418,55 +394,49 @@ export function auditPageRoutes(app: Express, ctx: GatewayContext): void {
         c,
         403,
         c.audit.forbiddenTitle,
-        html`${banner("bad", "forbidden", c.audit.forbiddenTitle, c.audit.forbiddenText)}${signOut(c)}`,
+        html`${banner("bad", "forbidden", c.audit.forbiddenTitle, c.audit.forbiddenText)}${signOut(req, c)}`,
       );
       return null;
     }
     return user;
   }
 
-  function failed(req: Request, res: Response, c: Catalog, err: unknown): void {
-    if (err instanceof ApiError && err.status === 404) {
-      send(res, req, c, 404, c.audit.notFoundTitle, banner("bad", "notFound", c.audit.notFoundTitle, err.message));
-      return;
-    }
-    ctx.log.error({ err }, "audit page failed");
-    send(res, req, c, 500, c.errors.errorTitle, banner("bad", "error", c.errors.errorTitle, c.errors.errorText));
-  }
+  return { loginForm, signOut, auditor };
+}
+
+/** Sign-in with a token (exchanged for a server-side session) and sign-out. */
+function sessionRoutes(app: Express, deps: AuditPageDeps, sessions: PageSessions): void {
+  const { loginForm, signOut } = pageKit(sessions);
+  const form = express.urlencoded({ extended: false, limit: "2kb" });
 
   app.get("/audit/login", (req, res) => {
     const c = catalogFor(req);
+    if (req.user !== undefined && AUDITORS.has(req.user.role)) {
+      res.set("Cache-Control", "no-store").redirect(303, `/audit?lang=${c.lang}`);
+      return;
+    }
     send(
       res,
       req,
       c,
       200,
       c.audit.loginTitle,
-      html`<h1>${c.audit.loginTitle}</h1>
+      html`${req.query.out === "1" ? banner("ok", "signedOut", c.session.signedOut, "") : ""}
+        <h1>${c.audit.loginTitle}</h1>
         <p>${c.audit.loginText}</p>
         ${loginForm(c)}`,
     );
   });
 
-  app.post("/audit/login", express.urlencoded({ extended: false, limit: "2kb" }), (req, res) => {
+  // Login CSRF: no session to hold a token yet, so the origin alone decides (never `Origin: null`).
+  app.post("/audit/login", form, sessions.requireSameOrigin, (req, res) => {
     const c = catalogFor(req);
-    // Login CSRF: a browser posting from another site says so in Origin.
-    const origin = req.get("origin");
-    if (origin !== undefined && origin !== "null") {
-      let host: string | null = null;
-      try {
-        host = new URL(origin).host;
-      } catch {
-        host = null;
-      }
-      if (host !== req.get("host")) {
-        send(res, req, c, 403, c.audit.forbiddenTitle, banner("bad", "forbidden", c.audit.forbiddenTitle, ""));
-        return;
-      }
-    }
+    if (!sessions.mayAttempt(req, res)) return;
     const token = (req.body as Record<string, unknown> | undefined)?.token;
-    const user = typeof token === "string" ? ctx.users.authenticate(token.trim()) : null;
+    const user = typeof token === "string" ? deps.users.authenticate(token.trim()) : null;
     if (user === null || !AUDITORS.has(user.role)) {
+      // Only a token that is not one counts as guessing; a valid token of another role was not guessed.
+      if (user === null) sessions.failedAttempt(req, "audit_login_unknown_token");
       send(
         res,
         req,
@@ -479,16 +449,76 @@ export function auditPageRoutes(app: Express, ctx: GatewayContext): void {
       );
       return;
     }
-    res
-      .set("Cache-Control", "no-store")
-      .set("Set-Cookie", cookie((token as string).trim(), MAX_AGE))
-      .redirect(303, `/audit?lang=${c.lang}`);
+    sessions.signIn(res, user);
+    res.redirect(303, `/audit?lang=${c.lang}`);
   });
 
+  // Signing out is a POST with the session's token: a link on another site cannot end a session.
   app.get("/audit/logout", (req, res) => {
     const c = catalogFor(req);
-    res.set("Cache-Control", "no-store").set("Set-Cookie", cookie("", 0)).redirect(303, `/audit/login?lang=${c.lang}`);
+    if (req.session === undefined) {
+      res.set("Cache-Control", "no-store").redirect(303, `/audit/login?lang=${c.lang}`);
+      return;
+    }
+    send(
+      res,
+      req,
+      c,
+      200,
+      c.audit.signOut,
+      html`<h1>${c.audit.signOut}</h1>
+        <p>${c.session.signOutText}</p>
+        ${signOut(req, c)}`,
+    );
   });
+
+  app.post(
+    "/audit/logout",
+    form,
+    sessions.requireSameOrigin,
+    (req, res, next) => {
+      // A session that already ended has nothing to protect: the cookie is dropped all the same.
+      if (req.session !== undefined) return next();
+      sessions.signOut(req, res);
+      res.redirect(303, `/audit/login?lang=${catalogFor(req).lang}&out=1`);
+    },
+    sessions.requireCsrf,
+    (req, res) => {
+      const c = catalogFor(req);
+      sessions.signOut(req, res);
+      res.redirect(303, `/audit/login?lang=${c.lang}&out=1`);
+    },
+  );
+}
+
+/** The period of a cooperative page (dates from its form, an offset from its "more" link), or null if invalid. */
+function periodOf(query: Request["query"]): { from?: string; to?: string; input: AuditPeriodInput } | null {
+  const text = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
+  const from = text(query.from);
+  const to = text(query.to);
+  const offset = text(query.offset) ?? "0";
+  // The form sends dates only; the API also takes date-times.
+  if ((from !== undefined && !DATE.test(from)) || (to !== undefined && !DATE.test(to)) || !/^\d{1,6}$/.test(offset)) {
+    return null;
+  }
+  const parsed = auditPeriodInput.safeParse({ from, to, offset, limit: PAGE_SIZE });
+  return parsed.success ? { from, to, input: parsed.data } : null;
+}
+
+/** The audit pages: a home to pick a sale or a cooperative, a sale's audit, a cooperative's over a period. */
+function auditRoutesOf(app: Express, deps: AuditPageDeps, sessions: PageSessions): void {
+  const { signOut, auditor } = pageKit(sessions);
+  const notFoundPage = (req: Request, res: Response, c: Catalog, text = "") =>
+    send(res, req, c, 404, c.audit.notFoundTitle, banner("bad", "notFound", c.audit.notFoundTitle, text));
+  const badPeriod = (req: Request, res: Response, c: Catalog) =>
+    send(res, req, c, 400, c.audit.period, banner("bad", "badPeriod", c.audit.period, c.audit.badPeriod));
+
+  function failed(req: Request, res: Response, c: Catalog, err: unknown): void {
+    if (err instanceof DomainError && err.kind === "not_found") return notFoundPage(req, res, c, err.message);
+    if (err instanceof DomainError && err.kind === "invalid") return badPeriod(req, res, c);
+    deps.log.error({ err }, "audit page failed");
+    send(res, req, c, 500, c.errors.errorTitle, banner("bad", "error", c.errors.errorTitle, c.errors.errorText));
+  }
 
   app.get("/audit", (req, res) => {
     const c = catalogFor(req);
@@ -515,22 +545,19 @@ export function auditPageRoutes(app: Express, ctx: GatewayContext): void {
       c.audit.title,
       html`<h1>${c.audit.title}</h1>
         <p><bdi>${user.displayName}</bdi></p>
-        ${pick("sale", c.audit.openSale)} ${pick("cooperative", c.audit.openCooperative)} ${signOut(c)}`,
+        ${pick("sale", c.audit.openSale)} ${pick("cooperative", c.audit.openCooperative)} ${signOut(req, c)}`,
     );
   });
 
   app.get("/audit/sales/:id", async (req, res) => {
     const c = catalogFor(req);
-    if (auditor(req, res, c) === null) return;
+    const user = auditor(req, res, c);
+    if (user === null) return;
     const id = String(req.params.id);
-    if (!/^\d{1,9}$/.test(id)) {
-      send(res, req, c, 404, c.audit.notFoundTitle, banner("bad", "notFound", c.audit.notFoundTitle, ""));
-      return;
-    }
+    if (!/^\d{1,9}$/.test(id)) return notFoundPage(req, res, c);
     try {
-      const audit = await buildSaleAudit(deps(), Number(id));
-      const page = saleAuditPage(audit, c);
-      send(res, req, c, 200, page.title, html`${page.body}${signOut(c)}`);
+      const page = saleAuditPage(await deps.audit.sale(user, Number(id)), c);
+      send(res, req, c, 200, page.title, html`${page.body}${signOut(req, c)}`);
     } catch (err) {
       failed(req, res, c, err);
     }
@@ -538,32 +565,24 @@ export function auditPageRoutes(app: Express, ctx: GatewayContext): void {
 
   app.get("/audit/cooperatives/:id", async (req, res) => {
     const c = catalogFor(req);
-    if (auditor(req, res, c) === null) return;
+    const user = auditor(req, res, c);
+    if (user === null) return;
     const id = String(req.params.id);
-    if (!/^\d{1,9}$/.test(id)) {
-      send(res, req, c, 404, c.audit.notFoundTitle, banner("bad", "notFound", c.audit.notFoundTitle, ""));
-      return;
-    }
-    const text = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
-    const from = text(req.query.from);
-    const to = text(req.query.to);
-    const offsetText = text(req.query.offset) ?? "0";
-    const valid = (d: string | undefined) => d === undefined || (DATE.test(d) && !Number.isNaN(Date.parse(d)));
-    if (!valid(from) || !valid(to) || (from && to && from > to) || !/^\d{1,6}$/.test(offsetText)) {
-      send(res, req, c, 400, c.audit.period, banner("bad", "badPeriod", c.audit.period, c.audit.badPeriod));
-      return;
-    }
+    if (!/^\d{1,9}$/.test(id)) return notFoundPage(req, res, c);
+    const period = periodOf(req.query);
+    if (period === null) return badPeriod(req, res, c);
     try {
-      const audit = await buildCooperativeAudit(deps(), Number(id), {
-        from: from === undefined ? null : Math.floor(Date.parse(from) / 1000),
-        to: to === undefined ? null : Math.floor((Date.parse(to) + 86_400_000 - 1) / 1000),
-        limit: PAGE_SIZE,
-        offset: Number(offsetText),
-      });
-      const page = cooperativeAuditPage(audit, c, { from, to, offset: Number(offsetText) });
-      send(res, req, c, 200, page.title, html`${page.body}${signOut(c)}`);
+      const audit = await deps.audit.cooperative(user, Number(id), period.input);
+      const page = cooperativeAuditPage(audit, c, { from: period.from, to: period.to, offset: period.input.offset });
+      send(res, req, c, 200, page.title, html`${page.body}${signOut(req, c)}`);
     } catch (err) {
       failed(req, res, c, err);
     }
   });
+}
+
+/** The audit pages; the application loads the browser's session (`sessions.load`) before every page. */
+export function auditPageRoutes(app: Express, deps: AuditPageDeps, sessions: PageSessions): void {
+  sessionRoutes(app, deps, sessions);
+  auditRoutesOf(app, deps, sessions);
 }

@@ -13,8 +13,9 @@
  *   out by a later release of the same batch.
  */
 import { ZeroAddress, formatUnits, getAddress } from "ethers";
-import type { GatewayContext } from "../api/context";
-import { ApiError } from "../api/problem";
+import type { UserStore } from "../custody/users";
+import type { Queries } from "../index";
+import { DomainError, notFound } from "../services/errors";
 import { buildContributorTree, type ContributorTree } from "../../domain/contributors";
 import { shareOf } from "../../domain/split";
 import { SALE_STATES, type Check } from "../verifier/checks";
@@ -24,10 +25,23 @@ import type { IndexView } from "./indexView";
 
 const BPS = 10_000n;
 
-export type AuditContext = Pick<GatewayContext, "queries" | "users" | "contracts">;
+/** The escrow's views an audit reads (a TypeChain SaleEscrow has them). */
+export interface EscrowViews {
+  saleCount(): Promise<bigint>;
+  getSale(saleId: number): Promise<{ batchId: string }>;
+  reserveOf(cooperativeId: number, token: string): Promise<bigint>;
+}
+
+/** What an audit reads besides the chain facts: the index it checks, members' names, the escrow's views. */
+export interface AuditSources {
+  queries: Pick<Queries, "getSale" | "getBatch" | "getCooperative">;
+  users: Pick<UserStore, "findByAddress">;
+  contracts: { escrow: EscrowViews };
+}
 
 export interface AuditDeps {
-  ctx: AuditContext;
+  /** The gateway's own reads (named `ctx` since the builders were written against the gateway's context). */
+  ctx: AuditSources;
   chain: ChainReader;
   index: IndexView;
 }
@@ -165,9 +179,9 @@ function problemLines(check: Check): string {
   return [check.title, ...lines.slice(0, 5)].join("; ");
 }
 
-async function chainSaleBatch(ctx: AuditContext, saleId: number): Promise<string> {
+async function chainSaleBatch(ctx: AuditSources, saleId: number): Promise<string> {
   const count = await ctx.contracts.escrow.saleCount();
-  if (BigInt(saleId) > count || saleId < 1) throw new ApiError(404, "sale_not_found", `no sale ${saleId}`);
+  if (BigInt(saleId) > count || saleId < 1) throw notFound("sale_not_found", `no sale ${saleId}`);
   const sale = await ctx.contracts.escrow.getSale(saleId);
   return sale.batchId.toLowerCase();
 }
@@ -177,8 +191,9 @@ export async function buildSaleAudit(deps: AuditDeps, saleId: number): Promise<S
   const facts = await deps.chain.batch(batchId);
   const sale = facts.snap.sales.find((s) => s.created.saleId === BigInt(saleId));
   if (sale === undefined) {
-    throw new ApiError(
-      502,
+    // The node contradicts itself (a lagging node behind a load balancer): try again later.
+    throw new DomainError(
+      "unavailable",
       "chain_facts_missing",
       `getSale(${saleId}) names batch ${batchId} but no SaleCreated was found`,
     );
@@ -186,26 +201,26 @@ export async function buildSaleAudit(deps: AuditDeps, saleId: number): Promise<S
   return auditFromFacts(deps, facts, sale);
 }
 
-/** The audit of `sale` from an already collected snapshot of its batch. */
-export function auditFromFacts(deps: AuditDeps, facts: BatchFacts, sale: SaleFacts): SaleAudit {
-  const { snap } = facts;
-  const s = sale.created;
-  const saleId = Number(s.saleId);
-  const batchId = s.batchId;
-  const token = tokenOf(snap, s.token);
-  const dec = token.decimals;
-  const discrepancies: Discrepancy[] = [];
-  const differ = (field: string, index: unknown, chain: unknown) => {
+/** A recorder of differences between the index and the chain, for one sale. */
+type Differ = (field: string, index: unknown, chain: unknown) => void;
+
+function differ(saleId: number, out: Discrepancy[]): Differ {
+  return (field, index, chain) => {
     const i = index === null || index === undefined ? null : String(index);
     const c = chain === null || chain === undefined ? null : String(chain);
-    if (i !== c) discrepancies.push({ saleId, field, index: i, chain: c });
+    if (i !== c) out.push({ saleId, field, index: i, chain: c });
   };
+}
 
-  // 1. The split, recomputed from the emitted events.
-  const source = contributorSource(snap, batchId);
+/** The split of `sale` recomputed from the emitted events: totals, each contributor's share, the remainder. */
+function recomputeSplit(deps: AuditDeps, snap: Snapshot, sale: SaleFacts, token: TokenRef, out: Discrepancy[]) {
+  const s = sale.created;
+  const saleId = Number(s.saleId);
+  const dec = token.decimals;
+  const source = contributorSource(snap, s.batchId);
   let tree: ContributorTree | null = null;
   if (source !== null) tree = buildContributorTree(source.contributors);
-  else discrepancies.push({ saleId, field: "chain.contributors", index: null, chain: "no emitted contributor list" });
+  else out.push({ saleId, field: "chain.contributors", index: null, chain: "no emitted contributor list" });
   const total = tree?.totalWeight ?? 0n;
   const releases = sale.releases;
   const gross = sum(releases.map((r) => r.gross));
@@ -263,7 +278,7 @@ export function auditFromFacts(deps: AuditDeps, facts: BatchFacts, sale: SaleFac
         "and is paid by a later release of the batch; negative when this release paid out earlier dust",
     },
   ];
-  const where =
+  const where: SaleAudit["remainder"]["where"] =
     reserveRounding !== 0n && dust !== 0n
       ? "reserve+dust"
       : reserveRounding !== 0n
@@ -272,10 +287,20 @@ export function auditFromFacts(deps: AuditDeps, facts: BatchFacts, sale: SaleFac
           ? "dust"
           : "none";
   if (tree !== null && (batchDust < 0n || batchDust >= BigInt(Math.max(tree.contributors.length, 1)))) {
-    discrepancies.push({ saleId, field: "chain.dust", index: null, chain: `batch dust ${batchDust} is out of [0, n)` });
+    out.push({ saleId, field: "chain.dust", index: null, chain: `batch dust ${batchDust} is out of [0, n)` });
   }
+  const remainder: SaleAudit["remainder"] = {
+    amount: (reserveRounding + dust).toString(),
+    amountHuman: human(reserveRounding + dust, dec),
+    where,
+    parts,
+    batchDust: batchDust.toString(),
+  };
+  return { tree, total, gross, fee, reserve, net, contributors, claimsInToken, remainder };
+}
 
-  // 2. Transactions, from the chain.
+/** The sale's transactions from the chain, in chain order (with the batch's claims since its first release). */
+function chainTransactions(sale: SaleFacts, claimsInToken: Snapshot["claims"]): AuditTransaction[] {
   const tx = (step: TransactionStep, ref: LogRef, extra: Partial<AuditTransaction> = {}): AuditTransaction => ({
     step,
     txHash: ref.txHash,
@@ -283,7 +308,7 @@ export function auditFromFacts(deps: AuditDeps, facts: BatchFacts, sale: SaleFac
     logIndex: ref.logIndex,
     ...extra,
   });
-  const transactions: AuditTransaction[] = [tx("created", s.ref)];
+  const transactions: AuditTransaction[] = [tx("created", sale.created.ref)];
   if (sale.funded) transactions.push(tx("funded", sale.funded.ref));
   if (sale.shipped) transactions.push(tx("shipped", sale.shipped.ref));
   if (sale.disputeOpened) transactions.push(tx("disputed", sale.disputeOpened.ref));
@@ -291,13 +316,122 @@ export function auditFromFacts(deps: AuditDeps, facts: BatchFacts, sale: SaleFac
   if (sale.disputeResolved) transactions.push(tx("resolved", sale.disputeResolved.ref));
   if (sale.cancelled) transactions.push(tx("cancelled", sale.cancelled.ref));
   for (const r of sale.refunds) transactions.push(tx("refunded", r.ref, { amount: r.amount.toString() }));
-  for (const r of releases) transactions.push(tx("released", r.ref, { amount: r.net.toString() }));
-  if (releases.length > 0) {
-    for (const cl of claimsInToken.filter((c) => !before(c.ref, releases[0].ref))) {
+  for (const r of sale.releases) transactions.push(tx("released", r.ref, { amount: r.net.toString() }));
+  if (sale.releases.length > 0) {
+    for (const cl of claimsInToken.filter((c) => !before(c.ref, sale.releases[0].ref))) {
       transactions.push(tx("claim", cl.ref, { account: cl.account, amount: cl.amount.toString() }));
     }
   }
-  transactions.sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
+  return transactions.sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
+}
+
+/** The index's sale against the chain's: fields, releases, refunds, dispute and steps. */
+function compareSale(
+  deps: AuditDeps,
+  sale: SaleFacts,
+  state: string,
+  transactions: AuditTransaction[],
+  differ: Differ,
+  out: Discrepancy[],
+): void {
+  const s = sale.created;
+  const saleId = Number(s.saleId);
+  const idx = deps.ctx.queries.getSale(saleId);
+  if (idx === null) {
+    out.push({ saleId, field: "sale", index: null, chain: `sale ${saleId} of batch ${s.batchId}` });
+    return;
+  }
+  differ("batchId", idx.batchId.toLowerCase(), s.batchId);
+  differ("cooperativeId", idx.cooperativeId, s.cooperativeId);
+  differ("seller", idx.seller, s.seller);
+  if (sale.onChain) differ("buyer", idx.buyer, sale.onChain.buyer);
+  differ("token", getAddress(idx.token), s.token);
+  differ("price", idx.price, s.price);
+  differ("quantity", idx.quantity, s.quantity);
+  differ("feeBps", idx.feeBps, s.feeBps);
+  differ("reserveBps", idx.reserveBps, s.reserveBps);
+  differ("state", idx.state, state);
+  differ("releases.length", idx.releases.length, sale.releases.length);
+  sale.releases.forEach((r, i) => {
+    const x = idx.releases[i];
+    if (!x) return;
+    differ(`releases[${i}].gross`, x.gross, r.gross);
+    differ(`releases[${i}].fee`, x.fee, r.fee);
+    differ(`releases[${i}].reserve`, x.reserve, r.reserve);
+    differ(`releases[${i}].net`, x.net, r.net);
+    differ(`releases[${i}].releasedTotal`, x.releasedTotal, r.releasedTotal);
+    differ(`releases[${i}].txHash`, x.chain.txHash.toLowerCase(), r.ref.txHash);
+    differ(`releases[${i}].blockNumber`, x.chain.blockNumber, r.ref.blockNumber);
+    differ(`releases[${i}].logIndex`, x.chain.logIndex, r.ref.logIndex);
+  });
+  differ("refunds.length", idx.refunds.length, sale.refunds.length);
+  sale.refunds.forEach((r, i) => {
+    const x = idx.refunds[i];
+    if (!x) return;
+    differ(`refunds[${i}].amount`, x.amount, r.amount);
+    differ(`refunds[${i}].txHash`, x.chain.txHash.toLowerCase(), r.ref.txHash);
+  });
+  differ("dispute.refundBps", idx.dispute?.resolution?.refundBps ?? null, sale.disputeResolved?.refundBps ?? null);
+  const stepKey = (step: string, txHash: string, logIndex: number) => `${step} ${txHash.toLowerCase()}#${logIndex}`;
+  const indexSteps = new Set(idx.steps.map((x) => stepKey(x.step, x.chain.txHash, x.chain.logIndex)));
+  const chainSteps = new Set(
+    transactions.filter((t) => t.step !== "claim").map((t) => stepKey(t.step, t.txHash, t.logIndex)),
+  );
+  for (const k of chainSteps) if (!indexSteps.has(k)) differ(`steps.${k.split(" ")[0]}`, null, k);
+  for (const k of indexSteps) if (!chainSteps.has(k)) differ(`steps.${k.split(" ")[0]}`, k, null);
+}
+
+/** The index's batch (commitment, contributors, claims) against the chain's. */
+function compareBatch(
+  deps: AuditDeps,
+  snap: Snapshot,
+  sale: SaleFacts,
+  split: ReturnType<typeof recomputeSplit>,
+  differ: Differ,
+  out: Discrepancy[],
+): void {
+  const { batchId, token } = sale.created;
+  const saleId = Number(sale.created.saleId);
+  const { tree } = split;
+  const batch = deps.ctx.queries.getBatch(batchId);
+  if (batch === null) {
+    out.push({ saleId, field: "batch", index: null, chain: batchId });
+    return;
+  }
+  if (tree === null) return;
+  const onChain = snap.onChain[batchId];
+  if (onChain) {
+    differ("batch.totalWeight", batch.totalWeight, onChain.totalWeight);
+    differ("batch.contributorsRoot", batch.contributorsRoot.toLowerCase(), onChain.contributorsRoot);
+  }
+  differ("contributors.length", batch.contributors.length, tree.contributors.length);
+  tree.contributors.forEach((c, i) => {
+    const x = batch.contributors[i];
+    if (!x) return;
+    differ(`contributors[${i}].account`, getAddress(x.account), c.account);
+    differ(`contributors[${i}].weight`, x.weight, c.weight);
+  });
+  const indexClaims = deps.index.claimsOf(batchId).filter((c) => getAddress(c.token) === token);
+  differ("claims.length", indexClaims.length, split.claimsInToken.length);
+  split.contributors.forEach((c, i) => {
+    const claimed = sum(indexClaims.filter((x) => getAddress(x.account) === c.account).map((x) => x.amount));
+    differ(`contributors[${i}].claimed`, claimed, c.claimed);
+  });
+}
+
+/** The audit of `sale` from an already collected snapshot of its batch. */
+export function auditFromFacts(deps: AuditDeps, facts: BatchFacts, sale: SaleFacts): SaleAudit {
+  const { snap } = facts;
+  const s = sale.created;
+  const saleId = Number(s.saleId);
+  const token = tokenOf(snap, s.token);
+  const dec = token.decimals;
+  const discrepancies: Discrepancy[] = [];
+  const record = differ(saleId, discrepancies);
+
+  // 1. The split, recomputed from the emitted events; 2. the transactions, from the chain.
+  const split = recomputeSplit(deps, snap, sale, token, discrepancies);
+  const transactions = chainTransactions(sale, split.claimsInToken);
 
   // 3. The verifier's own checks of this sale (commitment, merge rule, split rule, shares, views).
   const checks = relevantChecks(facts.checks, saleId, token.symbol);
@@ -307,78 +441,14 @@ export function auditFromFacts(deps: AuditDeps, facts: BatchFacts, sale: SaleFac
 
   // 4. The index against the chain.
   const state = sale.onChain ? (SALE_STATES[sale.onChain.state] ?? String(sale.onChain.state)) : "unknown";
-  const idx = deps.ctx.queries.getSale(saleId);
-  if (idx === null) {
-    discrepancies.push({ saleId, field: "sale", index: null, chain: `sale ${saleId} of batch ${batchId}` });
-  } else {
-    differ("batchId", idx.batchId.toLowerCase(), batchId);
-    differ("cooperativeId", idx.cooperativeId, s.cooperativeId);
-    differ("seller", idx.seller, s.seller);
-    if (sale.onChain) differ("buyer", idx.buyer, sale.onChain.buyer);
-    differ("token", getAddress(idx.token), s.token);
-    differ("price", idx.price, s.price);
-    differ("quantity", idx.quantity, s.quantity);
-    differ("feeBps", idx.feeBps, s.feeBps);
-    differ("reserveBps", idx.reserveBps, s.reserveBps);
-    differ("state", idx.state, state);
-    differ("releases.length", idx.releases.length, releases.length);
-    releases.forEach((r, i) => {
-      const x = idx.releases[i];
-      if (!x) return;
-      differ(`releases[${i}].gross`, x.gross, r.gross);
-      differ(`releases[${i}].fee`, x.fee, r.fee);
-      differ(`releases[${i}].reserve`, x.reserve, r.reserve);
-      differ(`releases[${i}].net`, x.net, r.net);
-      differ(`releases[${i}].releasedTotal`, x.releasedTotal, r.releasedTotal);
-      differ(`releases[${i}].txHash`, x.chain.txHash.toLowerCase(), r.ref.txHash);
-      differ(`releases[${i}].blockNumber`, x.chain.blockNumber, r.ref.blockNumber);
-      differ(`releases[${i}].logIndex`, x.chain.logIndex, r.ref.logIndex);
-    });
-    differ("refunds.length", idx.refunds.length, sale.refunds.length);
-    sale.refunds.forEach((r, i) => {
-      const x = idx.refunds[i];
-      if (!x) return;
-      differ(`refunds[${i}].amount`, x.amount, r.amount);
-      differ(`refunds[${i}].txHash`, x.chain.txHash.toLowerCase(), r.ref.txHash);
-    });
-    differ("dispute.refundBps", idx.dispute?.resolution?.refundBps ?? null, sale.disputeResolved?.refundBps ?? null);
-    const stepKey = (step: string, txHash: string, logIndex: number) => `${step} ${txHash.toLowerCase()}#${logIndex}`;
-    const indexSteps = new Set(idx.steps.map((x) => stepKey(x.step, x.chain.txHash, x.chain.logIndex)));
-    const chainSteps = new Set(
-      transactions.filter((t) => t.step !== "claim").map((t) => stepKey(t.step, t.txHash, t.logIndex)),
-    );
-    for (const k of chainSteps) if (!indexSteps.has(k)) differ(`steps.${k.split(" ")[0]}`, null, k);
-    for (const k of indexSteps) if (!chainSteps.has(k)) differ(`steps.${k.split(" ")[0]}`, k, null);
-  }
-  const batch = deps.ctx.queries.getBatch(batchId);
-  if (batch === null) {
-    discrepancies.push({ saleId, field: "batch", index: null, chain: batchId });
-  } else if (tree !== null) {
-    const onChain = snap.onChain[batchId];
-    if (onChain) {
-      differ("batch.totalWeight", batch.totalWeight, onChain.totalWeight);
-      differ("batch.contributorsRoot", batch.contributorsRoot.toLowerCase(), onChain.contributorsRoot);
-    }
-    differ("contributors.length", batch.contributors.length, tree.contributors.length);
-    tree.contributors.forEach((c, i) => {
-      const x = batch.contributors[i];
-      if (!x) return;
-      differ(`contributors[${i}].account`, getAddress(x.account), c.account);
-      differ(`contributors[${i}].weight`, x.weight, c.weight);
-    });
-    const indexClaims = deps.index.claimsOf(batchId).filter((c) => getAddress(c.token) === s.token);
-    differ("claims.length", indexClaims.length, claimsInToken.length);
-    contributors.forEach((c, i) => {
-      const claimed = sum(indexClaims.filter((x) => getAddress(x.account) === c.account).map((x) => x.amount));
-      differ(`contributors[${i}].claimed`, claimed, c.claimed);
-    });
-  }
+  compareSale(deps, sale, state, transactions, record, discrepancies);
+  compareBatch(deps, snap, sale, split, record, discrepancies);
 
   const refunded = sum(sale.refunds.map((r) => r.amount));
   return {
     saleId,
-    batchId,
-    lotCode: snap.registrations[batchId]?.info.lotCode ?? null,
+    batchId: s.batchId,
+    lotCode: snap.registrations[s.batchId]?.info.lotCode ?? null,
     cooperativeId: Number(s.cooperativeId),
     state,
     token,
@@ -386,14 +456,14 @@ export function auditFromFacts(deps: AuditDeps, facts: BatchFacts, sale: SaleFac
     priceHuman: human(s.price, dec),
     feeBps: Number(s.feeBps),
     reserveBps: Number(s.reserveBps),
-    gross: gross.toString(),
-    grossHuman: human(gross, dec),
-    fee: fee.toString(),
-    feeHuman: human(fee, dec),
-    reserve: reserve.toString(),
-    reserveHuman: human(reserve, dec),
-    net: net.toString(),
-    netHuman: human(net, dec),
+    gross: split.gross.toString(),
+    grossHuman: human(split.gross, dec),
+    fee: split.fee.toString(),
+    feeHuman: human(split.fee, dec),
+    reserve: split.reserve.toString(),
+    reserveHuman: human(split.reserve, dec),
+    net: split.net.toString(),
+    netHuman: human(split.net, dec),
     refund:
       sale.refunds.length === 0
         ? null
@@ -403,16 +473,10 @@ export function auditFromFacts(deps: AuditDeps, facts: BatchFacts, sale: SaleFac
             refundBps: sale.disputeResolved ? Number(sale.disputeResolved.refundBps) : null,
             buyer: sale.refunds[0].buyer,
           },
-    totalWeight: total.toString(),
-    contributorsRoot: tree?.root ?? "",
-    contributors,
-    remainder: {
-      amount: (reserveRounding + dust).toString(),
-      amountHuman: human(reserveRounding + dust, dec),
-      where,
-      parts,
-      batchDust: batchDust.toString(),
-    },
+    totalWeight: split.total.toString(),
+    contributorsRoot: split.tree?.root ?? "",
+    contributors: split.contributors,
+    remainder: split.remainder,
     transactions,
     consistent: discrepancies.length === 0,
     discrepancies,

@@ -3,7 +3,7 @@
  * It uses only ethers and the generated TypeChain factories, so it runs inside Hardhat and in the
  * gateway alike.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { ContractRunner, Signer, TransactionReceipt } from "ethers";
 import {
@@ -135,8 +135,10 @@ export function deploymentPath(dataDir: string, chainId: number | bigint): strin
 
 export function writeDeployment(dataDir: string, deployment: DeploymentFile): string {
   const file = deploymentPath(dataDir, deployment.chainId);
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify(deployment, null, 2) + "\n");
+  // Owner-only like everything in the data folder (the folder 0700, its files 0600).
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  writeFileSync(file, JSON.stringify(deployment, null, 2) + "\n", { mode: 0o600 });
+  if (process.platform !== "win32") chmodSync(file, 0o600); // `mode` applies only when the file is created
   return file;
 }
 

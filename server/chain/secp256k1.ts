@@ -14,7 +14,9 @@ type Native = typeof import("secp256k1");
 
 function loadNative(): Native | null {
   try {
-    // The bindings entry only: the package's own fallback is elliptic, slower than ethers' noble.
+    // The bindings entry only: the package's own fallback is elliptic, slower than ethers' noble. A
+    // require, not an import: the native build may be missing, and then ethers' code is used.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require("secp256k1/bindings") as Native;
   } catch {
     return null;

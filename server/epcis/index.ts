@@ -130,7 +130,6 @@ function uuidV5(namespace: string, name: string): string {
  */
 const EVENT_ID_NAMESPACE = uuidV5("6ba7b811-9dad-11d1-80b4-00c04fd430c8", "urn:cooptrace:epcis:eventID");
 
-
 function toIso(seconds: number): string {
   return new Date(seconds * 1000).toISOString();
 }

@@ -8,7 +8,7 @@
  */
 import { EventFragment, getAddress, type Log } from "ethers";
 import { decodeEventLog, type Abi, type AbiEvent, type AbiParameter } from "viem";
-import type { DeploymentFile } from "../../scripts/lib/deploy";
+import type { DeploymentFile } from "../chain/deploy";
 import { BatchRegistry__factory, CooperativeRegistry__factory, SaleEscrow__factory } from "../../typechain-types";
 
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };

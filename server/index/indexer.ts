@@ -9,7 +9,7 @@
  * through status() and write nothing, so the index keeps what it knew instead of indexing garbage).
  */
 import type { Block, JsonRpcProvider, Log } from "ethers";
-import type { DeploymentFile } from "../../scripts/lib/deploy";
+import type { DeploymentFile } from "../chain/deploy";
 import type { Logger } from "../log";
 import type { Db } from "../store/db";
 import { contractsByAddress, decodeLog, INDEXED_CONTRACTS, type IndexedEvent } from "./decode";

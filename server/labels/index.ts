@@ -1,5 +1,6 @@
 /**
  * Labels: GS1 Digital Link URLs for batches, their QR codes (SVG, PNG) and printable PDF label sheets.
+ * Their HTTP routes are in ./routes.ts (the HTTP layer), so this module stays free of Express.
  */
 export { gtin14, isGtin, batchPublicUrl, encodeDigitalLinkValue, MAX_LOT_LENGTH } from "../../domain/gs1";
 export { qrSvg, qrPng, qrMatrix, MIN_PNG_SIZE, MAX_PNG_SIZE, DEFAULT_PNG_SIZE } from "./qr";
@@ -9,8 +10,8 @@ export {
   DEFAULT_FONT_DIRS,
   LABEL_GRID,
   LABELS_PER_PAGE,
+  MAX_LABELS_PER_SHEET,
   type LabelInput,
   type LabelSheetOptions,
   type LabelFonts,
 } from "./pdf";
-export { labelRoutes, MAX_LABELS_PER_SHEET } from "./routes";

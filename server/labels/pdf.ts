@@ -77,6 +77,13 @@ const MM = 72 / 25.4;
 const A4 = { width: 210 * MM, height: 297 * MM };
 export const LABEL_GRID = { columns: 3, rows: 8 } as const;
 export const LABELS_PER_PAGE = LABEL_GRID.columns * LABEL_GRID.rows;
+
+/**
+ * At most this many labels in one PDF (10 pages): rendering takes a few milliseconds per label on
+ * the event loop. A caller prints the next ones with an offset.
+ */
+export const MAX_LABELS_PER_SHEET = 10 * LABELS_PER_PAGE;
+
 const CELL = { width: A4.width / LABEL_GRID.columns, height: A4.height / LABEL_GRID.rows };
 const PAD = 3 * MM;
 const QR_SIZE = CELL.height - 2 * PAD;

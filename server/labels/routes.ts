@@ -3,24 +3,16 @@
  *  - GET /batches/:id/qr.svg  the QR code of the batch's public URL, as SVG
  *  - GET /batches/:id/qr.png  the same as a PNG, ?size= 128..1024 pixels (default 256)
  *  - GET /cooperatives/:id/labels.pdf  a printable A4 sheet with a label for each of its batches
+ * Parse, call the label service (server/services/labels.ts), answer with the headers of each format.
  */
 import type { Response, Router } from "express";
 import { z } from "zod";
-import type { GatewayContext } from "../api/context";
 import type { OpenApiBuilder } from "../api/openapi";
-import { ApiError } from "../api/problem";
 import { bytes32, id } from "../api/validate";
-import type { Batch } from "../index/queries";
-import { MAX_PAGE_SIZE } from "../index/queries";
-import { batchPublicUrl } from "../../domain/gs1";
-import { labelSheetPdf, LABELS_PER_PAGE, type LabelInput } from "./pdf";
-import { DEFAULT_PNG_SIZE, MAX_PNG_SIZE, MIN_PNG_SIZE, qrPng, qrSvg } from "./qr";
-
-/**
- * At most this many labels in one PDF (10 pages): rendering takes a few milliseconds per label on
- * the event loop. `offset` prints the next ones; a `Link: rel="next"` header points to them.
- */
-export const MAX_LABELS_PER_SHEET = 10 * LABELS_PER_PAGE;
+import type { Services } from "../services";
+import { labelSheetInput, qrPngInput } from "../services/labels";
+import { LABELS_PER_PAGE } from "./pdf";
+import { MAX_PNG_SIZE, MIN_PNG_SIZE } from "./qr";
 
 const batchParams = z.object({ id: bytes32 });
 const coopParams = z.object({ id });
@@ -30,17 +22,16 @@ function cacheable(res: Response): void {
   res.setHeader("Cache-Control", "public, max-age=3600");
 }
 
-/** "1200 kg", with the unit as registered. */
-function quantityText(batch: Pick<Batch, "quantity" | "unit">): string {
-  return `${batch.quantity} ${batch.unit}`.trim();
+/**
+ * A QR image is public and made to be shown elsewhere (a shop's product page, a cooperative's site):
+ * other origins may embed it, in place of helmet's default `same-origin`.
+ */
+function embeddable(res: Response): void {
+  res.setHeader("Cross-Origin-Resource-Policy", "cross-origin");
 }
 
-export function labelRoutes(router: Router, api: OpenApiBuilder, ctx: GatewayContext): void {
-  function batchUrl(batchId: string): string {
-    const batch = ctx.queries.getBatch(batchId);
-    if (!batch) throw new ApiError(404, "batch_not_found", `no batch ${batchId}`);
-    return batchPublicUrl(ctx.publicUrl, batch);
-  }
+export function labelRoutes(router: Router, api: OpenApiBuilder, services: Services): void {
+  const { labels } = services;
 
   api.defineRoute(router, {
     method: "get",
@@ -51,8 +42,9 @@ export function labelRoutes(router: Router, api: OpenApiBuilder, ctx: GatewayCon
     params: batchParams,
     responses: { 200: "image/svg+xml", 400: "malformed id", 404: "unknown batch" },
     async handler({ params, res }) {
-      const svg = await qrSvg(batchUrl(params.id));
+      const svg = await labels.batchQrSvg(params.id);
       cacheable(res);
+      embeddable(res);
       res.type("image/svg+xml").send(svg);
     },
   });
@@ -64,13 +56,12 @@ export function labelRoutes(router: Router, api: OpenApiBuilder, ctx: GatewayCon
     tags: ["labels"],
     auth: [],
     params: batchParams,
-    query: z.object({
-      size: z.coerce.number().int().min(MIN_PNG_SIZE).max(MAX_PNG_SIZE).default(DEFAULT_PNG_SIZE),
-    }),
+    query: qrPngInput,
     responses: { 200: "image/png", 400: "malformed id or size", 404: "unknown batch" },
     async handler({ params, query, res }) {
-      const png = await qrPng(batchUrl(params.id), query.size);
+      const png = await labels.batchQrPng(params.id, query);
       cacheable(res);
+      embeddable(res);
       res.type("image/png").send(png);
     },
   });
@@ -82,44 +73,15 @@ export function labelRoutes(router: Router, api: OpenApiBuilder, ctx: GatewayCon
     tags: ["labels"],
     auth: [],
     params: coopParams,
-    query: z.object({
-      offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
-      limit: z.coerce.number().int().min(1).max(MAX_LABELS_PER_SHEET).default(MAX_LABELS_PER_SHEET),
-    }),
+    query: labelSheetInput,
     responses: { 200: "application/pdf", 400: "malformed id or paging", 404: "unknown cooperative" },
     async handler({ params, query, res }) {
-      const coop = ctx.queries.getCooperative(params.id);
-      if (!coop) throw new ApiError(404, "cooperative_not_found", `no cooperative ${params.id}`);
-      // The index pages at most MAX_PAGE_SIZE rows at a time.
-      const batches: Batch[] = [];
-      let total = 0;
-      for (let offset = query.offset; batches.length < query.limit;) {
-        const page = ctx.queries.listBatches({
-          cooperativeId: coop.cooperativeId,
-          limit: Math.min(MAX_PAGE_SIZE, query.limit - batches.length),
-          offset,
-        });
-        total = page.total;
-        batches.push(...page.items);
-        offset += page.items.length;
-        if (page.items.length === 0 || offset >= page.total) break;
-      }
-      const labels: LabelInput[] = batches.map((b) => ({
-        url: batchPublicUrl(ctx.publicUrl, b),
-        product: b.productCode,
-        lot: b.lotCode,
-        cooperative: coop.name,
-        quantity: quantityText(b),
-      }));
-      const pdf = await labelSheetPdf(labels, { title: `Labels: ${coop.name}` });
-      res.setHeader("X-Total-Count", String(total));
-      const next = query.offset + batches.length;
-      if (batches.length > 0 && next < total) {
-        res.setHeader("Link", `<?offset=${next}&limit=${query.limit}>; rel="next"`);
-      }
-      res.setHeader("Content-Disposition", `inline; filename="cooperative-${coop.cooperativeId}-labels.pdf"`);
+      const sheet = await labels.labelSheet(params.id, query);
+      res.setHeader("X-Total-Count", String(sheet.total));
+      if (sheet.next !== null) res.setHeader("Link", `<?offset=${sheet.next}&limit=${query.limit}>; rel="next"`);
+      res.setHeader("Content-Disposition", `inline; filename="cooperative-${sheet.cooperativeId}-labels.pdf"`);
       res.setHeader("Cache-Control", "no-cache");
-      res.type("application/pdf").send(pdf);
+      res.type("application/pdf").send(sheet.pdf);
     },
   });
 }

@@ -4,7 +4,7 @@
  * computed here, not in the templates.
  */
 import type { BatchDetail, CertificationRow, SaleDetail } from "../index";
-import type { DeploymentFile } from "../../scripts/lib/deploy";
+import type { DeploymentFile } from "../chain/deploy";
 import { digitalLinkPath } from "../../domain/gs1";
 import type { ChainCheck } from "./chainCheck";
 import type { BatchLabel } from "./lookup";
@@ -35,7 +35,6 @@ export function certificationState(c: CertificationRow, nowSeconds: number): Cer
 export function isUnderDispute(s: SaleDetail): boolean {
   return s.state === "Disputed";
 }
-
 
 export interface ModelDeps {
   publicUrl: string;

@@ -9,13 +9,29 @@ export {
   type Relayer,
   type RelayerDeps,
   type RelayerOptions,
+  type SignedSubmission,
   type SubmitRequest,
 } from "./relayer";
+export type { RequestStage, RequestState, TxState, VersionState } from "./states";
 export {
+  RelayRefusedError,
   RelayRejectedError,
   RelayerUnavailableError,
-  decodeRevert,
   type DecodedError,
+  type RefusalCode,
+  type RefusalReason,
   type RejectionCode,
   type UnavailableCode,
 } from "./errors";
+export { decodeRevert } from "./nodeErrors";
+export {
+  RELAY_ALLOW_LIST,
+  RELAY_CONTRACTS,
+  allowedCalls,
+  createRelayPolicy,
+  secondsUntilNextUtcDay,
+  utcDayStart,
+  type AllowedCall,
+  type RelayContract,
+  type RelayPolicy,
+} from "./policy";

@@ -1,9 +1,12 @@
 /**
  * The relayer's durable state in SQLite: the outbox of forward requests, the relayer's own
  * transactions with every signed replacement, and its nonce allocator. This is the only relayer
- * code that writes SQL; relayer.ts holds the chain logic. See relayer.ts for the state machine.
+ * code that writes SQL. The states are states.ts's; see relayer.ts for the design.
  */
 import type { Db, Migrations } from "../store/db";
+import type { RequestState, TxState } from "./states";
+
+export type { RequestState } from "./states";
 
 export const outboxMigrations: Migrations = {
   module: "outbox",
@@ -73,10 +76,10 @@ export const outboxMigrations: Migrations = {
     CREATE INDEX outbox_requests_signer ON outbox_requests (signer, state);
     CREATE INDEX outbox_requests_tx ON outbox_requests (tx_id);
     `,
+    // The daily gas budget sums a user's requests of the current UTC day on every submission.
+    `CREATE INDEX outbox_requests_user_day ON outbox_requests (user_id, created_at);`,
   ],
 };
-
-export type RequestState = "queued" | "sent" | "mined" | "failed";
 
 export interface RequestRow {
   seq: number;
@@ -111,7 +114,7 @@ export interface TxRow {
   gas_limit: string;
   value: string;
   from_block: number;
-  state: "sent" | "mined" | "dropped";
+  state: TxState;
   broadcast: number;
   mined_hash: string | null;
   block_number: number | null;
@@ -170,15 +173,19 @@ export interface Settlement {
 
 export type OutboxStore = ReturnType<typeof createOutboxStore>;
 
-export function createOutboxStore(db: Db) {
-  const now = () => Date.now();
-  const q = {
+/** The outbox's prepared statements. */
+function prepareStatements(db: Db) {
+  return {
     insertRequest: db.prepare(`
       INSERT INTO outbox_requests (id, user_id, signer, target, value, gas, data, custodial, nonce, deadline, signature,
                                    state, created_at, updated_at)
       VALUES (@id, @userId, @signer, @target, @value, @gas, @data, @custodial, @nonce, @deadline, @signature,
               'queued', @now, @now)`),
     request: db.prepare<[string], RequestRow>("SELECT * FROM outbox_requests WHERE id = ?"),
+    // Every accepted request counts, whatever became of it: a request that failed on-chain was paid for.
+    gasSince: db.prepare<[string, number], { gas: number | bigint | null }>(
+      "SELECT SUM(CAST(gas AS INTEGER)) AS gas FROM outbox_requests WHERE user_id = ? AND created_at >= ?",
+    ),
     queued: db.prepare<[number], RequestRow>(
       "SELECT * FROM outbox_requests WHERE state = 'queued' ORDER BY seq LIMIT ?",
     ),
@@ -230,37 +237,79 @@ export function createOutboxStore(db: Db) {
     ),
     takeNonce: db.prepare("UPDATE relayer_nonces SET next_nonce = next_nonce + 1 WHERE relayer = ? AND next_nonce = ?"),
   };
+}
 
-  function settleRow(s: Settlement) {
-    q.settle.run({
-      id: s.id,
-      state: s.state,
-      txHash: s.txHash ?? null,
-      blockNumber: s.blockNumber ?? null,
-      errorCode: s.error?.code ?? null,
-      errorMessage: s.error?.message ?? null,
-      errorDecoded: s.error?.decoded === undefined ? null : JSON.stringify(s.error.decoded),
-      now: now(),
-    });
-  }
+type Statements = ReturnType<typeof prepareStatements>;
+const now = () => Date.now();
+
+function settleRow(q: Statements, s: Settlement): void {
+  q.settle.run({
+    id: s.id,
+    state: s.state,
+    txHash: s.txHash ?? null,
+    blockNumber: s.blockNumber ?? null,
+    errorCode: s.error?.code ?? null,
+    errorMessage: s.error?.message ?? null,
+    errorDecoded: s.error?.decoded === undefined ? null : JSON.stringify(s.error.decoded),
+    now: now(),
+  });
+}
+
+function insertRequestRow(q: Statements, r: NewRequest): void {
+  q.insertRequest.run({
+    id: r.id,
+    userId: r.userId,
+    signer: r.signer,
+    target: r.target,
+    value: r.value.toString(),
+    gas: r.gas.toString(),
+    data: r.data,
+    custodial: r.custodial ? 1 : 0,
+    nonce: r.nonce ?? null,
+    deadline: r.deadline ?? null,
+    signature: r.signature ?? null,
+    now: now(),
+  });
+}
+
+function insertAttemptRow(q: Statements, txId: number, a: NewAttempt): void {
+  q.insertAttempt.run({
+    hash: a.hash,
+    txId,
+    raw: a.raw,
+    maxFee: a.maxFeePerGas?.toString() ?? null,
+    maxPriority: a.maxPriorityFeePerGas?.toString() ?? null,
+    gasPrice: a.gasPrice?.toString() ?? null,
+    now: now(),
+  });
+}
+
+export function createOutboxStore(db: Db) {
+  const q = prepareStatements(db);
+  const insertRequest = (r: NewRequest) => insertRequestRow(q, r);
+  const insertAttempt = (txId: number, a: NewAttempt) => insertAttemptRow(q, txId, a);
+  const settleOne = (s: Settlement) => settleRow(q, s);
 
   return {
-    insertRequest(r: NewRequest): void {
-      q.insertRequest.run({
-        id: r.id,
-        userId: r.userId,
-        signer: r.signer,
-        target: r.target,
-        value: r.value.toString(),
-        gas: r.gas.toString(),
-        data: r.data,
-        custodial: r.custodial ? 1 : 0,
-        nonce: r.nonce ?? null,
-        deadline: r.deadline ?? null,
-        signature: r.signature ?? null,
-        now: now(),
-      });
+    insertRequest,
+    /**
+     * Records `r` only if the gas of `r.userId`'s requests created since `since` (ms) plus `r.gas`
+     * stays within `budget`, atomically (an immediate transaction: concurrent submissions of the
+     * same user, or another process on the file, cannot both take the last of the budget). Returns
+     * the gas used before `r`, and whether `r` was recorded.
+     */
+    insertWithinBudget(r: NewRequest, budget: bigint, since: number): { used: bigint; inserted: boolean } {
+      return db
+        .transaction(() => {
+          const used = BigInt(q.gasSince.get(r.userId, since)?.gas ?? 0);
+          if (used + r.gas > budget) return { used, inserted: false };
+          insertRequest(r);
+          return { used, inserted: true };
+        })
+        .immediate();
     },
+    /** Gas of `userId`'s requests created since `since` (ms). */
+    gasSince: (userId: string, since: number): bigint => BigInt(q.gasSince.get(userId, since)?.gas ?? 0),
     request: (id: string) => q.request.get(id),
     queued: (limit: number) => q.queued.all(limit),
     requestsOfTx: (txId: number) => q.ofTx.all(txId),
@@ -338,22 +387,10 @@ export function createOutboxStore(db: Db) {
       db.transaction(() => {
         if (outcome === "dropped") q.txDropped.run(now(), txId);
         else q.txMined.run(outcome.minedHash, outcome.blockNumber, outcome.status, now(), txId);
-        for (const s of settlements) settleRow(s);
+        for (const s of settlements) settleOne(s);
         for (const id of requeue) q.requeue.run({ id, bump: countAttempt ? 1 : 0, now: now() });
       })();
     },
-    settle: (s: Settlement) => settleRow(s),
+    settle: settleOne,
   };
-
-  function insertAttempt(txId: number, a: NewAttempt) {
-    q.insertAttempt.run({
-      hash: a.hash,
-      txId,
-      raw: a.raw,
-      maxFee: a.maxFeePerGas?.toString() ?? null,
-      maxPriority: a.maxPriorityFeePerGas?.toString() ?? null,
-      gasPrice: a.gasPrice?.toString() ?? null,
-      now: now(),
-    });
-  }
 }

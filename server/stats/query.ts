@@ -140,3 +140,9 @@ export function createStatsQueries(db: Db): () => StatsSnapshot {
   });
   return () => read.deferred();
 }
+
+/** The last block the index has read (null before its first sync): the figures change only when it moves. */
+export function createIndexPosition(db: Db): () => number | null {
+  const state = db.prepare<[], { last_block: number | null }>(`SELECT last_block FROM ix_state WHERE id = 1`);
+  return () => state.get()?.last_block ?? null;
+}

@@ -7,9 +7,8 @@ import { html, type Html } from "../pages/html";
 import { formatterFor } from "../pages/format";
 import { productName, unitName, type Catalog, type Lang } from "../pages/i18n";
 import { layout } from "../pages/views/layout";
+import { chartFigure, PALETTE } from "./chart";
 import type { AreaStats, MonthCell, Stats } from "./compute";
-
-const PALETTE = ["#8a2846", "#d9a441", "#2e7d32", "#1f5f8b", "#6a3d9a", "#b15928", "#5d5348", "#c2185b"];
 
 interface Series {
   name: string;
@@ -91,20 +90,7 @@ export function barChart(title: string, months: string[], series: Series[], c: C
         >${s.name.length > 28 ? s.name.slice(0, 27) + "…" : s.name}</text
       >`;
   });
-  return html`<figure class="chart">
-    <svg
-      xmlns="http://www.w3.org/2000/svg"
-      viewBox="${`0 0 ${width} ${height}`}"
-      width="100%"
-      role="img"
-      aria-label="${title}"
-      direction="ltr"
-    >
-      <title>${title}</title>
-      ${grid}${bars}${legend}
-    </svg>
-    <figcaption class="note">${title}</figcaption>
-  </figure>`;
+  return chartFigure(title, width, height, html`${grid}${bars}${legend}`);
 }
 
 function hasFacts(m: MonthCell): boolean {

@@ -3,9 +3,12 @@
  * with human-readable details. The contract rules they restate come from the shared helpers in
  * domain/contributors.ts and domain/split.ts (Merkle commitment, merge rule, revenue split, member share).
  */
-import { AbiCoder, formatUnits, keccak256 } from "ethers";
+import { formatUnits } from "ethers";
 import { buildContributorTree, mergeContributors, type ContributorTree } from "../../domain/contributors";
 import { shareOf, splitRevenue } from "../../domain/split";
+import { batchIdOf } from "../../domain/batchId";
+
+export { batchIdOf };
 import { CONTRACT_NAMES, contributorSource, type LogRef, type Registration, type Snapshot } from "./collect";
 
 export const SECTIONS = [
@@ -85,10 +88,6 @@ export function effectiveInfo(snap: Snapshot, batchId: string): Registration["in
     origin: a.origin,
     productionDate: a.productionDate,
   };
-}
-
-export function batchIdOf(cooperativeId: bigint, lotCode: string): string {
-  return keccak256(AbiCoder.defaultAbiCoder().encode(["uint64", "string"], [cooperativeId, lotCode]));
 }
 
 export function runChecks(snap: Snapshot): Check[] {

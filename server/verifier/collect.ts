@@ -7,7 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import { type Interface, type Result, ZeroAddress, getAddress, toBeHex, zeroPadValue } from "ethers";
-import type { DeploymentFile } from "../../scripts/lib/deploy";
+import type { DeploymentFile } from "../chain/deploy";
 import { batchRegistryAbi, cooperativeRegistryAbi, erc20MetadataAbi, saleEscrowAbi, topicOf } from "./abi";
 import { RpcError, mapLimit, type RpcClient, type RpcLog } from "./rpc";
 import { UsageError, type Target } from "./target";
@@ -22,7 +22,7 @@ export interface Deployment {
   contracts: Record<ContractName, { address: string; blockNumber: number }>;
 }
 
-/** Reads a deployment file (`DATA_DIR/deployments/<chainId>.json`, written by scripts/lib/deploy.ts). */
+/** Reads a deployment file (`DATA_DIR/deployments/<chainId>.json`, written by server/chain/deploy.ts). */
 export function loadDeployment(file: string): Deployment {
   let parsed: Partial<DeploymentFile>;
   try {

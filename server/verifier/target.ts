@@ -15,7 +15,6 @@ export class UsageError extends Error {
 
 const BATCH_ID = /^0x[0-9a-fA-F]{64}$/;
 
-
 export function parseTarget(input: string): Target {
   const raw = input.trim();
   if (BATCH_ID.test(raw)) return { kind: "batchId", input, batchId: raw.toLowerCase() };

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { startEmbeddedChain, type EmbeddedChain } from "../../server/chain/embedded";
-import { writeDeployment } from "../../scripts/lib/deploy";
+import { writeDeployment } from "../../server/chain/deploy";
 import { startGatewayProcess, type GatewayProcess } from "../../scripts/bench/gateway-process";
 import { startTestChain, type TestChain } from "../helpers/chain";
 import { ApiClient, type ApiResponse } from "../helpers/gateway";

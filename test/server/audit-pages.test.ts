@@ -1,13 +1,11 @@
 /**
- * The auditors' HTML pages against a real gateway (embedded anvil, SQLite): sign-in by cookie,
- * the sale page's exact figures and verdict, the cooperative page's SVG chart, roles and sign-out.
+ * The auditors' HTML pages against a real gateway (embedded anvil, SQLite): sign-in exchanging the
+ * token for a server-side session, the sale page's exact figures and verdict, the cooperative page's
+ * SVG chart, roles and sign-out. (Forged forms, expiry and guessing: test/chaos/abuse-sessions.)
  */
 import { expect } from "chai";
-import express from "express";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createSessionStore } from "../../server/sessions";
 import { startTestGateway, type ApiClient, type TestGateway } from "../helpers/gateway";
-import { auditPageRoutes } from "../../server/audit/pages";
 import { buildSaleAudit } from "../../server/audit/sale";
 import { createChainReader } from "../../server/audit/chain";
 import { createIndexView } from "../../server/audit/indexView";
@@ -22,7 +20,6 @@ describe("audit pages", function () {
   this.timeout(180_000);
   let t: TestGateway;
   let ctx: GatewayContext;
-  let server: Server;
   let url: string;
   let auditorToken: string;
   let memberToken: string;
@@ -31,13 +28,15 @@ describe("audit pages", function () {
 
   const get = (path: string, cookie?: string) =>
     fetch(url + path, { redirect: "manual", headers: cookie ? { cookie } : {} });
-  const login = (token: string) =>
-    fetch(url + "/audit/login", {
+  const post = (path: string, form: Record<string, string>, cookie?: string) =>
+    fetch(url + path, {
       method: "POST",
       redirect: "manual",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ token, lang: "fr" }).toString(),
+      // A browser posting one of our own forms says where from.
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: url, ...(cookie ? { cookie } : {}) },
+      body: new URLSearchParams(form).toString(),
     });
+  const login = (token: string) => post("/audit/login", { token, lang: "fr" });
 
   before(async function () {
     t = await startTestGateway();
@@ -50,12 +49,7 @@ describe("audit pages", function () {
     const registrar = t.api.as(await mk("registrar", "ODCO"));
     auditorToken = await mk("auditor", "Bureau d'audit");
 
-    const app = express();
-    auditPageRoutes(app, ctx);
-    server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, "127.0.0.1", () => resolve(s));
-    });
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    url = t.gateway.url;
 
     const coop = await registrar.post("/api/v1/cooperatives", {
       name: "Coopérative <Tafilalet>",
@@ -114,7 +108,6 @@ describe("audit pages", function () {
   });
 
   after(async function () {
-    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
     await t?.stop();
   });
 
@@ -136,15 +129,27 @@ describe("audit pages", function () {
     expect(page).to.not.include("<script");
   });
 
-  it("an auditor's token sets the HttpOnly cookie and redirects to /audit", async function () {
+  it("an auditor's token opens a session (the cookie holds its id, not the token) and redirects to /audit", async function () {
     const r = await login(auditorToken);
     expect(r.status).to.equal(303);
     expect(r.headers.get("location")).to.equal("/audit?lang=fr");
     const set = r.headers.get("set-cookie")!;
-    expect(set).to.equal(`ct_audit=${auditorToken}; HttpOnly; SameSite=Strict; Path=/audit; Max-Age=3600`);
+    expect(set).to.match(/^ct_session=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Lax; Path=\/; Max-Age=43200$/);
+    expect(set).to.not.include(auditorToken);
+    expect(set).to.not.include(auditorToken.slice(3));
     const home = await get("/audit", set.split(";")[0]);
     expect(home.status).to.equal(200);
-    expect(await home.text()).to.include("Bureau d&#39;audit");
+    const page = await home.text();
+    expect(page).to.include("Bureau d&#39;audit");
+    // Pages with forms must not say no-referrer, or browsers send `Origin: null` on their own forms.
+    expect(home.headers.get("referrer-policy")).to.equal("same-origin");
+    expect(page).to.include('<meta name="referrer" content="same-origin" />');
+    expect(page).to.not.include("no-referrer");
+    expect(page).to.match(/<form class="signout" method="post" action="\/audit\/logout">/);
+    expect(page).to.match(/<input type="hidden" name="csrf" value="[A-Za-z0-9_-]{43}" \/>/);
+    // A signed-in auditor asking for the sign-in page goes to the audit home.
+    const again = await get("/audit/login", set.split(";")[0]);
+    expect(again.status).to.equal(303);
   });
 
   it("a wrong token gets a 401 page and no cookie; a member's token is refused too", async function () {
@@ -215,25 +220,39 @@ describe("audit pages", function () {
     expect(missing.status).to.equal(404);
   });
 
-  it("no cookie or a bad cookie redirects to the sign-in; a member's cookie gets 403", async function () {
-    for (const cookie of [undefined, "ct_audit=nonsense", "other=1"]) {
+  it("no cookie or a bad cookie redirects to the sign-in; a member's session gets 403", async function () {
+    for (const cookie of [undefined, "ct_session=nonsense", `ct_audit=${auditorToken}`, "other=1"]) {
       const r = await get(`/audit/sales/${saleId}`, cookie);
       expect(r.status).to.equal(303);
       expect(r.headers.get("location")).to.match(/^\/audit\/login\?lang=/);
     }
-    const r = await get(`/audit/sales/${saleId}?lang=en`, `ct_audit=${memberToken}`);
+    // A member signed in (as the workspace will sign members in) is not an auditor.
+    const { id } = createSessionStore({ db: ctx.db, ...ctx.sessions }).create(members[0].userId);
+    const r = await get(`/audit/sales/${saleId}?lang=en`, `ct_session=${id}`);
     expect(r.status).to.equal(403);
     const page = await r.text();
     expect(page).to.include('id="forbidden"');
     expect(page).to.not.include(members[0].address);
-    const c = await get("/audit/cooperatives/1", `ct_audit=${memberToken}`);
+    const c = await get("/audit/cooperatives/1", `ct_session=${id}`);
     expect(c.status).to.equal(403);
   });
 
-  it("logout clears the cookie", async function () {
-    const r = await get("/audit/logout");
+  it("sign-out is a POST with the session's token; it ends the session on the server", async function () {
+    const cookie = await cookieFor(auditorToken);
+    const confirm = await get("/audit/logout?lang=fr", cookie);
+    expect(confirm.status).to.equal(200);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(await confirm.text())![1];
+    const r = await post("/audit/logout", { csrf, lang: "fr" }, cookie);
     expect(r.status).to.equal(303);
-    expect(r.headers.get("set-cookie")).to.equal("ct_audit=; HttpOnly; SameSite=Strict; Path=/audit; Max-Age=0");
-    expect(r.headers.get("location")).to.match(/^\/audit\/login/);
+    expect(r.headers.get("set-cookie")).to.equal("ct_session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0");
+    expect(r.headers.get("location")).to.equal("/audit/login?lang=fr&out=1");
+    const out = await get("/audit/login?lang=fr&out=1");
+    expect(await out.text()).to.include('id="signedOut"');
+    // The old cookie value no longer opens anything.
+    const old = await get(`/audit/sales/${saleId}`, cookie);
+    expect(old.status).to.equal(303);
+    expect(old.headers.get("location")).to.match(/^\/audit\/login/);
+    // Without a session, the sign-out page sends to the sign-in.
+    expect((await get("/audit/logout")).status).to.equal(303);
   });
 });

@@ -34,7 +34,7 @@ import {
 } from "../../server/index";
 import { buildContributorTree, mergeContributors, type ContributorTree } from "../../domain/contributors";
 import { shareOf, splitRevenue } from "../../domain/split";
-import type { DeploymentFile } from "../../scripts/lib/deploy";
+import type { DeploymentFile } from "../../server/chain/deploy";
 import { BatchRegistry__factory, CooperativeRegistry__factory, SaleEscrow__factory } from "../../typechain-types";
 
 const DAY = 86_400;

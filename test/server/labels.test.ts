@@ -18,7 +18,6 @@ import {
   encodeDigitalLinkValue,
   findLabelFonts,
   gtin14,
-  labelRoutes,
   labelSheetPdf,
   LABELS_PER_PAGE,
   MAX_LABELS_PER_SHEET,
@@ -27,6 +26,7 @@ import {
   qrSvg,
   type LabelInput,
 } from "../../server/labels";
+import { labelRoutes } from "../../server/labels/routes";
 import { isRtl, visualRuns } from "../../server/labels/text";
 import { createOpenApi } from "../../server/api/openapi";
 import { errorHandler } from "../../server/api/problem";
@@ -455,7 +455,11 @@ describe("labels", function () {
       // Mounted as app.ts will mount them.
       const app = express();
       const router = Router();
-      labelRoutes(router, createOpenApi("/api/v1", { title: "t", version: "1", description: "d" }), t.gateway.ctx);
+      labelRoutes(
+        router,
+        createOpenApi("/api/v1", { title: "t", version: "1", description: "d" }),
+        t.gateway.ctx.services,
+      );
       app.use("/api/v1", router);
       app.use(errorHandler(createLogger("silent"), []));
       server = await new Promise<Server>((resolve) => {
@@ -542,7 +546,7 @@ describe("labels", function () {
 
     it("the routes are in the OpenAPI document, public", function () {
       const api = createOpenApi("/api/v1", { title: "t", version: "1", description: "d" });
-      labelRoutes(Router(), api, t.gateway.ctx);
+      labelRoutes(Router(), api, t.gateway.ctx.services);
       const doc = api.document(PUBLIC_URL) as { paths: Record<string, Record<string, { security: unknown[] }>> };
       expect(Object.keys(doc.paths)).to.include.members([
         "/api/v1/batches/{id}/qr.svg",

@@ -8,18 +8,21 @@ import { expect } from "chai";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Wallet, type JsonRpcProvider } from "ethers";
+import { Wallet, ZeroHash, type JsonRpcProvider } from "ethers";
 import { openDatabase, type Db } from "../../server/store/db";
 import { createProvider } from "../../server/chain/provider";
 import { freePort, startEmbeddedChain, type EmbeddedChain } from "../../server/chain/embedded";
 import {
   createRelayer,
+  createRelayPolicy,
   outboxMigrations,
+  RelayRefusedError,
   RelayRejectedError,
   RelayerUnavailableError,
   FORWARD_REQUEST_TYPES,
   type Relayer,
   type RelayerOptions,
+  type RelayPolicy,
 } from "../../server/relayer";
 import { Forwarder__factory, type Forwarder } from "../../typechain-types";
 import { startTestChain, type TestChain } from "../helpers/chain";
@@ -93,6 +96,7 @@ for (const eagerReceipts of [false, true])
         options?: RelayerOptions;
         forwarder?: Forwarder;
         provider?: JsonRpcProvider;
+        policy?: RelayPolicy;
       } = {},
     ): Promise<Harness> {
       const file = opts.file ?? path.join(dir, `outbox-${open.length}.sqlite`);
@@ -106,6 +110,7 @@ for (const eagerReceipts of [false, true])
         forwarder: opts.forwarder ?? forwarder,
         relayer: wallet,
         signTypedData: coop.custody.signTypedData,
+        policy: opts.policy ?? createRelayPolicy(tc.deployed.deployment.contracts),
         log: logs.log,
         options: { pollMs: 20, eagerReceipts, ...opts.options },
       });
@@ -119,6 +124,7 @@ for (const eagerReceipts of [false, true])
     async function submitBatch(relayer: Relayer, member: Wallet, lot: string) {
       return relayer.submit({
         userId: userOf(member),
+        role: "member",
         from: member.address,
         to: await tc.deployed.batches.getAddress(),
         data: await coop.registerBatchData(member, lot),
@@ -183,10 +189,16 @@ for (const eagerReceipts of [false, true])
       });
 
       it("rejects a target that does not trust the forwarder", async function () {
-        const { relayer, db } = await harness();
+        // A deployment file naming an address that does not trust the forwarder (the allow-list
+        // lets it through as "SaleEscrow"): the trust check still stands behind the allow-list.
+        const contracts = tc.deployed.deployment.contracts;
+        const { relayer, db } = await harness({
+          policy: createRelayPolicy({ ...contracts, SaleEscrow: { address: tc.wallets[5].address } }),
+        });
         const member = coop.members[0];
+        const data = tc.deployed.escrow.interface.encodeFunctionData("release", [1n]);
         const err = await relayer
-          .submit({ userId: userOf(member), from: member.address, to: tc.wallets[5].address, data: "0x" })
+          .submit({ userId: userOf(member), role: "member", from: member.address, to: tc.wallets[5].address, data })
           .catch((e: unknown) => e);
         expect(err).to.be.instanceOf(RelayRejectedError);
         expect((err as RelayRejectedError).code).to.equal("untrusted_target");
@@ -207,11 +219,18 @@ for (const eagerReceipts of [false, true])
           chainId,
           verifyingContract: await forwarder.getAddress(),
         };
+        // Within the relayer's bound: the simulation's estimate (from the forwarder, signer appended) + 25%.
+        const estimate = await tc.provider.estimateGas({
+          from: await forwarder.getAddress(),
+          to,
+          data: data + member.address.slice(2),
+        });
+        const gas = estimate + estimate / 4n;
         const request = {
           from: member.address,
           to,
           value: 0n,
-          gas: 500_000n,
+          gas,
           nonce: await forwarder.nonces(member.address),
           deadline: BigInt(Math.floor(Date.now() / 1000) + 600),
           data,
@@ -219,18 +238,174 @@ for (const eagerReceipts of [false, true])
         const signature = await member.signTypedData(domain, FORWARD_REQUEST_TYPES, request);
 
         const forged = await relayer
-          .submitSigned({ userId: "self", request: { ...request, gas: 500_001n, signature } })
+          .submitSigned({ userId: "self", role: "member", request: { ...request, gas: gas + 1n, signature } })
           .catch((e: unknown) => e);
         expect((forged as RelayRejectedError).code).to.equal("invalid_signature");
 
         const signedBefore = coop.custody.signed();
-        const { id } = await relayer.submitSigned({ userId: "self", request: { ...request, signature } });
+        const { id } = await relayer.submitSigned({
+          userId: "self",
+          role: "member",
+          request: { ...request, signature },
+        });
         const status = await relayer.waitFor(id, 20_000);
         expect(status.state).to.equal("mined");
         expect(coop.custody.signed()).to.equal(signedBefore);
         const events = await registrations(lot);
         expect(events.map((e) => e.args.registeredBy)).to.deep.equal([member.address]);
         await relayer.stop();
+      });
+    });
+
+    describe("admission (allow-list, gas bound, daily budget)", function () {
+      async function signedRequest(member: Wallet, to: string, data: string, gas: bigint) {
+        const { chainId } = await tc.provider.getNetwork();
+        const domain = {
+          name: "CoopTraceForwarder",
+          version: "1",
+          chainId,
+          verifyingContract: await forwarder.getAddress(),
+        };
+        const request = {
+          from: member.address,
+          to,
+          value: 0n,
+          gas,
+          nonce: await forwarder.nonces(member.address),
+          deadline: BigInt(Math.floor(Date.now() / 1000) + 600),
+          data,
+        };
+        return { ...request, signature: await member.signTypedData(domain, FORWARD_REQUEST_TYPES, request) };
+      }
+
+      it("refuses foreign contracts, view calls and other roles' functions on both paths, before asking the node", async function () {
+        // A provider that cannot answer: a refusal must come from the allow-list alone.
+        const dead = createProvider(`http://127.0.0.1:${await freePort()}`, 31337, 20);
+        const { relayer, db, logs } = await harness({ provider: dead, options: { rpcTimeoutMs: 2_000 } });
+        const member = coop.members[4];
+        const { escrow, batches } = tc.deployed;
+        const escrowAddress = await escrow.getAddress();
+        const cases: { what: string; role: "member" | "buyer"; to: string; data: string; reason: string }[] = [
+          {
+            what: "a contract of the member's own",
+            role: "member",
+            to: tc.wallets[6].address,
+            data: "0x12345678",
+            reason: "foreign_contract",
+          },
+          {
+            what: "the forwarder itself",
+            role: "member",
+            to: await forwarder.getAddress(),
+            data: forwarder.interface.encodeFunctionData("nonces", [member.address]),
+            reason: "foreign_contract",
+          },
+          {
+            what: "a view function",
+            role: "member",
+            to: escrowAddress,
+            data: escrow.interface.encodeFunctionData("saleCount"),
+            reason: "view_function",
+          },
+          { what: "no selector", role: "member", to: escrowAddress, data: "0x", reason: "no_function" },
+          {
+            what: "another role's function",
+            role: "member",
+            to: escrowAddress,
+            data: escrow.interface.encodeFunctionData("resolveDispute", [1n, 5000, ZeroHash]),
+            reason: "function_not_allowed",
+          },
+          {
+            what: "a buyer registering a batch",
+            role: "buyer",
+            to: await batches.getAddress(),
+            data: await coop.registerBatchData(member, newLot()),
+            reason: "function_not_allowed",
+          },
+        ];
+        for (const c of cases) {
+          const custodial = await relayer
+            .submit({ userId: userOf(member), role: c.role, from: member.address, to: c.to, data: c.data })
+            .catch((e: unknown) => e);
+          expect(custodial, c.what).to.be.instanceOf(RelayRefusedError);
+          expect((custodial as RelayRefusedError).code, c.what).to.equal("relay_not_allowed");
+          expect((custodial as RelayRefusedError).reason, c.what).to.equal(c.reason);
+          const request = await signedRequest(member, c.to, c.data, 14_000_000n);
+          const signed = await relayer
+            .submitSigned({ userId: userOf(member), role: c.role, request })
+            .catch((e: unknown) => e);
+          expect((signed as RelayRefusedError).code, c.what).to.equal("relay_not_allowed");
+          expect((signed as RelayRefusedError).reason, c.what).to.equal(c.reason);
+        }
+        expect(rowCount(db)).to.equal(0);
+        expect(logs.entries().filter((e) => e.msg === "relay refused: not allowed")).to.have.length(cases.length * 2);
+        dead.destroy();
+      });
+
+      it("refuses a signed gas far above the simulation's estimate (gas_too_high), accepts it within the margin", async function () {
+        const { relayer, db } = await harness();
+        const member = coop.members[4];
+        const to = await tc.deployed.batches.getAddress();
+        const data = await coop.registerBatchData(member, newLot());
+        const estimate = await tc.provider.estimateGas({
+          from: await forwarder.getAddress(),
+          to,
+          data: data + member.address.slice(2),
+        });
+        const tooHigh = await relayer
+          .submitSigned({
+            userId: userOf(member),
+            role: "member",
+            request: await signedRequest(member, to, data, estimate * 2n + 200_000n),
+          })
+          .catch((e: unknown) => e);
+        expect(tooHigh).to.be.instanceOf(RelayRejectedError);
+        expect((tooHigh as RelayRejectedError).code).to.equal("gas_too_high");
+        expect(rowCount(db)).to.equal(0);
+        await relayer.submitSigned({
+          userId: userOf(member),
+          role: "member",
+          request: await signedRequest(member, to, data, estimate + estimate / 4n),
+        });
+        expect(rowCount(db)).to.equal(1);
+      });
+
+      it("keeps each user within its daily gas budget, custodial and signed alike", async function () {
+        const { relayer, db } = await harness({ options: { userDailyGas: 1_000_000n } });
+        const member = coop.members[3];
+        const to = await tc.deployed.batches.getAddress();
+        const accepted: string[] = [];
+        let refused: unknown;
+        for (let i = 0; i < 10 && refused === undefined; i++) {
+          await submitBatch(relayer, member, newLot()).then(
+            ({ id }) => accepted.push(id),
+            (e: unknown) => (refused = e),
+          );
+        }
+        expect(accepted.length).to.be.greaterThan(0);
+        expect(refused).to.be.instanceOf(RelayRefusedError);
+        const err = refused as RelayRefusedError;
+        expect(err.code).to.equal("gas_budget_exceeded");
+        expect(err.retryAfterSeconds).to.be.within(1, 86_400);
+        const gas = db
+          .prepare("SELECT gas FROM outbox_requests WHERE user_id = ?")
+          .all(userOf(member))
+          .map((r) => BigInt((r as { gas: string }).gas));
+        expect(gas).to.have.length(accepted.length);
+        expect(gas.reduce((a, b) => a + b, 0n) <= 1_000_000n).to.equal(true);
+        // The member's own signature draws on the same budget.
+        const data = await coop.registerBatchData(member, newLot());
+        const signed = await relayer
+          .submitSigned({
+            userId: userOf(member),
+            role: "member",
+            request: await signedRequest(member, to, data, 1_000_000n),
+          })
+          .catch((e: unknown) => e);
+        expect((signed as RelayRefusedError).code).to.equal("gas_budget_exceeded");
+        // Another user has a budget of its own.
+        await submitBatch(relayer, coop.members[2], newLot());
+        expect(rowCount(db)).to.equal(accepted.length + 1);
       });
     });
 

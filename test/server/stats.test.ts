@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { startTestGateway, type ApiClient, type TestGateway } from "../helpers/gateway";
 import { createOpenApi } from "../../server/api/openapi";
-import { statsRoutes, K_ANONYMITY, toDecimal } from "../../server/stats";
+import { statsRoutes, K_ANONYMITY, toDecimal } from "../../server/stats/routes";
 import { STYLESHEET } from "../../server/pages/assets";
 
 const HOSTILE = `Zagora <script>alert("x")</script> & 'co'`;

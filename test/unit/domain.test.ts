@@ -18,6 +18,8 @@ import { isSafeName, isSafeText, printableLine } from "../../domain/text";
 import { shareOf, splitRevenue } from "../../domain/split";
 import { buildContributorTree, mergeContributors, sortContributors } from "../../domain/contributors";
 import { SALE_STATES } from "../../domain/saleStates";
+import { batchIdOf } from "../../domain/batchId";
+import { AbiCoder, keccak256 } from "ethers";
 
 describe("domain: GS1", function () {
   // Check digits from GS1's own examples and from real Moroccan (611) GTIN-13s.
@@ -158,6 +160,15 @@ describe("domain: contributors", function () {
       [a, 12n],
       [b.toLowerCase(), 2n],
     ]);
+  });
+  it("computes the batch id as the contract does (checked against ethers' ABI coder)", function () {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.string({ maxLength: 20 }), (coop, lot) => {
+        const expected = keccak256(AbiCoder.defaultAbiCoder().encode(["uint64", "string"], [coop, lot]));
+        return batchIdOf(coop, lot) === expected;
+      }),
+      { seed: 13, numRuns: 200 },
+    );
   });
   it("names the sale states in the contract's order", function () {
     expect(SALE_STATES[0]).to.equal("None");

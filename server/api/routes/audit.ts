@@ -1,91 +1,59 @@
 /**
  * Audit API (auditors and the platform admin): a sale's split recomputed from the chain and
  * compared with the index, a cooperative's sales and payouts over a period, CSV exports of both
- * (`Accept: text/csv` or a `.csv` suffix) and a reconciliation pack per sale.
+ * (`Accept: text/csv` or a `.csv` suffix) and a reconciliation pack per sale, over HTTP: parse, call
+ * the audit service (server/services/audit.ts), answer JSON or CSV.
  */
 import type { Request, Response, Router } from "express";
 import { z } from "zod";
-import type { GatewayContext } from "../context";
+import type { Services } from "../../services";
+import { auditPeriodInput, type CsvFile } from "../../services/audit";
 import type { OpenApiBuilder } from "../openapi";
-import { ApiError } from "../problem";
-import { id, paging } from "../validate";
-import { createChainReader } from "../../audit/chain";
-import { createIndexView } from "../../audit/indexView";
-import { buildSaleAudit, type AuditDeps } from "../../audit/sale";
-import { buildCooperativeAudit, cooperativePayoutRows } from "../../audit/cooperative";
-import { PAYOUT_COLUMNS, salePayoutRows, toCsv } from "../../audit/csv";
-import { buildSalePack } from "../../audit/pack";
+import { id } from "../validate";
 
 const AUDITORS = ["auditor", "platform_admin"];
-
-/** An ISO date (start of that day, UTC) or date-time, as unix seconds; `endOfDay` for a date-only `to`. */
-function isoInstant(endOfDay: boolean) {
-  return z
-    .string()
-    .refine((s) => /^\d{4}-\d{2}-\d{2}(T.*)?$/.test(s) && !Number.isNaN(Date.parse(s)), "must be an ISO 8601 date")
-    .transform((s) => {
-      const ms = Date.parse(s);
-      const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(s);
-      return Math.floor((dateOnly && endOfDay ? ms + 86_400_000 - 1 : ms) / 1000);
-    });
-}
-
-const periodQuery = paging.extend({
-  from: isoInstant(false).optional(),
-  to: isoInstant(true).optional(),
-});
 
 /** CSV when the client prefers it to JSON (`Accept: text/csv`). */
 function wantsCsv(req: Request): boolean {
   return req.accepts(["application/json", "text/csv"]) === "text/csv";
 }
 
-function sendCsv(res: Response, filename: string, csv: string): void {
+function sendCsv(res: Response, { filename, csv }: CsvFile): undefined {
   res
     .status(200)
     .type("text/csv; charset=utf-8")
     .set("Content-Disposition", `attachment; filename="${filename}"`)
     .set("Cache-Control", "no-store")
     .send(csv);
+  return undefined;
 }
 
-export function auditRoutes(router: Router, api: OpenApiBuilder, ctx: GatewayContext): void {
-  // A new chain reader per request: facts are read at one block, memoized for that request only.
-  const deps = (): AuditDeps & { ctx: GatewayContext } => ({
-    ctx,
-    chain: createChainReader(ctx),
-    index: createIndexView(ctx.db),
-  });
+/** `services` is the gateway's (a holder of it, such as the gateway's context, will do). */
+export function auditRoutes(
+  router: Router,
+  api: OpenApiBuilder,
+  { services }: { services: Pick<Services, "audit"> },
+): void {
+  const { audit } = services;
 
-  async function saleAudit(saleId: number, res: Response, csv: boolean) {
-    const audit = await buildSaleAudit(deps(), saleId);
+  async function saleAudit(saleId: number, req: Request, res: Response, csv: boolean) {
+    if (csv) return sendCsv(res, await audit.saleCsv(req.user, saleId));
+    const result = await audit.sale(req.user, saleId);
     res.set("Cache-Control", "no-store");
-    if (!csv) return audit;
-    sendCsv(res, `sale-${saleId}.csv`, toCsv(PAYOUT_COLUMNS, salePayoutRows(audit)));
-    return undefined;
+    return result;
   }
 
   async function cooperativeAudit(
     cooperativeId: number,
-    query: z.output<typeof periodQuery>,
+    query: z.output<typeof auditPeriodInput>,
+    req: Request,
     res: Response,
     csv: boolean,
   ) {
-    if (query.from !== undefined && query.to !== undefined && query.from > query.to) {
-      throw new ApiError(400, "invalid_field", "from is after to", {
-        errors: [{ field: "from", message: "must not be after to" }],
-      });
-    }
-    const audit = await buildCooperativeAudit(deps(), cooperativeId, {
-      from: query.from ?? null,
-      to: query.to ?? null,
-      limit: query.limit,
-      offset: query.offset,
-    });
+    if (csv) return sendCsv(res, await audit.cooperativeCsv(req.user, cooperativeId, query));
+    const result = await audit.cooperative(req.user, cooperativeId, query);
     res.set("Cache-Control", "no-store");
-    if (!csv) return audit;
-    sendCsv(res, `cooperative-${cooperativeId}.csv`, toCsv(PAYOUT_COLUMNS, cooperativePayoutRows(audit)));
-    return undefined;
+    return result;
   }
 
   const saleResponses = {
@@ -103,7 +71,7 @@ export function auditRoutes(router: Router, api: OpenApiBuilder, ctx: GatewayCon
     auth: AUDITORS,
     params: z.object({ id }),
     responses: saleResponses,
-    handler: ({ params, res }) => saleAudit(params.id, res, true),
+    handler: ({ params, req, res }) => saleAudit(params.id, req, res, true),
   });
   api.defineRoute(router, {
     method: "get",
@@ -114,8 +82,8 @@ export function auditRoutes(router: Router, api: OpenApiBuilder, ctx: GatewayCon
     auth: AUDITORS,
     params: z.object({ id }),
     responses: { ...saleResponses, 200: "a JSON bundle" },
-    async handler({ params, res }) {
-      const pack = await buildSalePack(deps(), params.id);
+    async handler({ params, req, res }) {
+      const pack = await audit.salePack(req.user, params.id);
       res.set("Cache-Control", "no-store");
       res.set("Content-Disposition", `attachment; filename="sale-${params.id}-pack.json"`);
       return pack;
@@ -131,7 +99,7 @@ export function auditRoutes(router: Router, api: OpenApiBuilder, ctx: GatewayCon
     auth: AUDITORS,
     params: z.object({ id }),
     responses: saleResponses,
-    handler: ({ params, req, res }) => saleAudit(params.id, res, wantsCsv(req)),
+    handler: ({ params, req, res }) => saleAudit(params.id, req, res, wantsCsv(req)),
   });
 
   const coopResponses = {
@@ -148,9 +116,9 @@ export function auditRoutes(router: Router, api: OpenApiBuilder, ctx: GatewayCon
     tags: ["audit"],
     auth: AUDITORS,
     params: z.object({ id }),
-    query: periodQuery,
+    query: auditPeriodInput,
     responses: coopResponses,
-    handler: ({ params, query, res }) => cooperativeAudit(params.id, query, res, true),
+    handler: ({ params, query, req, res }) => cooperativeAudit(params.id, query, req, res, true),
   });
   api.defineRoute(router, {
     method: "get",
@@ -161,8 +129,8 @@ export function auditRoutes(router: Router, api: OpenApiBuilder, ctx: GatewayCon
     tags: ["audit"],
     auth: AUDITORS,
     params: z.object({ id }),
-    query: periodQuery,
+    query: auditPeriodInput,
     responses: coopResponses,
-    handler: ({ params, query, req, res }) => cooperativeAudit(params.id, query, res, wantsCsv(req)),
+    handler: ({ params, query, req, res }) => cooperativeAudit(params.id, query, req, res, wantsCsv(req)),
   });
 }

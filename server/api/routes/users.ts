@@ -1,30 +1,34 @@
 /**
- * Accounts: the platform admin creates registrars, certifiers, arbiters and auditors; buyers sign up
- * themselves (rate-limited); every user can see itself, rotate its token and (members) take custody
- * of its key. Tokens are shown once.
+ * Accounts over HTTP: parse, call the user service, answer. The logic (who may, the on-chain role
+ * grant, sessions ended with a token, self-custody, the faucet's daily grant) is in
+ * server/services/users.ts. Tokens and keys are shown once: those answers are never cached.
  */
-import type { Router } from "express";
-import { parseEther } from "ethers";
+import type { RequestHandler, Response, Router } from "express";
 import { z } from "zod";
-import type { GatewayContext } from "../context";
+import type { Services } from "../../services";
+import {
+  buyerSignUpInput,
+  createUserInput,
+  exportKeyInput,
+  forwardRequestInput,
+  userIdInput,
+} from "../../services/users";
 import type { OpenApiBuilder } from "../openapi";
-import { requireUser } from "../auth";
-import { ApiError } from "../problem";
-import { address, hexBytes, noBody, signature65, text, uint } from "../validate";
-import { createOperations } from "../operations";
-import { FORWARD_REQUEST_TYPES } from "../../relayer";
-import { EXPORT_CONFIRMATION } from "../../custody/users";
-import { MockStablecoin__factory } from "../../../typechain-types";
+import { answerWrite, waitPreference } from "../operations";
+import { noBody } from "../validate";
 
-const ONCHAIN_ROLE = { registrar: "REGISTRAR_ROLE", certifier: "CERTIFIER_ROLE", arbiter: "ARBITER_ROLE" } as const;
+/** 201, not stored by any cache (an Idempotency-Key replay does not keep it either). */
+function createdOnce(res: Response): void {
+  res.status(201).set("Cache-Control", "no-store");
+}
 
 export function userRoutes(
   router: Router,
   api: OpenApiBuilder,
-  ctx: GatewayContext,
-  signupLimiter: import("express").RequestHandler,
+  services: Services,
+  signupLimiter: RequestHandler,
 ): void {
-  const { registry } = ctx.contracts;
+  const { users } = services;
 
   api.defineRoute(router, {
     method: "post",
@@ -32,26 +36,16 @@ export function userRoutes(
     summary: "Create a registrar, certifier, arbiter or auditor (platform admin); the token is returned once",
     tags: ["users"],
     auth: ["platform_admin"],
-    body: z.object({ role: z.enum(["registrar", "certifier", "arbiter", "auditor"]), displayName: text(200) }).strict(),
-    responses: { 201: "created", 403: "not the platform admin" },
+    body: createUserInput,
+    responses: {
+      201: "created",
+      403: "not the platform admin",
+      503: "platform_key_missing: the gateway has no platform key to grant the on-chain role",
+    },
     async handler({ body, req, res }) {
-      const admin = requireUser(req.user, "platform_admin");
-      const { user, token } = ctx.users.create({ role: body.role, displayName: body.displayName, createdBy: admin.id });
-      let txHash: string | null = null;
-      if (body.role !== "auditor") {
-        // Platform roles are granted by the platform's own account (DEFAULT_ADMIN_ROLE on-chain).
-        try {
-          const role = await registry[ONCHAIN_ROLE[body.role]]();
-          const tx = await registry.connect(ctx.platformSigner).grantRole(role, user.address!);
-          txHash = (await tx.wait())!.hash;
-        } catch (err) {
-          ctx.users.remove(user.id);
-          throw err;
-        }
-      }
-      // A token is shown once: no cache keeps it (and Idempotency-Key replays do not either).
-      res.status(201).set("Cache-Control", "no-store");
-      return { user, token, txHash };
+      const created = await users.create(req.user, body);
+      createdOnce(res);
+      return created;
     },
   });
 
@@ -62,12 +56,12 @@ export function userRoutes(
     summary: "Sign up as a buyer (public, rate-limited); the token is returned once",
     tags: ["users"],
     auth: [],
-    body: z.object({ displayName: text(200) }).strict(),
+    body: buyerSignUpInput,
     responses: { 201: "created", 429: "too many sign-ups" },
     handler({ body, res }) {
-      const { user, token } = ctx.users.create({ role: "buyer", displayName: body.displayName });
-      res.status(201).set("Cache-Control", "no-store");
-      return { user, token };
+      const created = users.signUpBuyer(body);
+      createdOnce(res);
+      return created;
     },
   });
 
@@ -78,43 +72,38 @@ export function userRoutes(
     tags: ["users"],
     auth: ["any"],
     responses: { 200: "the account", 401: "no token" },
-    handler: ({ req }) => requireUser(req.user),
+    handler: ({ req }) => users.me(req.user),
   });
 
   api.defineRoute(router, {
     method: "post",
     path: "/me/token",
-    summary: "Rotate the caller's token: the old one stops working, the new one is returned once",
+    summary:
+      "Rotate the caller's token: the old one and every browser session stop working, the new one is returned once",
     tags: ["users"],
     auth: ["any"],
     body: noBody,
     responses: { 201: "rotated", 401: "no token" },
     handler({ req, res }) {
-      const user = requireUser(req.user);
-      res.status(201).set("Cache-Control", "no-store");
-      return { token: ctx.users.rotateToken(user.id) };
+      const rotated = users.rotateToken(req.user);
+      createdOnce(res);
+      return rotated;
     },
   });
 
   api.defineRoute(router, {
     method: "post",
     path: "/users/:id/revoke",
-    summary: "Revoke every token of a user (platform admin; a cooperative admin for its members)",
+    summary: "Revoke every token and browser session of a user (platform admin; a cooperative admin for its members)",
     tags: ["users"],
     auth: ["platform_admin", "coop_admin"],
-    params: z.object({ id: z.string().uuid() }),
+    params: z.object({ id: userIdInput }),
     body: noBody,
     responses: { 201: "revoked", 403: "forbidden", 404: "unknown user" },
     handler({ params, req, res }) {
-      const caller = requireUser(req.user, "platform_admin", "coop_admin");
-      const target = ctx.users.get(params.id);
-      if (!target) throw new ApiError(404, "user_not_found", "no such user");
-      if (caller.role === "coop_admin" && (target.role !== "member" || target.createdBy !== caller.id)) {
-        throw new ApiError(403, "forbidden", "a cooperative admin may only revoke its own members' tokens");
-      }
-      ctx.users.revokeToken(target.id);
+      const revoked = users.revoke(req.user, params.id);
       res.status(201);
-      return { revoked: target.id };
+      return revoked;
     },
   });
 
@@ -124,18 +113,16 @@ export function userRoutes(
     summary: "Take custody of your own key. The gateway will no longer sign for you; keep the key safe.",
     tags: ["users"],
     auth: ["member", "coop_admin", "buyer"],
-    body: z.object({ confirm: z.literal(EXPORT_CONFIRMATION) }).strict(),
+    body: exportKeyInput,
     responses: { 201: "the key, once", 400: "confirmation missing", 401: "no token" },
     handler({ body, req, res }) {
-      const user = requireUser(req.user, "member", "coop_admin", "buyer");
-      const privateKey = ctx.users.exportKey(user.id, body.confirm);
-      res.status(201).set("Cache-Control", "no-store");
-      return { address: user.address, privateKey };
+      const exported = users.exportKey(req.user, body);
+      createdOnce(res);
+      return exported;
     },
   });
 
   // Self-custody: the member signs ERC-2771 forward requests itself and the gateway relays them.
-  const ops = createOperations(ctx);
   const selfSigners = ["member", "coop_admin", "buyer"];
 
   api.defineRoute(router, {
@@ -146,24 +133,7 @@ export function userRoutes(
     tags: ["users"],
     auth: selfSigners,
     responses: { 200: "domain, types, nonce", 403: "no key" },
-    async handler({ req }) {
-      const user = requireUser(req.user);
-      if (user.address === null) throw new ApiError(403, "no_key", "this account has no key");
-      const { forwarder } = ctx.contracts;
-      const [, name, version, chainId, verifyingContract] = await forwarder.eip712Domain();
-      const c = ctx.deployment.contracts;
-      return {
-        domain: { name, version, chainId: chainId.toString(), verifyingContract },
-        types: FORWARD_REQUEST_TYPES,
-        from: user.address,
-        nonce: (await forwarder.nonces(user.address)).toString(),
-        contracts: {
-          CooperativeRegistry: c.CooperativeRegistry.address,
-          BatchRegistry: c.BatchRegistry.address,
-          SaleEscrow: c.SaleEscrow.address,
-        },
-      };
-    },
+    handler: ({ req }) => users.forwardRequestInfo(req.user),
   });
 
   api.defineRoute(router, {
@@ -172,52 +142,34 @@ export function userRoutes(
     summary: "Relay a forward request you signed with your own key (after exporting it); the relayer pays the gas",
     tags: ["users"],
     auth: selfSigners,
-    body: z
-      .object({
-        to: address,
-        gas: uint(64, 1n),
-        deadline: uint(48, 1n),
-        data: hexBytes,
-        signature: signature65,
-      })
-      .strict(),
+    body: forwardRequestInput,
     responses: {
       201: "mined",
       202: "accepted",
       400: "invalid field",
-      422: "bad signature, nonce or deadline, or rejected by the contract",
+      403: "relay_not_allowed: not a CoopTrace contract, a view function, or a function your role may not call",
+      422: "bad signature, nonce, deadline or gas (gas_too_low, gas_too_high), or rejected by the contract",
+      429: "user_rate_limited, or gas_budget_exceeded (your gas for the UTC day is spent)",
     },
     async handler({ body, req, res }) {
-      const user = requireUser(req.user, "member", "coop_admin", "buyer");
-      if (user.address === null) throw new ApiError(403, "no_key", "this account has no key");
-      // No value: the relayer's ether is never sent on a member's behalf.
-      return ops.writeSigned(req, res, user, { from: user.address, value: 0n, ...body });
+      return answerWrite(res, await users.relaySigned(req.user, body, waitPreference(req)));
     },
   });
 
-  if (ctx.faucet) {
-    const faucet = ctx.faucet;
+  // Only where there is a faucet (the embedded demo chain): elsewhere the route does not exist at all.
+  if (users.hasFaucet) {
     api.defineRoute(router, {
       method: "post",
       path: "/faucet",
-      summary: "Embedded demo chain only: 1 test ETH and 1,000 demo stablecoins for a buyer",
+      summary: "Embedded demo chain only: 1 test ETH and 1,000 demo stablecoins for a buyer, once per UTC day",
       tags: ["users"],
       auth: ["buyer"],
       body: noBody,
-      responses: { 201: "sent", 403: "not a buyer" },
+      responses: { 201: "sent", 403: "not a buyer", 429: "already paid today (Retry-After: until 00:00 UTC)" },
       async handler({ req, res }) {
-        const user = requireUser(req.user, "buyer");
-        const eth = await faucet.signer.sendTransaction({ to: user.address!, value: parseEther("1") });
-        await eth.wait();
-        const coin = MockStablecoin__factory.connect(faucet.stablecoin, faucet.signer);
-        const mint = await coin.mint(user.address!, 1_000n * 10n ** 6n);
-        await mint.wait();
+        const paid = await users.useFaucet(req.user);
         res.status(201);
-        return {
-          eth: "1",
-          stablecoin: { address: faucet.stablecoin, amount: "1000" },
-          transactions: [eth.hash, mint.hash],
-        };
+        return paid;
       },
     });
   }

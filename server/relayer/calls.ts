@@ -1,0 +1,74 @@
+/**
+ * A member's call run as the forwarder runs it — from the forwarder's address with the signer
+ * appended to the calldata (ERC-2771), so `_msgSender()` is the member and no forwarder nonce or
+ * signature is needed: simulated before a request is accepted, replayed after one failed on chain
+ * to say why.
+ */
+import { concat, toQuantity, type JsonRpcProvider } from "ethers";
+import { RelayRejectedError, type DecodedError } from "./errors";
+import { decodeRevert, revertDataOf } from "./nodeErrors";
+import type { RelayerChain } from "./chain";
+
+/** The call's gas estimate, or RelayRejectedError 'would_revert' with the decoded revert. */
+export async function simulate(
+  chain: RelayerChain,
+  provider: JsonRpcProvider,
+  call: { from: string; to: string; data: string; value: bigint },
+): Promise<bigint> {
+  const { address } = await chain.forwarderContext();
+  // Both are checked hex already: the ERC-2771 suffix is the signer's 20 bytes.
+  const tx = {
+    from: address,
+    to: call.to,
+    data: call.data + call.from.slice(2).toLowerCase(),
+    value: toQuantity(call.value),
+  };
+  try {
+    // Straight JSON-RPC (ethers' estimateGas would re-check and re-encode every field); a value
+    // is lent to the forwarder, which holds no ether, with a state override.
+    const params =
+      call.value === 0n ? [tx, "latest"] : [tx, "latest", { [address]: { balance: toQuantity(call.value * 2n) } }];
+    const hex = await chain.rpc("estimateGas", provider.send("eth_estimateGas", params));
+    return BigInt(hex as string);
+  } catch (err) {
+    const revert = revertDataOf(err);
+    if (!revert.reverted) throw err;
+    const decoded = decodeRevert(revert.data);
+    throw new RelayRejectedError(
+      "would_revert",
+      decoded ? `the call would revert with ${decoded.name}` : "the call would revert",
+      decoded,
+    );
+  }
+}
+
+/**
+ * Why a request's call reverted at `blockNumber`: replayed on the state before the block, then on
+ * the block's own (a request that failed because an earlier one in the same batch changed the
+ * state shows its error only there).
+ */
+export async function failureReason(
+  chain: RelayerChain,
+  provider: JsonRpcProvider,
+  row: { signer: string; target: string; data: string; value: string },
+  blockNumber: number,
+): Promise<{ code: string; message: string; decoded?: DecodedError }> {
+  const { address } = await chain.forwarderContext();
+  let decoded: DecodedError | undefined;
+  for (const blockTag of [blockNumber - 1, blockNumber]) {
+    try {
+      const call = { from: address, to: row.target, data: concat([row.data, row.signer]), value: BigInt(row.value) };
+      await chain.rpc("call", provider.call({ ...call, blockTag }));
+    } catch (err) {
+      const revert = revertDataOf(err);
+      if (!revert.reverted) break;
+      decoded = decodeRevert(revert.data);
+      if (decoded) break;
+    }
+  }
+  return {
+    code: "reverted",
+    message: decoded ? `the call reverted with ${decoded.name}` : "the call reverted",
+    decoded,
+  };
+}

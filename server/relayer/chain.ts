@@ -1,0 +1,235 @@
+/**
+ * What the relayer reads from the chain, with its small caches: the forwarder's address, chain id
+ * and EIP-712 domain (once), availability (contracts deployed, node answering, relayer funded: kept
+ * a second), the targets that trust the forwarder, forwarder nonces, fee data and the head block
+ * (shared PRICES_TTL_MS), receipts, and the head the stage `confirmed` is measured against.
+ */
+import {
+  Interface,
+  dataLength,
+  getAddress,
+  isHexString,
+  type JsonRpcProvider,
+  type FeeData,
+  type Log,
+  type TransactionReceipt,
+  type TypedDataDomain,
+} from "ethers";
+import type { Logger } from "../log";
+import type { Forwarder } from "../../typechain-types";
+import { RelayRejectedError, RelayerUnavailableError } from "./errors";
+import { revertDataOf } from "./nodeErrors";
+import type { RelayerRpc } from "./rpc";
+import type { ExecutedEvent } from "./settlement";
+
+/** Fee data and head block are reused this long by the batches that follow. */
+const PRICES_TTL_MS = 1000;
+/** A positive availability check holds this long. */
+const AVAILABLE_MS = 1000;
+/** The head is asked for, for the stage of mined requests, at most this often. */
+const HEAD_REFRESH_MS = 1000;
+const TRUST_IFACE = new Interface(["function isTrustedForwarder(address forwarder) view returns (bool)"]);
+
+export interface ForwarderContext {
+  address: string;
+  chainId: bigint;
+  domain: TypedDataDomain;
+}
+
+export type RelayerChain = ReturnType<typeof createRelayerChain>;
+
+interface ChainDeps {
+  provider: JsonRpcProvider;
+  forwarder: Forwarder;
+  relayerAddress: string;
+  rpc: RelayerRpc;
+  minBalanceWei: bigint;
+  log: Logger;
+}
+
+async function fetchContext({ provider, forwarder, rpc: { rpc } }: ChainDeps): Promise<ForwarderContext> {
+  const address = getAddress(await forwarder.getAddress());
+  const { chainId } = await rpc("getNetwork", provider.getNetwork());
+  const [, name, version, domainChainId, verifyingContract] = await rpc("eip712Domain", forwarder.eip712Domain());
+  return { address, chainId, domain: { name, version, chainId: domainChainId, verifyingContract } };
+}
+
+/** Throws contracts_missing, relayer_low_balance (both logged) or chain_unavailable. */
+async function checkAvailable(deps: ChainDeps): Promise<void> {
+  const { provider, forwarder, relayerAddress, log } = deps;
+  const { rpc } = deps.rpc;
+  const forwarderAddress = await forwarder.getAddress();
+  const code = await rpc("getCode", provider.getCode(forwarderAddress));
+  if (code === "0x") {
+    log.warn({ forwarder: forwarderAddress }, "no contract at the forwarder address (chain reset?)");
+    throw new RelayerUnavailableError("contracts_missing", "the forwarder has no code on this chain");
+  }
+  const balance = await rpc("getBalance", provider.getBalance(relayerAddress));
+  if (balance < deps.minBalanceWei) {
+    log.warn(
+      { relayer: relayerAddress, balance: balance.toString(), minBalance: deps.minBalanceWei.toString() },
+      "relayer balance below minimum: refusing requests",
+    );
+    throw new RelayerUnavailableError("relayer_low_balance", "the relayer account is low on funds");
+  }
+}
+
+/** forwarder.nonces of many signers in one JSON-RPC batch (one HTTP exchange instead of one per signer). */
+async function fetchNonces(deps: ChainDeps, forwarderAddress: string, signers: string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  if (signers.length === 0) return out;
+  const payload = signers.map((signer, i) => ({
+    jsonrpc: "2.0" as const,
+    id: i,
+    method: "eth_call",
+    params: [{ to: forwarderAddress, data: deps.forwarder.interface.encodeFunctionData("nonces", [signer]) }, "latest"],
+  }));
+  const answers = await deps.rpc.rpc("nonces", deps.provider._send(payload));
+  for (const answer of answers as { id: number; result?: unknown }[]) {
+    const signer = signers[answer.id];
+    if (signer === undefined || typeof answer.result !== "string" || !isHexString(answer.result, 32)) continue;
+    out.set(signer, Number(BigInt(answer.result)));
+  }
+  const missing = signers.filter((s) => !out.has(s));
+  if (missing.length > 0) {
+    throw new RelayerUnavailableError("chain_unavailable", `nonces: no answer for ${missing.length} signer(s)`);
+  }
+  return out;
+}
+
+export function createRelayerChain(deps: ChainDeps) {
+  const { provider, forwarder, relayerAddress } = deps;
+  const { rpc } = deps.rpc;
+  const executedFragment = forwarder.interface.getEvent("ExecutedForwardRequest");
+  const trustedTargets = new Set<string>();
+  let context: Promise<ForwarderContext> | undefined;
+  let availableUntil = 0;
+  let availabilityCheck: Promise<void> | undefined;
+  let prices: { at: number; value: Promise<{ fees: FeeData; blockNumber: number }> } | undefined;
+  let head: number | undefined;
+  let headAskedAt = 0;
+
+  function forwarderContext(): Promise<ForwarderContext> {
+    context ??= fetchContext(deps).catch((err: unknown) => {
+      context = undefined;
+      throw err;
+    });
+    return context;
+  }
+
+  /** Contracts deployed, node reachable, relayer funded; the requests arriving meanwhile share one check. */
+  function ensureAvailable(): Promise<void> {
+    if (Date.now() < availableUntil) return Promise.resolve();
+    availabilityCheck ??= checkAvailable(deps)
+      .then(() => {
+        availableUntil = Date.now() + AVAILABLE_MS;
+      })
+      .finally(() => {
+        availabilityCheck = undefined;
+      });
+    return availabilityCheck;
+  }
+
+  async function ensureTrusted(target: string): Promise<void> {
+    if (trustedTargets.has(target)) return;
+    const { address } = await forwarderContext();
+    let trusted = false;
+    try {
+      const data = TRUST_IFACE.encodeFunctionData("isTrustedForwarder", [address]);
+      const out = await rpc("isTrustedForwarder", provider.call({ to: target, data }));
+      trusted = dataLength(out) >= 32 && BigInt(out.slice(0, 66)) !== 0n;
+    } catch (err) {
+      if (!revertDataOf(err).reverted) throw err;
+    }
+    if (!trusted) throw new RelayRejectedError("untrusted_target", `${target} does not trust the CoopTrace forwarder`);
+    trustedTargets.add(target);
+  }
+
+  async function forwarderNonces(signers: string[]): Promise<Map<string, number>> {
+    if (signers.length === 0) return new Map();
+    return fetchNonces(deps, (await forwarderContext()).address, signers);
+  }
+
+  /**
+   * Fee data and head block, shared by the batches sent within PRICES_TTL_MS: a few seconds old they
+   * are still good (maxFeePerGas is twice the base fee; the head is a lower bound for log queries).
+   */
+  function currentPrices(): Promise<{ fees: FeeData; blockNumber: number }> {
+    if (prices !== undefined && Date.now() - prices.at < PRICES_TTL_MS) return prices.value;
+    const value = Promise.all([
+      rpc("getFeeData", provider.getFeeData()),
+      rpc("getBlockNumber", provider.getBlockNumber()),
+    ]).then(([fees, blockNumber]) => (sawBlock(blockNumber), { fees, blockNumber }));
+    const entry = { at: Date.now(), value };
+    prices = entry;
+    value.catch(() => {
+      if (prices === entry) prices = undefined;
+    });
+    return value;
+  }
+
+  /** Every block number learnt (prices, receipts) moves the known head forward. */
+  function sawBlock(blockNumber: number): void {
+    if (head === undefined || blockNumber > head) head = blockNumber;
+  }
+
+  return {
+    rpc,
+    withTimeout: deps.rpc.withTimeout,
+    forwarderContext,
+    ensureAvailable,
+    ensureTrusted,
+    forwarderNonces,
+    currentPrices,
+    forwarderNonce: (signer: string) => rpc("nonces", forwarder.nonces(signer)),
+    feeData: () => rpc("getFeeData", provider.getFeeData()),
+    accountNonce: (tag: "latest" | "pending") =>
+      rpc("getTransactionCount", provider.getTransactionCount(relayerAddress, tag)),
+    balance: () => rpc("getBalance", provider.getBalance(relayerAddress)),
+    receipt: (hash: string) => rpc("getTransactionReceipt", provider.getTransactionReceipt(hash)),
+    /** Whether the node still knows a transaction (mined or in its pool). */
+    knows: async (hash: string) =>
+      (await rpc("getTransaction", provider.send("eth_getTransactionByHash", [hash]))) !== null,
+    sendRaw: (raw: string) =>
+      deps.rpc.withTimeout("sendRawTransaction", provider.send("eth_sendRawTransaction", [raw])),
+
+    /** The receipt of whichever of `hashes` (versions of one transaction) was mined, or null; all asked at once. */
+    async minedReceipt(hashes: string[]): Promise<TransactionReceipt | null> {
+      const receipts = await Promise.all(
+        hashes.map((h) => rpc("getTransactionReceipt", provider.getTransactionReceipt(h))),
+      );
+      const mined = receipts.find((r) => r !== null) ?? null;
+      if (mined !== null) sawBlock(mined.blockNumber);
+      return mined;
+    },
+
+    /** The ExecutedForwardRequest event of a log of the forwarder at `forwarderAddress`, or undefined. */
+    executedEvent(l: Log, forwarderAddress: string): ExecutedEvent | undefined {
+      // ethers checksums the addresses of receipts and decoded arguments.
+      if (l.topics[0] !== executedFragment.topicHash || l.address !== forwarderAddress) return undefined;
+      const args = forwarder.interface.decodeEventLog(executedFragment, l.data, l.topics);
+      return { signer: args.signer as string, nonce: args.nonce as bigint, success: args.success as boolean };
+    },
+
+    /** Where and whether `signer`'s request at `nonce` ran since `fromBlock`, from its execution log. */
+    async executionOf(signer: string, nonce: number, fromBlock: number) {
+      const filter = forwarder.filters.ExecutedForwardRequest(signer);
+      const events = await rpc("queryFilter", forwarder.queryFilter(filter, fromBlock, "latest"));
+      const ran = events.find((e) => e.args.nonce === BigInt(nonce));
+      if (ran === undefined) return undefined;
+      return { success: ran.args.success, txHash: ran.transactionHash, blockNumber: ran.blockNumber };
+    },
+
+    /**
+     * The head known so far; when it is older than HEAD_REFRESH_MS and `refresh`, asked for in the
+     * background (a reader of a status does not wait on the node).
+     */
+    head(refresh: boolean): number | undefined {
+      if (refresh && Date.now() - headAskedAt >= HEAD_REFRESH_MS) {
+        headAskedAt = Date.now();
+        rpc("getBlockNumber", provider.getBlockNumber()).then(sawBlock, () => undefined);
+      }
+      return head;
+    },
+  };
+}
