@@ -8,6 +8,9 @@ import path from "node:path";
 import { ConfigError, loadConfig } from "../server/config";
 
 async function main() {
+  // Everything this process creates (database, keys, tokens, chain state, logs) is for its user
+  // only: files 0600, folders 0700. Modules also set modes themselves, for other entry points.
+  if (process.platform !== "win32") process.umask(0o077);
   let config;
   try {
     config = loadConfig();
@@ -27,17 +30,25 @@ async function main() {
     console.log("Seeding the demo (first start)…");
     const token = readFileSync(gateway.adminTokenFile, "utf8").trim();
     const demo = await seedDemo(gateway.url, token, config.dataDir);
-    writeFileSync(demoFile, JSON.stringify(demo, null, 2) + "\n");
+    writeFileSync(demoFile, JSON.stringify(demo, null, 2) + "\n", { mode: 0o600 });
   }
   const demo = existsSync(demoFile)
     ? (JSON.parse(readFileSync(demoFile, "utf8")) as { roseWaterBatchId: string })
     : undefined;
+  const tokensFile = path.join(config.dataDir, "demo-tokens.json");
   console.log("");
-  console.log(`CoopTrace gateway:  ${gateway.url}`);
+  console.log(`CoopTrace:          ${gateway.url}/  (open this in a browser)`);
+  console.log(`Sign in:            ${gateway.url}/signin`);
   console.log(`API description:    ${gateway.url}/api/v1/openapi.json`);
   console.log(`Health:             ${gateway.url}/health`);
-  if (demo) console.log(`Demo batch:         ${gateway.url}/api/v1/batches/${demo.roseWaterBatchId}`);
+  if (demo) console.log(`Demo batch:         ${gateway.url}/b/${demo.roseWaterBatchId}`);
   console.log(`Admin token:        in ${gateway.adminTokenFile} (keep it private)`);
+  if (demo && existsSync(tokensFile)) {
+    // Where the demo's secrets are, and how to use each, never the secrets themselves (terminals get logged).
+    console.log(`Demo accounts:      in ${tokensFile} (keep it private)`);
+    console.log("  manager, registrar, certifier, auditor, buyer: paste the role's token at /signin");
+    console.log("  members (Aicha, Khadija, Itto, Zahra): open the member's card link, then type her PIN");
+  }
   if (gateway.ctx.embedded) console.log(`Embedded chain:     ${gateway.ctx.rpcUrl} (state in ${config.dataDir}/chain)`);
   console.log("Stop with Ctrl-C.");
 
@@ -46,7 +57,11 @@ async function main() {
     if (stopping) return;
     stopping = true;
     console.log(`\n${signal}: stopping (saving chain state)…`);
+    // Parts wait on unreferenced handles while stopping (the checkpointer's worker, anvil): without
+    // a referenced one, Node could find its loop empty and exit halfway through stop().
+    const keepAlive = setInterval(() => undefined, 1_000);
     await gateway.stop();
+    clearInterval(keepAlive);
     process.exit(0);
   };
   process.on("SIGINT", () => void stop("SIGINT"));

@@ -2,10 +2,13 @@
  * Demo data for the embedded chain, seeded on the very first start through the gateway's own API
  * (so the demo exercises exactly what users do): a women's rose cooperative of Kelaat M'Gouna, its
  * members' harvest, a distillation into rose water, a certification, and a sale that is funded,
- * shipped, confirmed, released and claimed.
+ * shipped, confirmed, released and claimed. Each member gets a member card with a PIN, as her manager
+ * would print it; the tokens, the card links and the PINs go to DATA_DIR/demo-tokens.json (0600).
  */
-import { writeFileSync } from "node:fs";
+import { randomInt } from "node:crypto";
+import { chmodSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { isObviousPin } from "../services/cards";
 
 export interface DemoResult {
   cooperativeId: number;
@@ -37,6 +40,14 @@ class Client {
 
 const DAY_MS = 86_400_000;
 
+/** A random 4-digit PIN that is not an obvious one (as a manager would help a member choose). */
+function demoPin(): string {
+  for (;;) {
+    const pin = String(randomInt(0, 10_000)).padStart(4, "0");
+    if (!isObviousPin(pin)) return pin;
+  }
+}
+
 export async function seedDemo(baseUrl: string, adminToken: string, dataDir: string): Promise<DemoResult> {
   const admin = new Client(baseUrl, adminToken);
   const day = (offset: number) => new Date(Date.now() + offset * DAY_MS).toISOString();
@@ -63,13 +74,16 @@ export async function seedDemo(baseUrl: string, adminToken: string, dataDir: str
     });
   const coopAdmin = admin.as(coop.admin.token);
   const names = ["Aicha", "Khadija", "Itto", "Zahra"];
-  const members: { userId: string; token: string; address: string }[] = [];
+  type NewMember = { userId: string; token: string; address: string; cardUrl: string; pin: string };
+  const members: NewMember[] = [];
   for (const [i, displayName] of names.entries()) {
-    const m = await coopAdmin.post<{ member: { userId: string; token: string; address: string } }>(
-      `/cooperatives/${coop.cooperativeId}/members`,
-      { displayName, reference: `card-${1001 + i}` },
-    );
-    members.push(m.member);
+    const pin = demoPin();
+    const m = await coopAdmin.post<{ member: Omit<NewMember, "pin"> }>(`/cooperatives/${coop.cooperativeId}/members`, {
+      displayName,
+      reference: `card-${1001 + i}`,
+      pin,
+    });
+    members.push({ ...m.member, pin });
   }
   // Kilograms of fresh petals each member delivered (in grams).
   const delivered = [42_000n, 35_500n, 28_000n, 19_500n];
@@ -132,12 +146,14 @@ export async function seedDemo(baseUrl: string, adminToken: string, dataDir: str
     tokensFile,
     JSON.stringify(
       {
-        note: "Demo accounts of the embedded chain. These tokens act as the users: keep this file private.",
+        note:
+          "Demo accounts of the embedded chain. These tokens and PINs act as the users: keep this file private. " +
+          "Sign in at /signin with a token; a member opens her card link and types her PIN.",
         registrar: registrar.token,
         certifier: certifier.token,
         auditor: auditor.token,
         cooperativeAdmin: coop.admin.token,
-        members: members.map((m, i) => ({ name: names[i], token: m.token })),
+        members: members.map((m, i) => ({ name: names[i], card: m.cardUrl, pin: m.pin, token: m.token })),
         buyer: buyer.token,
       },
       null,
@@ -145,6 +161,7 @@ export async function seedDemo(baseUrl: string, adminToken: string, dataDir: str
     ) + "\n",
     { mode: 0o600 },
   );
+  chmodSync(tokensFile, 0o600); // a file left by an earlier start keeps its mode otherwise
   return {
     cooperativeId: coop.cooperativeId,
     harvestBatchId: harvest.batchId,

@@ -71,6 +71,40 @@ button{background:#8a2846;color:#fff;border-color:#8a2846;cursor:pointer}
 .offer .price{font-size:1.1rem;font-weight:700}
 .pager{display:flex;justify-content:space-between;gap:1rem}
 footer{max-width:42rem;margin:0 auto;padding:0 1rem 2rem;font-size:.85rem;color:#6b5a4c}
+.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+nav.main ul{list-style:none;margin:.4rem 0 0;padding:0;display:flex;flex-wrap:wrap;gap:.25rem 1rem;align-items:center}
+nav.main a{display:inline-block;padding:.3rem 0;font-weight:600}
+nav.main a[aria-current]{text-decoration:none;border-bottom:2px solid #fff}
+nav.main .account{display:flex;flex-wrap:wrap;align-items:center;gap:.25rem .6rem}
+nav.main .who{font-size:.95rem}
+header.top form.signout button{background:transparent;border:1px solid #fff;color:#fff;padding:.25rem .6rem}
+.field{margin:0 0 1rem}
+.field label{display:block;font-weight:700}
+.field .hint{display:block;color:#6b5a4c;font-size:.9rem;margin:.1rem 0 .3rem}
+.field .error-message{display:block;color:#b3261e;font-weight:700;margin:.1rem 0 .3rem}
+.field.has-error{border-inline-start:4px solid #b3261e;padding-inline-start:.75rem}
+input[type=text],input[type=password],input[type=search]{font:inherit;width:100%;max-width:28rem;padding:.55rem .6rem;border:2px solid #5d5348;border-radius:6px;background:#fff;color:inherit}
+.has-error input{border-color:#b3261e}
+input:focus-visible{outline:3px solid #d9a441;outline-offset:1px}
+button.big{font-size:1.15rem;font-weight:700;padding:.7rem 1.4rem;min-height:3rem;min-width:10rem}
+.error-summary{border:3px solid #b3261e;border-radius:10px;background:#fff;padding:.75rem 1rem;margin:0 0 1rem}
+.error-summary h2{color:#b3261e;margin:0 0 .35rem}
+.error-summary ul{margin:0;padding-inline-start:1.2rem}
+.error-summary a{color:#b3261e;font-weight:700}
+input.pin{font-size:2rem;letter-spacing:.5em;text-align:center;max-width:12rem;padding:.4rem;font-variant-numeric:tabular-nums}
+.cardface{display:flex;gap:.9rem;align-items:center;margin:0 0 1rem}
+.cardface svg{flex:none}
+.cardface .name{font-size:1.3rem;font-weight:700;display:block}
+ul.links{list-style:none;margin:0;padding:0}
+ul.links li{padding:.5rem 0;border-top:1px solid #f0e8df}
+ul.links li:first-child{border-top:0}
+ul.links a{font-weight:700;font-size:1.05rem}
+ul.links .note{display:block}
+dl.money{display:grid;grid-template-columns:1fr max-content;gap:.3rem .9rem;margin:.5rem 0 0}
+dl.money dt{color:#5d5348}
+dl.money dd{margin:0;font-weight:700;text-align:end;font-variant-numeric:tabular-nums}
+dl.money .due{color:#1b4d1f;font-size:1.15rem}
+ul.coops .note,ul.money-lines .note{display:block}
 `
   .trim()
   .replace(/\n/g, "");

@@ -1,3 +1,4 @@
+import { counted } from "./icu";
 import type { Catalog } from "./types";
 
 export const en: Catalog = {
@@ -205,7 +206,8 @@ export const en: Catalog = {
   audit: {
     title: "Audit",
     loginTitle: "Auditor sign-in",
-    loginText: "Paste your auditor access token. It is kept in a cookie for this site's audit pages, for one hour.",
+    loginText:
+      "Paste your auditor access token. It is checked once and not kept: this browser then holds only a session, which ends when you sign out or after a while without use.",
     token: "Access token",
     signIn: "Sign in",
     signOut: "Sign out",
@@ -260,6 +262,158 @@ export const en: Catalog = {
     noSales: "No sale in this period.",
     more: "More sales",
     json: "The same audit as JSON (API, with a token)",
+  },
+
+  form: {
+    required: "This is required.",
+    invalid: "This is not valid: check what you typed.",
+    tooSmall: "This is too small.",
+    tooBig: "This is too long or too large.",
+    inProgress: "This form is already being sent. Wait a moment, then open the page again.",
+  },
+
+  session: {
+    formRefusedTitle: "This form was not accepted",
+    formRefusedText:
+      "It was not sent from this site's own page, or your session has ended. Open the page again and send the form from there.",
+    rateLimitedTitle: "Too many attempts",
+    rateLimitedText: (s) => `Too many failed sign-ins from your connection. Try again in ${s} seconds.`,
+    signOutText: "End your session on this browser.",
+    signedOut: "You are signed out.",
+  },
+
+  glossary: {
+    cooperative: "cooperative",
+    member: "member",
+    manager: "manager",
+    lot: "lot",
+    card: "member card",
+    pin: "PIN",
+    token: "access token",
+  },
+
+  nav: {
+    menu: "Main menu",
+    market: "Market",
+    cooperatives: "Cooperatives",
+    stats: "Regional figures",
+    signIn: "Sign in",
+    signOut: "Sign out",
+    workspace: "My space",
+    audit: "Audit",
+    signedInAs: "Signed in as",
+  },
+
+  home: {
+    title: "Where your product comes from",
+    lead: "CoopTrace keeps the story of cooperative products, from the field to your hands, and shows how the money of each sale was shared.",
+    points: [
+      "Each cooperative records its lots: what each member delivered, where, and every step after.",
+      "A buyer's payment waits in escrow until the goods arrive. Then it is shared: a small fee, the cooperative's reserve, and each member's share, by what they delivered.",
+      "These facts are kept on a public blockchain. Anyone can check them without trusting us.",
+    ],
+    findTitle: "Find a product",
+    findText: "Type the lot code printed on the label. If the label has a barcode number (GTIN), you can add it.",
+    lot: "Lot code",
+    lotHint: "It follows the word “Lot” on the label.",
+    gtin: "Barcode number (GTIN), optional",
+    gtinHint: "8 to 14 digits under the barcode.",
+    find: "Find",
+    errorSummary: "There is a problem",
+    enterOne: "Type a lot code or a barcode number.",
+    badLot: "A lot code has at most 20 letters, digits and signs such as - or /.",
+    badGtin: "This barcode number is not valid. Check the digits under the barcode.",
+    nothing: "No product has this code. Check the label.",
+    several: counted(
+      "en-GB",
+      "{n, plural, one {# product has this code.} other {# products have this code. Which one is yours?}}",
+    ),
+    exploreTitle: "Explore",
+    marketText: "Products for sale now, each with its story.",
+    cooperativesText: "The cooperatives that record their products here.",
+    statsText: "What the cooperatives of each region produce and earn.",
+    signInText: "For cooperative members, managers, buyers and auditors.",
+  },
+
+  directory: {
+    title: "Cooperatives",
+    intro: "The cooperatives that record their products on CoopTrace.",
+    none: "No cooperative yet.",
+    count: counted("en-GB", "{n, plural, one {# cooperative} other {# cooperatives}}"),
+    members: counted("en-GB", "{n, plural, =0 {no member yet} one {# member} other {# members}}"),
+  },
+
+  signin: {
+    title: "Sign in",
+    memberTitle: "Members: use your card",
+    memberText:
+      "Scan the QR code on your member card with a phone camera. Your card's page opens: type your PIN there.",
+    tokenTitle: "Managers, buyers, certifiers and auditors: your access token",
+    tokenText:
+      "Paste the access token you were given. It is checked once and not kept: this browser keeps only a session, which ends when you sign out or after a while without use.",
+    token: "Access token",
+    tokenHint: "It starts with",
+    submit: "Sign in",
+    missingToken: "Paste your access token.",
+    badToken: "This access token is not valid. Check that you pasted all of it.",
+  },
+
+  card: {
+    title: "Sign in with your card",
+    whose: "Member card of",
+    pin: "Your PIN",
+    pinHint: "4 to 6 digits, chosen with your cooperative when the card was printed.",
+    submit: "Enter",
+    badFormat: "Type 4 to 6 digits.",
+    wrongPin: counted(
+      "en-GB",
+      "{n, plural, one {Wrong PIN. You have # try left. After that, the card locks.} other {Wrong PIN. You have # tries left.}}",
+    ),
+    lockedTitle: "This card is locked",
+    lockedText:
+      "The PIN was wrong too many times. To protect your money, the card no longer opens. Ask your cooperative for a new card.",
+    revokedTitle: "This card no longer works",
+    revokedText: "Your cooperative replaced it. Use your new card, or ask your cooperative.",
+    notFoundTitle: "Unknown card",
+    notFoundText: "This card link is not known. Scan the QR code on your card again.",
+    secret: "Keep your PIN to yourself. Never write it on the card.",
+  },
+
+  workspace: {
+    title: "My space",
+    hello: (name) => `Hello, ${name}`,
+    role: "Your role",
+    roles: {
+      platform_admin: "Platform administrator",
+      registrar: "Cooperative registration office",
+      coop_admin: "Cooperative manager",
+      member: "Cooperative member",
+      buyer: "Buyer",
+      certifier: "Certifier",
+      arbiter: "Arbiter",
+      auditor: "Auditor",
+    },
+    cooperative: "Your cooperative",
+    noCooperative: "No cooperative yet.",
+    moneyTitle: "My money",
+    moneyIntro: "Your share of each sale of the lots you helped make.",
+    noMoney: "No sale has paid you yet. When a buyer pays for a lot you helped make, your share shows here.",
+    earned: "Your share of the sales",
+    paid: "Already paid to you",
+    due: "Still owed to you",
+    part: (pct) => `Your part of this lot: ${pct}`,
+    membersTitle: "Members",
+    memberCount: counted("en-GB", "{n, plural, =0 {No member yet.} one {# member} other {# members}}"),
+    noMembers: "No member yet.",
+    unnamed: "(name not known)",
+    batchesTitle: "Lots",
+    batchCount: counted("en-GB", "{n, plural, =0 {No lot yet.} one {# lot} other {# lots}}"),
+    noBatches: "No lot recorded yet.",
+    available: (q) => `Left: ${q}`,
+    seePage: "See its public page",
+    auditText: "Check how the money of each sale was shared, per sale or per cooperative.",
+    openAudit: "Open the audit pages",
+    elsewhereTitle: "Also on CoopTrace",
   },
 
   units: { g: "g", kg: "kg", ml: "ml", l: "l", piece: "pieces", pieces: "pieces" },

@@ -1,3 +1,4 @@
+import { counted } from "./icu";
 import type { Catalog } from "./types";
 
 export const fr: Catalog = {
@@ -207,7 +208,7 @@ export const fr: Catalog = {
     title: "Audit",
     loginTitle: "Connexion auditeur",
     loginText:
-      "Collez votre jeton d'auditeur. Il est gardé une heure dans un cookie, pour les pages d'audit de ce site.",
+      "Collez votre jeton d'auditeur. Il est vérifié une fois et n'est pas gardé : ce navigateur ne garde qu'une session, qui prend fin quand vous vous déconnectez ou après un moment sans activité.",
     token: "Jeton d'accès",
     signIn: "Se connecter",
     signOut: "Se déconnecter",
@@ -262,6 +263,160 @@ export const fr: Catalog = {
     noSales: "Aucune vente sur cette période.",
     more: "Ventes suivantes",
     json: "Le même audit en JSON (API, avec un jeton)",
+  },
+
+  form: {
+    required: "Ce champ est obligatoire.",
+    invalid: "Cette valeur n’est pas valable : vérifiez ce que vous avez saisi.",
+    tooSmall: "Cette valeur est trop petite.",
+    tooBig: "Cette valeur est trop longue ou trop grande.",
+    inProgress: "Ce formulaire est déjà en cours d’envoi. Attendez un moment, puis rouvrez la page.",
+  },
+
+  session: {
+    formRefusedTitle: "Ce formulaire n'a pas été accepté",
+    formRefusedText:
+      "Il n'a pas été envoyé depuis une page de ce site, ou votre session a pris fin. Rouvrez la page et envoyez le formulaire depuis celle-ci.",
+    rateLimitedTitle: "Trop de tentatives",
+    rateLimitedText: (s) => `Trop de connexions échouées depuis votre connexion. Réessayez dans ${s} secondes.`,
+    signOutText: "Terminer votre session sur ce navigateur.",
+    signedOut: "Vous êtes déconnecté.",
+  },
+
+  glossary: {
+    cooperative: "coopérative",
+    member: "membre",
+    manager: "gestionnaire",
+    lot: "lot",
+    card: "carte de membre",
+    pin: "code secret",
+    token: "jeton d'accès",
+  },
+
+  nav: {
+    menu: "Menu principal",
+    market: "Marché",
+    cooperatives: "Coopératives",
+    stats: "Chiffres régionaux",
+    signIn: "Se connecter",
+    signOut: "Se déconnecter",
+    workspace: "Mon espace",
+    audit: "Audit",
+    signedInAs: "Compte :",
+  },
+
+  home: {
+    title: "D'où vient votre produit",
+    lead: "CoopTrace garde l'histoire des produits des coopératives, du champ jusqu'à vous, et montre comment l'argent de chaque vente a été partagé.",
+    points: [
+      "Chaque coopérative enregistre ses lots : ce que chaque membre a livré, où, et chaque étape ensuite.",
+      "Le paiement de l'acheteur attend sous séquestre jusqu'à la livraison. Puis il est partagé : une petite commission, la réserve de la coopérative, et la part de chaque membre, selon sa livraison.",
+      "Ces faits sont inscrits sur une blockchain publique. Chacun peut les vérifier, sans nous croire sur parole.",
+    ],
+    findTitle: "Trouver un produit",
+    findText:
+      "Tapez le code du lot imprimé sur l'étiquette. Si l'étiquette porte un numéro de code-barres (GTIN), vous pouvez l'ajouter.",
+    lot: "Code du lot",
+    lotHint: "Il suit le mot « Lot » sur l'étiquette.",
+    gtin: "Numéro du code-barres (GTIN), facultatif",
+    gtinHint: "8 à 14 chiffres sous le code-barres.",
+    find: "Chercher",
+    errorSummary: "Il y a un problème",
+    enterOne: "Tapez un code de lot ou un numéro de code-barres.",
+    badLot: "Un code de lot a au plus 20 lettres, chiffres ou signes comme - ou /.",
+    badGtin: "Ce numéro de code-barres n'est pas valide. Vérifiez les chiffres sous le code-barres.",
+    nothing: "Aucun produit n'a ce code. Vérifiez l'étiquette.",
+    several: counted(
+      "fr-MA",
+      "{n, plural, one {# produit a ce code.} other {# produits ont ce code. Lequel est le vôtre ?}}",
+    ),
+    exploreTitle: "Découvrir",
+    marketText: "Les produits en vente, chacun avec son histoire.",
+    cooperativesText: "Les coopératives qui enregistrent leurs produits ici.",
+    statsText: "Ce que produisent et gagnent les coopératives de chaque région.",
+    signInText: "Pour les membres et gestionnaires des coopératives, les acheteurs et les auditeurs.",
+  },
+
+  directory: {
+    title: "Les coopératives",
+    intro: "Les coopératives qui enregistrent leurs produits sur CoopTrace.",
+    none: "Pas encore de coopérative.",
+    count: counted("fr-MA", "{n, plural, one {# coopérative} other {# coopératives}}"),
+    members: counted("fr-MA", "{n, plural, =0 {pas encore de membre} one {# membre} other {# membres}}"),
+  },
+
+  signin: {
+    title: "Se connecter",
+    memberTitle: "Membres : avec votre carte",
+    memberText:
+      "Scannez le code QR de votre carte de membre avec l'appareil photo d'un téléphone. La page de votre carte s'ouvre : tapez-y votre code secret.",
+    tokenTitle: "Gestionnaires, acheteurs, certificateurs et auditeurs : votre jeton d'accès",
+    tokenText:
+      "Collez le jeton d'accès que vous avez reçu. Il est vérifié une fois et n'est pas gardé : ce navigateur ne garde qu'une session, qui prend fin quand vous vous déconnectez ou après un moment sans activité.",
+    token: "Jeton d'accès",
+    tokenHint: "Il commence par",
+    submit: "Se connecter",
+    missingToken: "Collez votre jeton d'accès.",
+    badToken: "Ce jeton d'accès n'est pas valide. Vérifiez que vous l'avez collé en entier.",
+  },
+
+  card: {
+    title: "Entrer avec votre carte",
+    whose: "Carte de membre de",
+    pin: "Votre code secret",
+    pinHint: "4 à 6 chiffres, choisis avec votre coopérative quand la carte a été imprimée.",
+    submit: "Entrer",
+    badFormat: "Tapez 4 à 6 chiffres.",
+    wrongPin: counted(
+      "fr-MA",
+      "{n, plural, one {Code faux. Il vous reste # essai. Après, la carte se bloque.} other {Code faux. Il vous reste # essais.}}",
+    ),
+    lockedTitle: "Cette carte est bloquée",
+    lockedText:
+      "Un code faux a été tapé trop de fois. Pour protéger votre argent, la carte ne s'ouvre plus. Demandez une nouvelle carte à votre coopérative.",
+    revokedTitle: "Cette carte ne marche plus",
+    revokedText: "Votre coopérative l'a remplacée. Utilisez votre nouvelle carte, ou demandez à votre coopérative.",
+    notFoundTitle: "Carte inconnue",
+    notFoundText: "Ce lien de carte n'existe pas. Scannez encore le code QR de votre carte.",
+    secret: "Gardez votre code secret pour vous. Ne l'écrivez jamais sur la carte.",
+  },
+
+  workspace: {
+    title: "Mon espace",
+    hello: (name) => `Bonjour ${name}`,
+    role: "Votre rôle",
+    roles: {
+      platform_admin: "Administration de la plateforme",
+      registrar: "Bureau d'enregistrement des coopératives",
+      coop_admin: "Gestionnaire de coopérative",
+      member: "Membre de coopérative",
+      buyer: "Acheteur",
+      certifier: "Certificateur",
+      arbiter: "Arbitre",
+      auditor: "Auditeur",
+    },
+    cooperative: "Votre coopérative",
+    noCooperative: "Pas encore de coopérative.",
+    moneyTitle: "Mon argent",
+    moneyIntro: "Votre part de chaque vente des lots auxquels vous avez contribué.",
+    noMoney:
+      "Aucune vente ne vous a encore payé. Quand un acheteur paie un lot auquel vous avez contribué, votre part s'affiche ici.",
+    earned: "Votre part des ventes",
+    paid: "Déjà versé",
+    due: "Encore dû",
+    part: (pct) => `Votre part de ce lot : ${pct}`,
+    membersTitle: "Membres",
+    memberCount: counted("fr-MA", "{n, plural, =0 {Pas encore de membre.} one {# membre} other {# membres}}"),
+    noMembers: "Pas encore de membre.",
+    unnamed: "(nom inconnu)",
+    batchesTitle: "Lots",
+    batchCount: counted("fr-MA", "{n, plural, =0 {Pas encore de lot.} one {# lot} other {# lots}}"),
+    noBatches: "Aucun lot enregistré.",
+    available: (q) => `Reste : ${q}`,
+    seePage: "Voir sa page publique",
+    auditText: "Vérifiez comment l'argent de chaque vente a été partagé, par vente ou par coopérative.",
+    openAudit: "Ouvrir les pages d'audit",
+    elsewhereTitle: "Aussi sur CoopTrace",
   },
 
   units: { g: "g", kg: "kg", ml: "ml", l: "l", piece: "pièces", pieces: "pièces" },

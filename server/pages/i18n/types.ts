@@ -3,7 +3,11 @@
  * plain (many readers have limited literacy in the language they read). Functions take values that
  * are already formatted for the language (numbers, dates, percentages).
  */
+import type { Role } from "../../custody/users";
 import type { SaleState } from "../../index";
+import type { Counted } from "./icu";
+
+export type { Counted };
 
 export type Lang = "ar" | "zgh" | "fr" | "en";
 
@@ -240,6 +244,156 @@ export interface Catalog {
     noSales: string;
     more: string;
     json: string;
+  };
+
+  /** What is wrong with a form field, in general words (the field's label says which). */
+  form: {
+    required: string;
+    invalid: string;
+    tooSmall: string;
+    tooBig: string;
+    inProgress: string;
+  };
+
+  /** Every signed-in page (audit, workspace): refused forms, throttled sign-ins, sign-out. */
+  session: {
+    formRefusedTitle: string;
+    formRefusedText: string;
+    rateLimitedTitle: string;
+    rateLimitedText: (seconds: string) => string;
+    signOutText: string;
+    signedOut: string;
+  };
+
+  /**
+   * The words this language uses for CoopTrace's things, chosen once and reused by every message of the
+   * header, the home page and the workspace (a reader meets one word for one thing).
+   */
+  glossary: {
+    cooperative: string;
+    member: string;
+    manager: string;
+    lot: string;
+    card: string;
+    pin: string;
+    token: string;
+  };
+
+  /** The header of every page. */
+  nav: {
+    /** The name of the main navigation, for screen readers. */
+    menu: string;
+    market: string;
+    cooperatives: string;
+    stats: string;
+    signIn: string;
+    signOut: string;
+    /** The signed-in user's own space (/w). */
+    workspace: string;
+    audit: string;
+    /** For screen readers, before the signed-in user's name. */
+    signedInAs: string;
+  };
+
+  /** The home page (/) and its product search. */
+  home: {
+    title: string;
+    lead: string;
+    /** What happens, in three plain sentences. */
+    points: string[];
+    findTitle: string;
+    findText: string;
+    lot: string;
+    lotHint: string;
+    gtin: string;
+    gtinHint: string;
+    find: string;
+    errorSummary: string;
+    enterOne: string;
+    badLot: string;
+    badGtin: string;
+    nothing: string;
+    /** Several lots match: the list that follows. */
+    several: Counted;
+    exploreTitle: string;
+    marketText: string;
+    cooperativesText: string;
+    statsText: string;
+    signInText: string;
+  };
+
+  /** The public list of cooperatives (/cooperatives). */
+  directory: {
+    title: string;
+    intro: string;
+    none: string;
+    count: Counted;
+    members: Counted;
+  };
+
+  /** Sign-in (/signin): a token for staff and buyers; members are sent to their card. */
+  signin: {
+    title: string;
+    memberTitle: string;
+    memberText: string;
+    tokenTitle: string;
+    tokenText: string;
+    token: string;
+    /** Followed by the tokens' prefix (ct_), written left to right in every language. */
+    tokenHint: string;
+    submit: string;
+    missingToken: string;
+    badToken: string;
+  };
+
+  /** A member card's page (/c/<card>): the PIN. */
+  card: {
+    title: string;
+    whose: string;
+    pin: string;
+    pinHint: string;
+    submit: string;
+    badFormat: string;
+    /** A wrong PIN, and how many tries are left (at least 1). */
+    wrongPin: Counted;
+    lockedTitle: string;
+    lockedText: string;
+    revokedTitle: string;
+    revokedText: string;
+    notFoundTitle: string;
+    notFoundText: string;
+    secret: string;
+  };
+
+  /** The signed-in home (/w). */
+  workspace: {
+    title: string;
+    hello: (name: string) => string;
+    role: string;
+    roles: Record<Role, string>;
+    cooperative: string;
+    /** The user belongs to no cooperative the index knows (yet). */
+    noCooperative: string;
+    moneyTitle: string;
+    moneyIntro: string;
+    noMoney: string;
+    earned: string;
+    paid: string;
+    due: string;
+    /** Her part of a lot, as a percentage already formatted. */
+    part: (pct: string) => string;
+    membersTitle: string;
+    memberCount: Counted;
+    noMembers: string;
+    unnamed: string;
+    batchesTitle: string;
+    batchCount: Counted;
+    noBatches: string;
+    available: (quantity: string) => string;
+    seePage: string;
+    auditText: string;
+    openAudit: string;
+    elsewhereTitle: string;
   };
 
   units: Record<string, string>;

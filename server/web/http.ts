@@ -1,0 +1,97 @@
+/**
+ * The HTTP helpers of the workspace and the home pages: the language of a request, sending a page with
+ * the strict headers of every page, and `personalizePages`, which puts the signed-in user's part of the
+ * header into every HTML page (public, audit, workspace) just before it is sent.
+ */
+import type { Request, RequestHandler, Response } from "express";
+import type { Html } from "../pages/html";
+import { CATALOGS, chooseLang, isLang, type Catalog, type Lang } from "../pages/i18n";
+import { ACCOUNT_END, ACCOUNT_START, accountNav, layout } from "../pages/views/layout";
+import { FORM_REFERRER_POLICY, type PageSessions } from "../sessions/http";
+
+/** The strict policy of every page: no script at all, styles and forms of this origin only. */
+export const PAGE_CSP =
+  "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/** The language of a request: a form's `lang` field, then `?lang=`, then Accept-Language. */
+export function catalogFor(req: Request): Catalog {
+  const bodyLang = (req.body as Record<string, unknown> | undefined)?.lang;
+  return CATALOGS[chooseLang(isLang(bodyLang) ? bodyLang : req.query.lang, req.get("accept-language"))];
+}
+
+export interface SendOptions {
+  /** The same page in another language (default: this path with only `lang`). */
+  hrefFor?: (lang: Lang) => string;
+  noindex?: boolean;
+  /** Public pages may be kept a little by caches; pages about a user or a form never are. */
+  cache?: "public" | "no-store";
+}
+
+export function sendPage(
+  req: Request,
+  res: Response,
+  c: Catalog,
+  status: number,
+  title: string,
+  body: Html,
+  options: SendOptions = {},
+): void {
+  const path = req.originalUrl.split("?")[0];
+  res.status(status).set({
+    "Content-Security-Policy": PAGE_CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": FORM_REFERRER_POLICY,
+    "Content-Language": c.lang,
+    "Cache-Control": options.cache === "public" ? "public, max-age=15" : "no-store",
+  });
+  res.vary("Accept-Language");
+  res.type("html").send(
+    layout({
+      c,
+      title,
+      hrefFor: options.hrefFor ?? ((lang) => `${path}?lang=${lang}`),
+      body,
+      noindex: options.noindex,
+    }),
+  );
+}
+
+/** The language a rendered page is in, from its `<html lang>` (the layout writes it first). */
+function pageLang(page: string): Lang | undefined {
+  const m = /^<!doctype html>\s*<html lang="([a-z]+)"/i.exec(page.slice(0, 200));
+  return m !== null && isLang(m[1]) ? m[1] : undefined;
+}
+
+/**
+ * Middleware for every page route (after `sessions.load`): when a user is signed in, the header's
+ * account part of an HTML page becomes theirs (their entries, name and a sign-out form with the
+ * session's CSRF token), and the answer is marked private. Pages are rendered, and the verify pages
+ * cached, without knowing who asks; this is the one place that knows, after any cache.
+ */
+export function personalizePages(sessions: Pick<PageSessions, "csrfField">): RequestHandler {
+  return (req, res, next) => {
+    const send = res.send.bind(res);
+    res.send = (body?: unknown) => {
+      const user = req.user;
+      const type = String(res.get("Content-Type") ?? "text/html");
+      if (user === undefined || !type.startsWith("text/html")) return send(body);
+      const page = typeof body === "string" ? body : Buffer.isBuffer(body) ? body.toString("utf8") : undefined;
+      const start = page?.indexOf(ACCOUNT_START) ?? -1;
+      const end = page?.indexOf(ACCOUNT_END) ?? -1;
+      const lang = page === undefined ? undefined : pageLang(page);
+      if (page === undefined || start < 0 || end < start || lang === undefined) return send(body);
+      const path = req.originalUrl.split("?")[0];
+      const own = accountNav(
+        CATALOGS[lang],
+        { displayName: user.displayName, role: user.role, csrfField: sessions.csrfField(req) },
+        path,
+      );
+      // Kept by no cache: a page that says `no-store` already stays as it is; a public one becomes private.
+      if (!/\bno-store\b/.test(String(res.get("Cache-Control") ?? ""))) res.set("Cache-Control", "private, no-store");
+      res.vary("Cookie");
+      return send(page.slice(0, start + ACCOUNT_START.length) + own.value + page.slice(end));
+    };
+    next();
+  };
+}

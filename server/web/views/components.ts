@@ -1,0 +1,64 @@
+/**
+ * The few components of the workspace's forms and pages, after the GOV.UK Design System: an error
+ * summary at the top linking to each field, a field with its label, hint and message beside it, a
+ * banner. Everything through `html`, which escapes.
+ */
+import { html, type Html } from "../../pages/html";
+import type { Catalog } from "../../pages/i18n";
+
+export interface FieldProblem {
+  /** The id of the field's input (the summary links to it). */
+  field: string;
+  message: string;
+}
+
+export function banner(tone: "ok" | "bad" | "warn", id: string, title: string, text: string): Html {
+  return html`<div class="banner ${tone}" role="alert" id="${id}"><strong>${title}</strong>${text}</div>`;
+}
+
+/** The list of what to fix, first on the page, each linked to its field; nothing when all is well. */
+export function errorSummary(c: Catalog, problems: readonly FieldProblem[]): Html {
+  if (problems.length === 0) return html``;
+  return html`<div class="error-summary" role="alert" aria-labelledby="error-summary-title">
+    <h2 id="error-summary-title">${c.home.errorSummary}</h2>
+    <ul>
+      ${problems.map((p) => html`<li><a href="${`#${p.field}`}">${p.message}</a></li>`)}
+    </ul>
+  </div>`;
+}
+
+export interface FieldOptions {
+  id: string;
+  name?: string;
+  label: string;
+  hint?: string | Html;
+  value?: string;
+  error?: string;
+  type?: "text" | "password" | "search";
+  /** Extra attributes, already Html (inputmode, autocomplete, maxlength…). */
+  attributes?: Html;
+  inputClass?: string;
+  /** Codes and tokens read left to right in every language. */
+  ltr?: boolean;
+}
+
+/** A labelled input; its hint and its error are tied to it for screen readers. */
+export function field(o: FieldOptions): Html {
+  const described = [o.hint ? `${o.id}-hint` : "", o.error ? `${o.id}-error` : ""].filter(Boolean).join(" ");
+  return html`<div class="${o.error ? "field has-error" : "field"}">
+    <label for="${o.id}">${o.label}</label>
+    ${o.hint ? html`<span class="hint" id="${`${o.id}-hint`}">${o.hint}</span>` : ""}
+    ${o.error ? html`<span class="error-message" id="${`${o.id}-error`}">${o.error}</span>` : ""}
+    <input
+      type="${o.type ?? "text"}"
+      id="${o.id}"
+      name="${o.name ?? o.id}"
+      value="${o.value ?? ""}"
+      class="${o.inputClass ?? ""}"
+      ${described ? html`aria-describedby="${described}"` : ""}
+      ${o.error ? html`aria-invalid="true"` : ""}
+      ${o.ltr ? html`dir="ltr"` : ""}
+      ${o.attributes ?? ""}
+    />
+  </div>`;
+}
