@@ -74,7 +74,8 @@ function startGateway(cwd: string, dataDir: string): Promise<Started | { code: n
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   return new Promise((resolve, reject) => {
     const timer = setInterval(() => {
-      const url = /CoopTrace gateway:\s+(\S+)/.exec(out)?.[1];
+      // npm start prints "CoopTrace:   http://host:port/  (open this in a browser)".
+      const url = /CoopTrace:\s+(http\S+?)\/?\s/.exec(out)?.[1];
       const rpcUrl = /Embedded chain:\s+(\S+)/.exec(out)?.[1];
       if (url && rpcUrl && /Stop with Ctrl-C/.test(out)) {
         clearInterval(timer);
@@ -88,7 +89,9 @@ function startGateway(cwd: string, dataDir: string): Promise<Started | { code: n
     });
     setTimeout(() => {
       clearInterval(timer);
-      reject(new Error(`the gateway was not ready within 120 s:\n${err}`));
+      // Not left running: it would hold the data folder's lock for the next scenario.
+      child.kill("SIGKILL");
+      reject(new Error(`the gateway was not ready within 120 s:\n${err}\n${out}`));
     }, 120_000).unref();
   });
 }
@@ -208,7 +211,7 @@ describe("chaos: abuse of the gateway process and its data folder", function () 
       const a = await startGateway(base, dataDir);
       if (!("url" in a)) throw new Error(`the first gateway did not start (exit ${a.code}):\n${a.stderr}`);
       first = track(a);
-      demoBatch = /Demo batch:\s+\S+\/api\/v1\/batches\/(0x[0-9a-f]{64})/.exec(first.stdout())![1];
+      demoBatch = /Demo batch:\s+\S+\/b\/(0x[0-9a-f]{64})/.exec(first.stdout())![1];
       expect(await health(first.url, row)).to.equal(200);
 
       // The first chain keeps moving while the second tries to start, so that two nodes saving to
