@@ -3,7 +3,7 @@
  * instead of waiting for a review. Data flows one way: HTTP → services → chain / store / relayer /
  * index; the domain core depends on nothing of ours; the verifier reads only the chain.
  */
-const HTTP = "^server/(api|pages)/|^server/[^/]+/(routes|pages|http)\\.ts$";
+const HTTP = "^server/(api|pages)/|^server/[^/]+/(routes|pages|http)\\.ts$|^server/web/[^/]+/(routes|pages|http)\\.ts$";
 
 module.exports = {
   forbidden: [

@@ -105,6 +105,17 @@ dl.money dt{color:#5d5348}
 dl.money dd{margin:0;font-weight:700;text-align:end;font-variant-numeric:tabular-nums}
 dl.money .due{color:#1b4d1f;font-size:1.15rem}
 ul.coops .note,ul.money-lines .note{display:block}
+table.contributors{border-collapse:collapse;width:100%}
+table.contributors th,table.contributors td{padding:.4rem;border-bottom:1px solid #d8cfc4;text-align:start}
+table.contributors input{width:7rem;min-height:2.75rem}
+select{min-height:2.75rem;font-size:1rem}
+.member-card img{max-width:100%;height:auto;border:1px solid #d8cfc4}
+@media print{header.top,body footer,.no-print{display:none}.member-card img{border:0}}
+.button.big{width:100%;min-height:3.5rem;font-size:1.2rem}
+svg.icon{vertical-align:middle}
+label.choice{display:flex;align-items:center;gap:.6rem;min-height:2.75rem}
+label.choice input{width:1.5rem;height:1.5rem}
+code.token{word-break:break-all;font-size:1.1rem}
 `
   .trim()
   .replace(/\n/g, "");

@@ -148,6 +148,13 @@ export interface BatchService {
     input: MergeBatchesInput,
     options?: WriteOptions,
   ): Promise<{ outcome: WriteOutcome; batchId: unknown }>;
+  /** The lots the signed-in member contributed to (registered ones, where contributors are listed), newest first. */
+  memberDeliveries(actor: User | undefined): MemberDelivery[];
+}
+
+/** One lot a member delivered to, and her part of it. */
+export interface MemberDelivery extends Batch {
+  weight: string;
 }
 
 export interface BatchServiceDeps {
@@ -297,6 +304,25 @@ export function createBatchService(deps: BatchServiceDeps): BatchService {
       ]);
       const outcome = await write(user, data, options);
       return { outcome, batchId: eventArg(outcome, "BatchesMerged", "batchId") ?? null };
+    },
+
+    memberDeliveries(actor) {
+      const user = requireRole(actor, "member");
+      if (user.address === null || user.cooperativeId === null) return [];
+      const me = user.address.toLowerCase();
+      // The index has no contributor filter: read her cooperative's lots page by page (a cooperative
+      // registers tens of lots a season) and keep those whose contributor list names her.
+      const out: MemberDelivery[] = [];
+      for (let offset = 0; ;) {
+        const p = queries.listBatches({ cooperativeId: user.cooperativeId, limit: 100, offset });
+        for (const b of p.items) {
+          const mine = queries.getBatch(b.batchId)?.contributors.find((c) => c.account.toLowerCase() === me);
+          if (mine !== undefined) out.push({ ...b, weight: mine.weight });
+        }
+        offset += p.items.length;
+        if (p.items.length === 0 || offset >= p.total) break;
+      }
+      return out;
     },
   };
 }

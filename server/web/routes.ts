@@ -21,6 +21,8 @@ import { createTokenLookup } from "../pages/tokens";
 import type { PageSessions } from "../sessions/http";
 import { catalogFor, sendPage } from "./http";
 import { createWebLookups, FIND_LIMIT } from "./lookup";
+import { managerRoutes } from "./manager/routes";
+import { roleRoutes } from "./roles/routes";
 import { directoryPage } from "./views/directory";
 import { homePage, lotPath, type HomeModel } from "./views/home";
 import { cardPage, cardRefusedPage, signInPage } from "./views/signin";
@@ -108,6 +110,8 @@ export function webRoutes(app: Express, ctx: GatewayContext, sessions: PageSessi
   });
 
   signInRoutes(app, ctx, sessions, form);
+  managerRoutes(app, ctx, sessions);
+  roleRoutes(app, ctx, sessions);
 
   app.get("/w", async (req, res) => {
     const c = catalogFor(req);

@@ -255,7 +255,114 @@ export interface Catalog {
     inProgress: string;
   };
 
+  /** The cooperative manager's pages (server/web/manager). */
+  manager: {
+    dashboardTitle: string;
+    openDashboard: string;
+    addMember: string;
+    recordBatch: string;
+    recordStep: string;
+    printLabels: string;
+    openSalesTitle: string;
+    openSaleCount: Counted;
+    saleLine: (saleId: string, state: string) => string;
+    unpaidTitle: string;
+    unpaidCount: Counted;
+    seeLot: string;
+    /** Add a member. */
+    memberTitle: string;
+    memberName: string;
+    memberReference: string;
+    memberReferenceHint: string;
+    pin: string;
+    pinHint: string;
+    pinAgain: string;
+    pinMismatch: string;
+    pinEasy: string;
+    save: string;
+    memberDoneTitle: (name: string) => string;
+    memberDoneText: string;
+    pinNeverShare: string;
+    printCard: string;
+    addAnother: string;
+    backToDashboard: string;
+    /** Register a batch. */
+    batchTitle: string;
+    product: string;
+    lotCode: string;
+    lotCodeHint: string;
+    quantity: string;
+    quantityHint: string;
+    quantityMismatch: (total: string) => string;
+    unit: string;
+    origin: string;
+    productionDate: string;
+    gtin: string;
+    gtinHint: string;
+    contributorsTitle: string;
+    contributorsHint: string;
+    delivered: string;
+    noContributor: string;
+    batchDoneTitle: string;
+    batchDoneText: string;
+    publicPage: string;
+    /** Record a step. */
+    stepTitle: string;
+    step: string;
+    where: string;
+    when: string;
+    whenHint: string;
+    stepDoneTitle: (step: string) => string;
+    stepDoneText: string;
+    /** A write accepted but not mined yet. */
+    pending: string;
+    lookAgain: string;
+    labelsText: string;
+    noCooperative: string;
+  };
+
   /** Every signed-in page (audit, workspace): refused forms, throttled sign-ins, sign-out. */
+  /** The member's pages (her money, her deliveries) and the certifier's, arbiter's, registrar's. */
+  roles: {
+    moneyTitle: string;
+    moneyIntro: string;
+    deliveriesTitle: string;
+    deliveriesIntro: string;
+    noDeliveries: string;
+    noShares: string;
+    share: string;
+    paid: string;
+    due: string;
+    releasedOn: (d: string) => string;
+    sale: (n: string) => string;
+    getPaid: string;
+    nothingDue: string;
+    paidTitle: string;
+    paidText: string;
+    pending: string;
+    lookAgain: string;
+    delivered: string;
+    part: (p: string) => string;
+    back: string;
+    openMoney: string;
+    openDeliveries: string;
+    registerTitle: string;
+    coopName: string;
+    region: string;
+    registrationNumber: string;
+    reserve: string;
+    reserveHint: string;
+    womenLed: string;
+    yes: string;
+    no: string;
+    adminName: string;
+    register: string;
+    registeredTitle: (name: string) => string;
+    tokenIntro: string;
+    tokenWarn: string;
+    openRegister: string;
+  };
+
   session: {
     formRefusedTitle: string;
     formRefusedText: string;

@@ -57,6 +57,10 @@ function money(c: Catalog, lines: MoneyLine[]): Html {
   return html`<section id="money" aria-labelledby="money-title">
     <h2 id="money-title">${w.moneyTitle}</h2>
     <p>${w.moneyIntro}</p>
+    <ul class="links member-links">
+      <li><a class="button" id="member-money" href="${`/w/member/money?lang=${c.lang}`}">${c.roles.openMoney}</a></li>
+      <li><a id="member-deliveries" href="${`/w/member/deliveries?lang=${c.lang}`}">${c.roles.openDeliveries}</a></li>
+    </ul>
     ${
       lines.length === 0
         ? html`<p>${w.noMoney}</p>`
@@ -86,7 +90,10 @@ function money(c: Catalog, lines: MoneyLine[]): Html {
 function managerSections(c: Catalog, m: NonNullable<WorkspaceModel["manager"]>): Html {
   const w = c.workspace;
   const f = formatterFor(c);
-  return html`<section id="members" aria-labelledby="members-title">
+  return html`<p>
+      <a class="button" id="manager-dashboard" href="${`/w/manager?lang=${c.lang}`}">${c.manager.openDashboard}</a>
+    </p>
+    <section id="members" aria-labelledby="members-title">
       <h2 id="members-title">${w.membersTitle}</h2>
       <p>${w.memberCount(m.members.length)}</p>
       ${
@@ -160,6 +167,15 @@ export function workspacePage(c: Catalog, m: WorkspaceModel): { title: string; b
             <p>${w.auditText}</p>
             <p><a href="${`/audit?lang=${c.lang}`}">${w.openAudit}</a></p>
           </section>`
+        : ""
+    }
+    ${
+      m.role === "registrar"
+        ? html`<p>
+            <a class="button" id="registrar-register" href="${`/w/registrar/cooperatives/new?lang=${c.lang}`}"
+              >${c.roles.openRegister}</a
+            >
+          </p>`
         : ""
     }
     <section aria-labelledby="elsewhere-title">
