@@ -23,6 +23,7 @@ import { catalogFor, sendPage } from "./http";
 import { createWebLookups, FIND_LIMIT } from "./lookup";
 import { managerRoutes } from "./manager/routes";
 import { roleRoutes } from "./roles/routes";
+import { salesRoutes } from "./sales/routes";
 import { directoryPage } from "./views/directory";
 import { homePage, lotPath, type HomeModel } from "./views/home";
 import { cardPage, cardRefusedPage, signInPage } from "./views/signin";
@@ -111,6 +112,7 @@ export function webRoutes(app: Express, ctx: GatewayContext, sessions: PageSessi
 
   signInRoutes(app, ctx, sessions, form);
   managerRoutes(app, ctx, sessions);
+  salesRoutes(app, ctx, sessions);
   roleRoutes(app, ctx, sessions);
 
   app.get("/w", async (req, res) => {

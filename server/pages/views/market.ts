@@ -57,6 +57,11 @@ export function marketPage(v: MarketView, c: Catalog, hrefFor: (lang: Lang) => s
         <bdi>${o.cooperativeName}</bdi
         >${o.womenLed ? html` <span class="badge women">${c.cooperative.womenLed}</span>` : ""} · <bdi>${o.region}</bdi>
       </p>
+      <p>
+        <a class="offer-open" href="${`/market/${o.saleId}?lang=${c.lang}`}"
+          >${c.buying.buy}: ${c.sales.sale(f.integer(o.saleId))}</a
+        >
+      </p>
       <p><a href="${`/b/${o.batchId}?lang=${c.lang}`}">${m.story} ${c.dir === "rtl" ? "←" : "→"}</a></p>
     </li>`;
   });

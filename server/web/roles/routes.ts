@@ -25,6 +25,8 @@ import { createFormOnce, formKey, ONCE_FIELD, parseForm, problemsOf } from "../f
 import type { FieldProblem } from "../views/components";
 import { catalogFor, sendPage } from "../http";
 import { createWebLookups } from "../lookup";
+import { adminPages, type RolePage } from "./admin";
+import { certifierPages } from "./certifier";
 import {
   deliveriesPage,
   moneyPage,
@@ -198,6 +200,10 @@ export function roleRoutes(app: Express, ctx: GatewayContext, sessions: PageSess
   );
 
   registrarRoutes(app, ctx, sessions, { page, signedIn, guarded, once });
+  mountPages(app, sessions, { page, signedIn, guarded, once }, [
+    ...adminPages(services, once),
+    ...certifierPages(services, once),
+  ]);
 
   app.get(
     "/w/member/deliveries",
@@ -322,4 +328,26 @@ function registrarRoutes(app: Express, ctx: GatewayContext, sessions: PageSessio
       h.page(req, res, 200, registeredPage(s.c, { name: d.name, token, pending: d.pending }));
     }),
   );
+}
+
+/** The pages of admin.ts and certifier.ts answer a view or a redirect; Express stays here. */
+function mountPages(app: Express, sessions: PageSessions, h: Helpers, pages: RolePage[]): void {
+  const form = express.urlencoded({ extended: false, limit: "4kb", parameterLimit: 12 });
+  for (const p of pages) {
+    const handler = h.guarded(async (req, res) => {
+      const s = h.signedIn(req, res);
+      if (s === null) return;
+      const result = await p.handle({
+        user: s.user,
+        c: s.c,
+        body: (p.method === "post" ? req.body : {}) as Record<string, string | undefined>,
+        params: req.params as Record<string, string>,
+        csrf: sessions.csrfField(req),
+      });
+      if ("redirect" in result) res.redirect(303, result.redirect);
+      else h.page(req, res, result.status, result.view);
+    });
+    if (p.method === "get") app.get(p.path, handler);
+    else app.post(p.path, form, sessions.requireCsrf, handler);
+  }
 }

@@ -126,6 +126,9 @@ function managerSections(c: Catalog, m: NonNullable<WorkspaceModel["manager"]>):
                       >${c.batch.quantity}: ${f.integer(b.quantity)} ${unitName(c, b.unit)} ·
                       ${w.available(`${f.integer(b.available)} ${unitName(c, b.unit)}`)}</span
                     >
+                    <a class="sell" href="${`/w/manager/sales/new?batch=${b.batchId}&lang=${c.lang}`}"
+                      >${c.buying.sell}</a
+                    >
                   </li>`,
               )}
             </ul>`
@@ -176,6 +179,31 @@ export function workspacePage(c: Catalog, m: WorkspaceModel): { title: string; b
               >${c.roles.openRegister}</a
             >
           </p>`
+        : ""
+    }
+    ${
+      m.role === "platform_admin"
+        ? html`<p>
+            <a class="button" id="admin-new-user" href="${`/w/admin/users/new?lang=${c.lang}`}"
+              >${c.roles2.openNewUser}</a
+            >
+          </p>`
+        : m.role === "certifier"
+          ? html`<p>
+              <a class="button" id="certifier-certify" href="${`/w/certifier/certifications/new?lang=${c.lang}`}"
+                >${c.roles2.openCertify}</a
+              >
+            </p>`
+          : ""
+    }
+    ${
+      m.role === "buyer"
+        ? html`<ul class="links" id="buyer-entries">
+            <li>
+              <a class="button" id="buyer-orders" href="${`/w/buyer/orders?lang=${c.lang}`}">${c.buying.openOrders}</a>
+            </li>
+            <li><a id="buyer-funds" href="${`/w/buyer/funds?lang=${c.lang}`}">${c.buying.fundsTitle}</a></li>
+          </ul>`
         : ""
     }
     <section aria-labelledby="elsewhere-title">

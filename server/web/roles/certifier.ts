@@ -1,0 +1,282 @@
+/**
+ * The certifier's pages (issue 12): certify a lot, found by its cooperative and lot code (the words on the
+ * label, not a hash), with a scheme from a short list, the certificate's reference and its end of validity;
+ * then withdraw one of his certifications with a reason.
+ *
+ * The chain keeps hashes: the certificate reference and the reason are hashed (keccak-256 of their text)
+ * so that whoever holds the paper can check it against the lot's page. The forms are parsed with the
+ * API's `certifyInput` and `revokeCertificationInput`.
+ */
+import { randomBytes } from "node:crypto";
+import { id as textHash } from "ethers";
+import { batchIdOf } from "../../../domain/batchId";
+import { html, type Html } from "../../pages/html";
+import { productName, type Catalog } from "../../pages/i18n";
+import { requireRole } from "../../services/access";
+import { certifyInput, revokeCertificationInput } from "../../services/batches";
+import { DomainError } from "../../services/errors";
+import type { Services } from "../../services";
+import { formKey, ONCE_FIELD, parseForm, problemsOf, type FormOnce } from "../forms";
+import { errorSummary, field, type FieldProblem } from "../views/components";
+import { ownDone, q, type PageRequest, type PageResult, type RolePage, type View } from "./admin";
+
+/** The schemes a certifier of the region issues; the chain stores the words, so they stay the same in every language. */
+export const SCHEMES = { aop: "AOP/IGP", organic: "Organic", food: "Food safety" } as const;
+type SchemeKey = keyof typeof SCHEMES;
+
+interface Values {
+  [k: string]: string | undefined;
+}
+
+function certifyForm(
+  c: Catalog,
+  m: { values: Values; problems: FieldProblem[]; csrf: Html; coops: { id: number; name: string }[] },
+): View {
+  const t = c.roles2;
+  const err = (id: string) => m.problems.find((p) => p.field === id)?.message;
+  const radios = (name: string, error: string | undefined, legend: string, options: [string, string][]) =>
+    html`<fieldset
+      class="${error ? "field has-error" : "field"}"
+      ${error ? html`aria-describedby="${`${name}-error`}"` : ""}
+    >
+      <legend>${legend}</legend>
+      ${error ? html`<span class="error-message" id="${`${name}-error`}">${error}</span>` : ""}
+      ${options.map(
+        ([value, label], i) =>
+          html`<label class="choice"
+            ><input
+              type="radio"
+              ${i === 0 ? html`id="${name}"` : ""}
+              name="${name}"
+              value="${value}"
+              ${m.values[name] === value ? html`checked` : ""}
+            />
+            <bdi>${label}</bdi></label
+          >`,
+      )}
+    </fieldset>`;
+  const body = html`${errorSummary(c, m.problems)}
+    <form method="post" action="/w/certifier/certifications" novalidate>
+      ${m.csrf}
+      <input type="hidden" name="${ONCE_FIELD}" value="${m.values[ONCE_FIELD] ?? formKey()}" />
+      <h1>${t.certifyTitle}</h1>
+      ${radios(
+        "cooperativeId",
+        err("cooperativeId"),
+        t.cooperative,
+        m.coops.map((x) => [String(x.id), x.name]),
+      )}
+      ${field({ id: "lotCode", label: t.lotCode, hint: t.lotCodeHint, value: m.values.lotCode, error: err("lotCode"), ltr: true })}
+      ${radios(
+        "scheme",
+        err("scheme"),
+        t.scheme,
+        (Object.keys(SCHEMES) as SchemeKey[]).map((k) => [k, t.schemes[k]]),
+      )}
+      ${field({ id: "reference", label: t.reference, hint: t.referenceHint, value: m.values.reference, error: err("reference"), ltr: true })}
+      ${field({ id: "validUntil", label: t.validUntil, value: m.values.validUntil, error: err("validUntil"), hint: new Date(Date.now() + 365 * 86_400_000).toISOString().slice(0, 10), ltr: true })}
+      <button type="submit" class="button big">${t.certify}</button>
+    </form>
+    <p><a href="${q(c, "/w")}">${c.roles.back}</a></p>`;
+  return { title: t.certifyTitle, body };
+}
+
+function certifiedPage(
+  c: Catalog,
+  d: { batchId: string; productCode: string; lotCode: string; certificationId: number | null; pending: boolean },
+): View {
+  const t = c.roles2;
+  const body = html`<div class="panel confirmation" id="certified">
+      <h1>${d.pending ? c.roles.pending : t.certifiedTitle}</h1>
+      <p>${productName(c, d.productCode)} · <bdi dir="ltr">${d.lotCode}</bdi></p>
+    </div>
+    <p>${t.certifiedText}</p>
+    <ul class="links">
+      <li><a id="lot-page" href="${q(c, `/b/${d.batchId}`)}">${t.openLot}</a></li>
+      ${
+        d.certificationId === null
+          ? ""
+          : html`<li>
+              <a id="revoke-link" href="${q(c, `/w/certifier/certifications/${d.certificationId}/revoke`)}"
+                >${t.openRevoke}</a
+              >
+            </li>`
+      }
+      <li><a href="${q(c, "/w/certifier/certifications/new")}">${t.openCertify}</a></li>
+      <li><a href="${q(c, "/w")}">${c.roles.back}</a></li>
+    </ul>`;
+  return { title: t.certifiedTitle, body };
+}
+
+function revokeForm(c: Catalog, m: { id: number; values: Values; problems: FieldProblem[]; csrf: Html }): View {
+  const t = c.roles2;
+  const body = html`${errorSummary(c, m.problems)}
+    <form method="post" action="${`/w/certifier/certifications/${m.id}/revoke`}" novalidate>
+      ${m.csrf}
+      <input type="hidden" name="${ONCE_FIELD}" value="${m.values[ONCE_FIELD] ?? formKey()}" />
+      <h1>${t.revokeTitle}</h1>
+      ${field({
+        id: "reason",
+        label: t.reason,
+        hint: t.reasonHint,
+        value: m.values.reason,
+        error: m.problems.find((p) => p.field === "reason")?.message,
+      })}
+      <button type="submit" class="button big warning">${t.revoke}</button>
+    </form>
+    <p><a href="${q(c, "/w")}">${c.roles.back}</a></p>`;
+  return { title: t.revokeTitle, body };
+}
+
+function revokedPage(c: Catalog, pending: boolean): View {
+  const t = c.roles2;
+  const body = html`<div class="panel confirmation" id="revoked">
+      <h1>${pending ? c.roles.pending : t.revokedTitle}</h1>
+    </div>
+    <p>${t.revokedText}</p>
+    <ul class="links">
+      <li><a href="${q(c, "/w/certifier/certifications/new")}">${t.openCertify}</a></li>
+      <li><a href="${q(c, "/w")}">${c.roles.back}</a></li>
+    </ul>`;
+  return { title: t.revokedTitle, body };
+}
+
+export function certifierPages(services: Services, once: FormOnce): RolePage[] {
+  const done = new Map<
+    string,
+    {
+      owner: string;
+      at: number;
+      batchId: string;
+      productCode: string;
+      lotCode: string;
+      certificationId: number | null;
+      pending: boolean;
+    }
+  >();
+  const revoked = new Map<string, { owner: string; at: number; pending: boolean }>();
+  const coops = () =>
+    services.cooperatives.list({ limit: 100, offset: 0 }).items.map((x) => ({ id: x.cooperativeId, name: x.name }));
+  const certificationId = (r: PageRequest) => {
+    const n = Number(r.params.id);
+    if (!Number.isSafeInteger(n) || n < 1) throw new DomainError("not_found", "not_found", "no such certification");
+    return n;
+  };
+
+  async function certify(r: PageRequest): Promise<PageResult> {
+    requireRole(r.user, "certifier");
+    const b = r.body;
+    const values = { ...b };
+    const problems: FieldProblem[] = [];
+    const t = r.c.roles2;
+    const coopId = Number(b.cooperativeId);
+    if (!coops().some((x) => x.id === coopId)) problems.push({ field: "cooperativeId", message: t.cooperativeMissing });
+    const lot = (b.lotCode ?? "").trim();
+    if (lot === "") problems.push({ field: "lotCode", message: t.lotCodeMissing });
+    const scheme = SCHEMES[b.scheme as SchemeKey] as string | undefined;
+    if (scheme === undefined) problems.push({ field: "scheme", message: t.schemeMissing });
+    const reference = (b.reference ?? "").trim();
+    if (reference === "") problems.push({ field: "reference", message: t.referenceMissing });
+    const until = (b.validUntil ?? "").trim();
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(until) || !(Date.parse(until) > Date.now()))
+      problems.push({ field: "validUntil", message: t.validUntilBad });
+    let batch: { batchId: string; productCode: string; lotCode: string } | undefined;
+    if (problems.length === 0) {
+      try {
+        batch = services.batches.get(batchIdOf(BigInt(coopId), lot));
+      } catch (err) {
+        if (!(err instanceof DomainError) || err.kind !== "not_found") throw err;
+        problems.push({ field: "lotCode", message: t.lotNotFound });
+      }
+    }
+    const parsed = parseForm(r.c, certifyInput, {
+      scheme: scheme ?? "",
+      certificateHash: textHash(reference),
+      validUntil: until,
+    });
+    if (!parsed.ok) problems.push(...parsed.problems);
+    const refuse = (p: FieldProblem[]): PageResult => ({
+      status: 400,
+      view: certifyForm(r.c, { values, problems: p, csrf: r.csrf, coops: coops() }),
+    });
+    if (problems.length > 0 || batch === undefined || !parsed.ok) return refuse(problems);
+    const lotOf = batch;
+    try {
+      const location = await once.run(r.user.id, b[ONCE_FIELD], async () => {
+        const res = await services.batches.certify(r.user, lotOf.batchId, parsed.data);
+        const id = randomBytes(12).toString("base64url");
+        const cid = res.certificationId === null ? null : Number(res.certificationId);
+        done.set(id, {
+          owner: r.user.id,
+          at: Date.now(),
+          batchId: lotOf.batchId,
+          productCode: lotOf.productCode,
+          lotCode: lotOf.lotCode,
+          certificationId: cid,
+          pending: res.outcome.status !== "mined",
+        });
+        return `/w/certifier/certifications/done/${id}`;
+      });
+      return { redirect: q(r.c, location) };
+    } catch (err) {
+      const fields = problemsOf(err);
+      if (fields === null) throw err;
+      return refuse(fields);
+    }
+  }
+
+  return [
+    {
+      method: "get",
+      path: "/w/certifier/certifications/new",
+      handle: (r) => {
+        requireRole(r.user, "certifier");
+        return { status: 200, view: certifyForm(r.c, { values: {}, problems: [], csrf: r.csrf, coops: coops() }) };
+      },
+    },
+    { method: "post", path: "/w/certifier/certifications", handle: certify },
+    {
+      method: "get",
+      path: "/w/certifier/certifications/done/:id",
+      handle: (r) => ({ status: 200, view: certifiedPage(r.c, ownDone(done, r.params.id, r.user)) }),
+    },
+    {
+      method: "get",
+      path: "/w/certifier/certifications/:id/revoke",
+      handle: (r) => {
+        requireRole(r.user, "certifier");
+        const id = certificationId(r);
+        return { status: 200, view: revokeForm(r.c, { id, values: {}, problems: [], csrf: r.csrf }) };
+      },
+    },
+    {
+      method: "post",
+      path: "/w/certifier/certifications/:id/revoke",
+      handle: async (r) => {
+        requireRole(r.user, "certifier");
+        const id = certificationId(r);
+        const values = { ...r.body };
+        const reason = (r.body.reason ?? "").trim();
+        const refuse = (p: FieldProblem[]): PageResult => ({
+          status: 400,
+          view: revokeForm(r.c, { id, values, problems: p, csrf: r.csrf }),
+        });
+        if (reason === "") return refuse([{ field: "reason", message: r.c.roles2.reasonMissing }]);
+        const parsed = parseForm(r.c, revokeCertificationInput, { reasonHash: textHash(reason) });
+        if (!parsed.ok) return refuse(parsed.problems);
+        const location = await once.run(r.user.id, r.body[ONCE_FIELD], async () => {
+          const res = await services.batches.revokeCertification(r.user, id, parsed.data);
+          const key = randomBytes(12).toString("base64url");
+          revoked.set(key, { owner: r.user.id, at: Date.now(), pending: res.outcome.status !== "mined" });
+          return `/w/certifier/revoked/${key}`;
+        });
+        return { redirect: q(r.c, location) };
+      },
+    },
+    {
+      method: "get",
+      path: "/w/certifier/revoked/:id",
+      handle: (r) => ({ status: 200, view: revokedPage(r.c, ownDone(revoked, r.params.id, r.user).pending) }),
+    },
+  ];
+}

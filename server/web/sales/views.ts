@@ -1,0 +1,243 @@
+/**
+ * Selling and buying pages: the buyer's sign-up (its key shown once), test money, an offer with "buy",
+ * "my orders" with confirm / dispute, and the manager's ship / cancel of one sale. Words first; prices in
+ * the sale's currency, formatted for the reader's language.
+ */
+import type { Sale } from "../../index/queries";
+import { html, type Html } from "../../pages/html";
+import { productName, unitName, type Catalog } from "../../pages/i18n";
+import { formatterFor } from "../../pages/format";
+import { ONCE_FIELD } from "../forms";
+import { banner, errorSummary, field, type FieldProblem } from "../views/components";
+
+type View = { title: string; body: Html };
+const q = (c: Catalog, path: string) => `${path}?lang=${c.lang}`;
+
+export interface TokenView {
+  symbol: string;
+  decimals: number | null;
+}
+
+/** A sale with what a reader needs to recognise it: the product, the lot, the cooperative, the currency. */
+export interface SaleView {
+  sale: Sale;
+  productCode: string;
+  lotCode: string;
+  unit: string;
+  cooperativeName: string;
+  token: TokenView;
+}
+
+function price(c: Catalog, s: SaleView): Html {
+  const f = formatterFor(c);
+  const t = s.token;
+  const amount = t.decimals === null ? s.sale.price : f.amount(s.sale.price, t.decimals);
+  return html`<span class="price" dir="ltr">${amount} <bdi>${t.symbol}</bdi></span>`;
+}
+
+function facts(c: Catalog, s: SaleView): Html {
+  const f = formatterFor(c);
+  return html`<dl class="facts">
+    <dt>${c.sales.quantity}</dt>
+    <dd class="quantity">${f.integer(s.sale.quantity)} ${unitName(c, s.unit)}</dd>
+    <dt>${c.sales.price}</dt>
+    <dd>${price(c, s)}</dd>
+    <dt>${c.buying.cooperative}</dt>
+    <dd><bdi>${s.cooperativeName}</bdi></dd>
+  </dl>`;
+}
+
+const hidden = (csrf: Html, once: string) => html`${csrf}<input type="hidden" name="${ONCE_FIELD}" value="${once}" />`;
+
+export function signUpPage(c: Catalog, m: { value?: string; problems: FieldProblem[]; once: string }): View {
+  const t = c.buying;
+  const error = m.problems.find((p) => p.field === "displayName")?.message;
+  const body = html`${errorSummary(c, m.problems)}
+    <form method="post" action="${q(c, "/signup")}" novalidate>
+      <input type="hidden" name="${ONCE_FIELD}" value="${m.once}" />
+      <h1><label for="displayName">${t.signUpTitle}</label></h1>
+      <p>${t.signUpIntro}</p>
+      ${field({
+        id: "displayName",
+        label: t.displayName,
+        hint: t.displayNameHint,
+        value: m.value,
+        error,
+        attributes: html`autocomplete="organization" maxlength="80"`,
+      })}
+      <button type="submit" class="button" id="signup-submit">${t.signUp}</button>
+    </form>`;
+  return { title: t.signUpTitle, body };
+}
+
+export function signedUpPage(c: Catalog, m: { token: string | null }): View {
+  const t = c.buying;
+  const body = html`<div class="panel confirmation" id="signed-up"><h1>${t.signedUpTitle}</h1></div>
+    ${
+      m.token === null
+        ? ""
+        : html`<h2>${t.tokenIntro}</h2>
+            <p><code id="buyer-token" class="token" dir="ltr">${m.token}</code></p>
+            <p class="banner warn">${t.tokenWarn}</p>`
+    }
+    <ul class="links">
+      <li><a class="button" id="to-funds" href="${q(c, "/w/buyer/funds")}">${t.fundsTitle}</a></li>
+      <li><a href="${q(c, "/market")}">${c.nav.market}</a></li>
+      <li><a href="${q(c, "/w")}">${t.back}</a></li>
+    </ul>`;
+  return { title: t.signedUpTitle, body };
+}
+
+export function fundsPage(
+  c: Catalog,
+  m: { available: boolean; outcome?: "done" | "refused"; csrf: Html; once: string },
+): View {
+  const t = c.buying;
+  const status =
+    m.outcome === "done"
+      ? banner("ok", "funds-done", t.fundsTitle, t.fundsDone)
+      : m.outcome === "refused"
+        ? banner("warn", "funds-refused", t.fundsTitle, t.fundsRefused)
+        : "";
+  const body = html`<h1>${t.fundsTitle}</h1>
+    ${status}
+    ${
+      m.available
+        ? html`<p>${t.fundsIntro}</p>
+            <form method="post" action="${q(c, "/w/buyer/funds")}">
+              ${hidden(m.csrf, m.once)}
+              <button type="submit" class="button" id="get-funds">${t.getFunds}</button>
+            </form>`
+        : html`<p id="funds-none">${t.fundsNone}</p>`
+    }
+    <ul class="links">
+      <li><a href="${q(c, "/market")}">${c.nav.market}</a></li>
+      <li><a href="${q(c, "/w")}">${t.back}</a></li>
+    </ul>`;
+  return { title: t.fundsTitle, body };
+}
+
+export function offerPage(
+  c: Catalog,
+  m: { s: SaleView; canBuy: boolean; signedIn: boolean; csrf: Html; once: string },
+): View {
+  const t = c.buying;
+  const title = t.offerTitle(productName(c, m.s.productCode));
+  const open = m.s.sale.state === "Created";
+  const body = html`<h1><bdi>${title}</bdi></h1>
+    <p><bdi class="mono">${m.s.lotCode}</bdi> · ${c.sales.states[m.s.sale.state]}</p>
+    ${facts(c, m.s)}
+    ${
+      !open
+        ? html`<p class="banner warn" id="not-for-sale">${t.notForSale}</p>`
+        : m.canBuy
+          ? html`<p>${t.buyHint}</p>
+              <form method="post" action="${q(c, `/market/${m.s.sale.saleId}/buy`)}">
+                ${hidden(m.csrf, m.once)}
+                <button type="submit" class="button" id="buy">${t.buy}</button>
+              </form>`
+          : html`<p id="sign-in-to-buy">${t.signInToBuy}</p>
+              <ul class="links">
+                ${m.signedIn ? "" : html`<li><a href="${q(c, "/signin")}">${c.nav.signIn}</a></li>`}
+                <li><a href="${q(c, "/signup")}">${t.signUp}</a></li>
+              </ul>`
+    }
+    <p><a href="${q(c, `/b/${m.s.sale.batchId}`)}">${c.market.story}</a></p>`;
+  return { title, body };
+}
+
+export function stepDonePage(
+  c: Catalog,
+  m: { title: string; text: string; pending: boolean; next: string; nextLabel: string },
+): View {
+  const t = c.buying;
+  const body = html`<div class="panel confirmation" id="step-done"><h1>${m.title}</h1></div>
+    ${m.pending ? html`<p class="banner warn">${t.pending}</p>` : ""} ${m.text === "" ? "" : html`<p>${m.text}</p>`}
+    <ul class="links">
+      <li><a class="button" id="next" href="${m.next}">${m.nextLabel}</a></li>
+      <li><a href="${q(c, "/w")}">${t.back}</a></li>
+    </ul>`;
+  return { title: m.title, body };
+}
+
+export function ordersPage(c: Catalog, m: { orders: SaleView[]; csrf: Html; once: () => string }): View {
+  const t = c.buying;
+  const step = (s: SaleView, path: string, label: string, cls: string) =>
+    html`<form method="post" action="${q(c, `/w/buyer/orders/${s.sale.saleId}/${path}`)}">
+      ${hidden(m.csrf, m.once())}
+      <button type="submit" class="${`button ${cls}`}">${label}</button>
+    </form>`;
+  const body = html`<h1>${t.ordersTitle}</h1>
+    ${m.orders.length === 0 ? html`<p id="no-orders">${t.noOrders}</p>` : ""}
+    ${m.orders.map(
+      (s) =>
+        html`<section class="panel order" data-sale="${s.sale.saleId}">
+          <h2><bdi>${productName(c, s.productCode)}</bdi> · <bdi class="mono">${s.lotCode}</bdi></h2>
+          <p class="state"><strong>${c.sales.states[s.sale.state]}</strong></p>
+          ${facts(c, s)} ${s.sale.state === "Shipped" ? step(s, "confirm", t.confirmDelivery, "confirm") : ""}
+          ${s.sale.state === "Funded" || s.sale.state === "Shipped" ? step(s, "dispute", t.openDispute, "secondary dispute") : ""}
+        </section>`,
+    )}
+    <p><a href="${q(c, "/w")}">${t.back}</a></p>`;
+  return { title: t.ordersTitle, body };
+}
+
+export function managerSalePage(c: Catalog, m: { s: SaleView; csrf: Html; once: () => string }): View {
+  const t = c.buying;
+  const title = t.saleTitle(String(m.s.sale.saleId));
+  const step = (path: string, label: string, id: string) =>
+    html`<form method="post" action="${q(c, `/w/manager/sales/${m.s.sale.saleId}/${path}`)}">
+      ${hidden(m.csrf, m.once())}
+      <button type="submit" class="button" id="${id}">${label}</button>
+    </form>`;
+  const body = html`<h1>${title}</h1>
+    <p><bdi>${productName(c, m.s.productCode)}</bdi> · <bdi class="mono">${m.s.lotCode}</bdi></p>
+    <p class="state"><strong>${c.sales.states[m.s.sale.state]}</strong></p>
+    ${facts(c, m.s)} ${m.s.sale.state === "Funded" ? step("ship", t.ship, "ship") : ""}
+    ${m.s.sale.state === "Created" ? step("cancel", t.cancel, "cancel") : ""}
+    <p><a href="${q(c, "/w/manager")}">${t.back}</a></p>`;
+  return { title, body };
+}
+
+export function offerFormPage(
+  c: Catalog,
+  m: {
+    batch: { batchId: string; productCode: string; lotCode: string; unit: string; available: string };
+    values: { quantity?: string; price?: string };
+    problems: FieldProblem[];
+    csrf: Html;
+    once: string;
+  },
+): View {
+  const t = c.buying;
+  const f = formatterFor(c);
+  const err = (id: string) => m.problems.find((p) => p.field === id)?.message;
+  const body = html`${errorSummary(c, m.problems)}
+    <h1>${t.offerFormTitle}</h1>
+    <p><bdi>${productName(c, m.batch.productCode)}</bdi> · <bdi class="mono">${m.batch.lotCode}</bdi></p>
+    <form method="post" action="${q(c, "/w/manager/sales")}" novalidate>
+      ${hidden(m.csrf, m.once)}
+      <input type="hidden" name="batchId" value="${m.batch.batchId}" />
+      ${field({
+        id: "quantity",
+        label: `${c.sales.quantity} (${unitName(c, m.batch.unit)})`,
+        hint: c.workspace.available(`${f.integer(m.batch.available)} ${unitName(c, m.batch.unit)}`),
+        value: m.values.quantity,
+        error: err("quantity"),
+        attributes: html`inputmode="numeric"`,
+        ltr: true,
+      })}
+      ${field({
+        id: "price",
+        label: t.priceLabel,
+        hint: t.priceHint,
+        value: m.values.price,
+        error: err("price"),
+        attributes: html`inputmode="decimal"`,
+        ltr: true,
+      })}
+      <button type="submit" class="button" id="offer-submit">${t.sell}</button>
+    </form>
+    <p><a href="${q(c, "/w")}">${t.back}</a></p>`;
+  return { title: t.offerFormTitle, body };
+}
