@@ -54,6 +54,8 @@ export interface Indexer {
   stop(): Promise<void>;
   reindex(): Promise<void>;
   status(): Promise<IndexerStatus>;
+  /** The last indexed block as stored now (a local read, no node call): what cached pages compare against. */
+  indexedBlock(): number;
   /** Syncs until `block` is indexed (true) or the time is up (false). */
   waitForBlock(block: number, timeoutMs: number): Promise<boolean>;
 }
@@ -387,7 +389,7 @@ export function createIndexer(deps: IndexerDeps): Indexer {
     await lock;
   }
 
-  return { syncOnce, start, stop, reindex, status, waitForBlock };
+  return { syncOnce, start, stop, reindex, status, indexedBlock: lastIndexed, waitForBlock };
 }
 
 function sleep(ms: number): Promise<void> {

@@ -14,6 +14,8 @@ const ENTRY_OVERHEAD_BYTES = 256;
 export interface CachedPage {
   /** The chain check the page was rendered under (compared by identity). */
   state: object;
+  /** The index's last block when it was rendered: a write indexed since then makes it stale. */
+  indexed: number;
   /** The full Content-Type, charset included. */
   type: string;
   body: Buffer;

@@ -170,8 +170,11 @@ export function pageRoutes(app: Express, ctx: GatewayContext, options: PageRoute
     // query string: any parameter a visitor adds would otherwise be a new entry (issue 10, finding 1).
     const path = target.kind === "id" ? `/b/${batchId}` : target.path;
     const cacheKey = format === "html" ? `html|${c.lang}|${batchId}|${path}` : `${format}|${batchId}`;
+    // The chain check is shared for its ttl, so the index may have moved under it (a revocation
+    // indexed a moment ago): a page is only reused while the index still stands where it was rendered.
+    const indexed = ctx.indexer.indexedBlock();
     const hit = rendered.get(cacheKey);
-    if (hit !== undefined && hit.state === state) {
+    if (hit !== undefined && hit.state === state && hit.indexed === indexed) {
       res.set({ "Cache-Control": "public, max-age=15", "Content-Type": hit.type });
       res.send(hit.body);
       return;
@@ -207,7 +210,7 @@ export function pageRoutes(app: Express, ctx: GatewayContext, options: PageRoute
     } else {
       body = verifyPage(model, c, languageLinks(path), publicRpcUrl !== null);
     }
-    const page = { state, type: CONTENT_TYPES[format], body: Buffer.from(body, "utf8") };
+    const page = { state, indexed, type: CONTENT_TYPES[format], body: Buffer.from(body, "utf8") };
     rendered.set(cacheKey, page);
     res.set({ "Cache-Control": "public, max-age=15", "Content-Type": page.type });
     res.send(page.body);

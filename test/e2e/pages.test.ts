@@ -78,6 +78,7 @@ describe("public pages (e2e)", function () {
   let openSaleId: number;
   let releasedSaleId: number;
   let releaseTx: string;
+  let certifierClient: ReturnType<TestGateway["api"]["as"]>;
 
   before(async function () {
     t = await startTestGateway();
@@ -88,6 +89,7 @@ describe("public pages (e2e)", function () {
     };
     const registrar = await mk("registrar");
     const certifier = await mk("certifier");
+    certifierClient = certifier;
     const ok = async (p: Promise<{ status: number; text: string; body: any }>) => {
       const r = await p;
       expect(r.status, r.text).to.equal(201);
@@ -516,6 +518,29 @@ describe("public pages (e2e)", function () {
           status = (await get(`${fresh.url}/b/${rose}`)).status;
         }
         expect(status).to.equal(200);
+      } finally {
+        await close(fresh.server);
+      }
+    });
+
+    it("serves a cached page only while the index stands where it was rendered", async function () {
+      // A long chain-check ttl: before the fix, a page rendered under the shared check was served for
+      // the whole ttl, so a certification indexed a moment later did not show (a flaky e2e in CI).
+      const ctx = t.gateway.ctx;
+      const fresh = await serve(ctx, { chainCheckTtlMs: 60_000 });
+      try {
+        const read = async () =>
+          JSON.parse((await get(`${fresh.url}/b/${roseWater}`, { accept: "application/json" })).text);
+        const before = (await read()).states.certifications.length;
+        const r = await certifierClient.post(`/api/v1/batches/${roseWater}/certifications`, {
+          scheme: "Cache check",
+          validUntil: "2031-01-01T00:00:00Z",
+        });
+        expect(r.status, r.text).to.equal(201);
+        const deadline = Date.now() + 15_000;
+        while (ctx.services.batches.get(roseWater).certifications.length === before && Date.now() < deadline)
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        expect((await read()).states.certifications).to.have.length(before + 1);
       } finally {
         await close(fresh.server);
       }
