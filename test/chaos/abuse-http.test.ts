@@ -439,7 +439,12 @@ describe("chaos: abuse over HTTP (issue 10: pages, CSV, deep JSON, headers, revo
   it("the page cache holds at most its bound in bytes, least recently used out first", function () {
     const cache = new PageCache(64 * 1024);
     const state = {};
-    const page = (kb: number) => ({ state, indexed: 0, type: "text/html; charset=utf-8", body: Buffer.alloc(kb * 1024, 0x61) });
+    const page = (kb: number) => ({
+      state,
+      indexed: 0,
+      type: "text/html; charset=utf-8",
+      body: Buffer.alloc(kb * 1024, 0x61),
+    });
     for (let i = 0; i < 100; i++) {
       cache.set(`k${i}`, page(10));
       if (i === 3) expect(cache.get("k0")).not.to.equal(undefined); // k0 used: k1 becomes the oldest
