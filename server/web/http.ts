@@ -4,9 +4,11 @@
  * header into every HTML page (public, audit, workspace) just before it is sent.
  */
 import type { Request, RequestHandler, Response } from "express";
-import type { Html } from "../pages/html";
+import type { User } from "../custody/users";
+import { html, type Html } from "../pages/html";
 import { CATALOGS, chooseLang, isLang, type Catalog, type Lang } from "../pages/i18n";
 import { ACCOUNT_END, ACCOUNT_START, accountNav, layout } from "../pages/views/layout";
+import { DomainError } from "../services/errors";
 import { FORM_REFERRER_POLICY, type PageSessions } from "../sessions/http";
 
 /** The strict policy of every page: no script at all, styles and forms of this origin only. */
@@ -94,4 +96,69 @@ export function personalizePages(sessions: Pick<PageSessions, "csrfField">): Req
     };
     next();
   };
+}
+
+/** A page's title and body, as the views of the workspace return them. */
+export interface View {
+  title: string;
+  body: Html;
+}
+
+export type Guarded = (
+  handler: (req: Request, res: Response) => Promise<void> | void,
+) => (req: Request, res: Response) => Promise<void>;
+
+export interface PageKit {
+  /** Sends a workspace page: never cached, never indexed. */
+  page(req: Request, res: Response, status: number, view: View): void;
+  /** A service's refusal as a page in the reader's language: 403, 404, or 409 for the rest. */
+  refusal(req: Request, res: Response, err: DomainError): void;
+  /** The signed-in user (the services decide what her role may do); else /signin has been sent. */
+  signedIn(req: Request, res: Response): { user: User; c: Catalog } | null;
+  /** Runs a handler, turning a service's refusal into a page in the reader's language. */
+  guarded: Guarded;
+}
+
+/**
+ * The plumbing every area of the workspace shares. `back` names the link under a refusal (all lead to
+ * /w); with `passInvalid`, an `invalid` refusal is left to the handler's own form errors (it rethrows).
+ */
+export function pageKit(options: { back: (c: Catalog) => string; passInvalid?: boolean }): PageKit {
+  const page = (req: Request, res: Response, status: number, view: View) =>
+    sendPage(req, res, catalogFor(req), status, view.title, view.body, { noindex: true });
+
+  const refusal = (req: Request, res: Response, err: DomainError) => {
+    const c = catalogFor(req);
+    const status = err.kind === "forbidden" ? 403 : err.kind === "not_found" ? 404 : 409;
+    const title = status === 404 ? c.errors.notFoundTitle : c.errors.errorTitle;
+    const text =
+      err.code === "form_in_progress" ? c.form.inProgress : status === 404 ? c.errors.notFoundText : c.errors.errorText;
+    page(req, res, status, {
+      title,
+      body: html`<h1>${title}</h1>
+        <p>${text}</p>
+        <p><a href="${`/w?lang=${c.lang}`}">${options.back(c)}</a></p>`,
+    });
+  };
+
+  const signedIn = (req: Request, res: Response): { user: User; c: Catalog } | null => {
+    const c = catalogFor(req);
+    if (req.user === undefined) {
+      res.set("Cache-Control", "no-store").redirect(303, `/signin?lang=${c.lang}`);
+      return null;
+    }
+    return { user: req.user, c };
+  };
+
+  const guarded: Guarded = (handler) => async (req, res) => {
+    try {
+      await handler(req, res);
+    } catch (err) {
+      if (err instanceof DomainError && !(options.passInvalid === true && err.kind === "invalid"))
+        return refusal(req, res, err);
+      throw err;
+    }
+  };
+
+  return { page, refusal, signedIn, guarded };
 }

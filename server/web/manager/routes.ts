@@ -14,7 +14,6 @@ import { randomBytes } from "node:crypto";
 import express, { type Express, type Request, type Response } from "express";
 import type { GatewayContext } from "../../api/context";
 import type { User } from "../../custody/users";
-import { html } from "../../pages/html";
 import { unitName, type Catalog } from "../../pages/i18n";
 import { formatterFor } from "../../pages/format";
 import { addMemberInput } from "../../services/cooperatives";
@@ -24,7 +23,7 @@ import { labelSheetInput } from "../../services/labels";
 import { DomainError } from "../../services/errors";
 import type { PageSessions } from "../../sessions/http";
 import { createFormOnce, formKey, ONCE_FIELD, parseForm, problemsOf } from "../forms";
-import { catalogFor, sendPage } from "../http";
+import { catalogFor, pageKit } from "../http";
 import { createWebLookups } from "../lookup";
 import type { FieldProblem } from "../views/components";
 import {
@@ -70,20 +69,7 @@ export function managerRoutes(app: Express, ctx: GatewayContext, sessions: PageS
   const form = express.urlencoded({ extended: false, limit: "100kb", parameterLimit: 2_100 });
   const cards = new Map<string, { owner: string; name: string; svg: string | null; pending: boolean; at: number }>();
 
-  const page = (req: Request, res: Response, status: number, view: { title: string; body: ReturnType<typeof html> }) =>
-    sendPage(req, res, catalogFor(req), status, view.title, view.body, { noindex: true });
-
-  const refusal = (req: Request, res: Response, err: DomainError) => {
-    const c = catalogFor(req);
-    const status = err.kind === "forbidden" ? 403 : err.kind === "not_found" ? 404 : 409;
-    const text = err.code === "form_in_progress" ? c.form.inProgress : c.errors.errorText;
-    page(req, res, status, {
-      title: status === 404 ? c.errors.notFoundTitle : c.errors.errorTitle,
-      body: html`<h1>${status === 404 ? c.errors.notFoundTitle : c.errors.errorTitle}</h1>
-        <p>${status === 404 ? c.errors.notFoundText : text}</p>
-        <p><a href="${`/w?lang=${c.lang}`}">${c.manager.backToDashboard}</a></p>`,
-    });
-  };
+  const { page, refusal, guarded } = pageKit({ back: (c) => c.manager.backToDashboard, passInvalid: true });
 
   /** The signed-in manager and his cooperative; otherwise /signin or a 403 page has been sent. */
   const manager = (req: Request, res: Response): { user: User; coopId: number; c: Catalog } | null => {
@@ -103,17 +89,6 @@ export function managerRoutes(app: Express, ctx: GatewayContext, sessions: PageS
     }
     return { user, coopId, c };
   };
-
-  /** Runs a handler, turning a service's refusal into a page in the reader's language. */
-  const guarded =
-    (handler: (req: Request, res: Response) => Promise<void> | void) => async (req: Request, res: Response) => {
-      try {
-        await handler(req, res);
-      } catch (err) {
-        if (err instanceof DomainError && err.kind !== "invalid") return refusal(req, res, err);
-        throw err;
-      }
-    };
 
   app.get(
     "/w/manager",

@@ -8,6 +8,7 @@
 import { randomBytes } from "node:crypto";
 import type { User } from "../../custody/users";
 import { html, type Html } from "../../pages/html";
+import type { View } from "../http";
 import type { Catalog } from "../../pages/i18n";
 import { requireRole } from "../../services/access";
 import { DomainError } from "../../services/errors";
@@ -19,7 +20,7 @@ import { errorSummary, field, type FieldProblem } from "../views/components";
 /** A confirmation holding a token is kept a short while in memory, for its owner only, and shown once. */
 export const DONE_TTL_MS = 30 * 60_000;
 
-export type View = { title: string; body: Html };
+export type { View };
 export type PageResult = { status: number; view: View } | { redirect: string };
 
 /** What a page needs of a request (routes.ts builds it; the user is signed in). */

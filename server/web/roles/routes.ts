@@ -12,9 +12,6 @@ import { randomBytes } from "node:crypto";
 import express, { type Express, type Request, type Response } from "express";
 import { ZeroAddress } from "ethers";
 import type { GatewayContext } from "../../api/context";
-import type { User } from "../../custody/users";
-import { html, type Html } from "../../pages/html";
-import type { Catalog } from "../../pages/i18n";
 import { createTokenLookup } from "../../pages/tokens";
 import { requireRole } from "../../services/access";
 import { registerCooperativeInput } from "../../services/cooperatives";
@@ -23,7 +20,7 @@ import { DomainError } from "../../services/errors";
 import type { PageSessions } from "../../sessions/http";
 import { createFormOnce, formKey, ONCE_FIELD, parseForm, problemsOf } from "../forms";
 import type { FieldProblem } from "../views/components";
-import { catalogFor, sendPage } from "../http";
+import { catalogFor, pageKit, type PageKit } from "../http";
 import { createWebLookups } from "../lookup";
 import { adminPages, type RolePage } from "./admin";
 import { certifierPages } from "./certifier";
@@ -40,16 +37,7 @@ import {
 /** A claim's confirmation is kept a short while in memory, for its owner only. */
 const DONE_TTL_MS = 30 * 60_000;
 
-type Guarded = (
-  handler: (req: Request, res: Response) => Promise<void> | void,
-) => (req: Request, res: Response) => Promise<void>;
-
-interface Helpers {
-  page: (req: Request, res: Response, status: number, view: { title: string; body: Html }) => void;
-  signedIn: (req: Request, res: Response) => { user: User; c: Catalog } | null;
-  guarded: Guarded;
-  once: ReturnType<typeof createFormOnce>;
-}
+type Helpers = Pick<PageKit, "page" | "signedIn" | "guarded"> & { once: ReturnType<typeof createFormOnce> };
 
 export function roleRoutes(app: Express, ctx: GatewayContext, sessions: PageSessions): void {
   const { services, queries } = ctx;
@@ -62,42 +50,7 @@ export function roleRoutes(app: Express, ctx: GatewayContext, sessions: PageSess
     { owner: string; amount: bigint | null; token: TokenView; pending: boolean; batchId: string; at: number }
   >();
 
-  const page = (req: Request, res: Response, status: number, view: { title: string; body: Html }) =>
-    sendPage(req, res, catalogFor(req), status, view.title, view.body, { noindex: true });
-
-  const refusal = (req: Request, res: Response, err: DomainError) => {
-    const c = catalogFor(req);
-    const status = err.kind === "forbidden" ? 403 : err.kind === "not_found" ? 404 : 409;
-    const title = status === 404 ? c.errors.notFoundTitle : c.errors.errorTitle;
-    const text =
-      err.code === "form_in_progress" ? c.form.inProgress : status === 404 ? c.errors.notFoundText : c.errors.errorText;
-    page(req, res, status, {
-      title,
-      body: html`<h1>${title}</h1>
-        <p>${text}</p>
-        <p><a href="${`/w?lang=${c.lang}`}">${c.roles.back}</a></p>`,
-    });
-  };
-
-  /** The signed-in user (the services decide what her role may do); else /signin has been sent. */
-  const signedIn = (req: Request, res: Response): { user: User; c: Catalog } | null => {
-    const c = catalogFor(req);
-    if (req.user === undefined) {
-      res.set("Cache-Control", "no-store").redirect(303, `/signin?lang=${c.lang}`);
-      return null;
-    }
-    return { user: req.user, c };
-  };
-
-  const guarded =
-    (handler: (req: Request, res: Response) => Promise<void> | void) => async (req: Request, res: Response) => {
-      try {
-        await handler(req, res);
-      } catch (err) {
-        if (err instanceof DomainError) return refusal(req, res, err);
-        throw err;
-      }
-    };
+  const { page, signedIn, guarded } = pageKit({ back: (c) => c.roles.back });
 
   const tokenView = async (address: string): Promise<TokenView> => {
     const param = address === ZeroAddress ? "ETH" : address;

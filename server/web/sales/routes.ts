@@ -18,7 +18,7 @@ import { parseEther, ZeroAddress } from "ethers";
 import type { GatewayContext } from "../../api/context";
 import type { User } from "../../custody/users";
 import type { Sale } from "../../index/queries";
-import { html, type Html } from "../../pages/html";
+import type { Html } from "../../pages/html";
 import type { Catalog } from "../../pages/i18n";
 import { createTokenLookup } from "../../pages/tokens";
 import { requireRole } from "../../services/access";
@@ -28,7 +28,7 @@ import { buyerSignUpInput } from "../../services/users";
 import type { PageSessions } from "../../sessions/http";
 import type { FieldProblem } from "../views/components";
 import { createFormOnce, formKey, ONCE_FIELD, parseForm, problemsOf } from "../forms";
-import { catalogFor, sendPage } from "../http";
+import { catalogFor, pageKit } from "../http";
 import {
   fundsPage,
   managerSalePage,
@@ -65,41 +65,7 @@ export function salesRoutes(app: Express, ctx: GatewayContext, sessions: PageSes
   const signUpLimit = rateLimit({ windowMs: 60 * 60_000, limit: 20, standardHeaders: "draft-7", legacyHeaders: false });
   const signedUp = new Map<string, { token: string | null; at: number }>();
 
-  const page = (req: Request, res: Response, status: number, view: { title: string; body: Html }) =>
-    sendPage(req, res, catalogFor(req), status, view.title, view.body, { noindex: true });
-
-  const refusal = (req: Request, res: Response, err: DomainError) => {
-    const c = catalogFor(req);
-    const status = err.kind === "forbidden" ? 403 : err.kind === "not_found" ? 404 : 409;
-    const title = status === 404 ? c.errors.notFoundTitle : c.errors.errorTitle;
-    const text =
-      err.code === "form_in_progress" ? c.form.inProgress : status === 404 ? c.errors.notFoundText : c.errors.errorText;
-    page(req, res, status, {
-      title,
-      body: html`<h1>${title}</h1>
-        <p>${text}</p>
-        <p><a href="${`/w?lang=${c.lang}`}">${c.buying.back}</a></p>`,
-    });
-  };
-
-  const signedIn = (req: Request, res: Response): { user: User; c: Catalog } | null => {
-    const c = catalogFor(req);
-    if (req.user === undefined) {
-      res.set("Cache-Control", "no-store").redirect(303, `/signin?lang=${c.lang}`);
-      return null;
-    }
-    return { user: req.user, c };
-  };
-
-  const guarded =
-    (handler: (req: Request, res: Response) => Promise<void> | void) => async (req: Request, res: Response) => {
-      try {
-        await handler(req, res);
-      } catch (err) {
-        if (err instanceof DomainError) return refusal(req, res, err);
-        throw err;
-      }
-    };
+  const { page, signedIn, guarded } = pageKit({ back: (c) => c.buying.back });
 
   const viewOf = async (sale: Sale): Promise<SaleView> => {
     const batch = queries.getBatch(sale.batchId);
