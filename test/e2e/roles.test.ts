@@ -12,20 +12,15 @@
  * Screenshots are kept in SCREENSHOT_DIR (default: <tmp>/cooptrace-roles).
  */
 import { expect } from "chai";
-import { mkdirSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import AxeBuilder from "@axe-core/playwright";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { readFileSync } from "node:fs";
+import type { Browser } from "playwright-core";
 import { seedDemo, type DemoResult } from "../../server/demo/seed";
 import { formatterFor } from "../../server/pages/format";
 import { CATALOGS } from "../../server/pages/i18n";
+import { launchChromium, LOCALES, noSeriousViolation, PHONE, screenshots, submit } from "../helpers/browser";
 import { startTestGateway, type TestGateway } from "../helpers/gateway";
 
-const SCREENSHOTS = process.env.SCREENSHOT_DIR ?? path.join(tmpdir(), "cooptrace-roles");
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"];
-const PHONE = { width: 360, height: 800 };
-const LOCALES = { ar: "ar-MA", fr: "fr-FR" } as const;
+const { dir: SCREENSHOTS, shot } = screenshots("cooptrace-roles");
 
 interface DemoTokens {
   auditor: string;
@@ -41,11 +36,10 @@ describe("member and registrar pages (e2e)", function () {
   let browser: Browser;
 
   before(async function () {
-    mkdirSync(SCREENSHOTS, { recursive: true });
     t = await startTestGateway({ env: { AUTH_FAILURES_PER_MINUTE: "1000" } });
     demo = await seedDemo(t.gateway.url, t.adminToken, t.dataDir);
     tokens = JSON.parse(readFileSync(demo.tokensFile, "utf8")) as DemoTokens;
-    browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
 
   after(async function () {
@@ -53,21 +47,6 @@ describe("member and registrar pages (e2e)", function () {
     await t?.stop();
     console.log(`        screenshots in ${SCREENSHOTS}`);
   });
-
-  async function submit(page: Page, selector: string) {
-    const [response] = await Promise.all([page.waitForNavigation(), page.click(selector)]);
-    return response!;
-  }
-
-  async function noSeriousViolation(page: Page, name: string): Promise<void> {
-    const result = await new AxeBuilder({ page }).analyze();
-    const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-    const report = bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-    expect(report, `${name}: ${report.join("; ")}`).to.deep.equal([]);
-  }
-
-  const shot = (page: Page, name: string) =>
-    page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
 
   async function memberSignedIn(lang: "ar" | "fr", member: DemoTokens["members"][number], javaScriptEnabled = true) {
     const context = await browser.newContext({ viewport: PHONE, locale: LOCALES[lang], javaScriptEnabled });

@@ -12,19 +12,13 @@
  * Screenshots are kept in SCREENSHOT_DIR (default: <tmp>/cooptrace-roles2).
  */
 import { expect } from "chai";
-import { mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import AxeBuilder from "@axe-core/playwright";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { seedDemo, type DemoResult } from "../../server/demo/seed";
 import { CATALOGS } from "../../server/pages/i18n";
+import { launchChromium, LOCALES, noSeriousViolation, PHONE, screenshots, submit } from "../helpers/browser";
 import { startTestGateway, type TestGateway } from "../helpers/gateway";
 
-const SCREENSHOTS = process.env.SCREENSHOT_DIR ?? path.join(tmpdir(), "cooptrace-roles2");
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"];
-const PHONE = { width: 360, height: 800 };
-const LOCALES = { ar: "ar-MA", fr: "fr-FR" } as const;
+const { dir: SCREENSHOTS, shot } = screenshots("cooptrace-roles2");
 const ROSE_WATER_LOT = "KMG-RW-2026-05";
 
 describe("platform admin and certifier pages (e2e)", function () {
@@ -34,10 +28,9 @@ describe("platform admin and certifier pages (e2e)", function () {
   let browser: Browser;
 
   before(async function () {
-    mkdirSync(SCREENSHOTS, { recursive: true });
     t = await startTestGateway({ env: { AUTH_FAILURES_PER_MINUTE: "1000" } });
     demo = await seedDemo(t.gateway.url, t.adminToken, t.dataDir);
-    browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
 
   after(async function () {
@@ -45,21 +38,6 @@ describe("platform admin and certifier pages (e2e)", function () {
     await t?.stop();
     console.log(`        screenshots in ${SCREENSHOTS}`);
   });
-
-  async function submit(page: Page, selector: string) {
-    const [response] = await Promise.all([page.waitForNavigation(), page.click(selector)]);
-    return response!;
-  }
-
-  async function noSeriousViolation(page: Page, name: string): Promise<void> {
-    const result = await new AxeBuilder({ page }).analyze();
-    const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-    const report = bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-    expect(report, `${name}: ${report.join("; ")}`).to.deep.equal([]);
-  }
-
-  const shot = (page: Page, name: string) =>
-    page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
 
   async function signedIn(lang: "ar" | "fr", token: string) {
     const context = await browser.newContext({ viewport: PHONE, locale: LOCALES[lang] });

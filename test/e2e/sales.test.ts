@@ -11,19 +11,14 @@
  * Screenshots are kept in SCREENSHOT_DIR (default: <tmp>/cooptrace-sales).
  */
 import { expect } from "chai";
-import { mkdirSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import AxeBuilder from "@axe-core/playwright";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { readFileSync } from "node:fs";
+import type { Browser } from "playwright-core";
 import { seedDemo, type DemoResult } from "../../server/demo/seed";
 import { CATALOGS } from "../../server/pages/i18n";
+import { launchChromium, LOCALES, noSeriousViolation, PHONE, screenshots, submit } from "../helpers/browser";
 import { startTestGateway, type TestGateway } from "../helpers/gateway";
 
-const SCREENSHOTS = process.env.SCREENSHOT_DIR ?? path.join(tmpdir(), "cooptrace-sales");
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"];
-const PHONE = { width: 360, height: 800 };
-const LOCALES = { ar: "ar-MA", fr: "fr-FR" } as const;
+const { dir: SCREENSHOTS, shot } = screenshots("cooptrace-sales");
 
 describe("selling and buying pages (e2e)", function () {
   this.timeout(300_000);
@@ -33,11 +28,10 @@ describe("selling and buying pages (e2e)", function () {
   let browser: Browser;
 
   before(async function () {
-    mkdirSync(SCREENSHOTS, { recursive: true });
     t = await startTestGateway({ env: { AUTH_FAILURES_PER_MINUTE: "1000" } });
     demo = await seedDemo(t.gateway.url, t.adminToken, t.dataDir);
     managerToken = (JSON.parse(readFileSync(demo.tokensFile, "utf8")) as { cooperativeAdmin: string }).cooperativeAdmin;
-    browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
 
   after(async function () {
@@ -45,21 +39,6 @@ describe("selling and buying pages (e2e)", function () {
     await t?.stop();
     console.log(`        screenshots in ${SCREENSHOTS}`);
   });
-
-  async function submit(page: Page, selector: string) {
-    const [response] = await Promise.all([page.waitForNavigation(), page.click(selector)]);
-    return response!;
-  }
-
-  async function noSeriousViolation(page: Page, name: string): Promise<void> {
-    const result = await new AxeBuilder({ page }).analyze();
-    const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-    const report = bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-    expect(report, `${name}: ${report.join("; ")}`).to.deep.equal([]);
-  }
-
-  const shot = (page: Page, name: string) =>
-    page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
 
   /** The manager signed in with his token, in a phone-sized browser. */
   async function managerPage(lang: "ar" | "fr") {

@@ -13,29 +13,17 @@
  * Screenshots are kept in SCREENSHOT_DIR (default: <tmp>/cooptrace-workspace).
  */
 import { expect } from "chai";
-import { mkdirSync, readFileSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import AxeBuilder from "@axe-core/playwright";
+import { readFileSync, statSync } from "node:fs";
 import jsQR from "jsqr";
 import { PNG } from "pngjs";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { seedDemo, type DemoResult } from "../../server/demo/seed";
 import { formatterFor } from "../../server/pages/format";
 import { CATALOGS, type Catalog } from "../../server/pages/i18n";
+import { launchChromium, LOCALES, noSeriousViolation, PHONE, screenshots, submit } from "../helpers/browser";
 import { startTestGateway, type TestGateway } from "../helpers/gateway";
 
-const SCREENSHOTS = process.env.SCREENSHOT_DIR ?? path.join(tmpdir(), "cooptrace-workspace");
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--no-first-run",
-];
-const PHONE = { width: 360, height: 800 };
-const LOCALES = { ar: "ar-MA", fr: "fr-FR" } as const;
+const { dir: SCREENSHOTS, shot } = screenshots("cooptrace-workspace");
 
 interface DemoTokens {
   registrar: string;
@@ -58,12 +46,11 @@ describe("workspace (e2e)", function () {
   let browser: Browser;
 
   before(async function () {
-    mkdirSync(SCREENSHOTS, { recursive: true });
     // A generous guessing budget: this file types many wrong PINs on purpose, from one address.
     t = await startTestGateway({ env: { AUTH_FAILURES_PER_MINUTE: "1000" } });
     demo = await seedDemo(t.gateway.url, t.adminToken, t.dataDir);
     tokens = JSON.parse(readFileSync(demo.tokensFile, "utf8")) as DemoTokens;
-    browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
 
   after(async function () {
@@ -78,21 +65,6 @@ describe("workspace (e2e)", function () {
   }
 
   /** Clicks and waits for the page the form or link leads to. */
-  async function submit(page: Page, selector: string) {
-    const [response] = await Promise.all([page.waitForNavigation(), page.click(selector)]);
-    return response!;
-  }
-
-  async function noSeriousViolation(page: Page, name: string): Promise<void> {
-    const result = await new AxeBuilder({ page }).analyze();
-    const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-    const report = bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-    expect(report, `${name}: ${report.join("; ")}`).to.deep.equal([]);
-  }
-
-  async function shot(page: Page, name: string): Promise<void> {
-    await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
-  }
 
   it("writes the demo's card links and PINs to a private file", function () {
     expect(statSync(demo.tokensFile).mode & 0o777).to.equal(0o600);
