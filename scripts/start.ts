@@ -46,8 +46,16 @@ async function main() {
   if (demo && existsSync(tokensFile)) {
     // Where the demo's secrets are, and how to use each, never the secrets themselves (terminals get logged).
     console.log(`Demo accounts:      in ${tokensFile} (keep it private)`);
-    console.log("  manager, registrar, certifier, auditor, buyer: paste the role's token at /signin");
-    console.log("  members (Aicha, Khadija, Itto, Zahra): open the member's card link, then type her PIN");
+    // The roles and names as the file has them (a seed that adds a role needs no change here).
+    const file = JSON.parse(readFileSync(tokensFile, "utf8")) as Record<string, unknown> & {
+      members?: { name: string }[];
+    };
+    const roles = Object.keys(file)
+      .filter((k) => typeof file[k] === "string" && k !== "note")
+      .map((k) => (k === "cooperativeAdmin" ? "manager" : k));
+    console.log(`  ${roles.join(", ")}: paste the role's token at ${gateway.url}/signin`);
+    const names = (file.members ?? []).map((m) => m.name).join(", ");
+    console.log(`  members (${names}): open the member's card link, then type her PIN`);
   }
   if (gateway.ctx.embedded) console.log(`Embedded chain:     ${gateway.ctx.rpcUrl} (state in ${config.dataDir}/chain)`);
   console.log("Stop with Ctrl-C.");

@@ -4,10 +4,7 @@
  * decoded events; with `?wait=false` (or when the chain is slow) it answers 202 with a status URL.
  */
 import type { Request, Response } from "express";
-import type { User } from "../custody/users";
-import type { ForwardRequestData } from "../relayer";
-import { createWriter, type Writer, type WriteOutcome } from "../services/writes";
-import type { GatewayContext } from "./context";
+import type { WriteOutcome } from "../services/writes";
 
 export { eventArg, type DecodedEvent, type WriteOutcome } from "../services/writes";
 
@@ -21,27 +18,3 @@ export function answerWrite(res: Response, outcome: WriteOutcome): WriteOutcome 
 export function waitPreference(req: Request): { wait: boolean } {
   return { wait: req.query.wait !== "false" };
 }
-
-export function createOperations(ctx: GatewayContext, writer?: Writer) {
-  const w =
-    writer ??
-    createWriter({
-      relayer: ctx.relayer,
-      indexer: ctx.indexer,
-      deployment: ctx.deployment,
-      writeTimeoutMs: ctx.writeTimeoutMs,
-    });
-  return {
-    decode: w.decode,
-    /** Relays `data` to `to` as `user`, and answers per the request's `wait` preference. */
-    async write(req: Request, res: Response, user: User, call: { to: string; data: string }): Promise<WriteOutcome> {
-      return answerWrite(res, await w.write(user, call, waitPreference(req)));
-    },
-    /** Relays a forward request the user signed itself (self-custody), and answers like write(). */
-    async writeSigned(req: Request, res: Response, user: User, request: ForwardRequestData): Promise<WriteOutcome> {
-      return answerWrite(res, await w.writeSigned(user, request, waitPreference(req)));
-    },
-  };
-}
-
-export type Operations = ReturnType<typeof createOperations>;
