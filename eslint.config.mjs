@@ -4,7 +4,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "dist/", "artifacts/", "cache/", "typechain-types/", "coverage/", "data/"] },
+  { ignores: ["node_modules/", "dist/", "artifacts/", "cache/", "typechain-types/", "coverage/", "data/", "server/chain/abis.generated.ts"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

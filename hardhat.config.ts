@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { subtask } from "hardhat/config";
-import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
+import { subtask, task } from "hardhat/config";
+import { TASK_COMPILE, TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
 import type { HardhatUserConfig } from "hardhat/config";
 import "@nomicfoundation/hardhat-toolbox";
 
@@ -34,6 +34,19 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
     version: args.solcVersion,
     longVersion: args.solcVersion,
   };
+});
+
+/**
+ * Every compile also writes server/chain/abis.generated.ts (scripts/gen-abis.js): the run-time ABIs and
+ * bytecode of the gateway and the verifier, which use viem and never typechain-types. From this run's
+ * artifacts: under `hardhat coverage` the instrumented ones, as for TypeChain (see below).
+ */
+task(TASK_COMPILE, async (args, hre, runSuper) => {
+  const result: unknown = await runSuper(args);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { writeAbis } = require("./scripts/gen-abis.js") as { writeAbis(artifactsDir: string): string };
+  writeAbis(hre.config.paths.artifacts);
+  return result;
 });
 
 const optimizer = { enabled: true, runs: 10_000 };
