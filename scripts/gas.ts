@@ -5,7 +5,7 @@
  */
 import { ethers } from "hardhat";
 import type { ContractTransactionResponse } from "ethers";
-import { deployCoopTrace } from "../server/chain/deploy";
+import { deployCoopTrace } from "./ethers-deploy";
 import { buildContributorTree, type Contributor } from "../domain/contributors";
 
 const DAY = 24 * 3600;

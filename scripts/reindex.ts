@@ -10,7 +10,7 @@ import path from "node:path";
 import { existsSync } from "node:fs";
 import { z } from "zod";
 import { ConfigError, loadConfig } from "../server/config";
-import { createProvider } from "../server/chain/provider";
+import { createChainClient } from "../server/chain/client";
 import { createLogger } from "../server/log";
 import { openDatabase } from "../server/store/db";
 import { createIndexer, createQueries, indexMigrations } from "../server/index";
@@ -66,10 +66,10 @@ async function main(): Promise<void> {
   const deployment = readDeployment(file);
 
   const log = createLogger(config.logLevel === "info" ? "warn" : config.logLevel);
-  const provider = createProvider(rpcUrl, chainId);
+  const client = createChainClient(rpcUrl, chainId);
   const db = openDatabase(path.join(config.dataDir, "cooptrace.sqlite"), [indexMigrations]);
   try {
-    const indexer = createIndexer({ db, provider, deployment, confirmations: config.confirmations, log });
+    const indexer = createIndexer({ db, client, deployment, confirmations: config.confirmations, log });
     const started = Date.now();
     await indexer.reindex();
     const status = await indexer.status();
@@ -83,7 +83,7 @@ async function main(): Promise<void> {
     }
   } finally {
     db.close();
-    provider.destroy();
+    client.destroy();
   }
 }
 

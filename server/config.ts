@@ -3,7 +3,8 @@
  * or missing variable stops the start with a message that names it.
  */
 import path from "node:path";
-import { parseEther } from "ethers";
+// The amount is checked by the schema below (digits, at most 18 decimals), where viem and ethers agree.
+import { parseEther } from "viem";
 import { z } from "zod";
 
 const hexKey = z.string().regex(/^(0x)?[0-9a-fA-F]{64}$/, "must be 32 bytes of hex (64 hex digits, optional 0x)");

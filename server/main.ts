@@ -5,12 +5,15 @@
 import { chmodSync, existsSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import path from "node:path";
-import { HDNodeWallet, Mnemonic, Wallet, type TypedDataDomain, type TypedDataField } from "ethers";
+import { bytesToHex, encodeDeployData, type Hex, type LocalAccount } from "viem";
+import { mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
 import type { Config } from "./config";
 import { createLogger, type Logger } from "./log";
 import { ANVIL_MNEMONIC, startEmbeddedChain, type EmbeddedChain } from "./chain/embedded";
-import { createProvider } from "./chain/provider";
-import { useNativeKeccak } from "./chain/keccak";
+import { createChainClient, type ChainClient } from "./chain/client";
+import { clientAccount, forwarderReads } from "./chain/accounts";
+import { mockStablecoinAbi, mockStablecoinBytecode } from "./chain/abis.generated";
+import { sendAndWait } from "./chain/send";
 import { openDatabase } from "./store/db";
 import { acquireDataDirLock, secureDataDir } from "./store/lock";
 import { startCheckpointer } from "./store/checkpointer";
@@ -27,15 +30,15 @@ import { createFaucetGrants, faucetMigrations } from "./store/faucet";
 import { createSessionStore, sessionMigrations } from "./sessions";
 import { createMemberCardStore, memberCardMigrations } from "./custody/memberCards";
 import type { GatewayContext } from "./api/context";
+import type { TypedDataDomain, TypedDataField } from "./relayer/types";
 import {
-  attachCoopTrace,
+  clientDeployer,
   deployCoopTrace,
   deploymentPath,
   readDeployment,
   writeDeployment,
   type DeploymentFile,
 } from "./chain/deploy";
-import { MockStablecoin__factory } from "../typechain-types";
 
 export interface Gateway {
   url: string;
@@ -54,22 +57,23 @@ export class StartupError extends Error {
   }
 }
 
-function anvilAccount(index: number): HDNodeWallet {
-  return HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(ANVIL_MNEMONIC), `m/44'/60'/0'/0/${index}`);
+/** The private key of anvil's funded account `index` (m/44'/60'/0'/0/index of its mnemonic). */
+function anvilKey(index: number): Hex {
+  return bytesToHex(mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: index }).getHdKey().privateKey!);
 }
 
 async function ensureDeployment(
   dataDir: string,
   chainId: number,
-  provider: ReturnType<typeof createProvider>,
-  deployer: Wallet | HDNodeWallet | undefined,
+  client: ChainClient,
+  deployer: LocalAccount | undefined,
   embedded: boolean,
   log: Logger,
 ): Promise<DeploymentFile> {
   const file = deploymentPath(dataDir, chainId);
   if (existsSync(file)) {
     const deployment = readDeployment(file);
-    const code = await provider.getCode(deployment.contracts.SaleEscrow.address);
+    const code = await client.getCode(deployment.contracts.SaleEscrow.address);
     if (code !== "0x") return deployment;
     if (!embedded) {
       throw new StartupError(
@@ -88,11 +92,18 @@ async function ensureDeployment(
   }
   let demoStablecoin: string | undefined;
   if (embedded) {
-    const coin = await new MockStablecoin__factory(deployer).deploy("Demo Dirham Stablecoin", "DMAD");
-    await coin.waitForDeployment();
-    demoStablecoin = await coin.getAddress();
+    const coin = await sendAndWait(client, deployer, {
+      data: encodeDeployData({
+        abi: mockStablecoinAbi,
+        bytecode: mockStablecoinBytecode,
+        args: ["Demo Dirham Stablecoin", "DMAD"],
+      }),
+    });
+    demoStablecoin = coin.contractAddress!;
   }
-  const { deployment } = await deployCoopTrace(deployer, { allowedTokens: demoStablecoin ? [demoStablecoin] : [] });
+  const deployment = await deployCoopTrace(clientDeployer(client, deployer), {
+    allowedTokens: demoStablecoin ? [demoStablecoin] : [],
+  });
   const written = writeDeployment(dataDir, { ...deployment, demoStablecoin });
   log.info({ file: written, chainId }, "contracts deployed");
   return readDeployment(written);
@@ -103,7 +114,6 @@ export async function startGateway(
   options: { log?: Logger; writeTimeoutMs?: number } = {},
 ): Promise<Gateway> {
   const log = options.log ?? createLogger(config.logLevel, undefined, { env: config.env });
-  useNativeKeccak();
   const embedded = config.rpcUrl === undefined;
   let chain: EmbeddedChain | undefined;
   const cleanups: (() => Promise<void> | void)[] = [];
@@ -124,8 +134,8 @@ export async function startGateway(
     cleanups.push(() => lock.release()); // runs last: the folder is ours until everything stopped
     let rpcUrl: string;
     let chainId: number;
-    let relayerWallet: Wallet | HDNodeWallet;
-    let deployer: Wallet | HDNodeWallet | undefined;
+    let relayerKey: Hex;
+    let deployer: LocalAccount | undefined;
     if (embedded) {
       chain = await startEmbeddedChain({
         dataDir: config.dataDir,
@@ -137,34 +147,27 @@ export async function startGateway(
       cleanups.push(() => c.stop());
       rpcUrl = chain.rpcUrl;
       chainId = chain.chainId;
-      deployer = anvilAccount(0);
-      relayerWallet = anvilAccount(1);
+      deployer = privateKeyToAccount(anvilKey(0));
+      relayerKey = anvilKey(1);
       log.info({ rpcUrl, stateFile: chain.stateFile }, "embedded chain started");
     } else {
       rpcUrl = config.rpcUrl!;
       chainId = config.chainId!;
-      relayerWallet = new Wallet(config.relayerKey!);
-      deployer = config.deployerKey ? new Wallet(config.deployerKey) : undefined;
+      relayerKey = config.relayerKey! as Hex;
+      deployer = config.deployerKey ? privateKeyToAccount(config.deployerKey as Hex) : undefined;
     }
-    const provider = createProvider(rpcUrl, chainId);
-    cleanups.push(() => provider.destroy());
+    const client = createChainClient(rpcUrl, chainId);
+    cleanups.push(() => client.destroy());
     let actualChainId: bigint;
     try {
-      actualChainId = BigInt(await provider.send("eth_chainId", []));
+      actualChainId = BigInt(await client.request<string>("eth_chainId", []));
     } catch (err) {
       throw new StartupError(`RPC_URL ${rpcUrl} cannot be reached: ${(err as Error).message}`);
     }
     if (actualChainId !== BigInt(chainId))
       throw new StartupError(`CHAIN_ID is ${chainId} but the node at RPC_URL is chain ${actualChainId}`);
 
-    const deployment = await ensureDeployment(
-      config.dataDir,
-      chainId,
-      provider,
-      deployer?.connect(provider),
-      embedded,
-      log,
-    );
+    const deployment = await ensureDeployment(config.dataDir, chainId, client, deployer, embedded, log);
     const db = openDatabase(path.join(config.dataDir, "cooptrace.sqlite"), [
       custodyMigrations,
       outboxMigrations,
@@ -182,13 +185,13 @@ export async function startGateway(
       await checkpointer.stop();
     });
     const users = createUserStore({ db, keystore: createKeystore(resolveMasterKey(config, log)), log });
-    const contracts = attachCoopTrace(deployment, provider);
+    const relayerAccount = privateKeyToAccount(relayerKey);
     const relayer = createRelayer({
       db,
-      provider,
-      forwarder: contracts.forwarder,
+      client,
+      forwarder: deployment.contracts.Forwarder.address,
       policy: createRelayPolicy(deployment.contracts),
-      relayer: relayerWallet.connect(provider) as Wallet,
+      relayer: { address: relayerAccount.address, privateKey: relayerKey },
       // On the embedded chain a transaction is mined as it arrives: look for its receipt soon.
       options: {
         ...config.relayer,
@@ -207,7 +210,7 @@ export async function startGateway(
     });
     await relayer.start();
     cleanups.push(() => relayer.stop());
-    const indexer = createIndexer({ db, provider, deployment, confirmations: config.confirmations, log });
+    const indexer = createIndexer({ db, client, deployment, confirmations: config.confirmations, log });
     await indexer.syncOnce();
     indexer.start();
     cleanups.push(() => indexer.stop());
@@ -225,7 +228,7 @@ export async function startGateway(
     // The platform's own transactions (role grants) are sent with DEPLOYER_KEY only, never with the
     // relayer's key: the relayer allocates its nonces from its database, and a transaction it did not
     // send would break that sequence. Without one, those writes answer 503 platform_key_missing.
-    const platform = deployer?.connect(provider);
+    const platform = deployer === undefined ? undefined : clientAccount(client, deployer);
     if (platform === undefined) {
       log.warn("no DEPLOYER_KEY: registrars, certifiers and arbiters cannot be created (503 platform_key_missing)");
     }
@@ -237,22 +240,22 @@ export async function startGateway(
       relayer,
       indexer,
       deployment,
-      forwarder: contracts.forwarder,
+      forwarder: forwarderReads(client, deployment.contracts.Forwarder.address),
       platform,
       faucet:
         embedded && deployment.demoStablecoin
           ? {
-              account: anvilAccount(2).connect(provider),
+              account: clientAccount(client, privateKeyToAccount(anvilKey(2))),
               stablecoin: deployment.demoStablecoin,
               grants: createFaucetGrants(db),
             }
           : undefined,
       writeTimeoutMs,
       publicUrl: () => ctx.publicUrl,
-      provider,
+      client,
       rpcUrl,
       db,
-      tokenInfo: createTokenLookup(provider),
+      tokenInfo: createTokenLookup(client),
       log,
       cards: createMemberCardStore({ db, log }),
       // The same sessions table the pages use (the store is only SQL): a revoked card ends them.
@@ -262,9 +265,8 @@ export async function startGateway(
       services,
       log,
       db,
-      provider,
+      client,
       deployment,
-      contracts,
       users,
       relayer,
       indexer,

@@ -3,7 +3,7 @@
  * as the gateway starts its own: same flags and state file), one call per
  * transaction, from anvil's 10 funded accounts, all members of one cooperative. Each signer is
  * sequential (send, wait for the receipt, next) with its own nonce; the 10 run in parallel. The
- * provider is ethers' stock JsonRpcProvider with the gateway's options (server/chain/provider.ts
+ * provider is ethers' stock JsonRpcProvider with the gateway's options (scripts/ethers-provider.ts
  * `createStockProvider`): the gateway's own lighter HTTP transport is not lent to the ceiling.
  *
  * Two ways to send:
@@ -20,8 +20,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { HDNodeWallet, Mnemonic, ZeroHash, id, type JsonRpcProvider } from "ethers";
 import { ANVIL_MNEMONIC, startEmbeddedChain, type EmbeddedChain } from "../../server/chain/embedded";
-import { createStockProvider } from "../../server/chain/provider";
-import { deployCoopTrace } from "../../server/chain/deploy";
+import { createStockProvider } from "../ethers-provider";
+import { deployCoopTrace } from "../ethers-deploy";
 import type { BatchRegistry } from "../../typechain-types";
 import { batchFields } from "./load";
 

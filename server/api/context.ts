@@ -1,7 +1,7 @@
 /**
  * What the routes need, passed in from the composition root (server/main.ts). No module-level state.
  */
-import type { JsonRpcProvider } from "ethers";
+import type { ChainClient } from "../chain/client";
 import type { Db } from "../store/db";
 import type { Logger } from "../log";
 import type { Config } from "../config";
@@ -9,16 +9,15 @@ import type { Services } from "../services";
 import type { UserStore, User } from "../custody/users";
 import type { Relayer } from "../relayer";
 import type { Indexer, Queries } from "../index";
-import type { CoopTraceContracts, DeploymentFile } from "../chain/deploy";
+import type { DeploymentFile } from "../chain/deploy";
 
 export interface GatewayContext {
   /** The service layer: what routes and pages call (the rest of this context is on its way out). */
   services: Services;
   log: Logger;
   db: Db;
-  provider: JsonRpcProvider;
+  client: ChainClient;
   deployment: DeploymentFile;
-  contracts: CoopTraceContracts;
   users: UserStore;
   relayer: Relayer;
   indexer: Indexer;

@@ -4,7 +4,8 @@
  * `cooptrace verify` CLI runs, called in-process. One reader per request memoizes a snapshot per
  * batch, so a cooperative audit reads each batch once.
  */
-import { getAddress, type Provider } from "ethers";
+import { getAddress } from "viem";
+import type { ChainClient } from "../chain/client";
 import type { DeploymentFile } from "../chain/deploy";
 import { CONTRACT_NAMES, collect, type Deployment, type Snapshot } from "../verifier/collect";
 import { runChecks, type Check } from "../verifier/checks";
@@ -37,7 +38,7 @@ export interface ChainReaderDeps {
   /** The node the verifier reads, over its own JSON-RPC client. */
   rpcUrl: string;
   /** Block times (the same node). */
-  provider: Pick<Provider, "getBlock">;
+  client: Pick<ChainClient, "getBlock">;
 }
 
 export function createChainReader(ctx: ChainReaderDeps): ChainReader {
@@ -62,7 +63,7 @@ export function createChainReader(ctx: ChainReaderDeps): ChainReader {
     blockTime(n) {
       let p = times.get(n);
       if (p === undefined) {
-        p = ctx.provider.getBlock(n).then((b) => {
+        p = ctx.client.getBlock(n).then((b) => {
           if (b === null) throw new Error(`block ${n} not found`);
           return b.timestamp;
         });

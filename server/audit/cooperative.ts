@@ -3,7 +3,7 @@
  * audited against the chain (sale.ts), with totals per token and per member, the reserve balance
  * (escrow.reserveOf) and what members can still claim. Sales and claims are paginated.
  */
-import { ZeroAddress, getAddress } from "ethers";
+import { ZERO_ADDRESS as ZeroAddress, toAddress as getAddress } from "../chain/address";
 import { notFound } from "../services/errors";
 import { mapLimit } from "../verifier/rpc";
 import { buildSaleAudit, human, type AuditDeps, type Discrepancy, type SaleAudit, type TokenRef } from "./sale";

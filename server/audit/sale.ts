@@ -12,7 +12,8 @@
  *   of that floor, and less than one unit per contributor (dust) stays in the escrow, to be paid
  *   out by a later release of the same batch.
  */
-import { ZeroAddress, formatUnits, getAddress } from "ethers";
+import { formatUnits } from "../chain/units";
+import { ZERO_ADDRESS as ZeroAddress, toAddress as getAddress } from "../chain/address";
 import type { UserStore } from "../custody/users";
 import type { Queries } from "../index";
 import { DomainError, notFound } from "../services/errors";
@@ -25,7 +26,7 @@ import type { IndexView } from "./indexView";
 
 const BPS = 10_000n;
 
-/** The escrow's views an audit reads (a TypeChain SaleEscrow has them). */
+/** The escrow's views an audit reads (server/chain/accounts.ts: escrowViews). */
 export interface EscrowViews {
   saleCount(): Promise<bigint>;
   getSale(saleId: number): Promise<{ batchId: string }>;

@@ -1,18 +1,31 @@
 /**
- * The one deploy path of CoopTrace: tests, scripts and `npm start` all call deployCoopTrace().
- * It uses only ethers and the generated TypeChain factories, so it runs inside Hardhat and in the
- * gateway alike.
+ * The one deploy path of CoopTrace: tests, scripts and `npm start` all call deployCoopTrace(). It
+ * takes a Deployer (send a transaction, make a call), so it runs on viem in the gateway
+ * (clientDeployer below) and on Hardhat's ethers signers in tests and scripts (scripts/ethers-deploy.ts),
+ * with the bytecode and ABIs generated from Hardhat's artifacts (abis.generated.ts).
  */
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { ContractRunner, Signer, TransactionReceipt } from "ethers";
 import {
-  BatchRegistry__factory,
-  CooperativeRegistry__factory,
-  Forwarder__factory,
-  SaleEscrow__factory,
-} from "../../typechain-types";
-import type { BatchRegistry, CooperativeRegistry, Forwarder, SaleEscrow } from "../../typechain-types";
+  decodeFunctionResult,
+  encodeDeployData,
+  encodeFunctionData,
+  getAddress,
+  type Hex,
+  type LocalAccount,
+} from "viem";
+import {
+  batchRegistryAbi,
+  batchRegistryBytecode,
+  cooperativeRegistryAbi,
+  cooperativeRegistryBytecode,
+  forwarderAbi,
+  forwarderBytecode,
+  saleEscrowAbi,
+  saleEscrowBytecode,
+} from "./abis.generated";
+import type { ChainClient } from "./client";
+import { sendAndWait } from "./send";
 
 export const CONTRACT_NAMES = ["Forwarder", "CooperativeRegistry", "BatchRegistry", "SaleEscrow"] as const;
 export type ContractName = (typeof CONTRACT_NAMES)[number];
@@ -39,21 +52,30 @@ export interface DeployOptions {
   allowedTokens?: string[];
 }
 
-export interface CoopTraceContracts {
-  forwarder: Forwarder;
-  registry: CooperativeRegistry;
-  batches: BatchRegistry;
-  escrow: SaleEscrow;
+/** What deploying needs of an account on a chain, whatever library holds the key. */
+export interface Deployer {
+  address: string;
+  chainId: number;
+  /**
+   * Sends a transaction from the deployer (`to` absent: a contract creation) and resolves once it
+   * is mined; a reverted transaction rejects.
+   */
+  send(tx: { to?: string; data: Hex }): Promise<{ hash: string; blockNumber: number; contractAddress: string | null }>;
+  /** eth_call at the latest block. */
+  call(tx: { to: string; data: Hex }): Promise<Hex>;
 }
 
-export interface Deployed extends CoopTraceContracts {
-  deployment: DeploymentFile;
-}
-
-async function mined(tx: { wait(): Promise<TransactionReceipt | null> }): Promise<TransactionReceipt> {
-  const receipt = await tx.wait();
-  if (receipt === null || receipt.status !== 1) throw new Error("deployment transaction failed");
-  return receipt;
+/** A Deployer over the gateway's client and a local account (viem). */
+export function clientDeployer(client: ChainClient, account: LocalAccount): Deployer {
+  return {
+    address: account.address,
+    chainId: client.chainId,
+    async send(tx) {
+      const r = await sendAndWait(client, account, tx);
+      return { hash: r.hash, blockNumber: r.blockNumber, contractAddress: r.contractAddress };
+    },
+    call: (tx) => client.call(tx),
+  };
 }
 
 /**
@@ -61,71 +83,74 @@ async function mined(tx: { wait(): Promise<TransactionReceipt | null> }): Promis
  * grants the given roles and allows the given tokens. The deployer becomes the platform admin
  * (DEFAULT_ADMIN_ROLE), to be handed over later with the registry's two-step transfer if needed.
  */
-export async function deployCoopTrace(deployer: Signer, options: DeployOptions = {}): Promise<Deployed> {
-  const admin = await deployer.getAddress();
-  const provider = deployer.provider;
-  if (provider === null) throw new Error("the deployer needs a provider");
-  const { chainId } = await provider.getNetwork();
+export async function deployCoopTrace(deployer: Deployer, options: DeployOptions = {}): Promise<DeploymentFile> {
+  const admin = getAddress(deployer.address);
   const record: Partial<DeploymentFile["contracts"]> = {};
 
-  async function deploy<T extends { waitForDeployment(): Promise<unknown>; getAddress(): Promise<string> }>(
-    name: ContractName,
-    pending: Promise<T & { deploymentTransaction(): { wait(): Promise<TransactionReceipt | null> } | null }>,
-  ): Promise<T> {
-    const contract = await pending;
-    const tx = contract.deploymentTransaction();
-    if (tx === null) throw new Error(`${name}: no deployment transaction`);
-    const receipt = await mined(tx);
-    record[name] = {
-      address: await contract.getAddress(),
-      blockNumber: receipt.blockNumber,
-      transactionHash: receipt.hash,
-    };
-    return contract;
+  async function deploy(name: ContractName, data: Hex): Promise<Hex> {
+    const receipt = await deployer.send({ data });
+    if (receipt.contractAddress === null) throw new Error(`${name}: no contract address in the receipt`);
+    const address = getAddress(receipt.contractAddress);
+    record[name] = { address, blockNumber: receipt.blockNumber, transactionHash: receipt.hash };
+    return address;
+  }
+  const send = (to: Hex, data: Hex) => deployer.send({ to, data });
+  async function role(name: "DRAWER_ROLE" | "REGISTRAR_ROLE" | "CERTIFIER_ROLE" | "ARBITER_ROLE"): Promise<Hex> {
+    const out = await deployer.call({
+      to: registry,
+      data: encodeFunctionData({ abi: cooperativeRegistryAbi, functionName: name }),
+    });
+    return decodeFunctionResult({ abi: cooperativeRegistryAbi, functionName: name, data: out });
   }
 
-  const forwarder = await deploy("Forwarder", new Forwarder__factory(deployer).deploy());
-  const forwarderAddress = await forwarder.getAddress();
+  const forwarder = await deploy("Forwarder", encodeDeployData({ abi: forwarderAbi, bytecode: forwarderBytecode }));
   const registry = await deploy(
     "CooperativeRegistry",
-    new CooperativeRegistry__factory(deployer).deploy(
-      admin,
-      options.adminTransferDelay ?? 3 * 24 * 3600,
-      forwarderAddress,
-    ),
+    encodeDeployData({
+      abi: cooperativeRegistryAbi,
+      bytecode: cooperativeRegistryBytecode,
+      args: [admin, options.adminTransferDelay ?? 3 * 24 * 3600, forwarder],
+    }),
   );
   const batches = await deploy(
     "BatchRegistry",
-    new BatchRegistry__factory(deployer).deploy(await registry.getAddress(), forwarderAddress),
+    encodeDeployData({ abi: batchRegistryAbi, bytecode: batchRegistryBytecode, args: [registry, forwarder] }),
   );
   const escrow = await deploy(
     "SaleEscrow",
-    new SaleEscrow__factory(deployer).deploy(
-      await registry.getAddress(),
-      await batches.getAddress(),
-      forwarderAddress,
-      options.feeRecipient ?? admin,
-      options.feeBps ?? 100,
-    ),
+    encodeDeployData({
+      abi: saleEscrowAbi,
+      bytecode: saleEscrowBytecode,
+      args: [registry, batches, forwarder, (options.feeRecipient ?? admin) as Hex, options.feeBps ?? 100],
+    }),
   );
 
-  await mined(await registry.grantRole(await registry.DRAWER_ROLE(), await escrow.getAddress()));
-  const grants: [string, string[] | undefined][] = [
-    [await registry.REGISTRAR_ROLE(), options.registrars],
-    [await registry.CERTIFIER_ROLE(), options.certifiers],
-    [await registry.ARBITER_ROLE(), options.arbiters],
+  const grant = (roleId: Hex, account: string) =>
+    send(
+      registry,
+      encodeFunctionData({ abi: cooperativeRegistryAbi, functionName: "grantRole", args: [roleId, account as Hex] }),
+    );
+  await grant(await role("DRAWER_ROLE"), escrow);
+  const grants: [Hex, string[] | undefined][] = [
+    [await role("REGISTRAR_ROLE"), options.registrars],
+    [await role("CERTIFIER_ROLE"), options.certifiers],
+    [await role("ARBITER_ROLE"), options.arbiters],
   ];
-  for (const [role, accounts] of grants) {
-    for (const account of accounts ?? []) await mined(await registry.grantRole(role, account));
+  for (const [roleId, accounts] of grants) {
+    for (const account of accounts ?? []) await grant(roleId, account);
   }
-  for (const token of options.allowedTokens ?? []) await mined(await escrow.setTokenAllowed(token, true));
+  for (const token of options.allowedTokens ?? []) {
+    await send(
+      escrow,
+      encodeFunctionData({ abi: saleEscrowAbi, functionName: "setTokenAllowed", args: [token as Hex, true] }),
+    );
+  }
 
-  const deployment: DeploymentFile = {
-    chainId: Number(chainId),
+  return {
+    chainId: deployer.chainId,
     deployedAt: new Date().toISOString(),
     contracts: record as DeploymentFile["contracts"],
   };
-  return { forwarder, registry, batches, escrow, deployment };
 }
 
 /** Where the deployment of `chainId` lives: `<dataDir>/deployments/<chainId>.json`. */
@@ -150,15 +175,4 @@ export function readDeployment(file: string): DeploymentFile {
     }
   }
   return parsed;
-}
-
-/** Typed handles on a recorded deployment. */
-export function attachCoopTrace(deployment: DeploymentFile, runner: ContractRunner): CoopTraceContracts {
-  const c = deployment.contracts;
-  return {
-    forwarder: Forwarder__factory.connect(c.Forwarder.address, runner),
-    registry: CooperativeRegistry__factory.connect(c.CooperativeRegistry.address, runner),
-    batches: BatchRegistry__factory.connect(c.BatchRegistry.address, runner),
-    escrow: SaleEscrow__factory.connect(c.SaleEscrow.address, runner),
-  };
 }

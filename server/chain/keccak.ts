@@ -1,16 +1,15 @@
 /**
- * Native Keccak-256 for ethers. ethers hashes with @noble/hashes' JavaScript Keccak: ~14 µs for the
- * 40 characters of an address checksum (ethers checksums every address it decodes or formats),
- * ~2.3 ms for the 26 kB of a 20-request executeBatch transaction. The native Keccak state of the
- * `keccak` package (prebuilt for Linux, macOS and Windows inside its npm package, loaded the way
- * the package loads it, with node-gyp-build) takes ~2.4 µs and ~0.09 ms. Its stream wrapper is
- * skipped: one state is reused, hashing is synchronous. When the native build cannot be loaded,
- * ethers keeps its own implementation. The results are the same bytes (a test compares both on
- * random inputs).
+ * Keccak-256 for the gateway's hot paths (the relayer's transaction hashes: ~26 kB for a
+ * 20-request executeBatch). viem hashes with @noble/hashes' JavaScript Keccak (~2.3 ms for 26 kB);
+ * the native Keccak state of the `keccak` package (prebuilt for Linux, macOS and Windows inside its
+ * npm package, loaded the way the package loads it, with node-gyp-build) takes ~0.09 ms. Its stream
+ * wrapper is skipped: one state is reused, hashing is synchronous. When the native build cannot be
+ * loaded, viem's implementation is used. The results are the same bytes (a test compares both on
+ * random inputs). This file is the one adapter to the native code.
  */
 import path from "node:path";
 import nodeGypBuild from "node-gyp-build";
-import { keccak256 } from "ethers";
+import { keccak256 as viemKeccak256 } from "viem";
 
 interface KeccakState {
   initialize(rate: number, capacity: number): void;
@@ -31,7 +30,7 @@ function loadState(): KeccakState | null {
 
 const state = loadState();
 
-/** Keccak-256 (rate 1088, capacity 512, padding 0x01) of `data`; null when the native build is missing. */
+/** Keccak-256 (rate 1088, capacity 512, padding 0x01) of `data` with the native build; throws without it. */
 export function nativeKeccak256(data: Uint8Array): Uint8Array {
   if (state === null) throw new Error("the native keccak build is not available");
   state.initialize(1088, 512);
@@ -44,13 +43,7 @@ export function nativeKeccak256(data: Uint8Array): Uint8Array {
 /** Whether the native implementation loaded. */
 export const nativeKeccakAvailable = state !== null;
 
-let registered = false;
-
-/** Makes ethers' keccak256 (and everything built on it) use the native implementation, once per process. */
-export function useNativeKeccak(): boolean {
-  if (!registered && state !== null) {
-    keccak256.register(nativeKeccak256);
-    registered = true;
-  }
-  return registered;
+/** Keccak-256 of `data`, native when available, else viem's. */
+export function keccak256Bytes(data: Uint8Array): Uint8Array {
+  return state !== null ? nativeKeccak256(data) : viemKeccak256(data, "bytes");
 }

@@ -1,21 +1,23 @@
 /**
- * Native secp256k1 for the keys the gateway holds. ethers signs with @noble/curves in JavaScript,
+ * Native secp256k1 for the keys the gateway holds. viem signs with @noble/curves in JavaScript,
  * ~0.34 ms per signature; libsecp256k1 through the `secp256k1` package's native build (prebuilt
  * inside its npm package for Linux, macOS and Windows) takes ~0.04 ms, and gives the same
- * signature (RFC 6979 nonce, low s). Custody signs one EIP-712 request per write, so this is on the
- * hot path. It also lets custody sign from the decrypted key buffer, which it then zeroes, instead
- * of building an ethers SigningKey that keeps the key as an immutable hex string.
+ * signature (RFC 6979 nonce, low s). Custody signs one EIP-712 request per write and the relayer
+ * one transaction per batch, so this is on the hot path. It also lets custody sign from the
+ * decrypted key buffer, which it then zeroes, instead of keeping the key as an immutable hex string.
  *
- * Without the native build (another platform), ethers' SigningKey does the work.
+ * Without the native build (another platform), viem's `sign` does the work. This file is the one
+ * adapter to the native code.
  */
-import { computeAddress, getBytes, hexlify, Signature, SigningKey } from "ethers";
+import { bytesToHex, serializeSignature, toBytes, type Hex } from "viem";
+import { privateKeyToAddress, publicKeyToAddress, sign } from "viem/accounts";
 
 type Native = typeof import("secp256k1");
 
 function loadNative(): Native | null {
   try {
-    // The bindings entry only: the package's own fallback is elliptic, slower than ethers' noble. A
-    // require, not an import: the native build may be missing, and then ethers' code is used.
+    // The bindings entry only: the package's own fallback is elliptic, slower than noble. A
+    // require, not an import: the native build may be missing, and then viem's code is used.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require("secp256k1/bindings") as Native;
   } catch {
@@ -28,21 +30,38 @@ const native = loadNative();
 /** Whether libsecp256k1 loaded. */
 export const nativeSecp256k1Available = native !== null;
 
-/** ECDSA signature of a 32-byte digest, as ethers' SigningKey.sign would give it. */
-export function signDigest(privateKey: Uint8Array, digest: string | Uint8Array): Signature {
-  const hash = getBytes(digest);
-  if (hash.length !== 32) throw new Error("the digest must be 32 bytes");
-  if (native === null) return new SigningKey(privateKey).sign(hash);
-  const { signature, recid } = native.ecdsaSign(hash, privateKey);
-  return Signature.from({
-    r: hexlify(signature.subarray(0, 32)),
-    s: hexlify(signature.subarray(32, 64)),
-    yParity: recid as 0 | 1,
-  });
+export interface Signature {
+  r: Hex;
+  s: Hex;
+  yParity: 0 | 1;
+  /** r, s and v (27 + yParity) in 65 bytes, as eth_signTypedData gives it. */
+  serialized: Hex;
 }
 
-/** The Ethereum address of a private key. */
-export function addressOf(privateKey: Uint8Array): string {
-  if (native === null) return computeAddress(new SigningKey(privateKey).publicKey);
-  return computeAddress(hexlify(native.publicKeyCreate(privateKey, false)));
+/**
+ * ECDSA signature of a 32-byte digest. The key is read before this returns (the caller may zero it
+ * then); the signature may come later (viem's sign is asynchronous).
+ */
+export function signDigest(privateKey: Uint8Array, digest: Hex | Uint8Array): Promise<Signature> {
+  const hash = typeof digest === "string" ? toBytes(digest) : digest;
+  if (hash.length !== 32) return Promise.reject(new Error("the digest must be 32 bytes"));
+  if (native === null) {
+    return sign({ hash: bytesToHex(hash), privateKey: bytesToHex(privateKey), to: "object" }).then((sig) =>
+      sigOf(sig.r, sig.s, sig.yParity as 0 | 1),
+    );
+  }
+  const { signature, recid } = native.ecdsaSign(hash, privateKey);
+  return Promise.resolve(
+    sigOf(bytesToHex(signature.subarray(0, 32)), bytesToHex(signature.subarray(32, 64)), recid as 0 | 1),
+  );
+}
+
+function sigOf(r: Hex, s: Hex, yParity: 0 | 1): Signature {
+  return { r, s, yParity, serialized: serializeSignature({ r, s, yParity }) };
+}
+
+/** The (checksummed) Ethereum address of a private key. */
+export function addressOf(privateKey: Uint8Array): Hex {
+  if (native === null) return privateKeyToAddress(bytesToHex(privateKey));
+  return publicKeyToAddress(bytesToHex(native.publicKeyCreate(privateKey, false)));
 }

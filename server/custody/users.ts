@@ -8,17 +8,10 @@
  * - Keys and tokens never reach a log, an error message or the database in clear.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
-import {
-  concat,
-  getAddress,
-  keccak256,
-  hexlify,
-  TypedDataEncoder,
-  Wallet,
-  type Provider,
-  type TypedDataDomain,
-  type TypedDataField,
-} from "ethers";
+import { bytesToHex, concat, hashDomain, hashStruct, keccak256, type Hex, type LocalAccount } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { toAddress } from "../chain/address";
+import type { TypedDataDomain, TypedDataField } from "../relayer/types";
 import type { Migrations, Db } from "../store/db";
 import type { Logger } from "../log";
 import type { Keystore } from "./keystore";
@@ -144,11 +137,11 @@ export interface UserStore {
   /** Returns the private key (0x hex) once and switches the user to self-custody. */
   exportKey(userId: string, confirm: string): string;
   /**
-   * Runs `use` with the user's custodial wallet connected to `provider`, for the user's own
-   * transactions (a buyer paying into escrow from its account). The key is decrypted for this call
-   * only; `use` must not keep the wallet.
+   * Runs `use` with the user's custodial account (viem), for the user's own transactions (a buyer
+   * paying into escrow from its account). The key is decrypted for this call only; `use` must not
+   * keep the account.
    */
-  withWallet<T>(userId: string, provider: Provider, use: (wallet: Wallet) => Promise<T>): Promise<T>;
+  withAccount<T>(userId: string, use: (account: LocalAccount) => Promise<T>): Promise<T>;
   /** Deletes a user created in the same request whose on-chain step was refused (never used since). */
   remove(userId: string): void;
 }
@@ -201,30 +194,54 @@ export function validateDisplayName(name: unknown): string {
   return name;
 }
 
-// EIP-712 encoders by types object and domain separators by domain: the relayer signs the same
-// ForwardRequest type under the same domain every time, and building either costs more than hashing.
-const typedDataEncoders = new WeakMap<Record<string, TypedDataField[]>, TypedDataEncoder>();
-const domainSeparators = new Map<string, string>();
+// Domain separators by domain: the relayer signs under the same domain every time.
+const domainSeparators = new Map<string, Hex>();
 
-/** The EIP-712 digest (as TypedDataEncoder.hash computes it), with the encoder and domain hash cached. */
+/** The EIP-712 types of the domain's fields that are present, in the standard's order. */
+function domainTypes(domain: TypedDataDomain): TypedDataField[] {
+  return [
+    typeof domain.name === "string" && { name: "name", type: "string" },
+    domain.version !== undefined && { name: "version", type: "string" },
+    domain.chainId !== undefined && { name: "chainId", type: "uint256" },
+    domain.verifyingContract !== undefined && { name: "verifyingContract", type: "address" },
+    domain.salt !== undefined && { name: "salt", type: "bytes32" },
+  ].filter((f): f is TypedDataField => f !== false);
+}
+
+/**
+ * The EIP-712 digest (viem's hashTypedData without its validation pass), with the domain separator
+ * cached. The primary type is the one type of `types` no other type refers to.
+ */
 function typedDataDigest(
   domain: TypedDataDomain,
   types: Record<string, TypedDataField[]>,
   value: Record<string, unknown>,
-): string {
-  let encoder = typedDataEncoders.get(types);
-  if (encoder === undefined) {
-    encoder = TypedDataEncoder.from(types);
-    typedDataEncoders.set(types, encoder);
-  }
+): Hex {
   const domainKey = JSON.stringify(domain, (_k, v: unknown) => (typeof v === "bigint" ? `${v}n` : v));
   let separator = domainSeparators.get(domainKey);
   if (separator === undefined) {
-    separator = TypedDataEncoder.hashDomain(domain);
+    separator = hashDomain({ domain, types: { EIP712Domain: domainTypes(domain) } } as never);
     if (domainSeparators.size >= 64) domainSeparators.clear();
     domainSeparators.set(domainKey, separator);
   }
-  return keccak256(concat(["0x1901", separator, encoder.hash(value)]));
+  const primaryType = primaryTypeOf(types);
+  return keccak256(concat(["0x1901", separator, hashStruct({ data: value, primaryType, types } as never)]));
+}
+
+const primaryTypes = new WeakMap<Record<string, TypedDataField[]>, string>();
+
+function primaryTypeOf(types: Record<string, TypedDataField[]>): string {
+  let primary = primaryTypes.get(types);
+  if (primary === undefined) {
+    const referenced = new Set(
+      Object.values(types).flatMap((fields) => fields.map((f) => f.type.replace(/\[\d*\]$/, ""))),
+    );
+    const roots = Object.keys(types).filter((t) => !referenced.has(t));
+    if (roots.length !== 1) throw new Error(`EIP-712 types have ${roots.length} primary types`);
+    primary = roots[0];
+    primaryTypes.set(types, primary);
+  }
+  return primary;
 }
 
 function hashToken(token: string): Buffer {
@@ -344,9 +361,12 @@ export function createUserStore(deps: { db: Db; keystore: Keystore; log: Logger 
     }
   }
 
-  /** The same, as a Wallet (for the rare uses that need one: exporting, paying from the account). */
-  function withKey<T>(userId: string, use: (wallet: Wallet, row: KeyRow) => T): T {
-    return withSecret(userId, (secret, row) => use(new Wallet(hexlify(secret)), row));
+  /** The same, as a viem account (for the rare uses that need one: exporting, paying from the account). */
+  function withKey<T>(userId: string, use: (account: LocalAccount, privateKey: Hex, row: KeyRow) => T): T {
+    return withSecret(userId, (secret, row) => {
+      const privateKey = bytesToHex(secret);
+      return use(privateKeyToAccount(privateKey), privateKey, row);
+    });
   }
 
   return {
@@ -409,7 +429,7 @@ export function createUserStore(deps: { db: Db; keystore: Keystore; log: Logger 
     findByAddress(address) {
       let checksummed: string;
       try {
-        checksummed = getAddress(address);
+        checksummed = toAddress(address);
       } catch {
         return undefined;
       }
@@ -440,12 +460,13 @@ export function createUserStore(deps: { db: Db; keystore: Keystore; log: Logger 
     },
 
     async signTypedData(userId, signer, domain, types, value) {
-      const signature = withSecret(userId, (secret, row) => {
+      const signature = await withSecret(userId, async (secret, row) => {
         if (typeof signer !== "string" || row.address?.toLowerCase() !== signer.toLowerCase()) {
           throw new CustodyError("wrong_signer", "this user's key does not belong to the requested signer");
         }
         // Addresses only, no ENS names to resolve (Wallet.signTypedData would refuse them too).
-        return signDigest(secret, typedDataDigest(domain, types, value)).serialized;
+        // signDigest reads the key before it returns: withSecret zeroes it right after.
+        return (await signDigest(secret, typedDataDigest(domain, types, value))).serialized;
       });
       log.debug({ userId, primaryType: Object.keys(types)[0] }, "typed data signed");
       return signature;
@@ -458,18 +479,18 @@ export function createUserStore(deps: { db: Db; keystore: Keystore; log: Logger 
           `exporting a key requires the confirmation "${EXPORT_CONFIRMATION}"`,
         );
       }
-      return withKey(userId, (wallet) => {
+      return withKey(userId, (account, privateKey) => {
         // Conditional update: if two exports race, only one of them gets the key.
         const { changes } = q.toSelfCustody.run(userId);
         if (changes !== 1) throw new CustodyError("self_custody", "this user holds its own key already");
-        log.warn({ userId, address: wallet.address }, "custodial key exported: the user now holds its own key");
-        return wallet.privateKey;
+        log.warn({ userId, address: account.address }, "custodial key exported: the user now holds its own key");
+        return privateKey;
       });
     },
 
-    async withWallet(userId, provider, use) {
-      const wallet = withKey(userId, (w) => w.connect(provider));
-      return use(wallet);
+    async withAccount(userId, use) {
+      const account = withKey(userId, (a) => a);
+      return use(account);
     },
 
     remove(userId) {

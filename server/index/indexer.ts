@@ -8,7 +8,7 @@
  * journal) or a chain that is not the one deployed to any more (no code at the deployment: report it
  * through status() and write nothing, so the index keeps what it knew instead of indexing garbage).
  */
-import type { Block, JsonRpcProvider, Log } from "ethers";
+import type { ChainBlock as Block, ChainClient, ChainLog as Log } from "../chain/client";
 import type { DeploymentFile } from "../chain/deploy";
 import type { Logger } from "../log";
 import type { Db } from "../store/db";
@@ -18,7 +18,7 @@ import { PROJECTION_TABLES } from "./schema";
 
 export interface IndexerDeps {
   db: Db;
-  provider: JsonRpcProvider;
+  client: ChainClient;
   deployment: DeploymentFile;
   /** Blocks below the head that are left alone until they are this deep. */
   confirmations: number;
@@ -87,7 +87,7 @@ class ChainMovedError extends Error {
 }
 
 export function createIndexer(deps: IndexerDeps): Indexer {
-  const { db, provider, deployment, confirmations, log } = deps;
+  const { db, client: provider, deployment, confirmations, log } = deps;
   const pollMs = deps.pollMs ?? 1000;
   const maxRange = Math.max(1, deps.maxBlockRange ?? 2000);
   const addresses = INDEXED_CONTRACTS.map((name) => deployment.contracts[name].address);
@@ -164,7 +164,7 @@ export function createIndexer(deps: IndexerDeps): Indexer {
   }
 
   async function chainProblem(): Promise<string | null> {
-    const chainId = Number(await provider.send("eth_chainId", []));
+    const chainId = Number(await provider.request("eth_chainId", []));
     if (chainId !== deployment.chainId) {
       return `the node serves chain ${chainId}, the deployment file is for chain ${deployment.chainId}`;
     }

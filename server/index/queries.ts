@@ -3,7 +3,7 @@
  * quantities and weights are exact decimal strings; ids, basis points and times are numbers; every
  * on-chain fact comes with `chain` (tx hash, block, log index, block time) so a reader can check it.
  */
-import { getAddress } from "ethers";
+import { toAddress as getAddress } from "../chain/address";
 import { shareOf } from "../../domain/split";
 import type { Db } from "../store/db";
 import type { SaleState } from "./project";

@@ -3,7 +3,7 @@
  * index follows it within the lag bound. The answer is shared for a short time, so a busy page costs
  * the node a few calls per second at most; a failure is remembered for less time than a success.
  */
-import type { JsonRpcProvider } from "ethers";
+import type { ChainClient } from "../chain/client";
 import type { Indexer } from "../index";
 
 export type ChainCheck =
@@ -12,7 +12,7 @@ export type ChainCheck =
 
 export interface ChainCheckOptions {
   chainId: number;
-  provider: JsonRpcProvider;
+  client: Pick<ChainClient, "getBlockNumber">;
   indexer: Indexer;
   /** Blocks the index may trail the head (after confirmations) and still be trusted. */
   maxLag: number;
@@ -39,7 +39,7 @@ export function createChainCheck(o: ChainCheckOptions): () => Promise<ChainCheck
     });
     try {
       const [head, status] = await Promise.race([
-        Promise.all([o.provider.getBlockNumber(), o.indexer.status()]),
+        Promise.all([o.client.getBlockNumber(), o.indexer.status()]),
         timeout,
       ]);
       if (status.problem !== null) return { ok: false, reason: status.problem, checkedAt };

@@ -93,10 +93,10 @@ function queryText(value: unknown, max = 128): string | undefined {
 
 export function pageRoutes(app: Express, ctx: GatewayContext, options: PageRouteOptions = {}): void {
   const lookups = createPageLookups(ctx.db);
-  const tokens = createTokenLookup(ctx.provider);
+  const tokens = createTokenLookup(ctx.client);
   const check = createChainCheck({
     chainId: ctx.chainId,
-    provider: ctx.provider,
+    client: ctx.client,
     indexer: ctx.indexer,
     maxLag: options.maxIndexLag ?? MAX_INDEX_LAG,
     ttlMs: options.chainCheckTtlMs,

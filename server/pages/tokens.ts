@@ -3,8 +3,9 @@
  * is asked once through `decimals()` and `symbol()` and remembered (they never change). A failed call
  * is not remembered, and the error reaches the page, which then says it cannot confirm.
  */
-import { ZeroAddress, type JsonRpcProvider } from "ethers";
-import { IERC20Metadata__factory } from "../../typechain-types";
+import { erc20Abi, type Hex } from "viem";
+import { ZERO_ADDRESS as ZeroAddress } from "../chain/address";
+import type { ChainClient } from "../chain/client";
 
 export interface TokenInfo {
   address: string;
@@ -16,7 +17,7 @@ export const ETH: TokenInfo = { address: ZeroAddress, symbol: "ETH", decimals: 1
 
 export type TokenLookup = (address: string) => Promise<TokenInfo>;
 
-export function createTokenLookup(provider: JsonRpcProvider): TokenLookup {
+export function createTokenLookup(client: ChainClient): TokenLookup {
   const known = new Map<string, TokenInfo>([[ZeroAddress.toLowerCase(), ETH]]);
   const pending = new Map<string, Promise<TokenInfo>>();
   return async (address) => {
@@ -25,8 +26,11 @@ export function createTokenLookup(provider: JsonRpcProvider): TokenLookup {
     if (hit !== undefined) return hit;
     let p = pending.get(key);
     if (p === undefined) {
-      const erc20 = IERC20Metadata__factory.connect(address, provider);
-      p = Promise.all([erc20.decimals(), erc20.symbol().catch(() => "")])
+      const token = { address: address as Hex, abi: erc20Abi } as const;
+      p = Promise.all([
+        client.read({ ...token, functionName: "decimals" }),
+        client.read({ ...token, functionName: "symbol" }).catch(() => ""),
+      ])
         .then(([decimals, symbol]) => {
           const info = { address, symbol: symbol.slice(0, 12) || address.slice(0, 8), decimals: Number(decimals) };
           known.set(key, info);

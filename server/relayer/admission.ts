@@ -5,7 +5,7 @@
  * malformed request throws RelayRejectedError with the code the API answers with; the rest return
  * a decision.
  */
-import { getAddress, isHexString } from "ethers";
+import { toAddress } from "../chain/address";
 import { RelayRejectedError } from "./errors";
 import { TX_GAS_CAP, TX_OVERHEAD, hexBytes, requestCost, tooCloseToDeadline } from "./limits";
 
@@ -20,7 +20,7 @@ const DEADLINE_LIMIT = 1n << 48n;
 /** The checksummed address, or invalid_request naming the field. */
 export function checkedAddress(value: unknown, field: string): string {
   try {
-    return getAddress(String(value));
+    return toAddress(String(value));
   } catch {
     throw new RelayRejectedError("invalid_request", `${field} is not an address`);
   }
@@ -31,7 +31,7 @@ export function checkCommon(userId: unknown, data: unknown, value: bigint): void
   if (typeof userId !== "string" || userId === "") {
     throw new RelayRejectedError("invalid_request", "userId is required");
   }
-  if (typeof data !== "string" || !isHexString(data) || data.length % 2 !== 0) {
+  if (typeof data !== "string" || !/^0x[0-9a-fA-F]*$/.test(data) || data.length % 2 !== 0) {
     throw new RelayRejectedError("invalid_request", "data is not hex bytes");
   }
   if (value < 0n) throw new RelayRejectedError("invalid_request", "value is negative");
@@ -68,7 +68,7 @@ export function checkSignedRequest(
     throw new RelayRejectedError("invalid_request", "value, gas and deadline must be integers");
   }
   checkCommon(userId, r.data, value);
-  if (typeof r.signature !== "string" || !isHexString(r.signature, 65)) {
+  if (typeof r.signature !== "string" || !/^0x[0-9a-fA-F]{130}$/.test(r.signature)) {
     throw new RelayRejectedError("invalid_request", "signature is not 65 bytes");
   }
   if (deadline >= DEADLINE_LIMIT) throw new RelayRejectedError("invalid_request", "deadline does not fit uint48");

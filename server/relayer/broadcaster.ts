@@ -3,7 +3,7 @@
  * its failures (replacement.ts says what each means), a replacement at the same nonce with the fees
  * of pricing.ts, and sending again a pending transaction the node forgot.
  */
-import { Transaction } from "ethers";
+import { parseTransaction, type Hex } from "viem";
 import { describeError, nodeAnswered } from "./nodeErrors";
 import { releasesNonce } from "./nonces";
 import type { TxRow } from "./outbox";
@@ -72,26 +72,26 @@ export function createBroadcaster(parts: RelayerParts) {
   /** Signs a version with higher fees at the same nonce, records it, and broadcasts it. */
   async function replace(tx: TxRow): Promise<void> {
     const last = store.attempts(tx.id).at(-1)!;
-    const prev = Transaction.from(last.raw);
+    const prev = parseTransaction(last.raw as Hex);
     const fees = replacementFees(
       {
-        type: prev.type ?? 0,
-        maxFeePerGas: prev.maxFeePerGas,
-        maxPriorityFeePerGas: prev.maxPriorityFeePerGas,
-        gasPrice: prev.gasPrice,
+        type: prev.type === "eip1559" ? 2 : 0,
+        maxFeePerGas: prev.maxFeePerGas ?? null,
+        maxPriorityFeePerGas: prev.maxPriorityFeePerGas ?? null,
+        gasPrice: prev.gasPrice ?? null,
       },
       await chain.feeData(),
     );
     const next: RelayerTxFields = {
-      chainId: prev.chainId,
-      nonce: prev.nonce,
+      chainId: BigInt(prev.chainId!),
+      nonce: prev.nonce ?? 0,
       to: prev.to!,
-      data: prev.data,
-      value: prev.value,
-      gasLimit: prev.gasLimit,
+      data: prev.data ?? "0x",
+      value: prev.value ?? 0n,
+      gasLimit: prev.gas!,
       ...fees,
     };
-    const { raw, hash } = signRelayerTransaction(parts.signingKey, next);
+    const { raw, hash } = await signRelayerTransaction(parts.privateKey, next);
     store.recordReplacement(tx.id, {
       hash,
       raw,

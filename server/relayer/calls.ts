@@ -4,7 +4,8 @@
  * signature is needed: simulated before a request is accepted, replayed after one failed on chain
  * to say why.
  */
-import { concat, toQuantity, type JsonRpcProvider } from "ethers";
+import { numberToHex } from "viem";
+import type { ChainClient } from "../chain/client";
 import { RelayRejectedError, type DecodedError } from "./errors";
 import { decodeRevert, revertDataOf } from "./nodeErrors";
 import type { RelayerChain } from "./chain";
@@ -12,7 +13,7 @@ import type { RelayerChain } from "./chain";
 /** The call's gas estimate, or RelayRejectedError 'would_revert' with the decoded revert. */
 export async function simulate(
   chain: RelayerChain,
-  provider: JsonRpcProvider,
+  client: ChainClient,
   call: { from: string; to: string; data: string; value: bigint },
 ): Promise<bigint> {
   const { address } = await chain.forwarderContext();
@@ -21,14 +22,14 @@ export async function simulate(
     from: address,
     to: call.to,
     data: call.data + call.from.slice(2).toLowerCase(),
-    value: toQuantity(call.value),
+    value: numberToHex(call.value),
   };
   try {
     // Straight JSON-RPC (ethers' estimateGas would re-check and re-encode every field); a value
     // is lent to the forwarder, which holds no ether, with a state override.
     const params =
-      call.value === 0n ? [tx, "latest"] : [tx, "latest", { [address]: { balance: toQuantity(call.value * 2n) } }];
-    const hex = await chain.rpc("estimateGas", provider.send("eth_estimateGas", params));
+      call.value === 0n ? [tx, "latest"] : [tx, "latest", { [address]: { balance: numberToHex(call.value * 2n) } }];
+    const hex = await chain.rpc("estimateGas", client.request("eth_estimateGas", params));
     return BigInt(hex as string);
   } catch (err) {
     const revert = revertDataOf(err);
@@ -49,7 +50,7 @@ export async function simulate(
  */
 export async function failureReason(
   chain: RelayerChain,
-  provider: JsonRpcProvider,
+  client: ChainClient,
   row: { signer: string; target: string; data: string; value: string },
   blockNumber: number,
 ): Promise<{ code: string; message: string; decoded?: DecodedError }> {
@@ -57,8 +58,13 @@ export async function failureReason(
   let decoded: DecodedError | undefined;
   for (const blockTag of [blockNumber - 1, blockNumber]) {
     try {
-      const call = { from: address, to: row.target, data: concat([row.data, row.signer]), value: BigInt(row.value) };
-      await chain.rpc("call", provider.call({ ...call, blockTag }));
+      const call = {
+        from: address,
+        to: row.target,
+        data: (row.data + row.signer.slice(2)).toLowerCase(),
+        value: BigInt(row.value),
+      };
+      await chain.rpc("call", client.call(call, blockTag));
     } catch (err) {
       const revert = revertDataOf(err);
       if (!revert.reverted) break;

@@ -5,18 +5,18 @@
  * (shared PRICES_TTL_MS), receipts, and the head the stage `confirmed` is measured against.
  */
 import {
-  Interface,
-  dataLength,
+  decodeEventLog,
+  encodeFunctionData,
   getAddress,
-  isHexString,
-  type JsonRpcProvider,
-  type FeeData,
-  type Log,
-  type TransactionReceipt,
+  pad,
+  parseAbi,
+  toEventSelector,
+  type Hex,
   type TypedDataDomain,
-} from "ethers";
+} from "viem";
 import type { Logger } from "../log";
-import type { Forwarder } from "../../typechain-types";
+import { forwarderAbi } from "../chain/abis.generated";
+import type { ChainClient, ChainLog, ChainReceipt, FeeData } from "../chain/client";
 import { RelayRejectedError, RelayerUnavailableError } from "./errors";
 import { revertDataOf } from "./nodeErrors";
 import type { RelayerRpc } from "./rpc";
@@ -28,10 +28,13 @@ const PRICES_TTL_MS = 1000;
 const AVAILABLE_MS = 1000;
 /** The head is asked for, for the stage of mined requests, at most this often. */
 const HEAD_REFRESH_MS = 1000;
-const TRUST_IFACE = new Interface(["function isTrustedForwarder(address forwarder) view returns (bool)"]);
+const TRUST_ABI = parseAbi(["function isTrustedForwarder(address forwarder) view returns (bool)"]);
+const EXECUTED_EVENT = forwarderAbi.find((item) => item.type === "event" && item.name === "ExecutedForwardRequest")!;
+const EXECUTED_TOPIC = toEventSelector(EXECUTED_EVENT as never);
+const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
 
 export interface ForwarderContext {
-  address: string;
+  address: Hex;
   chainId: bigint;
   domain: TypedDataDomain;
 }
@@ -39,32 +42,39 @@ export interface ForwarderContext {
 export type RelayerChain = ReturnType<typeof createRelayerChain>;
 
 interface ChainDeps {
-  provider: JsonRpcProvider;
-  forwarder: Forwarder;
+  client: ChainClient;
+  /** The forwarder's address. */
+  forwarder: string;
   relayerAddress: string;
   rpc: RelayerRpc;
   minBalanceWei: bigint;
   log: Logger;
 }
 
-async function fetchContext({ provider, forwarder, rpc: { rpc } }: ChainDeps): Promise<ForwarderContext> {
-  const address = getAddress(await forwarder.getAddress());
-  const { chainId } = await rpc("getNetwork", provider.getNetwork());
-  const [, name, version, domainChainId, verifyingContract] = await rpc("eip712Domain", forwarder.eip712Domain());
-  return { address, chainId, domain: { name, version, chainId: domainChainId, verifyingContract } };
+async function fetchContext({ client, forwarder, rpc: { rpc } }: ChainDeps): Promise<ForwarderContext> {
+  const address = getAddress(forwarder);
+  const [, name, version, domainChainId, verifyingContract] = await rpc(
+    "eip712Domain",
+    client.read({ address, abi: forwarderAbi, functionName: "eip712Domain" }),
+  );
+  return {
+    address,
+    chainId: BigInt(client.chainId),
+    domain: { name, version, chainId: domainChainId, verifyingContract },
+  };
 }
 
 /** Throws contracts_missing, relayer_low_balance (both logged) or chain_unavailable. */
 async function checkAvailable(deps: ChainDeps): Promise<void> {
-  const { provider, forwarder, relayerAddress, log } = deps;
+  const { client, relayerAddress, log } = deps;
   const { rpc } = deps.rpc;
-  const forwarderAddress = await forwarder.getAddress();
-  const code = await rpc("getCode", provider.getCode(forwarderAddress));
+  const forwarderAddress = deps.forwarder;
+  const code = await rpc("getCode", client.getCode(forwarderAddress));
   if (code === "0x") {
     log.warn({ forwarder: forwarderAddress }, "no contract at the forwarder address (chain reset?)");
     throw new RelayerUnavailableError("contracts_missing", "the forwarder has no code on this chain");
   }
-  const balance = await rpc("getBalance", provider.getBalance(relayerAddress));
+  const balance = await rpc("getBalance", client.getBalance(relayerAddress));
   if (balance < deps.minBalanceWei) {
     log.warn(
       { relayer: relayerAddress, balance: balance.toString(), minBalance: deps.minBalanceWei.toString() },
@@ -82,12 +92,18 @@ async function fetchNonces(deps: ChainDeps, forwarderAddress: string, signers: s
     jsonrpc: "2.0" as const,
     id: i,
     method: "eth_call",
-    params: [{ to: forwarderAddress, data: deps.forwarder.interface.encodeFunctionData("nonces", [signer]) }, "latest"],
+    params: [
+      {
+        to: forwarderAddress,
+        data: encodeFunctionData({ abi: forwarderAbi, functionName: "nonces", args: [signer as Hex] }),
+      },
+      "latest",
+    ],
   }));
-  const answers = await deps.rpc.rpc("nonces", deps.provider._send(payload));
-  for (const answer of answers as { id: number; result?: unknown }[]) {
+  const answers = await deps.rpc.rpc("nonces", deps.client.batch(payload));
+  for (const answer of answers) {
     const signer = signers[answer.id];
-    if (signer === undefined || typeof answer.result !== "string" || !isHexString(answer.result, 32)) continue;
+    if (signer === undefined || typeof answer.result !== "string" || !BYTES32.test(answer.result)) continue;
     out.set(signer, Number(BigInt(answer.result)));
   }
   const missing = signers.filter((s) => !out.has(s));
@@ -98,9 +114,8 @@ async function fetchNonces(deps: ChainDeps, forwarderAddress: string, signers: s
 }
 
 export function createRelayerChain(deps: ChainDeps) {
-  const { provider, forwarder, relayerAddress } = deps;
+  const { client, relayerAddress } = deps;
   const { rpc } = deps.rpc;
-  const executedFragment = forwarder.interface.getEvent("ExecutedForwardRequest");
   const trustedTargets = new Set<string>();
   let context: Promise<ForwarderContext> | undefined;
   let availableUntil = 0;
@@ -135,9 +150,9 @@ export function createRelayerChain(deps: ChainDeps) {
     const { address } = await forwarderContext();
     let trusted = false;
     try {
-      const data = TRUST_IFACE.encodeFunctionData("isTrustedForwarder", [address]);
-      const out = await rpc("isTrustedForwarder", provider.call({ to: target, data }));
-      trusted = dataLength(out) >= 32 && BigInt(out.slice(0, 66)) !== 0n;
+      const data = encodeFunctionData({ abi: TRUST_ABI, functionName: "isTrustedForwarder", args: [address] });
+      const out = await rpc("isTrustedForwarder", client.call({ to: target, data }));
+      trusted = (out.length - 2) / 2 >= 32 && BigInt(out.slice(0, 66)) !== 0n;
     } catch (err) {
       if (!revertDataOf(err).reverted) throw err;
     }
@@ -157,8 +172,8 @@ export function createRelayerChain(deps: ChainDeps) {
   function currentPrices(): Promise<{ fees: FeeData; blockNumber: number }> {
     if (prices !== undefined && Date.now() - prices.at < PRICES_TTL_MS) return prices.value;
     const value = Promise.all([
-      rpc("getFeeData", provider.getFeeData()),
-      rpc("getBlockNumber", provider.getBlockNumber()),
+      rpc("getFeeData", client.getFeeData()),
+      rpc("getBlockNumber", client.getBlockNumber()),
     ]).then(([fees, blockNumber]) => (sawBlock(blockNumber), { fees, blockNumber }));
     const entry = { at: Date.now(), value };
     prices = entry;
@@ -173,6 +188,19 @@ export function createRelayerChain(deps: ChainDeps) {
     if (head === undefined || blockNumber > head) head = blockNumber;
   }
 
+  /** The ExecutedForwardRequest event of a log of the forwarder at `forwarderAddress`, or undefined. */
+  function executedEvent(l: ChainLog, forwarderAddress: string): ExecutedEvent | undefined {
+    // The client checksums the addresses of receipts; viem those of decoded arguments.
+    if (l.topics[0] !== EXECUTED_TOPIC || l.address !== forwarderAddress) return undefined;
+    const { args } = decodeEventLog({
+      abi: forwarderAbi,
+      eventName: "ExecutedForwardRequest",
+      data: l.data,
+      topics: l.topics as [Hex, ...Hex[]],
+    });
+    return { signer: args.signer, nonce: args.nonce, success: args.success };
+  }
+
   return {
     rpc,
     withTimeout: deps.rpc.withTimeout,
@@ -181,43 +209,51 @@ export function createRelayerChain(deps: ChainDeps) {
     ensureTrusted,
     forwarderNonces,
     currentPrices,
-    forwarderNonce: (signer: string) => rpc("nonces", forwarder.nonces(signer)),
-    feeData: () => rpc("getFeeData", provider.getFeeData()),
+    forwarderNonce: (signer: string) =>
+      rpc(
+        "nonces",
+        client.read({ address: deps.forwarder, abi: forwarderAbi, functionName: "nonces", args: [signer as Hex] }),
+      ),
+    feeData: () => rpc("getFeeData", client.getFeeData()),
     accountNonce: (tag: "latest" | "pending") =>
-      rpc("getTransactionCount", provider.getTransactionCount(relayerAddress, tag)),
-    balance: () => rpc("getBalance", provider.getBalance(relayerAddress)),
-    receipt: (hash: string) => rpc("getTransactionReceipt", provider.getTransactionReceipt(hash)),
+      rpc("getTransactionCount", client.getTransactionCount(relayerAddress, tag)),
+    balance: () => rpc("getBalance", client.getBalance(relayerAddress)),
+    receipt: (hash: string) => rpc("getTransactionReceipt", client.getTransactionReceipt(hash)),
     /** Whether the node still knows a transaction (mined or in its pool). */
     knows: async (hash: string) =>
-      (await rpc("getTransaction", provider.send("eth_getTransactionByHash", [hash]))) !== null,
-    sendRaw: (raw: string) =>
-      deps.rpc.withTimeout("sendRawTransaction", provider.send("eth_sendRawTransaction", [raw])),
+      (await rpc("getTransaction", client.request("eth_getTransactionByHash", [hash]))) !== null,
+    sendRaw: (raw: string) => deps.rpc.withTimeout("sendRawTransaction", client.sendRawTransaction(raw)),
 
     /** The receipt of whichever of `hashes` (versions of one transaction) was mined, or null; all asked at once. */
-    async minedReceipt(hashes: string[]): Promise<TransactionReceipt | null> {
+    async minedReceipt(hashes: string[]): Promise<ChainReceipt | null> {
       const receipts = await Promise.all(
-        hashes.map((h) => rpc("getTransactionReceipt", provider.getTransactionReceipt(h))),
+        hashes.map((h) => rpc("getTransactionReceipt", client.getTransactionReceipt(h))),
       );
       const mined = receipts.find((r) => r !== null) ?? null;
       if (mined !== null) sawBlock(mined.blockNumber);
       return mined;
     },
 
-    /** The ExecutedForwardRequest event of a log of the forwarder at `forwarderAddress`, or undefined. */
-    executedEvent(l: Log, forwarderAddress: string): ExecutedEvent | undefined {
-      // ethers checksums the addresses of receipts and decoded arguments.
-      if (l.topics[0] !== executedFragment.topicHash || l.address !== forwarderAddress) return undefined;
-      const args = forwarder.interface.decodeEventLog(executedFragment, l.data, l.topics);
-      return { signer: args.signer as string, nonce: args.nonce as bigint, success: args.success as boolean };
-    },
+    executedEvent,
 
     /** Where and whether `signer`'s request at `nonce` ran since `fromBlock`, from its execution log. */
     async executionOf(signer: string, nonce: number, fromBlock: number) {
-      const filter = forwarder.filters.ExecutedForwardRequest(signer);
-      const events = await rpc("queryFilter", forwarder.queryFilter(filter, fromBlock, "latest"));
-      const ran = events.find((e) => e.args.nonce === BigInt(nonce));
-      if (ran === undefined) return undefined;
-      return { success: ran.args.success, txHash: ran.transactionHash, blockNumber: ran.blockNumber };
+      const logs = await rpc(
+        "queryFilter",
+        client.getLogs({
+          address: deps.forwarder,
+          topics: [EXECUTED_TOPIC, pad(signer.toLowerCase() as Hex)],
+          fromBlock,
+          toBlock: "latest",
+        }),
+      );
+      for (const l of logs) {
+        const event = executedEvent(l, getAddress(deps.forwarder));
+        if (event?.nonce === BigInt(nonce)) {
+          return { success: event.success, txHash: l.transactionHash, blockNumber: l.blockNumber };
+        }
+      }
+      return undefined;
     },
 
     /**
@@ -227,7 +263,7 @@ export function createRelayerChain(deps: ChainDeps) {
     head(refresh: boolean): number | undefined {
       if (refresh && Date.now() - headAskedAt >= HEAD_REFRESH_MS) {
         headAskedAt = Date.now();
-        rpc("getBlockNumber", provider.getBlockNumber()).then(sawBlock, () => undefined);
+        rpc("getBlockNumber", client.getBlockNumber()).then(sawBlock, () => undefined);
       }
       return head;
     },

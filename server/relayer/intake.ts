@@ -5,7 +5,7 @@
  * the same SQLite transaction that records it, so that concurrent requests cannot overspend it.
  */
 import { randomUUID } from "node:crypto";
-import { verifyTypedData } from "ethers";
+import { recoverTypedDataAddress, type Hex } from "viem";
 import type { Role } from "../custody/users";
 import { budgetMessage, checkCommon, checkSignedRequest, checkedAddress, chooseGas, withinBudget } from "./admission";
 import { simulate } from "./calls";
@@ -62,7 +62,7 @@ export function createIntake(parts: RelayerParts) {
     admit(req.userId, req.role, { to, data: req.data, value, gas: req.gas });
     await chain.ensureAvailable();
     await chain.ensureTrusted(to);
-    const estimate = await simulate(chain, parts.provider, { from, to, data: req.data, value });
+    const estimate = await simulate(chain, parts.client, { from, to, data: req.data, value });
     const gas = chooseGas(req.gas, estimate, req.data);
     const id = randomUUID();
     record({ id, userId: req.userId, signer: from, target: to, value, gas, data: req.data, custodial: true });
@@ -79,14 +79,20 @@ export function createIntake(parts: RelayerParts) {
     await chain.ensureAvailable();
     await chain.ensureTrusted(to);
     const { domain } = await chain.forwarderContext();
-    chooseGas(gas, await simulate(chain, parts.provider, { from, to, data: r.data, value }), r.data);
+    chooseGas(gas, await simulate(chain, parts.client, { from, to, data: r.data, value }), r.data);
     const chainNonce = Number(await chain.forwarderNonce(from));
     // From here on synchronous: no other request of this signer can take the same nonce.
     const nonce = nextForwarderNonce(chainNonce, store.maxHeldNonce(from));
     let recovered = "";
     try {
       const message = { from, to, value, gas, nonce, deadline, data: r.data };
-      recovered = verifyTypedData(domain, FORWARD_REQUEST_TYPES, message, r.signature);
+      recovered = await recoverTypedDataAddress({
+        domain,
+        types: FORWARD_REQUEST_TYPES,
+        primaryType: "ForwardRequest",
+        message,
+        signature: r.signature as Hex,
+      });
     } catch {
       // malformed signature: rejected below
     }

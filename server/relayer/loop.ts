@@ -8,7 +8,7 @@
  * settled, the others sent again (the node may have restarted with an empty pool); then the
  * allocator is set to relayerNonceAfterRecovery (nonces.ts).
  */
-import type { TransactionReceipt } from "ethers";
+import type { ChainReceipt as TransactionReceipt } from "../chain/client";
 import type { Broadcaster } from "./broadcaster";
 import { describeError } from "./nodeErrors";
 import { relayerNonceAfterRecovery } from "./nonces";

@@ -1,14 +1,11 @@
 /**
  * What the node's errors mean: revert data decoded against every CoopTrace ABI, the revert data of
- * an ethers CALL_EXCEPTION, whether the node answered at all, and a secret-free description.
+ * a CALL_EXCEPTION (server/chain/client.ts), whether the node answered at all, and a secret-free description.
  */
-import { ErrorFragment, Interface, type InterfaceAbi } from "ethers";
-import {
-  BatchRegistry__factory,
-  CooperativeRegistry__factory,
-  Forwarder__factory,
-  SaleEscrow__factory,
-} from "../../typechain-types";
+import { decodeErrorResult, parseAbiItem, toFunctionSelector, toFunctionSignature, type Abi, type Hex } from "viem";
+
+type AbiError = Extract<Abi[number], { type: "error" }>;
+import { batchRegistryAbi, cooperativeRegistryAbi, forwarderAbi, saleEscrowAbi } from "../chain/abis.generated";
 import type { DecodedError } from "./errors";
 
 /**
@@ -38,27 +35,23 @@ const OZ_ERRORS = [
   "error ERC20InvalidSender(address sender)",
 ];
 
-function buildErrorInterface(): Interface {
-  const abis: InterfaceAbi[] = [
-    CooperativeRegistry__factory.abi,
-    BatchRegistry__factory.abi,
-    SaleEscrow__factory.abi,
-    Forwarder__factory.abi,
-  ];
-  const bySelector = new Map<string, ErrorFragment>();
-  for (const abi of abis) {
-    for (const fragment of new Interface(abi).fragments) {
-      if (fragment instanceof ErrorFragment) bySelector.set(fragment.selector, fragment);
-    }
-  }
-  for (const sig of OZ_ERRORS) {
-    const fragment = ErrorFragment.from(sig);
-    if (!bySelector.has(fragment.selector)) bySelector.set(fragment.selector, fragment);
-  }
-  return new Interface([...bySelector.values()]);
+/** Solidity's own: require(string) and assert/arithmetic panics. */
+const BUILTIN_ERRORS = ["error Error(string message)", "error Panic(uint256 code)"];
+
+/** One error per selector: our contracts' first, then OpenZeppelin's, then the built-in ones. */
+function buildErrorAbi(): AbiError[] {
+  const abis: Abi[] = [cooperativeRegistryAbi, batchRegistryAbi, saleEscrowAbi, forwarderAbi];
+  const bySelector = new Map<string, AbiError>();
+  const add = (item: AbiError) => {
+    const selector = toFunctionSelector(item as never);
+    if (!bySelector.has(selector)) bySelector.set(selector, item);
+  };
+  for (const abi of abis) for (const item of abi) if (item.type === "error") add(item);
+  for (const sig of [...OZ_ERRORS, ...BUILTIN_ERRORS]) add(parseAbiItem(sig) as AbiError);
+  return [...bySelector.values()];
 }
 
-const ERRORS = buildErrorInterface();
+const ERRORS = buildErrorAbi();
 
 function jsonSafe(value: unknown): unknown {
   if (typeof value === "bigint") return value.toString();
@@ -70,9 +63,9 @@ function jsonSafe(value: unknown): unknown {
 export function decodeRevert(data: string | null | undefined): DecodedError | undefined {
   if (typeof data !== "string" || data.length < 10) return undefined;
   try {
-    const parsed = ERRORS.parseError(data);
-    if (parsed === null) return undefined;
-    return { name: parsed.name, signature: parsed.signature, args: jsonSafe(parsed.args.toArray(true)) as unknown[] };
+    const { abiItem, args } = decodeErrorResult({ abi: ERRORS, data: data as Hex });
+    const signature = toFunctionSignature(abiItem as never);
+    return { name: abiItem.name, signature, args: jsonSafe([...(args ?? [])]) as unknown[] };
   } catch {
     return undefined;
   }

@@ -1,5 +1,5 @@
 /** What the relayer's working modules (intake, sender, settler, loop) share, built once by createRelayer. */
-import type { JsonRpcProvider, SigningKey } from "ethers";
+import type { ChainClient } from "../chain/client";
 import type { Logger } from "../log";
 import type { RelayerChain } from "./chain";
 import type { OutboxStore } from "./outbox";
@@ -10,12 +10,12 @@ export interface RelayerParts {
   opts: ResolvedOptions;
   store: OutboxStore;
   chain: RelayerChain;
-  provider: JsonRpcProvider;
+  client: ChainClient;
   policy: RelayPolicy;
   log: Logger;
   /** The paying account (checksummed) and its key, which signs the relayer's transactions. */
   relayerAddress: string;
-  signingKey: SigningKey;
+  privateKey: Uint8Array;
   signTypedData: SignTypedData;
   /** Wakes waitFor's sleepers of requests this instance just settled. */
   settled(ids: Iterable<string>): void;

@@ -23,8 +23,9 @@
  *
  * The daily gas budget's clock is here too: a budget day is a UTC day.
  */
-import { FunctionFragment, Interface, getAddress, isHexString, type InterfaceAbi } from "ethers";
-import { BatchRegistry__factory, CooperativeRegistry__factory, SaleEscrow__factory } from "../../typechain-types";
+import { toFunctionSelector, type Abi, type AbiFunction } from "viem";
+import { batchRegistryAbi, cooperativeRegistryAbi, saleEscrowAbi } from "../chain/abis.generated";
+import { toAddress } from "../chain/address";
 import type { Role } from "../custody/users";
 import { RelayRefusedError } from "./errors";
 
@@ -32,10 +33,10 @@ import { RelayRefusedError } from "./errors";
 export const RELAY_CONTRACTS = ["CooperativeRegistry", "BatchRegistry", "SaleEscrow"] as const;
 export type RelayContract = (typeof RELAY_CONTRACTS)[number];
 
-const ABIS: Record<RelayContract, InterfaceAbi> = {
-  CooperativeRegistry: CooperativeRegistry__factory.abi,
-  BatchRegistry: BatchRegistry__factory.abi,
-  SaleEscrow: SaleEscrow__factory.abi,
+const ABIS: Record<RelayContract, Abi> = {
+  CooperativeRegistry: cooperativeRegistryAbi,
+  BatchRegistry: batchRegistryAbi,
+  SaleEscrow: saleEscrowAbi,
 };
 
 /** Batch work a cooperative's people do (the contract checks membership and contributors). */
@@ -78,20 +79,26 @@ export interface AllowedCall {
   selector: string;
 }
 
-const INTERFACES = Object.fromEntries(RELAY_CONTRACTS.map((c) => [c, new Interface(ABIS[c])])) as Record<
-  RelayContract,
-  Interface
->;
+/** Each contract's functions, with their selectors. */
+const INTERFACES = Object.fromEntries(
+  RELAY_CONTRACTS.map((c) => [
+    c,
+    ABIS[c]
+      .filter((item): item is AbiFunction => item.type === "function")
+      .map((f) => ({
+        name: f.name,
+        selector: toFunctionSelector(f),
+        stateMutability: f.stateMutability,
+        constant: f.stateMutability === "view" || f.stateMutability === "pure",
+      })),
+  ]),
+) as Record<RelayContract, { name: string; selector: string; stateMutability: string; constant: boolean }[]>;
 
 /** Each contract's functions by selector, and which of them only read (view or pure). */
 const FUNCTIONS = Object.fromEntries(
   RELAY_CONTRACTS.map((c) => [
     c,
-    new Map(
-      INTERFACES[c].fragments
-        .filter((f): f is FunctionFragment => f instanceof FunctionFragment)
-        .map((f) => [f.selector, { name: f.name, readOnly: f.constant }]),
-    ),
+    new Map(INTERFACES[c].map((f) => [f.selector, { name: f.name, readOnly: f.constant }])),
   ]),
 ) as Record<RelayContract, Map<string, { name: string; readOnly: boolean }>>;
 
@@ -103,9 +110,7 @@ function resolve(): Map<Role, Map<RelayContract, Map<string, string>>> {
     for (const [contract, names] of Object.entries(contracts) as [RelayContract, readonly string[]][]) {
       const bySelector = new Map<string, string>();
       for (const name of names) {
-        const matches = INTERFACES[contract].fragments.filter(
-          (f): f is FunctionFragment => f instanceof FunctionFragment && f.name === name,
-        );
+        const matches = INTERFACES[contract].filter((f) => f.name === name);
         if (matches.length !== 1) {
           throw new Error(`relay allow-list: ${contract}.${name} matches ${matches.length} functions in the ABI`);
         }
@@ -143,7 +148,7 @@ export interface RelayPolicy {
 
 /** The allow-list bound to one deployment's addresses (DeploymentFile.contracts fits). */
 export function createRelayPolicy(addresses: Record<RelayContract, { address: string }>): RelayPolicy {
-  const contractAt = new Map<string, RelayContract>(RELAY_CONTRACTS.map((c) => [getAddress(addresses[c].address), c]));
+  const contractAt = new Map<string, RelayContract>(RELAY_CONTRACTS.map((c) => [toAddress(addresses[c].address), c]));
   const refuse = (reason: ConstructorParameters<typeof RelayRefusedError>[1], message: string): never => {
     throw new RelayRefusedError("relay_not_allowed", reason, message);
   };
@@ -153,7 +158,7 @@ export function createRelayPolicy(addresses: Record<RelayContract, { address: st
       if (byContract === undefined) return refuse("unknown_role", `the relayer pays for no call of role ${role}`);
       let target: string;
       try {
-        target = getAddress(to);
+        target = toAddress(to);
       } catch {
         return refuse("foreign_contract", "the target is not an address");
       }
@@ -162,7 +167,7 @@ export function createRelayPolicy(addresses: Record<RelayContract, { address: st
         return refuse("foreign_contract", `the relayer pays only for CoopTrace's contracts, not ${target}`);
       }
       if (value !== 0n) return refuse("value_not_allowed", "the relayer does not send ether on anyone's behalf");
-      if (!isHexString(data) || data.length < 10) {
+      if (!/^0x[0-9a-fA-F]*$/.test(data) || data.length < 10) {
         return refuse("no_function", "the call names no function (4-byte selector)");
       }
       const selector = data.slice(0, 10).toLowerCase();

@@ -98,7 +98,7 @@
  * (custodial requests of a signer wait while member-signed ones are queued); no fee ceiling on
  * replacements.
  */
-import { getAddress } from "ethers";
+import { getAddress, hexToBytes, type Hex } from "viem";
 import { createBroadcaster } from "./broadcaster";
 import { createRelayerChain } from "./chain";
 import type { DecodedError } from "./errors";
@@ -132,7 +132,7 @@ export function createRelayer(deps: RelayerDeps): Relayer {
   const store = createOutboxStore(deps.db);
   const relayerAddress = getAddress(deps.relayer.address);
   const chain = createRelayerChain({
-    provider: deps.provider,
+    client: deps.client,
     forwarder: deps.forwarder,
     relayerAddress,
     rpc: createRpc(opts.rpcTimeoutMs),
@@ -145,11 +145,11 @@ export function createRelayer(deps: RelayerDeps): Relayer {
     opts,
     store,
     chain,
-    provider: deps.provider,
+    client: deps.client,
     policy: deps.policy,
     log: deps.log,
     relayerAddress,
-    signingKey: deps.relayer.signingKey,
+    privateKey: hexToBytes(deps.relayer.privateKey as Hex),
     signTypedData: deps.signTypedData,
     settled(ids) {
       for (const id of ids) for (const wake of [...(waiters.get(id) ?? [])]) wake();

@@ -5,7 +5,7 @@
  * relayer's next nonce — taken in the same SQLite transaction that records it and moves its
  * requests to 'sent', before anything is broadcast.
  */
-import { Forwarder__factory } from "../../typechain-types";
+import { forwarderAbi } from "../chain/abis.generated";
 import { encodeCall } from "../chain/calldata";
 import { selectBatch } from "./batching";
 import type { ForwarderContext } from "./chain";
@@ -116,7 +116,7 @@ export function createSender(parts: RelayerParts, broadcaster: Broadcaster) {
       signature: s.signature,
     }));
     const value = requests.reduce((sum, r) => sum + r.value, 0n);
-    const data = encodeCall(Forwarder__factory.abi, "executeBatch", [requests, relayerAddress]);
+    const data = encodeCall(forwarderAbi, "executeBatch", [requests, relayerAddress]);
     const { fees, blockNumber: fromBlock } = await chain.currentPrices();
     const nonce = await relayerNonce();
     const fields = initialFees(fees);
@@ -129,7 +129,7 @@ export function createSender(parts: RelayerParts, broadcaster: Broadcaster) {
       value,
       gasLimit,
     };
-    const { raw, hash } = signRelayerTransaction(parts.signingKey, tx);
+    const { raw, hash } = await signRelayerTransaction(parts.privateKey, tx);
     const txId = store.recordSent({
       relayer: relayerAddress,
       nonce,

@@ -5,7 +5,7 @@
  * emitted, cut from the receipt (recently settled receipts are kept cut: every request of a batch
  * asks for its own slice of the same receipt).
  */
-import type { Log, TransactionReceipt } from "ethers";
+import type { ChainLog as Log, ChainReceipt as TransactionReceipt } from "../chain/client";
 import { failureReason } from "./calls";
 import type { RequestRow, Settlement, TxRow } from "./outbox";
 import type { RelayerParts } from "./parts";
@@ -41,7 +41,7 @@ export function createSettler(parts: RelayerParts) {
 
   async function apply(row: RequestRow, verdict: Verdict, out: ReturnType<typeof outcome>): Promise<void> {
     if (verdict.kind === "reverted") {
-      const error = await failureReason(chain, parts.provider, row, verdict.blockNumber);
+      const error = await failureReason(chain, parts.client, row, verdict.blockNumber);
       out.settlements.push({
         id: row.id,
         state: "failed",

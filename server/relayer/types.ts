@@ -2,14 +2,22 @@
  * The relayer's public types (what the gateway passes in and reads back) and its options with
  * their defaults. The modules of the relayer share them; none of them imports relayer.ts.
  */
-import type { JsonRpcProvider, Log, TypedDataDomain, TypedDataField, Wallet } from "ethers";
+import type { TypedDataDomain } from "viem";
+import type { ChainClient, ChainLog } from "../chain/client";
 import type { Logger } from "../log";
 import type { Db } from "../store/db";
-import type { Forwarder } from "../../typechain-types";
 import type { Role } from "../custody/users";
 import type { DecodedError } from "./errors";
 import type { RelayPolicy } from "./policy";
 import type { RequestStage, RequestState, VersionState } from "./states";
+
+/** One field of an EIP-712 struct type. */
+export interface TypedDataField {
+  name: string;
+  type: string;
+}
+
+export type { TypedDataDomain };
 
 /** A forward request signed by the member itself (self-custody), as ERC2771Forwarder takes it. */
 export interface ForwardRequestData {
@@ -121,9 +129,11 @@ export type SignTypedData = (
 
 export interface RelayerDeps {
   db: Db;
-  provider: JsonRpcProvider;
-  forwarder: Forwarder;
-  relayer: Wallet;
+  client: ChainClient;
+  /** The forwarder's address (the deployment's). */
+  forwarder: string;
+  /** The paying account: its address and private key (0x hex), which signs the relayer's transactions. */
+  relayer: { address: string; privateKey: string };
   /**
    * Signs as `userId`, whose key must be `signer`'s (custody checks it and throws otherwise: the
    * relayer does not recover the signature again).
@@ -156,7 +166,7 @@ export interface Relayer {
   submit(req: SubmitRequest): Promise<{ id: string }>;
   submitSigned(req: SignedSubmission): Promise<{ id: string }>;
   status(id: string): OperationStatus | undefined;
-  logs(id: string): Promise<Log[]>;
+  logs(id: string): Promise<ChainLog[]>;
   waitFor(id: string, timeoutMs: number): Promise<OperationStatus>;
   start(): Promise<void>;
   stop(): Promise<void>;

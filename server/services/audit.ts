@@ -4,7 +4,7 @@
  * reconciliation pack. The builders are in server/audit/; this is the one entry point the API and the
  * audit pages call. Each call reads the chain afresh (facts read at one block, memoized for that call).
  */
-import type { Provider } from "ethers";
+import type { ChainClient } from "../chain/client";
 import { z } from "zod";
 import type { DeploymentFile } from "../chain/deploy";
 import type { User, UserStore } from "../custody/users";
@@ -66,7 +66,7 @@ export interface AuditServiceDeps {
   escrow: EscrowViews;
   /** The node the chain facts are read from (by the verifier's own JSON-RPC client), and block times. */
   rpcUrl: string;
-  provider: Pick<Provider, "getBlock">;
+  client: Pick<ChainClient, "getBlock">;
   publicUrl: () => string;
 }
 
@@ -78,7 +78,7 @@ export function createAuditService(deps: AuditServiceDeps): AuditService {
   /** A new chain reader per call: facts are read at one block, memoized for this call only. */
   const auditDeps = (): AuditDeps => ({
     ctx: sources,
-    chain: createChainReader({ deployment: deps.deployment, rpcUrl: deps.rpcUrl, provider: deps.provider }),
+    chain: createChainReader({ deployment: deps.deployment, rpcUrl: deps.rpcUrl, client: deps.client }),
     index: deps.index,
   });
 

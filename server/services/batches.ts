@@ -14,7 +14,7 @@ import { buildEpcisDocument } from "../epcis";
 import type { Batch, BatchDetail, Page, Queries } from "../index";
 import { RelayRejectedError } from "../relayer";
 import { batchIdOf } from "../../domain/batchId";
-import { BatchRegistry__factory } from "../../typechain-types";
+import { batchRegistryAbi } from "../chain/abis.generated";
 import { mergeContributors, sortContributors } from "../../domain/contributors";
 import { LOT_PATTERN, MAX_LOT_LENGTH } from "../../domain/gs1";
 import { requireCoopActor, requireRole } from "./access";
@@ -182,7 +182,7 @@ function toInfo(b: BatchInfoInput) {
 export function createBatchService(deps: BatchServiceDeps): BatchService {
   const { users, queries, writer } = deps;
   const to = deps.deployment.contracts.BatchRegistry.address;
-  const abi = BatchRegistry__factory.abi;
+  const abi = batchRegistryAbi;
   const write = (user: User, data: string, options?: WriteOptions) => writer.write(user, { to, data }, options);
 
   function get(batchId: string): BatchDetail {

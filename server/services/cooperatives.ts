@@ -4,14 +4,14 @@
  * by the workspace pages alike: input is the parsed output of the schemas below, the actor is the
  * signed-in user, errors are DomainErrors (or the relayer's own, mapped by the HTTP layer).
  */
-import { keccak256, toUtf8Bytes } from "ethers";
+import { keccak256, stringToBytes } from "viem";
 import { z } from "zod";
 import { encodeCall } from "../chain/calldata";
 import type { DeploymentFile } from "../chain/deploy";
 import { memberCardSvg } from "../custody/cards";
 import type { User, UserStore } from "../custody/users";
 import type { Cooperative, CooperativeDetail, Member, Page, PageOptions, Queries } from "../index";
-import { CooperativeRegistry__factory } from "../../typechain-types";
+import { cooperativeRegistryAbi } from "../chain/abis.generated";
 import { requireCoopAdmin, requireRole } from "./access";
 import { newPin, type CardService } from "./cards";
 import { DomainError } from "./errors";
@@ -85,13 +85,13 @@ export interface CooperativeServiceDeps {
 
 /** What goes on-chain for a member: a hash of the cooperative's own reference, never the reference itself. */
 export function memberReferenceHash(cooperativeId: number, reference: string): string {
-  return keccak256(toUtf8Bytes(`cooptrace:member:${cooperativeId}:${reference}`));
+  return keccak256(stringToBytes(`cooptrace:member:${cooperativeId}:${reference}`));
 }
 
 export function createCooperativeService(deps: CooperativeServiceDeps): CooperativeService {
   const { users, queries, writer } = deps;
   const registry = deps.deployment.contracts.CooperativeRegistry.address;
-  const abi = CooperativeRegistry__factory.abi;
+  const abi = cooperativeRegistryAbi;
 
   /** Creates `user`, runs `write`; a refused write leaves no orphan account behind. */
   async function withNewUser<T>(created: { user: User }, write: () => Promise<T>): Promise<T> {

@@ -3,8 +3,8 @@
  * API routes, the workspace pages and the CLI call these; none of them reaches the database, the
  * provider or custody on its own.
  */
-import type { Provider } from "ethers";
-import { SaleEscrow__factory } from "../../typechain-types";
+import { escrowViews } from "../chain/accounts";
+import type { ChainClient } from "../chain/client";
 import { createIndexView } from "../audit/indexView";
 import type { DeploymentFile } from "../chain/deploy";
 import type { MemberCardStore } from "../custody/memberCards";
@@ -45,7 +45,7 @@ export interface ServiceDeps {
   /** Embedded demo chain only. */
   faucet?: { account: ChainAccount; stablecoin: string; grants: FaucetGrants };
   /** The node: buyers' own payments, the escrow's views, block times. */
-  provider: Provider;
+  client: ChainClient;
   /** The node's JSON-RPC URL, read by the audits' chain reader (the verifier's own client). */
   rpcUrl: string;
   /** The index tables the audits and the regional figures read with their own SQL. */
@@ -115,16 +115,16 @@ export function createServices(deps: ServiceDeps): Services {
       writer,
       indexer: deps.indexer,
       deployment: deps.deployment,
-      provider: deps.provider,
+      client: deps.client,
     }),
     audit: createAuditService({
       queries: deps.queries,
       users: deps.users,
       index: createIndexView(deps.db),
       deployment: deps.deployment,
-      escrow: SaleEscrow__factory.connect(deps.deployment.contracts.SaleEscrow.address, deps.provider),
+      escrow: escrowViews(deps.client, deps.deployment.contracts.SaleEscrow.address),
       rpcUrl: deps.rpcUrl,
-      provider: deps.provider,
+      client: deps.client,
       publicUrl: deps.publicUrl,
     }),
     stats: createStatsService({

@@ -6,13 +6,16 @@
  * the schemas below, the actor is the signed-in user, errors are DomainErrors (or the relayer's and the
  * chain's own, mapped by the HTTP layer).
  */
-import { ZeroAddress, ZeroHash, type Provider } from "ethers";
+import { encodeFunctionData, erc20Abi, type Hex } from "viem";
 import { z } from "zod";
 import { buildContributorTree } from "../../domain/contributors";
 import { SALE_STATES, type SaleState } from "../../domain/saleStates";
 import { shareOf } from "../../domain/split";
-import { IERC20__factory, SaleEscrow__factory } from "../../typechain-types";
+import { saleEscrowAbi } from "../chain/abis.generated";
+import { ZERO_ADDRESS as ZeroAddress, ZERO_HASH as ZeroHash } from "../chain/address";
 import { encodeCall } from "../chain/calldata";
+import type { ChainClient } from "../chain/client";
+import { sendAndWait } from "../chain/send";
 import type { DeploymentFile } from "../chain/deploy";
 import type { User, UserStore } from "../custody/users";
 import type { Balance, Indexer, Page, PageOptions, Queries, Sale, SaleDetail } from "../index";
@@ -146,13 +149,13 @@ export interface SaleService {
 type WriteResult = { outcome: WriteOutcome };
 
 export interface SaleServiceDeps {
-  users: Pick<UserStore, "get" | "findByAddress" | "withWallet">;
+  users: Pick<UserStore, "get" | "findByAddress" | "withAccount">;
   queries: Queries;
   writer: Writer;
   indexer: Pick<Indexer, "waitForBlock">;
   deployment: DeploymentFile;
   /** The node: sale facts the index may not have yet, and the buyer's own payment. */
-  provider: Provider;
+  client: ChainClient;
 }
 
 const sameAddress = (a: string | null, b: string) => a !== null && a.toLowerCase() === b.toLowerCase();
@@ -168,15 +171,15 @@ function allPages<T>(read: (page: PageOptions) => Page<T>): T[] {
 }
 
 /** The escrow at the node: sale facts a write checks first (the index may not have caught up yet). */
-function escrowAt(deps: Pick<SaleServiceDeps, "deployment" | "provider">) {
-  const address = deps.deployment.contracts.SaleEscrow.address;
-  const contract = SaleEscrow__factory.connect(address, deps.provider);
+function escrowAt(deps: Pick<SaleServiceDeps, "deployment" | "client">) {
+  const address = deps.deployment.contracts.SaleEscrow.address as Hex;
+  const { client } = deps;
   return {
     address,
-    contract,
     async sale(saleId: number) {
-      if (BigInt(saleId) > (await contract.saleCount())) throw notFound("sale_not_found", `no sale ${saleId}`);
-      return contract.getSale(saleId);
+      const count = await client.read({ address, abi: saleEscrowAbi, functionName: "saleCount" });
+      if (BigInt(saleId) > count) throw notFound("sale_not_found", `no sale ${saleId}`);
+      return client.read({ address, abi: saleEscrowAbi, functionName: "getSale", args: [BigInt(saleId)] });
     },
   };
 }
@@ -196,23 +199,32 @@ function buyerPayment(deps: SaleServiceDeps, escrow: ReturnType<typeof escrowAt>
       throw new DomainError("rejected", "SaleEscrowInvalidState", `sale ${saleId} is ${state}, not open for funding`);
     }
     const value = sale.token === ZeroAddress ? sale.price : 0n;
-    const { receipt, hashes } = await users.withWallet(user.id, deps.provider, async (wallet) => {
+    const { client } = deps;
+    const { receipt, hashes } = await users.withAccount(user.id, async (account) => {
       const sent: string[] = [];
       if (sale.token !== ZeroAddress) {
-        const erc20 = IERC20__factory.connect(sale.token, wallet);
-        if ((await erc20.allowance(wallet.address, escrowAddress)) < sale.price) {
-          const approve = await erc20.approve(escrowAddress, sale.price);
-          await approve.wait();
+        const allowance = await client.read({
+          address: sale.token,
+          abi: erc20Abi,
+          functionName: "allowance",
+          args: [account.address, escrowAddress],
+        });
+        if (allowance < sale.price) {
+          const data = encodeFunctionData({
+            abi: erc20Abi,
+            functionName: "approve",
+            args: [escrowAddress, sale.price],
+          });
+          const approve = await sendAndWait(client, account, { to: sale.token, data });
           sent.push(approve.hash);
         }
       }
-      const e = escrow.contract.connect(wallet);
+      const data = encodeFunctionData({ abi: saleEscrowAbi, functionName: "fund", args: [BigInt(saleId)] });
       // Simulate first: a revert is answered with the decoded error and sends nothing.
-      await e.fund.staticCall(saleId, { value });
-      const tx = await e.fund(saleId, { value });
-      const mined = await tx.wait();
-      sent.push(tx.hash);
-      return { receipt: mined!, hashes: sent };
+      await client.callDecoding(saleEscrowAbi, { from: account.address, to: escrowAddress, data, value });
+      const mined = await sendAndWait(client, account, { to: escrowAddress, data, value });
+      sent.push(mined.hash);
+      return { receipt: mined, hashes: sent };
     });
     // Reads right after the payment should see it: let the index catch up to its block (bounded).
     await deps.indexer.waitForBlock(receipt.blockNumber, 5_000);
@@ -287,7 +299,7 @@ export function createSaleService(deps: SaleServiceDeps): SaleService {
   const onChainSale = escrow.sale;
 
   async function relay(user: User, fn: string, args: unknown[], options?: WriteOptions): Promise<WriteResult> {
-    const data = encodeCall(SaleEscrow__factory.abi, fn, args);
+    const data = encodeCall(saleEscrowAbi, fn, args);
     return { outcome: await writer.write(user, { to: escrowAddress, data }, options) };
   }
 

@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { isValidGtin } from "../../domain/gs1";
 import { isSafeText } from "../../domain/text";
-import { getAddress, isAddress } from "ethers";
+import { isAddressText, toAddress } from "../chain/address";
 
 export function text(max: number, min = 1) {
   return z
@@ -27,8 +27,8 @@ export function bytesText(maxBytes: number, min = 1) {
 
 export const address = z
   .string()
-  .refine((s) => isAddress(s), "must be an Ethereum address")
-  .transform((s) => getAddress(s));
+  .refine((s) => isAddressText(s), "must be an Ethereum address")
+  .transform((s) => toAddress(s));
 
 export const hexBytes = z
   .string()

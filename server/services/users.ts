@@ -14,7 +14,7 @@ import { DISPLAY_NAME_MAX, EXPORT_CONFIRMATION, type User, type UserStore } from
 import { FORWARD_REQUEST_TYPES, allowedCalls, type AllowedCall } from "../relayer";
 import type { SessionStore } from "../sessions/store";
 import type { FaucetGrants } from "../store/faucet";
-import { CooperativeRegistry__factory, MockStablecoin__factory } from "../../typechain-types";
+import { cooperativeRegistryAbi, mockStablecoinAbi } from "../chain/abis.generated";
 import { requireRole } from "./access";
 import { DomainError, notFound } from "./errors";
 import { address, hexBytes, signature65, text, uint } from "./schemas";
@@ -60,7 +60,7 @@ const STABLECOIN_UNIT = 10n ** 6n; // the demo stablecoin has 6 decimals, like t
 
 /**
  * An account that sends its own transactions and pays their gas: the platform (DEFAULT_ADMIN on-chain)
- * and the demo faucet. ethers' Wallet fits as it is.
+ * and the demo faucet (server/chain/accounts.ts: clientAccount).
  */
 export interface ChainAccount {
   /** eth_call from this account: the raw return data ("0x" when there is no contract at `to`). */
@@ -72,7 +72,7 @@ export interface ChainAccount {
   }): Promise<{ hash: string; wait(): Promise<unknown> }>;
 }
 
-/** The forwarder's reads a self-custody member needs (the TypeChain contract fits as it is). */
+/** The forwarder's reads a self-custody member needs (server/chain/accounts.ts: forwarderReads). */
 export interface ForwarderReads {
   eip712Domain(): Promise<{ name: string; version: string; chainId: bigint; verifyingContract: string }>;
   nonces(owner: string): Promise<bigint>;
@@ -155,7 +155,7 @@ export function createUserService(deps: UserServiceDeps): UserService {
 
   async function grantOnChainRole(platform: ChainAccount, role: keyof typeof ONCHAIN_ROLE, account: string) {
     const to = contracts.CooperativeRegistry.address;
-    const abi = CooperativeRegistry__factory.abi;
+    const abi = cooperativeRegistryAbi;
     // The role id is read from the registry itself: on a chain reset under the gateway the read finds no
     // code and nothing is sent (a transaction to an empty address would succeed and grant nothing).
     const roleId = await platform.call({ to, data: encodeCall(abi, ONCHAIN_ROLE[role], []) });
@@ -273,7 +273,7 @@ export function createUserService(deps: UserServiceDeps): UserService {
       }
       try {
         const eth = await sendMined(faucet.account, { to: user.address!, value: FAUCET_WEI });
-        const data = encodeCall(MockStablecoin__factory.abi, "mint", [user.address!, FAUCET_COINS * STABLECOIN_UNIT]);
+        const data = encodeCall(mockStablecoinAbi, "mint", [user.address!, FAUCET_COINS * STABLECOIN_UNIT]);
         const mint = await sendMined(faucet.account, { to: faucet.stablecoin, data });
         return {
           eth: "1",

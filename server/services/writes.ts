@@ -5,7 +5,7 @@
  * the operation id to follow. The API answers 201 or 202 from the outcome; a page shows "done" or
  * "on its way".
  */
-import type { Log } from "ethers";
+import type { ChainLog as Log } from "../chain/client";
 import type { DeploymentFile } from "../chain/deploy";
 import type { User } from "../custody/users";
 import { contractsByAddress, decodeLog } from "../index/decode";

@@ -21,7 +21,7 @@
  * across tokens; the members' share is net / gross (what remains after the platform fee and the
  * cooperative's reserve, shared among the contributors).
  */
-import { ZeroAddress } from "ethers";
+import { ZERO_ADDRESS as ZeroAddress } from "../chain/address";
 import type { StatsSnapshot } from "./query";
 
 /** k-anonymity threshold: a member-derived figure needs at least this many distinct members behind it. */

@@ -3,7 +3,7 @@
  * with human-readable details. The contract rules they restate come from the shared helpers in
  * domain/contributors.ts and domain/split.ts (Merkle commitment, merge rule, revenue split, member share).
  */
-import { formatUnits } from "ethers";
+import { formatUnits } from "../chain/units";
 import { buildContributorTree, mergeContributors, type ContributorTree } from "../../domain/contributors";
 import { shareOf, splitRevenue } from "../../domain/split";
 import { batchIdOf } from "../../domain/batchId";

@@ -6,9 +6,18 @@
  * judges: checks.ts does, as pure functions over the Snapshot.
  */
 import { readFileSync } from "node:fs";
-import { type Interface, type Result, ZeroAddress, getAddress, toBeHex, zeroPadValue } from "ethers";
+import { numberToHex, pad } from "viem";
+import { ZERO_ADDRESS as ZeroAddress, toAddress as getAddress } from "../chain/address";
 import type { DeploymentFile } from "../chain/deploy";
-import { batchRegistryAbi, cooperativeRegistryAbi, erc20MetadataAbi, saleEscrowAbi, topicOf } from "./abi";
+import {
+  batchRegistryAbi,
+  cooperativeRegistryAbi,
+  erc20MetadataAbi,
+  saleEscrowAbi,
+  topicOf,
+  type ContractAbi as Interface,
+  type Result,
+} from "./abi";
 import { RpcError, mapLimit, type RpcClient, type RpcLog } from "./rpc";
 import { UsageError, type Target } from "./target";
 
@@ -263,7 +272,7 @@ const SALE_EVENTS = [
   "DisputeResolved",
 ].map((e) => topicOf(saleEscrowAbi, e));
 
-const uintTopic = (n: bigint | number) => zeroPadValue(toBeHex(n), 32);
+const uintTopic = (n: bigint | number) => pad(numberToHex(n), { size: 32 });
 const lower = (s: string) => s.toLowerCase();
 
 function refOf(log: RpcLog): LogRef {
@@ -395,7 +404,7 @@ export async function collect(
   async function view(to: string, iface: Interface, fn: string, args: unknown[]): Promise<Result | null> {
     try {
       const raw = await rpc.ethCall(to, iface.encodeFunctionData(fn, args), block);
-      return iface.decodeFunctionResult(fn, raw);
+      return iface.decodeFunctionResult(fn, raw as `0x${string}`);
     } catch (err) {
       if (err instanceof RpcError) {
         if (!/revert/i.test(err.message) && err.code !== 3)

@@ -44,7 +44,7 @@ function bodyText(req: Request, name: string): string | undefined {
 export function webRoutes(app: Express, ctx: GatewayContext, sessions: PageSessions): void {
   const { services } = ctx;
   const lookups = createWebLookups(ctx.db);
-  const tokens = createTokenLookup(ctx.provider);
+  const tokens = createTokenLookup(ctx.client);
   // Sign-in forms are tiny: a token or a PIN and the language.
   const form = express.urlencoded({ extended: false, limit: "2kb", parameterLimit: 10 });
 

@@ -20,7 +20,7 @@ import { Wallet, ZeroHash, id as hashText } from "ethers";
 import { buildWorld, day, ok, type World } from "./hostile-world";
 import { record } from "./summary";
 import type { ApiClient, ApiResponse } from "../helpers/gateway";
-import { createProvider } from "../../server/chain/provider";
+import { createProvider } from "../../scripts/ethers-provider";
 import { EXPORT_CONFIRMATION } from "../../server/custody/users";
 import { secondsUntilNextUtcDay } from "../../server/relayer";
 import {

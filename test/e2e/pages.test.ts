@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium, type Browser } from "playwright-core";
 import type { GatewayContext } from "../../server/api/context";
-import { createProvider } from "../../server/chain/provider";
+import { createProvider } from "../../scripts/ethers-provider";
 import { validateEpcis } from "../../server/epcis";
 import { escapeHtml } from "../../server/pages/html";
 import { CATALOGS, LANGS, type Lang } from "../../server/pages/i18n";

@@ -7,8 +7,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { HDNodeWallet, Mnemonic, type Wallet } from "ethers";
 import { ANVIL_MNEMONIC, startEmbeddedChain, type EmbeddedChain } from "../../server/chain/embedded";
-import { createProvider } from "../../server/chain/provider";
-import { deployCoopTrace, type Deployed, type DeployOptions } from "../../server/chain/deploy";
+import { createProvider } from "../../scripts/ethers-provider";
+import type { DeployOptions } from "../../server/chain/deploy";
+import { deployCoopTrace, type Deployed } from "../../scripts/ethers-deploy";
 import { MockStablecoin__factory, type MockStablecoin } from "../../typechain-types";
 
 export interface TestChain {

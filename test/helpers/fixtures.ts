@@ -4,7 +4,7 @@
 import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { deployCoopTrace } from "../../server/chain/deploy";
+import { deployCoopTrace } from "../../scripts/ethers-deploy";
 import { buildContributorTree, type Contributor, type ContributorTree } from "../../domain/contributors";
 import type { IBatchRegistry } from "../../typechain-types";
 

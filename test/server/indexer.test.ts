@@ -19,7 +19,7 @@ import {
 } from "ethers";
 import { anvilWallet as w, startTestChain, type TestChain } from "../helpers/chain";
 import { startEmbeddedChain } from "../../server/chain/embedded";
-import { createProvider } from "../../server/chain/provider";
+import { createProvider } from "../../scripts/ethers-provider";
 import { createLogger } from "../../server/log";
 import { openDatabase, type Db } from "../../server/store/db";
 import {

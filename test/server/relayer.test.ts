@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Wallet, ZeroHash, type JsonRpcProvider } from "ethers";
 import { openDatabase, type Db } from "../../server/store/db";
-import { createProvider } from "../../server/chain/provider";
+import { createProvider } from "../../scripts/ethers-provider";
 import { freePort, startEmbeddedChain, type EmbeddedChain } from "../../server/chain/embedded";
 import {
   createRelayer,

@@ -23,7 +23,7 @@ import {
   TypedDataEncoder,
 } from "ethers";
 import { nativeKeccak256, nativeKeccakAvailable, useNativeKeccak } from "../../server/chain/keccak";
-import { createProvider, createStockProvider, RpcTransportError } from "../../server/chain/provider";
+import { createProvider, createStockProvider, RpcTransportError } from "../../scripts/ethers-provider";
 import { signRelayerTransaction } from "../../server/relayer/txsign";
 import { encodeCall } from "../../server/chain/calldata";
 import { decodeLog, type IndexedContract, type Json } from "../../server/index/decode";

@@ -13,7 +13,7 @@ export function healthRoutes(app: Express, ctx: GatewayContext): void {
     if (ctx.embedded) body.rpcUrl = ctx.rpcUrl;
     let ok = true;
     try {
-      const code = await ctx.provider.getCode(ctx.deployment.contracts.SaleEscrow.address);
+      const code = await ctx.client.getCode(ctx.deployment.contracts.SaleEscrow.address);
       body.contractsDeployed = code !== "0x";
       ok &&= code !== "0x";
       const index = await ctx.indexer.status();

@@ -1,5 +1,5 @@
 /** The market: open offers of every cooperative, filtered by product and region with a plain GET form. */
-import { ZeroAddress } from "ethers";
+import { ZERO_ADDRESS as ZeroAddress } from "../../chain/address";
 import { html } from "../html";
 import { productName, unitName, type Catalog, type Lang } from "../i18n";
 import { formatterFor } from "../format";

@@ -3,7 +3,7 @@
  * <bdi> so a Latin name reads right inside an Arabic sentence and the reverse; hashes and addresses
  * are left-to-right code.
  */
-import { ZeroAddress } from "ethers";
+import { ZERO_ADDRESS as ZeroAddress } from "../../chain/address";
 import type { ChainRef, SaleDetail, SaleStep } from "../../index";
 import { html, type Html } from "../html";
 import { productName, stepName, unitName, type Catalog, type Lang } from "../i18n";

@@ -8,7 +8,10 @@
  * API's `certifyInput` and `revokeCertificationInput`.
  */
 import { randomBytes } from "node:crypto";
-import { id as textHash } from "ethers";
+import { keccak256, stringToBytes } from "viem";
+
+/** keccak256 of the UTF-8 text (what ethers called `id`). */
+const textHash = (text: string) => keccak256(stringToBytes(text));
 import { batchIdOf } from "../../../domain/batchId";
 import { html, type Html } from "../../pages/html";
 import { productName, type Catalog } from "../../pages/i18n";

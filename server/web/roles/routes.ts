@@ -10,7 +10,7 @@
  */
 import { randomBytes } from "node:crypto";
 import express, { type Express, type Request, type Response } from "express";
-import { ZeroAddress } from "ethers";
+import { ZERO_ADDRESS as ZeroAddress } from "../../chain/address";
 import type { GatewayContext } from "../../api/context";
 import { createTokenLookup } from "../../pages/tokens";
 import { requireRole } from "../../services/access";
@@ -42,7 +42,7 @@ type Helpers = Pick<PageKit, "page" | "signedIn" | "guarded"> & { once: ReturnTy
 export function roleRoutes(app: Express, ctx: GatewayContext, sessions: PageSessions): void {
   const { services, queries } = ctx;
   const lookups = createWebLookups(ctx.db);
-  const tokens = createTokenLookup(ctx.provider);
+  const tokens = createTokenLookup(ctx.client);
   const once = createFormOnce(ctx.db);
   const form = express.urlencoded({ extended: false, limit: "4kb", parameterLimit: 10 });
   const done = new Map<

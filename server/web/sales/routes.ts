@@ -14,7 +14,8 @@
 import { randomBytes } from "node:crypto";
 import express, { type Express, type Request, type Response } from "express";
 import { rateLimit } from "express-rate-limit";
-import { parseEther, ZeroAddress } from "ethers";
+import { parseEther } from "viem";
+import { ZERO_ADDRESS as ZeroAddress } from "../../chain/address";
 import type { GatewayContext } from "../../api/context";
 import type { User } from "../../custody/users";
 import type { Sale } from "../../index/queries";
@@ -59,7 +60,7 @@ const onceOf = (req: Request): string | undefined => {
 
 export function salesRoutes(app: Express, ctx: GatewayContext, sessions: PageSessions): void {
   const { services, queries } = ctx;
-  const tokens = createTokenLookup(ctx.provider);
+  const tokens = createTokenLookup(ctx.client);
   const once = createFormOnce(ctx.db);
   const form = express.urlencoded({ extended: false, limit: "2kb", parameterLimit: 10 });
   const signUpLimit = rateLimit({ windowMs: 60 * 60_000, limit: 20, standardHeaders: "draft-7", legacyHeaders: false });

@@ -1,5 +1,6 @@
 /**
- * JSON-RPC access. ethers' defaults (request batching with a 10 ms stall, polling every 4 s) cost
+ * ethers providers for Hardhat tests and scripts (dev code: the gateway talks to the node through
+ * server/chain/client.ts, on viem). JSON-RPC access. ethers' defaults (request batching with a 10 ms stall, polling every 4 s) cost
  * ~10 ms per call against a local node: use a static network, no batching and a short poll. Its
  * 250 ms cache of identical requests is off too: two sends in a row would otherwise read the same
  * stale account nonce.
