@@ -43,17 +43,21 @@ export interface Signature {
  * then); the signature may come later (viem's sign is asynchronous).
  */
 export function signDigest(privateKey: Uint8Array, digest: Hex | Uint8Array): Promise<Signature> {
-  const hash = typeof digest === "string" ? toBytes(digest) : digest;
-  if (hash.length !== 32) return Promise.reject(new Error("the digest must be 32 bytes"));
-  if (native === null) {
-    return sign({ hash: bytesToHex(hash), privateKey: bytesToHex(privateKey), to: "object" }).then((sig) =>
-      sigOf(sig.r, sig.s, sig.yParity as 0 | 1),
+  try {
+    const hash = typeof digest === "string" ? toBytes(digest) : digest;
+    if (hash.length !== 32) throw new Error("the digest must be 32 bytes");
+    if (native === null) {
+      return sign({ hash: bytesToHex(hash), privateKey: bytesToHex(privateKey), to: "object" }).then((sig) =>
+        sigOf(sig.r, sig.s, sig.yParity as 0 | 1),
+      );
+    }
+    const { signature, recid } = native.ecdsaSign(hash, privateKey);
+    return Promise.resolve(
+      sigOf(bytesToHex(signature.subarray(0, 32)), bytesToHex(signature.subarray(32, 64)), recid as 0 | 1),
     );
+  } catch (err) {
+    return Promise.reject(err as Error);
   }
-  const { signature, recid } = native.ecdsaSign(hash, privateKey);
-  return Promise.resolve(
-    sigOf(bytesToHex(signature.subarray(0, 32)), bytesToHex(signature.subarray(32, 64)), recid as 0 | 1),
-  );
 }
 
 function sigOf(r: Hex, s: Hex, yParity: 0 | 1): Signature {

@@ -200,12 +200,22 @@ const domainSeparators = new Map<string, Hex>();
 /** The EIP-712 types of the domain's fields that are present, in the standard's order. */
 function domainTypes(domain: TypedDataDomain): TypedDataField[] {
   return [
-    typeof domain.name === "string" && { name: "name", type: "string" },
-    domain.version !== undefined && { name: "version", type: "string" },
-    domain.chainId !== undefined && { name: "chainId", type: "uint256" },
-    domain.verifyingContract !== undefined && { name: "verifyingContract", type: "address" },
-    domain.salt !== undefined && { name: "salt", type: "bytes32" },
+    domain.name != null && { name: "name", type: "string" },
+    domain.version != null && { name: "version", type: "string" },
+    domain.chainId != null && { name: "chainId", type: "uint256" },
+    domain.verifyingContract != null && { name: "verifyingContract", type: "address" },
+    domain.salt != null && { name: "salt", type: "bytes32" },
   ].filter((f): f is TypedDataField => f !== false);
+}
+
+/** The domain's present fields, the chain id as a bigint. */
+function domainValues(domain: TypedDataDomain): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const { name } of domainTypes(domain)) {
+    const v = domain[name as keyof TypedDataDomain];
+    out[name] = name === "chainId" ? BigInt(v as bigint) : v instanceof Uint8Array ? bytesToHex(v) : v;
+  }
+  return out;
 }
 
 /**
@@ -220,7 +230,7 @@ function typedDataDigest(
   const domainKey = JSON.stringify(domain, (_k, v: unknown) => (typeof v === "bigint" ? `${v}n` : v));
   let separator = domainSeparators.get(domainKey);
   if (separator === undefined) {
-    separator = hashDomain({ domain, types: { EIP712Domain: domainTypes(domain) } } as never);
+    separator = hashDomain({ domain: domainValues(domain), types: { EIP712Domain: domainTypes(domain) } } as never);
     if (domainSeparators.size >= 64) domainSeparators.clear();
     domainSeparators.set(domainKey, separator);
   }

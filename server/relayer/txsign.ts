@@ -44,8 +44,11 @@ export async function signRelayerTransaction(
   privateKey: Uint8Array,
   tx: RelayerTxFields,
 ): Promise<{ raw: Hex; hash: Hex }> {
+  const chainId = uint(tx.chainId, "chainId");
+  // EIP-2294 bounds chain ids far below 2^53; viem takes them as numbers.
+  if (chainId > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error("transaction chainId is out of range");
   const common = {
-    chainId: Number(uint(tx.chainId, "chainId")),
+    chainId: Number(chainId),
     nonce: Number(uint(tx.nonce, "nonce")),
     gas: uint(tx.gasLimit, "gasLimit"),
     to: bytes(tx.to, "to", ADDRESS).toLowerCase() as Hex,

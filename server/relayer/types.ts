@@ -2,7 +2,6 @@
  * The relayer's public types (what the gateway passes in and reads back) and its options with
  * their defaults. The modules of the relayer share them; none of them imports relayer.ts.
  */
-import type { TypedDataDomain } from "viem";
 import type { ChainClient, ChainLog } from "../chain/client";
 import type { Logger } from "../log";
 import type { Db } from "../store/db";
@@ -17,7 +16,14 @@ export interface TypedDataField {
   type: string;
 }
 
-export type { TypedDataDomain };
+/** An EIP-712 domain (the forwarder's comes from its eip712Domain()); absent or null fields are left out. */
+export interface TypedDataDomain {
+  name?: string | null;
+  version?: string | null;
+  chainId?: bigint | number | string | null;
+  verifyingContract?: string | null;
+  salt?: string | Uint8Array | null;
+}
 
 /** A forward request signed by the member itself (self-custody), as ERC2771Forwarder takes it. */
 export interface ForwardRequestData {

@@ -100,7 +100,7 @@ describe("chaos: relayer abuse and per-user limits", function () {
 
   describe(`one gateway with USER_DAILY_GAS=${SMALL_DAILY_GAS}`, function () {
     let w: World;
-    const provider = () => w.t.gateway.ctx.provider;
+    const provider = () => w.t.provider;
     const relayerBalance = () => w.t.gateway.ctx.relayer.balance();
     const outboxRowsOf = (userId: string) =>
       w.t.gateway.ctx.db
@@ -167,7 +167,7 @@ describe("chaos: relayer abuse and per-user limits", function () {
           },
         ];
         const balanceBefore = await relayerBalance();
-        const nonceBefore = await w.t.gateway.ctx.contracts.forwarder.nonces(wallet.address);
+        const nonceBefore = await w.t.contracts.forwarder.nonces(wallet.address);
         for (const a of attempts) {
           const r = await relaySigned(buyer, wallet, template, a);
           responses.push(r);
@@ -177,7 +177,7 @@ describe("chaos: relayer abuse and per-user limits", function () {
         const spent = balanceBefore - (await relayerBalance());
         expect(spent, "wei the relayer spent").to.equal(0n);
         expect(outboxRowsOf(w.buyer.userId).n, "outbox rows of the buyer").to.equal(0);
-        expect(await w.t.gateway.ctx.contracts.forwarder.nonces(wallet.address)).to.equal(nonceBefore);
+        expect(await w.t.contracts.forwarder.nonces(wallet.address)).to.equal(nonceBefore);
         record({
           scenario: "relayer drain attempt (own contract 14M gas, view call, other role's function)",
           result: "pass",

@@ -161,10 +161,10 @@ export function anvilAddress(index: number): string {
  */
 export async function stateDigest(t: TestGateway): Promise<{ digest: string; parts: Record<string, unknown> }> {
   const ctx = t.gateway.ctx;
-  const provider = ctx.provider;
+  const provider = t.provider;
   const parts: Record<string, unknown> = {
-    cooperativeCount: (await ctx.contracts.registry.cooperativeCount()).toString(),
-    saleCount: (await ctx.contracts.escrow.saleCount()).toString(),
+    cooperativeCount: (await t.contracts.registry.cooperativeCount()).toString(),
+    saleCount: (await t.contracts.escrow.saleCount()).toString(),
     relayerNonce: await provider.getTransactionCount(anvilAddress(1), "latest"),
     relayerPending: await provider.getTransactionCount(anvilAddress(1), "pending"),
     deployerNonce: await provider.getTransactionCount(anvilAddress(0), "latest"),

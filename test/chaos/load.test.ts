@@ -143,7 +143,7 @@ describe("chaos: load", function () {
     }
 
     // Count on-chain: one BatchRegistered per accepted lot, one BatchEvent per accepted location.
-    const reg = w.t.gateway.ctx.contracts.batches;
+    const reg = w.t.contracts.batches;
     const registered = await reg.queryFilter(reg.filters.BatchRegistered());
     const lotCount = new Map<string, number>();
     const idSet = new Set<string>();

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium, type Browser } from "playwright-core";
 import type { GatewayContext } from "../../server/api/context";
-import { createProvider } from "../../scripts/ethers-provider";
+import { createChainClient } from "../../server/chain/client";
 import { validateEpcis } from "../../server/epcis";
 import { escapeHtml } from "../../server/pages/html";
 import { CATALOGS, LANGS, type Lang } from "../../server/pages/i18n";
@@ -476,8 +476,8 @@ describe("public pages (e2e)", function () {
     });
 
     it("says it cannot confirm (503) and shows no facts when the chain is unreachable", async function () {
-      const dead = createProvider("http://127.0.0.1:9", t.gateway.ctx.chainId);
-      const cut = await serve({ ...t.gateway.ctx, provider: dead });
+      const dead = createChainClient("http://127.0.0.1:9", t.gateway.ctx.chainId);
+      const cut = await serve({ ...t.gateway.ctx, client: dead });
       try {
         for (const lang of ["en", "ar"] as Lang[]) {
           const r = await get(`${cut.url}/b/${rose}?lang=${lang}`);
@@ -506,7 +506,7 @@ describe("public pages (e2e)", function () {
       const fresh = await serve(ctx, { chainCheckTtlMs: 0 });
       try {
         await ctx.indexer.stop();
-        await ctx.provider.send("anvil_mine", ["0x40"]);
+        await ctx.client.request("anvil_mine", ["0x40"]);
         const r = await get(`${fresh.url}/b/${rose}`);
         expect(r.status).to.equal(503);
         expect(r.text).not.to.include('id="confirmed"');

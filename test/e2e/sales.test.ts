@@ -111,7 +111,7 @@ describe("selling and buying pages (e2e)", function () {
       await submit(page, "#buyer-funds");
       await submit(page, "#get-funds");
       expect(await page.locator("#funds-done").count()).to.equal(1);
-      expect(await t.gateway.ctx.provider.getBalance(buyer!.address!)).to.be.greaterThan(0n);
+      expect(await t.provider.getBalance(buyer!.address!)).to.be.greaterThan(0n);
       await noSeriousViolation(page, `funds ${lang}`);
       await submit(page, "#get-funds");
       expect(await page.locator("#funds-refused").innerText()).to.include(c.buying.fundsRefused);

@@ -8,6 +8,7 @@ import path from "node:path";
 import { HDNodeWallet, Mnemonic, type Wallet } from "ethers";
 import { ANVIL_MNEMONIC, startEmbeddedChain, type EmbeddedChain } from "../../server/chain/embedded";
 import { createProvider } from "../../scripts/ethers-provider";
+import { createChainClient, type ChainClient } from "../../server/chain/client";
 import type { DeployOptions } from "../../server/chain/deploy";
 import { deployCoopTrace, type Deployed } from "../../scripts/ethers-deploy";
 import { MockStablecoin__factory, type MockStablecoin } from "../../typechain-types";
@@ -15,7 +16,10 @@ import { MockStablecoin__factory, type MockStablecoin } from "../../typechain-ty
 export interface TestChain {
   dataDir: string;
   chain: EmbeddedChain;
+  /** The test's own ethers provider. */
   provider: ReturnType<typeof createProvider>;
+  /** The gateway's client (viem) of the same node, for the gateway's parts under test. */
+  client: ChainClient;
   /** anvil's ten funded accounts; [0] deployed the contracts and is the platform admin. */
   wallets: HDNodeWallet[];
   deployed: Deployed;
@@ -32,6 +36,7 @@ export async function startTestChain(options: { dataDir?: string; deploy?: Deplo
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), "cooptrace-test-"));
   const chain = await startEmbeddedChain({ dataDir });
   const provider = createProvider(chain.rpcUrl, chain.chainId, 20);
+  const client = createChainClient(chain.rpcUrl, chain.chainId, 20);
   const wallets = Array.from({ length: 10 }, (_, i) => anvilWallet(i).connect(provider));
   const stablecoin = await new MockStablecoin__factory(wallets[0]).deploy("Demo Dirham Stablecoin", "DMAD");
   await stablecoin.waitForDeployment();
@@ -43,11 +48,13 @@ export async function startTestChain(options: { dataDir?: string; deploy?: Deplo
     dataDir,
     chain,
     provider,
+    client,
     wallets,
     deployed,
     stablecoin,
     async stop(keepDir = false) {
       provider.destroy();
+      client.destroy();
       await chain.stop();
       if (!keepDir) rmSync(dataDir, { recursive: true, force: true });
     },

@@ -9,6 +9,8 @@ import { Writable } from "node:stream";
 import { loadConfig } from "../../server/config";
 import { createLogger } from "../../server/log";
 import { startGateway, type Gateway } from "../../server/main";
+import { attachCoopTrace, type CoopTraceContracts } from "../../scripts/ethers-deploy";
+import { createProvider } from "../../scripts/ethers-provider";
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -66,6 +68,9 @@ export interface TestGateway {
   adminToken: string;
   /** Every log line written so far (to check that no secret leaks). */
   logs: string[];
+  /** The test's own ethers view of the gateway's node and contracts (the gateway itself runs on viem). */
+  provider: ReturnType<typeof createProvider>;
+  contracts: CoopTraceContracts;
   stop(keepDir?: boolean): Promise<void>;
 }
 
@@ -97,6 +102,7 @@ export async function startTestGateway(
   const gateway = await startGateway(config, { log: createLogger("info", sink), writeTimeoutMs: 20_000 });
   const adminToken = readFileSync(gateway.adminTokenFile, "utf8").trim();
   const api = new ApiClient(gateway.url);
+  const provider = createProvider(gateway.ctx.rpcUrl, gateway.ctx.chainId, 20);
   return {
     gateway,
     dataDir,
@@ -104,7 +110,10 @@ export async function startTestGateway(
     admin: api.as(adminToken),
     adminToken,
     logs,
+    provider,
+    contracts: attachCoopTrace(gateway.ctx.deployment, provider),
     async stop(keepDir = false) {
+      provider.destroy();
       await gateway.stop();
       if (!keepDir) rmSync(dataDir, { recursive: true, force: true });
     },

@@ -73,7 +73,7 @@ describe("gateway API", function () {
           userId: r.body.member.userId,
           address: r.body.member.address,
         });
-        expect(await t.gateway.ctx.provider.getBalance(r.body.member.address)).to.equal(0n);
+        expect(await t.provider.getBalance(r.body.member.address)).to.equal(0n);
         if (pins[name] === undefined) {
           expect(r.body.member.card).to.equal(null);
           continue;
@@ -146,7 +146,7 @@ describe("gateway API", function () {
       const claim = await members[2].client.post("/api/v1/claims", { batchId, token: "ETH" });
       expect(claim.status, claim.text).to.equal(201);
       expect(claim.body.amount).to.equal(String((534600n * 3000n) / 6000n));
-      expect(await t.gateway.ctx.provider.getBalance(members[2].address)).to.equal((534600n * 3000n) / 6000n);
+      expect(await t.provider.getBalance(members[2].address)).to.equal((534600n * 3000n) / 6000n);
       const again = await members[2].client.post("/api/v1/claims", { batchId, token: "ETH" });
       expect(again.status).to.equal(422);
       expect(again.body.code).to.equal("SaleEscrowNothingDue");

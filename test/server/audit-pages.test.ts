@@ -8,6 +8,7 @@ import { createSessionStore } from "../../server/sessions";
 import { startTestGateway, type ApiClient, type TestGateway } from "../helpers/gateway";
 import { buildSaleAudit } from "../../server/audit/sale";
 import { createChainReader } from "../../server/audit/chain";
+import { escrowViews } from "../../server/chain/accounts";
 import { createIndexView } from "../../server/audit/indexView";
 import type { GatewayContext } from "../../server/api/context";
 
@@ -168,7 +169,14 @@ describe("audit pages", function () {
     expect(r.headers.get("cache-control")).to.equal("no-store");
     expect(r.headers.get("content-security-policy")).to.equal(CSP);
     const page = await r.text();
-    const a = await buildSaleAudit({ ctx, chain: createChainReader(ctx), index: createIndexView(ctx.db) }, saleId);
+    const sources = {
+      ...ctx,
+      contracts: { escrow: escrowViews(ctx.client, ctx.deployment.contracts.SaleEscrow.address) },
+    };
+    const a = await buildSaleAudit(
+      { ctx: sources, chain: createChainReader(ctx), index: createIndexView(ctx.db) },
+      saleId,
+    );
     expect(a.consistent).to.equal(true);
     expect(page).to.include('id="consistent"');
     expect(page).to.include("Consistent");

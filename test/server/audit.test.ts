@@ -90,15 +90,7 @@ describe("audit API", function () {
 
   /** The expected audit of a sale, from raw events and bigint arithmetic only. */
   async function expectedOf(saleId: number): Promise<Expected> {
-    const {
-      escrow,
-      registry,
-      batches: batchRegistry,
-    } = ctx.contracts as unknown as {
-      escrow: GatewayContext["contracts"]["escrow"];
-      registry: GatewayContext["contracts"]["registry"];
-      batches: GatewayContext["contracts"]["batches"];
-    };
+    const { escrow, registry, batches: batchRegistry } = t.contracts;
     void registry;
     const [created] = await escrow.queryFilter(escrow.filters.SaleCreated(saleId));
     const { batchId, token, feeBps, reserveBps } = created.args;
@@ -180,7 +172,7 @@ describe("audit API", function () {
     const steps = a.transactions.map((x: { step: string }) => x.step);
     expect(steps).to.include.members(["created", "funded", "shipped", "released"]);
     for (const x of a.transactions) {
-      const receipt = await ctx.provider.getTransactionReceipt(x.txHash);
+      const receipt = await t.provider.getTransactionReceipt(x.txHash);
       expect(receipt?.blockNumber).to.equal(x.blockNumber);
     }
     return a;
@@ -421,19 +413,17 @@ describe("audit API", function () {
         const tot = a.tokens.find((x: { token: { address: string } }) => x.token.address === token);
         let reserve = 0n;
         let gross = 0n;
-        for (const ev of await ctx.contracts.escrow.queryFilter(
-          ctx.contracts.escrow.filters.SaleReleased(undefined, undefined, token),
+        for (const ev of await t.contracts.escrow.queryFilter(
+          t.contracts.escrow.filters.SaleReleased(undefined, undefined, token),
         )) {
           reserve += ev.args.reserve;
           gross += ev.args.gross;
         }
         expect(tot.gross).to.equal(gross.toString());
         expect(tot.reserveBalance).to.equal(reserve.toString()); // nothing withdrawn from the reserve
-        expect(tot.reserveBalance).to.equal((await ctx.contracts.escrow.reserveOf(1, token)).toString());
+        expect(tot.reserveBalance).to.equal((await t.contracts.escrow.reserveOf(1, token)).toString());
         let claimed = 0n;
-        for (const ev of await ctx.contracts.escrow.queryFilter(
-          ctx.contracts.escrow.filters.Claimed(undefined, token),
-        )) {
+        for (const ev of await t.contracts.escrow.queryFilter(t.contracts.escrow.filters.Claimed(undefined, token))) {
           claimed += ev.args.amount;
         }
         expect(tot.claimed).to.equal(claimed.toString());
@@ -540,7 +530,7 @@ describe("audit API", function () {
       expect(r.status, r.text).to.equal(200);
       const p = r.body;
       expect(p.audit.saleId).to.equal(sales.threeEthDispute);
-      const onChain = await ctx.contracts.batches.getBatch(batches.three);
+      const onChain = await t.contracts.batches.getBatch(batches.three);
       expect(p.contributors.root).to.equal(onChain.contributorsRoot);
       expect(p.contributors.list).to.have.length(3);
       for (const c of p.contributors.list) {

@@ -234,7 +234,7 @@ describe("EPCIS 2.0 export", function () {
     await tc.provider.send("evm_mine", []);
     await mined(escrow.connect(anyone).release(1));
 
-    indexer = createIndexer({ db, provider: tc.provider, deployment: tc.deployed.deployment, confirmations: 0, log });
+    indexer = createIndexer({ db, client: tc.client, deployment: tc.deployed.deployment, confirmations: 0, log });
     await indexer.syncOnce();
   });
 

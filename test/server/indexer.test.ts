@@ -19,7 +19,7 @@ import {
 } from "ethers";
 import { anvilWallet as w, startTestChain, type TestChain } from "../helpers/chain";
 import { startEmbeddedChain } from "../../server/chain/embedded";
-import { createProvider } from "../../scripts/ethers-provider";
+import { createChainClient } from "../../server/chain/client";
 import { createLogger } from "../../server/log";
 import { openDatabase, type Db } from "../../server/store/db";
 import {
@@ -323,7 +323,7 @@ describe("chain index", function () {
       escrow.connect(coopAdmin).withdrawReserve(1, ZeroAddress, coopAdmin.address, parseEther("0.1")),
     );
 
-    indexer = createIndexer({ db, provider: tc.provider, deployment, confirmations: 0, log, maxBlockRange: 7 });
+    indexer = createIndexer({ db, client: tc.client, deployment, confirmations: 0, log, maxBlockRange: 7 });
   });
 
   after(async function () {
@@ -894,7 +894,7 @@ describe("chain index", function () {
 
     it("resumes from the stored block in a new indexer, without duplicates", async function () {
       const last = (await indexer.status()).lastBlock;
-      const resumed = createIndexer({ db, provider: tc.provider, deployment, confirmations: 0, log });
+      const resumed = createIndexer({ db, client: tc.client, deployment, confirmations: 0, log });
       r.packing = await mined(
         tc.deployed.batches
           .connect(coopAdmin)
@@ -926,7 +926,7 @@ describe("chain index", function () {
 
   describe("confirmations", function () {
     it("leaves the last blocks alone until they are deep enough", async function () {
-      const cautious = createIndexer({ db, provider: tc.provider, deployment, confirmations: 2, log });
+      const cautious = createIndexer({ db, client: tc.client, deployment, confirmations: 2, log });
       const record = (step: string) =>
         mined(tc.deployed.batches.connect(coopAdmin).recordEvent(ids.C2, BIZ(step), "Casablanca", now, keccakId(step)));
       const first = await record("shipping");
@@ -964,7 +964,7 @@ describe("chain index", function () {
       expect(await indexer.waitForBlock(receipt.blockNumber, 5_000)).to.equal(true);
       expect(queries.getBatch(ids.C2)!.events.map((e) => e.bizStep)).to.include(BIZ("accepting"));
 
-      const polling = createIndexer({ db, provider: tc.provider, deployment, confirmations: 0, log, pollMs: 20 });
+      const polling = createIndexer({ db, client: tc.client, deployment, confirmations: 0, log, pollMs: 20 });
       polling.start();
       const next = await mined(
         tc.deployed.batches
@@ -1017,9 +1017,9 @@ describe("chain index", function () {
       await tc.stop();
       const freshDir = mkdtempSync(path.join(tmpdir(), "cooptrace-fresh-"));
       const fresh = await startEmbeddedChain({ dataDir: freshDir });
-      const provider = createProvider(fresh.rpcUrl, fresh.chainId, 20);
+      const provider = createChainClient(fresh.rpcUrl, fresh.chainId, 20);
       try {
-        const lost = createIndexer({ db, provider, deployment, confirmations: 0, log });
+        const lost = createIndexer({ db, client: provider, deployment, confirmations: 0, log });
         const status = await lost.status();
         expect(status.problem).to.match(/no contract code at the deployment addresses/);
         expect(status.lastBlock).to.equal(JSON.parse(before.ix_state[0]).last_block);

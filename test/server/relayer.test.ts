@@ -8,9 +8,9 @@ import { expect } from "chai";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Wallet, ZeroHash, type JsonRpcProvider } from "ethers";
+import { Wallet, ZeroHash } from "ethers";
 import { openDatabase, type Db } from "../../server/store/db";
-import { createProvider } from "../../scripts/ethers-provider";
+import { createChainClient, type ChainClient } from "../../server/chain/client";
 import { freePort, startEmbeddedChain, type EmbeddedChain } from "../../server/chain/embedded";
 import {
   createRelayer,
@@ -24,7 +24,7 @@ import {
   type RelayerOptions,
   type RelayPolicy,
 } from "../../server/relayer";
-import { Forwarder__factory, type Forwarder } from "../../typechain-types";
+import type { Forwarder } from "../../typechain-types";
 import { startTestChain, type TestChain } from "../helpers/chain";
 import { captureLogs, createCooperative, randomWallet, type CapturedLogs, type Cooperative } from "../helpers/relayer";
 
@@ -94,20 +94,20 @@ for (const eagerReceipts of [false, true])
         file?: string;
         wallet?: Wallet;
         options?: RelayerOptions;
-        forwarder?: Forwarder;
-        provider?: JsonRpcProvider;
+        forwarder?: string;
+        provider?: ChainClient;
         policy?: RelayPolicy;
       } = {},
     ): Promise<Harness> {
       const file = opts.file ?? path.join(dir, `outbox-${open.length}.sqlite`);
       const db = openDatabase(file, [outboxMigrations]);
-      const provider = opts.provider ?? tc.provider;
-      const wallet = (opts.wallet ?? (await fundedWallet())).connect(provider);
+      const client = opts.provider ?? tc.client;
+      const wallet = (opts.wallet ?? (await fundedWallet())).connect(tc.provider);
       const logs = captureLogs();
       const relayer = createRelayer({
         db,
-        provider,
-        forwarder: opts.forwarder ?? forwarder,
+        client,
+        forwarder: opts.forwarder ?? (await forwarder.getAddress()),
         relayer: wallet,
         signTypedData: coop.custody.signTypedData,
         policy: opts.policy ?? createRelayPolicy(tc.deployed.deployment.contracts),
@@ -280,7 +280,7 @@ for (const eagerReceipts of [false, true])
 
       it("refuses foreign contracts, view calls and other roles' functions on both paths, before asking the node", async function () {
         // A provider that cannot answer: a refusal must come from the allow-list alone.
-        const dead = createProvider(`http://127.0.0.1:${await freePort()}`, 31337, 20);
+        const dead = createChainClient(`http://127.0.0.1:${await freePort()}`, 31337, 20);
         const { relayer, db, logs } = await harness({ provider: dead, options: { rpcTimeoutMs: 2_000 } });
         const member = coop.members[4];
         const { escrow, batches } = tc.deployed;
@@ -570,7 +570,7 @@ for (const eagerReceipts of [false, true])
         // anvil answers eth_getTransactionCount with the new nonce a moment before the block and its
         // receipts are stored: here the node keeps each receipt back for 1.5 s after it is first asked for.
         const firstAsked = new Map<string, number>();
-        const real = tc.provider;
+        const real = tc.client;
         const lagging = new Proxy(real, {
           get(target, prop) {
             if (prop === "getTransactionReceipt") {
@@ -697,7 +697,7 @@ for (const eagerReceipts of [false, true])
       });
 
       it("refuses with contracts_missing when the forwarder address has no code", async function () {
-        const nowhere = Forwarder__factory.connect(Wallet.createRandom().address, tc.provider);
+        const nowhere = Wallet.createRandom().address;
         const { relayer, db } = await harness({ forwarder: nowhere });
         const err = await submitBatch(relayer, coop.members[0], newLot()).catch((e: unknown) => e);
         expect(err).to.be.instanceOf(RelayerUnavailableError);
@@ -706,11 +706,11 @@ for (const eagerReceipts of [false, true])
       });
 
       it("refuses with chain_unavailable when the node does not answer", async function () {
-        const dead = createProvider(`http://127.0.0.1:${await freePort()}`, 31337);
+        const dead = createChainClient(`http://127.0.0.1:${await freePort()}`, 31337);
         try {
           const { relayer, db } = await harness({
             provider: dead,
-            forwarder: Forwarder__factory.connect(await forwarder.getAddress(), dead),
+            forwarder: await forwarder.getAddress(),
             wallet: randomWallet(),
           });
           const err = await submitBatch(relayer, coop.members[0], newLot()).catch((e: unknown) => e);

@@ -233,7 +233,7 @@ describe("gateway restarts", function () {
       t = await startTestGateway({ dataDir });
       expect(t.logs.join("")).to.match(/"level":40[^\n]*deploying again/);
       const deployment = t.gateway.ctx.deployment;
-      expect(await t.gateway.ctx.provider.getCode(deployment.contracts.SaleEscrow.address)).not.to.equal("0x");
+      expect(await t.provider.getCode(deployment.contracts.SaleEscrow.address)).not.to.equal("0x");
       expect((await t.api.get("/health")).status).to.equal(200);
       // The index forgot the lost chain's cooperative.
       expect((await ok(t.api.get("/api/v1/cooperatives"), 200)).total).to.equal(0);

@@ -46,8 +46,8 @@ describe("regional figures (stats)", function () {
   async function setChainTime(seconds: number) {
     const offset = seconds * 1000 - realNow();
     Date.now = () => realNow() + offset;
-    await t.gateway.ctx.provider.send("evm_setNextBlockTimestamp", [seconds]);
-    await t.gateway.ctx.provider.send("evm_mine", []);
+    await t.provider.send("evm_setNextBlockTimestamp", [seconds]);
+    await t.provider.send("evm_mine", []);
   }
 
   async function coop(name: string, region: string, womenLed: boolean, memberNames: string[]) {

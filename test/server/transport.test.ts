@@ -13,17 +13,17 @@ import {
   ParamType,
   ZeroAddress,
   ZeroHash,
-  type Log,
   SigningKey,
   Wallet,
   getAddress,
   hexlify,
   keccak256,
   Transaction,
-  TypedDataEncoder,
 } from "ethers";
-import { nativeKeccak256, nativeKeccakAvailable, useNativeKeccak } from "../../server/chain/keccak";
-import { createProvider, createStockProvider, RpcTransportError } from "../../scripts/ethers-provider";
+import { keccak256Bytes, nativeKeccak256, nativeKeccakAvailable } from "../../server/chain/keccak";
+import { bytesToHex, keccak256 as viemKeccak256 } from "viem";
+import { createStockProvider } from "../../scripts/ethers-provider";
+import { createChainClient, RpcTransportError } from "../../server/chain/client";
 import { signRelayerTransaction } from "../../server/relayer/txsign";
 import { encodeCall } from "../../server/chain/calldata";
 import { decodeLog, type IndexedContract, type Json } from "../../server/index/decode";
@@ -56,57 +56,28 @@ describe("gateway crypto and transport layers", function () {
       expect(hexlify(nativeKeccak256(view))).to.equal(hexlify(keccak256._(view.slice())));
     });
 
-    it("once registered, ethers' checksums, typed-data hashes and transaction hashes are unchanged", async function () {
-      const wallet = new Wallet("0x" + "11".repeat(32));
-      const domain = { name: "CoopTraceForwarder", version: "1", chainId: 31337, verifyingContract: wallet.address };
-      const types = {
-        Note: [
-          { name: "from", type: "address" },
-          { name: "data", type: "bytes" },
-        ],
-      };
-      const value = { from: wallet.address, data: "0x" + "ab".repeat(700) };
-      const tx = {
-        type: 2,
-        chainId: 31337,
-        nonce: 7,
-        to: wallet.address,
-        data: "0x" + "cd".repeat(26_000),
-        gasLimit: 9_000_000,
-        maxFeePerGas: 10n ** 9n,
-        maxPriorityFeePerGas: 1n,
-      };
-      // ethers' own implementation first (whatever an earlier test registered), then the native one.
-      keccak256.register(keccak256._);
-      const before = {
-        address: getAddress(wallet.address.toLowerCase()),
-        typed: TypedDataEncoder.hash(domain, types, value),
-        raw: await wallet.signTransaction(tx),
-      };
-      keccak256.register(nativeKeccak256);
-      expect(getAddress(wallet.address.toLowerCase())).to.equal(before.address);
-      expect(TypedDataEncoder.hash(domain, types, value)).to.equal(before.typed);
-      const raw = await wallet.signTransaction(tx);
-      expect(raw).to.equal(before.raw);
-      expect(Transaction.from(raw).from).to.equal(wallet.address);
-      expect(keccak256(raw)).to.equal(hexlify(keccak256._(Buffer.from(raw.slice(2), "hex"))));
-      expect(useNativeKeccak()).to.equal(true); // as the gateway does; idempotent
-      expect(keccak256(raw)).to.equal(Transaction.from(raw).hash);
+    it("keccak256Bytes (the gateway's) equals viem's keccak256", function () {
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: 30_000 }), (data) => {
+          expect(bytesToHex(keccak256Bytes(data))).to.equal(viemKeccak256(data));
+        }),
+        { numRuns: 100, seed: 20261204 },
+      );
     });
   });
 
   describe("native secp256k1", function () {
-    it("signs exactly as ethers' SigningKey and derives the same addresses, on random keys and digests", function () {
+    it("signs exactly as ethers' SigningKey and derives the same addresses, on random keys and digests", async function () {
       expect(nativeSecp256k1Available).to.equal(true); // the npm package ships the Linux x64 build
       const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
-      fc.assert(
-        fc.property(
+      await fc.assert(
+        fc.asyncProperty(
           fc.bigInt({ min: 1n, max: n - 1n }),
           fc.uint8Array({ minLength: 32, maxLength: 32 }),
-          (k, digest) => {
+          async (k, digest) => {
             const key = Buffer.from(k.toString(16).padStart(64, "0"), "hex");
             const ethersKey = new SigningKey(key);
-            expect(signDigest(key, digest).serialized).to.equal(ethersKey.sign(digest).serialized);
+            expect((await signDigest(key, digest)).serialized).to.equal(ethersKey.sign(digest).serialized);
             expect(addressOf(key)).to.equal(computeAddress(ethersKey.publicKey));
           },
         ),
@@ -114,10 +85,10 @@ describe("gateway crypto and transport layers", function () {
       );
     });
 
-    it("refuses what is not a key or not a digest", function () {
+    it("refuses what is not a key or not a digest", async function () {
       expect(() => addressOf(Buffer.alloc(32))).to.throw();
-      expect(() => signDigest(Buffer.alloc(32, 0xff), new Uint8Array(32))).to.throw();
-      expect(() => signDigest(Buffer.alloc(32, 1), new Uint8Array(31))).to.throw(/32 bytes/);
+      expect(await signDigest(Buffer.alloc(32, 0xff), new Uint8Array(32)).catch((e) => e)).to.be.instanceOf(Error);
+      expect(String(await signDigest(Buffer.alloc(32, 1), new Uint8Array(31)).catch((e) => e))).to.match(/32 bytes/);
     });
   });
 
@@ -229,7 +200,7 @@ describe("gateway crypto and transport layers", function () {
                 blockNumber: 1,
                 transactionIndex: 0,
                 address: ZeroAddress,
-              } as unknown as Log;
+              } as unknown as Parameters<typeof decodeLog>[0];
               const decoded = decodeLog(log, name as IndexedContract, 0)!;
               expect(decoded.name).to.equal(event.name);
               const expected = iface.decodeEventLog(event, data, topics);
@@ -251,10 +222,12 @@ describe("gateway crypto and transport layers", function () {
 
   describe("relayer transaction signing", function () {
     const wallet = new Wallet("0x" + "5a".repeat(32));
+    const key = Buffer.from(wallet.privateKey.slice(2), "hex");
     const uint = (bits: number) => fc.bigInt({ min: 0n, max: (1n << BigInt(bits)) - 1n });
     const tx = fc.record({
       type: fc.constantFrom(0 as const, 2 as const),
-      chainId: fc.oneof(fc.constantFrom(1n, 31337n, 11155111n), fc.bigInt({ min: 1n, max: (1n << 60n) - 1n })),
+      // Chain ids up to EIP-2294's bound (viem takes them as safe integers).
+      chainId: fc.oneof(fc.constantFrom(1n, 31337n, 11155111n), fc.bigInt({ min: 1n, max: 4503599627370476n })),
       nonce: fc.nat({ max: 2 ** 40 }),
       to: fc.uint8Array({ minLength: 20, maxLength: 20 }).map((b) => getAddress(hexlify(b))),
       data: fc
@@ -273,7 +246,7 @@ describe("gateway crypto and transport layers", function () {
             t.type === 2
               ? { ...t, maxFeePerGas: t.fee + t.tip, maxPriorityFeePerGas: t.tip }
               : { ...t, gasPrice: t.fee };
-          const ours = signRelayerTransaction(wallet.signingKey, fields);
+          const ours = await signRelayerTransaction(key, fields);
           const theirs = await wallet.signTransaction({
             type: t.type,
             chainId: t.chainId,
@@ -293,7 +266,7 @@ describe("gateway crypto and transport layers", function () {
       );
     });
 
-    it("refuses malformed fields instead of signing something else", function () {
+    it("refuses malformed fields instead of signing something else", async function () {
       const base = {
         type: 2 as const,
         chainId: 1n,
@@ -305,17 +278,18 @@ describe("gateway crypto and transport layers", function () {
         maxFeePerGas: 2n,
         maxPriorityFeePerGas: 1n,
       };
-      expect(() => signRelayerTransaction(wallet.signingKey, { ...base, data: "0xabc" })).to.throw(/data must be hex/);
-      expect(() => signRelayerTransaction(wallet.signingKey, { ...base, data: "0xzz" })).to.throw(/data must be hex/);
-      expect(() => signRelayerTransaction(wallet.signingKey, { ...base, to: "0x1234" })).to.throw(/to must be hex/);
-      expect(() => signRelayerTransaction(wallet.signingKey, { ...base, value: -1n })).to.throw(
-        /value must be a non-negative/,
-      );
-      expect(() => signRelayerTransaction(wallet.signingKey, { ...base, maxFeePerGas: null })).to.throw(/maxFeePerGas/);
+      const refusal = async (fields: Record<string, unknown>) =>
+        String(await signRelayerTransaction(key, { ...base, ...fields } as never).catch((e) => e));
+      expect(await refusal({ data: "0xabc" })).to.match(/data must be hex/);
+      expect(await refusal({ data: "0xzz" })).to.match(/data must be hex/);
+      expect(await refusal({ to: "0x1234" })).to.match(/to must be hex/);
+      expect(await refusal({ value: -1n })).to.match(/value must be a non-negative/);
+      expect(await refusal({ maxFeePerGas: null })).to.match(/maxFeePerGas/);
+      expect(await refusal({ chainId: 1n << 60n })).to.match(/chainId is out of range/);
     });
   });
 
-  describe("JSON-RPC over Node's HTTP client", function () {
+  describe("JSON-RPC over Node's HTTP client (server/chain/client.ts)", function () {
     let tc: TestChain;
     before(async function () {
       this.timeout(60_000);
@@ -327,17 +301,40 @@ describe("gateway crypto and transport layers", function () {
 
     it("answers like ethers' stock provider: blocks, balances, logs, calls and revert data", async function () {
       const stock = createStockProvider(tc.chain.rpcUrl, tc.chain.chainId);
-      const lean = createProvider(tc.chain.rpcUrl, tc.chain.chainId);
+      const lean = createChainClient(tc.chain.rpcUrl, tc.chain.chainId);
       try {
         const head = await stock.getBlockNumber();
         expect(await lean.getBlockNumber()).to.equal(head);
-        expect((await lean.getBlock(head))!.toJSON()).to.deep.equal((await stock.getBlock(head))!.toJSON());
+        const [ours, theirs] = [(await lean.getBlock(head))!, (await stock.getBlock(head))!];
+        expect(ours).to.deep.equal({
+          number: theirs.number,
+          hash: theirs.hash,
+          parentHash: theirs.parentHash,
+          timestamp: theirs.timestamp,
+          baseFeePerGas: theirs.baseFeePerGas,
+        });
         expect(await lean.getBalance(tc.wallets[3].address)).to.equal(await stock.getBalance(tc.wallets[3].address));
         const filter = { address: await tc.deployed.registry.getAddress(), fromBlock: 0, toBlock: head };
         const [a, b] = [await lean.getLogs(filter), await stock.getLogs(filter)];
         expect(a.length).to.be.greaterThan(0);
-        expect(a.map((l) => l.toJSON())).to.deep.equal(b.map((l) => l.toJSON()));
-        // A revert comes back as ethers' CALL_EXCEPTION with the same data either way.
+        expect(a).to.deep.equal(
+          b.map((l) => ({
+            address: l.address,
+            topics: [...l.topics],
+            data: l.data,
+            blockNumber: l.blockNumber,
+            blockHash: l.blockHash,
+            transactionHash: l.transactionHash,
+            transactionIndex: l.transactionIndex,
+            index: l.index,
+            removed: l.removed,
+          })),
+        );
+        // Fee data as ethers derived it.
+        const [fa, fb] = [await lean.getFeeData(), await stock.getFeeData()];
+        expect(fa.maxPriorityFeePerGas).to.equal(fb.maxPriorityFeePerGas);
+        expect(fa.maxFeePerGas).to.equal(fb.maxFeePerGas);
+        // A revert comes back as CALL_EXCEPTION (ethers' word) with the same data either way.
         const registry = tc.deployed.registry;
         const call = {
           to: await registry.getAddress(),
@@ -359,7 +356,7 @@ describe("gateway crypto and transport layers", function () {
       });
       await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
       const port = (server.address() as AddressInfo).port;
-      const html = createProvider(`http://127.0.0.1:${port}/`, 31337);
+      const html = createChainClient(`http://127.0.0.1:${port}/`, 31337);
       try {
         const err = await html.getBlockNumber().catch((e) => e);
         expect(err).to.be.instanceOf(RpcTransportError);
@@ -369,7 +366,7 @@ describe("gateway crypto and transport layers", function () {
         html.destroy();
         await new Promise((r) => server.close(r));
       }
-      const nobody = createProvider(`http://127.0.0.1:${port}/`, 31337);
+      const nobody = createChainClient(`http://127.0.0.1:${port}/`, 31337);
       try {
         const err = await nobody.getBlockNumber().catch((e) => e);
         expect(err).to.be.instanceOf(RpcTransportError);

@@ -51,10 +51,10 @@ describe("accounts", function () {
       const r = await t.admin.post("/api/v1/users", { role: "certifier", displayName: "Certifier" });
       expect(r.status, r.text).to.equal(201);
       expect(r.headers.get("cache-control")).to.equal("no-store");
-      const tx = await t.gateway.ctx.provider.getTransaction(r.body.txHash);
+      const tx = await t.provider.getTransaction(r.body.txHash);
       expect(tx!.from).to.equal(anvilWallet(0).address); // the deployer: DEFAULT_ADMIN on-chain
       expect(tx!.from).to.not.equal(anvilWallet(1).address); // the relayer
-      const registry = t.gateway.ctx.contracts.registry;
+      const registry = t.contracts.registry;
       expect(await registry.hasRole(await registry.CERTIFIER_ROLE(), r.body.user.address)).to.equal(true);
     });
 
