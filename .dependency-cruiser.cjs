@@ -50,6 +50,14 @@ module.exports = {
       to: { path: "^server/relayer/" },
     },
     {
+      name: "runtime-on-viem-only",
+      severity: "error",
+      comment:
+        "The gateway, the domain rules and the verifier run on viem: ethers and TypeChain are devDependencies, for Hardhat tests and scripts only (npm ci --omit=dev does not install them).",
+      from: { path: "^(server|domain|bin)/" },
+      to: { path: "(^|/)node_modules/(ethers|typechain|@typechain)/|^typechain-types/" },
+    },
+    {
       name: "lower-layers-not-http",
       severity: "error",
       comment: "chain, store, custody, relayer, index, sessions and services never import the HTTP layer.",

@@ -18,7 +18,7 @@ trap cleanup EXIT
 (cd "$root" && git ls-files -z | tar --null -T - -cf - && tar -cf - dist) | tar -xf - -C "$work" --ignore-zeros
 cd "$work"
 npm ci --omit=dev --no-audit --no-fund --loglevel=error
-for pkg in ts-node typechain hardhat @typechain/ethers-v6; do
+for pkg in ts-node typechain hardhat @typechain/ethers-v6 ethers; do
   if [ -d "node_modules/$pkg" ]; then echo "prod-smoke: $pkg is installed by npm ci --omit=dev"; exit 1; fi
 done
 

@@ -11,7 +11,7 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypt
 import { bytesToHex, concat, hashDomain, hashStruct, keccak256, type Hex, type LocalAccount } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { toAddress } from "../chain/address";
-import type { TypedDataDomain, TypedDataField } from "../relayer/types";
+import type { TypedDataDomain, TypedDataField } from "../chain/typedData";
 import type { Migrations, Db } from "../store/db";
 import type { Logger } from "../log";
 import type { Keystore } from "./keystore";

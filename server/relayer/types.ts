@@ -3,27 +3,15 @@
  * their defaults. The modules of the relayer share them; none of them imports relayer.ts.
  */
 import type { ChainClient, ChainLog } from "../chain/client";
+import type { TypedDataDomain, TypedDataField } from "../chain/typedData";
+
+export type { TypedDataDomain, TypedDataField };
 import type { Logger } from "../log";
 import type { Db } from "../store/db";
 import type { Role } from "../custody/users";
 import type { DecodedError } from "./errors";
 import type { RelayPolicy } from "./policy";
 import type { RequestStage, RequestState, VersionState } from "./states";
-
-/** One field of an EIP-712 struct type. */
-export interface TypedDataField {
-  name: string;
-  type: string;
-}
-
-/** An EIP-712 domain (the forwarder's comes from its eip712Domain()); absent or null fields are left out. */
-export interface TypedDataDomain {
-  name?: string | null;
-  version?: string | null;
-  chainId?: bigint | number | string | null;
-  verifyingContract?: string | null;
-  salt?: string | Uint8Array | null;
-}
 
 /** A forward request signed by the member itself (self-custody), as ERC2771Forwarder takes it. */
 export interface ForwardRequestData {
