@@ -2,8 +2,8 @@
  * Calldata of the gateway's writes, encoded with viem. ethers' ABI coder turns the bytes of every
  * nested tuple into hex and back in JavaScript: ~0.28 ms to encode one registerBatch, ~0.03 ms with
  * viem, and the relayer encodes every request a second time inside executeBatch. The ABIs are the
- * contracts' own (TypeChain's factories); a test compares the bytes with ethers' encoder for every
- * function the API calls.
+ * contracts' own (abis.generated.ts, from Hardhat's artifacts); a test compares the bytes with
+ * ethers' encoder for every function of the contracts.
  */
 import { encodeFunctionData, type Abi, type AbiFunction } from "viem";
 

@@ -53,9 +53,15 @@ function buildErrorAbi(): AbiError[] {
 
 const ERRORS = buildErrorAbi();
 
+/**
+ * Arguments as JSON, as the API has always answered them: every integer a decimal string (viem
+ * decodes integers up to 48 bits as numbers, the others as bigints: both only come from integer
+ * parameters), structs as arrays of their fields.
+ */
 function jsonSafe(value: unknown): unknown {
-  if (typeof value === "bigint") return value.toString();
+  if (typeof value === "bigint" || typeof value === "number") return value.toString();
   if (Array.isArray(value)) return value.map(jsonSafe);
+  if (value !== null && typeof value === "object") return Object.values(value).map(jsonSafe);
   return value;
 }
 

@@ -25,6 +25,7 @@ import { bytesToHex, keccak256 as viemKeccak256 } from "viem";
 import { createStockProvider } from "../../scripts/ethers-provider";
 import { createChainClient, RpcTransportError } from "../../server/chain/client";
 import { signRelayerTransaction } from "../../server/relayer/txsign";
+import { decodeRevert } from "../../server/relayer/nodeErrors";
 import { encodeCall } from "../../server/chain/calldata";
 import { decodeLog, type IndexedContract, type Json } from "../../server/index/decode";
 import {
@@ -214,6 +215,33 @@ describe("gateway crypto and transport layers", function () {
         expect(n).to.be.greaterThan(3);
       });
     }
+
+    it("decodes every custom error of the contracts as the ethers decoder did (names, signatures, JSON args)", function () {
+      const jsonSafe = (v: unknown): unknown =>
+        typeof v === "bigint" ? v.toString() : Array.isArray(v) ? v.map(jsonSafe) : v;
+      let n = 0;
+      for (const factory of Object.values(contracts)) {
+        const iface = factory.createInterface() as unknown as Interface;
+        iface.forEachError((fragment) => {
+          n++;
+          const inputs = (factory.abi as readonly { type: string; name?: string; inputs?: readonly Param[] }[]).find(
+            (item) => item.type === "error" && item.name === fragment.name,
+          )!.inputs!;
+          fc.assert(
+            fc.property(fc.tuple(...inputs.map(valueOf)), (values) => {
+              const data = iface.encodeErrorResult(fragment, values);
+              expect(decodeRevert(data)).to.deep.equal({
+                name: fragment.name,
+                signature: fragment.format("sighash"),
+                args: jsonSafe(iface.decodeErrorResult(fragment, data).toArray(true)),
+              });
+            }),
+            { numRuns: 5, seed: 1204 },
+          );
+        });
+      }
+      expect(n).to.be.greaterThan(10);
+    });
 
     it("refuses a function the ABI does not have", function () {
       expect(() => encodeCall(BatchRegistry__factory.abi, "noSuchFunction", [])).to.throw(/0 functions/);
