@@ -35,6 +35,11 @@ import {
   stepDonePage,
   stepFormPage,
 } from "./views";
+import { cardPages } from "./card";
+import type { ManagerPage } from "./kit";
+import { lineagePages } from "./lineage";
+import { payoutPages } from "./payout";
+import { createTokenLookup } from "../../pages/tokens";
 
 /** A printed card is shown once after its write; kept in memory a short while for the confirmation page. */
 const CARD_TTL_MS = 30 * 60_000;
@@ -67,7 +72,10 @@ export function managerRoutes(app: Express, ctx: GatewayContext, sessions: PageS
   const once = createFormOnce(ctx.db);
   // A lot's form holds a row per member: up to 1000 contributors, as the service accepts.
   const form = express.urlencoded({ extended: false, limit: "100kb", parameterLimit: 2_100 });
-  const cards = new Map<string, { owner: string; name: string; svg: string | null; pending: boolean; at: number }>();
+  const cards = new Map<
+    string,
+    { owner: string; name: string; memberUserId: string; svg: string | null; pending: boolean; at: number }
+  >();
 
   const { page, refusal, guarded } = pageKit({ back: (c) => c.manager.backToDashboard, passInvalid: true });
 
@@ -165,6 +173,7 @@ export function managerRoutes(app: Express, ctx: GatewayContext, sessions: PageS
           cards.set(key, {
             owner: m.user.id,
             name: parsed.data.displayName,
+            memberUserId: r.member.userId,
             svg: r.member.card,
             pending: r.outcome.status !== "mined",
             at: Date.now(),
@@ -189,7 +198,17 @@ export function managerRoutes(app: Express, ctx: GatewayContext, sessions: PageS
       const card = cards.get(String(req.params.key));
       if (card === undefined || card.owner !== m.user.id)
         throw new DomainError("not_found", "card_not_found", "no such confirmation");
-      page(req, res, 200, memberDonePage(m.c, { displayName: card.name, cardSvg: card.svg, pending: card.pending }));
+      page(
+        req,
+        res,
+        200,
+        memberDonePage(m.c, {
+          displayName: card.name,
+          cardSvg: card.svg,
+          pending: card.pending,
+          memberUserId: card.svg === null ? null : card.memberUserId,
+        }),
+      );
     }),
   );
 
@@ -396,6 +415,45 @@ export function managerRoutes(app: Express, ctx: GatewayContext, sessions: PageS
       page(req, res, 200, stepDonePage(m.c, lotOf(m, String(req.params.batchId)), step, req.query.pending === "1"));
     }),
   );
+
+  // ---- split, merge, payouts, release, card PDF (their own modules; Express stays here) ----
+  const pages: ManagerPage[] = [
+    ...lineagePages({ services, once, gtinOf: lookups.gtinOf }),
+    ...payoutPages({
+      services,
+      once,
+      gtinOf: lookups.gtinOf,
+      tokens: createTokenLookup(ctx.provider),
+      chainNow: async () => (await ctx.provider.getBlock("latest"))?.timestamp ?? Math.floor(Date.now() / 1000),
+    }),
+    ...cardPages({ services, cooperativeName: (id) => queries.getCooperative(id)?.name ?? "" }),
+  ];
+  const smallForm = express.urlencoded({ extended: false, limit: "8kb", parameterLimit: 200 });
+  for (const p of pages) {
+    const handler = guarded(async (req, res) => {
+      const m = manager(req, res);
+      if (m === null) return;
+      const query: Record<string, string | undefined> = {};
+      for (const [k, v] of Object.entries(req.query)) if (typeof v === "string") query[k] = v;
+      const answer = await p.handle({
+        ...m,
+        body: p.method === "post" ? bodyOf(req) : {},
+        params: req.params as Record<string, string>,
+        query,
+        csrf: sessions.csrfField(req),
+      });
+      if ("redirect" in answer) res.redirect(303, answer.redirect);
+      else if ("pdf" in answer)
+        res
+          .status(200)
+          .set({ "Cache-Control": "no-store", "Content-Disposition": `inline; filename="${answer.filename}"` })
+          .type("application/pdf")
+          .send(answer.pdf);
+      else page(req, res, answer.status, answer.view);
+    });
+    if (p.method === "get") app.get(p.path, handler);
+    else app.post(p.path, smallForm, sessions.requireCsrf, handler);
+  }
 
   // ---- labels ----
   app.get(

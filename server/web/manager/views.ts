@@ -4,7 +4,7 @@
  * its CSRF field and its once-key; errors in the summary and beside the field.
  */
 import { html, type Html } from "../../pages/html";
-import { productName, stepName, unitName, type Catalog } from "../../pages/i18n";
+import { CATALOGS, LANGS, productName, stepName, unitName, type Catalog } from "../../pages/i18n";
 import { formatterFor } from "../../pages/format";
 import { ONCE_FIELD } from "../forms";
 import { errorSummary, field, type FieldProblem } from "../views/components";
@@ -42,7 +42,7 @@ export interface BatchLine {
 
 export interface DashboardModel {
   cooperativeName: string;
-  members: { displayName: string | null; account: string }[];
+  members: { displayName: string | null; account: string; userId?: string | null }[];
   batches: BatchLine[];
   batchTotal: number;
   openSales: { saleId: number; batchId: string; state: string; quantity: string }[];
@@ -73,6 +73,8 @@ export function dashboardPage(c: Catalog, m: DashboardModel): { title: string; b
     <ul class="links actions">
       <li><a class="button" href="${q(c, "/w/manager/members/new")}">${t.addMember}</a></li>
       <li><a class="button" href="${q(c, "/w/manager/batches/new")}">${t.recordBatch}</a></li>
+      <li><a class="button" id="merge-link" href="${q(c, "/w/manager/batches/merge")}">${c.manager2.mergeLink}</a></li>
+      <li><a class="button" id="payouts-link" href="${q(c, "/w/manager/payouts")}">${c.manager2.payoutsLink}</a></li>
       <li><a href="${q(c, "/w/manager/labels.pdf")}">${t.printLabels}</a><span class="note">${t.labelsText}</span></li>
     </ul>
     <section id="members" aria-labelledby="members-title">
@@ -83,6 +85,7 @@ export function dashboardPage(c: Catalog, m: DashboardModel): { title: string; b
           (x) =>
             html`<li data-account="${x.account}">
               ${x.displayName === null ? w.unnamed : html`<bdi>${x.displayName}</bdi>`}
+              ${x.userId ? html`<a class="card-pdf" href="${q(c, `/w/manager/members/${x.userId}/card.pdf`)}">${c.manager2.cardPdf}</a>` : ""}
             </li>`,
         )}
       </ul>
@@ -99,6 +102,18 @@ export function dashboardPage(c: Catalog, m: DashboardModel): { title: string; b
                 >${c.batch.quantity}: ${qty(b.quantity, b.unit)} · ${w.available(qty(b.available, b.unit))}</span
               >
               <a href="${q(c, `/w/manager/batches/${b.batchId}/step`)}">${t.recordStep}</a>
+              ${
+                BigInt(b.available) > 0n
+                  ? html`·
+                      <a class="split-link" href="${q(c, `/w/manager/batches/${b.batchId}/split`)}"
+                        >${c.manager2.splitLink}</a
+                      >
+                      ·
+                      <a href="${`/w/manager/batches/merge?from=${b.batchId}&lang=${c.lang}`}"
+                        >${c.manager2.mergeLink}</a
+                      >`
+                  : ""
+              }
             </li>`,
         )}
       </ul>
@@ -119,6 +134,7 @@ export function dashboardPage(c: Catalog, m: DashboardModel): { title: string; b
     <section id="unpaid" aria-labelledby="unpaid-title">
       <h2 id="unpaid-title">${t.unpaidTitle}</h2>
       <p>${t.unpaidCount(m.unpaid.length)}</p>
+      ${m.unpaid.length > 0 ? html`<p><a class="button" href="${q(c, "/w/manager/payouts")}">${c.manager2.payoutsLink}</a></p>` : ""}
       <ul class="links">
         ${m.unpaid.map(
           (u) =>
@@ -157,7 +173,7 @@ export function memberFormPage(c: Catalog, m: MemberFormModel): { title: string;
 
 export function memberDonePage(
   c: Catalog,
-  m: { displayName: string; cardSvg: string | null; pending: boolean },
+  m: { displayName: string; cardSvg: string | null; pending: boolean; memberUserId?: string | null },
 ): { title: string; body: Html } {
   const t = c.manager;
   const title = t.memberDoneTitle(m.displayName);
@@ -179,6 +195,19 @@ export function memberDonePage(
     <p><strong>${t.pinNeverShare}</strong></p>
     ${img}
     <ul class="links no-print">
+      ${
+        m.memberUserId
+          ? html`<li id="card-pdf">
+              ${c.manager2.cardPdf}:
+              ${LANGS.map(
+                (l) =>
+                  html`<a lang="${l}" href="${`/w/manager/members/${m.memberUserId}/card.pdf?lang=${l}`}"
+                    >${CATALOGS[l].name}</a
+                  > `,
+              )}
+            </li>`
+          : ""
+      }
       <li><a href="${q(c, "/w/manager/members/new")}">${t.addAnother}</a></li>
       <li><a href="${q(c, "/w/manager")}">${t.backToDashboard}</a></li>
     </ul>`;
