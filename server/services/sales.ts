@@ -141,6 +141,12 @@ export interface SaleService {
   memberShares(actor: User | undefined): MemberSaleShare[];
   /** The buyer's sales (offers made to it and what it funded), newest first. */
   orders(actor: User | undefined): Sale[];
+  /** The sales under dispute, oldest dispute first, with the buyer's name when it has an account here (arbiters). */
+  disputes(actor: User | undefined): DisputedSale[];
+}
+
+export interface DisputedSale extends SaleDetail {
+  buyerName: string | null;
 }
 
 type WriteResult = { outcome: WriteOutcome };
@@ -276,6 +282,15 @@ function saleReads(deps: Pick<SaleServiceDeps, "queries" | "users">) {
       return allPages((p) => queries.listSales(p))
         .filter((s) => sameAddress(user.address, s.buyer))
         .sort((a, b) => b.saleId - a.saleId);
+    },
+
+    disputes(actor: User | undefined) {
+      requireRole(actor, "arbiter");
+      return allPages((p) => queries.listSales({ ...p, state: "Disputed" }))
+        .map((s) => queries.getSale(s.saleId))
+        .filter((s): s is SaleDetail => s !== null)
+        .map((s) => ({ ...s, buyerName: users.findByAddress(s.buyer)?.displayName ?? null }))
+        .sort((a, b) => (a.dispute?.chain.blockNumber ?? 0) - (b.dispute?.chain.blockNumber ?? 0));
     },
   } satisfies Partial<SaleService>;
 }
