@@ -21,9 +21,11 @@ import type { PageSessions } from "../../sessions/http";
 import { createFormOnce, formKey, ONCE_FIELD, parseForm, problemsOf } from "../forms";
 import type { FieldProblem } from "../views/components";
 import { catalogFor, pageKit, type PageKit } from "../http";
+import { progressOf } from "../progress";
 import { createWebLookups } from "../lookup";
 import { adminPages, type RolePage } from "./admin";
 import { certifierPages } from "./certifier";
+import { arbiterPages } from "./arbiter";
 import {
   deliveriesPage,
   moneyPage,
@@ -47,7 +49,15 @@ export function roleRoutes(app: Express, ctx: GatewayContext, sessions: PageSess
   const form = express.urlencoded({ extended: false, limit: "4kb", parameterLimit: 10 });
   const done = new Map<
     string,
-    { owner: string; amount: bigint | null; token: TokenView; pending: boolean; batchId: string; at: number }
+    {
+      owner: string;
+      amount: bigint | null;
+      token: TokenView;
+      pending: boolean;
+      operationId: string;
+      batchId: string;
+      at: number;
+    }
   >();
 
   const { page, signedIn, guarded } = pageKit({ back: (c) => c.roles.back });
@@ -120,6 +130,7 @@ export function roleRoutes(app: Express, ctx: GatewayContext, sessions: PageSess
           amount: r.amount === null ? null : BigInt(r.amount),
           token: await tokenView(parsed.data.token),
           pending: r.outcome.status !== "mined",
+          operationId: r.outcome.operationId,
           batchId: parsed.data.batchId,
           at: Date.now(),
         });
@@ -138,6 +149,8 @@ export function roleRoutes(app: Express, ctx: GatewayContext, sessions: PageSess
       const d = done.get(String(req.params.id));
       if (d === undefined || d.owner !== s.user.id) throw new DomainError("not_found", "not_found", "no such page");
       const batch = queries.getBatch(d.batchId);
+      // A claim sent but not yet mined is looked up again on each visit (the progress script comes back here).
+      const progress = d.pending ? progressOf(ctx.relayer.status(d.operationId)) : "done";
       page(
         req,
         res,
@@ -145,7 +158,9 @@ export function roleRoutes(app: Express, ctx: GatewayContext, sessions: PageSess
         paidPage(s.c, {
           amount: d.amount,
           token: d.token,
-          pending: d.pending,
+          progress,
+          operationId: d.operationId,
+          self: `/w/member/paid/${String(req.params.id)}?lang=${s.c.lang}`,
           lot: { productCode: batch?.productCode ?? "", lotCode: batch?.lotCode ?? "" },
         }),
       );
@@ -156,6 +171,7 @@ export function roleRoutes(app: Express, ctx: GatewayContext, sessions: PageSess
   mountPages(app, sessions, { page, signedIn, guarded, once }, [
     ...adminPages(services, once),
     ...certifierPages(services, once),
+    ...arbiterPages(services, once, tokens),
   ]);
 
   app.get(
