@@ -78,3 +78,42 @@ export function inProgress(c: Catalog, o: { operationId: string; next: string; l
     ${c.form.onItsWay} <a href="${o.next}">${o.lookAgain}</a>
   </p>`;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A write a confirmation page follows: its operation, how it stands, and the page's own address. */
+export interface PendingWrite {
+  operationId: string;
+  state: Exclude<Progress, "done">;
+  /** The confirmation page itself (its `op` parameter included): where "look again" leads. */
+  self: string;
+}
+
+/**
+ * The write named by a confirmation page's `op` parameter, while it is not done; null once it is (or
+ * for an operation that is not the reader's: the page is then shown as done, which it will be).
+ */
+export function pendingWrite(
+  op: unknown,
+  userId: string,
+  status: (id: string) => OperationStatus | undefined,
+  self: string,
+): PendingWrite | null {
+  if (typeof op !== "string" || !UUID.test(op)) return null;
+  const s = status(op);
+  if (s === undefined || s.userId !== userId) return null;
+  const state = progressOf(s);
+  return state === "done" ? null : { operationId: op, state, self };
+}
+
+/** "?op=<id>" for a write the chain has not recorded yet, "" once it has: where a form sends next. */
+export function opQuery(outcome: { status: string; operationId: string }, sep: "?" | "&" = "?"): string {
+  return outcome.status === "mined" ? "" : `${sep}op=${outcome.operationId}`;
+}
+
+/** The banner of a write not yet done: on its way (followed by the script), or refused by the chain. */
+export function progressBanner(c: Catalog, p: PendingWrite | null, lookAgain: string): Html {
+  if (p === null) return html``;
+  if (p.state === "failed") return html`<p class="banner bad" role="alert">${c.form.writeFailed}</p>`;
+  return inProgress(c, { operationId: p.operationId, next: p.self, lookAgain });
+}

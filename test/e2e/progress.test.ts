@@ -83,7 +83,7 @@ describe("a write on its way (e2e)", function () {
       await resume();
     }
     // No click, no reload by hand: the script opens the finished page.
-    await page.waitForFunction('document.querySelector("[data-operation]") === null', undefined, { timeout: 30_000 });
+    await page.locator("[data-operation]").waitFor({ state: "detached", timeout: 30_000 });
     expect(await page.locator("h1").innerText()).to.include(c.roles.paidTitle);
     await shot(page, "fr-02-paid-by-itself");
     await context.close();

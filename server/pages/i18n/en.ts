@@ -312,6 +312,7 @@ export const en: Catalog = {
     lotCodeHint: "Suggested from the product and today's date. You may change it.",
     quantity: "Quantity",
     quantityHint: "Leave it empty and it will be the total of what the members delivered.",
+    wholeUnits: "Whole numbers only. For 7.5 kg, choose grams (g) as the unit and write 7500.",
     quantityMismatch: (total) =>
       `The members delivered ${total} in all. Make the quantity the same, or correct the table.`,
     unit: "Unit",

@@ -317,6 +317,7 @@ export const fr: Catalog = {
     lotCodeHint: "Proposé d'après le produit et la date du jour. Vous pouvez le changer.",
     quantity: "Quantité",
     quantityHint: "Laissez vide : ce sera le total de ce que les adhérentes ont livré.",
+    wholeUnits: "Nombres entiers seulement. Pour 7,5 kg, choisissez le gramme (g) comme unité et écrivez 7500.",
     quantityMismatch: (total) =>
       `Les adhérentes ont livré ${total} en tout. Mettez la même quantité, ou corrigez le tableau.`,
     unit: "Unité",

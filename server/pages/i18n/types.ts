@@ -297,6 +297,8 @@ export interface Catalog {
     lotCodeHint: string;
     quantity: string;
     quantityHint: string;
+    /** A decimal quantity: the contract counts whole units. */
+    wholeUnits: string;
     quantityMismatch: (total: string) => string;
     unit: string;
     origin: string;

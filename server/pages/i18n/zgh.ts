@@ -315,6 +315,7 @@ export const zgh: Catalog = {
     lotCodeHint: "Proposé d'après le produit et la date du jour. Vous pouvez le changer.",
     quantity: "ⵜⴰⴽⵜⵉⵍⵜ",
     quantityHint: "Laissez vide : ce sera le total de ce que les adhérentes ont livré.",
+    wholeUnits: "ⵉⵎⴹⴰⵏ ⵉⵎⴷⴷⵓⴷⴰ ⴽⴰⵏ: 7,5 kg = 7500 g.",
     quantityMismatch: (total) =>
       `Les adhérentes ont livré ${total} en tout. Mettez la même quantité, ou corrigez le tableau.`,
     unit: "Unité",

@@ -24,6 +24,7 @@ import { DomainError } from "../../services/errors";
 import type { PageSessions } from "../../sessions/http";
 import { createFormOnce, formKey, ONCE_FIELD, parseForm, problemsOf } from "../forms";
 import { catalogFor, pageKit } from "../http";
+import { opQuery, pendingWrite } from "../progress";
 import { createWebLookups } from "../lookup";
 import type { FieldProblem } from "../views/components";
 import {
@@ -269,7 +270,9 @@ export function managerRoutes(app: Express, ctx: GatewayContext, sessions: PageS
         const w = blankToUndefined(b[`weight-${i}`]);
         if (w === undefined) continue;
         if (!/^[0-9]{1,18}$/.test(w) || BigInt(w) === 0n) {
-          problems.push({ field: `weight-${i}`, message: m.c.form.invalid });
+          // "7,5" kg: the chain counts whole units, so say how to write it rather than "not valid".
+          const decimal = /^[0-9]+[.,][0-9]+$/.test(w);
+          problems.push({ field: `weight-${i}`, message: decimal ? f.wholeUnits : m.c.form.invalid });
           continue;
         }
         total += BigInt(w);
@@ -307,7 +310,7 @@ export function managerRoutes(app: Express, ctx: GatewayContext, sessions: PageS
       try {
         const location = await once.run(m.user.id, b[ONCE_FIELD], async () => {
           const r = await services.batches.register(m.user, parsed.data);
-          return `/w/manager/batches/${r.batchId}/done${r.outcome.status === "mined" ? "" : "?pending=1"}`;
+          return `/w/manager/batches/${r.batchId}/done${opQuery(r.outcome)}`;
         });
         res.redirect(303, `${location}${location.includes("?") ? "&" : "?"}lang=${m.c.lang}`);
       } catch (err) {
@@ -339,10 +342,12 @@ export function managerRoutes(app: Express, ctx: GatewayContext, sessions: PageS
       // Not indexed yet (the write is on its way): the page says so and offers to look again.
       const id = String(req.params.batchId);
       const batch = queries.getBatch(id);
-      if (batch === null && req.query.pending === "1") {
-        return page(req, res, 202, batchDonePage(m.c, { batchId: id, productCode: "", lotCode: "", gtin: "" }, true));
+      const pending = pendingWrite(req.query.op, m.user.id, ctx.relayer.status, req.originalUrl);
+      if (batch === null && pending !== null) {
+        const unknown = { batchId: id, productCode: "", lotCode: "", gtin: "" };
+        return page(req, res, 202, batchDonePage(m.c, unknown, pending));
       }
-      page(req, res, 200, batchDonePage(m.c, lotOf(m, id), false));
+      page(req, res, 200, batchDonePage(m.c, lotOf(m, id), pending));
     }),
   );
 
@@ -399,8 +404,8 @@ export function managerRoutes(app: Express, ctx: GatewayContext, sessions: PageS
       if (!parsed.ok) return stepForm(req, res, m, 400, b, parsed.problems);
       const location = await once.run(m.user.id, b[ONCE_FIELD], async () => {
         const r = await services.batches.recordEvent(m.user, batch.batchId, parsed.data);
-        const pending = r.outcome.status === "mined" ? "" : "&pending=1";
-        return `/w/manager/batches/${batch.batchId}/step/done?step=${encodeURIComponent(parsed.data.bizStep)}${pending}`;
+        const op = opQuery(r.outcome, "&");
+        return `/w/manager/batches/${batch.batchId}/step/done?step=${encodeURIComponent(parsed.data.bizStep)}${op}`;
       });
       res.redirect(303, `${location}&lang=${m.c.lang}`);
     }),
@@ -412,7 +417,8 @@ export function managerRoutes(app: Express, ctx: GatewayContext, sessions: PageS
       const m = manager(req, res);
       if (m === null) return;
       const step = typeof req.query.step === "string" ? req.query.step.slice(0, 64) : "other";
-      page(req, res, 200, stepDonePage(m.c, lotOf(m, String(req.params.batchId)), step, req.query.pending === "1"));
+      const pending = pendingWrite(req.query.op, m.user.id, ctx.relayer.status, req.originalUrl);
+      page(req, res, 200, stepDonePage(m.c, lotOf(m, String(req.params.batchId)), step, pending));
     }),
   );
 

@@ -4,6 +4,7 @@
  * its CSRF field and its once-key; errors in the summary and beside the field.
  */
 import { html, type Html } from "../../pages/html";
+import { progressBanner, type PendingWrite } from "../progress";
 import { CATALOGS, LANGS, productName, stepName, unitName, type Catalog } from "../../pages/i18n";
 import { formatterFor } from "../../pages/format";
 import { ONCE_FIELD } from "../forms";
@@ -317,14 +318,14 @@ export function batchFormPage(c: Catalog, m: BatchFormModel): { title: string; b
 export function batchDonePage(
   c: Catalog,
   b: { batchId: string; productCode: string; lotCode: string; gtin: string },
-  pending: boolean,
+  pending: PendingWrite | null,
 ): { title: string; body: Html } {
   const t = c.manager;
   const body = html`<div class="panel confirmation">
-      <h1>${t.batchDoneTitle}</h1>
-      <p>${productName(c, b.productCode)} · <bdi dir="ltr">${b.lotCode}</bdi></p>
+      <h1>${pending === null ? t.batchDoneTitle : t.pending}</h1>
+      ${b.lotCode === "" ? "" : html`<p>${productName(c, b.productCode)} · <bdi dir="ltr">${b.lotCode}</bdi></p>`}
     </div>
-    ${pending ? html`<p class="banner warn">${t.pending} <a href="${q(c, `/w/manager/batches/${b.batchId}/done`)}">${t.lookAgain}</a></p>` : ""}
+    ${progressBanner(c, pending, t.lookAgain)}
     <p>${t.batchDoneText}</p>
     <ul class="links">
       <li><a id="public-page" href="${q(c, lotPath(b))}">${t.publicPage}</a></li>
@@ -381,15 +382,15 @@ export function stepDonePage(
   c: Catalog,
   b: { batchId: string; productCode: string; lotCode: string; gtin: string },
   step: string,
-  pending: boolean,
+  pending: PendingWrite | null,
 ): { title: string; body: Html } {
   const t = c.manager;
   const title = t.stepDoneTitle(stepName(c, step));
   const body = html`<div class="panel confirmation">
-      <h1>${title}</h1>
+      <h1>${pending === null ? title : t.pending}</h1>
       <p>${productName(c, b.productCode)} · <bdi dir="ltr">${b.lotCode}</bdi></p>
     </div>
-    ${pending ? html`<p class="banner warn">${t.pending}</p>` : ""}
+    ${progressBanner(c, pending, t.lookAgain)}
     <p>${t.stepDoneText}</p>
     <ul class="links">
       <li><a id="public-page" href="${q(c, lotPath(b))}">${t.publicPage}</a></li>

@@ -29,6 +29,7 @@ import type { PageSessions } from "../../sessions/http";
 import type { FieldProblem } from "../views/components";
 import { createFormOnce, formKey, ONCE_FIELD, parseForm, problemsOf } from "../forms";
 import { catalogFor, pageKit } from "../http";
+import { opQuery, pendingWrite } from "../progress";
 import {
   fundsPage,
   managerSalePage,
@@ -217,10 +218,9 @@ export function salesRoutes(app: Express, ctx: GatewayContext, sessions: PageSes
         if (!parsed.ok) throw new DomainError("not_found", "sale_not_found", "no such sale");
         const location = await once.run(s.user.id, onceOf(req), async () => {
           const r = await services.sales[step](s.user, saleId, parsed.data);
-          const pending = r.outcome.status !== "mined" ? "-pending" : "";
-          return `/w/buyer/orders/${saleId}/done/${step}${pending}`;
+          return `/w/buyer/orders/${saleId}/done/${step}${opQuery(r.outcome)}`;
         });
-        res.redirect(303, `${location}?lang=${s.c.lang}`);
+        res.redirect(303, `${location}${location.includes("?") ? "&" : "?"}lang=${s.c.lang}`);
       }),
     );
   }
@@ -231,9 +231,8 @@ export function salesRoutes(app: Express, ctx: GatewayContext, sessions: PageSes
       const s = signedIn(req, res);
       if (s === null) return;
       const t = s.c.buying;
-      const what = String(req.params.what);
-      const pending = what.endsWith("-pending");
-      const kind = what.replace(/-pending$/, "");
+      const kind = String(req.params.what);
+      const pending = pendingWrite(req.query.op, s.user.id, ctx.relayer.status, req.originalUrl);
       const title = kind === "bought" ? t.boughtTitle : kind === "confirm" ? t.confirmedTitle : t.disputedTitle;
       const text = kind === "bought" ? t.boughtText : t.stepText;
       page(
@@ -322,7 +321,7 @@ function managerSaleRoutes(app: Express, ctx: GatewayContext, sessions: PageSess
           const r = await services.sales.offer(s.user, parsed.data);
           return r.saleId === null
             ? `/w/manager/sales/new?batch=${batchId}`
-            : `/w/manager/sales/${r.saleId}/done/offered${r.outcome.status !== "mined" ? "-pending" : ""}`;
+            : `/w/manager/sales/${r.saleId}/done/offered${opQuery(r.outcome)}`;
         });
         res.redirect(303, `${location}${location.includes("?") ? "&" : "?"}lang=${s.c.lang}`);
       } catch (err) {
@@ -365,9 +364,9 @@ function managerSaleRoutes(app: Express, ctx: GatewayContext, sessions: PageSess
             step === "ship"
               ? await services.sales.ship(s.user, saleId, shipInput.parse({}))
               : await services.sales.cancel(s.user, saleId);
-          return `/w/manager/sales/${saleId}/done/${step}${r.outcome.status !== "mined" ? "-pending" : ""}`;
+          return `/w/manager/sales/${saleId}/done/${step}${opQuery(r.outcome)}`;
         });
-        res.redirect(303, `${location}?lang=${s.c.lang}`);
+        res.redirect(303, `${location}${location.includes("?") ? "&" : "?"}lang=${s.c.lang}`);
       }),
     );
   }
@@ -391,7 +390,7 @@ function managerSaleRoutes(app: Express, ctx: GatewayContext, sessions: PageSess
         stepDonePage(s.c, {
           title,
           text: "",
-          pending: what.endsWith("-pending"),
+          pending: pendingWrite(req.query.op, s.user.id, ctx.relayer.status, req.originalUrl),
           next: `/w/manager/sales/${saleIdOf(req)}?lang=${s.c.lang}`,
           nextLabel: t.saleTitle(String(saleIdOf(req))),
         }),

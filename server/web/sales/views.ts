@@ -5,6 +5,7 @@
  */
 import type { Sale } from "../../index/queries";
 import { html, type Html } from "../../pages/html";
+import { progressBanner, type PendingWrite } from "../progress";
 import { productName, unitName, type Catalog } from "../../pages/i18n";
 import { formatterFor } from "../../pages/format";
 import { ONCE_FIELD } from "../forms";
@@ -148,11 +149,13 @@ export function offerPage(
 
 export function stepDonePage(
   c: Catalog,
-  m: { title: string; text: string; pending: boolean; next: string; nextLabel: string },
+  m: { title: string; text: string; pending: PendingWrite | null; next: string; nextLabel: string },
 ): View {
   const t = c.buying;
-  const body = html`<div class="panel confirmation" id="step-done"><h1>${m.title}</h1></div>
-    ${m.pending ? html`<p class="banner warn">${t.pending}</p>` : ""} ${m.text === "" ? "" : html`<p>${m.text}</p>`}
+  const body = html`<div class="panel confirmation" id="step-done">
+      <h1>${m.pending === null ? m.title : t.pending}</h1>
+    </div>
+    ${progressBanner(c, m.pending, c.manager.lookAgain)} ${m.text === "" ? "" : html`<p>${m.text}</p>`}
     <ul class="links">
       <li><a class="button" id="next" href="${m.next}">${m.nextLabel}</a></li>
       <li><a href="${q(c, "/w")}">${t.back}</a></li>
