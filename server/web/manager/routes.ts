@@ -467,7 +467,10 @@ export function managerRoutes(app: Express, ctx: GatewayContext, sessions: PageS
     guarded(async (req, res) => {
       const m = manager(req, res);
       if (m === null) return;
-      const sheet = await services.labels.labelSheet(m.coopId, labelSheetInput.parse({}));
+      // All the cooperative's lots, or those ticked on the dashboard (`?batch=…`, repeated).
+      const input = labelSheetInput.safeParse({ batch: req.query.batch });
+      if (!input.success) throw new DomainError("not_found", "batch_not_found", "no such lot");
+      const sheet = await services.labels.labelSheet(m.coopId, input.data);
       res
         .status(200)
         .set({ "Cache-Control": "no-store", "Content-Disposition": `inline; filename="labels-${m.coopId}.pdf"` })
