@@ -141,6 +141,8 @@ export interface SaleService {
   memberShares(actor: User | undefined): MemberSaleShare[];
   /** The buyer's sales (offers made to it and what it funded), newest first. */
   orders(actor: User | undefined): Sale[];
+  /** What the buyer can withdraw from the escrow (refunds), per token. */
+  refunds(actor: User | undefined): { token: string; amount: string }[];
   /** The sales under dispute, oldest dispute first, with the buyer's name when it has an account here (arbiters). */
   disputes(actor: User | undefined): DisputedSale[];
 }
@@ -408,6 +410,11 @@ export function createSaleService(deps: SaleServiceDeps): SaleService {
     },
 
     claim,
+
+    refunds(actor) {
+      const user = requireRole(actor, "buyer", "platform_admin");
+      return user.address === null ? [] : queries.refundCreditsOf(user.address);
+    },
 
     async withdraw(actor, input, options) {
       const user = requireRole(actor, "buyer", "platform_admin");

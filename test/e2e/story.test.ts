@@ -561,6 +561,30 @@ describe("the whole story through the pages (e2e acceptance)", function () {
         await look(s, member.page, "member1-money-after-dispute");
         await member.context.close();
       });
+
+      it("the buyer takes the refund back to her account", async function () {
+        const key = need(this, s.keys.buyer, "buyer");
+        const buyer = t.gateway.ctx.users.authenticate(key)!.address!;
+        const credit = await escrow().credited(ZeroAddress, buyer);
+        expect(credit > 0n).to.equal(true);
+        const { context, page } = await signInWithToken(browser, t.gateway.url, lang, key);
+        await page.goto(url(`/w/buyer/orders?lang=${lang}`));
+        const button = page.locator("#refunds button.withdraw");
+        expect((await button.innerText()).replace(/[\u2066-\u2069]/g, "")).to.equal(
+          c.buying.withdraw(`${formatterFor(c).amount(credit, 18)} ETH`),
+        );
+        await look(s, page, "buyer-refunds");
+        const before = await t.gateway.ctx.provider.getBalance(buyer);
+        await submit(page, "#refunds button.withdraw");
+        expect(await page.locator("h1").innerText()).to.equal(c.buying.withdrawnTitle);
+        await look(s, page, "buyer-withdrawn");
+        // A meta-transaction: the relayer pays the gas, so the account grows by exactly the refund.
+        expect((await t.gateway.ctx.provider.getBalance(buyer)) - before).to.equal(credit);
+        expect(await escrow().credited(ZeroAddress, buyer)).to.equal(0n);
+        await page.goto(url(`/w/buyer/orders?lang=${lang}`));
+        expect(await page.locator("#refunds").count()).to.equal(0);
+        await context.close();
+      });
     });
   }
 

@@ -408,6 +408,12 @@ export const en: Catalog = {
     boughtText: "The money is in escrow. The cooperative will ship; then confirm delivery in “My orders”.",
     ordersTitle: "My orders",
     noOrders: "You have no orders yet.",
+    refundsTitle: "Money returned to you",
+    refundsText:
+      "After a cancelled sale or a dispute, the platform keeps what is yours until you take it back to your account.",
+    withdraw: (a) => `Take back ${a}`,
+    withdrawnTitle: "The money is back in your account",
+    withdrawnText: "Your account holds it again; you can use it for another purchase.",
     confirmDelivery: "Confirm delivery",
     openDispute: "Report a problem",
     confirmedTitle: "You confirmed delivery",

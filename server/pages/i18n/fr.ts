@@ -417,6 +417,12 @@ export const fr: Catalog = {
       "L'argent est sous séquestre. La coopérative va expédier ; vous confirmerez ensuite la livraison dans « Mes commandes ».",
     ordersTitle: "Mes commandes",
     noOrders: "Vous n'avez pas encore de commande.",
+    refundsTitle: "Argent qui vous revient",
+    refundsText:
+      "Après une vente annulée ou un litige, la plateforme garde ce qui vous revient jusqu’à ce que vous le repreniez sur votre compte.",
+    withdraw: (a) => `Reprendre ${a}`,
+    withdrawnTitle: "L’argent est revenu sur votre compte",
+    withdrawnText: "Votre compte le détient de nouveau ; vous pouvez l’utiliser pour un autre achat.",
     confirmDelivery: "Confirmer la livraison",
     openDispute: "Signaler un problème",
     confirmedTitle: "Vous avez confirmé la livraison",

@@ -394,6 +394,12 @@ export interface Catalog {
     boughtText: string;
     ordersTitle: string;
     noOrders: string;
+    /** Money the escrow holds for the buyer after a refund or a cancelled sale. */
+    refundsTitle: string;
+    refundsText: string;
+    withdraw: (amount: string) => string;
+    withdrawnTitle: string;
+    withdrawnText: string;
     confirmDelivery: string;
     openDispute: string;
     confirmedTitle: string;

@@ -23,7 +23,7 @@ import type { Catalog } from "../../pages/i18n";
 import { createTokenLookup } from "../../pages/tokens";
 import { requireRole } from "../../services/access";
 import { DomainError } from "../../services/errors";
-import { buyerStepInput, offerSaleInput, shipInput } from "../../services/sales";
+import { buyerStepInput, offerSaleInput, shipInput, withdrawInput } from "../../services/sales";
 import { buyerSignUpInput } from "../../services/users";
 import type { PageSessions } from "../../sessions/http";
 import type { FieldProblem } from "../views/components";
@@ -40,6 +40,7 @@ import {
   signUpPage,
   stepDonePage,
   type SaleView,
+  type TokenView,
 } from "./views";
 
 /** A new buyer's key waits in memory for its confirmation page, and is forgotten once shown. */
@@ -68,17 +69,19 @@ export function salesRoutes(app: Express, ctx: GatewayContext, sessions: PageSes
 
   const { page, signedIn, guarded } = pageKit({ back: (c) => c.buying.back });
 
+  const tokenViewOf = async (address: string): Promise<TokenView> => {
+    if (address === ZeroAddress) return { symbol: "ETH", decimals: 18 };
+    // A token whose decimals cannot be read now is shown in its smallest unit rather than not at all.
+    const info = await tokens(address).catch(() => null);
+    return info === null
+      ? { symbol: address.slice(0, 8), decimals: null }
+      : { symbol: info.symbol, decimals: info.decimals };
+  };
+
   const viewOf = async (sale: Sale): Promise<SaleView> => {
     const batch = queries.getBatch(sale.batchId);
     const coop = queries.getCooperative(sale.cooperativeId);
-    // A token whose decimals cannot be read now is shown in its smallest unit rather than not at all.
-    const info = sale.token === ZeroAddress ? null : await tokens(sale.token).catch(() => null);
-    const token =
-      sale.token === ZeroAddress
-        ? { symbol: "ETH", decimals: 18 }
-        : info === null
-          ? { symbol: sale.token.slice(0, 8), decimals: null }
-          : { symbol: info.symbol, decimals: info.decimals };
+    const token = await tokenViewOf(sale.token);
     return {
       sale,
       productCode: batch?.productCode ?? "",
@@ -201,7 +204,49 @@ export function salesRoutes(app: Express, ctx: GatewayContext, sessions: PageSes
       const s = signedIn(req, res);
       if (s === null) return;
       const orders = await Promise.all(services.sales.orders(s.user).map(viewOf));
-      page(req, res, 200, ordersPage(s.c, { orders, csrf: sessions.csrfField(req), once: formKey }));
+      const refunds = await Promise.all(
+        services.sales
+          .refunds(s.user)
+          .map(async (r) => ({ token: r.token, amount: BigInt(r.amount), view: await tokenViewOf(r.token) })),
+      );
+      page(req, res, 200, ordersPage(s.c, { orders, refunds, csrf: sessions.csrfField(req), once: formKey }));
+    }),
+  );
+
+  // Money returned after a refund: back to the buyer's own account (the escrow's pull payment).
+  app.post(
+    "/w/buyer/withdraw",
+    form,
+    sessions.requireCsrf,
+    guarded(async (req, res) => {
+      const s = signedIn(req, res);
+      if (s === null) return;
+      const parsed = parseForm(s.c, withdrawInput, { token: (req.body as Record<string, unknown>).token });
+      // The form has only hidden fields: a bad one is a hand-made request, refused as such.
+      if (!parsed.ok) throw new DomainError("not_found", "token_not_found", "no such currency");
+      const location = await once.run(s.user.id, onceOf(req), async () => {
+        const r = await services.sales.withdraw(s.user, parsed.data);
+        return `/w/buyer/withdrawn${opQuery(r.outcome)}`;
+      });
+      res.redirect(303, `${location}${location.includes("?") ? "&" : "?"}lang=${s.c.lang}`);
+    }),
+  );
+
+  app.get(
+    "/w/buyer/withdrawn",
+    guarded((req, res) => {
+      const s = signedIn(req, res);
+      if (s === null) return;
+      const t = s.c.buying;
+      const pending = pendingWrite(req.query.op, s.user.id, ctx.relayer.status, req.originalUrl);
+      const view = stepDonePage(s.c, {
+        title: t.withdrawnTitle,
+        text: t.withdrawnText,
+        pending,
+        next: `/w/buyer/orders?lang=${s.c.lang}`,
+        nextLabel: t.openOrders,
+      });
+      page(req, res, 200, view);
     }),
   );
 
