@@ -40,6 +40,7 @@ import {
   type TestLang,
 } from "../helpers/browser";
 import { startTestGateway, type TestGateway } from "../helpers/gateway";
+import { firstLabelQr } from "../helpers/labels";
 
 const { dir: SCREENSHOTS, shot } = screenshots("cooptrace-story");
 const ARBITER_PAGES = path.join(__dirname, "../../server/web/roles/arbiter.ts");
@@ -405,8 +406,20 @@ describe("the whole story through the pages (e2e acceptance)", function () {
         const bytes = await pdf.body();
         expect(bytes.subarray(0, 5).toString()).to.equal("%PDF-");
         expect(bytes.length).to.be.greaterThan(1000);
-        if (!onPath("pdftoppm"))
+        // The lot's own label (a selection of one): its QR code, read back from the rendered page, opens
+        // the lot's public page, which names the lot.
+        const one = await context.request.get(url(`/w/manager/labels.pdf?batch=${s.batchId}&lang=${lang}`));
+        expect(one.status()).to.equal(200);
+        const qr = firstLabelQr(await one.body());
+        if (qr === null) {
+          expect(onPath("pdftoppm"), "pdftoppm is installed but the QR code could not be read").to.equal(false);
           console.log("        (note: pdftoppm is not installed: the labels' QR codes are not decoded)");
+        } else {
+          const lot = t.gateway.ctx.services.batches.get(s.batchId).lotCode;
+          const opened = await context.request.get(qr.replace(/^https?:\/\/[^/]+/, t.gateway.url));
+          expect(opened.status(), qr).to.equal(200);
+          expect(await opened.text()).to.include(lot);
+        }
         await context.close();
       });
 
