@@ -12,11 +12,19 @@ import { readFileSync } from "node:fs";
 import type { Browser } from "playwright-core";
 import { seedDemo } from "../../server/demo/seed";
 import { CATALOGS } from "../../server/pages/i18n";
-import { launchChromium, noSeriousViolation, screenshots, signInWithCard, submit } from "../helpers/browser";
+import {
+  launchChromium,
+  noSeriousViolation,
+  screenshots,
+  signInWithCard,
+  signInWithToken,
+  submit,
+} from "../helpers/browser";
 import { startTestGateway, type TestGateway } from "../helpers/gateway";
 
 interface DemoTokens {
   buyer: string;
+  cooperativeAdmin: string;
   members: { name: string; card: string; pin: string; token: string }[];
 }
 
@@ -25,12 +33,14 @@ describe("a write on its way (e2e)", function () {
   const { shot } = screenshots("cooptrace-progress");
   let t: TestGateway;
   let tokens: DemoTokens;
+  let roseWaterBatchId: string;
   let browser: Browser;
 
   before(async function () {
     t = await startTestGateway({ env: { AUTH_FAILURES_PER_MINUTE: "1000" }, writeTimeoutMs: 1_000 });
     const demo = await seedDemo(t.gateway.url, t.adminToken, t.dataDir);
     tokens = JSON.parse(readFileSync(demo.tokensFile, "utf8")) as DemoTokens;
+    roseWaterBatchId = demo.roseWaterBatchId;
     browser = await launchChromium();
   });
 
@@ -110,6 +120,31 @@ describe("a write on its way (e2e)", function () {
       await submit(page, "[data-operation] a");
     }
     expect(await page.locator("h1").innerText()).to.include(c.roles.paidTitle);
+    await context.close();
+  });
+
+  it("fr, the manager: a step recorded while the chain is held, then its confirmation opens by itself", async function () {
+    const c = CATALOGS.fr;
+    const { context, page } = await signInWithToken(browser, t.gateway.url, "fr", tokens.cooperativeAdmin);
+    await page.goto(`${t.gateway.url}/w/manager/batches/${roseWaterBatchId}/step?lang=fr`);
+    await page.selectOption("#bizStep", "packing");
+    await page.fill("#location", "Kelaat M'Gouna");
+    await hold();
+    try {
+      await submit(page, "form[action^='/w/manager'] button[type=submit]");
+      expect(page.url()).to.match(/[?&]op=[0-9a-f-]{36}/);
+      expect(await page.locator("[data-operation]").count()).to.equal(1);
+      expect(await page.locator("h1").innerText()).to.include(c.manager.pending);
+      expect(await page.locator("script[src^='/assets/progress.']").count()).to.equal(1);
+      await shot(page, "fr-03-step-on-its-way");
+      await page.waitForTimeout(3_000);
+      expect(await page.locator("[data-operation]").count()).to.equal(1); // held: still on its way
+    } finally {
+      await resume();
+    }
+    await page.locator("[data-operation]").waitFor({ state: "detached", timeout: 30_000 });
+    expect(await page.locator("h1").innerText()).to.include(c.manager.stepDoneTitle(c.journey.steps.packing));
+    await shot(page, "fr-04-step-done-by-itself");
     await context.close();
   });
 });

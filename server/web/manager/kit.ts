@@ -8,6 +8,7 @@ import type { User } from "../../custody/users";
 import type { Html } from "../../pages/html";
 import type { Catalog } from "../../pages/i18n";
 import type { View } from "../http";
+import type { PendingWrite } from "../progress";
 
 export type Body = Record<string, string | undefined>;
 
@@ -19,6 +20,8 @@ export interface ManagerRequest {
   params: Record<string, string>;
   query: Record<string, string | undefined>;
   csrf: Html;
+  /** The write named by the page's `op` parameter while the chain has not recorded it (progress.ts). */
+  pending: PendingWrite | null;
 }
 
 export type ManagerAnswer = { status: number; view: View } | { redirect: string } | { pdf: Buffer; filename: string };

@@ -22,6 +22,7 @@ import { mergeBatchesInput, splitBatchInput } from "../../services/batches";
 import { DomainError } from "../../services/errors";
 import type { Services } from "../../services";
 import { formKey, ONCE_FIELD, parseForm, problemsOf, type FormOnce } from "../forms";
+import { opQuery } from "../progress";
 import type { FieldProblem } from "../views/components";
 import { blank, revertOf, withLang, type Body, type ManagerPage, type ManagerRequest } from "./kit";
 import { mergeDonePage, mergeFormPage, splitDonePage, splitFormPage, SPLIT_ROWS } from "./lineageViews";
@@ -34,6 +35,10 @@ export interface LineageDeps {
 }
 
 const BATCH_ID = /^0x[0-9a-fA-F]{64}$/;
+
+/** The page's `op` parameter, kept in its "look again" link (the index may lag behind a mined write). */
+const opOf = (r: ManagerRequest, sep: "?" | "&" = "&") =>
+  r.query.op === undefined ? "" : `${sep}op=${encodeURIComponent(r.query.op)}`;
 
 /** `base` with a suffix, cut so the whole stays a valid lot code. */
 function withSuffix(base: string, suffix: string): string {
@@ -136,8 +141,7 @@ export function lineagePages(deps: LineageDeps): ManagerPage[] {
       const location = await once.run(r.user.id, b[ONCE_FIELD], async () => {
         const res = await services.batches.split(r.user, parent.batchId, parsed.data);
         const ids = parsed.data.children.map((x) => batchIdOf(BigInt(r.coopId), x.lotCode));
-        const pending = res.outcome.status === "mined" ? "" : "&pending=1";
-        return `/w/manager/batches/${parent.batchId}/split/done?ids=${ids.join(".")}${pending}`;
+        return `/w/manager/batches/${parent.batchId}/split/done?ids=${ids.join(".")}${opQuery(res.outcome, "&")}`;
       });
       return { redirect: withLang(r.c, location) };
     } catch (err) {
@@ -171,15 +175,17 @@ export function lineagePages(deps: LineageDeps): ManagerPage[] {
         return [];
       }
     });
-    const pending = r.query.pending === "1" || children.length < ids.length;
+    // On its way while the chain has not recorded the split, or while the index has not caught up with it.
+    const indexing = children.length < ids.length;
     return {
       status: 200,
       view: splitDonePage(r.c, {
         parent: { ...parent, gtin: deps.gtinOf(parent.batchId) },
         children,
         expected: ids.length,
-        pending,
-        again: withLang(r.c, `/w/manager/batches/${parent.batchId}/split/done?ids=${ids.join(".")}`),
+        pending: r.pending,
+        indexing,
+        again: withLang(r.c, `/w/manager/batches/${parent.batchId}/split/done?ids=${ids.join(".")}${opOf(r)}`),
       }),
     };
   };
@@ -288,7 +294,7 @@ export function lineagePages(deps: LineageDeps): ManagerPage[] {
       const location = await once.run(r.user.id, b[ONCE_FIELD], async () => {
         const res = await services.batches.merge(r.user, parsed.data);
         const id = batchIdOf(BigInt(r.coopId), parsed.data.lotCode);
-        return `/w/manager/batches/${id}/merged${res.outcome.status === "mined" ? "" : "?pending=1"}`;
+        return `/w/manager/batches/${id}/merged${opQuery(res.outcome)}`;
       });
       return { redirect: withLang(r.c, location) };
     } catch (err) {
@@ -317,7 +323,7 @@ export function lineagePages(deps: LineageDeps): ManagerPage[] {
       lot = lotOf(r, id);
     } catch (err) {
       // Not indexed yet (the write is on its way): the page says so and offers to look again.
-      if (r.query.pending !== "1") throw err;
+      if (r.pending === null && r.query.op === undefined) throw err;
     }
     const parents =
       lot === null
@@ -335,7 +341,8 @@ export function lineagePages(deps: LineageDeps): ManagerPage[] {
       view: mergeDonePage(r.c, {
         lot: lot === null ? null : { ...lot, gtin: deps.gtinOf(lot.batchId) },
         parents,
-        again: withLang(r.c, `/w/manager/batches/${id}/merged`),
+        pending: r.pending,
+        again: withLang(r.c, `/w/manager/batches/${id}/merged${opOf(r, "?")}`),
       }),
     };
   };

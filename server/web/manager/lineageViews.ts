@@ -9,6 +9,11 @@ import type { View } from "../http";
 import { errorSummary, field, type FieldProblem } from "../views/components";
 import { lotPath } from "../views/home";
 import { hidden } from "./views";
+import { progressBanner, type PendingWrite } from "../progress";
+
+/** Written on the chain but not yet in the index: a plain "look again" (the script follows operations only). */
+const lookAgain = (c: Catalog, again: string): Html =>
+  html`<p class="banner warn">${c.manager.pending} <a href="${again}">${c.manager.lookAgain}</a></p>`;
 
 /** Up to this many new lots per split (the contract takes 50; a form of 10 rows fits a phone). */
 export const SPLIT_ROWS = 10;
@@ -71,15 +76,15 @@ export function splitFormPage(
 
 export function splitDonePage(
   c: Catalog,
-  m: { parent: Lot; children: Lot[]; expected: number; pending: boolean; again: string },
+  m: { parent: Lot; children: Lot[]; expected: number; pending: PendingWrite | null; indexing: boolean; again: string },
 ): View {
   const t = c.manager2;
   const title = t.splitDoneTitle(m.expected);
   const body = html`<div class="panel confirmation">
-      <h1>${title}</h1>
+      <h1>${m.pending === null ? title : c.manager.pending}</h1>
       <p>${lotName(c, m.parent)}</p>
     </div>
-    ${m.pending ? html`<p class="banner warn">${c.manager.pending} <a href="${m.again}">${c.manager.lookAgain}</a></p>` : ""}
+    ${m.pending !== null ? progressBanner(c, m.pending, c.manager.lookAgain) : m.indexing ? lookAgain(c, m.again) : ""}
     <ul class="links" id="new-lots">
       ${m.children.map(
         (x) =>
@@ -169,14 +174,14 @@ export function mergeFormPage(
 
 export function mergeDonePage(
   c: Catalog,
-  m: { lot: Lot | null; parents: (Lot & { drawn: string })[]; again: string },
+  m: { lot: Lot | null; parents: (Lot & { drawn: string })[]; pending: PendingWrite | null; again: string },
 ): View {
   const t = c.manager2;
   const body = html`<div class="panel confirmation">
-      <h1>${t.mergeDoneTitle}</h1>
+      <h1>${m.pending === null ? t.mergeDoneTitle : c.manager.pending}</h1>
       ${m.lot === null ? "" : html`<p>${lotName(c, m.lot)} · ${qty(c, m.lot.quantity, m.lot.unit)}</p>`}
     </div>
-    ${m.lot === null ? html`<p class="banner warn">${c.manager.pending} <a href="${m.again}">${c.manager.lookAgain}</a></p>` : ""}
+    ${m.pending !== null ? progressBanner(c, m.pending, c.manager.lookAgain) : m.lot === null ? lookAgain(c, m.again) : ""}
     ${
       m.parents.length === 0
         ? ""

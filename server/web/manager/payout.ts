@@ -17,7 +17,9 @@ import type { TokenLookup } from "../../pages/tokens";
 import { claimInput } from "../../services/sales";
 import { DomainError } from "../../services/errors";
 import type { Services } from "../../services";
+import type { OperationStatus } from "../../relayer";
 import { formKey, ONCE_FIELD, parseForm, type FormOnce } from "../forms";
+import { opQuery, progressOf, type PendingWrite } from "../progress";
 import { doneStore, revertOf, withLang, type ManagerPage, type ManagerRequest } from "./kit";
 import { paidPage, payoutsPage, releasedPage, type OwedGroup, type PaidLine, type TokenView } from "./payoutViews";
 
@@ -28,13 +30,16 @@ export interface PayoutDeps {
   gtinOf: (batchId: string) => string;
   /** The chain's time (latest block), which decides whether a dispute window has passed. */
   chainNow: () => Promise<number>;
+  /** The relayer's word on an operation (progress.ts): a payout not yet mined is looked up on each visit. */
+  status: (operationId: string) => OperationStatus | undefined;
 }
 
 interface Paid {
   lines: PaidLine[];
   token: TokenView;
   lot: { batchId: string; productCode: string; lotCode: string; gtin: string };
-  pending: boolean;
+  /** The claims not mined when the page was answered: it stays "on its way" while any of them is. */
+  operationIds: string[];
 }
 
 export function payoutPages(deps: PayoutDeps): ManagerPage[] {
@@ -109,20 +114,20 @@ export function payoutPages(deps: PayoutDeps): ManagerPage[] {
       );
       const targets = one?.ok === true ? [one.data.memberId!] : owed.map((u) => u.userId!);
       const lines: PaidLine[] = [];
-      let pending = false;
+      const operationIds: string[] = [];
       // One claim after the other: each is its own relayed request, and a refusal stops none of the others.
       for (const memberId of targets) {
         const name = names.get(memberId) ?? null;
         try {
           const res = await services.sales.claim(r.user, { batchId, token, memberId });
-          pending ||= res.outcome.status !== "mined";
+          if (res.outcome.status !== "mined") operationIds.push(res.outcome.operationId);
           lines.push({ name, amount: res.amount === null ? null : BigInt(res.amount), alreadyPaid: false });
         } catch (err) {
           if (revertOf(err)?.name !== "SaleEscrowNothingDue") throw err;
           lines.push({ name, amount: null, alreadyPaid: true });
         }
       }
-      const key = paid.put(r.user.id, { lines, token: await tokenView(token), lot, pending });
+      const key = paid.put(r.user.id, { lines, token: await tokenView(token), lot, operationIds });
       return `/w/manager/payouts/done/${key}`;
     });
     return { redirect: withLang(r.c, location) };
@@ -131,7 +136,17 @@ export function payoutPages(deps: PayoutDeps): ManagerPage[] {
   const done = (r: ManagerRequest) => {
     const d = paid.get(r.user.id, r.params.key);
     if (d === undefined) throw new DomainError("not_found", "not_found", "no such page");
-    return { status: 200, view: paidPage(r.c, d) };
+    return { status: 200, view: paidPage(r.c, { ...d, pending: stillPending(r, d) }) };
+  };
+
+  /** The first claim still on its way (the script follows it, then comes back for the next), else one refused. */
+  const stillPending = (r: ManagerRequest, d: Paid): PendingWrite | null => {
+    const self = withLang(r.c, `/w/manager/payouts/done/${r.params.key}`);
+    const states = d.operationIds.map((id) => ({ operationId: id, state: progressOf(deps.status(id)) }));
+    const open = states.find((s) => s.state === "pending") ?? states.find((s) => s.state === "failed");
+    return open === undefined || open.state === "done"
+      ? null
+      : { operationId: open.operationId, state: open.state, self };
   };
 
   const release = async (r: ManagerRequest) => {
@@ -140,7 +155,7 @@ export function payoutPages(deps: PayoutDeps): ManagerPage[] {
     const location = await once.run(r.user.id, r.body[ONCE_FIELD], async () => {
       try {
         const res = await services.sales.release(r.user, saleId);
-        return `/w/manager/sales/${saleId}/released${res.outcome.status === "mined" ? "" : "?pending=1"}`;
+        return `/w/manager/sales/${saleId}/released${opQuery(res.outcome)}`;
       } catch (err) {
         // Released meanwhile (by the buyer, an arbiter, or another page): nothing to do, and it is said so.
         if (revertOf(err)?.name === "SaleEscrowInvalidState") return `/w/manager/sales/${saleId}/released?already=1`;
@@ -159,7 +174,7 @@ export function payoutPages(deps: PayoutDeps): ManagerPage[] {
         saleId: sale.saleId,
         lot: lotOf(sale.batchId),
         already: r.query.already === "1",
-        pending: r.query.pending === "1",
+        pending: r.pending,
       }),
     };
   };

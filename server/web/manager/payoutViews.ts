@@ -8,6 +8,7 @@ import { productName, type Catalog } from "../../pages/i18n";
 import { formatterFor } from "../../pages/format";
 import { ONCE_FIELD } from "../forms";
 import type { View } from "../http";
+import { progressBanner, type PendingWrite } from "../progress";
 import { lotPath } from "../views/home";
 
 export interface TokenView {
@@ -142,17 +143,20 @@ export function payoutsPage(c: Catalog, m: { groups: OwedGroup[]; releasable: Re
   return { title: t.payoutsTitle, body };
 }
 
-export function paidPage(c: Catalog, m: { lines: PaidLine[]; token: TokenView; lot: LotRef; pending: boolean }): View {
+export function paidPage(
+  c: Catalog,
+  m: { lines: PaidLine[]; token: TokenView; lot: LotRef; pending: PendingWrite | null },
+): View {
   const t = c.manager2;
   const paidCount = m.lines.filter((l) => !l.alreadyPaid).length;
   // Only one member asked for, and she was paid already: that sentence is the whole answer, calmly.
   const onlyAlready = m.lines.length === 1 && m.lines[0].alreadyPaid;
   const title = onlyAlready ? t.alreadyPaid(isolated(nameOf(c, m.lines[0].name))) : t.paidTitle(paidCount);
   const body = html`<div class="panel confirmation">
-      <h1>${title}</h1>
+      <h1>${m.pending === null ? title : c.manager.pending}</h1>
       <p>${lotName(c, m.lot)}</p>
     </div>
-    ${m.pending ? html`<p class="banner warn">${c.manager.pending}</p>` : ""}
+    ${progressBanner(c, m.pending, c.manager.lookAgain)}
     <ul class="links" id="paid">
       ${m.lines.map((l) =>
         l.alreadyPaid
@@ -173,14 +177,17 @@ export function paidPage(c: Catalog, m: { lines: PaidLine[]; token: TokenView; l
   return { title, body };
 }
 
-export function releasedPage(c: Catalog, m: { saleId: number; lot: LotRef; already: boolean; pending: boolean }): View {
+export function releasedPage(
+  c: Catalog,
+  m: { saleId: number; lot: LotRef; already: boolean; pending: PendingWrite | null },
+): View {
   const t = c.manager2;
   const title = t.releasedTitle(formatterFor(c).integer(m.saleId));
   const body = html`<div class="panel confirmation">
-      <h1>${title}</h1>
+      <h1>${m.pending === null ? title : c.manager.pending}</h1>
       <p>${lotName(c, m.lot)}</p>
     </div>
-    ${m.pending ? html`<p class="banner warn">${c.manager.pending}</p>` : ""}
+    ${progressBanner(c, m.pending, c.manager.lookAgain)}
     ${m.already ? html`<p id="already-released">${t.alreadyReleased}</p>` : ""}
     <p>${t.releasedText}</p>
     <ul class="links">

@@ -75,7 +75,8 @@ export function managerRoutes(app: Express, ctx: GatewayContext, sessions: PageS
   const form = express.urlencoded({ extended: false, limit: "100kb", parameterLimit: 2_100 });
   const cards = new Map<
     string,
-    { owner: string; name: string; memberUserId: string; svg: string | null; pending: boolean; at: number }
+    // operationId: the write not yet mined when the page was answered (null if it was), looked up on each visit.
+    { owner: string; name: string; memberUserId: string; svg: string | null; operationId: string | null; at: number }
   >();
 
   const { page, refusal, guarded } = pageKit({ back: (c) => c.manager.backToDashboard, passInvalid: true });
@@ -176,7 +177,7 @@ export function managerRoutes(app: Express, ctx: GatewayContext, sessions: PageS
             name: parsed.data.displayName,
             memberUserId: r.member.userId,
             svg: r.member.card,
-            pending: r.outcome.status !== "mined",
+            operationId: r.outcome.status === "mined" ? null : r.outcome.operationId,
             at: Date.now(),
           });
           return `/w/manager/members/done/${key}`;
@@ -206,7 +207,7 @@ export function managerRoutes(app: Express, ctx: GatewayContext, sessions: PageS
         memberDonePage(m.c, {
           displayName: card.name,
           cardSvg: card.svg,
-          pending: card.pending,
+          pending: pendingWrite(card.operationId, m.user.id, ctx.relayer.status, req.originalUrl),
           memberUserId: card.svg === null ? null : card.memberUserId,
         }),
       );
@@ -431,6 +432,7 @@ export function managerRoutes(app: Express, ctx: GatewayContext, sessions: PageS
       gtinOf: lookups.gtinOf,
       tokens: createTokenLookup(ctx.provider),
       chainNow: async () => (await ctx.provider.getBlock("latest"))?.timestamp ?? Math.floor(Date.now() / 1000),
+      status: ctx.relayer.status,
     }),
     ...cardPages({ services, cooperativeName: (id) => queries.getCooperative(id)?.name ?? "" }),
   ];
@@ -447,6 +449,7 @@ export function managerRoutes(app: Express, ctx: GatewayContext, sessions: PageS
         params: req.params as Record<string, string>,
         query,
         csrf: sessions.csrfField(req),
+        pending: pendingWrite(req.query.op, m.user.id, ctx.relayer.status, req.originalUrl),
       });
       if ("redirect" in answer) res.redirect(303, answer.redirect);
       else if ("pdf" in answer)

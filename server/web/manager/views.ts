@@ -174,7 +174,7 @@ export function memberFormPage(c: Catalog, m: MemberFormModel): { title: string;
 
 export function memberDonePage(
   c: Catalog,
-  m: { displayName: string; cardSvg: string | null; pending: boolean; memberUserId?: string | null },
+  m: { displayName: string; cardSvg: string | null; pending: PendingWrite | null; memberUserId?: string | null },
 ): { title: string; body: Html } {
   const t = c.manager;
   const title = t.memberDoneTitle(m.displayName);
@@ -189,9 +189,9 @@ export function memberDonePage(
           />
         </figure>`;
   const body = html`<div class="panel confirmation">
-      <h1><bdi>${title}</bdi></h1>
+      <h1>${m.pending === null ? html`<bdi>${title}</bdi>` : t.pending}</h1>
     </div>
-    ${m.pending ? html`<p class="banner warn">${t.pending}</p>` : ""}
+    ${progressBanner(c, m.pending, t.lookAgain)}
     <p>${t.memberDoneText}</p>
     <p><strong>${t.pinNeverShare}</strong></p>
     ${img}
@@ -326,7 +326,7 @@ export function batchDonePage(
       ${b.lotCode === "" ? "" : html`<p>${productName(c, b.productCode)} · <bdi dir="ltr">${b.lotCode}</bdi></p>`}
     </div>
     ${progressBanner(c, pending, t.lookAgain)}
-    <p>${t.batchDoneText}</p>
+    ${pending === null ? html`<p>${t.batchDoneText}</p>` : ""}
     <ul class="links">
       <li><a id="public-page" href="${q(c, lotPath(b))}">${t.publicPage}</a></li>
       <li><a href="${q(c, `/w/manager/batches/${b.batchId}/step`)}">${t.recordStep}</a></li>
@@ -391,7 +391,7 @@ export function stepDonePage(
       <p>${productName(c, b.productCode)} · <bdi dir="ltr">${b.lotCode}</bdi></p>
     </div>
     ${progressBanner(c, pending, t.lookAgain)}
-    <p>${t.stepDoneText}</p>
+    ${pending === null ? html`<p>${t.stepDoneText}</p>` : ""}
     <ul class="links">
       <li><a id="public-page" href="${q(c, lotPath(b))}">${t.publicPage}</a></li>
       <li><a href="${q(c, `/w/manager/batches/${b.batchId}/step`)}">${t.recordStep}</a></li>

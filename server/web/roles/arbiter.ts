@@ -19,6 +19,7 @@ import { DomainError } from "../../services/errors";
 import type { Services } from "../../services";
 import { resolveInput } from "../../services/sales";
 import { formKey, ONCE_FIELD, parseForm, problemsOf, type FormOnce } from "../forms";
+import { progressBanner, type PendingWrite } from "../progress";
 import { errorSummary, field, type FieldProblem } from "../views/components";
 import { ownDone, q, type PageRequest, type PageResult, type RolePage, type View } from "./admin";
 
@@ -143,18 +144,30 @@ interface Resolved {
   refund: bigint;
   rest: bigint;
   token: TokenView;
-  pending: boolean;
+  /** The decision's write until the index shows the sale resolved; null from then on. */
+  operationId: string | null;
 }
 
-function resolvedPage(c: Catalog, d: Resolved, self: string): View {
+/**
+ * `pending`: the write is on the chain's way (or refused); `indexing`: written, not yet in the index. Either
+ * way the page says so; only the first has an operation for the progress script to follow.
+ */
+function resolvedPage(c: Catalog, d: Resolved, self: string, pending: PendingWrite | null, indexing: boolean): View {
   const t = c.roles3;
+  const waiting = pending !== null || indexing;
   const body = html`<div class="panel confirmation" id="resolved">
-      <h1>${d.pending ? t.pending : t.resolvedTitle}</h1>
+      <h1>${waiting ? t.pending : t.resolvedTitle}</h1>
       <p>${t.saleTitle(formatterFor(c).integer(d.saleId))}</p>
     </div>
     <p id="buyer-gets">${t.buyerGets(ltr(money(c, d.refund, d.token)))}</p>
     <p id="cooperative-gets">${t.cooperativeGets(ltr(money(c, d.rest, d.token)))}</p>
-    ${d.pending ? html`<p><a id="look-again" href="${self}">${t.lookAgain}</a></p>` : html`<p>${t.resolvedText}</p>`}
+    ${
+      pending !== null
+        ? progressBanner(c, pending, t.lookAgain)
+        : indexing
+          ? html`<p><a id="look-again" href="${self}">${t.lookAgain}</a></p>`
+          : html`<p>${t.resolvedText}</p>`
+    }
     <ul class="links">
       <li><a href="${q(c, "/w/arbiter/disputes")}">${t.backToDisputes}</a></li>
       <li><a href="${q(c, "/w")}">${c.roles.back}</a></li>
@@ -238,7 +251,8 @@ export function arbiterPages(services: Services, once: FormOnce, tokens: TokenLo
           refund,
           rest: price - refund,
           token: d.token,
-          pending: res.outcome.status !== "mined",
+          // Followed until the index shows the sale resolved, mined or not (the page reads the index).
+          operationId: res.outcome.operationId,
         });
         return `/w/arbiter/disputes/${d.sale.saleId}/done/${key}`;
       });
@@ -276,10 +290,12 @@ export function arbiterPages(services: Services, once: FormOnce, tokens: TokenLo
       handle: (r) => {
         requireRole(r.user, "arbiter");
         const d = ownDone(done, r.params.id, r.user);
-        // A decision sent but not yet recorded is looked at again on each visit, through the index.
-        if (d.pending && services.sales.get(d.saleId).state === "Resolved") d.pending = false;
+        // A decision sent but not yet recorded is looked at again on each visit: the relayer says whether the
+        // chain has it, the index whether the page can show it.
+        if (d.operationId !== null && services.sales.get(d.saleId).state === "Resolved") d.operationId = null;
         const self = q(r.c, `/w/arbiter/disputes/${d.saleId}/done/${r.params.id}`);
-        return { status: 200, view: resolvedPage(r.c, d, self) };
+        const pending = r.progress(d.operationId, self);
+        return { status: 200, view: resolvedPage(r.c, d, self, pending, pending === null && d.operationId !== null) };
       },
     },
   ];

@@ -4,7 +4,7 @@
  * beside the words (never alone), big buttons; amounts and dates in her language's numbers.
  */
 import { html, type Html } from "../../pages/html";
-import { inProgress, type Progress } from "../progress";
+import { inProgress, progressBanner, type PendingWrite, type Progress } from "../progress";
 import { productName, unitName, type Catalog } from "../../pages/i18n";
 import { formatterFor } from "../../pages/format";
 import { ONCE_FIELD } from "../forms";
@@ -230,14 +230,14 @@ export function registerFormPage(c: Catalog, m: RegisterFormModel): { title: str
 
 export function registeredPage(
   c: Catalog,
-  m: { name: string; token: string | null; pending: boolean },
+  m: { name: string; token: string | null; pending: PendingWrite | null },
 ): { title: string; body: Html } {
   const t = c.roles;
   const title = t.registeredTitle(m.name);
   const body = html`<div class="panel confirmation" id="registered">
-      <h1><bdi>${title}</bdi></h1>
+      <h1>${m.pending === null ? html`<bdi>${title}</bdi>` : t.pending}</h1>
     </div>
-    ${m.pending ? html`<p class="banner warn">${t.pending}</p>` : ""}
+    ${progressBanner(c, m.pending, t.lookAgain)}
     ${
       m.token === null
         ? ""
