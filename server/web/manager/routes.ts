@@ -13,6 +13,7 @@
 import { randomBytes } from "node:crypto";
 import express, { type Express, type Request, type Response } from "express";
 import type { GatewayContext } from "../../api/context";
+import { memberCardSvg } from "../../custody/cards";
 import type { User } from "../../custody/users";
 import { unitName, type Catalog } from "../../pages/i18n";
 import { formatterFor } from "../../pages/format";
@@ -76,7 +77,15 @@ export function managerRoutes(app: Express, ctx: GatewayContext, sessions: PageS
   const cards = new Map<
     string,
     // operationId: the write not yet mined when the page was answered (null if it was), looked up on each visit.
-    { owner: string; name: string; memberUserId: string; svg: string | null; operationId: string | null; at: number }
+    {
+      owner: string;
+      name: string;
+      memberUserId: string;
+      svg: string | null;
+      cardUrl: string | null;
+      operationId: string | null;
+      at: number;
+    }
   >();
 
   const { page, refusal, guarded } = pageKit({ back: (c) => c.manager.backToDashboard, passInvalid: true });
@@ -177,6 +186,7 @@ export function managerRoutes(app: Express, ctx: GatewayContext, sessions: PageS
             name: parsed.data.displayName,
             memberUserId: r.member.userId,
             svg: r.member.card,
+            cardUrl: r.member.cardUrl,
             operationId: r.outcome.status === "mined" ? null : r.outcome.operationId,
             at: Date.now(),
           });
@@ -193,20 +203,31 @@ export function managerRoutes(app: Express, ctx: GatewayContext, sessions: PageS
 
   app.get(
     "/w/manager/members/done/:key",
-    guarded((req, res) => {
+    guarded(async (req, res) => {
       const m = manager(req, res);
       if (m === null) return;
       for (const [k, v] of cards) if (Date.now() - v.at > CARD_TTL_MS) cards.delete(k);
       const card = cards.get(String(req.params.key));
       if (card === undefined || card.owner !== m.user.id)
         throw new DomainError("not_found", "card_not_found", "no such confirmation");
+      // The card is drawn again in the reader's language (the service draws it in English for the API).
+      const cooperativeName = queries.getCooperative(m.coopId)?.name ?? "";
+      const svg =
+        card.cardUrl === null
+          ? card.svg
+          : await memberCardSvg({
+              displayName: card.name,
+              cooperativeName,
+              signInUrl: card.cardUrl,
+              instruction: m.c.manager2.cardScan,
+            });
       page(
         req,
         res,
         200,
         memberDonePage(m.c, {
           displayName: card.name,
-          cardSvg: card.svg,
+          cardSvg: svg,
           pending: pendingWrite(card.operationId, m.user.id, ctx.relayer.status, req.originalUrl),
           memberUserId: card.svg === null ? null : card.memberUserId,
         }),

@@ -103,6 +103,10 @@ export function dashboardPage(c: Catalog, m: DashboardModel): { title: string; b
                 >${c.batch.quantity}: ${qty(b.quantity, b.unit)} · ${w.available(qty(b.available, b.unit))}</span
               >
               <a href="${q(c, `/w/manager/batches/${b.batchId}/step`)}">${t.recordStep}</a>
+              ·
+              <a class="labels-link" href="${`/w/manager/labels.pdf?batch=${b.batchId}&lang=${c.lang}`}"
+                >${t.printLabels}</a
+              >
               ${
                 BigInt(b.available) > 0n
                   ? html`·
@@ -325,12 +329,13 @@ export function batchDonePage(
       <h1>${pending === null ? t.batchDoneTitle : t.pending}</h1>
       ${b.lotCode === "" ? "" : html`<p>${productName(c, b.productCode)} · <bdi dir="ltr">${b.lotCode}</bdi></p>`}
     </div>
-    ${progressBanner(c, pending, t.lookAgain)}
-    ${pending === null ? html`<p>${t.batchDoneText}</p>` : ""}
+    ${progressBanner(c, pending, t.lookAgain)} ${pending === null ? html`<p>${t.batchDoneText}</p>` : ""}
     <ul class="links">
       <li><a id="public-page" href="${q(c, lotPath(b))}">${t.publicPage}</a></li>
       <li><a href="${q(c, `/w/manager/batches/${b.batchId}/step`)}">${t.recordStep}</a></li>
-      <li><a href="${q(c, "/w/manager/labels.pdf")}">${t.printLabels}</a></li>
+      <li>
+        <a id="lot-labels" href="${`/w/manager/labels.pdf?batch=${b.batchId}&lang=${c.lang}`}">${t.printLabels}</a>
+      </li>
       <li><a href="${q(c, "/w/manager")}">${t.backToDashboard}</a></li>
     </ul>`;
   return { title: t.batchDoneTitle, body };
@@ -390,8 +395,7 @@ export function stepDonePage(
       <h1>${pending === null ? title : t.pending}</h1>
       <p>${productName(c, b.productCode)} · <bdi dir="ltr">${b.lotCode}</bdi></p>
     </div>
-    ${progressBanner(c, pending, t.lookAgain)}
-    ${pending === null ? html`<p>${t.stepDoneText}</p>` : ""}
+    ${progressBanner(c, pending, t.lookAgain)} ${pending === null ? html`<p>${t.stepDoneText}</p>` : ""}
     <ul class="links">
       <li><a id="public-page" href="${q(c, lotPath(b))}">${t.publicPage}</a></li>
       <li><a href="${q(c, `/w/manager/batches/${b.batchId}/step`)}">${t.recordStep}</a></li>
