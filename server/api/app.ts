@@ -26,6 +26,7 @@ import { pageRoutes, type PageRouteOptions } from "../pages";
 import { statsRoutes } from "../stats/routes";
 import { auditRoutes } from "./routes/audit";
 import { auditPageRoutes } from "../audit/pages";
+import { createTokenLookup } from "../pages/tokens";
 import { createPageSessions } from "../sessions/http";
 import { personalizePages } from "../web/http";
 import { webRoutes } from "../web/routes";
@@ -232,7 +233,16 @@ export function buildApp(ctx: GatewayContext, options: BuildOptions = {}): Expre
   app.use(API_PREFIX, v1);
   healthRoutes(app, ctx);
   pageRoutes(app, ctx, options.pages);
-  auditPageRoutes(app, { audit: ctx.services.audit, users: ctx.users, log: ctx.log }, sessions);
+  auditPageRoutes(
+    app,
+    {
+      audit: ctx.services.audit,
+      users: ctx.users,
+      log: ctx.log,
+      lists: { ...ctx.services, tokens: createTokenLookup(ctx.provider) },
+    },
+    sessions,
+  );
   webRoutes(app, ctx, sessions);
   options.extraRoutes?.(app);
   app.use((req, res) => sendProblem(res, 404, "not_found", `no route for ${req.method} ${req.path}`));

@@ -11,6 +11,8 @@ export interface MemberCard {
   cooperativeName: string;
   /** The card's sign-in page, which the QR code holds (from the card service's issueCard). */
   signInUrl: string;
+  /** The line under the name, in the member's language (default English; the pages pass hers). */
+  instruction?: string;
 }
 
 function escapeXml(text: string): string {
@@ -31,7 +33,7 @@ export async function memberCardSvg(card: MemberCard): Promise<string> {
     `<text x="40" y="80" font-family="sans-serif" font-size="40" fill="#1b5e20">CoopTrace</text>`,
     `<text x="40" y="160" font-family="sans-serif" font-size="44" font-weight="bold">${escapeXml(card.displayName)}</text>`,
     `<text x="40" y="220" font-family="sans-serif" font-size="30">${escapeXml(card.cooperativeName)}</text>`,
-    `<text x="40" y="480" font-family="sans-serif" font-size="22" fill="#555">Scan, then type your PIN. Never write the PIN on the card.</text>`,
+    `<text x="40" y="480" font-family="sans-serif" font-size="22" fill="#555">${escapeXml(card.instruction ?? "Scan, then type your PIN. Never write the PIN on the card.")}</text>`,
     `<svg x="496" y="150" width="320" height="320" viewBox="${viewBox}">${inner}</svg>`,
     `</svg>`,
   ].join("");

@@ -61,6 +61,10 @@ export async function seedDemo(baseUrl: string, adminToken: string, dataDir: str
     displayName: "Certification body (demo)",
   });
   const auditor = await admin.post<Created>("/users", { role: "auditor", displayName: "Regional auditor (demo)" });
+  const arbiter = await admin.post<Created>("/users", {
+    role: "arbiter",
+    displayName: "Mediation office (demo)",
+  });
 
   const coop = await admin
     .as(registrar.token)
@@ -152,6 +156,7 @@ export async function seedDemo(baseUrl: string, adminToken: string, dataDir: str
         registrar: registrar.token,
         certifier: certifier.token,
         auditor: auditor.token,
+        arbiter: arbiter.token,
         cooperativeAdmin: coop.admin.token,
         members: members.map((m, i) => ({ name: names[i], card: m.cardUrl, pin: m.pin, token: m.token })),
         buyer: buyer.token,

@@ -228,6 +228,11 @@ export interface Queries {
   getSale(saleId: number): SaleDetail | null;
   /** What `address` earned as a contributor, per batch and token released for it. */
   balancesOf(address: string): Balance[];
+  /**
+   * What the escrow holds for `address` to withdraw, per token, from buyer refunds: refunded minus
+   * withdrawn (the escrow's `credited`, as far as the index has followed it); zero balances left out.
+   */
+  refundCreditsOf(address: string): { token: string; amount: string }[];
   /** Rows per index table (for the reindex CLI and health). */
   counts(): Record<string, number>;
 }
@@ -387,6 +392,12 @@ export function createQueries(db: Db): Queries {
     ),
     claims: db.prepare<[string], { batch_id: string; token: string; amount: string }>(
       "SELECT batch_id, token, amount FROM ix_claims WHERE account = ?",
+    ),
+    refundsTo: db.prepare<[string], { token: string; amount: string }>(
+      "SELECT token, amount FROM ix_refunds WHERE buyer = ?",
+    ),
+    withdrawalsBy: db.prepare<[string], { token: string; amount: string }>(
+      "SELECT token, amount FROM ix_withdrawals WHERE account = ?",
     ),
   };
 
@@ -585,6 +596,17 @@ export function createQueries(db: Db): Queries {
     getSale(saleId) {
       const row = q.sale.get(saleId);
       return row === undefined ? null : saleDetail(row);
+    },
+
+    refundCreditsOf(address) {
+      const account = getAddress(address);
+      // Amounts are decimal strings of uint256: summed as bigints, never by SQLite (floats).
+      const credit = new Map<string, bigint>();
+      for (const r of q.refundsTo.all(account)) credit.set(r.token, (credit.get(r.token) ?? 0n) + BigInt(r.amount));
+      for (const w of q.withdrawalsBy.all(account)) credit.set(w.token, (credit.get(w.token) ?? 0n) - BigInt(w.amount));
+      return [...credit]
+        .filter(([, amount]) => amount > 0n)
+        .map(([token, amount]) => ({ token, amount: amount.toString() }));
     },
 
     balancesOf(address) {

@@ -57,6 +57,11 @@ export interface CardService {
   /** The card behind a card link; `card_not_found` when there is none. */
   face(cardId: string): CardFace;
   /**
+   * The card of `memberUserId` that works now (possibly locked), with its link, for her manager to print
+   * again (the member card PDF); null when she has none. Only the admin of her cooperative may ask.
+   */
+  currentCard(actor: User | undefined, memberUserId: string): (CardFace & { signInUrl: string }) | null;
+  /**
    * The member behind a card and PIN. Refusals: `card_not_found` (not_found), `card_revoked` and
    * `card_locked` (forbidden), `wrong_pin` (unauthenticated, with `triesLeft`; 0 when it locked the card).
    */
@@ -104,6 +109,19 @@ export function createCardService(deps: CardServiceDeps): CardService {
       const revoked = cards.revokeAllOf(member.id);
       const sessionsEnded = deps.sessions.revokeAllForUser(member.id);
       return { revoked, sessionsEnded };
+    },
+
+    currentCard(actor, memberUserId) {
+      const member = memberOf(actor, memberUserId);
+      const card = cards.currentOf(member.id);
+      if (card === undefined) return null;
+      return {
+        cardId: card.cardId,
+        displayName: member.displayName,
+        cooperativeId: member.cooperativeId,
+        state: card.locked ? "locked" : "ok",
+        signInUrl: `${deps.publicUrl()}/c/${card.cardId}`,
+      };
     },
 
     face(cardId) {

@@ -10,6 +10,7 @@ import { labelSheetPdf, MAX_LABELS_PER_SHEET, type LabelInput } from "../labels/
 import { DEFAULT_PNG_SIZE, MAX_PNG_SIZE, MIN_PNG_SIZE, qrPng, qrSvg } from "../labels/qr";
 import { batchPublicUrl } from "../../domain/gs1";
 import { notFound } from "./errors";
+import { bytes32 } from "./schemas";
 
 export const qrPngInput = z.object({
   size: z.coerce.number().int().min(MIN_PNG_SIZE).max(MAX_PNG_SIZE).default(DEFAULT_PNG_SIZE),
@@ -19,6 +20,11 @@ export type QrPngInput = z.output<typeof qrPngInput>;
 export const labelSheetInput = z.object({
   offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
   limit: z.coerce.number().int().min(1).max(MAX_LABELS_PER_SHEET).default(MAX_LABELS_PER_SHEET),
+  /** Only these lots of the cooperative (one or a selection; `?batch=…&batch=…`), in this order. */
+  batch: z
+    .union([bytes32, z.array(bytes32).min(1).max(MAX_LABELS_PER_SHEET)])
+    .transform((v) => (Array.isArray(v) ? v : [v]))
+    .optional(),
 });
 export type LabelSheetInput = z.output<typeof labelSheetInput>;
 
@@ -58,7 +64,9 @@ export function createLabelService(deps: LabelServiceDeps): LabelService {
   }
 
   /** `limit` batches of the cooperative from `offset`: the index pages at most MAX_PAGE_SIZE rows at a time. */
-  function batchesOf(cooperativeId: number, { offset, limit }: LabelSheetInput): { batches: Batch[]; total: number } {
+  function batchesOf(cooperativeId: number, input: LabelSheetInput): { batches: Batch[]; total: number } {
+    if (input.batch !== undefined) return selected(cooperativeId, input.batch);
+    const { offset, limit } = input;
     const batches: Batch[] = [];
     let total = 0;
     for (let at = offset; batches.length < limit;) {
@@ -73,6 +81,16 @@ export function createLabelService(deps: LabelServiceDeps): LabelService {
       if (page.items.length === 0 || at >= page.total) break;
     }
     return { batches, total };
+  }
+
+  /** The lots asked for, each once, all of this cooperative (another's is "not found", as in the API). */
+  function selected(cooperativeId: number, ids: string[]): { batches: Batch[]; total: number } {
+    const batches = [...new Set(ids.map((id) => id.toLowerCase()))].map((id) => {
+      const b = queries.getBatch(id);
+      if (b === null || Number(b.cooperativeId) !== cooperativeId) throw notFound("batch_not_found", `no batch ${id}`);
+      return b;
+    });
+    return { batches, total: batches.length };
   }
 
   return {
@@ -92,7 +110,7 @@ export function createLabelService(deps: LabelServiceDeps): LabelService {
         quantity: quantityText(b),
       }));
       const pdf = await labelSheetPdf(labels, { title: `Labels: ${coop.name}` });
-      const next = input.offset + batches.length;
+      const next = input.batch === undefined ? input.offset + batches.length : total;
       return {
         pdf,
         cooperativeId: coop.cooperativeId,

@@ -144,6 +144,14 @@ export interface SaleService {
   memberShares(actor: User | undefined): MemberSaleShare[];
   /** The buyer's sales (offers made to it and what it funded), newest first. */
   orders(actor: User | undefined): Sale[];
+  /** What the buyer can withdraw from the escrow (refunds), per token. */
+  refunds(actor: User | undefined): { token: string; amount: string }[];
+  /** The sales under dispute, oldest dispute first, with the buyer's name when it has an account here (arbiters). */
+  disputes(actor: User | undefined): DisputedSale[];
+}
+
+export interface DisputedSale extends SaleDetail {
+  buyerName: string | null;
 }
 
 type WriteResult = { outcome: WriteOutcome };
@@ -289,6 +297,15 @@ function saleReads(deps: Pick<SaleServiceDeps, "queries" | "users">) {
         .filter((s) => sameAddress(user.address, s.buyer))
         .sort((a, b) => b.saleId - a.saleId);
     },
+
+    disputes(actor: User | undefined) {
+      requireRole(actor, "arbiter");
+      return allPages((p) => queries.listSales({ ...p, state: "Disputed" }))
+        .map((s) => queries.getSale(s.saleId))
+        .filter((s): s is SaleDetail => s !== null)
+        .map((s) => ({ ...s, buyerName: users.findByAddress(s.buyer)?.displayName ?? null }))
+        .sort((a, b) => (a.dispute?.chain.blockNumber ?? 0) - (b.dispute?.chain.blockNumber ?? 0));
+    },
   } satisfies Partial<SaleService>;
 }
 
@@ -405,6 +422,11 @@ export function createSaleService(deps: SaleServiceDeps): SaleService {
     },
 
     claim,
+
+    refunds(actor) {
+      const user = requireRole(actor, "buyer", "platform_admin");
+      return user.address === null ? [] : queries.refundCreditsOf(user.address);
+    },
 
     async withdraw(actor, input, options) {
       const user = requireRole(actor, "buyer", "platform_admin");

@@ -3,17 +3,22 @@
  * the strict headers of every page, and `personalizePages`, which puts the signed-in user's part of the
  * header into every HTML page (public, audit, workspace) just before it is sent.
  */
-import type { Request, RequestHandler, Response } from "express";
+import type { Express, Request, RequestHandler, Response } from "express";
 import type { User } from "../custody/users";
 import { html, type Html } from "../pages/html";
 import { CATALOGS, chooseLang, isLang, type Catalog, type Lang } from "../pages/i18n";
 import { ACCOUNT_END, ACCOUNT_START, accountNav, layout } from "../pages/views/layout";
 import { DomainError } from "../services/errors";
+import type { OperationStatus } from "../relayer";
+import { PROGRESS_SCRIPT, progressOf } from "./progress";
 import { FORM_REFERRER_POLICY, type PageSessions } from "../sessions/http";
 
-/** The strict policy of every page: no script at all, styles and forms of this origin only. */
+/**
+ * The strict policy of every page: styles, forms and the one progress script of this origin only (no
+ * inline script, no other site); the script may ask this origin how a write is going.
+ */
 export const PAGE_CSP =
-  "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+  "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /** The language of a request: a form's `lang` field, then `?lang=`, then Accept-Language. */
 export function catalogFor(req: Request): Catalog {
@@ -55,6 +60,8 @@ export function sendPage(
       hrefFor: options.hrefFor ?? ((lang) => `${path}?lang=${lang}`),
       body,
       noindex: options.noindex,
+      // Only a page with a write on its way loads the script that follows it (server/web/progress.ts).
+      script: body.value.includes("data-operation=") ? PROGRESS_SCRIPT.path : undefined,
     }),
   );
 }
@@ -161,4 +168,28 @@ export function pageKit(options: { back: (c: Catalog) => string; passInvalid?: b
   };
 
   return { page, refusal, signedIn, guarded };
+}
+
+/** The progress script and the status it reads (server/web/progress.ts says why). */
+export function progressRoutes(app: Express, status: (id: string) => OperationStatus | undefined): void {
+  app.get(PROGRESS_SCRIPT.path, (_req, res) => {
+    res
+      .set({
+        "Cache-Control": "public, max-age=31536000, immutable",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Type": "text/javascript; charset=utf-8",
+      })
+      .send(PROGRESS_SCRIPT.body);
+  });
+
+  app.get("/w/operations/:id", (req, res) => {
+    res.set("Cache-Control", "no-store");
+    const s = status(String(req.params.id));
+    // Someone else's operation is unknown to you, as in the API.
+    if (req.user === undefined || s === undefined || s.userId !== req.user.id) {
+      res.status(404).json({ state: "unknown" });
+      return;
+    }
+    res.json({ state: progressOf(s) });
+  });
 }

@@ -19,7 +19,7 @@ import { typedPin } from "../services/cards";
 import { pageHref } from "../pages/links";
 import { createTokenLookup } from "../pages/tokens";
 import type { PageSessions } from "../sessions/http";
-import { catalogFor, sendPage } from "./http";
+import { catalogFor, progressRoutes, sendPage } from "./http";
 import { createWebLookups, FIND_LIMIT } from "./lookup";
 import { managerRoutes } from "./manager/routes";
 import { roleRoutes } from "./roles/routes";
@@ -111,6 +111,7 @@ export function webRoutes(app: Express, ctx: GatewayContext, sessions: PageSessi
   });
 
   signInRoutes(app, ctx, sessions, form);
+  progressRoutes(app, (id) => ctx.relayer.status(id));
   managerRoutes(app, ctx, sessions);
   salesRoutes(app, ctx, sessions);
   roleRoutes(app, ctx, sessions);

@@ -16,6 +16,7 @@ import { readFileSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import { seedDemo, type DemoResult } from "../../server/demo/seed";
 import { formatterFor } from "../../server/pages/format";
+import { escapeHtml } from "../../server/pages/html";
 import { CATALOGS } from "../../server/pages/i18n";
 import { launchChromium, LOCALES, noSeriousViolation, PHONE, screenshots, submit } from "../helpers/browser";
 import { startTestGateway, type TestGateway } from "../helpers/gateway";
@@ -87,7 +88,11 @@ describe("manager pages (e2e)", function () {
       expect(done.status()).to.equal(200);
       expect(await page.locator("h1").innerText()).to.include(`Itto ${tag}`);
       expect(await page.locator("body").innerText()).to.include(c.manager.pinNeverShare);
-      expect(await page.locator("#member-card").getAttribute("src")).to.match(/^data:image\/svg\+xml;base64,/);
+      const src = (await page.locator("#member-card").getAttribute("src"))!;
+      expect(src).to.match(/^data:image\/svg\+xml;base64,/);
+      // The card's line for her is in the page's language (the API's card is in English).
+      const svg = Buffer.from(src.split(",")[1], "base64").toString("utf8");
+      expect(svg).to.include(escapeHtml(c.manager2.cardScan));
       await noSeriousViolation(page, `member done ${lang}`);
       await shot(page, `${lang}-03-member-card`);
       await page.emulateMedia({ media: "print" });

@@ -81,7 +81,7 @@ export interface TestGateway {
 export const TEST_LIMITS = { USER_WRITES_PER_MINUTE: "100000", USER_DAILY_GAS: "1000000000000" } as const;
 
 export async function startTestGateway(
-  options: { dataDir?: string; env?: Record<string, string> } = {},
+  options: { dataDir?: string; env?: Record<string, string>; writeTimeoutMs?: number } = {},
 ): Promise<TestGateway> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), "cooptrace-gw-"));
   const logs: string[] = [];
@@ -99,7 +99,10 @@ export async function startTestGateway(
     ...TEST_LIMITS,
     ...options.env,
   });
-  const gateway = await startGateway(config, { log: createLogger("info", sink), writeTimeoutMs: 20_000 });
+  const gateway = await startGateway(config, {
+    log: createLogger("info", sink),
+    writeTimeoutMs: options.writeTimeoutMs ?? 20_000,
+  });
   const adminToken = readFileSync(gateway.adminTokenFile, "utf8").trim();
   const api = new ApiClient(gateway.url);
   const provider = createProvider(gateway.ctx.rpcUrl, gateway.ctx.chainId, 20);

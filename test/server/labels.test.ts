@@ -544,6 +544,18 @@ describe("labels", function () {
       expect(tooMany.status).to.equal(400);
     });
 
+    it("labels.pdf?batch=… holds only the lots asked for, of this cooperative", async function () {
+      const one = await fetch(`${client.baseUrl}/api/v1/cooperatives/1/labels.pdf?batch=${withGtin}`);
+      expect(one.status).to.equal(200);
+      expect(one.headers.get("x-total-count")).to.equal("1");
+      const two = await fetch(
+        `${client.baseUrl}/api/v1/cooperatives/1/labels.pdf?batch=${withGtin}&batch=${withoutGtin}&batch=${withGtin}`,
+      );
+      expect(two.headers.get("x-total-count")).to.equal("2"); // each lot once
+      expect((await raw(`/api/v1/cooperatives/1/labels.pdf?batch=0x${"ab".repeat(32)}`)).status).to.equal(404);
+      expect((await raw(`/api/v1/cooperatives/1/labels.pdf?batch=nope`)).status).to.equal(400);
+    });
+
     it("the routes are in the OpenAPI document, public", function () {
       const api = createOpenApi("/api/v1", { title: "t", version: "1", description: "d" });
       labelRoutes(Router(), api, t.gateway.ctx.services);

@@ -253,6 +253,10 @@ export interface Catalog {
     tooSmall: string;
     tooBig: string;
     inProgress: string;
+    /** Shown in place of "on its way" when the chain refused the write. */
+    writeFailed: string;
+    /** Under the title of a write that is on its way. */
+    onItsWay: string;
   };
 
   /** The cooperative manager's pages (server/web/manager). */
@@ -293,6 +297,8 @@ export interface Catalog {
     lotCodeHint: string;
     quantity: string;
     quantityHint: string;
+    /** A decimal quantity: the contract counts whole units. */
+    wholeUnits: string;
     quantityMismatch: (total: string) => string;
     unit: string;
     origin: string;
@@ -388,6 +394,12 @@ export interface Catalog {
     boughtText: string;
     ordersTitle: string;
     noOrders: string;
+    /** Money the escrow holds for the buyer after a refund or a cancelled sale. */
+    refundsTitle: string;
+    refundsText: string;
+    withdraw: (amount: string) => string;
+    withdrawnTitle: string;
+    withdrawnText: string;
     confirmDelivery: string;
     openDispute: string;
     confirmedTitle: string;
@@ -450,6 +462,111 @@ export interface Catalog {
     reasonMissing: string;
     revokedTitle: string;
     revokedText: string;
+  };
+
+  /** The manager's second set of pages: split, merge or transform lots, pay members' shares, release, card PDF. */
+  manager2: {
+    splitLink: string;
+    splitTitle: string;
+    splitIntro: (left: string) => string;
+    newLot: (n: string) => string;
+    newLotCode: string;
+    quantityIn: (unit: string) => string;
+    splitSave: string;
+    splitNone: string;
+    splitTooMuch: (total: string, left: string) => string;
+    nothingLeft: string;
+    lotExists: string;
+    lotTwice: string;
+    quantityMissing: string;
+    splitDoneTitle: Counted;
+    splitDoneText: string;
+    printBagLabels: string;
+    mergeLink: string;
+    mergeTitle: string;
+    mergeIntro: string;
+    left: (quantity: string) => string;
+    takeQuantity: (unit: string) => string;
+    noLotsLeft: string;
+    newLotTitle: string;
+    newProduct: string;
+    newQuantity: string;
+    mergeSave: string;
+    mergeNone: string;
+    takeMissing: string;
+    takeTooMuch: (left: string) => string;
+    sameUnit: (unit: string) => string;
+    mergeTooMuch: (total: string) => string;
+    mergeTooSmall: string;
+    mergeDoneTitle: string;
+    mergeDoneText: string;
+    madeFrom: string;
+    payoutsLink: string;
+    payoutsTitle: string;
+    payoutsIntro: string;
+    nobodyOwed: string;
+    owedCount: Counted;
+    payOne: (name: string) => string;
+    payAll: string;
+    paidTitle: Counted;
+    paidText: string;
+    alreadyPaid: (name: string) => string;
+    releaseTitle: string;
+    releaseIntro: string;
+    releaseNone: string;
+    releaseButton: string;
+    saleOf: (sale: string, price: string) => string;
+    windowEnded: (date: string) => string;
+    releasedTitle: (sale: string) => string;
+    releasedText: string;
+    alreadyReleased: string;
+    payNow: string;
+    cardPdf: string;
+    cardScan: string;
+    cardFor: (name: string) => string;
+  };
+
+  /** The arbiter's dispute pages and the auditor's lists (issue 12). */
+  roles3: {
+    openDisputes: string;
+    disputesTitle: string;
+    disputesIntro: string;
+    disputeCount: Counted;
+    noDisputes: string;
+    saleTitle: (sale: string) => string;
+    cooperative: string;
+    buyer: string;
+    buyerUnknown: string;
+    price: string;
+    disputedOn: string;
+    openResolve: string;
+    resolveTitle: string;
+    resolveIntro: string;
+    refundPercent: string;
+    refundHint: string;
+    refundBad: string;
+    resolve: string;
+    notDisputedTitle: string;
+    notDisputed: (state: string) => string;
+    resolvedTitle: string;
+    buyerGets: (amount: string) => string;
+    cooperativeGets: (amount: string) => string;
+    resolvedText: string;
+    pending: string;
+    lookAgain: string;
+    backToDisputes: string;
+    auditCooperatives: string;
+    noCooperatives: string;
+    auditSales: string;
+    auditSaleCount: Counted;
+    noSales: string;
+    nextSales: string;
+    previousSales: string;
+    byNumber: string;
+    downloads: string;
+    saleCsv: string;
+    salePack: string;
+    cooperativeCsv: string;
   };
 
   session: {

@@ -21,6 +21,8 @@ export interface PageShell {
   body: Html;
   /** Search engines should not keep error and status pages. */
   noindex?: boolean;
+  /** A same-origin script (progressive enhancement only; the page works without it). */
+  script?: string;
 }
 
 /**
@@ -88,6 +90,7 @@ export function layout(p: PageShell): string {
         <meta name="referrer" content="same-origin" />
         <link rel="icon" href="data:," />
         <link rel="stylesheet" href="${STYLESHEET.path}" />
+        ${p.script === undefined ? "" : html`<script src="${p.script}" defer></script>`}
       </head>
       <body>
         <header class="top">

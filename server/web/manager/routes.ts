@@ -13,6 +13,7 @@
 import { randomBytes } from "node:crypto";
 import express, { type Express, type Request, type Response } from "express";
 import type { GatewayContext } from "../../api/context";
+import { memberCardSvg } from "../../custody/cards";
 import type { User } from "../../custody/users";
 import { unitName, type Catalog } from "../../pages/i18n";
 import { formatterFor } from "../../pages/format";
@@ -24,6 +25,7 @@ import { DomainError } from "../../services/errors";
 import type { PageSessions } from "../../sessions/http";
 import { createFormOnce, formKey, ONCE_FIELD, parseForm, problemsOf } from "../forms";
 import { catalogFor, pageKit } from "../http";
+import { opQuery, pendingWrite } from "../progress";
 import { createWebLookups } from "../lookup";
 import type { FieldProblem } from "../views/components";
 import {
@@ -35,6 +37,11 @@ import {
   stepDonePage,
   stepFormPage,
 } from "./views";
+import { cardPages } from "./card";
+import type { ManagerPage } from "./kit";
+import { lineagePages } from "./lineage";
+import { payoutPages } from "./payout";
+import { createTokenLookup } from "../../pages/tokens";
 
 /** A printed card is shown once after its write; kept in memory a short while for the confirmation page. */
 const CARD_TTL_MS = 30 * 60_000;
@@ -67,7 +74,19 @@ export function managerRoutes(app: Express, ctx: GatewayContext, sessions: PageS
   const once = createFormOnce(ctx.db);
   // A lot's form holds a row per member: up to 1000 contributors, as the service accepts.
   const form = express.urlencoded({ extended: false, limit: "100kb", parameterLimit: 2_100 });
-  const cards = new Map<string, { owner: string; name: string; svg: string | null; pending: boolean; at: number }>();
+  const cards = new Map<
+    string,
+    // operationId: the write not yet mined when the page was answered (null if it was), looked up on each visit.
+    {
+      owner: string;
+      name: string;
+      memberUserId: string;
+      svg: string | null;
+      cardUrl: string | null;
+      operationId: string | null;
+      at: number;
+    }
+  >();
 
   const { page, refusal, guarded } = pageKit({ back: (c) => c.manager.backToDashboard, passInvalid: true });
 
@@ -165,8 +184,10 @@ export function managerRoutes(app: Express, ctx: GatewayContext, sessions: PageS
           cards.set(key, {
             owner: m.user.id,
             name: parsed.data.displayName,
+            memberUserId: r.member.userId,
             svg: r.member.card,
-            pending: r.outcome.status !== "mined",
+            cardUrl: r.member.cardUrl,
+            operationId: r.outcome.status === "mined" ? null : r.outcome.operationId,
             at: Date.now(),
           });
           return `/w/manager/members/done/${key}`;
@@ -182,14 +203,35 @@ export function managerRoutes(app: Express, ctx: GatewayContext, sessions: PageS
 
   app.get(
     "/w/manager/members/done/:key",
-    guarded((req, res) => {
+    guarded(async (req, res) => {
       const m = manager(req, res);
       if (m === null) return;
       for (const [k, v] of cards) if (Date.now() - v.at > CARD_TTL_MS) cards.delete(k);
       const card = cards.get(String(req.params.key));
       if (card === undefined || card.owner !== m.user.id)
         throw new DomainError("not_found", "card_not_found", "no such confirmation");
-      page(req, res, 200, memberDonePage(m.c, { displayName: card.name, cardSvg: card.svg, pending: card.pending }));
+      // The card is drawn again in the reader's language (the service draws it in English for the API).
+      const cooperativeName = queries.getCooperative(m.coopId)?.name ?? "";
+      const svg =
+        card.cardUrl === null
+          ? card.svg
+          : await memberCardSvg({
+              displayName: card.name,
+              cooperativeName,
+              signInUrl: card.cardUrl,
+              instruction: m.c.manager2.cardScan,
+            });
+      page(
+        req,
+        res,
+        200,
+        memberDonePage(m.c, {
+          displayName: card.name,
+          cardSvg: svg,
+          pending: pendingWrite(card.operationId, m.user.id, ctx.relayer.status, req.originalUrl),
+          memberUserId: card.svg === null ? null : card.memberUserId,
+        }),
+      );
     }),
   );
 
@@ -250,7 +292,9 @@ export function managerRoutes(app: Express, ctx: GatewayContext, sessions: PageS
         const w = blankToUndefined(b[`weight-${i}`]);
         if (w === undefined) continue;
         if (!/^[0-9]{1,18}$/.test(w) || BigInt(w) === 0n) {
-          problems.push({ field: `weight-${i}`, message: m.c.form.invalid });
+          // "7,5" kg: the chain counts whole units, so say how to write it rather than "not valid".
+          const decimal = /^[0-9]+[.,][0-9]+$/.test(w);
+          problems.push({ field: `weight-${i}`, message: decimal ? f.wholeUnits : m.c.form.invalid });
           continue;
         }
         total += BigInt(w);
@@ -288,7 +332,7 @@ export function managerRoutes(app: Express, ctx: GatewayContext, sessions: PageS
       try {
         const location = await once.run(m.user.id, b[ONCE_FIELD], async () => {
           const r = await services.batches.register(m.user, parsed.data);
-          return `/w/manager/batches/${r.batchId}/done${r.outcome.status === "mined" ? "" : "?pending=1"}`;
+          return `/w/manager/batches/${r.batchId}/done${opQuery(r.outcome)}`;
         });
         res.redirect(303, `${location}${location.includes("?") ? "&" : "?"}lang=${m.c.lang}`);
       } catch (err) {
@@ -320,10 +364,12 @@ export function managerRoutes(app: Express, ctx: GatewayContext, sessions: PageS
       // Not indexed yet (the write is on its way): the page says so and offers to look again.
       const id = String(req.params.batchId);
       const batch = queries.getBatch(id);
-      if (batch === null && req.query.pending === "1") {
-        return page(req, res, 202, batchDonePage(m.c, { batchId: id, productCode: "", lotCode: "", gtin: "" }, true));
+      const pending = pendingWrite(req.query.op, m.user.id, ctx.relayer.status, req.originalUrl);
+      if (batch === null && pending !== null) {
+        const unknown = { batchId: id, productCode: "", lotCode: "", gtin: "" };
+        return page(req, res, 202, batchDonePage(m.c, unknown, pending));
       }
-      page(req, res, 200, batchDonePage(m.c, lotOf(m, id), false));
+      page(req, res, 200, batchDonePage(m.c, lotOf(m, id), pending));
     }),
   );
 
@@ -380,8 +426,8 @@ export function managerRoutes(app: Express, ctx: GatewayContext, sessions: PageS
       if (!parsed.ok) return stepForm(req, res, m, 400, b, parsed.problems);
       const location = await once.run(m.user.id, b[ONCE_FIELD], async () => {
         const r = await services.batches.recordEvent(m.user, batch.batchId, parsed.data);
-        const pending = r.outcome.status === "mined" ? "" : "&pending=1";
-        return `/w/manager/batches/${batch.batchId}/step/done?step=${encodeURIComponent(parsed.data.bizStep)}${pending}`;
+        const op = opQuery(r.outcome, "&");
+        return `/w/manager/batches/${batch.batchId}/step/done?step=${encodeURIComponent(parsed.data.bizStep)}${op}`;
       });
       res.redirect(303, `${location}&lang=${m.c.lang}`);
     }),
@@ -393,9 +439,51 @@ export function managerRoutes(app: Express, ctx: GatewayContext, sessions: PageS
       const m = manager(req, res);
       if (m === null) return;
       const step = typeof req.query.step === "string" ? req.query.step.slice(0, 64) : "other";
-      page(req, res, 200, stepDonePage(m.c, lotOf(m, String(req.params.batchId)), step, req.query.pending === "1"));
+      const pending = pendingWrite(req.query.op, m.user.id, ctx.relayer.status, req.originalUrl);
+      page(req, res, 200, stepDonePage(m.c, lotOf(m, String(req.params.batchId)), step, pending));
     }),
   );
+
+  // ---- split, merge, payouts, release, card PDF (their own modules; Express stays here) ----
+  const pages: ManagerPage[] = [
+    ...lineagePages({ services, once, gtinOf: lookups.gtinOf }),
+    ...payoutPages({
+      services,
+      once,
+      gtinOf: lookups.gtinOf,
+      tokens: createTokenLookup(ctx.provider),
+      chainNow: async () => (await ctx.provider.getBlock("latest"))?.timestamp ?? Math.floor(Date.now() / 1000),
+      status: ctx.relayer.status,
+    }),
+    ...cardPages({ services, cooperativeName: (id) => queries.getCooperative(id)?.name ?? "" }),
+  ];
+  const smallForm = express.urlencoded({ extended: false, limit: "8kb", parameterLimit: 200 });
+  for (const p of pages) {
+    const handler = guarded(async (req, res) => {
+      const m = manager(req, res);
+      if (m === null) return;
+      const query: Record<string, string | undefined> = {};
+      for (const [k, v] of Object.entries(req.query)) if (typeof v === "string") query[k] = v;
+      const answer = await p.handle({
+        ...m,
+        body: p.method === "post" ? bodyOf(req) : {},
+        params: req.params as Record<string, string>,
+        query,
+        csrf: sessions.csrfField(req),
+        pending: pendingWrite(req.query.op, m.user.id, ctx.relayer.status, req.originalUrl),
+      });
+      if ("redirect" in answer) res.redirect(303, answer.redirect);
+      else if ("pdf" in answer)
+        res
+          .status(200)
+          .set({ "Cache-Control": "no-store", "Content-Disposition": `inline; filename="${answer.filename}"` })
+          .type("application/pdf")
+          .send(answer.pdf);
+      else page(req, res, answer.status, answer.view);
+    });
+    if (p.method === "get") app.get(p.path, handler);
+    else app.post(p.path, smallForm, sessions.requireCsrf, handler);
+  }
 
   // ---- labels ----
   app.get(
@@ -403,7 +491,10 @@ export function managerRoutes(app: Express, ctx: GatewayContext, sessions: PageS
     guarded(async (req, res) => {
       const m = manager(req, res);
       if (m === null) return;
-      const sheet = await services.labels.labelSheet(m.coopId, labelSheetInput.parse({}));
+      // All the cooperative's lots, or those ticked on the dashboard (`?batch=…`, repeated).
+      const input = labelSheetInput.safeParse({ batch: req.query.batch });
+      if (!input.success) throw new DomainError("not_found", "batch_not_found", "no such lot");
+      const sheet = await services.labels.labelSheet(m.coopId, input.data);
       res
         .status(200)
         .set({ "Cache-Control": "no-store", "Content-Disposition": `inline; filename="labels-${m.coopId}.pdf"` })

@@ -4,7 +4,8 @@
  * its CSRF field and its once-key; errors in the summary and beside the field.
  */
 import { html, type Html } from "../../pages/html";
-import { productName, stepName, unitName, type Catalog } from "../../pages/i18n";
+import { progressBanner, type PendingWrite } from "../progress";
+import { CATALOGS, LANGS, productName, stepName, unitName, type Catalog } from "../../pages/i18n";
 import { formatterFor } from "../../pages/format";
 import { ONCE_FIELD } from "../forms";
 import { errorSummary, field, type FieldProblem } from "../views/components";
@@ -42,7 +43,7 @@ export interface BatchLine {
 
 export interface DashboardModel {
   cooperativeName: string;
-  members: { displayName: string | null; account: string }[];
+  members: { displayName: string | null; account: string; userId?: string | null }[];
   batches: BatchLine[];
   batchTotal: number;
   openSales: { saleId: number; batchId: string; state: string; quantity: string }[];
@@ -73,6 +74,8 @@ export function dashboardPage(c: Catalog, m: DashboardModel): { title: string; b
     <ul class="links actions">
       <li><a class="button" href="${q(c, "/w/manager/members/new")}">${t.addMember}</a></li>
       <li><a class="button" href="${q(c, "/w/manager/batches/new")}">${t.recordBatch}</a></li>
+      <li><a class="button" id="merge-link" href="${q(c, "/w/manager/batches/merge")}">${c.manager2.mergeLink}</a></li>
+      <li><a class="button" id="payouts-link" href="${q(c, "/w/manager/payouts")}">${c.manager2.payoutsLink}</a></li>
       <li><a href="${q(c, "/w/manager/labels.pdf")}">${t.printLabels}</a><span class="note">${t.labelsText}</span></li>
     </ul>
     <section id="members" aria-labelledby="members-title">
@@ -83,6 +86,7 @@ export function dashboardPage(c: Catalog, m: DashboardModel): { title: string; b
           (x) =>
             html`<li data-account="${x.account}">
               ${x.displayName === null ? w.unnamed : html`<bdi>${x.displayName}</bdi>`}
+              ${x.userId ? html`<a class="card-pdf" href="${q(c, `/w/manager/members/${x.userId}/card.pdf`)}">${c.manager2.cardPdf}</a>` : ""}
             </li>`,
         )}
       </ul>
@@ -99,6 +103,22 @@ export function dashboardPage(c: Catalog, m: DashboardModel): { title: string; b
                 >${c.batch.quantity}: ${qty(b.quantity, b.unit)} · ${w.available(qty(b.available, b.unit))}</span
               >
               <a href="${q(c, `/w/manager/batches/${b.batchId}/step`)}">${t.recordStep}</a>
+              ·
+              <a class="labels-link" href="${`/w/manager/labels.pdf?batch=${b.batchId}&lang=${c.lang}`}"
+                >${t.printLabels}</a
+              >
+              ${
+                BigInt(b.available) > 0n
+                  ? html`·
+                      <a class="split-link" href="${q(c, `/w/manager/batches/${b.batchId}/split`)}"
+                        >${c.manager2.splitLink}</a
+                      >
+                      ·
+                      <a href="${`/w/manager/batches/merge?from=${b.batchId}&lang=${c.lang}`}"
+                        >${c.manager2.mergeLink}</a
+                      >`
+                  : ""
+              }
             </li>`,
         )}
       </ul>
@@ -119,6 +139,7 @@ export function dashboardPage(c: Catalog, m: DashboardModel): { title: string; b
     <section id="unpaid" aria-labelledby="unpaid-title">
       <h2 id="unpaid-title">${t.unpaidTitle}</h2>
       <p>${t.unpaidCount(m.unpaid.length)}</p>
+      ${m.unpaid.length > 0 ? html`<p><a class="button" href="${q(c, "/w/manager/payouts")}">${c.manager2.payoutsLink}</a></p>` : ""}
       <ul class="links">
         ${m.unpaid.map(
           (u) =>
@@ -157,7 +178,7 @@ export function memberFormPage(c: Catalog, m: MemberFormModel): { title: string;
 
 export function memberDonePage(
   c: Catalog,
-  m: { displayName: string; cardSvg: string | null; pending: boolean },
+  m: { displayName: string; cardSvg: string | null; pending: PendingWrite | null; memberUserId?: string | null },
 ): { title: string; body: Html } {
   const t = c.manager;
   const title = t.memberDoneTitle(m.displayName);
@@ -172,13 +193,26 @@ export function memberDonePage(
           />
         </figure>`;
   const body = html`<div class="panel confirmation">
-      <h1><bdi>${title}</bdi></h1>
+      <h1>${m.pending === null ? html`<bdi>${title}</bdi>` : t.pending}</h1>
     </div>
-    ${m.pending ? html`<p class="banner warn">${t.pending}</p>` : ""}
+    ${progressBanner(c, m.pending, t.lookAgain)}
     <p>${t.memberDoneText}</p>
     <p><strong>${t.pinNeverShare}</strong></p>
     ${img}
     <ul class="links no-print">
+      ${
+        m.memberUserId
+          ? html`<li id="card-pdf">
+              ${c.manager2.cardPdf}:
+              ${LANGS.map(
+                (l) =>
+                  html`<a lang="${l}" href="${`/w/manager/members/${m.memberUserId}/card.pdf?lang=${l}`}"
+                    >${CATALOGS[l].name}</a
+                  > `,
+              )}
+            </li>`
+          : ""
+      }
       <li><a href="${q(c, "/w/manager/members/new")}">${t.addAnother}</a></li>
       <li><a href="${q(c, "/w/manager")}">${t.backToDashboard}</a></li>
     </ul>`;
@@ -288,19 +322,20 @@ export function batchFormPage(c: Catalog, m: BatchFormModel): { title: string; b
 export function batchDonePage(
   c: Catalog,
   b: { batchId: string; productCode: string; lotCode: string; gtin: string },
-  pending: boolean,
+  pending: PendingWrite | null,
 ): { title: string; body: Html } {
   const t = c.manager;
   const body = html`<div class="panel confirmation">
-      <h1>${t.batchDoneTitle}</h1>
-      <p>${productName(c, b.productCode)} · <bdi dir="ltr">${b.lotCode}</bdi></p>
+      <h1>${pending === null ? t.batchDoneTitle : t.pending}</h1>
+      ${b.lotCode === "" ? "" : html`<p>${productName(c, b.productCode)} · <bdi dir="ltr">${b.lotCode}</bdi></p>`}
     </div>
-    ${pending ? html`<p class="banner warn">${t.pending} <a href="${q(c, `/w/manager/batches/${b.batchId}/done`)}">${t.lookAgain}</a></p>` : ""}
-    <p>${t.batchDoneText}</p>
+    ${progressBanner(c, pending, t.lookAgain)} ${pending === null ? html`<p>${t.batchDoneText}</p>` : ""}
     <ul class="links">
       <li><a id="public-page" href="${q(c, lotPath(b))}">${t.publicPage}</a></li>
       <li><a href="${q(c, `/w/manager/batches/${b.batchId}/step`)}">${t.recordStep}</a></li>
-      <li><a href="${q(c, "/w/manager/labels.pdf")}">${t.printLabels}</a></li>
+      <li>
+        <a id="lot-labels" href="${`/w/manager/labels.pdf?batch=${b.batchId}&lang=${c.lang}`}">${t.printLabels}</a>
+      </li>
       <li><a href="${q(c, "/w/manager")}">${t.backToDashboard}</a></li>
     </ul>`;
   return { title: t.batchDoneTitle, body };
@@ -352,16 +387,15 @@ export function stepDonePage(
   c: Catalog,
   b: { batchId: string; productCode: string; lotCode: string; gtin: string },
   step: string,
-  pending: boolean,
+  pending: PendingWrite | null,
 ): { title: string; body: Html } {
   const t = c.manager;
   const title = t.stepDoneTitle(stepName(c, step));
   const body = html`<div class="panel confirmation">
-      <h1>${title}</h1>
+      <h1>${pending === null ? title : t.pending}</h1>
       <p>${productName(c, b.productCode)} · <bdi dir="ltr">${b.lotCode}</bdi></p>
     </div>
-    ${pending ? html`<p class="banner warn">${t.pending}</p>` : ""}
-    <p>${t.stepDoneText}</p>
+    ${progressBanner(c, pending, t.lookAgain)} ${pending === null ? html`<p>${t.stepDoneText}</p>` : ""}
     <ul class="links">
       <li><a id="public-page" href="${q(c, lotPath(b))}">${t.publicPage}</a></li>
       <li><a href="${q(c, `/w/manager/batches/${b.batchId}/step`)}">${t.recordStep}</a></li>

@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import type { User } from "../../custody/users";
 import { html, type Html } from "../../pages/html";
 import type { View } from "../http";
+import type { PendingWrite } from "../progress";
 import type { Catalog } from "../../pages/i18n";
 import { requireRole } from "../../services/access";
 import { DomainError } from "../../services/errors";
@@ -30,6 +31,11 @@ export interface PageRequest {
   body: Record<string, string | undefined>;
   params: Record<string, string>;
   csrf: Html;
+  /**
+   * A write kept by a confirmation (null once mined when it was answered), as the relayer sees it now:
+   * null once done, else on its way or refused, with `self` as the page to look at again (progress.ts).
+   */
+  progress: (operationId: string | null, self: string) => PendingWrite | null;
 }
 
 export interface RolePage {

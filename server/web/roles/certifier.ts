@@ -20,6 +20,7 @@ import { certifyInput, revokeCertificationInput } from "../../services/batches";
 import { DomainError } from "../../services/errors";
 import type { Services } from "../../services";
 import { formKey, ONCE_FIELD, parseForm, problemsOf, type FormOnce } from "../forms";
+import { progressBanner, type PendingWrite } from "../progress";
 import { errorSummary, field, type FieldProblem } from "../views/components";
 import { ownDone, q, type PageRequest, type PageResult, type RolePage, type View } from "./admin";
 
@@ -86,13 +87,15 @@ function certifyForm(
 
 function certifiedPage(
   c: Catalog,
-  d: { batchId: string; productCode: string; lotCode: string; certificationId: number | null; pending: boolean },
+  d: { batchId: string; productCode: string; lotCode: string; certificationId: number | null },
+  pending: PendingWrite | null,
 ): View {
   const t = c.roles2;
   const body = html`<div class="panel confirmation" id="certified">
-      <h1>${d.pending ? c.roles.pending : t.certifiedTitle}</h1>
+      <h1>${pending !== null ? c.roles.pending : t.certifiedTitle}</h1>
       <p>${productName(c, d.productCode)} · <bdi dir="ltr">${d.lotCode}</bdi></p>
     </div>
+    ${progressBanner(c, pending, c.roles.lookAgain)}
     <p>${t.certifiedText}</p>
     <ul class="links">
       <li><a id="lot-page" href="${q(c, `/b/${d.batchId}`)}">${t.openLot}</a></li>
@@ -131,11 +134,12 @@ function revokeForm(c: Catalog, m: { id: number; values: Values; problems: Field
   return { title: t.revokeTitle, body };
 }
 
-function revokedPage(c: Catalog, pending: boolean): View {
+function revokedPage(c: Catalog, pending: PendingWrite | null): View {
   const t = c.roles2;
   const body = html`<div class="panel confirmation" id="revoked">
-      <h1>${pending ? c.roles.pending : t.revokedTitle}</h1>
+      <h1>${pending !== null ? c.roles.pending : t.revokedTitle}</h1>
     </div>
+    ${progressBanner(c, pending, c.roles.lookAgain)}
     <p>${t.revokedText}</p>
     <ul class="links">
       <li><a href="${q(c, "/w/certifier/certifications/new")}">${t.openCertify}</a></li>
@@ -154,10 +158,11 @@ export function certifierPages(services: Services, once: FormOnce): RolePage[] {
       productCode: string;
       lotCode: string;
       certificationId: number | null;
-      pending: boolean;
+      /** The write not yet mined when the page was answered (null if it was): looked up on each visit. */
+      operationId: string | null;
     }
   >();
-  const revoked = new Map<string, { owner: string; at: number; pending: boolean }>();
+  const revoked = new Map<string, { owner: string; at: number; operationId: string | null }>();
   const coops = () =>
     services.cooperatives.list({ limit: 100, offset: 0 }).items.map((x) => ({ id: x.cooperativeId, name: x.name }));
   const certificationId = (r: PageRequest) => {
@@ -216,7 +221,7 @@ export function certifierPages(services: Services, once: FormOnce): RolePage[] {
           productCode: lotOf.productCode,
           lotCode: lotOf.lotCode,
           certificationId: cid,
-          pending: res.outcome.status !== "mined",
+          operationId: res.outcome.status === "mined" ? null : res.outcome.operationId,
         });
         return `/w/certifier/certifications/done/${id}`;
       });
@@ -241,7 +246,11 @@ export function certifierPages(services: Services, once: FormOnce): RolePage[] {
     {
       method: "get",
       path: "/w/certifier/certifications/done/:id",
-      handle: (r) => ({ status: 200, view: certifiedPage(r.c, ownDone(done, r.params.id, r.user)) }),
+      handle: (r) => {
+        const d = ownDone(done, r.params.id, r.user);
+        const self = q(r.c, `/w/certifier/certifications/done/${r.params.id}`);
+        return { status: 200, view: certifiedPage(r.c, d, r.progress(d.operationId, self)) };
+      },
     },
     {
       method: "get",
@@ -270,7 +279,11 @@ export function certifierPages(services: Services, once: FormOnce): RolePage[] {
         const location = await once.run(r.user.id, r.body[ONCE_FIELD], async () => {
           const res = await services.batches.revokeCertification(r.user, id, parsed.data);
           const key = randomBytes(12).toString("base64url");
-          revoked.set(key, { owner: r.user.id, at: Date.now(), pending: res.outcome.status !== "mined" });
+          revoked.set(key, {
+            owner: r.user.id,
+            at: Date.now(),
+            operationId: res.outcome.status === "mined" ? null : res.outcome.operationId,
+          });
           return `/w/certifier/revoked/${key}`;
         });
         return { redirect: q(r.c, location) };
@@ -279,7 +292,13 @@ export function certifierPages(services: Services, once: FormOnce): RolePage[] {
     {
       method: "get",
       path: "/w/certifier/revoked/:id",
-      handle: (r) => ({ status: 200, view: revokedPage(r.c, ownDone(revoked, r.params.id, r.user).pending) }),
+      handle: (r) => {
+        const d = ownDone(revoked, r.params.id, r.user);
+        return {
+          status: 200,
+          view: revokedPage(r.c, r.progress(d.operationId, q(r.c, `/w/certifier/revoked/${r.params.id}`))),
+        };
+      },
     },
   ];
 }

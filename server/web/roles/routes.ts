@@ -21,9 +21,12 @@ import type { PageSessions } from "../../sessions/http";
 import { createFormOnce, formKey, ONCE_FIELD, parseForm, problemsOf } from "../forms";
 import type { FieldProblem } from "../views/components";
 import { catalogFor, pageKit, type PageKit } from "../http";
+import type { OperationStatus } from "../../relayer";
+import { pendingWrite, progressOf } from "../progress";
 import { createWebLookups } from "../lookup";
 import { adminPages, type RolePage } from "./admin";
 import { certifierPages } from "./certifier";
+import { arbiterPages } from "./arbiter";
 import {
   deliveriesPage,
   moneyPage,
@@ -47,7 +50,15 @@ export function roleRoutes(app: Express, ctx: GatewayContext, sessions: PageSess
   const form = express.urlencoded({ extended: false, limit: "4kb", parameterLimit: 10 });
   const done = new Map<
     string,
-    { owner: string; amount: bigint | null; token: TokenView; pending: boolean; batchId: string; at: number }
+    {
+      owner: string;
+      amount: bigint | null;
+      token: TokenView;
+      pending: boolean;
+      operationId: string;
+      batchId: string;
+      at: number;
+    }
   >();
 
   const { page, signedIn, guarded } = pageKit({ back: (c) => c.roles.back });
@@ -120,6 +131,7 @@ export function roleRoutes(app: Express, ctx: GatewayContext, sessions: PageSess
           amount: r.amount === null ? null : BigInt(r.amount),
           token: await tokenView(parsed.data.token),
           pending: r.outcome.status !== "mined",
+          operationId: r.outcome.operationId,
           batchId: parsed.data.batchId,
           at: Date.now(),
         });
@@ -138,6 +150,8 @@ export function roleRoutes(app: Express, ctx: GatewayContext, sessions: PageSess
       const d = done.get(String(req.params.id));
       if (d === undefined || d.owner !== s.user.id) throw new DomainError("not_found", "not_found", "no such page");
       const batch = queries.getBatch(d.batchId);
+      // A claim sent but not yet mined is looked up again on each visit (the progress script comes back here).
+      const progress = d.pending ? progressOf(ctx.relayer.status(d.operationId)) : "done";
       page(
         req,
         res,
@@ -145,7 +159,9 @@ export function roleRoutes(app: Express, ctx: GatewayContext, sessions: PageSess
         paidPage(s.c, {
           amount: d.amount,
           token: d.token,
-          pending: d.pending,
+          progress,
+          operationId: d.operationId,
+          self: `/w/member/paid/${String(req.params.id)}?lang=${s.c.lang}`,
           lot: { productCode: batch?.productCode ?? "", lotCode: batch?.lotCode ?? "" },
         }),
       );
@@ -153,9 +169,10 @@ export function roleRoutes(app: Express, ctx: GatewayContext, sessions: PageSess
   );
 
   registrarRoutes(app, ctx, sessions, { page, signedIn, guarded, once });
-  mountPages(app, sessions, { page, signedIn, guarded, once }, [
+  mountPages(app, sessions, { page, signedIn, guarded, once }, ctx.relayer.status, [
     ...adminPages(services, once),
     ...certifierPages(services, once),
+    ...arbiterPages(services, once, tokens),
   ]);
 
   app.get(
@@ -176,8 +193,13 @@ export function roleRoutes(app: Express, ctx: GatewayContext, sessions: PageSess
 function registrarRoutes(app: Express, ctx: GatewayContext, sessions: PageSessions, h: Helpers): void {
   const { services } = ctx;
   const form = express.urlencoded({ extended: false, limit: "4kb", parameterLimit: 12 });
-  // The key is handed to the confirmation page through memory, and forgotten the first time it is shown.
-  const done = new Map<string, { owner: string; name: string; token: string | null; pending: boolean; at: number }>();
+  // The key is handed to the confirmation page through memory, and forgotten the first time it is shown on
+  // the finished page: while the write is on its way the page opens again by itself, and must show it again.
+  // operationId: the write not yet mined when the page was answered (null if it was), looked up on each visit.
+  const done = new Map<
+    string,
+    { owner: string; name: string; token: string | null; operationId: string | null; at: number }
+  >();
 
   const registerForm = (
     req: Request,
@@ -254,7 +276,7 @@ function registrarRoutes(app: Express, ctx: GatewayContext, sessions: PageSessio
             owner: s.user.id,
             name: parsed.data.name,
             token: r.admin.token,
-            pending: r.outcome.status !== "mined",
+            operationId: r.outcome.status === "mined" ? null : r.outcome.operationId,
             at: Date.now(),
           });
           return `/w/registrar/cooperatives/done/${id}`;
@@ -276,15 +298,23 @@ function registrarRoutes(app: Express, ctx: GatewayContext, sessions: PageSessio
       for (const [k, v] of done) if (Date.now() - v.at > DONE_TTL_MS) done.delete(k);
       const d = done.get(String(req.params.id));
       if (d === undefined || d.owner !== s.user.id) throw new DomainError("not_found", "not_found", "no such page");
+      const pending =
+        d.operationId === null ? null : pendingWrite(d.operationId, s.user.id, ctx.relayer.status, req.originalUrl);
       const token = d.token;
-      d.token = null;
-      h.page(req, res, 200, registeredPage(s.c, { name: d.name, token, pending: d.pending }));
+      if (pending?.state !== "pending") d.token = null;
+      h.page(req, res, 200, registeredPage(s.c, { name: d.name, token, pending }));
     }),
   );
 }
 
 /** The pages of admin.ts and certifier.ts answer a view or a redirect; Express stays here. */
-function mountPages(app: Express, sessions: PageSessions, h: Helpers, pages: RolePage[]): void {
+function mountPages(
+  app: Express,
+  sessions: PageSessions,
+  h: Helpers,
+  status: (operationId: string) => OperationStatus | undefined,
+  pages: RolePage[],
+): void {
   const form = express.urlencoded({ extended: false, limit: "4kb", parameterLimit: 12 });
   for (const p of pages) {
     const handler = h.guarded(async (req, res) => {
@@ -296,6 +326,7 @@ function mountPages(app: Express, sessions: PageSessions, h: Helpers, pages: Rol
         body: (p.method === "post" ? req.body : {}) as Record<string, string | undefined>,
         params: req.params as Record<string, string>,
         csrf: sessions.csrfField(req),
+        progress: (op, self) => (op === null ? null : pendingWrite(op, s.user.id, status, self)),
       });
       if ("redirect" in result) res.redirect(303, result.redirect);
       else h.page(req, res, result.status, result.view);

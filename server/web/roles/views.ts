@@ -4,6 +4,7 @@
  * beside the words (never alone), big buttons; amounts and dates in her language's numbers.
  */
 import { html, type Html } from "../../pages/html";
+import { inProgress, progressBanner, type PendingWrite, type Progress } from "../progress";
 import { productName, unitName, type Catalog } from "../../pages/i18n";
 import { formatterFor } from "../../pages/format";
 import { ONCE_FIELD } from "../forms";
@@ -100,16 +101,28 @@ export function moneyPage(
 
 export function paidPage(
   c: Catalog,
-  m: { amount: bigint | null; token: TokenView; pending: boolean; lot: { productCode: string; lotCode: string } },
+  m: {
+    amount: bigint | null;
+    token: TokenView;
+    progress: Progress;
+    operationId: string;
+    /** This page's own address: the "look again" link and where the progress script comes back to. */
+    self: string;
+    lot: { productCode: string; lotCode: string };
+  },
 ): { title: string; body: Html } {
   const t = c.roles;
-  const title = m.pending ? t.pending : t.paidTitle;
+  const title = m.progress === "pending" ? t.pending : m.progress === "failed" ? c.errors.errorTitle : t.paidTitle;
   const body = html`<div class="panel confirmation" id="paid">
       <h1>${coin} ${title}</h1>
-      ${m.amount === null ? "" : html`<p class="amount">${amountOf(c, m.amount, m.token)}</p>`}
+      ${m.amount === null || m.progress !== "done" ? "" : html`<p class="amount">${amountOf(c, m.amount, m.token)}</p>`}
       <p>${productName(c, m.lot.productCode)} · <bdi dir="ltr">${m.lot.lotCode}</bdi></p>
     </div>
-    <p>${m.pending ? html`<a href="${q(c, "/w/member/money")}">${t.lookAgain}</a>` : t.paidText}</p>
+    ${
+      m.progress === "pending"
+        ? inProgress(c, { operationId: m.operationId, next: m.self, lookAgain: t.lookAgain })
+        : html`<p>${m.progress === "failed" ? c.form.writeFailed : t.paidText}</p>`
+    }
     <ul class="links">
       <li><a href="${q(c, "/w/member/money")}">${coin} ${t.openMoney}</a></li>
       <li><a href="${q(c, "/w")}">${t.back}</a></li>
@@ -217,14 +230,14 @@ export function registerFormPage(c: Catalog, m: RegisterFormModel): { title: str
 
 export function registeredPage(
   c: Catalog,
-  m: { name: string; token: string | null; pending: boolean },
+  m: { name: string; token: string | null; pending: PendingWrite | null },
 ): { title: string; body: Html } {
   const t = c.roles;
   const title = t.registeredTitle(m.name);
   const body = html`<div class="panel confirmation" id="registered">
-      <h1><bdi>${title}</bdi></h1>
+      <h1>${m.pending === null ? html`<bdi>${title}</bdi>` : t.pending}</h1>
     </div>
-    ${m.pending ? html`<p class="banner warn">${t.pending}</p>` : ""}
+    ${progressBanner(c, m.pending, t.lookAgain)}
     ${
       m.token === null
         ? ""

@@ -24,12 +24,13 @@ import type { Catalog } from "../../pages/i18n";
 import { createTokenLookup } from "../../pages/tokens";
 import { requireRole } from "../../services/access";
 import { DomainError } from "../../services/errors";
-import { buyerStepInput, offerSaleInput, shipInput } from "../../services/sales";
+import { buyerStepInput, offerSaleInput, shipInput, withdrawInput } from "../../services/sales";
 import { buyerSignUpInput } from "../../services/users";
 import type { PageSessions } from "../../sessions/http";
 import type { FieldProblem } from "../views/components";
 import { createFormOnce, formKey, ONCE_FIELD, parseForm, problemsOf } from "../forms";
 import { catalogFor, pageKit } from "../http";
+import { opQuery, pendingWrite } from "../progress";
 import {
   fundsPage,
   managerSalePage,
@@ -40,6 +41,7 @@ import {
   signUpPage,
   stepDonePage,
   type SaleView,
+  type TokenView,
 } from "./views";
 
 /** A new buyer's key waits in memory for its confirmation page, and is forgotten once shown. */
@@ -68,17 +70,19 @@ export function salesRoutes(app: Express, ctx: GatewayContext, sessions: PageSes
 
   const { page, signedIn, guarded } = pageKit({ back: (c) => c.buying.back });
 
+  const tokenViewOf = async (address: string): Promise<TokenView> => {
+    if (address === ZeroAddress) return { symbol: "ETH", decimals: 18 };
+    // A token whose decimals cannot be read now is shown in its smallest unit rather than not at all.
+    const info = await tokens(address).catch(() => null);
+    return info === null
+      ? { symbol: address.slice(0, 8), decimals: null }
+      : { symbol: info.symbol, decimals: info.decimals };
+  };
+
   const viewOf = async (sale: Sale): Promise<SaleView> => {
     const batch = queries.getBatch(sale.batchId);
     const coop = queries.getCooperative(sale.cooperativeId);
-    // A token whose decimals cannot be read now is shown in its smallest unit rather than not at all.
-    const info = sale.token === ZeroAddress ? null : await tokens(sale.token).catch(() => null);
-    const token =
-      sale.token === ZeroAddress
-        ? { symbol: "ETH", decimals: 18 }
-        : info === null
-          ? { symbol: sale.token.slice(0, 8), decimals: null }
-          : { symbol: info.symbol, decimals: info.decimals };
+    const token = await tokenViewOf(sale.token);
     return {
       sale,
       productCode: batch?.productCode ?? "",
@@ -201,7 +205,49 @@ export function salesRoutes(app: Express, ctx: GatewayContext, sessions: PageSes
       const s = signedIn(req, res);
       if (s === null) return;
       const orders = await Promise.all(services.sales.orders(s.user).map(viewOf));
-      page(req, res, 200, ordersPage(s.c, { orders, csrf: sessions.csrfField(req), once: formKey }));
+      const refunds = await Promise.all(
+        services.sales
+          .refunds(s.user)
+          .map(async (r) => ({ token: r.token, amount: BigInt(r.amount), view: await tokenViewOf(r.token) })),
+      );
+      page(req, res, 200, ordersPage(s.c, { orders, refunds, csrf: sessions.csrfField(req), once: formKey }));
+    }),
+  );
+
+  // Money returned after a refund: back to the buyer's own account (the escrow's pull payment).
+  app.post(
+    "/w/buyer/withdraw",
+    form,
+    sessions.requireCsrf,
+    guarded(async (req, res) => {
+      const s = signedIn(req, res);
+      if (s === null) return;
+      const parsed = parseForm(s.c, withdrawInput, { token: (req.body as Record<string, unknown>).token });
+      // The form has only hidden fields: a bad one is a hand-made request, refused as such.
+      if (!parsed.ok) throw new DomainError("not_found", "token_not_found", "no such currency");
+      const location = await once.run(s.user.id, onceOf(req), async () => {
+        const r = await services.sales.withdraw(s.user, parsed.data);
+        return `/w/buyer/withdrawn${opQuery(r.outcome)}`;
+      });
+      res.redirect(303, `${location}${location.includes("?") ? "&" : "?"}lang=${s.c.lang}`);
+    }),
+  );
+
+  app.get(
+    "/w/buyer/withdrawn",
+    guarded((req, res) => {
+      const s = signedIn(req, res);
+      if (s === null) return;
+      const t = s.c.buying;
+      const pending = pendingWrite(req.query.op, s.user.id, ctx.relayer.status, req.originalUrl);
+      const view = stepDonePage(s.c, {
+        title: t.withdrawnTitle,
+        text: t.withdrawnText,
+        pending,
+        next: `/w/buyer/orders?lang=${s.c.lang}`,
+        nextLabel: t.openOrders,
+      });
+      page(req, res, 200, view);
     }),
   );
 
@@ -218,10 +264,9 @@ export function salesRoutes(app: Express, ctx: GatewayContext, sessions: PageSes
         if (!parsed.ok) throw new DomainError("not_found", "sale_not_found", "no such sale");
         const location = await once.run(s.user.id, onceOf(req), async () => {
           const r = await services.sales[step](s.user, saleId, parsed.data);
-          const pending = r.outcome.status !== "mined" ? "-pending" : "";
-          return `/w/buyer/orders/${saleId}/done/${step}${pending}`;
+          return `/w/buyer/orders/${saleId}/done/${step}${opQuery(r.outcome)}`;
         });
-        res.redirect(303, `${location}?lang=${s.c.lang}`);
+        res.redirect(303, `${location}${location.includes("?") ? "&" : "?"}lang=${s.c.lang}`);
       }),
     );
   }
@@ -232,9 +277,8 @@ export function salesRoutes(app: Express, ctx: GatewayContext, sessions: PageSes
       const s = signedIn(req, res);
       if (s === null) return;
       const t = s.c.buying;
-      const what = String(req.params.what);
-      const pending = what.endsWith("-pending");
-      const kind = what.replace(/-pending$/, "");
+      const kind = String(req.params.what);
+      const pending = pendingWrite(req.query.op, s.user.id, ctx.relayer.status, req.originalUrl);
       const title = kind === "bought" ? t.boughtTitle : kind === "confirm" ? t.confirmedTitle : t.disputedTitle;
       const text = kind === "bought" ? t.boughtText : t.stepText;
       page(
@@ -323,7 +367,7 @@ function managerSaleRoutes(app: Express, ctx: GatewayContext, sessions: PageSess
           const r = await services.sales.offer(s.user, parsed.data);
           return r.saleId === null
             ? `/w/manager/sales/new?batch=${batchId}`
-            : `/w/manager/sales/${r.saleId}/done/offered${r.outcome.status !== "mined" ? "-pending" : ""}`;
+            : `/w/manager/sales/${r.saleId}/done/offered${opQuery(r.outcome)}`;
         });
         res.redirect(303, `${location}${location.includes("?") ? "&" : "?"}lang=${s.c.lang}`);
       } catch (err) {
@@ -366,9 +410,9 @@ function managerSaleRoutes(app: Express, ctx: GatewayContext, sessions: PageSess
             step === "ship"
               ? await services.sales.ship(s.user, saleId, shipInput.parse({}))
               : await services.sales.cancel(s.user, saleId);
-          return `/w/manager/sales/${saleId}/done/${step}${r.outcome.status !== "mined" ? "-pending" : ""}`;
+          return `/w/manager/sales/${saleId}/done/${step}${opQuery(r.outcome)}`;
         });
-        res.redirect(303, `${location}?lang=${s.c.lang}`);
+        res.redirect(303, `${location}${location.includes("?") ? "&" : "?"}lang=${s.c.lang}`);
       }),
     );
   }
@@ -392,7 +436,7 @@ function managerSaleRoutes(app: Express, ctx: GatewayContext, sessions: PageSess
         stepDonePage(s.c, {
           title,
           text: "",
-          pending: what.endsWith("-pending"),
+          pending: pendingWrite(req.query.op, s.user.id, ctx.relayer.status, req.originalUrl),
           next: `/w/manager/sales/${saleIdOf(req)}?lang=${s.c.lang}`,
           nextLabel: t.saleTitle(String(saleIdOf(req))),
         }),

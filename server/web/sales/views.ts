@@ -5,6 +5,7 @@
  */
 import type { Sale } from "../../index/queries";
 import { html, type Html } from "../../pages/html";
+import { progressBanner, type PendingWrite } from "../progress";
 import { productName, unitName, type Catalog } from "../../pages/i18n";
 import { formatterFor } from "../../pages/format";
 import { ONCE_FIELD } from "../forms";
@@ -148,11 +149,13 @@ export function offerPage(
 
 export function stepDonePage(
   c: Catalog,
-  m: { title: string; text: string; pending: boolean; next: string; nextLabel: string },
+  m: { title: string; text: string; pending: PendingWrite | null; next: string; nextLabel: string },
 ): View {
   const t = c.buying;
-  const body = html`<div class="panel confirmation" id="step-done"><h1>${m.title}</h1></div>
-    ${m.pending ? html`<p class="banner warn">${t.pending}</p>` : ""} ${m.text === "" ? "" : html`<p>${m.text}</p>`}
+  const body = html`<div class="panel confirmation" id="step-done">
+      <h1>${m.pending === null ? m.title : t.pending}</h1>
+    </div>
+    ${progressBanner(c, m.pending, c.manager.lookAgain)} ${m.text === "" ? "" : html`<p>${m.text}</p>`}
     <ul class="links">
       <li><a class="button" id="next" href="${m.next}">${m.nextLabel}</a></li>
       <li><a href="${q(c, "/w")}">${t.back}</a></li>
@@ -160,7 +163,38 @@ export function stepDonePage(
   return { title: m.title, body };
 }
 
-export function ordersPage(c: Catalog, m: { orders: SaleView[]; csrf: Html; once: () => string }): View {
+/** Money the escrow holds for the buyer, per currency (its token address is the form's field). */
+export interface RefundView {
+  token: string;
+  amount: bigint;
+  view: TokenView;
+}
+
+function refunds(c: Catalog, m: { refunds: RefundView[]; csrf: Html; once: () => string }): Html {
+  if (m.refunds.length === 0) return html``;
+  const t = c.buying;
+  const f = formatterFor(c);
+  // The amount is isolated left to right (LRI … PDI) inside a sentence that may run right to left.
+  const amount = (r: RefundView) =>
+    `${r.view.decimals === null ? r.amount.toString() : f.amount(r.amount, r.view.decimals)} ${r.view.symbol}`;
+  return html`<section class="panel" id="refunds" aria-labelledby="refunds-title">
+    <h2 id="refunds-title">${t.refundsTitle}</h2>
+    <p>${t.refundsText}</p>
+    ${m.refunds.map(
+      (r) =>
+        html`<form method="post" action="${q(c, "/w/buyer/withdraw")}">
+          ${hidden(m.csrf, m.once())}
+          <input type="hidden" name="token" value="${r.token}" />
+          <button type="submit" class="button withdraw">${t.withdraw(`\u2066${amount(r)}\u2069`)}</button>
+        </form>`,
+    )}
+  </section>`;
+}
+
+export function ordersPage(
+  c: Catalog,
+  m: { orders: SaleView[]; refunds: RefundView[]; csrf: Html; once: () => string },
+): View {
   const t = c.buying;
   const step = (s: SaleView, path: string, label: string, cls: string) =>
     html`<form method="post" action="${q(c, `/w/buyer/orders/${s.sale.saleId}/${path}`)}">
@@ -168,7 +202,7 @@ export function ordersPage(c: Catalog, m: { orders: SaleView[]; csrf: Html; once
       <button type="submit" class="${`button ${cls}`}">${label}</button>
     </form>`;
   const body = html`<h1>${t.ordersTitle}</h1>
-    ${m.orders.length === 0 ? html`<p id="no-orders">${t.noOrders}</p>` : ""}
+    ${refunds(c, m)} ${m.orders.length === 0 ? html`<p id="no-orders">${t.noOrders}</p>` : ""}
     ${m.orders.map(
       (s) =>
         html`<section class="panel order" data-sale="${s.sale.saleId}">

@@ -194,7 +194,13 @@ export function workspacePage(c: Catalog, m: WorkspaceModel): { title: string; b
                 >${c.roles2.openCertify}</a
               >
             </p>`
-          : ""
+          : m.role === "arbiter"
+            ? html`<p>
+                <a class="button" id="arbiter-disputes" href="${`/w/arbiter/disputes?lang=${c.lang}`}"
+                  >${c.roles3.openDisputes}</a
+                >
+              </p>`
+            : ""
     }
     ${
       m.role === "buyer"
