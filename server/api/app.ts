@@ -239,7 +239,7 @@ export function buildApp(ctx: GatewayContext, options: BuildOptions = {}): Expre
       audit: ctx.services.audit,
       users: ctx.users,
       log: ctx.log,
-      lists: { ...ctx.services, tokens: createTokenLookup(ctx.provider) },
+      lists: { ...ctx.services, tokens: createTokenLookup(ctx.client) },
     },
     sessions,
   );

@@ -12,7 +12,7 @@
 import express, { type Express, type Request, type Response } from "express";
 import type { User, UserStore } from "../custody/users";
 import type { Logger } from "../log";
-import { ZeroAddress } from "ethers";
+import { ZERO_ADDRESS as ZeroAddress } from "../chain/address";
 import type { Sale } from "../index/queries";
 import { auditPeriodInput, type AuditPeriodInput, type AuditService, type CsvFile } from "../services/audit";
 import type { BatchService } from "../services/batches";

@@ -136,7 +136,7 @@ describe("manager pages: split, merge, payouts, release, card PDF (e2e)", functi
 
   /** What each member of the cooperative is owed on the rose water (claimable), her balance, and the escrow's claimed. */
   async function accounts() {
-    const escrow = t.gateway.ctx.contracts.escrow;
+    const escrow = t.contracts.escrow;
     return Promise.all(
       t.gateway.ctx.queries.listMembers(demo.cooperativeId).map(async (m) => {
         const owed = t.gateway.ctx.queries
@@ -146,7 +146,7 @@ describe("manager pages: split, merge, payouts, release, card PDF (e2e)", functi
           account: m.account,
           name: t.gateway.ctx.users.findByAddress(m.account)?.displayName ?? "",
           claimable: BigInt(owed?.claimable ?? "0"),
-          balance: await t.gateway.ctx.provider.getBalance(m.account),
+          balance: await t.provider.getBalance(m.account),
           claimed: await escrow.claimed(demo.roseWaterBatchId, ZeroAddress, m.account),
         };
       }),
@@ -412,8 +412,8 @@ describe("manager pages: split, merge, payouts, release, card PDF (e2e)", functi
     await before.context.close();
     // Two days pass, for the chain and for the gateway alike: the relayer signs requests with a deadline
     // from the gateway's clock, which the forwarder checks against the chain's. Put back in `after`.
-    await t.gateway.ctx.provider.send("evm_increaseTime", [2 * DAY]);
-    await t.gateway.ctx.provider.send("evm_mine", []);
+    await t.provider.send("evm_increaseTime", [2 * DAY]);
+    await t.provider.send("evm_mine", []);
     Date.now = () => realNow() + 2 * DAY * 1000;
     const { context, page } = await signedIn("fr");
     await page.goto(url("/w/manager/payouts?lang=fr"));

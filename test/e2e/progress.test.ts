@@ -45,15 +45,15 @@ describe("a write on its way (e2e)", function () {
   });
 
   after(async function () {
-    await t?.gateway.ctx.provider.send("evm_setAutomine", [true]).catch(() => undefined);
+    await t?.provider.send("evm_setAutomine", [true]).catch(() => undefined);
     await browser?.close();
     await t?.stop();
   });
 
-  const hold = () => t.gateway.ctx.provider.send("evm_setAutomine", [false]);
+  const hold = () => t.provider.send("evm_setAutomine", [false]);
   const resume = async () => {
-    await t.gateway.ctx.provider.send("evm_setAutomine", [true]);
-    await t.gateway.ctx.provider.send("evm_mine", []);
+    await t.provider.send("evm_setAutomine", [true]);
+    await t.provider.send("evm_mine", []);
   };
 
   it("fr, JavaScript on: 'on its way', then the page shows the payment by itself once it is mined", async function () {

@@ -83,7 +83,7 @@ describe("the whole story through the pages (e2e acceptance)", function () {
     t = await startTestGateway({ env: { AUTH_FAILURES_PER_MINUTE: "1000" } });
     browser = await launchChromium();
     // The platform fee is the deployment's (the escrow's), read from the chain, not from the pages.
-    feeBps = BigInt(await t.gateway.ctx.contracts.escrow.feeBps());
+    feeBps = BigInt(await t.contracts.escrow.feeBps());
   });
 
   after(async function () {
@@ -94,7 +94,7 @@ describe("the whole story through the pages (e2e acceptance)", function () {
 
   const url = (p: string) => `${t.gateway.url}${p}`;
   const sale = (id: number) => t.gateway.ctx.services.sales.get(id);
-  const escrow = () => t.gateway.ctx.contracts.escrow;
+  const escrow = () => t.contracts.escrow;
 
   /** axe-core (when the page runs script) and a numbered screenshot. */
   async function look(s: Story, page: Page, name: string, js = true): Promise<void> {
@@ -284,7 +284,7 @@ describe("the whole story through the pages (e2e acceptance)", function () {
     expect(await line.locator(".paid").innerText()).to.equal(`${f.amount(0n, 18)} ETH`);
     await look(s, page, `member${i + 1}-money`, js);
     const claimedBefore = await escrow().claimed(batchId, ZeroAddress, m.account!);
-    const balanceBefore = await t.gateway.ctx.provider.getBalance(m.account!);
+    const balanceBefore = await t.provider.getBalance(m.account!);
     await submit(page, `.money-group[data-batch="${batchId}"] button.get-paid`);
     expect(new URL(page.url()).pathname).to.match(/^\/w\/member\/paid\//);
     expect(await page.locator("#paid h1").innerText()).to.include(s.c.roles.paidTitle);
@@ -292,7 +292,7 @@ describe("the whole story through the pages (e2e acceptance)", function () {
     await look(s, page, `member${i + 1}-paid`, js);
     // The relayer pays the gas: her account grows by exactly her share.
     expect((await escrow().claimed(batchId, ZeroAddress, m.account!)) - claimedBefore).to.equal(share);
-    expect((await t.gateway.ctx.provider.getBalance(m.account!)) - balanceBefore).to.equal(share);
+    expect((await t.provider.getBalance(m.account!)) - balanceBefore).to.equal(share);
     await page.goto(url(`/w/member/money?lang=${s.lang}`));
     expect(await group.locator(".nothing-due").innerText()).to.equal(s.c.roles.nothingDue);
     await context.close();
@@ -441,10 +441,10 @@ describe("the whole story through the pages (e2e acceptance)", function () {
         await page.goto(url(`/w?lang=${lang}`));
         await submit(page, "#buyer-funds");
         await look(s, page, "funds");
-        const before = await t.gateway.ctx.provider.getBalance(buyer.address!);
+        const before = await t.provider.getBalance(buyer.address!);
         await submit(page, "#get-funds");
         expect(await page.locator("#funds-done").count()).to.equal(1);
-        expect((await t.gateway.ctx.provider.getBalance(buyer.address!)) - before).to.equal(10n ** 18n);
+        expect((await t.provider.getBalance(buyer.address!)) - before).to.equal(10n ** 18n);
         await look(s, page, "funds-done");
         await buy(s, page, s.saleId, s.price);
         await context.close();
@@ -587,12 +587,12 @@ describe("the whole story through the pages (e2e acceptance)", function () {
           c.buying.withdraw(`${formatterFor(c).amount(credit, 18)} ETH`),
         );
         await look(s, page, "buyer-refunds");
-        const before = await t.gateway.ctx.provider.getBalance(buyer);
+        const before = await t.provider.getBalance(buyer);
         await submit(page, "#refunds button.withdraw");
         expect(await page.locator("h1").innerText()).to.equal(c.buying.withdrawnTitle);
         await look(s, page, "buyer-withdrawn");
         // A meta-transaction: the relayer pays the gas, so the account grows by exactly the refund.
-        expect((await t.gateway.ctx.provider.getBalance(buyer)) - before).to.equal(credit);
+        expect((await t.provider.getBalance(buyer)) - before).to.equal(credit);
         expect(await escrow().credited(ZeroAddress, buyer)).to.equal(0n);
         await page.goto(url(`/w/buyer/orders?lang=${lang}`));
         expect(await page.locator("#refunds").count()).to.equal(0);

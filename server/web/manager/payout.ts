@@ -12,7 +12,7 @@
  * A double submit pays once (the once-key); a stale page that asks to pay a member already paid is
  * refused by the escrow (nothing due), which the confirmation says calmly instead of an error.
  */
-import { ZeroAddress } from "ethers";
+import { ZERO_ADDRESS as ZeroAddress } from "../../chain/address";
 import type { TokenLookup } from "../../pages/tokens";
 import { claimInput } from "../../services/sales";
 import { DomainError } from "../../services/errors";

@@ -8,7 +8,7 @@
  * Reads and the write are the sales service's (`disputes`, `get`, `resolve`), so the page and the API agree.
  */
 import { randomBytes } from "node:crypto";
-import { ZeroAddress } from "ethers";
+import { ZERO_ADDRESS as ZeroAddress } from "../../chain/address";
 import type { SaleDetail } from "../../index/queries";
 import { html, type Html } from "../../pages/html";
 import { formatterFor } from "../../pages/format";
