@@ -4,6 +4,8 @@ pragma solidity ^0.8.24;
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {Context} from "@openzeppelin/contracts/utils/Context.sol";
@@ -50,6 +52,23 @@ contract SaleEscrow is ISaleEscrow, ERC2771Context, Pausable, ReentrancyGuardTra
     mapping(bytes32 batchId => mapping(address token => mapping(address account => uint256))) private _claimed;
     mapping(address token => mapping(address account => uint256)) private _credits;
     mapping(uint64 cooperativeId => mapping(address token => uint256)) private _reserves;
+    /// @dev Currency (ISO 4217) and decimals of each settlement token, recorded when it is allowed.
+    mapping(address token => Currency) private _currencies;
+    mapping(uint64 cooperativeId => address) private _payoutAccounts;
+    mapping(uint64 cooperativeId => mapping(address member => bool)) private _throughCooperative;
+    mapping(bytes32 batchId => BatchSales) private _batchSales;
+    mapping(bytes32 batchId => mapping(address token => uint256)) private _roundedOff;
+
+    /// @dev Sales ever created of a batch (so closing can demand them all) and whether it is closed: one word.
+    struct BatchSales {
+        uint64 count;
+        bool closed;
+    }
+
+    struct Currency {
+        bytes3 code;
+        uint8 decimals;
+    }
 
     constructor(
         CooperativeRegistry registry_,
@@ -92,6 +111,9 @@ contract SaleEscrow is ISaleEscrow, ERC2771Context, Pausable, ReentrancyGuardTra
         saleId = _saleCount + 1;
         if (sender != admin) revert SaleEscrowNotSeller(saleId, sender);
 
+        BatchSales storage batchSales_ = _batchSales[batchId];
+        if (batchSales_.closed) revert SaleEscrowBatchClosed(batchId);
+        batchSales_.count += 1;
         _saleCount = saleId;
         _sales[saleId] = Sale({
             batchId: batchId,
@@ -117,6 +139,26 @@ contract SaleEscrow is ISaleEscrow, ERC2771Context, Pausable, ReentrancyGuardTra
 
     /// @inheritdoc ISaleEscrow
     function fund(uint256 saleId) external payable whenNotPaused nonReentrant {
+        _fund(saleId);
+    }
+
+    /// @inheritdoc ISaleEscrow
+    function fundWithPermit(
+        uint256 saleId,
+        uint256 deadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external whenNotPaused nonReentrant {
+        Sale storage sale = _sale(saleId);
+        if (sale.token == address(0)) revert SaleEscrowTokenNotAllowed(address(0));
+        // A permit seen in the mempool can be used by anyone first: then the allowance it gave is
+        // already there and the transfer below proves it (the usual front-run-safe pattern).
+        try IERC20Permit(sale.token).permit(_msgSender(), address(this), sale.price, deadline, v, r, s) {} catch {}
+        _fund(saleId);
+    }
+
+    function _fund(uint256 saleId) private {
         Sale storage sale = _inState(saleId, SaleState.Created);
         address sender = _msgSender();
         if (sale.buyer != address(0) && sale.buyer != sender) revert SaleEscrowReservedForBuyer(saleId, sale.buyer);
@@ -270,11 +312,92 @@ contract SaleEscrow is ISaleEscrow, ERC2771Context, Pausable, ReentrancyGuardTra
     }
 
     /// @inheritdoc ISaleEscrow
+    function closeBatch(
+        bytes32 batchId,
+        uint256[] calldata saleIds,
+        IBatchRegistry.Contributor[] calldata contributors
+    ) external nonReentrant {
+        IBatchRegistry.Batch memory batch = batches.getBatch(batchId);
+        address sender = _msgSender();
+        if (!registry.isCooperativeAdmin(batch.cooperativeId, sender)) {
+            revert ICooperativeRegistry.CooperativeRegistryNotCooperativeAdmin(batch.cooperativeId, sender);
+        }
+        BatchSales storage batchSales_ = _batchSales[batchId];
+        if (batchSales_.closed) revert SaleEscrowBatchClosed(batchId);
+        if (saleIds.length != batchSales_.count) {
+            revert SaleEscrowIncompleteSales(batchId, saleIds.length, batchSales_.count);
+        }
+        if (contributors.length == 0) revert SaleEscrowWrongContributors(batchId);
+        (bytes32 root, ) = ContributorsMerkle.commit(contributors);
+        if (root != batch.contributorsRoot) revert SaleEscrowWrongContributors(batchId);
+        address[] memory tokens = _settledTokens(batchId, saleIds);
+        batchSales_.closed = true;
+        for (uint256 t = 0; t < tokens.length; ++t) {
+            _roundOff(batchId, batch.cooperativeId, batch.totalWeight, tokens[t], contributors);
+        }
+    }
+
+    /// @dev Books to the reserve what rounding the members' shares of the batch down leaves in `token`.
+    function _roundOff(
+        bytes32 batchId,
+        uint64 cooperativeId,
+        uint64 totalWeight,
+        address token,
+        IBatchRegistry.Contributor[] calldata contributors
+    ) private {
+        uint256 total = _released[batchId][token];
+        uint256 owed;
+        for (uint256 i = 0; i < contributors.length; ++i) {
+            owed += RevenueSplit.share(total, contributors[i].weight, totalWeight);
+        }
+        uint256 leftover = total - owed;
+        _roundedOff[batchId][token] = leftover;
+        if (leftover != 0) _reserves[cooperativeId][token] += leftover;
+        emit BatchClosed(batchId, cooperativeId, token, leftover);
+    }
+
+    /// @inheritdoc ISaleEscrow
     function setTokenAllowed(address token, bool allowed) external {
         _onlyPlatformAdmin();
         if (token == address(0)) revert SaleEscrowZeroAddress();
         _allowedTokens[token] = allowed;
         emit TokenAllowed(token, allowed);
+    }
+
+    /// @inheritdoc ISaleEscrow
+    function setSettlementToken(address token, bytes3 currency) external {
+        _onlyPlatformAdmin();
+        if (token == address(0)) revert SaleEscrowZeroAddress();
+        for (uint256 i = 0; i < 3; ++i) {
+            if (currency[i] < "A" || currency[i] > "Z") revert SaleEscrowInvalidCurrency(currency);
+        }
+        uint8 decimals = IERC20Metadata(token).decimals();
+        _allowedTokens[token] = true;
+        _currencies[token] = Currency(currency, decimals);
+        emit TokenAllowed(token, true);
+        emit SettlementTokenSet(token, currency, decimals);
+    }
+
+    /// @inheritdoc ISaleEscrow
+    function setPayoutAccount(uint64 cooperativeId, address account) external {
+        address sender = _msgSender();
+        if (!registry.isCooperativeAdmin(cooperativeId, sender)) {
+            revert ICooperativeRegistry.CooperativeRegistryNotCooperativeAdmin(cooperativeId, sender);
+        }
+        if (account == address(0)) revert SaleEscrowZeroAddress();
+        _payoutAccounts[cooperativeId] = account;
+        emit PayoutAccountSet(cooperativeId, account);
+    }
+
+    /// @inheritdoc ISaleEscrow
+    function setPaidThroughCooperative(uint64 cooperativeId, bool through) external {
+        address sender = _msgSender();
+        if (through) {
+            if (!registry.isMember(cooperativeId, sender)) revert SaleEscrowNotMember(cooperativeId, sender);
+            if (_payoutAccounts[cooperativeId] == address(0)) revert SaleEscrowNoPayoutAccount(cooperativeId);
+        }
+        _throughCooperative[cooperativeId][sender] = through;
+        emit PayoutRouteChosen(cooperativeId, sender, through);
     }
 
     /// @inheritdoc ISaleEscrow
@@ -347,6 +470,34 @@ contract SaleEscrow is ISaleEscrow, ERC2771Context, Pausable, ReentrancyGuardTra
     }
 
     /// @inheritdoc ISaleEscrow
+    function currencyOf(address token) external view returns (bytes3 currency, uint8 decimals) {
+        if (token == address(0)) return ("ETH", 18);
+        Currency memory c = _currencies[token];
+        return (c.code, c.decimals);
+    }
+
+    /// @inheritdoc ISaleEscrow
+    function batchSales(bytes32 batchId) external view returns (uint64 count, bool closed) {
+        BatchSales memory b = _batchSales[batchId];
+        return (b.count, b.closed);
+    }
+
+    /// @inheritdoc ISaleEscrow
+    function roundedOff(bytes32 batchId, address token) external view returns (uint256) {
+        return _roundedOff[batchId][token];
+    }
+
+    /// @inheritdoc ISaleEscrow
+    function payoutAccountOf(uint64 cooperativeId) external view returns (address) {
+        return _payoutAccounts[cooperativeId];
+    }
+
+    /// @inheritdoc ISaleEscrow
+    function paidThroughCooperative(uint64 cooperativeId, address member) external view returns (bool) {
+        return _throughCooperative[cooperativeId][member];
+    }
+
+    /// @inheritdoc ISaleEscrow
     function saleCount() external view returns (uint256) {
         return _saleCount;
     }
@@ -408,7 +559,16 @@ contract SaleEscrow is ISaleEscrow, ERC2771Context, Pausable, ReentrancyGuardTra
         uint256 amount = due - paid;
         _claimed[batchId][token][account] = due;
         emit Claimed(batchId, token, account, amount, weight);
-        _pay(token, account, amount);
+        uint64 cooperativeId = batch.cooperativeId;
+        if (_throughCooperative[cooperativeId][account]) {
+            // She chose, by her own signature, to be paid in dirhams by her cooperative: the token
+            // goes to its payout account (never zero once chosen: it can only be replaced).
+            address to = _payoutAccounts[cooperativeId];
+            emit ClaimRouted(batchId, account, cooperativeId, to, amount);
+            _pay(token, to, amount);
+        } else {
+            _pay(token, account, amount);
+        }
     }
 
     function _pay(address token, address to, uint256 amount) private {
@@ -419,6 +579,35 @@ contract SaleEscrow is ISaleEscrow, ERC2771Context, Pausable, ReentrancyGuardTra
         } else {
             IERC20(token).safeTransfer(to, amount);
         }
+    }
+
+    /// @dev The distinct tokens of `saleIds`, after checking each is a settled sale of the batch, in
+    /// ascending order (so none is counted twice; with the count checked by the caller, all are there).
+    function _settledTokens(
+        bytes32 batchId,
+        uint256[] calldata saleIds
+    ) private view returns (address[] memory tokens) {
+        address[] memory found = new address[](saleIds.length);
+        uint256 distinct;
+        uint256 previous;
+        for (uint256 i = 0; i < saleIds.length; ++i) {
+            uint256 saleId = saleIds[i];
+            Sale storage sale = _sales[saleId];
+            SaleState state = sale.state;
+            bool settled =
+                state == SaleState.Released ||
+                    state == SaleState.Resolved ||
+                    state == SaleState.Cancelled ||
+                    state == SaleState.Refunded;
+            if (saleId <= previous || sale.batchId != batchId || !settled) revert SaleEscrowOpenSale(batchId, saleId);
+            previous = saleId;
+            address token = sale.token;
+            bool seen;
+            for (uint256 j = 0; j < distinct && !seen; ++j) seen = found[j] == token;
+            if (!seen) found[distinct++] = token;
+        }
+        tokens = new address[](distinct);
+        for (uint256 i = 0; i < distinct; ++i) tokens[i] = found[i];
     }
 
     function _sale(uint256 saleId) private view returns (Sale storage sale) {

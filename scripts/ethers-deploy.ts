@@ -14,10 +14,12 @@ import {
   BatchRegistry__factory,
   CooperativeRegistry__factory,
   Forwarder__factory,
+  PayoutLedger__factory,
   SaleEscrow__factory,
   type BatchRegistry,
   type CooperativeRegistry,
   type Forwarder,
+  type PayoutLedger,
   type SaleEscrow,
 } from "../typechain-types";
 
@@ -26,6 +28,7 @@ export interface CoopTraceContracts {
   registry: CooperativeRegistry;
   batches: BatchRegistry;
   escrow: SaleEscrow;
+  payouts: PayoutLedger;
 }
 
 export interface Deployed extends CoopTraceContracts {
@@ -58,6 +61,7 @@ export function attachCoopTrace(deployment: DeploymentFile, runner: ContractRunn
     registry: CooperativeRegistry__factory.connect(c.CooperativeRegistry.address, runner),
     batches: BatchRegistry__factory.connect(c.BatchRegistry.address, runner),
     escrow: SaleEscrow__factory.connect(c.SaleEscrow.address, runner),
+    payouts: PayoutLedger__factory.connect(c.PayoutLedger.address, runner),
   };
 }
 

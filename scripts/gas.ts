@@ -25,9 +25,15 @@ function ratio(a: bigint, b: bigint): string {
   return (Number(a) / Number(b)).toFixed(2);
 }
 
+/** A signer for an address of the bench (Hardhat impersonation), given ETH for its gas. */
+async function signerOf(address: string) {
+  await ethers.provider.send("hardhat_setBalance", [address, "0xDE0B6B3A7640000"]);
+  return ethers.getImpersonatedSigner(address);
+}
+
 async function main() {
   const [deployer, coopAdmin, buyer, relayer] = await ethers.getSigners();
-  const { registry, batches, escrow } = await deployCoopTrace(deployer, {
+  const { registry, batches, escrow, payouts } = await deployCoopTrace(deployer, {
     registrars: [deployer.address],
     feeRecipient: deployer.address,
   });
@@ -101,6 +107,48 @@ async function main() {
     escrow
       .connect(relayer)
       .claimFor(trees[1000].batchId, ethers.ZeroAddress, fresh.account, fresh.weight, big.proof(fresh.account)),
+  );
+
+  // A member of the 10-member batch chooses to be paid in dirhams through the cooperative: her share
+  // goes to its payout account (which holds ETH already, like the member accounts above).
+  await escrow.connect(coopAdmin).setPayoutAccount(coop, relayer.address);
+  const routed = small.contributors[5];
+  const chooseRoute = await gasOf(escrow.connect(await signerOf(routed.account)).setPaidThroughCooperative(coop, true));
+  const claimRouted = await gasOf(
+    escrow
+      .connect(relayer)
+      .claimFor(trees[10].batchId, ethers.ZeroAddress, routed.account, routed.weight, small.proof(routed.account)),
+  );
+
+  // Payouts in dirhams recorded by the cooperative, then confirmed by the member (directly: the
+  // gateway relays it through the forwarder, which adds its own signature check).
+  const payoutOf = (i: number) => ({
+    member: members[i],
+    token: ethers.ZeroAddress,
+    tokenAmount: 125_000n,
+    dirhams: 125_000n,
+    rateE6: 0n,
+    purpose: 0,
+    method: 1,
+    referenceHash: ethers.id(`mwallet:${i}`),
+  });
+  const recordOne = await gasOf(payouts.connect(coopAdmin).recordPayouts(coop, [payoutOf(0)]));
+  const recordAnother = await gasOf(payouts.connect(coopAdmin).recordPayouts(coop, [payoutOf(11)]));
+  const recordTen = await gasOf(
+    payouts.connect(coopAdmin).recordPayouts(
+      coop,
+      Array.from({ length: 10 }, (_, i) => payoutOf(i + 1)),
+    ),
+  );
+  const payee = await signerOf(members[0]);
+  const confirmOne = await gasOf(
+    payouts.connect(payee).confirm(await payouts.payoutIdOf(coop, members[0], ethers.id("mwallet:0"))),
+  );
+  const payee2 = await signerOf(members[1]);
+  const contestOne = await gasOf(
+    payouts
+      .connect(payee2)
+      .contest(await payouts.payoutIdOf(coop, members[1], ethers.id("mwallet:1")), ethers.id("reason")),
   );
 
   const recordEvent = await gasOf(
@@ -187,6 +235,20 @@ async function main() {
     ]),
   );
   out.push(row(["recordEvent", recordEvent, 40_000, ratio(recordEvent, 40_000n)]));
+  out.push(row(["setPaidThroughCooperative (a member's choice)", chooseRoute, 60_000, ratio(chooseRoute, 60_000n)]));
+  out.push(
+    row([
+      "claimFor, 10-member batch, share routed to the cooperative",
+      claimRouted,
+      80_000,
+      ratio(claimRouted, 80_000n),
+    ]),
+  );
+  out.push(row(["recordPayouts, 1 payout (the ledger's first)", recordOne, 60_000, ratio(recordOne, 60_000n)]));
+  out.push(row(["recordPayouts, 1 payout (any later)", recordAnother, 60_000, ratio(recordAnother, 60_000n)]));
+  out.push(row(["recordPayouts, 10 payouts (per payout)", recordTen / 10n, 60_000, ratio(recordTen / 10n, 60_000n)]));
+  out.push(row(["confirm a payout (member)", confirmOne, 40_000, ratio(confirmOne, 40_000n)]));
+  out.push(row(["contest a payout (member)", contestOne, 40_000, ratio(contestOne, 40_000n)]));
   out.push("");
   out.push(row(["the same batch record with", "gas", "ours (registerBatch, 1 contributor)", "theirs / ours"]));
   out.push(row(["---", "---:", "---:", "---:"]));

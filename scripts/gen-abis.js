@@ -7,7 +7,7 @@
  * `node scripts/gen-abis.js [artifactsDir]` runs it by hand. The file is generated, never committed.
  *
  * Run-time code takes ABIs from here, never from typechain-types (which is for tests and scripts).
- * MockStablecoin is in: the embedded chain's demo token, deployed by `npm start`.
+ * MockStablecoin and DemoMoney are in: the embedded chain's demo tokens, deployed by `npm start`.
  *
  * Plain JavaScript on purpose: it runs inside Hardhat's compile task, before anything is compiled.
  */
@@ -27,6 +27,9 @@ const CONTRACTS = [
   ["iCooperativeRegistry", "contracts/interfaces/ICooperativeRegistry.sol/ICooperativeRegistry.json", false],
   ["iBatchRegistry", "contracts/interfaces/IBatchRegistry.sol/IBatchRegistry.json", false],
   ["iSaleEscrow", "contracts/interfaces/ISaleEscrow.sol/ISaleEscrow.json", false],
+  ["payoutLedger", "contracts/PayoutLedger.sol/PayoutLedger.json", true],
+  ["iPayoutLedger", "contracts/interfaces/IPayoutLedger.sol/IPayoutLedger.json", false],
+  ["demoMoney", "contracts/demo/DemoMoney.sol/DemoMoney.json", true],
   ["mockStablecoin", "contracts/mocks/MockStablecoin.sol/MockStablecoin.json", true],
 ];
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {IBatchRegistry} from "./IBatchRegistry.sol";
+
 /**
  * @title ISaleEscrow
  * @notice Escrow of buyer payments for sales of batches, and the fair split of each sale.
@@ -18,8 +20,9 @@ pragma solidity ^0.8.24;
  *
  * Accounting invariant, per token: deposits = held + refunds + fees + reserves + claimed +
  * claimable + dust, where held is the price of sales funded but not yet settled (Funded, Shipped,
- * Disputed) and dust (amounts lost to rounding down members' shares) is below the number of
- * contributors of each batch. The contract never reads its own balance, so ether forced in by
+ * Disputed) and dust (what rounding members' shares down leaves) is below the number of contributors
+ * of each batch, in smallest units; {closeBatch} moves a batch's dust to the cooperative's reserve,
+ * after which the escrow holds exactly what it owes. The contract never reads its own balance, so ether forced in by
  * `selfdestruct` changes nothing.
  */
 interface ISaleEscrow {
@@ -89,6 +92,20 @@ interface ISaleEscrow {
     error SaleEscrowInsufficientReserve(uint64 cooperativeId, address token, uint256 available, uint256 requested);
     /// @dev ETH was sent with a token payment.
     error SaleEscrowUnexpectedEth();
+    /// @dev A settlement token's currency must be a three-letter ISO 4217 code in capitals.
+    error SaleEscrowInvalidCurrency(bytes3 currency);
+    /// @dev `account` may not choose to be paid through cooperative `cooperativeId`: she is not its member.
+    error SaleEscrowNotMember(uint64 cooperativeId, address account);
+    /// @dev The cooperative has no payout account yet, so nobody can be paid through it.
+    error SaleEscrowNoPayoutAccount(uint64 cooperativeId);
+    /// @dev The batch's accounts are closed: no new sale of it.
+    error SaleEscrowBatchClosed(bytes32 batchId);
+    /// @dev Closing a batch needs every sale of it, in ascending order, each settled; `saleId` is not.
+    error SaleEscrowOpenSale(bytes32 batchId, uint256 saleId);
+    /// @dev Closing a batch needs all its sales: `given` of `count`.
+    error SaleEscrowIncompleteSales(bytes32 batchId, uint256 given, uint256 count);
+    /// @dev The contributors given are not the batch's whole list (their tree is not the batch's root).
+    error SaleEscrowWrongContributors(bytes32 batchId);
 
     /// @dev Emitted when the cooperative admin offers a quantity of a batch for sale.
     event SaleCreated(
@@ -148,6 +165,24 @@ interface ISaleEscrow {
     event ReserveWithdrawn(uint64 indexed cooperativeId, address indexed token, address indexed to, uint256 amount);
     /// @dev Emitted when a token is allowed or disallowed for new sales.
     event TokenAllowed(address indexed token, bool allowed);
+    /// @dev Emitted when a token is allowed with its currency (ISO 4217) and its decimals.
+    event SettlementTokenSet(address indexed token, bytes3 currency, uint8 decimals);
+    /// @dev Emitted when a cooperative names the account that receives the shares of members paid through it.
+    event PayoutAccountSet(uint64 indexed cooperativeId, address indexed account);
+    /// @dev Emitted when a member chooses (or stops) to be paid through her cooperative.
+    event PayoutRouteChosen(uint64 indexed cooperativeId, address indexed member, bool throughCooperative);
+    /// @dev Emitted when a batch's accounts are closed (no new sale of it), once per token sold.
+    /// `roundedOff` is what rounding members' shares down left over (< the number of contributors),
+    /// added to the cooperative's reserve.
+    event BatchClosed(bytes32 indexed batchId, uint64 indexed cooperativeId, address indexed token, uint256 roundedOff);
+    /// @dev Emitted after {Claimed} when the share went to the cooperative's payout account, not to the member.
+    event ClaimRouted(
+        bytes32 indexed batchId,
+        address indexed account,
+        uint64 indexed cooperativeId,
+        address to,
+        uint256 amount
+    );
     /// @dev Emitted when the platform fee changes (for sales created afterwards).
     event FeeChanged(uint16 previousBps, uint16 newBps);
     /// @dev Emitted when the account credited with platform fees changes.
@@ -247,9 +282,9 @@ interface ISaleEscrow {
     function claim(bytes32 batchId, address token, uint64 weight, bytes32[] calldata proof) external;
 
     /**
-     * @notice Pays `account` its share (to `account` itself). Anyone may call; the gateway does it
-     * for members without a wallet.
-     * @dev As {claim}. Emits a {Claimed} event.
+     * @notice Pays `account` its share: to `account` itself, or to her cooperative's payout account
+     * if she chose to be paid through it. Anyone may call; the gateway does it for members without a wallet.
+     * @dev As {claim}. Emits a {Claimed} event (and {ClaimRouted} when paid through the cooperative).
      */
     function claimFor(
         bytes32 batchId,
@@ -275,6 +310,63 @@ interface ISaleEscrow {
 
     /// @notice Allows or disallows a token for new sales. Caller: platform admin. Emits {TokenAllowed}.
     function setTokenAllowed(address token, bool allowed) external;
+
+    /**
+     * @notice Allows `token` for new sales and records its currency (ISO 4217, e.g. "MAD", "EUR")
+     * and its decimals (read from the token), so that every amount can be shown in money people read.
+     * Caller: platform admin. Emits {TokenAllowed} and {SettlementTokenSet}.
+     */
+    function setSettlementToken(address token, bytes3 currency) external;
+
+    /// @notice The currency and decimals recorded for `token` ("ETH" and 18 for the zero address; zero when unknown).
+    function currencyOf(address token) external view returns (bytes3 currency, uint8 decimals);
+
+    /**
+     * @notice Names the account that receives the shares of the cooperative's members who chose to
+     * be paid through it (the cooperative then pays them in dirhams and records it in the payout ledger).
+     * Caller: the cooperative's admin. Emits {PayoutAccountSet}.
+     */
+    function setPayoutAccount(uint64 cooperativeId, address account) external;
+
+    /**
+     * @notice The caller (a member, by her own signature) chooses to be paid through her cooperative,
+     * or to be paid herself again. Requirements to choose it: she is a member; the cooperative has a
+     * payout account. Emits {PayoutRouteChosen}.
+     */
+    function setPaidThroughCooperative(uint64 cooperativeId, bool through) external;
+
+    /**
+     * @notice Closes a batch's accounts: no new sale of it, and in each token it was sold in, what
+     * rounding members' shares down left over (less than one smallest unit per contributor: 0.01 MAD
+     * per member for a dirham token) goes to the cooperative's reserve instead of staying unclaimable.
+     * @dev Caller: the cooperative's admin. `saleIds`: every sale of the batch, ascending, each settled
+     * (released, resolved, cancelled or refunded); `contributors`: the batch's whole list, as registered
+     * (its tree must be the batch's root). O(contributors × tokens). Emits {BatchClosed} per token.
+     */
+    function closeBatch(
+        bytes32 batchId,
+        uint256[] calldata saleIds,
+        IBatchRegistry.Contributor[] calldata contributors
+    ) external;
+
+    /// @notice Whether the batch's accounts are closed, and how many sales it had.
+    function batchSales(bytes32 batchId) external view returns (uint64 count, bool closed);
+
+    /// @notice What closing the batch added to the reserve in `token` (members' shares sum to released − this).
+    function roundedOff(bytes32 batchId, address token) external view returns (uint256);
+
+    /// @notice The account that receives the shares of members paid through `cooperativeId` (zero: none).
+    function payoutAccountOf(uint64 cooperativeId) external view returns (address);
+
+    /// @notice Whether `member` chose to be paid through `cooperativeId`.
+    function paidThroughCooperative(uint64 cooperativeId, address member) external view returns (bool);
+
+    /**
+     * @notice As {fund}, for a token sale, with the buyer's EIP-2612 permit for the price, so a buyer
+     * who signs (custodial or not) funds in one transaction. A permit already used (front-run) is
+     * ignored: the transfer then needs the allowance it gave.
+     */
+    function fundWithPermit(uint256 saleId, uint256 deadline, uint8 v, bytes32 r, bytes32 s) external;
 
     /// @notice Sets the platform fee for sales created afterwards (≤ {MAX_FEE_BPS}). Caller: platform admin. Emits {FeeChanged}.
     function setFeeBps(uint16 newFeeBps) external;

@@ -11,6 +11,7 @@ import {
   encodeDeployData,
   encodeFunctionData,
   getAddress,
+  toHex,
   type Hex,
   type LocalAccount,
 } from "viem";
@@ -21,13 +22,15 @@ import {
   cooperativeRegistryBytecode,
   forwarderAbi,
   forwarderBytecode,
+  payoutLedgerAbi,
+  payoutLedgerBytecode,
   saleEscrowAbi,
   saleEscrowBytecode,
 } from "./abis.generated";
 import type { ChainClient } from "./client";
 import { sendAndWait } from "./send";
 
-export const CONTRACT_NAMES = ["Forwarder", "CooperativeRegistry", "BatchRegistry", "SaleEscrow"] as const;
+export const CONTRACT_NAMES = ["Forwarder", "CooperativeRegistry", "BatchRegistry", "SaleEscrow", "PayoutLedger"] as const;
 export type ContractName = (typeof CONTRACT_NAMES)[number];
 
 export interface DeploymentFile {
@@ -36,6 +39,8 @@ export interface DeploymentFile {
   contracts: Record<ContractName, { address: string; blockNumber: number; transactionHash: string }>;
   /** Embedded demo chain only: the demo stablecoin (a mock anyone can mint). */
   demoStablecoin?: string;
+  /** Embedded demo chain only: the demo dirham and euro e-money tokens (DemoMoney, 2 decimals, anyone can mint). */
+  demoMoney?: { MAD: string; EUR: string };
 }
 
 export interface DeployOptions {
@@ -48,8 +53,10 @@ export interface DeployOptions {
   registrars?: string[];
   certifiers?: string[];
   arbiters?: string[];
-  /** ERC-20 tokens (stablecoins) allowed for sales. */
+  /** ERC-20 tokens (stablecoins) allowed for sales, with no currency recorded (tests). */
   allowedTokens?: string[];
+  /** ERC-20 settlement tokens allowed for sales with their currency (ISO 4217: "MAD", "EUR"). */
+  settlementTokens?: { address: string; currency: string }[];
 }
 
 /** What deploying needs of an account on a chain, whatever library holds the key. */
@@ -125,6 +132,11 @@ export async function deployCoopTrace(deployer: Deployer, options: DeployOptions
     }),
   );
 
+  await deploy(
+    "PayoutLedger",
+    encodeDeployData({ abi: payoutLedgerAbi, bytecode: payoutLedgerBytecode, args: [registry, forwarder] }),
+  );
+
   const grant = (roleId: Hex, account: string) =>
     send(
       registry,
@@ -143,6 +155,16 @@ export async function deployCoopTrace(deployer: Deployer, options: DeployOptions
     await send(
       escrow,
       encodeFunctionData({ abi: saleEscrowAbi, functionName: "setTokenAllowed", args: [token as Hex, true] }),
+    );
+  }
+  for (const { address, currency } of options.settlementTokens ?? []) {
+    await send(
+      escrow,
+      encodeFunctionData({
+        abi: saleEscrowAbi,
+        functionName: "setSettlementToken",
+        args: [address as Hex, toHex(currency, { size: 3 })],
+      }),
     );
   }
 

@@ -37,7 +37,7 @@ export async function deployPlatform() {
   const [deployer, registrar, certifier, arbiter, coopAdmin, alice, bob, carol, dave, buyer, outsider, feeRecipient] =
     await ethers.getSigners();
   const stablecoin = await (await ethers.getContractFactory("MockStablecoin")).deploy("Demo Dirham Stablecoin", "DMAD");
-  const { forwarder, registry, batches, escrow, deployment } = await deployCoopTrace(deployer, {
+  const { forwarder, registry, batches, escrow, payouts, deployment } = await deployCoopTrace(deployer, {
     registrars: [registrar.address],
     certifiers: [certifier.address],
     arbiters: [arbiter.address],
@@ -76,6 +76,7 @@ export async function deployPlatform() {
     registry,
     batches,
     escrow,
+    payouts,
     stablecoin,
     deployment,
     cooperativeId,
