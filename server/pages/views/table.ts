@@ -4,7 +4,7 @@
  * a record). A table wider than a phone sits in a region the keyboard can scroll (WCAG 2.1.1: a
  * scrollable region must be focusable), named for screen readers.
  */
-import { html, type Html, type Renderable } from "../html";
+import { html, join, type Html, type Renderable } from "../html";
 
 /** One line of a table of figures: its label as the row's heading, the figure right-aligned; `cls` marks the line. */
 export function figureRow(label: Renderable, value: Renderable, cls = ""): Html {
@@ -27,7 +27,8 @@ export interface TableSpec {
 }
 
 export function table(t: TableSpec): Html {
-  const data = Object.entries(t.data ?? {}).map(([k, v]) => html` data-${k}="${v}"`);
+  const data = Object.entries(t.data ?? {}).map(([k, v]) => html`data-${k}="${v}"`);
+  const attributes = join([html`class="${t.cls}"`, ...data], " ");
   const caption =
     t.caption === undefined
       ? ""
@@ -42,7 +43,7 @@ export function table(t: TableSpec): Html {
             ${t.head.map((h) => html`<th scope="col">${h}</th>`)}
           </tr>
         </thead>`;
-  return html`<table class="${t.cls}" ${data}>
+  return html`<table ${attributes}>
     ${caption}${head}
     <tbody>
       ${t.rows}
