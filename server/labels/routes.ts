@@ -7,7 +7,7 @@
  */
 import type { Response, Router } from "express";
 import { z } from "zod";
-import type { OpenApiBuilder } from "../api/openapi";
+import type { OpenApiBuilder, RouteSpec } from "../api/openapi";
 import { bytes32, id } from "../api/validate";
 import type { Services } from "../services";
 import { labelSheetInput, qrPngInput } from "../services/labels";
@@ -16,6 +16,12 @@ import { MAX_PNG_SIZE, MIN_PNG_SIZE } from "./qr";
 
 const batchParams = z.object({ id: bytes32 });
 const coopParams = z.object({ id });
+/** What every label route is: a public read (no token), listed under "labels". */
+const PUBLIC_READ: Pick<RouteSpec<z.ZodType, z.ZodType, z.ZodType>, "method" | "tags" | "auth"> = {
+  method: "get",
+  tags: ["labels"],
+  auth: [],
+};
 
 /** A batch's identity never changes, but PUBLIC_URL might: cache for an hour, not forever. */
 function cacheable(res: Response): void {
@@ -30,48 +36,43 @@ function embeddable(res: Response): void {
   res.setHeader("Cross-Origin-Resource-Policy", "cross-origin");
 }
 
+/** A batch's QR image: cached for an hour and embeddable elsewhere (see above). */
+function sendQr(res: Response, type: "image/svg+xml" | "image/png", image: string | Buffer): void {
+  cacheable(res);
+  embeddable(res);
+  res.type(type).send(image);
+}
+
 export function labelRoutes(router: Router, api: OpenApiBuilder, services: Services): void {
   const { labels } = services;
 
   api.defineRoute(router, {
-    method: "get",
+    ...PUBLIC_READ,
     path: "/batches/:id/qr.svg",
     summary: "QR code (SVG) of the batch's public URL: GS1 Digital Link when it has a GTIN (public)",
-    tags: ["labels"],
-    auth: [],
     params: batchParams,
     responses: { 200: "image/svg+xml", 400: "malformed id", 404: "unknown batch" },
     async handler({ params, res }) {
-      const svg = await labels.batchQrSvg(params.id);
-      cacheable(res);
-      embeddable(res);
-      res.type("image/svg+xml").send(svg);
+      sendQr(res, "image/svg+xml", await labels.batchQrSvg(params.id));
     },
   });
 
   api.defineRoute(router, {
-    method: "get",
+    ...PUBLIC_READ,
     path: "/batches/:id/qr.png",
     summary: `QR code (PNG, ${MIN_PNG_SIZE}–${MAX_PNG_SIZE} px square) of the batch's public URL (public)`,
-    tags: ["labels"],
-    auth: [],
     params: batchParams,
     query: qrPngInput,
     responses: { 200: "image/png", 400: "malformed id or size", 404: "unknown batch" },
     async handler({ params, query, res }) {
-      const png = await labels.batchQrPng(params.id, query);
-      cacheable(res);
-      embeddable(res);
-      res.type("image/png").send(png);
+      sendQr(res, "image/png", await labels.batchQrPng(params.id, query));
     },
   });
 
   api.defineRoute(router, {
-    method: "get",
+    ...PUBLIC_READ,
     path: "/cooperatives/:id/labels.pdf",
     summary: `Printable label sheet (PDF, A4, ${LABELS_PER_PAGE} per page) for the cooperative's batches (public)`,
-    tags: ["labels"],
-    auth: [],
     params: coopParams,
     query: labelSheetInput,
     responses: { 200: "application/pdf", 400: "malformed id or paging", 404: "unknown cooperative" },

@@ -7,6 +7,7 @@ import { html, type Html } from "../pages/html";
 import { formatterFor } from "../pages/format";
 import { productName, unitName, type Catalog, type Lang } from "../pages/i18n";
 import { layout } from "../pages/views/layout";
+import { figureRow, table } from "../pages/views/table";
 import { chartFigure, PALETTE } from "./chart";
 import type { AreaStats, MonthCell, Stats } from "./compute";
 
@@ -15,6 +16,9 @@ interface Series {
   /** null: suppressed (drawn as a dash on the axis). */
   values: (number | null)[];
 }
+
+/** One figure of a month (null: suppressed). */
+type MonthFigure = (m: MonthCell) => number | null;
 
 /** A grouped bar chart: one group per month, one bar per series. */
 export function barChart(title: string, months: string[], series: Series[], c: Catalog): Html {
@@ -101,23 +105,18 @@ function monthTable(m: MonthCell, c: Catalog, isRegion: boolean): Html {
   const s = c.stats;
   const f = formatterFor(c);
   const hidden = html`<span class="note" aria-label="${s.suppressed}" title="${s.suppressed}">—</span>`;
-  const row = (label: Html | string, value: Html | string) =>
-    html`<tr>
-      <th scope="row">${label}</th>
-      <td class="num">${value}</td>
-    </tr>`;
   const rows: Html[] = [
-    row(s.cooperatives, f.integer(m.cooperatives)),
-    row(s.womenCooperatives, f.integer(m.womenCooperatives)),
-    row(isRegion ? s.members : s.contributors, m.members.suppressed ? hidden : f.integer(m.members.count ?? 0)),
-    row(s.batches, f.integer(m.batches)),
+    figureRow(s.cooperatives, f.integer(m.cooperatives)),
+    figureRow(s.womenCooperatives, f.integer(m.womenCooperatives)),
+    figureRow(isRegion ? s.members : s.contributors, m.members.suppressed ? hidden : f.integer(m.members.count ?? 0)),
+    figureRow(s.batches, f.integer(m.batches)),
     ...m.quantities.map((q) =>
-      row(
+      figureRow(
         html`${s.quantity} (${unitName(c, q.unit)})`,
         q.suppressed || q.total === null ? hidden : html`${f.integer(q.total)} ${unitName(c, q.unit)}`,
       ),
     ),
-    row(s.sales, f.integer(m.sales)),
+    figureRow(s.sales, f.integer(m.sales)),
     ...m.revenue.flatMap((r) => {
       const symbol = r.symbol ?? r.token.slice(0, 10);
       const gross =
@@ -126,23 +125,16 @@ function monthTable(m: MonthCell, c: Catalog, isRegion: boolean): Html {
           : html`<span dir="ltr">${r.decimals === null ? r.gross : f.amount(r.gross, r.decimals)} ${symbol}</span>`;
       const share = r.suppressed || r.membersSharePpm === null ? hidden : f.percent(r.membersSharePpm / 100);
       return [
-        row(html`${s.gross} (<bdi>${symbol}</bdi>)`, gross),
-        html`<tr class="members">
-          <th scope="row">${s.membersShare} (<bdi>${symbol}</bdi>)</th>
-          <td class="num">${share}</td>
-        </tr>`,
+        figureRow(html`${s.gross} (<bdi>${symbol}</bdi>)`, gross),
+        figureRow(html`${s.membersShare} (<bdi>${symbol}</bdi>)`, share, "members"),
       ];
     }),
   ];
-  return html`<table class="split">
-    <caption class="note">
-      ${s.month}:
-      <span dir="ltr">${m.month}</span>
-    </caption>
-    <tbody>
-      ${rows}
-    </tbody>
-  </table>`;
+  return table({
+    cls: "split",
+    caption: { content: html`${s.month}: <span dir="ltr">${m.month}</span>`, cls: "note" },
+    rows,
+  });
 }
 
 function areaSection(a: AreaStats, title: string, c: Catalog, isRegion: boolean): Html {
@@ -166,10 +158,12 @@ function areaSection(a: AreaStats, title: string, c: Catalog, isRegion: boolean)
 export function statsPage(st: Stats, c: Catalog, hrefFor: (lang: Lang) => string): string {
   const s = c.stats;
   const f = formatterFor(c);
-  const regionSeries = (pick: (m: MonthCell) => number | null) =>
-    st.regions.map((r) => ({ name: r.key, values: r.months.map(pick) }));
-  const productSeries = (pick: (m: MonthCell) => number | null) =>
+  const regionSeries = (pick: MonthFigure) => st.regions.map((r) => ({ name: r.key, values: r.months.map(pick) }));
+  const productSeries = (pick: MonthFigure) =>
     st.products.map((p) => ({ name: productName(c, p.key), values: p.months.map(pick) }));
+  /** A chart per figure (`pick`), each with a bar per region or product (`series`) a month. */
+  const charts = (series: (pick: MonthFigure) => Series[], figures: [string, MonthFigure][]) =>
+    figures.map(([title, pick]) => barChart(title, st.months, series(pick), c));
   const empty = st.months.length === 0;
   const body = html`<h1>${s.title}</h1>
     <p class="lead">${s.intro}</p>
@@ -184,40 +178,19 @@ export function statsPage(st: Stats, c: Catalog, hrefFor: (lang: Lang) => string
         ? html`<section><p>${s.none}</p></section>`
         : html`<section>
               <h2>${s.regionsTitle}</h2>
-              ${barChart(
-                s.chartMembers,
-                st.months,
-                regionSeries((m) => (m.members.suppressed ? null : m.members.count)),
-                c,
-              )}
-              ${barChart(
-                s.chartBatches,
-                st.months,
-                regionSeries((m) => m.batches),
-                c,
-              )}
-              ${barChart(
-                s.chartSales,
-                st.months,
-                regionSeries((m) => m.sales),
-                c,
-              )}
+              ${charts(regionSeries, [
+                [s.chartMembers, (m) => (m.members.suppressed ? null : m.members.count)],
+                [s.chartBatches, (m) => m.batches],
+                [s.chartSales, (m) => m.sales],
+              ])}
             </section>
             ${st.regions.map((r) => areaSection(r, r.key, c, true))}
             <section>
               <h2>${s.productsTitle}</h2>
-              ${barChart(
-                s.chartBatches,
-                st.months,
-                productSeries((m) => m.batches),
-                c,
-              )}
-              ${barChart(
-                s.chartSales,
-                st.months,
-                productSeries((m) => m.sales),
-                c,
-              )}
+              ${charts(productSeries, [
+                [s.chartBatches, (m) => m.batches],
+                [s.chartSales, (m) => m.sales],
+              ])}
             </section>
             ${st.products.map((p) => areaSection(p, productName(c, p.key), c, false))}`
     }`;

@@ -10,6 +10,7 @@ import { productName, stepName, unitName, type Catalog, type Lang } from "../i18
 import { formatterFor, type Formatter } from "../format";
 import type { VerifyModel } from "../model";
 import { layout } from "./layout";
+import { figureRow, table } from "./table";
 
 interface Ctx {
   c: Catalog;
@@ -204,27 +205,14 @@ function lineage(x: Ctx): Html {
   </section>`;
 }
 
+/**
+ * A step is named by the state it leads to (a step "funded" by the state Funded), but for "confirmed":
+ * the buyer's receipt, a step with no state of its own.
+ */
 function stepLabel(c: Catalog, step: SaleStep): string {
-  switch (step) {
-    case "created":
-      return c.sales.states.Created;
-    case "funded":
-      return c.sales.states.Funded;
-    case "shipped":
-      return c.sales.states.Shipped;
-    case "confirmed":
-      return c.sales.confirmed;
-    case "released":
-      return c.sales.states.Released;
-    case "disputed":
-      return c.sales.states.Disputed;
-    case "resolved":
-      return c.sales.states.Resolved;
-    case "cancelled":
-      return c.sales.states.Cancelled;
-    case "refunded":
-      return c.sales.states.Refunded;
-  }
+  if (step === "confirmed") return c.sales.confirmed;
+  const state = (step.charAt(0).toUpperCase() + step.slice(1)) as Capitalize<typeof step>;
+  return c.sales.states[state];
 }
 
 function sale(x: Ctx, s: SaleDetail): Html {
@@ -234,29 +222,16 @@ function sale(x: Ctx, s: SaleDetail): Html {
   const contributors = f.integer(m.batch.contributors.length);
   const releases = s.releases.map(
     (r) =>
-      html`<table class="split">
-          <caption class="note">
-            ${c.sales.shareTitle}
-          </caption>
-          <tbody>
-            <tr>
-              <th scope="row">${c.sales.gross}</th>
-              <td class="num">${money(r.gross)}</td>
-            </tr>
-            <tr>
-              <th scope="row">${c.sales.fee(f.percent(s.feeBps))}</th>
-              <td class="num">${money(r.fee)}</td>
-            </tr>
-            <tr>
-              <th scope="row">${c.sales.reserve(f.percent(s.reserveBps))}</th>
-              <td class="num">${money(r.reserve)}</td>
-            </tr>
-            <tr class="members">
-              <th scope="row">${c.sales.net}</th>
-              <td class="num">${money(r.net)}</td>
-            </tr>
-          </tbody>
-        </table>
+      html`${table({
+          cls: "split",
+          caption: { content: c.sales.shareTitle, cls: "note" },
+          rows: [
+            figureRow(c.sales.gross, money(r.gross)),
+            figureRow(c.sales.fee(f.percent(s.feeBps)), money(r.fee)),
+            figureRow(c.sales.reserve(f.percent(s.reserveBps)), money(r.reserve)),
+            figureRow(c.sales.net, money(r.net), "members"),
+          ],
+        })}
         <p class="note">${c.sales.netNote(contributors)}</p>`,
   );
   const open = s.state === "Created" || s.state === "Funded" || s.state === "Shipped" || s.state === "Disputed";
