@@ -1,7 +1,9 @@
 /**
- * What the read model shares: the chain facts every index row carries, the typed shape of each table's
- * rows (as SQLite returns them: snake_case, 0/1 for booleans, decimal TEXT for big integers), paging,
- * and a cache of the statements that filtered lists build from a few fixed clauses.
+ * What the read model's areas share: rows selected in the shape of their answers (`columns`: each
+ * column under the answer's camelCase name, then the chain facts every index row carries), the facts
+ * gathered under `chain` (`withChain`, `takeLaterChain`), paging, and filtered lists whose statements
+ * are prepared once per combination of filters. Booleans stay SQLite's 0/1 and big integers decimal
+ * TEXT in rows; the areas convert the first.
  */
 import type { Statement } from "better-sqlite3";
 import type { Db } from "../../store/db";
