@@ -54,7 +54,7 @@ async function main() {
     const demo = await seedDemo(gateway.url, token, dataDir);
     // The same application as the gateway's, plus a static route: the ceiling of this server stack.
     // The rate limit (600 per minute and address) is policy, not capacity: off for this measure.
-    const app = buildApp(gateway.ctx, {
+    const app = buildApp(gateway.http, {
       publicRateLimit: 0,
       extraRoutes: (a) => a.get("/bench/hello", (_req, res) => res.type("text/plain").send("hello")),
     });

@@ -73,7 +73,7 @@ async function serve(dataDir: string): Promise<void> {
   // Logged at info into a file, as `npm start` logs (one line per request).
   const log = createLogger("info", pino.destination({ dest: path.join(dataDir, "gateway.log"), sync: false }));
   const gateway = await startGateway(config, { log });
-  const app = buildApp(gateway.ctx, { publicRateLimit: 0 });
+  const app = buildApp(gateway.http, { publicRateLimit: 0 });
   const server = await new Promise<http.Server>((resolve) => {
     const s = app.listen(0, "127.0.0.1", () => resolve(s));
   });

@@ -1,33 +1,32 @@
 /**
- * buildApp(ctx) returns the Express application without listening, so tests start it on port 0.
+ * buildApp(deps) returns the Express application without listening, so tests start it on port 0.
  */
-import express, { Router, type Express } from "express";
+import express, { Router, type Express, type RequestHandler } from "express";
 import helmet from "helmet";
 import cors from "cors";
 import { rateLimit } from "express-rate-limit";
 import { pinoHttp } from "pino-http";
 import { randomUUID } from "node:crypto";
-import { z } from "zod";
-import type { GatewayContext } from "./context";
+import type { HttpDeps } from "./context";
 import { authenticate } from "./auth";
 import { idempotency } from "./idempotency";
 import { verifyJsonBody } from "./body";
 import { userWriteLimit } from "./quotas";
-import { createOpenApi } from "./openapi";
+import { createOpenApi, type OpenApiBuilder } from "./openapi";
 import { ApiError, errorHandler, sendProblem, type ErrorMapper } from "./problem";
 import { cooperativeRoutes } from "./routes/cooperatives";
 import { batchRoutes } from "./routes/batches";
 import { saleRoutes } from "./routes/sales";
 import { userRoutes } from "./routes/users";
 import { healthRoutes } from "./routes/health";
+import { operationRoutes } from "./routes/operations";
 import { epcisRoutes } from "./routes/epcis";
 import { labelRoutes } from "../labels/routes";
 import { pageRoutes, type PageRouteOptions } from "../pages";
 import { statsRoutes } from "../stats/routes";
 import { auditRoutes } from "./routes/audit";
 import { auditPageRoutes } from "../audit/pages";
-import { createTokenLookup } from "../pages/tokens";
-import { createPageSessions } from "../sessions/http";
+import type { PageSessions } from "../sessions/http";
 import { personalizePages } from "../web/http";
 import { webRoutes } from "../web/routes";
 
@@ -102,10 +101,8 @@ export interface BuildOptions {
   pages?: PageRouteOptions;
 }
 
-export function buildApp(ctx: GatewayContext, options: BuildOptions = {}): Express {
-  const app = express();
-  app.disable("x-powered-by");
-  app.set("trust proxy", false);
+/** Request ids, the request log (method, path, status only) and the security headers. */
+function baseMiddleware(app: Express, deps: Pick<HttpDeps, "log" | "settings">): void {
   // req.url is the request target as received (percent-encoded, so one character per byte).
   app.use((req, res, next) =>
     req.url.length > MAX_URL_LENGTH
@@ -116,7 +113,7 @@ export function buildApp(ctx: GatewayContext, options: BuildOptions = {}): Expre
   );
   app.use(
     pinoHttp({
-      logger: ctx.log,
+      logger: deps.log,
       genReqId: (req, res) => {
         const id = randomUUID();
         res.setHeader("X-Request-Id", id);
@@ -135,46 +132,27 @@ export function buildApp(ctx: GatewayContext, options: BuildOptions = {}): Expre
   );
   // HSTS only when PUBLIC_URL is https: over plain HTTP the header is meaningless, and on a host later
   // put behind TLS it would pin browsers to https before the operator chose to.
-  app.use(helmet({ strictTransportSecurity: ctx.https }));
+  app.use(helmet({ strictTransportSecurity: deps.settings.https }));
+}
 
-  const publicLimit = options.publicRateLimit ?? 600;
-  const limiter = () =>
-    rateLimit({
-      windowMs: 60_000,
-      limit: publicLimit,
-      standardHeaders: "draft-7",
-      legacyHeaders: false,
-      handler: (_req, res) => sendProblem(res, 429, "rate_limited", "too many requests; slow down"),
-    });
-  const publicLimiter = limiter();
-  // The public pages (verify, market, stats) have their own budget per address, like the public API.
-  if (publicLimit > 0) {
-    const pagesLimiter = limiter();
-    app.use(["/b", "/01", "/market", "/stats", "/find", "/cooperatives"], (req, res, next) =>
-      req.method === "GET" || req.method === "HEAD" ? pagesLimiter(req, res, next) : next(),
-    );
-  }
-  const signupLimiter = rateLimit({
-    windowMs: 60 * 60_000,
-    limit: 20,
+function problemLimiter(windowMs: number, limit: number, detail: string): RequestHandler {
+  return rateLimit({
+    windowMs,
+    limit,
     standardHeaders: "draft-7",
     legacyHeaders: false,
-    handler: (_req, res) => sendProblem(res, 429, "rate_limited", "too many sign-ups from this address"),
+    handler: (_req, res) => sendProblem(res, 429, "rate_limited", detail),
   });
+}
 
-  const api = createOpenApi(API_PREFIX, {
-    title: "CoopTrace gateway",
-    version: "1.0.0",
-    description:
-      "Provenance and fair-revenue ledger for cooperatives. Errors are RFC 9457 problem details with a stable `code`.",
-  });
-  const sessions = createPageSessions(ctx); // the pages' sessions, and the failed-auth limit shared with the API
-  // Every page (not the API, which never reads the cookie) knows who is signed in, and its header says so.
-  const isPage = (path: string) => !/^\/(api|assets)\/|^\/health$/.test(path);
-  const personalize = personalizePages(sessions);
-  app.use((req, res, next) => (isPage(req.path) ? sessions.load(req, res, next) : next()));
-  app.use((req, res, next) => (isPage(req.path) ? personalize(req, res, next) : next()));
+/**
+ * /api/v1: public reads open to any origin and rate-limited per address, JSON bodies only, bearer
+ * tokens (failures counted in the pages' limiter), per-user write limits, Idempotency-Key; then the routes.
+ */
+function apiRouter(deps: HttpDeps, api: OpenApiBuilder, limiter: PageSessions["limiter"], publicLimit: number) {
+  const { services, settings } = deps;
   const v1 = Router();
+  const publicLimiter = problemLimiter(60_000, publicLimit, "too many requests; slow down");
   // Public reads may be used from any web page (a shop showing provenance); writes are not CORS-enabled.
   const publicCors = cors({ origin: "*", methods: ["GET"], exposedHeaders: ["X-Request-Id"] });
   v1.use((req, res, next) => (req.method === "GET" || req.method === "HEAD" ? publicCors(req, res, next) : next()));
@@ -198,54 +176,65 @@ export function buildApp(ctx: GatewayContext, options: BuildOptions = {}): Expre
   });
   // verifyJsonBody keeps the raw bytes (hashed by idempotency) and refuses deep nesting (400 json_too_deep).
   v1.use(express.json({ limit: "64kb", strict: true, verify: verifyJsonBody }));
-  v1.use(authenticate(ctx.users, sessions.limiter));
-  v1.use(userWriteLimit(ctx));
-  v1.use(idempotency(ctx.db, { ttlMs: ctx.idempotencyTtlMs }));
+  v1.use(authenticate(services.users, limiter));
+  v1.use(userWriteLimit(settings));
+  v1.use(idempotency(deps.stores.idempotency, { ttlMs: settings.idempotencyTtlMs }));
 
-  userRoutes(v1, api, ctx.services, signupLimiter);
-  cooperativeRoutes(v1, api, ctx.services);
-  batchRoutes(v1, api, ctx.services);
-  saleRoutes(v1, api, ctx.services);
-  epcisRoutes(v1, api, ctx.services);
-  labelRoutes(v1, api, ctx.services);
+  const signupLimiter = problemLimiter(60 * 60_000, 20, "too many sign-ups from this address");
+  userRoutes(v1, api, services, signupLimiter);
+  cooperativeRoutes(v1, api, services);
+  batchRoutes(v1, api, services);
+  saleRoutes(v1, api, services);
+  epcisRoutes(v1, api, services);
+  labelRoutes(v1, api, services);
+  operationRoutes(v1, api, services);
+  v1.get("/openapi.json", (_req, res) => res.json(api.document(settings.publicUrl)));
+  auditRoutes(v1, api, { services });
+  return v1;
+}
 
-  api.defineRoute(v1, {
-    method: "get",
-    path: "/operations/:id",
-    summary: "Status of a write (its owner or the platform admin)",
-    tags: ["operations"],
-    auth: ["any"],
-    params: z.object({ id: z.string().uuid() }),
-    responses: { 200: "the status", 401: "no token", 404: "unknown operation" },
-    handler({ params, req }) {
-      const status = ctx.relayer.status(params.id);
-      // Someone else's operation is reported as unknown: its existence is not for others to learn.
-      if (!status || (status.userId !== req.user!.id && req.user!.role !== "platform_admin")) {
-        throw new ApiError(404, "operation_not_found", "no such operation");
-      }
-      return status;
-    },
+export function buildApp(deps: HttpDeps, options: BuildOptions = {}): Express {
+  const { services, log } = deps;
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", false);
+  baseMiddleware(app, deps);
+
+  const publicLimit = options.publicRateLimit ?? 600;
+  // The public pages (verify, market, stats) have their own budget per address, like the public API.
+  if (publicLimit > 0) {
+    const pagesLimiter = problemLimiter(60_000, publicLimit, "too many requests; slow down");
+    app.use(["/b", "/01", "/market", "/stats", "/find", "/cooperatives"], (req, res, next) =>
+      req.method === "GET" || req.method === "HEAD" ? pagesLimiter(req, res, next) : next(),
+    );
+  }
+
+  const api = createOpenApi(API_PREFIX, {
+    title: "CoopTrace gateway",
+    version: "1.0.0",
+    description:
+      "Provenance and fair-revenue ledger for cooperatives. Errors are RFC 9457 problem details with a stable `code`.",
   });
-  v1.get("/openapi.json", (_req, res) => res.json(api.document(ctx.publicUrl)));
-
-  auditRoutes(v1, api, ctx);
-  statsRoutes(app, v1, api, ctx);
+  const sessions = deps.stores.pageSessions(); // the pages' sessions, and the failed-auth limit shared with the API
+  // Every page (not the API, which never reads the cookie) knows who is signed in, and its header says so.
+  const isPage = (path: string) => !/^\/(api|assets)\/|^\/health$/.test(path);
+  const personalize = personalizePages(sessions);
+  app.use((req, res, next) => (isPage(req.path) ? sessions.load(req, res, next) : next()));
+  app.use((req, res, next) => (isPage(req.path) ? personalize(req, res, next) : next()));
+  const v1 = apiRouter(deps, api, sessions.limiter, publicLimit);
+  // Registered on v1 before it is mounted: GET /api/v1/stats is in the OpenAPI document.
+  statsRoutes(app, v1, api, { services, log });
   app.use(API_PREFIX, v1);
-  healthRoutes(app, ctx);
-  pageRoutes(app, ctx, options.pages);
+  healthRoutes(app, { network: services.network, settings: deps.settings });
+  pageRoutes(app, deps, options.pages);
   auditPageRoutes(
     app,
-    {
-      audit: ctx.services.audit,
-      users: ctx.users,
-      log: ctx.log,
-      lists: { ...ctx.services, tokens: createTokenLookup(ctx.client) },
-    },
+    { audit: services.audit, users: services.users, log, lists: { ...services, tokens: services.tokens } },
     sessions,
   );
-  webRoutes(app, ctx, sessions);
+  webRoutes(app, deps.web, sessions);
   options.extraRoutes?.(app);
   app.use((req, res) => sendProblem(res, 404, "not_found", `no route for ${req.method} ${req.path}`));
-  app.use(errorHandler(ctx.log, [domainErrors]));
+  app.use(errorHandler(log, [domainErrors]));
   return app;
 }

@@ -5,17 +5,15 @@
  * Retry-After until the minute is over (answering the right ones would keep guessing useful).
  */
 import type { RequestHandler } from "express";
-import type { Role, User } from "../custody/users";
-import type { UserStore } from "../custody/users";
+import type { Role, User, UserStore } from "../custody/users";
 import type { AuthLimiter } from "../sessions/authLimit";
 import { ApiError } from "./problem";
-import type { GatewayContext } from "./context";
 
 /**
  * Sets `req.user` from a bearer token. The gateway always passes the shared `limiter`; without one
  * (a test composing its own router) failures are not counted.
  */
-export function authenticate(users: UserStore, limiter?: AuthLimiter): RequestHandler {
+export function authenticate(users: Pick<UserStore, "authenticate">, limiter?: AuthLimiter): RequestHandler {
   return (req, res, next) => {
     const header = req.get("authorization");
     if (header === undefined) return next();
@@ -50,34 +48,4 @@ export function requireUser(user: User | undefined, ...roles: Role[]): User {
     throw new ApiError(403, "forbidden", `this route is for: ${roles.join(", ")}`);
   }
   return user;
-}
-
-/**
- * The admin of `cooperativeId`, per the index (which a write waits for, so it holds every change
- * made through this gateway). A quick refusal with a clear 403; the contract, which the relayer
- * simulates before queuing anything, remains the authority.
- */
-export async function requireCoopAdmin(
-  ctx: GatewayContext,
-  user: User | undefined,
-  cooperativeId: number,
-): Promise<User> {
-  const u = requireUser(user, "coop_admin");
-  const standing = u.address === null ? null : ctx.queries.standingIn(cooperativeId, u.address);
-  if (standing === undefined) throw new ApiError(404, "cooperative_not_found", `no cooperative ${cooperativeId}`);
-  if (standing !== "admin") throw new ApiError(403, "forbidden", "you are not the admin of this cooperative");
-  return u;
-}
-
-/** A member or the admin of `cooperativeId` (per the index, as above). */
-export async function requireCoopActor(
-  ctx: GatewayContext,
-  user: User | undefined,
-  cooperativeId: number,
-): Promise<User> {
-  const u = requireUser(user, "coop_admin", "member");
-  const standing = u.address === null ? null : ctx.queries.standingIn(cooperativeId, u.address);
-  if (standing === undefined) throw new ApiError(404, "cooperative_not_found", `no cooperative ${cooperativeId}`);
-  if (standing === null) throw new ApiError(403, "forbidden", "you do not belong to this cooperative");
-  return u;
 }

@@ -1,5 +1,7 @@
 /**
- * What the routes need, passed in from the composition root (server/main.ts). No module-level state.
+ * What the HTTP layer is given by the composition root (server/main.ts): the services, a few settings,
+ * the logger and the HTTP-level stores. No module-level state; nothing here reaches the database, the
+ * node, the relayer or custody except through the services.
  */
 import type { ChainClient } from "../chain/client";
 import type { Db } from "../store/db";
@@ -8,33 +10,73 @@ import type { Config } from "../config";
 import type { Services } from "../services";
 import type { UserStore, User } from "../custody/users";
 import type { Relayer } from "../relayer";
-import type { Indexer, Queries } from "../index";
-import type { DeploymentFile } from "../chain/deploy";
+import type { Queries } from "../index";
+import type { PageSessions } from "../sessions/http";
+import type { FormOnce } from "../web/forms";
+import type { IdempotencyStore } from "./idempotency";
 
-export interface GatewayContext {
-  /** The service layer: what routes and pages call (the rest of this context is on its way out). */
-  services: Services;
-  log: Logger;
-  db: Db;
-  client: ChainClient;
-  deployment: DeploymentFile;
-  users: UserStore;
-  relayer: Relayer;
-  indexer: Indexer;
-  queries: Queries;
+/** The settings HTTP code reads. */
+export interface HttpSettings {
+  /**
+   * The gateway's public URL. Read on each request: when PUBLIC_URL is not set, the composition root
+   * learns it once the server listens (port 0 in tests) and sets it here.
+   */
   publicUrl: string;
-  embedded: boolean;
-  rpcUrl: string;
-  chainId: number;
-  /** Seconds a write waits for its receipt before answering 202. */
-  writeTimeoutMs: number;
+  /** True when PUBLIC_URL is https (HSTS and Secure cookies only then). */
+  https: boolean;
   /** Per-user limits, sessions and idempotency expiry, from the configuration. */
   limits: Config["limits"];
   sessions: Config["sessions"];
   idempotencyTtlMs: number;
-  /** True when PUBLIC_URL is https (HSTS is sent only then). */
-  https: boolean;
+  /** How long a write waits for its receipt before answering 202. */
+  writeTimeoutMs: number;
+  /** The embedded demo chain: its RPC URL is public (GET /health, the verify command). */
+  embedded: boolean;
+  chainId: number;
+  rpcUrl: string;
 }
+
+/** Stores of the HTTP layer itself (not of the domain), built at the composition root. */
+export interface HttpStores {
+  /** Idempotency-Key records of the API. */
+  idempotency: IdempotencyStore;
+  /** One write per form sent (the workspace's forms; the same table as the API's keys). */
+  formOnce: FormOnce;
+  /**
+   * The browser sessions of one application (its cookie, its CSRF checks and its failed-sign-in limiter,
+   * shared with the API's bearer tokens). A factory: each application built gets its own limiter.
+   */
+  pageSessions: () => PageSessions;
+}
+
+export interface HttpDeps {
+  services: Services;
+  settings: HttpSettings;
+  log: Logger;
+  stores: HttpStores;
+  /** Transitional: what server/web/** still reads directly, until it moves to `services` (see WebContext). */
+  web: WebContext;
+}
+
+/**
+ * Transitional: the fields server/web/** still takes from the gateway's old context. Each has its
+ * replacement in HttpDeps: `db` (createFormOnce, createWebLookups) → `stores.formOnce`, `services.reads`;
+ * `client` (createTokenLookup, getBlock) → `services.tokens`, `services.network.chainNow`;
+ * `relayer.status` → `services.operations.find`; `queries` → `services.reads`; `users.authenticate` →
+ * `services.users.authenticate`.
+ */
+export interface WebContext {
+  services: Services;
+  log: Logger;
+  db: Db;
+  client: ChainClient;
+  relayer: Pick<Relayer, "status">;
+  queries: Queries;
+  users: Pick<UserStore, "authenticate">;
+}
+
+/** @deprecated The old name of WebContext, kept while server/web/** still uses it. */
+export type GatewayContext = WebContext;
 
 declare module "express-serve-static-core" {
   interface Request {

@@ -49,7 +49,7 @@ export interface IdempotencyOptions {
 
 export const DEFAULT_IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 
-interface Row {
+export interface IdempotencyRecord {
   method: string;
   path: string;
   body_hash: string;
@@ -59,19 +59,44 @@ interface Row {
   response: string | null;
 }
 
-export function idempotency(db: Db, options: IdempotencyOptions = {}): RequestHandler {
-  const ttlMs = options.ttlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
-  const now = options.now ?? Date.now;
+/** The records of Idempotency-Key requests (the SQL; no Express), built once by the composition root. */
+export interface IdempotencyStore {
+  /** Deletes the records made before `isoTime`. */
+  expire(isoTime: string): void;
+  /** Claims (scope, key) for a new request; false when a record exists. */
+  claim(scope: string, key: string, method: string, path: string, bodyHash: string): boolean;
+  find(scope: string, key: string): IdempotencyRecord | undefined;
+  /** The final answer; a null response keeps only the status (a secret shown once). */
+  finish(scope: string, key: string, status: number, contentType: string, response: string | null): void;
+  /** Forgets a claim whose request did not finish (a 5xx, a closed connection). */
+  release(scope: string, key: string): void;
+}
+
+export function createIdempotencyStore(db: Db): IdempotencyStore {
   // created_at is written as strftime('%Y-%m-%dT%H:%M:%fZ'), the format of toISOString: comparable as text.
   const expire = db.prepare<[string]>("DELETE FROM idempotency WHERE created_at < ?");
-  const find = db.prepare<[string, string], Row>("SELECT * FROM idempotency WHERE scope = ? AND key = ?");
-  const claim = db.prepare(
+  const find = db.prepare<[string, string], IdempotencyRecord>("SELECT * FROM idempotency WHERE scope = ? AND key = ?");
+  const claim = db.prepare<[string, string, string, string, string]>(
     "INSERT INTO idempotency (scope, key, method, path, body_hash, state) VALUES (?, ?, ?, ?, ?, 'running') ON CONFLICT DO NOTHING",
   );
-  const finish = db.prepare(
+  const finish = db.prepare<[number, string, string | null, string, string]>(
     "UPDATE idempotency SET state = 'done', status = ?, content_type = ?, response = ? WHERE scope = ? AND key = ?",
   );
-  const release = db.prepare("DELETE FROM idempotency WHERE scope = ? AND key = ? AND state = 'running'");
+  const release = db.prepare<[string, string]>(
+    "DELETE FROM idempotency WHERE scope = ? AND key = ? AND state = 'running'",
+  );
+  return {
+    expire: (isoTime) => void expire.run(isoTime),
+    claim: (scope, key, method, path, bodyHash) => claim.run(scope, key, method, path, bodyHash).changes === 1,
+    find: (scope, key) => find.get(scope, key),
+    finish: (scope, key, status, contentType, response) => void finish.run(status, contentType, response, scope, key),
+    release: (scope, key) => void release.run(scope, key),
+  };
+}
+
+export function idempotency(store: IdempotencyStore, options: IdempotencyOptions = {}): RequestHandler {
+  const ttlMs = options.ttlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
+  const now = options.now ?? Date.now;
 
   return (req, res, next) => {
     if (req.method !== "POST") return next();
@@ -89,10 +114,9 @@ export function idempotency(db: Db, options: IdempotencyOptions = {}): RequestHa
       .digest("hex");
     const path = req.originalUrl.split("?")[0];
     // Forget expired records first, this key's included: an expired key is a new request.
-    expire.run(new Date(now() - ttlMs).toISOString());
-    const claimed = claim.run(scope, key, req.method, path, bodyHash).changes === 1;
-    if (!claimed) {
-      const row = find.get(scope, key)!;
+    store.expire(new Date(now() - ttlMs).toISOString());
+    if (!store.claim(scope, key, req.method, path, bodyHash)) {
+      const row = store.find(scope, key)!;
       if (row.body_hash !== bodyHash || row.path !== path) {
         return next(new ApiError(422, "idempotency_key_reused", "this Idempotency-Key was used with another request"));
       }
@@ -119,18 +143,19 @@ export function idempotency(db: Db, options: IdempotencyOptions = {}): RequestHa
     // Record the final answer; a 5xx is not final (the client may retry with the same key).
     const send = res.send.bind(res);
     res.send = (body?: unknown) => {
-      if (res.statusCode >= 500) release.run(scope, key);
+      const contentType = String(res.get("content-type") ?? "application/json");
+      if (res.statusCode >= 500) store.release(scope, key);
       else if (/\bno-store\b/.test(String(res.get("cache-control") ?? ""))) {
-        finish.run(res.statusCode, String(res.get("content-type") ?? "application/json"), null, scope, key);
+        store.finish(scope, key, res.statusCode, contentType, null);
       } else {
         const text =
           typeof body === "string" ? body : Buffer.isBuffer(body) ? body.toString("utf8") : JSON.stringify(body);
-        finish.run(res.statusCode, String(res.get("content-type") ?? "application/json"), text, scope, key);
+        store.finish(scope, key, res.statusCode, contentType, text);
       }
       return send(body);
     };
     res.on("close", () => {
-      if (!res.writableFinished) release.run(scope, key);
+      if (!res.writableFinished) store.release(scope, key);
     });
     next();
   };

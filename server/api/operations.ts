@@ -4,7 +4,7 @@
  * decoded events; with `?wait=false` (or when the chain is slow) it answers 202 with a status URL.
  */
 import type { Request, Response } from "express";
-import type { WriteOutcome } from "../services/writes";
+import type { WriteOptions, WriteOutcome } from "../services/writes";
 
 export { eventArg, type DecodedEvent, type WriteOutcome } from "../services/writes";
 
@@ -17,4 +17,17 @@ export function answerWrite(res: Response, outcome: WriteOutcome): WriteOutcome 
 
 export function waitPreference(req: Request): { wait: boolean } {
   return { wait: req.query.wait !== "false" };
+}
+
+/**
+ * Runs a service's write with the request's wait preference and answers it: 201 or 202 with the outcome,
+ * then the write's own results (the new ids, the amount paid) after it.
+ */
+export async function answerWriteOf<R extends { outcome: WriteOutcome }>(
+  req: Request,
+  res: Response,
+  write: (options: WriteOptions) => Promise<R>,
+): Promise<WriteOutcome & Omit<R, "outcome">> {
+  const { outcome, ...results } = await write(waitPreference(req));
+  return { ...answerWrite(res, outcome), ...results };
 }

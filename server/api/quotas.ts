@@ -14,12 +14,12 @@
  */
 import type { RequestHandler } from "express";
 import { rateLimit } from "express-rate-limit";
-import type { GatewayContext } from "./context";
+import type { HttpSettings } from "./context";
 import { sendProblem } from "./problem";
 
 /** The per-user write rate (after authenticate, which sets req.user). */
-export function userWriteLimit(ctx: Pick<GatewayContext, "limits">): RequestHandler {
-  const limit = ctx.limits.userWritesPerMinute;
+export function userWriteLimit(settings: Pick<HttpSettings, "limits">): RequestHandler {
+  const limit = settings.limits.userWritesPerMinute;
   return rateLimit({
     windowMs: 60_000,
     limit,

@@ -24,13 +24,13 @@ export interface ChainReader {
 }
 
 /** The gateway's deployment file in the verifier's shape. */
-export function verifierDeployment(ctx: { deployment: DeploymentFile }): Deployment {
+export function verifierDeployment(file: DeploymentFile): Deployment {
   const contracts = {} as Deployment["contracts"];
   for (const name of CONTRACT_NAMES) {
-    const c = ctx.deployment.contracts[name];
+    const c = file.contracts[name];
     contracts[name] = { address: getAddress(c.address), blockNumber: Number(c.blockNumber ?? 0) };
   }
-  return { source: `deployments/${ctx.deployment.chainId}.json`, chainId: ctx.deployment.chainId, contracts };
+  return { source: `deployments/${file.chainId}.json`, chainId: file.chainId, contracts };
 }
 
 export interface ChainReaderDeps {
@@ -41,13 +41,13 @@ export interface ChainReaderDeps {
   client: Pick<ChainClient, "getBlock">;
 }
 
-export function createChainReader(ctx: ChainReaderDeps): ChainReader {
-  const rpc = new RpcClient(ctx.rpcUrl);
-  const deployment = verifierDeployment(ctx);
+export function createChainReader(deps: ChainReaderDeps): ChainReader {
+  const rpc = new RpcClient(deps.rpcUrl);
+  const deployment = verifierDeployment(deps.deployment);
   const batches = new Map<string, Promise<BatchFacts>>();
   const times = new Map<number, Promise<number>>();
   return {
-    rpcUrl: ctx.rpcUrl,
+    rpcUrl: deps.rpcUrl,
     batch(batchId) {
       const id = batchId.toLowerCase();
       let p = batches.get(id);
@@ -63,7 +63,7 @@ export function createChainReader(ctx: ChainReaderDeps): ChainReader {
     blockTime(n) {
       let p = times.get(n);
       if (p === undefined) {
-        p = ctx.client.getBlock(n).then((b) => {
+        p = deps.client.getBlock(n).then((b) => {
           if (b === null) throw new Error(`block ${n} not found`);
           return b.timestamp;
         });

@@ -145,7 +145,7 @@ async function periodClaims(
         lotCode: snap.registrations[key]?.info.lotCode ?? null,
         token,
         account: cl.account,
-        displayName: deps.ctx.users.findByAddress(cl.account)?.displayName ?? null,
+        displayName: deps.users.findByAddress(cl.account)?.displayName ?? null,
         amount: cl.amount.toString(),
         amountHuman: human(cl.amount, token.decimals),
         txHash: cl.ref.txHash,
@@ -237,8 +237,7 @@ export async function buildCooperativeAudit(
   cooperativeId: number,
   options: CooperativeAuditOptions,
 ): Promise<CooperativeAudit> {
-  const { ctx } = deps;
-  const coop = ctx.queries.getCooperative(cooperativeId);
+  const coop = deps.index.getCooperative(cooperativeId);
   if (coop === null) throw notFound("cooperative_not_found", `no cooperative ${cooperativeId}`);
   const timed = await timedAudits(deps, cooperativeId);
   const inPeriod = timed.filter(
@@ -253,7 +252,7 @@ export async function buildCooperativeAudit(
   const { total, members, outstandingClaims } = aggregate(inPeriod, claims, options);
   const tokenList = await mapLimit([...tokens.values()], 4, async (token) => {
     const t = total(token.address);
-    const reserveBalance = await ctx.contracts.escrow.reserveOf(cooperativeId, token.address);
+    const reserveBalance = await deps.escrow.reserveOf(cooperativeId, token.address);
     return {
       token,
       ...Object.fromEntries(Object.entries(t).map(([k, v]) => [k, k === "sales" ? Number(v) : v.toString()])),
@@ -270,7 +269,7 @@ export async function buildCooperativeAudit(
     tokens: tokenList,
     members: members.map((m) => ({
       account: m.account,
-      displayName: ctx.users.findByAddress(getAddress(m.account))?.displayName ?? null,
+      displayName: deps.users.findByAddress(getAddress(m.account))?.displayName ?? null,
       token: m.token,
       shares: m.shares.toString(),
       sharesHuman: human(m.shares, m.token.decimals),

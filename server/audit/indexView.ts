@@ -1,48 +1,9 @@
 /**
- * What the index (SQLite read model) says, for the comparison with the chain. Reads only; the
- * queries the API already has are used where they exist (Queries.getSale, getBatch, listSales).
+ * What an audit reads of the index (the SQLite read model) to compare with the chain: a sale, a batch,
+ * a cooperative, the claims of a batch and the sale ids of a cooperative.
  */
-import type { Db } from "../store/db";
+import type { Queries } from "../index";
 
-export interface IndexClaim {
-  batchId: string;
-  token: string;
-  account: string;
-  amount: bigint;
-  weight: bigint;
-  txHash: string;
-  blockNumber: number;
-  logIndex: number;
-}
+export type { IndexClaim } from "../index";
 
-export interface IndexView {
-  claimsOf(batchId: string): IndexClaim[];
-  /** Sale ids of a cooperative, in id order. */
-  saleIdsOf(cooperativeId: number): number[];
-}
-
-export function createIndexView(db: Db): IndexView {
-  const claims = db.prepare<[string], Record<string, unknown>>(
-    "SELECT * FROM ix_claims WHERE batch_id = ? ORDER BY block_number, log_index",
-  );
-  const sales = db.prepare<[number], { sale_id: number }>(
-    "SELECT sale_id FROM ix_sales WHERE cooperative_id = ? ORDER BY sale_id",
-  );
-  return {
-    claimsOf(batchId) {
-      return claims.all(batchId.toLowerCase()).map((r) => ({
-        batchId: r.batch_id as string,
-        token: r.token as string,
-        account: r.account as string,
-        amount: BigInt(r.amount as string),
-        weight: BigInt(r.weight as string),
-        txHash: r.tx_hash as string,
-        blockNumber: r.block_number as number,
-        logIndex: r.log_index as number,
-      }));
-    },
-    saleIdsOf(cooperativeId) {
-      return sales.all(cooperativeId).map((r) => r.sale_id);
-    },
-  };
-}
+export type IndexView = Pick<Queries, "getSale" | "getBatch" | "getCooperative" | "claimsOf" | "saleIdsOf">;

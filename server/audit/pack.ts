@@ -10,12 +10,12 @@ import { buildContributorTree } from "../../domain/contributors";
 import { contributorSource } from "../verifier/collect";
 import { buildSaleAudit, type AuditDeps, type SaleAudit } from "./sale";
 
-export type PackContext = AuditDeps["ctx"] & {
+export interface PackDeps extends AuditDeps {
+  /** The deployment file, included in the pack; its chain id names the file. */
   deployment: DeploymentFile;
   /** The gateway's public URL: identifiers in the EPCIS history. */
   publicUrl: string;
-  chainId: number;
-};
+}
 
 export interface SalePack {
   generatedAt: string;
@@ -33,13 +33,13 @@ export interface SalePack {
   verify: { command: string; rpc: string; deploymentFile: string };
 }
 
-export async function buildSalePack(deps: AuditDeps & { ctx: PackContext }, saleId: number): Promise<SalePack> {
+export async function buildSalePack(deps: PackDeps, saleId: number): Promise<SalePack> {
   const audit = await buildSaleAudit(deps, saleId);
   const { snap } = await deps.chain.batch(audit.batchId);
   const source = contributorSource(snap, audit.batchId);
   const tree = source === null ? null : buildContributorTree(source.contributors);
-  const batch = deps.ctx.queries.getBatch(audit.batchId);
-  const deploymentFile = `${deps.ctx.chainId}.json`;
+  const batch = deps.index.getBatch(audit.batchId);
+  const deploymentFile = `${deps.deployment.chainId}.json`;
   return {
     generatedAt: new Date().toISOString(),
     audit,
@@ -58,11 +58,11 @@ export async function buildSalePack(deps: AuditDeps & { ctx: PackContext }, sale
       batch === null
         ? null
         : buildEpcisDocument(batch, {
-            publicUrl: deps.ctx.publicUrl,
-            chainId: deps.ctx.chainId,
-            lookupBatch: (id) => deps.ctx.queries.getBatch(id),
+            publicUrl: deps.publicUrl,
+            chainId: deps.deployment.chainId,
+            lookupBatch: (id) => deps.index.getBatch(id),
           }),
-    deployment: deps.ctx.deployment,
+    deployment: deps.deployment,
     verify: {
       command: `npx cooptrace verify ${audit.batchId} --rpc ${deps.chain.rpcUrl} --deployment ${deploymentFile}`,
       rpc: deps.chain.rpcUrl,

@@ -15,7 +15,6 @@
 import { formatUnits } from "../chain/units";
 import { ZERO_ADDRESS as ZeroAddress, toAddress as getAddress } from "../chain/address";
 import type { UserStore } from "../custody/users";
-import type { Queries } from "../index";
 import { DomainError, notFound } from "../services/errors";
 import { buildContributorTree, type ContributorTree } from "../../domain/contributors";
 import { shareOf } from "../../domain/split";
@@ -33,18 +32,16 @@ export interface EscrowViews {
   reserveOf(cooperativeId: number, token: string): Promise<bigint>;
 }
 
-/** What an audit reads besides the chain facts: the index it checks, members' names, the escrow's views. */
-export interface AuditSources {
-  queries: Pick<Queries, "getSale" | "getBatch" | "getCooperative">;
-  users: Pick<UserStore, "findByAddress">;
-  contracts: { escrow: EscrowViews };
-}
-
+/** What an audit reads: the index it checks, members' names, the escrow's views and the chain facts. */
 export interface AuditDeps {
-  /** The gateway's own reads (named `ctx` since the builders were written against the gateway's context). */
-  ctx: AuditSources;
-  chain: ChainReader;
+  /** What the index (the read model) says, compared with the chain. */
   index: IndexView;
+  /** Members' names in the gateway's user store (never on-chain). */
+  users: Pick<UserStore, "findByAddress">;
+  /** The escrow's views, read at the node's head. */
+  escrow: EscrowViews;
+  /** Chain facts, read by the verifier. */
+  chain: ChainReader;
 }
 
 export interface TokenRef {
@@ -180,15 +177,15 @@ function problemLines(check: Check): string {
   return [check.title, ...lines.slice(0, 5)].join("; ");
 }
 
-async function chainSaleBatch(ctx: AuditSources, saleId: number): Promise<string> {
-  const count = await ctx.contracts.escrow.saleCount();
+async function chainSaleBatch(escrow: EscrowViews, saleId: number): Promise<string> {
+  const count = await escrow.saleCount();
   if (BigInt(saleId) > count || saleId < 1) throw notFound("sale_not_found", `no sale ${saleId}`);
-  const sale = await ctx.contracts.escrow.getSale(saleId);
+  const sale = await escrow.getSale(saleId);
   return sale.batchId.toLowerCase();
 }
 
 export async function buildSaleAudit(deps: AuditDeps, saleId: number): Promise<SaleAudit> {
-  const batchId = await chainSaleBatch(deps.ctx, saleId);
+  const batchId = await chainSaleBatch(deps.escrow, saleId);
   const facts = await deps.chain.batch(batchId);
   const sale = facts.snap.sales.find((s) => s.created.saleId === BigInt(saleId));
   if (sale === undefined) {
@@ -244,7 +241,7 @@ function recomputeSplit(deps: AuditDeps, snap: Snapshot, sale: SaleFacts, token:
     const claimable = due > claimed ? due - claimed : 0n;
     return {
       account: c.account,
-      displayName: deps.ctx.users.findByAddress(c.account)?.displayName ?? null,
+      displayName: deps.users.findByAddress(c.account)?.displayName ?? null,
       weight: c.weight.toString(),
       share: share.toString(),
       shareHuman: human(share, dec),
@@ -337,7 +334,7 @@ function compareSale(
 ): void {
   const s = sale.created;
   const saleId = Number(s.saleId);
-  const idx = deps.ctx.queries.getSale(saleId);
+  const idx = deps.index.getSale(saleId);
   if (idx === null) {
     out.push({ saleId, field: "sale", index: null, chain: `sale ${saleId} of batch ${s.batchId}` });
     return;
@@ -394,7 +391,7 @@ function compareBatch(
   const { batchId, token } = sale.created;
   const saleId = Number(sale.created.saleId);
   const { tree } = split;
-  const batch = deps.ctx.queries.getBatch(batchId);
+  const batch = deps.index.getBatch(batchId);
   if (batch === null) {
     out.push({ saleId, field: "batch", index: null, chain: batchId });
     return;

@@ -3,17 +3,15 @@
  * index follows it within the lag bound. The answer is shared for a short time, so a busy page costs
  * the node a few calls per second at most; a failure is remembered for less time than a success.
  */
-import type { ChainClient } from "../chain/client";
-import type { Indexer } from "../index";
+import type { NetworkService } from "../services/network";
 
 export type ChainCheck =
   | { ok: true; chainId: number; head: number; indexedBlock: number; checkedAt: number }
   | { ok: false; reason: string; checkedAt: number };
 
 export interface ChainCheckOptions {
-  chainId: number;
-  client: Pick<ChainClient, "getBlockNumber">;
-  indexer: Indexer;
+  /** The node's head and the index's status. */
+  network: Pick<NetworkService, "chainId" | "head" | "indexStatus">;
   /** Blocks the index may trail the head (after confirmations) and still be trusted. */
   maxLag: number;
   /** How long a good answer is reused. Default 2 s. */
@@ -38,14 +36,11 @@ export function createChainCheck(o: ChainCheckOptions): () => Promise<ChainCheck
       timer.unref();
     });
     try {
-      const [head, status] = await Promise.race([
-        Promise.all([o.client.getBlockNumber(), o.indexer.status()]),
-        timeout,
-      ]);
+      const [head, status] = await Promise.race([Promise.all([o.network.head(), o.network.indexStatus()]), timeout]);
       if (status.problem !== null) return { ok: false, reason: status.problem, checkedAt };
       if (status.lag < 0 || status.lag > o.maxLag)
         return { ok: false, reason: `the index is ${status.lag} blocks behind the chain`, checkedAt };
-      return { ok: true, chainId: o.chainId, head, indexedBlock: status.lastBlock, checkedAt };
+      return { ok: true, chainId: o.network.chainId, head, indexedBlock: status.lastBlock, checkedAt };
     } catch (err) {
       return { ok: false, reason: `chain unreachable: ${(err as Error)?.message ?? String(err)}`, checkedAt };
     } finally {

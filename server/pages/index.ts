@@ -7,20 +7,21 @@
  * A page says "checked on the blockchain" only when the node answers and the index follows it within
  * its lag bound; otherwise it answers 503 and shows no facts.
  */
-import type { ErrorRequestHandler, Express, Request, Response } from "express";
-import type { GatewayContext } from "../api/context";
+import type { ErrorRequestHandler, Express, Request, RequestHandler, Response } from "express";
+import type { HttpSettings } from "../api/context";
 import { sendProblem } from "../api/problem";
 import { MAX_INDEX_LAG } from "../api/routes/health";
 import { isValidGtin } from "../api/validate";
 import { buildEpcisDocument } from "../epcis";
 import { STYLESHEET } from "./assets";
-import { createChainCheck } from "./chainCheck";
+import { createChainCheck, type ChainCheck } from "./chainCheck";
 import { PageCache } from "./cache";
 import { CATALOGS, chooseLang, type Catalog } from "./i18n";
 import { hrefFor, languageLinks, pageHref } from "./links";
-import { createPageLookups } from "./lookup";
 import { buildVerifyModel, toJson } from "./model";
-import { createTokenLookup, type TokenInfo } from "./tokens";
+import type { TokenInfo } from "./tokens";
+import type { Logger } from "../log";
+import type { Services } from "../services";
 import { statusPage, type StatusKind } from "./views/errors";
 import { marketPage } from "./views/market";
 import { verifyPage } from "./views/verify";
@@ -91,56 +92,56 @@ function queryText(value: unknown, max = 128): string | undefined {
   return typeof value === "string" && value !== "" ? value.slice(0, max) : undefined;
 }
 
-export function pageRoutes(app: Express, ctx: GatewayContext, options: PageRouteOptions = {}): void {
-  const lookups = createPageLookups(ctx.db);
-  const tokens = createTokenLookup(ctx.client);
-  const check = createChainCheck({
-    chainId: ctx.chainId,
-    client: ctx.client,
-    indexer: ctx.indexer,
-    maxLag: options.maxIndexLag ?? MAX_INDEX_LAG,
-    ttlMs: options.chainCheckTtlMs,
-  });
-  // The embedded chain's URL is already public (GET /health); another node's URL may hold an API key.
-  const publicRpcUrl = ctx.embedded ? ctx.rpcUrl : null;
-  const commandFor = (batchId: string) =>
-    `npx cooptrace verify ${batchId} --rpc ${publicRpcUrl ?? "<rpc url>"} --deployment ${ctx.chainId}.json`;
+/** What the public pages read: the index, token symbols, the chain's state; the public URL and the chain's id. */
+export interface PageDeps {
+  services: Pick<Services, "reads" | "tokens" | "network">;
+  settings: Pick<HttpSettings, "publicUrl" | "chainId" | "embedded" | "rpcUrl">;
+  log: Logger;
+}
 
-  const DETAIL: Record<StatusKind, [string, string]> = {
-    notFound: ["batch_not_found", "no batch is recorded under this identifier"],
-    badCode: ["invalid_code", "the GTIN (bad GS1 check digit or length) or the lot in this link is not valid"],
-    unavailable: [
-      "chain_unavailable",
-      "the chain cannot be reached or the index is behind it: nothing can be confirmed now",
-    ],
-    error: ["internal", "an internal error occurred; it was logged"],
-  };
+const DETAIL: Record<StatusKind, [string, string]> = {
+  notFound: ["batch_not_found", "no batch is recorded under this identifier"],
+  badCode: ["invalid_code", "the GTIN (bad GS1 check digit or length) or the lot in this link is not valid"],
+  unavailable: [
+    "chain_unavailable",
+    "the chain cannot be reached or the index is behind it: nothing can be confirmed now",
+  ],
+  error: ["internal", "an internal error occurred; it was logged"],
+};
 
-  function fail(
-    req: Request,
-    res: Response,
-    format: Format,
-    c: Catalog,
-    status: number,
-    kind: StatusKind,
-    extra: { verifyCommand?: string; reason?: string } = {},
-  ): void {
-    res.set("Cache-Control", "no-store");
-    if (status === 503) res.set("Retry-After", "5");
-    if (format !== "html") {
-      const [code, detail] = DETAIL[kind];
-      sendProblem(res, status, code, detail, extra.reason ? { reason: extra.reason } : {});
-      return;
-    }
-    res
-      .status(status)
-      .type("html")
-      .send(statusPage(kind, c, hrefFor(req), extra));
+/** A page's failure: a problem (JSON or EPCIS asked) or a status page in the reader's language, never cached. */
+function fail(
+  req: Request,
+  res: Response,
+  format: Format,
+  c: Catalog,
+  status: number,
+  kind: StatusKind,
+  extra: { verifyCommand?: string; reason?: string } = {},
+): void {
+  res.set("Cache-Control", "no-store");
+  if (status === 503) res.set("Retry-After", "5");
+  if (format !== "html") {
+    const [code, detail] = DETAIL[kind];
+    sendProblem(res, status, code, detail, extra.reason ? { reason: extra.reason } : {});
+    return;
   }
+  res
+    .status(status)
+    .type("html")
+    .send(statusPage(kind, c, hrefFor(req), extra));
+}
 
-  const rendered = options.cache ?? new PageCache();
+/** The verify page of a batch, by id or by GTIN and lot, in HTML, JSON or EPCIS, rendered once per chain check. */
+function verifyRoute(deps: PageDeps, check: () => Promise<ChainCheck>, rendered: PageCache) {
+  const { reads, tokens, network } = deps.services;
+  const { settings } = deps;
+  // The embedded chain's URL is already public (GET /health); another node's URL may hold an API key.
+  const publicRpcUrl = settings.embedded ? settings.rpcUrl : null;
+  const commandFor = (batchId: string) =>
+    `npx cooptrace verify ${batchId} --rpc ${publicRpcUrl ?? "<rpc url>"} --deployment ${settings.chainId}.json`;
 
-  async function verify(req: Request, res: Response, target: Target): Promise<void> {
+  return async function verify(req: Request, res: Response, target: Target): Promise<void> {
     const c = catalogFor(req);
     setPageHeaders(res, c);
     const format = negotiate(req);
@@ -154,11 +155,11 @@ export function pageRoutes(app: Express, ctx: GatewayContext, options: PageRoute
         ? BATCH_ID.test(target.batchId)
           ? target.batchId.toLowerCase()
           : null
-        : lookups.batchByGtinLot(target.gtin, target.lot);
+        : reads.batchByGtinLot(target.gtin, target.lot);
 
     const state = await check();
     if (!state.ok) {
-      ctx.log.warn({ reason: state.reason }, "verify page: cannot confirm");
+      deps.log.warn({ reason: state.reason }, "verify page: cannot confirm");
       return fail(req, res, format, c, 503, "unavailable", {
         verifyCommand: batchId ? commandFor(batchId) : undefined,
         reason: state.reason,
@@ -172,28 +173,28 @@ export function pageRoutes(app: Express, ctx: GatewayContext, options: PageRoute
     const cacheKey = format === "html" ? `html|${c.lang}|${batchId}|${path}` : `${format}|${batchId}`;
     // The chain check is shared for its ttl, so the index may have moved under it (a revocation
     // indexed a moment ago): a page is only reused while the index still stands where it was rendered.
-    const indexed = ctx.indexer.indexedBlock();
+    const indexed = network.indexedBlock();
     const hit = rendered.get(cacheKey);
     if (hit !== undefined && hit.state === state && hit.indexed === indexed) {
       res.set({ "Cache-Control": "public, max-age=15", "Content-Type": hit.type });
       res.send(hit.body);
       return;
     }
-    const batch = batchId === null ? null : ctx.queries.getBatch(batchId);
+    const batch = batchId === null ? null : reads.getBatch(batchId);
     if (batch === null) return fail(req, res, format, c, 404, "notFound");
 
     let model;
     try {
       model = await buildVerifyModel(batch, state, {
-        publicUrl: ctx.publicUrl,
-        deployment: ctx.deployment,
+        publicUrl: settings.publicUrl,
+        deployment: network.deployment,
         publicRpcUrl,
         tokens,
-        labels: (ids) => lookups.labels(ids),
+        labels: (ids) => reads.labels(ids),
       });
     } catch (err) {
       // A token's decimals could not be read: amounts cannot be shown truthfully.
-      ctx.log.warn({ err: String((err as Error)?.message ?? err), batchId }, "verify page: chain read failed");
+      deps.log.warn({ err: String((err as Error)?.message ?? err), batchId }, "verify page: chain read failed");
       return fail(req, res, format, c, 503, "unavailable", { verifyCommand: commandFor(batch.batchId) });
     }
 
@@ -202,9 +203,9 @@ export function pageRoutes(app: Express, ctx: GatewayContext, options: PageRoute
       body = JSON.stringify(toJson(model));
     } else if (format === "ld") {
       const doc = buildEpcisDocument(batch, {
-        publicUrl: ctx.publicUrl,
-        chainId: ctx.chainId,
-        lookupBatch: (id) => ctx.queries.getBatch(id),
+        publicUrl: settings.publicUrl,
+        chainId: settings.chainId,
+        lookupBatch: (id) => reads.getBatch(id),
       });
       body = JSON.stringify(doc);
     } else {
@@ -214,33 +215,13 @@ export function pageRoutes(app: Express, ctx: GatewayContext, options: PageRoute
     rendered.set(cacheKey, page);
     res.set({ "Cache-Control": "public, max-age=15", "Content-Type": page.type });
     res.send(page.body);
-  }
+  };
+}
 
-  app.get(STYLESHEET.path, (_req, res) => {
-    res
-      .set({
-        "Cache-Control": "public, max-age=31536000, immutable",
-        "X-Content-Type-Options": "nosniff",
-        "Content-Type": "text/css; charset=utf-8",
-      })
-      .send(STYLESHEET.body);
-  });
-
-  app.get("/b/:batchId", (req, res) => verify(req, res, { kind: "id", batchId: String(req.params.batchId) }));
-
-  // GS1 Digital Link: the GTIN in 8, 12, 13 or 14 digits (padded to 14 to look it up), the lot
-  // percent-decoded by the router (and encoded again in the page's own links).
-  app.get("/01/:gtin/10/:lot", (req, res) => {
-    const gtin = String(req.params.gtin);
-    const lot = String(req.params.lot);
-    const target: Target =
-      isValidGtin(gtin) && LOT.test(lot)
-        ? { kind: "gtinLot", gtin: BigInt(gtin), lot, path: `/01/${gtin}/10/${encodeURIComponent(lot)}` }
-        : { kind: "badCode" };
-    return verify(req, res, target);
-  });
-
-  app.get("/market", async (req, res) => {
+/** The market of open offers, filtered by product and region, paged; HTML or JSON. */
+function marketRoute(deps: PageDeps, check: () => Promise<ChainCheck>): RequestHandler {
+  const { reads, tokens } = deps.services;
+  return async (req, res) => {
     const c = catalogFor(req);
     setPageHeaders(res, c);
     const format = negotiate(req);
@@ -251,7 +232,7 @@ export function pageRoutes(app: Express, ctx: GatewayContext, options: PageRoute
     const product = queryText(req.query.product);
     const region = queryText(req.query.region);
     const pageNumber = Math.min(Math.max(Number.parseInt(String(req.query.page ?? "1"), 10) || 1, 1), 10_000);
-    const { items, total } = lookups.openOffers({
+    const { items, total } = reads.openOffers({
       productCode: product,
       region,
       limit: MARKET_PAGE_SIZE,
@@ -286,7 +267,7 @@ export function pageRoutes(app: Express, ctx: GatewayContext, options: PageRoute
           offers: items,
           total,
           tokens: known,
-          choices: lookups.offerChoices(),
+          choices: reads.offerChoices(),
           product,
           region,
           checked: state.ok,
@@ -297,7 +278,42 @@ export function pageRoutes(app: Express, ctx: GatewayContext, options: PageRoute
         languageLinks("/market", { ...filters, page: pageNumber > 1 ? pageNumber : undefined }),
       ),
     );
+  };
+}
+
+export function pageRoutes(app: Express, deps: PageDeps, options: PageRouteOptions = {}): void {
+  const check = createChainCheck({
+    network: deps.services.network,
+    maxLag: options.maxIndexLag ?? MAX_INDEX_LAG,
+    ttlMs: options.chainCheckTtlMs,
   });
+  const verify = verifyRoute(deps, check, options.cache ?? new PageCache());
+
+  app.get(STYLESHEET.path, (_req, res) => {
+    res
+      .set({
+        "Cache-Control": "public, max-age=31536000, immutable",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Type": "text/css; charset=utf-8",
+      })
+      .send(STYLESHEET.body);
+  });
+
+  app.get("/b/:batchId", (req, res) => verify(req, res, { kind: "id", batchId: String(req.params.batchId) }));
+
+  // GS1 Digital Link: the GTIN in 8, 12, 13 or 14 digits (padded to 14 to look it up), the lot
+  // percent-decoded by the router (and encoded again in the page's own links).
+  app.get("/01/:gtin/10/:lot", (req, res) => {
+    const gtin = String(req.params.gtin);
+    const lot = String(req.params.lot);
+    const target: Target =
+      isValidGtin(gtin) && LOT.test(lot)
+        ? { kind: "gtinLot", gtin: BigInt(gtin), lot, path: `/01/${gtin}/10/${encodeURIComponent(lot)}` }
+        : { kind: "badCode" };
+    return verify(req, res, target);
+  });
+
+  app.get("/market", marketRoute(deps, check));
 
   // Errors of these routes (a malformed percent-encoding, a bug) as a page in the reader's language.
   const pageErrors: ErrorRequestHandler = (err, req, res, next) => {
@@ -306,7 +322,7 @@ export function pageRoutes(app: Express, ctx: GatewayContext, options: PageRoute
     setPageHeaders(res, c);
     const format = negotiate(req) ?? "html";
     const status = (err as { status?: number })?.status === 400 || err instanceof URIError ? 400 : 500;
-    if (status === 500) ctx.log.error({ err, path: req.path }, "page failed");
+    if (status === 500) deps.log.error({ err, path: req.path }, "page failed");
     fail(req, res, format, c, status, status === 400 ? "badCode" : "error");
   };
   app.use(["/b", "/01", "/market"], pageErrors);

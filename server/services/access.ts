@@ -16,8 +16,11 @@ export function requireRole(user: User | undefined, ...roles: Role[]): User {
   return user;
 }
 
+type Standings = Pick<Queries, "standingIn">;
+type Standing = "admin" | "member" | null;
+
 /** `user`'s standing in a cooperative per the index (which a write waits for). */
-function standing(queries: Pick<Queries, "standingIn">, user: User, cooperativeId: number) {
+function standing(queries: Standings, user: User, cooperativeId: number): Standing {
   const s = user.address === null ? null : queries.standingIn(cooperativeId, user.address);
   if (s === undefined) {
     throw new DomainError("not_found", "cooperative_not_found", `no cooperative ${cooperativeId}`);
@@ -25,28 +28,32 @@ function standing(queries: Pick<Queries, "standingIn">, user: User, cooperativeI
   return s;
 }
 
-/** The admin (manager) of `cooperativeId`. */
-export function requireCoopAdmin(
-  queries: Pick<Queries, "standingIn">,
+/** The signed-in user, holding one of `roles` and a standing in `cooperativeId` that `accepts`; else `refusal`. */
+function requireStanding(
+  queries: Standings,
   user: User | undefined,
   cooperativeId: number,
+  rule: { roles: Role[]; accepts: (s: Standing) => boolean; refusal: string },
 ): User {
-  const u = requireRole(user, "coop_admin");
-  if (standing(queries, u, cooperativeId) !== "admin") {
-    throw new DomainError("forbidden", "forbidden", "you are not the admin of this cooperative");
-  }
+  const u = requireRole(user, ...rule.roles);
+  if (!rule.accepts(standing(queries, u, cooperativeId))) throw new DomainError("forbidden", "forbidden", rule.refusal);
   return u;
 }
 
+/** The admin (manager) of `cooperativeId`. */
+export function requireCoopAdmin(queries: Standings, user: User | undefined, cooperativeId: number): User {
+  return requireStanding(queries, user, cooperativeId, {
+    roles: ["coop_admin"],
+    accepts: (s) => s === "admin",
+    refusal: "you are not the admin of this cooperative",
+  });
+}
+
 /** A member or the admin of `cooperativeId`. */
-export function requireCoopActor(
-  queries: Pick<Queries, "standingIn">,
-  user: User | undefined,
-  cooperativeId: number,
-): User {
-  const u = requireRole(user, "coop_admin", "member");
-  if (standing(queries, u, cooperativeId) === null) {
-    throw new DomainError("forbidden", "forbidden", "you do not belong to this cooperative");
-  }
-  return u;
+export function requireCoopActor(queries: Standings, user: User | undefined, cooperativeId: number): User {
+  return requireStanding(queries, user, cooperativeId, {
+    roles: ["coop_admin", "member"],
+    accepts: (s) => s !== null,
+    refusal: "you do not belong to this cooperative",
+  });
 }

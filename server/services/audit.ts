@@ -8,7 +8,6 @@ import type { ChainClient } from "../chain/client";
 import { z } from "zod";
 import type { DeploymentFile } from "../chain/deploy";
 import type { User, UserStore } from "../custody/users";
-import type { Queries } from "../index";
 import { createChainReader } from "../audit/chain";
 import { buildCooperativeAudit, cooperativePayoutRows, type CooperativeAudit } from "../audit/cooperative";
 import { PAYOUT_COLUMNS, salePayoutRows, toCsv } from "../audit/csv";
@@ -57,10 +56,9 @@ export interface AuditService {
 }
 
 export interface AuditServiceDeps {
-  queries: Pick<Queries, "getSale" | "getBatch" | "getCooperative">;
-  users: Pick<UserStore, "findByAddress">;
-  /** The index's claims and sale ids, as the audit compares them. */
+  /** What the index says (the read model), compared with the chain. */
   index: IndexView;
+  users: Pick<UserStore, "findByAddress">;
   deployment: DeploymentFile;
   /** The escrow's views, read at the node's head. */
   escrow: EscrowViews;
@@ -73,13 +71,12 @@ export interface AuditServiceDeps {
 const AUDITORS = ["auditor", "platform_admin"] as const;
 
 export function createAuditService(deps: AuditServiceDeps): AuditService {
-  const sources = { queries: deps.queries, users: deps.users, contracts: { escrow: deps.escrow } };
-
   /** A new chain reader per call: facts are read at one block, memoized for this call only. */
   const auditDeps = (): AuditDeps => ({
-    ctx: sources,
-    chain: createChainReader({ deployment: deps.deployment, rpcUrl: deps.rpcUrl, client: deps.client }),
     index: deps.index,
+    users: deps.users,
+    escrow: deps.escrow,
+    chain: createChainReader({ deployment: deps.deployment, rpcUrl: deps.rpcUrl, client: deps.client }),
   });
 
   async function cooperative(actor: User | undefined, cooperativeId: number, input: AuditPeriodInput) {
@@ -115,19 +112,7 @@ export function createAuditService(deps: AuditServiceDeps): AuditService {
     },
     async salePack(actor, saleId) {
       requireRole(actor, ...AUDITORS);
-      const packDeps = auditDeps();
-      return buildSalePack(
-        {
-          ...packDeps,
-          ctx: {
-            ...sources,
-            deployment: deps.deployment,
-            publicUrl: deps.publicUrl(),
-            chainId: deps.deployment.chainId,
-          },
-        },
-        saleId,
-      );
+      return buildSalePack({ ...auditDeps(), deployment: deps.deployment, publicUrl: deps.publicUrl() }, saleId);
     },
   };
 }

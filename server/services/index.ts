@@ -1,19 +1,16 @@
 /**
  * The services, built once by the composition root (server/main.ts) from explicit dependencies. The
- * API routes, the workspace pages and the CLI call these; none of them reaches the database, the
- * provider or custody on its own.
+ * API routes, the public, audit and workspace pages and the CLI call these; none of them reaches the
+ * database, the node, the relayer or custody on its own.
  */
 import { escrowViews } from "../chain/accounts";
 import type { ChainClient } from "../chain/client";
-import { createIndexView } from "../audit/indexView";
 import type { DeploymentFile } from "../chain/deploy";
 import type { MemberCardStore } from "../custody/memberCards";
 import type { UserStore } from "../custody/users";
 import type { Indexer, Queries } from "../index";
 import type { Logger } from "../log";
 import type { Relayer } from "../relayer";
-import { createIndexPosition, createStatsQueries } from "../stats/query";
-import type { Db } from "../store/db";
 import type { SessionStore } from "../sessions";
 import type { FaucetGrants } from "../store/faucet";
 import { createCardService, type CardService } from "./cards";
@@ -25,6 +22,11 @@ import { createWriter, type Writer } from "./writes";
 import { createAuditService, type AuditService } from "./audit";
 import { createSaleService, type SaleService } from "./sales";
 import { createStatsService, type StatsService } from "./stats";
+import { createNetworkService, type NetworkService } from "./network";
+import { createOperationService, type OperationService } from "./operations";
+
+/** A token's symbol and decimals (ETH for the zero address), remembered once known. */
+export type TokenInfoLookup = (address: string) => Promise<{ address: string; symbol: string; decimals: number }>;
 
 export interface ServiceDeps {
   users: UserStore;
@@ -48,10 +50,9 @@ export interface ServiceDeps {
   client: ChainClient;
   /** The node's JSON-RPC URL, read by the audits' chain reader (the verifier's own client). */
   rpcUrl: string;
-  /** The index tables the audits and the regional figures read with their own SQL. */
-  db: Db;
-  /** A token's symbol and decimals, remembered once known. */
-  tokenInfo: (address: string) => Promise<{ symbol: string; decimals: number }>;
+  /** The chain the node serves (checked against the node at start). */
+  chainId: number;
+  tokenInfo: TokenInfoLookup;
   log: Logger;
 }
 
@@ -65,6 +66,17 @@ export interface Services {
   sales: SaleService;
   audit: AuditService;
   stats: StatsService;
+  /** An operation's progress, for its owner. */
+  operations: OperationService;
+  /** Where the gateway stands against the chain (health, the pages' chain check). */
+  network: NetworkService;
+  /** Symbols and decimals of the tokens sales are priced in (one cache for every page). */
+  tokens: TokenInfoLookup;
+  /**
+   * The read model (server/index/queries.ts): the index's public facts as they are, without the
+   * services' not-found errors or caller checks (the public pages, lookups by GTIN and lot, the market).
+   */
+  reads: Queries;
 }
 
 export function createServices(deps: ServiceDeps): Services {
@@ -118,9 +130,8 @@ export function createServices(deps: ServiceDeps): Services {
       client: deps.client,
     }),
     audit: createAuditService({
-      queries: deps.queries,
+      index: deps.queries,
       users: deps.users,
-      index: createIndexView(deps.db),
       deployment: deps.deployment,
       escrow: escrowViews(deps.client, deps.deployment.contracts.SaleEscrow.address),
       rpcUrl: deps.rpcUrl,
@@ -128,10 +139,20 @@ export function createServices(deps: ServiceDeps): Services {
       publicUrl: deps.publicUrl,
     }),
     stats: createStatsService({
-      snapshot: createStatsQueries(deps.db),
-      indexPosition: createIndexPosition(deps.db),
+      snapshot: () => deps.queries.statsSnapshot(),
+      indexPosition: () => deps.queries.indexPosition(),
       tokenInfo: deps.tokenInfo,
       log: deps.log,
     }),
+    operations: createOperationService({ relayer: deps.relayer }),
+    network: createNetworkService({
+      chainId: deps.chainId,
+      client: deps.client,
+      deployment: deps.deployment,
+      indexer: deps.indexer,
+      relayer: deps.relayer,
+    }),
+    tokens: deps.tokenInfo,
+    reads: deps.queries,
   };
 }

@@ -87,15 +87,12 @@ export interface FundResult {
 /** States in which a sale still needs someone to act (the seller, the buyer or an arbiter). */
 export const OPEN_SALE_STATES: readonly SaleState[] = ["Created", "Funded", "Shipped", "Disputed"];
 
-/** A member's share of one sale's releases, and how much of it has been paid. */
-export interface MemberSaleShare {
+/** A member's share of one sale's releases, and how much of it has been paid (the batch's facts as in Balance). */
+export interface MemberSaleShare extends Pick<
+  Balance,
+  "batchId" | "cooperativeId" | "productCode" | "lotCode" | "token" | "weight"
+> {
   saleId: number;
-  batchId: string;
-  cooperativeId: number;
-  productCode: string;
-  lotCode: string;
-  token: string;
-  weight: string;
   /** What this sale's releases added to the member's share (smallest unit). */
   share: string;
   /** The part of `share` already claimed: claims of a batch pay its oldest shares first. */

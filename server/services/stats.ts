@@ -6,7 +6,7 @@
  */
 import type { Logger } from "../log";
 import { computeStats, K_ANONYMITY, tokensOf, type Stats, type TokenMeta } from "../stats/compute";
-import type { StatsSnapshot } from "../stats/query";
+import type { StatsSnapshot } from "../index";
 
 export const PRIVACY_RULE =
   `No figure may let a reader single out one member: a member-derived figure (members count, quantities, ` +

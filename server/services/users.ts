@@ -120,6 +120,8 @@ export interface UserService {
   /** Public sign-up (the HTTP layer limits it per address); the token is shown once. */
   signUpBuyer(input: BuyerSignUpInput): { user: User; token: string };
   me(actor: User | undefined): User;
+  /** The user a bearer token (or a token typed at a sign-in) belongs to; null when unknown or revoked. */
+  authenticate(token: string): User | null;
   /** A new token for the caller, shown once; the old one and every browser session end. */
   rotateToken(actor: User | undefined): { token: string };
   /** Ends every token and browser session of a user (the platform admin; a cooperative admin for its members). */
@@ -170,6 +172,7 @@ export function createUserService(deps: UserServiceDeps): UserService {
   }
 
   return {
+    authenticate: (token) => users.authenticate(token),
     async create(actor, input) {
       const admin = requireRole(actor, "platform_admin");
       // Refused before the account exists: without the platform's key the role could never be granted.

@@ -96,7 +96,7 @@ const { PageCache } = dist("server/pages/cache");
   const log = createLogger("info", pino.destination({ dest: path.join(dataDir, "gateway.log"), sync: true }));
   const gateway = await startGateway(config, { log, writeTimeoutMs: 20000 });
   const cache = new PageCache();
-  const app = buildApp(gateway.ctx, { publicRateLimit: 0, pages: { cache } });
+  const app = buildApp(gateway.http, { publicRateLimit: 0, pages: { cache } });
   const server = await new Promise((resolve) => { const s = app.listen(0, "127.0.0.1", () => resolve(s)); });
   let stopping = false;
   const stop = async () => {

@@ -11,12 +11,12 @@ import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium, type Browser } from "playwright-core";
-import type { GatewayContext } from "../../server/api/context";
 import { createChainClient } from "../../server/chain/client";
 import { validateEpcis } from "../../server/epcis";
 import { escapeHtml } from "../../server/pages/html";
 import { CATALOGS, LANGS, type Lang } from "../../server/pages/i18n";
-import { CONTENT_SECURITY_POLICY, pageRoutes, type PageRouteOptions } from "../../server/pages";
+import { CONTENT_SECURITY_POLICY, pageRoutes, type PageDeps, type PageRouteOptions } from "../../server/pages";
+import { createNetworkService } from "../../server/services/network";
 import { startTestGateway, type TestGateway } from "../helpers/gateway";
 
 const SCREENSHOTS = process.env.SCREENSHOT_DIR ?? path.join(tmpdir(), "cooptrace-screenshots");
@@ -47,9 +47,9 @@ const HOSTILE = {
   coopName: `Coop "<Tafilalet>" & 'Fils'`,
 };
 
-async function serve(ctx: GatewayContext, options?: PageRouteOptions): Promise<{ url: string; server: Server }> {
+async function serve(deps: PageDeps, options?: PageRouteOptions): Promise<{ url: string; server: Server }> {
   const app = express();
-  pageRoutes(app, ctx, options);
+  pageRoutes(app, deps, options);
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(0, "127.0.0.1", () => resolve(s));
     s.once("error", reject);
@@ -228,7 +228,7 @@ describe("public pages (e2e)", function () {
     await ok(dates.admin.post(`/api/v1/sales/${disputed.saleId}/ship`, {}));
     await ok(angry.client.post(`/api/v1/sales/${disputed.saleId}/dispute`, {}));
 
-    pages = await serve(t.gateway.ctx);
+    pages = await serve(t.gateway.http);
   });
 
   after(async function () {
@@ -477,7 +477,9 @@ describe("public pages (e2e)", function () {
 
     it("says it cannot confirm (503) and shows no facts when the chain is unreachable", async function () {
       const dead = createChainClient("http://127.0.0.1:9", t.gateway.ctx.chainId);
-      const cut = await serve({ ...t.gateway.ctx, client: dead });
+      const { http, ctx } = t.gateway;
+      const network = createNetworkService({ ...ctx, client: dead });
+      const cut = await serve({ ...http, services: { ...http.services, network } });
       try {
         for (const lang of ["en", "ar"] as Lang[]) {
           const r = await get(`${cut.url}/b/${rose}?lang=${lang}`);
@@ -503,7 +505,7 @@ describe("public pages (e2e)", function () {
 
     it("says it cannot confirm (503) while the index lags behind the chain", async function () {
       const ctx = t.gateway.ctx;
-      const fresh = await serve(ctx, { chainCheckTtlMs: 0 });
+      const fresh = await serve(t.gateway.http, { chainCheckTtlMs: 0 });
       try {
         await ctx.indexer.stop();
         await ctx.client.request("anvil_mine", ["0x40"]);
@@ -527,7 +529,7 @@ describe("public pages (e2e)", function () {
       // A long chain-check ttl: before the fix, a page rendered under the shared check was served for
       // the whole ttl, so a certification indexed a moment later did not show (a flaky e2e in CI).
       const ctx = t.gateway.ctx;
-      const fresh = await serve(ctx, { chainCheckTtlMs: 60_000 });
+      const fresh = await serve(t.gateway.http, { chainCheckTtlMs: 60_000 });
       try {
         const read = async () =>
           JSON.parse((await get(`${fresh.url}/b/${roseWater}`, { accept: "application/json" })).text);

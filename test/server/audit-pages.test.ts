@@ -9,8 +9,7 @@ import { startTestGateway, type ApiClient, type TestGateway } from "../helpers/g
 import { buildSaleAudit } from "../../server/audit/sale";
 import { createChainReader } from "../../server/audit/chain";
 import { escrowViews } from "../../server/chain/accounts";
-import { createIndexView } from "../../server/audit/indexView";
-import type { GatewayContext } from "../../server/api/context";
+import type { GatewayParts } from "../../server/main";
 
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString();
 const EVIL = 'Itto <script>alert("x")</script>';
@@ -20,7 +19,7 @@ const CSP =
 describe("audit pages", function () {
   this.timeout(180_000);
   let t: TestGateway;
-  let ctx: GatewayContext;
+  let ctx: GatewayParts;
   let url: string;
   let auditorToken: string;
   let memberToken: string;
@@ -169,12 +168,13 @@ describe("audit pages", function () {
     expect(r.headers.get("cache-control")).to.equal("no-store");
     expect(r.headers.get("content-security-policy")).to.equal(CSP);
     const page = await r.text();
-    const sources = {
-      ...ctx,
-      contracts: { escrow: escrowViews(ctx.client, ctx.deployment.contracts.SaleEscrow.address) },
-    };
     const a = await buildSaleAudit(
-      { ctx: sources, chain: createChainReader(ctx), index: createIndexView(ctx.db) },
+      {
+        index: ctx.queries,
+        users: ctx.users,
+        escrow: escrowViews(ctx.client, ctx.deployment.contracts.SaleEscrow.address),
+        chain: createChainReader(ctx),
+      },
       saleId,
     );
     expect(a.consistent).to.equal(true);

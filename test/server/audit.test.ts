@@ -15,7 +15,7 @@ import { authenticate } from "../../server/api/auth";
 import { createOpenApi } from "../../server/api/openapi";
 import { errorHandler } from "../../server/api/problem";
 import { auditRoutes } from "../../server/api/routes/audit";
-import type { GatewayContext } from "../../server/api/context";
+import type { GatewayParts } from "../../server/main";
 
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString();
 const ARABIC = 'عائشة "بنت" أحمد, تنغير';
@@ -74,7 +74,7 @@ interface Expected {
 describe("audit API", function () {
   this.timeout(240_000);
   let t: TestGateway;
-  let ctx: GatewayContext;
+  let ctx: GatewayParts;
   let server: Server;
   let auditor: ApiClient;
   let auditorMain: ApiClient;

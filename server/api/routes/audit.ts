@@ -7,7 +7,8 @@
 import type { Request, Response, Router } from "express";
 import { z } from "zod";
 import type { Services } from "../../services";
-import { auditPeriodInput, type CsvFile } from "../../services/audit";
+import { auditPeriodInput } from "../../services/audit";
+import { sendCsv } from "../download";
 import type { OpenApiBuilder } from "../openapi";
 import { id } from "../validate";
 
@@ -18,17 +19,7 @@ function wantsCsv(req: Request): boolean {
   return req.accepts(["application/json", "text/csv"]) === "text/csv";
 }
 
-function sendCsv(res: Response, { filename, csv }: CsvFile): undefined {
-  res
-    .status(200)
-    .type("text/csv; charset=utf-8")
-    .set("Content-Disposition", `attachment; filename="${filename}"`)
-    .set("Cache-Control", "no-store")
-    .send(csv);
-  return undefined;
-}
-
-/** `services` is the gateway's (a holder of it, such as the gateway's context, will do). */
+/** A CSV is sent by the route itself (its handler then answers undefined); JSON is answered by defineRoute. */
 export function auditRoutes(
   router: Router,
   api: OpenApiBuilder,

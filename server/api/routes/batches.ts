@@ -16,7 +16,7 @@ import {
   splitBatchInput,
 } from "../../services/batches";
 import type { OpenApiBuilder } from "../openapi";
-import { answerWrite, waitPreference } from "../operations";
+import { answerWriteOf } from "../operations";
 import { bytes32, id } from "../validate";
 
 const batchIdParams = z.object({ id: bytes32 });
@@ -38,10 +38,7 @@ export function batchRoutes(router: Router, api: OpenApiBuilder, services: Servi
       403: "not of this cooperative",
       422: "rejected by the contract",
     },
-    async handler({ body, req, res }) {
-      const { outcome, batchId } = await batches.register(req.user, body, waitPreference(req));
-      return { ...answerWrite(res, outcome), batchId };
-    },
+    handler: ({ body, req, res }) => answerWriteOf(req, res, (o) => batches.register(req.user, body, o)),
   });
 
   api.defineRoute(router, {
@@ -80,10 +77,8 @@ export function batchRoutes(router: Router, api: OpenApiBuilder, services: Servi
       404: "unknown batch",
       422: "rejected by the contract",
     },
-    async handler({ params, body, req, res }) {
-      const { outcome } = await batches.recordEvent(req.user, params.id, body, waitPreference(req));
-      return answerWrite(res, outcome);
-    },
+    handler: ({ params, body, req, res }) =>
+      answerWriteOf(req, res, (o) => batches.recordEvent(req.user, params.id, body, o)),
   });
 
   api.defineRoute(router, {
@@ -95,10 +90,8 @@ export function batchRoutes(router: Router, api: OpenApiBuilder, services: Servi
     params: batchIdParams,
     body: certifyInput,
     responses: { 201: "certified", 403: "not a certifier", 404: "unknown batch", 422: "rejected by the contract" },
-    async handler({ params, body, req, res }) {
-      const { outcome, certificationId } = await batches.certify(req.user, params.id, body, waitPreference(req));
-      return { ...answerWrite(res, outcome), certificationId };
-    },
+    handler: ({ params, body, req, res }) =>
+      answerWriteOf(req, res, (o) => batches.certify(req.user, params.id, body, o)),
   });
 
   api.defineRoute(router, {
@@ -114,10 +107,8 @@ export function batchRoutes(router: Router, api: OpenApiBuilder, services: Servi
       403: "not a certifier, or not the certifier who issued it (not_issuer)",
       422: "rejected by the contract",
     },
-    async handler({ params, body, req, res }) {
-      const { outcome } = await batches.revokeCertification(req.user, params.id, body, waitPreference(req));
-      return answerWrite(res, outcome);
-    },
+    handler: ({ params, body, req, res }) =>
+      answerWriteOf(req, res, (o) => batches.revokeCertification(req.user, params.id, body, o)),
   });
 
   api.defineRoute(router, {
@@ -129,10 +120,8 @@ export function batchRoutes(router: Router, api: OpenApiBuilder, services: Servi
     params: batchIdParams,
     body: splitBatchInput,
     responses: { 201: "split", 403: "not of this cooperative", 404: "unknown batch", 422: "rejected by the contract" },
-    async handler({ params, body, req, res }) {
-      const { outcome, childIds } = await batches.split(req.user, params.id, body, waitPreference(req));
-      return { ...answerWrite(res, outcome), childIds };
-    },
+    handler: ({ params, body, req, res }) =>
+      answerWriteOf(req, res, (o) => batches.split(req.user, params.id, body, o)),
   });
 
   api.defineRoute(router, {
@@ -143,9 +132,6 @@ export function batchRoutes(router: Router, api: OpenApiBuilder, services: Servi
     auth: ["coop_admin", "member"],
     body: mergeBatchesInput,
     responses: { 201: "merged", 403: "not of this cooperative", 404: "unknown batch", 422: "rejected by the contract" },
-    async handler({ body, req, res }) {
-      const { outcome, batchId } = await batches.merge(req.user, body, waitPreference(req));
-      return { ...answerWrite(res, outcome), batchId };
-    },
+    handler: ({ body, req, res }) => answerWriteOf(req, res, (o) => batches.merge(req.user, body, o)),
   });
 }

@@ -3,23 +3,28 @@
  * up within its lag bound), 503 otherwise. Embedded chain: also its RPC URL.
  */
 import type { Express } from "express";
-import type { GatewayContext } from "../context";
+import type { NetworkService } from "../../services/network";
+import type { HttpSettings } from "../context";
 
 export const MAX_INDEX_LAG = 10;
 
-export function healthRoutes(app: Express, ctx: GatewayContext): void {
+export function healthRoutes(
+  app: Express,
+  deps: { network: NetworkService; settings: Pick<HttpSettings, "chainId" | "embedded" | "rpcUrl"> },
+): void {
+  const { network, settings } = deps;
   app.get("/health", async (_req, res) => {
-    const body: Record<string, unknown> = { chainId: ctx.chainId };
-    if (ctx.embedded) body.rpcUrl = ctx.rpcUrl;
+    const body: Record<string, unknown> = { chainId: settings.chainId };
+    if (settings.embedded) body.rpcUrl = settings.rpcUrl;
     let ok = true;
     try {
-      const code = await ctx.client.getCode(ctx.deployment.contracts.SaleEscrow.address);
-      body.contractsDeployed = code !== "0x";
-      ok &&= code !== "0x";
-      const index = await ctx.indexer.status();
+      const deployed = await network.escrowDeployed();
+      body.contractsDeployed = deployed;
+      ok &&= deployed;
+      const index = await network.indexStatus();
       body.index = index;
       ok &&= index.lag <= MAX_INDEX_LAG;
-      body.relayer = { balanceWei: (await ctx.relayer.balance()).toString(), ...ctx.relayer.depth() };
+      body.relayer = await network.relayer();
       body.chainReachable = true;
     } catch {
       body.chainReachable = false;

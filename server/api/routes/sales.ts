@@ -15,7 +15,7 @@ import {
   withdrawInput,
 } from "../../services/sales";
 import type { OpenApiBuilder } from "../openapi";
-import { answerWrite, waitPreference } from "../operations";
+import { answerWriteOf } from "../operations";
 import { id, noBody } from "../validate";
 
 const saleParams = z.object({ id });
@@ -43,10 +43,7 @@ function offerRoutes(router: Router, api: OpenApiBuilder, sales: SaleService): v
       404: "unknown batch",
       422: "rejected by the contract",
     },
-    async handler({ body, req, res }) {
-      const { outcome, saleId } = await sales.offer(req.user, body, waitPreference(req));
-      return { ...answerWrite(res, outcome), saleId };
-    },
+    handler: ({ body, req, res }) => answerWriteOf(req, res, (o) => sales.offer(req.user, body, o)),
   });
 
   api.defineRoute(router, {
@@ -99,9 +96,7 @@ function stepRoutes(router: Router, api: OpenApiBuilder, sales: SaleService): vo
     params: saleParams,
     body: shipInput,
     responses: { 201: "shipped", 403: "not the seller", 404: "unknown sale", 422: "rejected by the contract" },
-    async handler({ params, body, req, res }) {
-      return answerWrite(res, (await sales.ship(req.user, params.id, body, waitPreference(req))).outcome);
-    },
+    handler: ({ params, body, req, res }) => answerWriteOf(req, res, (o) => sales.ship(req.user, params.id, body, o)),
   });
 
   for (const [action, summary] of [
@@ -117,9 +112,8 @@ function stepRoutes(router: Router, api: OpenApiBuilder, sales: SaleService): vo
       params: saleParams,
       body: buyerStepInput,
       responses: { 201: "done", 403: "not the buyer", 404: "unknown sale", 422: "rejected by the contract" },
-      async handler({ params, body, req, res }) {
-        return answerWrite(res, (await sales[action](req.user, params.id, body, waitPreference(req))).outcome);
-      },
+      handler: ({ params, body, req, res }) =>
+        answerWriteOf(req, res, (o) => sales[action](req.user, params.id, body, o)),
     });
   }
 
@@ -132,9 +126,8 @@ function stepRoutes(router: Router, api: OpenApiBuilder, sales: SaleService): vo
     params: saleParams,
     body: resolveInput,
     responses: { 201: "resolved", 403: "not an arbiter", 404: "unknown sale", 422: "rejected by the contract" },
-    async handler({ params, body, req, res }) {
-      return answerWrite(res, (await sales.resolve(req.user, params.id, body, waitPreference(req))).outcome);
-    },
+    handler: ({ params, body, req, res }) =>
+      answerWriteOf(req, res, (o) => sales.resolve(req.user, params.id, body, o)),
   });
 
   api.defineRoute(router, {
@@ -146,9 +139,7 @@ function stepRoutes(router: Router, api: OpenApiBuilder, sales: SaleService): vo
     params: saleParams,
     body: noBody,
     responses: { 201: "cancelled", 403: "forbidden", 404: "unknown sale", 422: "rejected by the contract" },
-    async handler({ params, req, res }) {
-      return answerWrite(res, (await sales.cancel(req.user, params.id, waitPreference(req))).outcome);
-    },
+    handler: ({ params, req, res }) => answerWriteOf(req, res, (o) => sales.cancel(req.user, params.id, o)),
   });
 
   api.defineRoute(router, {
@@ -160,9 +151,7 @@ function stepRoutes(router: Router, api: OpenApiBuilder, sales: SaleService): vo
     params: saleParams,
     body: noBody,
     responses: { 201: "released", 401: "no token", 404: "unknown sale", 422: "rejected by the contract" },
-    async handler({ params, req, res }) {
-      return answerWrite(res, (await sales.release(req.user, params.id, waitPreference(req))).outcome);
-    },
+    handler: ({ params, req, res }) => answerWriteOf(req, res, (o) => sales.release(req.user, params.id, o)),
   });
 }
 
@@ -186,10 +175,7 @@ function claimRoutes(router: Router, api: OpenApiBuilder, sales: SaleService): v
     auth: ["member", "coop_admin"],
     body: claimInput,
     responses: { 201: "paid", 403: "forbidden", 404: "unknown batch or member", 422: "nothing due or rejected" },
-    async handler({ body, req, res }) {
-      const { outcome, amount } = await sales.claim(req.user, body, waitPreference(req));
-      return { ...answerWrite(res, outcome), amount };
-    },
+    handler: ({ body, req, res }) => answerWriteOf(req, res, (o) => sales.claim(req.user, body, o)),
   });
 
   api.defineRoute(router, {
@@ -200,8 +186,6 @@ function claimRoutes(router: Router, api: OpenApiBuilder, sales: SaleService): v
     auth: ["buyer", "platform_admin"],
     body: withdrawInput,
     responses: { 201: "paid", 422: "nothing due" },
-    async handler({ body, req, res }) {
-      return answerWrite(res, (await sales.withdraw(req.user, body, waitPreference(req))).outcome);
-    },
+    handler: ({ body, req, res }) => answerWriteOf(req, res, (o) => sales.withdraw(req.user, body, o)),
   });
 }

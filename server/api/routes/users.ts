@@ -22,14 +22,20 @@ function createdOnce(res: Response): void {
   res.status(201).set("Cache-Control", "no-store");
 }
 
+type UserService = Services["users"];
+
 export function userRoutes(
   router: Router,
   api: OpenApiBuilder,
   services: Services,
   signupLimiter: RequestHandler,
 ): void {
-  const { users } = services;
+  accountRoutes(router, api, services.users, signupLimiter);
+  selfCustodyRoutes(router, api, services.users);
+}
 
+/** Accounts and their tokens: created by the platform admin, buyers' sign-up, rotation, revocation, key export. */
+function accountRoutes(router: Router, api: OpenApiBuilder, users: UserService, signupLimiter: RequestHandler): void {
   api.defineRoute(router, {
     method: "post",
     path: "/users",
@@ -121,8 +127,13 @@ export function userRoutes(
       return exported;
     },
   });
+}
 
-  // Self-custody: the member signs ERC-2771 forward requests itself and the gateway relays them.
+/**
+ * Self-custody: the member signs ERC-2771 forward requests itself and the gateway relays them; and,
+ * on the embedded demo chain, the buyers' faucet.
+ */
+function selfCustodyRoutes(router: Router, api: OpenApiBuilder, users: UserService): void {
   const selfSigners = ["member", "coop_admin", "buyer"];
 
   api.defineRoute(router, {
