@@ -8,6 +8,7 @@
  * sign-out are POSTs from this gateway's own pages (origin checked; sign-out also carries the
  * session's CSRF token), and failed sign-ins count in the per-address limit shared with the API.
  */
+import { sendCsv } from "../api/download";
 import express, { type Express, type Request, type Response } from "express";
 import type { User, UserStore } from "../custody/users";
 import type { Logger } from "../log";
@@ -95,17 +96,6 @@ function sendBanner(
 /** A number in a path or a query, or null. */
 function idParam(value: unknown): string | null {
   return typeof value === "string" && ID.test(value) ? value : null;
-}
-
-/** As the API sends a CSV export (server/api/routes/audit.ts): the same bytes, as an attachment, never cached. */
-export function sendCsv(res: Response, { filename, csv }: CsvFile): undefined {
-  res
-    .status(200)
-    .type("text/csv; charset=utf-8")
-    .set("Content-Disposition", `attachment; filename="${filename}"`)
-    .set("Cache-Control", "no-store")
-    .send(csv);
-  return undefined;
 }
 
 /** The period of a cooperative page (dates from its form, an offset from its "more" link), or null if invalid. */
