@@ -25,6 +25,8 @@ import { createWriter, type Writer } from "./writes";
 import { createAuditService, type AuditService } from "./audit";
 import { createSaleService, type SaleService } from "./sales";
 import { createStatsService, type StatsService } from "./stats";
+import { createPayoutQueries } from "../index/payoutQueries";
+import { createPayoutService, type PayoutService } from "./payouts";
 
 export interface ServiceDeps {
   users: UserStore;
@@ -65,6 +67,7 @@ export interface Services {
   sales: SaleService;
   audit: AuditService;
   stats: StatsService;
+  payouts: PayoutService;
 }
 
 export function createServices(deps: ServiceDeps): Services {
@@ -133,5 +136,6 @@ export function createServices(deps: ServiceDeps): Services {
       tokenInfo: deps.tokenInfo,
       log: deps.log,
     }),
+    payouts: createPayoutService({ ...deps, writer, payouts: createPayoutQueries(deps.db) }),
   };
 }
