@@ -25,6 +25,7 @@ import { labelRoutes } from "../labels/routes";
 import { pageRoutes, type PageRouteOptions } from "../pages";
 import { statsRoutes } from "../stats/routes";
 import { auditRoutes } from "./routes/audit";
+import { payoutRoutes } from "./routes/payouts";
 import { auditPageRoutes } from "../audit/pages";
 import { createTokenLookup } from "../pages/tokens";
 import { createPageSessions } from "../sessions/http";
@@ -208,6 +209,7 @@ export function buildApp(ctx: GatewayContext, options: BuildOptions = {}): Expre
   saleRoutes(v1, api, ctx.services);
   epcisRoutes(v1, api, ctx.services);
   labelRoutes(v1, api, ctx.services);
+  payoutRoutes(v1, api, ctx.services);
 
   api.defineRoute(v1, {
     method: "get",

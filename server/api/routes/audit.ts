@@ -14,11 +14,11 @@ import { id } from "../validate";
 const AUDITORS = ["auditor", "platform_admin"];
 
 /** CSV when the client prefers it to JSON (`Accept: text/csv`). */
-function wantsCsv(req: Request): boolean {
+export function wantsCsv(req: Request): boolean {
   return req.accepts(["application/json", "text/csv"]) === "text/csv";
 }
 
-function sendCsv(res: Response, { filename, csv }: CsvFile): undefined {
+export function sendCsv(res: Response, { filename, csv }: CsvFile): undefined {
   res
     .status(200)
     .type("text/csv; charset=utf-8")
