@@ -12,7 +12,7 @@ import {
 import { shareOf } from "../../domain/split";
 import { toAddress } from "../chain/address";
 import type { Db } from "../store/db";
-import type { ChainRef, Queries } from "./queries";
+import { chainOf, type ChainRef, type Queries } from "./queries";
 
 export interface SettlementToken {
   token: string;
@@ -106,15 +106,6 @@ export interface PayoutQueries {
 }
 
 type Row = Record<string, unknown>;
-
-function chainOf(row: Row, prefix = ""): ChainRef {
-  return {
-    txHash: row[`${prefix}tx_hash`] as string,
-    blockNumber: row[`${prefix}block_number`] as number,
-    logIndex: row[`${prefix}log_index`] as number,
-    blockTime: row[`${prefix}block_time`] as number,
-  };
-}
 
 function payoutOf(r: Row): PayoutRecord {
   return {

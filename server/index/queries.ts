@@ -239,7 +239,7 @@ export interface Queries {
 
 type Row = Record<string, unknown>;
 
-function chainOf(row: Row, prefix = ""): ChainRef {
+export function chainOf(row: Row, prefix = ""): ChainRef {
   return {
     txHash: row[`${prefix}tx_hash`] as string,
     blockNumber: row[`${prefix}block_number`] as number,

@@ -35,25 +35,23 @@ import { address, bytesText, id, text, uint } from "./schemas";
 import type { ChainAccount } from "./users";
 import type { WriteOptions, Writer, WriteOutcome } from "./writes";
 
-/** An amount in dirhams as people write it ("1250", "1250.5", "1250.00"), in centimes; more than zero. */
-export const dirhams = z
-  .string()
-  .regex(/^(0|[1-9][0-9]{0,12})(\.[0-9]{1,2})?$/, "must be an amount in dirhams, like 1250.00")
-  .transform((s) => {
-    const [whole, fraction = ""] = s.split(".");
-    return BigInt(whole) * 100n + BigInt(fraction.padEnd(2, "0"));
-  })
-  .refine((c) => c > 0n, "must be more than zero");
+/** A positive decimal written with at most `places` decimals, in units of 10^-places (exact, no float). */
+function positiveDecimal(places: number, wholeDigits: number, message: string) {
+  return z
+    .string()
+    .regex(new RegExp(`^(0|[1-9][0-9]{0,${wholeDigits - 1}})(\\.[0-9]{1,${places}})?$`), message)
+    .transform((s) => {
+      const [whole, fraction = ""] = s.split(".");
+      return BigInt(whole) * 10n ** BigInt(places) + BigInt(fraction.padEnd(places, "0"));
+    })
+    .refine((v) => v > 0n, "must be more than zero");
+}
+
+/** An amount in dirhams as people write it ("1250", "1250.5", "1250.00"), in centimes. */
+export const dirhams = positiveDecimal(2, 13, "must be an amount in dirhams, like 1250.00");
 
 /** Dirhams per unit of a currency ("10.8345"), × 10⁶ as the ledger keeps it. */
-export const rate = z
-  .string()
-  .regex(/^(0|[1-9][0-9]{0,6})(\.[0-9]{1,6})?$/, "must be dirhams per unit, like 10.8345 (at most 6 decimals)")
-  .transform((s) => {
-    const [whole, fraction = ""] = s.split(".");
-    return BigInt(whole) * 1_000_000n + BigInt(fraction.padEnd(6, "0"));
-  })
-  .refine((r) => r > 0n, "must be more than zero");
+export const rate = positiveDecimal(6, 7, "must be dirhams per unit, like 10.8345 (at most 6 decimals)");
 
 export const payoutAccountInput = z.object({ account: address }).strict();
 export type PayoutAccountInput = z.output<typeof payoutAccountInput>;
