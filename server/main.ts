@@ -2,6 +2,7 @@
  * The composition root: builds every part from the configuration, wires them, and starts them in
  * order (chain, deployment, database, custody, relayer, index, HTTP). Nothing else creates parts.
  */
+import { createPayoutQueries } from "./index/payoutQueries";
 import { chmodSync, existsSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import path from "node:path";
@@ -292,6 +293,7 @@ function composeHttp(
   const services = createServices({
     users,
     queries,
+    payoutQueries: createPayoutQueries(db),
     relayer,
     indexer,
     deployment,

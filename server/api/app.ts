@@ -25,6 +25,7 @@ import { labelRoutes } from "../labels/routes";
 import { pageRoutes, type PageRouteOptions } from "../pages";
 import { statsRoutes } from "../stats/routes";
 import { auditRoutes } from "./routes/audit";
+import { payoutRoutes } from "./routes/payouts";
 import { auditPageRoutes } from "../audit/pages";
 import type { PageSessions } from "../sessions/http";
 import { personalizePages } from "../web/http";
@@ -188,6 +189,7 @@ function apiRouter(deps: HttpDeps, api: OpenApiBuilder, limiter: PageSessions["l
   epcisRoutes(v1, api, services);
   labelRoutes(v1, api, services);
   operationRoutes(v1, api, services);
+  payoutRoutes(v1, api, services);
   v1.get("/openapi.json", (_req, res) => res.json(api.document(settings.publicUrl)));
   auditRoutes(v1, api, { services });
   return v1;

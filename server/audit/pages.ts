@@ -13,7 +13,7 @@ import express, { type Express, type Request, type Response } from "express";
 import type { User, UserStore } from "../custody/users";
 import type { Logger } from "../log";
 import { ZERO_ADDRESS as ZeroAddress } from "../chain/address";
-import { auditPeriodInput, type AuditPeriodInput, type AuditService, type CsvFile } from "../services/audit";
+import { auditPeriodInput, type AuditPeriodInput, type AuditService } from "../services/audit";
 import type { BatchService } from "../services/batches";
 import type { CooperativeService } from "../services/cooperatives";
 import type { SaleService } from "../services/sales";

@@ -7,14 +7,14 @@
  * checksummed; bytes are lowercase hex; structs become objects keyed by their field names.
  */
 import { decodeEventLog, getAddress, toEventSelector, type Abi, type AbiEvent, type AbiParameter } from "viem";
-import { batchRegistryAbi, cooperativeRegistryAbi, saleEscrowAbi } from "../chain/abis.generated";
+import { batchRegistryAbi, cooperativeRegistryAbi, payoutLedgerAbi, saleEscrowAbi } from "../chain/abis.generated";
 import type { ChainLog as Log } from "../chain/client";
 import type { DeploymentFile } from "../chain/deploy";
 
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 export type Args = Record<string, Json>;
 
-export const INDEXED_CONTRACTS = ["CooperativeRegistry", "BatchRegistry", "SaleEscrow"] as const;
+export const INDEXED_CONTRACTS = ["CooperativeRegistry", "BatchRegistry", "SaleEscrow", "PayoutLedger"] as const;
 export type IndexedContract = (typeof INDEXED_CONTRACTS)[number];
 
 /** Where a log sits in the chain. */
@@ -38,6 +38,7 @@ const ABIS: Record<IndexedContract, readonly unknown[]> = {
   CooperativeRegistry: cooperativeRegistryAbi,
   BatchRegistry: batchRegistryAbi,
   SaleEscrow: saleEscrowAbi,
+  PayoutLedger: payoutLedgerAbi,
 };
 
 /** An event of one of our ABIs, as viem decodes it (a one-item ABI: viem searches the ABI it is given). */

@@ -6,6 +6,7 @@
 import type { Db } from "../store/db";
 import type { Args, IndexedEvent, Json } from "./decode";
 import { PROJECTION_TABLES } from "./schema";
+import { createPayoutProjection } from "./projectPayouts";
 
 import type { SaleState } from "../../domain/saleStates";
 
@@ -48,6 +49,7 @@ function record(value: Json): Args {
 }
 
 export function createProjector(db: Db): Projector {
+  const payouts = createPayoutProjection(db); // money in dirhams: its own module
   const q = {
     journal: db.prepare(
       `INSERT OR IGNORE INTO ix_logs (block_number, log_index, block_hash, block_time, tx_hash, tx_index, address, contract, event, args)
@@ -478,7 +480,8 @@ export function createProjector(db: Db): Projector {
         });
         return;
       default:
-        // Roles, pause, fee and token settings: kept in the journal only.
+        // Payouts and settlement (projectPayouts.ts); roles, pause, fee and token settings: in the journal only.
+        payouts(e);
         return;
     }
   }

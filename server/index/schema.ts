@@ -13,6 +13,7 @@
  * block_number, log_index, block_time.
  */
 import type { Migrations } from "../store/db";
+import { PAYOUTS_MIGRATION, PAYOUT_TABLES } from "./payoutSchema";
 
 const FACTS = `tx_hash TEXT NOT NULL, block_number INTEGER NOT NULL, log_index INTEGER NOT NULL, block_time INTEGER NOT NULL`;
 
@@ -269,7 +270,7 @@ const V2 = `
 CREATE INDEX ix_batches_digital_link ON ix_batches (gtin, lot_code, block_number, log_index);
 `;
 
-export const indexMigrations: Migrations = { module: "index", steps: [V1, V2] };
+export const indexMigrations: Migrations = { module: "index", steps: [V1, V2, PAYOUTS_MIGRATION] };
 
 /** Projection tables, rebuilt from `ix_logs` (children before parents is irrelevant: no foreign keys). */
 export const PROJECTION_TABLES = [
@@ -290,6 +291,7 @@ export const PROJECTION_TABLES = [
   "ix_claims",
   "ix_withdrawals",
   "ix_reserve_withdrawals",
+  ...PAYOUT_TABLES,
 ] as const;
 
 /** Every table of the index, the journal first. */

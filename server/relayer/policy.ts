@@ -6,7 +6,7 @@
  * whose isTrustedForwarder() answers true and ask the relayer to forward 14M gas to it. The relayer
  * therefore forwards only
  * - to CoopTrace's own contracts (the addresses of this deployment: CooperativeRegistry,
- *   BatchRegistry, SaleEscrow — not the forwarder itself, nor any other address),
+ *   BatchRegistry, SaleEscrow, PayoutLedger — not the forwarder itself, nor any other address),
  * - calls of a state-changing, non-payable function (a view or pure call changes nothing and costs
  *   the relayer a transaction; the relayer never sends its ether on anyone's behalf),
  * - that the caller's role may call: the functions below, per role.
@@ -24,19 +24,20 @@
  * The daily gas budget's clock is here too: a budget day is a UTC day.
  */
 import { toFunctionSelector, type Abi, type AbiFunction } from "viem";
-import { batchRegistryAbi, cooperativeRegistryAbi, saleEscrowAbi } from "../chain/abis.generated";
+import { batchRegistryAbi, cooperativeRegistryAbi, payoutLedgerAbi, saleEscrowAbi } from "../chain/abis.generated";
 import { toAddress } from "../chain/address";
 import type { Role } from "../custody/users";
 import { RelayRefusedError } from "./errors";
 
 /** The contracts the relayer forwards to. */
-export const RELAY_CONTRACTS = ["CooperativeRegistry", "BatchRegistry", "SaleEscrow"] as const;
+export const RELAY_CONTRACTS = ["CooperativeRegistry", "BatchRegistry", "SaleEscrow", "PayoutLedger"] as const;
 export type RelayContract = (typeof RELAY_CONTRACTS)[number];
 
 const ABIS: Record<RelayContract, Abi> = {
   CooperativeRegistry: cooperativeRegistryAbi,
   BatchRegistry: batchRegistryAbi,
   SaleEscrow: saleEscrowAbi,
+  PayoutLedger: payoutLedgerAbi,
 };
 
 /** Batch work a cooperative's people do (the contract checks membership and contributors). */
@@ -60,11 +61,24 @@ export const RELAY_ALLOW_LIST: Record<Role, Partial<Record<RelayContract, readon
   coop_admin: {
     CooperativeRegistry: ["addMember", "removeMember", "setReserveRate", "setCooperativeAdmin"],
     BatchRegistry: BATCH_WORK,
-    SaleEscrow: ["createSale", "markShipped", "cancel", "release", "claim", "claimFor", "withdrawReserve"],
+    SaleEscrow: [
+      "createSale",
+      "markShipped",
+      "cancel",
+      "release",
+      "claim",
+      "claimFor",
+      "withdrawReserve",
+      "setPayoutAccount",
+      "closeBatch",
+    ],
+    PayoutLedger: ["recordPayouts"],
   },
   member: {
     BatchRegistry: BATCH_WORK,
-    SaleEscrow: ["claim", "claimFor", "release"],
+    // Her own choice to be paid through the cooperative, and her answer to each payout.
+    SaleEscrow: ["claim", "claimFor", "release", "setPaidThroughCooperative"],
+    PayoutLedger: ["confirm", "contest"],
   },
   buyer: { SaleEscrow: ["confirmDelivery", "openDispute", "cancel", "release", "withdraw"] },
   certifier: { BatchRegistry: ["certify", "revokeCertification"], SaleEscrow: ["release"] },

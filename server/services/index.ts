@@ -27,10 +27,14 @@ import { createOperationService, type OperationService } from "./operations";
 
 /** A token's symbol and decimals (ETH for the zero address), remembered once known. */
 export type TokenInfoLookup = (address: string) => Promise<{ address: string; symbol: string; decimals: number }>;
+import type { PayoutQueries } from "../index/payoutQueries";
+import { createPayoutService, type PayoutService } from "./payouts";
 
 export interface ServiceDeps {
   users: UserStore;
   queries: Queries;
+  /** The read model of payouts, settlement tokens and reference rates (issue 13). */
+  payoutQueries: PayoutQueries;
   relayer: Relayer;
   indexer: Indexer;
   deployment: DeploymentFile;
@@ -77,6 +81,7 @@ export interface Services {
    * services' not-found errors or caller checks (the public pages, lookups by GTIN and lot, the market).
    */
   reads: Queries;
+  payouts: PayoutService;
 }
 
 export function createServices(deps: ServiceDeps): Services {
@@ -154,5 +159,6 @@ export function createServices(deps: ServiceDeps): Services {
     }),
     tokens: deps.tokenInfo,
     reads: deps.queries,
+    payouts: createPayoutService({ ...deps, writer, payouts: deps.payoutQueries }),
   };
 }

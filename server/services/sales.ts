@@ -166,7 +166,7 @@ export interface SaleServiceDeps {
 const sameAddress = (a: string | null, b: string) => a !== null && a.toLowerCase() === b.toLowerCase();
 
 /** Every item of a paged index query (pages of 100, the index's largest). */
-function allPages<T>(read: (page: PageOptions) => Page<T>): T[] {
+export function allPages<T>(read: (page: PageOptions) => Page<T>): T[] {
   const items: T[] = [];
   for (let offset = 0; ; offset += 100) {
     const page = read({ limit: 100, offset });

@@ -254,6 +254,28 @@ describe("gateway API hardening", function () {
         "GET /api/v1/me/balances": { path: "/api/v1/me/balances" },
         "POST /api/v1/claims": { path: "/api/v1/claims", body: { batchId, token: "ETH" } },
         "POST /api/v1/withdrawals": { path: "/api/v1/withdrawals", body: { token: "ETH" } },
+        // Money in dirhams (issue 13): bodies that fail validation, or calls the contract refuses, where a pass has effects.
+        "POST /api/v1/cooperatives/{id}/payout-account": {
+          path: "/api/v1/cooperatives/1/payout-account",
+          body: { account: users.Shop.address },
+          refused: ["otherAdmin"],
+        },
+        "POST /api/v1/cooperatives/{id}/payouts": { path: "/api/v1/cooperatives/1/payouts", body: { payouts: [] } },
+        "GET /api/v1/cooperatives/{id}/payouts": { path: "/api/v1/cooperatives/1/payouts", refused: notOurs },
+        "POST /api/v1/batches/{id}/close": { path: `${b}/close`, refused: ["otherAdmin"] },
+        "POST /api/v1/reference-rates": { path: "/api/v1/reference-rates", body: {} },
+        "POST /api/v1/me/payout-route": { path: "/api/v1/me/payout-route", body: { throughCooperative: false } },
+        "POST /api/v1/payouts/{id}/confirm": { path: `/api/v1/payouts/${"0x" + "0".repeat(64)}/confirm` },
+        "POST /api/v1/payouts/{id}/contest": { path: `/api/v1/payouts/${"0x" + "0".repeat(64)}/contest`, body: {} },
+        "GET /api/v1/me/money": { path: "/api/v1/me/money" },
+        "GET /api/v1/audit/cooperatives/{id}/reconciliation": {
+          path: "/api/v1/audit/cooperatives/1/reconciliation",
+          refused: ["otherAdmin"],
+        },
+        "GET /api/v1/audit/cooperatives/{id}/reconciliation.csv": {
+          path: "/api/v1/audit/cooperatives/1/reconciliation.csv",
+          refused: ["otherAdmin"],
+        },
         // Another user's (or an unknown) operation answers 404 to everyone but its owner.
         "GET /api/v1/operations/{id}": { path: "/api/v1/operations/00000000-0000-4000-8000-000000000000" },
       };

@@ -19,6 +19,7 @@ import {
   BatchRegistry__factory,
   CooperativeRegistry__factory,
   Forwarder__factory,
+  PayoutLedger__factory,
   SaleEscrow__factory,
 } from "../../typechain-types";
 
@@ -26,12 +27,14 @@ const addresses: Record<RelayContract | "Forwarder", { address: string }> = {
   CooperativeRegistry: { address: Wallet.createRandom().address },
   BatchRegistry: { address: Wallet.createRandom().address },
   SaleEscrow: { address: Wallet.createRandom().address },
+  PayoutLedger: { address: Wallet.createRandom().address },
   Forwarder: { address: Wallet.createRandom().address },
 };
 const ifaces: Record<RelayContract, Interface> = {
   CooperativeRegistry: CooperativeRegistry__factory.createInterface(),
   BatchRegistry: BatchRegistry__factory.createInterface(),
   SaleEscrow: SaleEscrow__factory.createInterface(),
+  PayoutLedger: PayoutLedger__factory.createInterface(),
 };
 const policy = createRelayPolicy(addresses);
 /** Every function of the three contracts, selectors computed once (ethers hashes on each access). */
@@ -79,11 +82,28 @@ describe("relay policy (allow-list)", function () {
         "CooperativeRegistry.setReserveRate",
         "CooperativeRegistry.setCooperativeAdmin",
         ...batchWork,
-        ...["createSale", "markShipped", "cancel", "release", "claim", "claimFor", "withdrawReserve"].map(
-          (f) => `SaleEscrow.${f}`,
-        ),
+        ...[
+          "createSale",
+          "markShipped",
+          "cancel",
+          "release",
+          "claim",
+          "claimFor",
+          "withdrawReserve",
+          "setPayoutAccount",
+          "closeBatch",
+        ].map((f) => `SaleEscrow.${f}`),
+        "PayoutLedger.recordPayouts",
       ],
-      member: [...batchWork, "SaleEscrow.claim", "SaleEscrow.claimFor", "SaleEscrow.release"],
+      member: [
+        ...batchWork,
+        "SaleEscrow.claim",
+        "SaleEscrow.claimFor",
+        "SaleEscrow.release",
+        "SaleEscrow.setPaidThroughCooperative",
+        "PayoutLedger.confirm",
+        "PayoutLedger.contest",
+      ],
       buyer: ["confirmDelivery", "openDispute", "cancel", "release", "withdraw"].map((f) => `SaleEscrow.${f}`),
       certifier: ["BatchRegistry.certify", "BatchRegistry.revokeCertification", "SaleEscrow.release"],
       arbiter: ["SaleEscrow.resolveDispute", "SaleEscrow.release"],

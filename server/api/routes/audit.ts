@@ -15,7 +15,7 @@ import { id } from "../validate";
 const AUDITORS = ["auditor", "platform_admin"];
 
 /** CSV when the client prefers it to JSON (`Accept: text/csv`). */
-function wantsCsv(req: Request): boolean {
+export function wantsCsv(req: Request): boolean {
   return req.accepts(["application/json", "text/csv"]) === "text/csv";
 }
 
