@@ -13,7 +13,7 @@ import { createLogger, type Logger } from "./log";
 import { ANVIL_MNEMONIC, startEmbeddedChain, type EmbeddedChain } from "./chain/embedded";
 import { createChainClient, type ChainClient } from "./chain/client";
 import { clientAccount, forwarderReads } from "./chain/accounts";
-import { mockStablecoinAbi, mockStablecoinBytecode } from "./chain/abis.generated";
+import { demoMoneyAbi, demoMoneyBytecode, mockStablecoinAbi, mockStablecoinBytecode } from "./chain/abis.generated";
 import { sendAndWait } from "./chain/send";
 import { openDatabase } from "./store/db";
 import { acquireDataDirLock, secureDataDir } from "./store/lock";
@@ -118,21 +118,32 @@ async function ensureDeployment(
       `no deployment for chain ${chainId} at ${file}: set DEPLOYER_KEY to deploy, or provide the file`,
     );
   }
+  // The embedded demo chain prices its sales in demo money (no value; anyone may mint): a dirham and a
+  // euro e-money token of 2 decimals, and a 6-decimal dollar stablecoin, each allowed with its currency.
   let demoStablecoin: string | undefined;
+  let demoMoney: DeploymentFile["demoMoney"];
   if (embedded) {
-    const coin = await sendAndWait(client, deployer, {
-      data: encodeDeployData({
-        abi: mockStablecoinAbi,
-        bytecode: mockStablecoinBytecode,
-        args: ["Demo Dirham Stablecoin", "DMAD"],
-      }),
-    });
-    demoStablecoin = coin.contractAddress!;
+    const deploy = async (abi: typeof demoMoneyAbi | typeof mockStablecoinAbi, bytecode: Hex, args: [string, string]) =>
+      (await sendAndWait(client, deployer, { data: encodeDeployData({ abi, bytecode, args }) })).contractAddress!;
+    demoStablecoin = await deploy(mockStablecoinAbi, mockStablecoinBytecode, [
+      "Demo Dollar Stablecoin (test only)",
+      "dUSD",
+    ]);
+    demoMoney = {
+      MAD: await deploy(demoMoneyAbi, demoMoneyBytecode, ["Demo Dirham (test only)", "dMAD"]),
+      EUR: await deploy(demoMoneyAbi, demoMoneyBytecode, ["Demo Euro (test only)", "dEUR"]),
+    };
   }
   const deployment = await deployCoopTrace(clientDeployer(client, deployer), {
-    allowedTokens: demoStablecoin ? [demoStablecoin] : [],
+    settlementTokens: demoMoney
+      ? [
+          { address: demoMoney.MAD, currency: "MAD" },
+          { address: demoMoney.EUR, currency: "EUR" },
+          { address: demoStablecoin!, currency: "USD" },
+        ]
+      : [],
   });
-  const written = writeDeployment(dataDir, { ...deployment, demoStablecoin });
+  const written = writeDeployment(dataDir, { ...deployment, demoStablecoin, demoMoney });
   log.info({ file: written, chainId }, "contracts deployed");
   return readDeployment(written);
 }
@@ -304,6 +315,7 @@ function composeHttp(
         ? {
             account: clientAccount(client, privateKeyToAccount(anvilKey(2))),
             stablecoin: deployment.demoStablecoin,
+            money: deployment.demoMoney,
             grants: createFaucetGrants(db),
           }
         : undefined,

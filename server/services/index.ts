@@ -49,7 +49,7 @@ export interface ServiceDeps {
   /** The platform's own account (DEPLOYER_KEY), never the relayer's; undefined: no platform writes. */
   platform: ChainAccount | undefined;
   /** Embedded demo chain only. */
-  faucet?: { account: ChainAccount; stablecoin: string; grants: FaucetGrants };
+  faucet?: { account: ChainAccount; stablecoin: string; money?: { MAD: string; EUR: string }; grants: FaucetGrants };
   /** The node: buyers' own payments, the escrow's views, block times. */
   client: ChainClient;
   /** The node's JSON-RPC URL, read by the audits' chain reader (the verifier's own client). */

@@ -14,7 +14,7 @@ import { DISPLAY_NAME_MAX, EXPORT_CONFIRMATION, type User, type UserStore } from
 import { FORWARD_REQUEST_TYPES, allowedCalls, type AllowedCall } from "../relayer";
 import type { SessionStore } from "../sessions/store";
 import type { FaucetGrants } from "../store/faucet";
-import { cooperativeRegistryAbi, mockStablecoinAbi } from "../chain/abis.generated";
+import { cooperativeRegistryAbi, demoMoneyAbi, mockStablecoinAbi } from "../chain/abis.generated";
 import { requireRole } from "./access";
 import { DomainError, notFound } from "./errors";
 import { address, hexBytes, signature65, text, uint } from "./schemas";
@@ -56,6 +56,11 @@ const SELF_SIGNERS = ["member", "coop_admin", "buyer"] as const;
 
 const FAUCET_WEI = 10n ** 18n; // 1 test ETH
 const FAUCET_COINS = 1_000n;
+/** Demo dirhams and euros a buyer receives a day (whole units; the tokens have 2 decimals). */
+const FAUCET_MONEY: ["MAD" | "EUR", bigint][] = [
+  ["MAD", 200_000n],
+  ["EUR", 20_000n],
+];
 const STABLECOIN_UNIT = 10n ** 6n; // the demo stablecoin has 6 decimals, like the e-money tokens it stands for
 
 /**
@@ -92,7 +97,7 @@ export interface UserServiceDeps {
    */
   platform: ChainAccount | undefined;
   /** Embedded demo chain only: the faucet's account, the demo stablecoin and the daily grants. */
-  faucet?: { account: ChainAccount; stablecoin: string; grants: FaucetGrants };
+  faucet?: { account: ChainAccount; stablecoin: string; money?: { MAD: string; EUR: string }; grants: FaucetGrants };
 }
 
 /** What a self-custody member signs: the forwarder's EIP-712 domain and types, its nonce, what is relayed. */
@@ -108,7 +113,9 @@ export interface ForwardRequestInfo {
 export interface FaucetPayment {
   eth: string;
   stablecoin: { address: string; amount: string };
-  transactions: [string, string];
+  /** Demo dirhams and euros (2 decimals): amounts in whole units. */
+  money: { currency: string; address: string; amount: string }[];
+  transactions: string[];
 }
 
 export interface UserService {
@@ -278,10 +285,20 @@ export function createUserService(deps: UserServiceDeps): UserService {
         const eth = await sendMined(faucet.account, { to: user.address!, value: FAUCET_WEI });
         const data = encodeCall(mockStablecoinAbi, "mint", [user.address!, FAUCET_COINS * STABLECOIN_UNIT]);
         const mint = await sendMined(faucet.account, { to: faucet.stablecoin, data });
+        const money: FaucetPayment["money"] = [];
+        const transactions = [eth, mint];
+        for (const [currency, amount] of FAUCET_MONEY) {
+          const address = faucet.money?.[currency];
+          if (address === undefined) continue;
+          const minted = encodeCall(demoMoneyAbi, "mint", [user.address!, amount * 100n]);
+          transactions.push(await sendMined(faucet.account, { to: address, data: minted }));
+          money.push({ currency, address, amount: amount.toString() });
+        }
         return {
           eth: "1",
           stablecoin: { address: faucet.stablecoin, amount: FAUCET_COINS.toString() },
-          transactions: [eth, mint],
+          money,
+          transactions,
         };
       } catch (err) {
         // Not paid in full: the buyer may ask again (a retry after a failed mint sends the test ETH once

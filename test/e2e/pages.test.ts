@@ -368,7 +368,7 @@ describe("public pages (e2e)", function () {
       const released = body.sales.find((s: { saleId: number }) => s.saleId === releasedSaleId);
       expect(released.releases[0]).to.include({ gross: "50000000000000000", net: "44550000000000000" });
       expect(released.releases[0].chain.txHash).to.equal(releaseTx);
-      expect(body.tokens[t.gateway.ctx.deployment.demoStablecoin!]).to.deep.equal({ symbol: "DMAD", decimals: 6 });
+      expect(body.tokens[t.gateway.ctx.deployment.demoStablecoin!]).to.deep.equal({ symbol: "dUSD", decimals: 6 });
       expect(body.links.digitalLink).to.equal(`${t.gateway.ctx.publicUrl}/01/${ROSE_GTIN}/10/ROSE-2026-01`);
     });
 
@@ -570,7 +570,7 @@ describe("public pages (e2e)", function () {
       }
       const json = JSON.parse((await get(`${pages.url}/market?region=Tinghir`, { accept: "application/json" })).text);
       expect(json.items.map((o: { saleId: number }) => o.saleId)).to.deep.equal([openSaleId]);
-      expect(json.items[0].tokenInfo).to.include({ symbol: "DMAD", decimals: 6 });
+      expect(json.items[0].tokenInfo).to.include({ symbol: "dUSD", decimals: 6 });
     });
   });
 });
