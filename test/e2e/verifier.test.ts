@@ -387,9 +387,9 @@ describe("independent verifier CLI (e2e)", function () {
     const r = await cli("verify", childB, "--rpc", rpcUrl, "--deployment", deploymentFile);
     expect(r.code, r.stdout + r.stderr).to.equal(0);
     expect(r.stdout).to.include("sale #4 (Released)");
-    // 12.5 DMAD: fee 1% = 0.125, net = 12.375 × 90% = 11.1375, the reserve takes the rest.
-    expect(r.stdout).to.include("gross 12.5 DMAD = fee 0.125 DMAD + reserve 1.2375 DMAD + net 11.1375 DMAD");
-    expect(r.stdout).to.match(/members' shares in DMAD: 3 contributors, 0\.0 DMAD claimed of 11\.1375 DMAD released/);
+    // 12.5 dUSD: fee 1% = 0.125, net = 12.375 × 90% = 11.1375, the reserve takes the rest.
+    expect(r.stdout).to.include("gross 12.5 dUSD = fee 0.125 dUSD + reserve 1.2375 dUSD + net 11.1375 dUSD");
+    expect(r.stdout).to.match(/members' shares in dUSD: 3 contributors, 0\.0 dUSD claimed of 11\.1375 dUSD released/);
   });
 
   it("finds ./data/deployments/<chainId>.json when --deployment is not given, else exits 2", async function () {
