@@ -324,7 +324,7 @@ function composeHttp(
     client,
     rpcUrl: chain.rpcUrl,
     chainId: chain.chainId,
-    tokenInfo: createTokenLookup(client),
+    tokenInfo: createTokenLookup(client, deployment.contracts.SaleEscrow.address),
     log,
     cards: createMemberCardStore({ db, log }),
     // The same sessions table the pages use (the store is only SQL): a revoked card ends them.

@@ -4,6 +4,7 @@
  * Morocco's time zone, where the events take place.
  */
 import type { Catalog } from "./i18n";
+import { dirhamCentimes, formatMoney, MAD } from "../../domain/money";
 
 export const TIME_ZONE = "Africa/Casablanca";
 
@@ -11,12 +12,26 @@ export interface Formatter {
   integer(value: string | number | bigint): string;
   /** `raw` in the token's smallest unit, shown with `decimals` places (trailing zeros dropped). */
   amount(raw: string | bigint, decimals: number): string;
+  /**
+   * An amount of a token as money people read: in its currency for the reader's locale when the
+   * escrow recorded one ("1.250,00 MAD", "1 250,00 €"), else the exact amount and the token's symbol.
+   */
+  money(raw: string | bigint, token: MoneyToken): string;
+  /** The dirham equivalent of an amount of another currency at a rate (dirhams per unit × 10⁶). */
+  dirhams(raw: string | bigint, token: MoneyToken, rateE6: string | bigint): string;
   /** Basis points as a percentage. */
   percent(bps: number): string;
   /** Unix seconds → a date. */
   date(seconds: number): string;
   /** Unix seconds → a date and time. */
   dateTime(seconds: number): string;
+}
+
+/** What formatting money needs of a token (server/pages/tokens.ts TokenInfo). */
+export interface MoneyToken {
+  symbol: string;
+  decimals: number;
+  currency?: string | null;
 }
 
 const cache = new Map<string, Formatter>();
@@ -44,18 +59,27 @@ function createFormatter(locale: string): Formatter {
     timeZone: TIME_ZONE,
     numberingSystem: "latn",
   });
+  function amount(raw: string | bigint, decimals: number): string {
+    const value = BigInt(raw);
+    const negative = value < 0n;
+    const abs = negative ? -value : value;
+    const base = 10n ** BigInt(decimals);
+    const whole = abs / base;
+    const fraction = decimals === 0 ? "" : (abs % base).toString().padStart(decimals, "0").replace(/0+$/, "");
+    const text = int.format(whole) + (fraction === "" ? "" : decimalSeparator + fraction);
+    return negative ? `-${text}` : text;
+  }
   return {
     integer: (value) => int.format(BigInt(value)),
-    amount(raw, decimals) {
-      const value = BigInt(raw);
-      const negative = value < 0n;
-      const abs = negative ? -value : value;
-      const base = 10n ** BigInt(decimals);
-      const whole = abs / base;
-      const fraction = decimals === 0 ? "" : (abs % base).toString().padStart(decimals, "0").replace(/0+$/, "");
-      const text = int.format(whole) + (fraction === "" ? "" : decimalSeparator + fraction);
-      return negative ? `-${text}` : text;
+    amount,
+    money(raw, token) {
+      // Ether keeps its symbol after the exact amount, as before ("0.12 ETH"): it is not money members read.
+      if (token.currency && token.currency !== "ETH")
+        return formatMoney(BigInt(raw), { code: token.currency, decimals: token.decimals }, locale);
+      return `${amount(raw, token.decimals)} ${token.symbol}`;
     },
+    dirhams: (raw, token, rateE6) =>
+      formatMoney(dirhamCentimes(BigInt(raw), token.decimals, BigInt(rateE6)), MAD, locale),
     percent: (bps) => pct.format(bps / 10_000),
     date: (seconds) => day.format(new Date(seconds * 1000)),
     dateTime: (seconds) => dayTime.format(new Date(seconds * 1000)),
