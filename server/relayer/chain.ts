@@ -131,7 +131,7 @@ async function executionOf(
   signer: string,
   nonce: number,
   fromBlock: number,
-): Promise<{ success: boolean; txHash: string; blockNumber: number } | undefined> {
+): Promise<{ success: boolean; txHash: Hex; blockNumber: number } | undefined> {
   const logs = await deps.rpc.rpc(
     "queryFilter",
     deps.client.getLogs({
