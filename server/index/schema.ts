@@ -15,6 +15,9 @@
 import type { Migrations } from "../store/db";
 
 const FACTS = `tx_hash TEXT NOT NULL, block_number INTEGER NOT NULL, log_index INTEGER NOT NULL, block_time INTEGER NOT NULL`;
+/** The facts of a table with one row per log (a change, a step, a payment), keyed by the log's place. */
+const PER_LOG = `${FACTS},
+  PRIMARY KEY (tx_hash, log_index)`;
 
 const V1 = `
 CREATE TABLE ix_state (
@@ -55,8 +58,7 @@ CREATE TABLE ix_cooperative_changes (
   kind TEXT NOT NULL CHECK (kind IN ('admin', 'reserve')),
   previous TEXT NOT NULL,
   value TEXT NOT NULL,
-  ${FACTS},
-  PRIMARY KEY (tx_hash, log_index)
+  ${PER_LOG}
 );
 CREATE INDEX ix_cooperative_changes_coop ON ix_cooperative_changes (cooperative_id, block_number, log_index);
 
@@ -113,8 +115,7 @@ CREATE TABLE ix_batch_events (
   event_time INTEGER NOT NULL,
   document_hash TEXT NOT NULL,
   recorded_by TEXT NOT NULL,
-  ${FACTS},
-  PRIMARY KEY (tx_hash, log_index)
+  ${PER_LOG}
 );
 CREATE INDEX ix_batch_events_batch ON ix_batch_events (batch_id, event_time, block_number, log_index);
 
@@ -153,8 +154,7 @@ CREATE TABLE ix_quantity_changes (
   kind TEXT NOT NULL CHECK (kind IN ('drawn', 'restored')),
   quantity TEXT NOT NULL,
   drawn_total TEXT NOT NULL,
-  ${FACTS},
-  PRIMARY KEY (tx_hash, log_index)
+  ${PER_LOG}
 );
 CREATE INDEX ix_quantity_changes_batch ON ix_quantity_changes (batch_id, block_number, log_index);
 
@@ -188,8 +188,7 @@ CREATE TABLE ix_sale_steps (
   sale_id INTEGER NOT NULL,
   step TEXT NOT NULL,
   actor TEXT,
-  ${FACTS},
-  PRIMARY KEY (tx_hash, log_index)
+  ${PER_LOG}
 );
 CREATE INDEX ix_sale_steps_sale ON ix_sale_steps (sale_id, block_number, log_index);
 
@@ -202,8 +201,7 @@ CREATE TABLE ix_releases (
   reserve TEXT NOT NULL,
   net TEXT NOT NULL,
   released_total TEXT NOT NULL,
-  ${FACTS},
-  PRIMARY KEY (tx_hash, log_index)
+  ${PER_LOG}
 );
 CREATE INDEX ix_releases_sale ON ix_releases (sale_id);
 CREATE INDEX ix_releases_batch ON ix_releases (batch_id, token, block_number, log_index);
@@ -213,8 +211,7 @@ CREATE TABLE ix_refunds (
   buyer TEXT NOT NULL,
   token TEXT NOT NULL,
   amount TEXT NOT NULL,
-  ${FACTS},
-  PRIMARY KEY (tx_hash, log_index)
+  ${PER_LOG}
 );
 CREATE INDEX ix_refunds_sale ON ix_refunds (sale_id);
 
@@ -238,8 +235,7 @@ CREATE TABLE ix_claims (
   account TEXT NOT NULL,
   amount TEXT NOT NULL,
   weight TEXT NOT NULL,
-  ${FACTS},
-  PRIMARY KEY (tx_hash, log_index)
+  ${PER_LOG}
 );
 CREATE INDEX ix_claims_account ON ix_claims (account, batch_id, token);
 CREATE INDEX ix_claims_batch ON ix_claims (batch_id, token);
@@ -248,8 +244,7 @@ CREATE TABLE ix_withdrawals (
   token TEXT NOT NULL,
   account TEXT NOT NULL,
   amount TEXT NOT NULL,
-  ${FACTS},
-  PRIMARY KEY (tx_hash, log_index)
+  ${PER_LOG}
 );
 CREATE INDEX ix_withdrawals_account ON ix_withdrawals (account);
 
@@ -258,8 +253,7 @@ CREATE TABLE ix_reserve_withdrawals (
   token TEXT NOT NULL,
   recipient TEXT NOT NULL,
   amount TEXT NOT NULL,
-  ${FACTS},
-  PRIMARY KEY (tx_hash, log_index)
+  ${PER_LOG}
 );
 CREATE INDEX ix_reserve_withdrawals_coop ON ix_reserve_withdrawals (cooperative_id);
 `;
