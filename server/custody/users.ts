@@ -146,17 +146,6 @@ export interface UserStore {
   remove(userId: string): void;
 }
 
-interface UserRow {
-  id: string;
-  role: Role;
-  cooperative_id: number | null;
-  display_name: string;
-  address: string | null;
-  custody: Custody;
-  created_at: string;
-  created_by: string | null;
-}
-
 interface KeyRow {
   address: string | null;
   encrypted_key: Buffer | null;
@@ -164,20 +153,9 @@ interface KeyRow {
   custody: Custody;
 }
 
-const USER_COLUMNS = "id, role, cooperative_id, display_name, address, custody, created_at, created_by";
-
-function toUser(row: UserRow): User {
-  return {
-    id: row.id,
-    role: row.role,
-    cooperativeId: row.cooperative_id,
-    displayName: row.display_name,
-    address: row.address,
-    custody: row.custody,
-    createdAt: row.created_at,
-    createdBy: row.created_by,
-  };
-}
+/** The columns of a user, named as User's fields: a row read with them is a User. */
+const USER_COLUMNS =
+  "id, role, cooperative_id AS cooperativeId, display_name AS displayName, address, custody, created_at AS createdAt, created_by AS createdBy";
 
 /** Display names are stored exactly as given: only checked, never normalised. */
 export function validateDisplayName(name: unknown): string {
@@ -266,27 +244,24 @@ function now(): string {
   return new Date().toISOString();
 }
 
-export function createUserStore(deps: { db: Db; keystore: Keystore; log: Logger }): UserStore {
-  const { db, keystore } = deps;
-  const log = deps.log.child({ module: "custody" });
-
-  const q = {
+function prepareStatements(db: Db) {
+  return {
     insertUser: db.prepare(
       `INSERT INTO users (id, role, cooperative_id, display_name, address, encrypted_key, key_version, custody, created_at, created_by)
        VALUES (@id, @role, @cooperative_id, @display_name, @address, @encrypted_key, @key_version, @custody, @created_at, @created_by)`,
     ),
     insertToken: db.prepare("INSERT INTO user_tokens (token_hash, user_id, created_at) VALUES (?, ?, ?)"),
     revokeTokens: db.prepare("UPDATE user_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL"),
-    tokenUser: db.prepare<[Buffer], UserRow & { token_hash: Buffer }>(
+    tokenUser: db.prepare<[Buffer], User & { token_hash: Buffer }>(
       `SELECT t.token_hash, ${USER_COLUMNS.split(", ")
         .map((c) => `u.${c}`)
         .join(", ")}
        FROM user_tokens t JOIN users u ON u.id = t.user_id
        WHERE t.token_hash = ? AND t.revoked_at IS NULL`,
     ),
-    byId: db.prepare<[string], UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`),
-    byAddress: db.prepare<[string], UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE address = ?`),
-    list: db.prepare<[{ role: string | null; coop: number | null }], UserRow>(
+    byId: db.prepare<[string], User>(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`),
+    byAddress: db.prepare<[string], User>(`SELECT ${USER_COLUMNS} FROM users WHERE address = ?`),
+    list: db.prepare<[{ role: string | null; coop: number | null }], User>(
       `SELECT ${USER_COLUMNS} FROM users
        WHERE (@role IS NULL OR role = @role) AND (@coop IS NULL OR cooperative_id = @coop)
        ORDER BY created_at, rowid`,
@@ -300,39 +275,44 @@ export function createUserStore(deps: { db: Db; keystore: Keystore; log: Logger 
       "UPDATE users SET custody = 'self', encrypted_key = NULL WHERE id = ? AND custody = 'gateway'",
     ),
   };
+}
 
-  function requireUser(id: string): UserRow {
-    const row = typeof id === "string" ? q.byId.get(id) : undefined;
-    if (!row) throw new CustodyError("unknown_user", "no such user");
-    return row;
+type Statements = ReturnType<typeof prepareStatements>;
+
+function checkInput(q: Statements, input: { role: Role; cooperativeId?: number; createdBy?: string }): void {
+  if (!ROLES.includes(input.role)) throw new CustodyError("invalid_input", "role is not a known role");
+  const id = input.cooperativeId;
+  if (id !== undefined && (!Number.isSafeInteger(id) || id < 0)) {
+    throw new CustodyError("invalid_input", "cooperativeId must be a non-negative integer");
   }
-
-  function checkInput(input: { role: Role; cooperativeId?: number; createdBy?: string }): void {
-    if (!ROLES.includes(input.role)) throw new CustodyError("invalid_input", "role is not a known role");
-    const id = input.cooperativeId;
-    if (id !== undefined && (!Number.isSafeInteger(id) || id < 0)) {
-      throw new CustodyError("invalid_input", "cooperativeId must be a non-negative integer");
-    }
-    // A cooperative admin is created before its cooperative exists on-chain (the registration
-    // needs the admin's address), so the id is optional here even for cooperative roles.
-    if (!COOPERATIVE_ROLES.includes(input.role) && id !== undefined) {
-      throw new CustodyError("invalid_input", `a ${input.role} does not belong to a cooperative`);
-    }
-    if (input.createdBy !== undefined && !q.byId.get(input.createdBy)) {
-      throw new CustodyError("invalid_input", "createdBy is not a known user");
-    }
+  // A cooperative admin is created before its cooperative exists on-chain (the registration
+  // needs the admin's address), so the id is optional here even for cooperative roles.
+  if (!COOPERATIVE_ROLES.includes(input.role) && id !== undefined) {
+    throw new CustodyError("invalid_input", `a ${input.role} does not belong to a cooperative`);
   }
+  if (input.createdBy !== undefined && !q.byId.get(input.createdBy)) {
+    throw new CustodyError("invalid_input", "createdBy is not a known user");
+  }
+}
 
+/** Use of the custodial keys: decrypted for one call, checked against the recorded address, zeroed after. */
+interface KeyVault {
+  /**
+   * Decrypts the user's key and hands it to `use`; the buffer is zeroed when `use` returns, so
+   * `use` must not keep it (nor anything holding it).
+   */
+  withSecret<T>(userId: string, use: (secret: Buffer, row: KeyRow) => T): T;
+  /** The same, as a viem account (for the rare uses that need one: exporting, paying from the account). */
+  withKey<T>(userId: string, use: (account: LocalAccount, privateKey: Hex, row: KeyRow) => T): T;
+}
+
+function createKeyVault(q: Statements, keystore: Keystore, log: Logger): KeyVault {
   // Key records already checked against their user's recorded address, by user id: deriving the
   // address from a key is an elliptic-curve multiplication, worth doing once per record, not per
   // signature. A record that changes (rotation, export, tampering) is checked again.
   const checkedRecords = new Map<string, Buffer>();
   const MAX_CHECKED_RECORDS = 10_000;
 
-  /**
-   * Decrypts the user's key and hands it to `use`; the buffer is zeroed when `use` returns, so
-   * `use` must not keep it (nor anything holding it).
-   */
   function withSecret<T>(userId: string, use: (secret: Buffer, row: KeyRow) => T): T {
     const row = typeof userId === "string" ? q.key.get(userId) : undefined;
     if (!row) throw new CustodyError("unknown_user", "no such user");
@@ -371,31 +351,51 @@ export function createUserStore(deps: { db: Db; keystore: Keystore; log: Logger 
     }
   }
 
-  /** The same, as a viem account (for the rare uses that need one: exporting, paying from the account). */
-  function withKey<T>(userId: string, use: (account: LocalAccount, privateKey: Hex, row: KeyRow) => T): T {
-    return withSecret(userId, (secret, row) => {
-      const privateKey = bytesToHex(secret);
-      return use(privateKeyToAccount(privateKey), privateKey, row);
-    });
+  return {
+    withSecret,
+    withKey(userId, use) {
+      return withSecret(userId, (secret, row) => {
+        const privateKey = bytesToHex(secret);
+        return use(privateKeyToAccount(privateKey), privateKey, row);
+      });
+    },
+  };
+}
+
+/** A new key for a user (none for an auditor): its address and its record encrypted under the user id. */
+function newKeyRecord(
+  keystore: Keystore,
+  id: string,
+  role: Role,
+): { address: string | null; encryptedKey: Buffer | null } {
+  if (role === "auditor") return { address: null, encryptedKey: null };
+  // 32 bytes from the OS CSPRNG; addressOf refuses the (2^-128 likely) values that are not keys.
+  const secret = randomBytes(32);
+  try {
+    return { address: addressOf(secret), encryptedKey: keystore.encrypt(id, CURRENT_KEY_VERSION, secret) };
+  } finally {
+    secret.fill(0);
+  }
+}
+
+export function createUserStore(deps: { db: Db; keystore: Keystore; log: Logger }): UserStore {
+  const { db, keystore } = deps;
+  const log = deps.log.child({ module: "custody" });
+  const q = prepareStatements(db);
+  const { withSecret, withKey } = createKeyVault(q, keystore, log);
+
+  function requireUser(id: string): User {
+    const row = typeof id === "string" ? q.byId.get(id) : undefined;
+    if (!row) throw new CustodyError("unknown_user", "no such user");
+    return row;
   }
 
   return {
     create(input) {
-      checkInput(input);
+      checkInput(q, input);
       const displayName = validateDisplayName(input.displayName);
       const id = randomUUID();
-      let address: string | null = null;
-      let encryptedKey: Buffer | null = null;
-      if (input.role !== "auditor") {
-        // 32 bytes from the OS CSPRNG; addressOf refuses the (2^-128 likely) values that are not keys.
-        const secret = randomBytes(32);
-        try {
-          address = addressOf(secret);
-          encryptedKey = keystore.encrypt(id, CURRENT_KEY_VERSION, secret);
-        } finally {
-          secret.fill(0);
-        }
-      }
+      const { address, encryptedKey } = newKeyRecord(keystore, id, input.role);
       const createdAt = now();
       const token = newToken();
       db.transaction(() => {
@@ -413,7 +413,7 @@ export function createUserStore(deps: { db: Db; keystore: Keystore; log: Logger 
         });
         q.insertToken.run(hashToken(token), id, createdAt);
       })();
-      const user = toUser(requireUser(id));
+      const user = requireUser(id);
       log.info(
         { userId: id, role: user.role, cooperativeId: user.cooperativeId, address, createdBy: user.createdBy },
         "user created",
@@ -427,13 +427,14 @@ export function createUserStore(deps: { db: Db; keystore: Keystore; log: Logger 
       if (typeof token !== "string" || !TOKEN_SHAPE.test(token)) return null;
       const hash = hashToken(token);
       const row = q.tokenUser.get(hash);
-      if (!row || !timingSafeEqual(row.token_hash, hash)) return null;
-      return toUser(row);
+      if (!row) return null;
+      const { token_hash: stored, ...user } = row;
+      return timingSafeEqual(stored, hash) ? user : null;
     },
 
     get(id) {
       const row = typeof id === "string" ? q.byId.get(id) : undefined;
-      return row ? toUser(row) : undefined;
+      return row;
     },
 
     findByAddress(address) {
@@ -444,11 +445,11 @@ export function createUserStore(deps: { db: Db; keystore: Keystore; log: Logger 
         return undefined;
       }
       const row = q.byAddress.get(checksummed);
-      return row ? toUser(row) : undefined;
+      return row;
     },
 
     list(filter = {}) {
-      return q.list.all({ role: filter.role ?? null, coop: filter.cooperativeId ?? null }).map(toUser);
+      return q.list.all({ role: filter.role ?? null, coop: filter.cooperativeId ?? null });
     },
 
     revokeToken(userId) {

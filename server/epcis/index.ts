@@ -438,46 +438,43 @@ class DocumentBuilder {
           "cooptrace:saleStep": step.step,
           ...(step.actor ? { "cooptrace:actor": step.actor } : {}),
         };
-        if (step.step === "shipped") {
+        // Every step is an ObjectEvent of the sale's quantity: the parties, then the step's own facts.
+        const stepEvent = (role: string, bizStep: string, disposition: string, parties: Json, facts: Json = {}) =>
           out.push(
-            this.event("ObjectEvent", step.chain.blockTime, step.chain, "sale-shipped", {
+            this.event("ObjectEvent", step.chain.blockTime, step.chain, role, {
               ...common(sale),
-              bizStep: "shipping",
-              disposition: "in_transit",
+              bizStep,
+              disposition,
               ...transaction,
-              sourceList: [{ type: "owning_party", source: cooperative }],
-              ...(buyer !== null ? { destinationList: [{ type: "owning_party", destination: buyer }] } : {}),
+              ...parties,
               ...extra,
-              ...(sale.shipmentDocumentHash !== null ? { "cooptrace:documentHash": sale.shipmentDocumentHash } : {}),
+              ...facts,
             }),
+          );
+        const destination = buyer !== null ? { destinationList: [{ type: "owning_party", destination: buyer }] } : {};
+        if (step.step === "shipped") {
+          stepEvent(
+            "sale-shipped",
+            "shipping",
+            "in_transit",
+            { sourceList: [{ type: "owning_party", source: cooperative }], ...destination },
+            sale.shipmentDocumentHash !== null ? { "cooptrace:documentHash": sale.shipmentDocumentHash } : {},
           );
         } else if (step.step === "confirmed") {
-          out.push(
-            this.event("ObjectEvent", step.chain.blockTime, step.chain, "sale-confirmed", {
-              ...common(sale),
-              bizStep: "receiving",
-              disposition: "in_progress",
-              ...transaction,
-              ...(buyer !== null ? { destinationList: [{ type: "owning_party", destination: buyer }] } : {}),
-              ...extra,
-            }),
-          );
+          stepEvent("sale-confirmed", "receiving", "in_progress", destination);
         } else if (step.step === "released") {
           // The moment ownership passes to the buyer in exchange for payment (CBV retail_selling).
           const release = sale.releases.find(
             (r) => r.chain.txHash === step.chain.txHash && r.chain.logIndex === step.chain.logIndex,
           );
-          out.push(
-            this.event("ObjectEvent", step.chain.blockTime, step.chain, "sale-released", {
-              ...common(sale),
-              bizStep: "retail_selling",
-              disposition: "retail_sold",
-              ...transaction,
-              ...extra,
-              ...(release !== undefined
-                ? { "cooptrace:token": sale.token, "cooptrace:gross": release.gross, "cooptrace:net": release.net }
-                : {}),
-            }),
+          stepEvent(
+            "sale-released",
+            "retail_selling",
+            "retail_sold",
+            {},
+            release !== undefined
+              ? { "cooptrace:token": sale.token, "cooptrace:gross": release.gross, "cooptrace:net": release.net }
+              : {},
           );
         }
       }

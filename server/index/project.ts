@@ -3,8 +3,9 @@
  * log (the journal insert decides "once"), inside the caller's transaction. Upserts on natural keys
  * and (tx_hash, log_index) keep even a repeated call harmless.
  */
+import type { Statement } from "better-sqlite3";
 import type { Db } from "../store/db";
-import type { Args, IndexedEvent, Json } from "./decode";
+import type { Args, ChainFacts, IndexedEvent, Json } from "./decode";
 import { PROJECTION_TABLES } from "./schema";
 import { createPayoutProjection } from "./projectPayouts";
 
@@ -48,19 +49,83 @@ function record(value: Json): Args {
   return value;
 }
 
-export function createProjector(db: Db): Projector {
-  const payouts = createPayoutProjection(db); // money in dirhams: its own module
-  const q = {
-    journal: db.prepare(
-      `INSERT OR IGNORE INTO ix_logs (block_number, log_index, block_hash, block_time, tx_hash, tx_index, address, contract, event, args)
-       VALUES (@blockNumber, @logIndex, @blockHash, @blockTime, @txHash, @txIndex, @address, @contract, @name, @args)`,
-    ),
-    // Keyset pages: a statement being iterated blocks writes on the same connection.
-    journalPage: db.prepare<[number, number, number], JournalRow>(
-      `SELECT block_number, log_index, block_hash, block_time, tx_hash, tx_index, address, contract, event, args
-       FROM ix_logs WHERE (block_number, log_index) > (?, ?) ORDER BY block_number, log_index LIMIT ?`,
-    ),
+/** Applies one event's arguments, at its place in the chain, to the projections. */
+type Handler = (a: Args, f: ChainFacts) => void;
 
+export function createProjector(db: Db): Projector {
+  const journal = db.prepare(
+    `INSERT OR IGNORE INTO ix_logs (block_number, log_index, block_hash, block_time, tx_hash, tx_index, address, contract, event, args)
+     VALUES (@blockNumber, @logIndex, @blockHash, @blockTime, @txHash, @txIndex, @address, @contract, @name, @args)`,
+  );
+  // Keyset pages: a statement being iterated blocks writes on the same connection. Columns are
+  // named as IndexedEvent's fields, so a row is an event but for its JSON arguments.
+  const journalPage = db.prepare<[number, number, number], Omit<IndexedEvent, "args"> & { args: string }>(
+    `SELECT block_number AS blockNumber, log_index AS logIndex, block_hash AS blockHash, block_time AS blockTime,
+       tx_hash AS txHash, tx_index AS txIndex, address, contract, event AS name, args
+     FROM ix_logs WHERE (block_number, log_index) > (?, ?) ORDER BY block_number, log_index LIMIT ?`,
+  );
+  // One table of handlers, keyed by event name; events of no family (roles, pause, fee and token
+  // settings) are kept in the journal only.
+  const handlers = new Map<string, Handler>(
+    Object.entries({
+      ...cooperativeHandlers(db),
+      ...batchHandlers(db),
+      ...certificationHandlers(db),
+      ...saleHandlers(db),
+      ...payoutHandlers(db),
+    }),
+  );
+
+  // Money in dirhams (settlement tokens, payout routes and accounts, the payout ledger): its own module.
+  const settlement = createPayoutProjection(db);
+
+  function apply(e: IndexedEvent): void {
+    const handler = handlers.get(e.name);
+    if (handler !== undefined) handler(e.args, facts(e));
+    else settlement(e);
+  }
+
+  return {
+    record(e) {
+      const result = journal.run({
+        blockNumber: e.blockNumber,
+        logIndex: e.logIndex,
+        blockHash: e.blockHash,
+        blockTime: e.blockTime,
+        txHash: e.txHash,
+        txIndex: e.txIndex,
+        address: e.address,
+        contract: e.contract,
+        name: e.name,
+        args: JSON.stringify(e.args),
+      });
+      return result.changes === 1;
+    },
+    apply,
+    replay() {
+      for (const table of PROJECTION_TABLES) db.prepare(`DELETE FROM ${table}`).run();
+      let count = 0;
+      let after = [-1, -1];
+      for (;;) {
+        const rows = journalPage.all(after[0], after[1], REPLAY_PAGE);
+        for (const row of rows) apply({ ...row, args: JSON.parse(row.args) as Args });
+        count += rows.length;
+        if (rows.length < REPLAY_PAGE) break;
+        const last = rows[rows.length - 1];
+        after = [last.blockNumber, last.logIndex];
+      }
+      return count;
+    },
+  };
+}
+
+function facts(e: IndexedEvent): ChainFacts {
+  return { txHash: e.txHash, blockNumber: e.blockNumber, logIndex: e.logIndex, blockTime: e.blockTime };
+}
+
+/** CooperativeRegistry: cooperatives, their admin and reserve-rate changes, their members. */
+function cooperativeHandlers(db: Db): Record<string, Handler> {
+  const q = {
     coop: db.prepare(
       `INSERT INTO ix_cooperatives (cooperative_id, name, region, registration_number, admin, reserve_bps, women_led,
          tx_hash, block_number, log_index, block_time)
@@ -89,7 +154,48 @@ export function createProjector(db: Db): Projector {
          removed_log_index = @logIndex, removed_block_time = @blockTime
        WHERE cooperative_id = @id AND account = @account`,
     ),
+  };
+  return {
+    CooperativeRegistered(a, f) {
+      q.coop.run({
+        ...f,
+        id: num(a, "cooperativeId"),
+        name: str(a, "name"),
+        region: str(a, "region"),
+        registrationNumber: str(a, "registrationNumber"),
+        admin: str(a, "admin"),
+        reserveBps: num(a, "reserveBps"),
+        womenLed: a.womenLed === true ? 1 : 0,
+      });
+    },
+    CooperativeAdminChanged(a, f) {
+      const id = num(a, "cooperativeId");
+      q.coopChange.run({ ...f, id, kind: "admin", previous: str(a, "previousAdmin"), value: str(a, "newAdmin") });
+      q.coopAdmin.run(str(a, "newAdmin"), id);
+    },
+    ReserveRateChanged(a, f) {
+      const id = num(a, "cooperativeId");
+      const value = num(a, "newBps");
+      q.coopChange.run({ ...f, id, kind: "reserve", previous: String(num(a, "previousBps")), value: String(value) });
+      q.coopReserve.run(value, id);
+    },
+    MemberAdded(a, f) {
+      q.memberAdd.run({
+        ...f,
+        id: num(a, "cooperativeId"),
+        account: str(a, "member"),
+        referenceHash: str(a, "referenceHash"),
+      });
+    },
+    MemberRemoved(a, f) {
+      q.memberRemove.run({ ...f, id: num(a, "cooperativeId"), account: str(a, "member") });
+    },
+  };
+}
 
+/** BatchRegistry, batches and lineage: registrations, splits, merges and the quantity drawn from each batch. */
+function batchHandlers(db: Db): Record<string, Handler> {
+  const q = {
     batch: db.prepare(
       `INSERT INTO ix_batches (batch_id, cooperative_id, kind, registered_by, product_code, gtin, lot_code, quantity, unit,
          origin, production_date, metadata_hash, contributors_root, total_weight, contributors_from, drawn,
@@ -126,6 +232,81 @@ export function createProjector(db: Db): Projector {
       `INSERT OR REPLACE INTO ix_quantity_changes (batch_id, kind, quantity, drawn_total, tx_hash, block_number, log_index, block_time)
        VALUES (@batchId, @kind, @quantity, @drawnTotal, @txHash, @blockNumber, @logIndex, @blockTime)`,
     ),
+  };
+
+  function addDrawn(batchId: string, delta: bigint): void {
+    const row = q.batchGet.get(batchId);
+    if (row === undefined) return; // lineage to a batch outside the index cannot happen; be lenient
+    q.batchDrawn.run((BigInt(row.drawn) + delta).toString(), batchId);
+  }
+
+  function quantityChanged(a: Args, f: ChainFacts, kind: "drawn" | "restored"): void {
+    const batchId = str(a, "batchId");
+    const drawnTotal = str(a, "drawnTotal");
+    q.quantityChange.run({ ...f, batchId, kind, quantity: str(a, "quantity"), drawnTotal });
+    q.batchDrawn.run(drawnTotal, batchId); // the contract's running total is authoritative
+  }
+
+  return {
+    BatchRegistered(a, f) {
+      const batchId = str(a, "batchId");
+      const info = record(a.info);
+      const contributors = list(a, "contributors").map(record);
+      q.batch.run({
+        ...f,
+        batchId,
+        cooperativeId: num(a, "cooperativeId"),
+        // A split emits its children with no contributors, then BatchSplit fills in the rest.
+        kind: contributors.length === 0 ? "split" : "registered",
+        registeredBy: str(a, "registeredBy"),
+        productCode: str(info, "productCode"),
+        gtin: str(info, "gtin"),
+        lotCode: str(info, "lotCode"),
+        quantity: str(info, "quantity"),
+        unit: str(info, "unit"),
+        origin: str(info, "origin"),
+        productionDate: num(info, "productionDate"),
+        metadataHash: str(info, "metadataHash"),
+        contributorsRoot: str(a, "contributorsRoot"),
+        totalWeight: str(a, "totalWeight"),
+      });
+      contributors.forEach((c, i) => q.contributor.run(batchId, i, str(c, "account"), str(c, "weight")));
+    },
+    BatchSplit(a, f) {
+      const parentId = str(a, "parentId");
+      const childIds = list(a, "childIds") as string[];
+      const quantities = list(a, "quantities") as string[];
+      const from = q.batchGet.get(parentId)?.contributors_from ?? parentId;
+      const actor = str(a, "splitBy");
+      let total = 0n;
+      childIds.forEach((childId, position) => {
+        q.splitChild.run({ parentId, childId, from });
+        q.copyContributors.run({ parentId, childId });
+        q.lineage.run({ ...f, parentId, childId, kind: "split", position, quantity: quantities[position], actor });
+        total += BigInt(quantities[position]);
+      });
+      addDrawn(parentId, total);
+    },
+    BatchesMerged(a, f) {
+      const childId = str(a, "batchId");
+      q.batchKind.run("merge", childId);
+      list(a, "inputs")
+        .map(record)
+        .forEach((input, position) => {
+          const parentId = str(input, "batchId");
+          const quantity = str(input, "quantity");
+          q.lineage.run({ ...f, parentId, childId, kind: "merge", position, quantity, actor: str(a, "mergedBy") });
+          addDrawn(parentId, BigInt(quantity));
+        });
+    },
+    QuantityDrawn: (a, f) => quantityChanged(a, f, "drawn"),
+    QuantityRestored: (a, f) => quantityChanged(a, f, "restored"),
+  };
+}
+
+/** BatchRegistry, what is said of a batch: lifecycle events, certifications and their revocations. */
+function certificationHandlers(db: Db): Record<string, Handler> {
+  const q = {
     batchEvent: db.prepare(
       `INSERT OR REPLACE INTO ix_batch_events (batch_id, biz_step, location, event_time, document_hash, recorded_by,
          tx_hash, block_number, log_index, block_time)
@@ -144,7 +325,48 @@ export function createProjector(db: Db): Projector {
          revoked_block_time = @blockTime
        WHERE certification_id = @certificationId`,
     ),
+  };
+  return {
+    BatchEvent(a, f) {
+      q.batchEvent.run({
+        ...f,
+        batchId: str(a, "batchId"),
+        bizStep: str(a, "bizStep"),
+        location: str(a, "location"),
+        eventTime: num(a, "eventTime"),
+        documentHash: str(a, "documentHash"),
+        recordedBy: str(a, "recordedBy"),
+      });
+    },
+    BatchCertified(a, f) {
+      q.certify.run({
+        ...f,
+        certificationId: num(a, "certificationId"),
+        batchId: str(a, "batchId"),
+        certifier: str(a, "certifier"),
+        scheme: str(a, "scheme"),
+        certificateHash: str(a, "certificateHash"),
+        validUntil: str(a, "validUntil"),
+      });
+    },
+    CertificationRevoked(a, f) {
+      q.revoke.run({
+        ...f,
+        certificationId: num(a, "certificationId"),
+        certifier: str(a, "certifier"),
+        reasonHash: str(a, "reasonHash"),
+      });
+    },
+  };
+}
 
+/**
+ * SaleEscrow, the life of a sale. Every sale event is a step of the sale's history (ix_sale_steps);
+ * each entry below names that step and changes the sale, returning who took the step (null: nobody
+ * in particular, as for a release anyone may trigger).
+ */
+function saleHandlers(db: Db): Record<string, Handler> {
+  const q = {
     sale: db.prepare(
       `INSERT INTO ix_sales (sale_id, batch_id, cooperative_id, seller, buyer, token, price, quantity, fee_bps, reserve_bps,
          shipping_period, dispute_window, state, tx_hash, block_number, log_index, block_time)
@@ -188,182 +410,11 @@ export function createProjector(db: Db): Projector {
          resolved_block_time = @blockTime
        WHERE sale_id = @saleId`,
     ),
-    claim: db.prepare(
-      `INSERT OR REPLACE INTO ix_claims (batch_id, token, account, amount, weight, tx_hash, block_number, log_index, block_time)
-       VALUES (@batchId, @token, @account, @amount, @weight, @txHash, @blockNumber, @logIndex, @blockTime)`,
-    ),
-    withdrawal: db.prepare(
-      `INSERT OR REPLACE INTO ix_withdrawals (token, account, amount, tx_hash, block_number, log_index, block_time)
-       VALUES (@token, @account, @amount, @txHash, @blockNumber, @logIndex, @blockTime)`,
-    ),
-    reserveWithdrawal: db.prepare(
-      `INSERT OR REPLACE INTO ix_reserve_withdrawals (cooperative_id, token, recipient, amount, tx_hash, block_number, log_index, block_time)
-       VALUES (@cooperativeId, @token, @to, @amount, @txHash, @blockNumber, @logIndex, @blockTime)`,
-    ),
   };
-
-  function addDrawn(batchId: string, delta: bigint): void {
-    const row = q.batchGet.get(batchId);
-    if (row === undefined) return; // lineage to a batch outside the index cannot happen; be lenient
-    q.batchDrawn.run((BigInt(row.drawn) + delta).toString(), batchId);
-  }
-
-  function step(e: IndexedEvent, saleId: number, name: string, actor: string | null): void {
-    q.step.run({ ...facts(e), saleId, step: name, actor });
-  }
-
-  function apply(e: IndexedEvent): void {
-    const a = e.args;
-    const f = facts(e);
-    switch (e.name) {
-      // CooperativeRegistry
-      case "CooperativeRegistered":
-        q.coop.run({
-          ...f,
-          id: num(a, "cooperativeId"),
-          name: str(a, "name"),
-          region: str(a, "region"),
-          registrationNumber: str(a, "registrationNumber"),
-          admin: str(a, "admin"),
-          reserveBps: num(a, "reserveBps"),
-          womenLed: a.womenLed === true ? 1 : 0,
-        });
-        return;
-      case "CooperativeAdminChanged": {
-        const id = num(a, "cooperativeId");
-        q.coopChange.run({ ...f, id, kind: "admin", previous: str(a, "previousAdmin"), value: str(a, "newAdmin") });
-        q.coopAdmin.run(str(a, "newAdmin"), id);
-        return;
-      }
-      case "ReserveRateChanged": {
-        const id = num(a, "cooperativeId");
-        const value = num(a, "newBps");
-        q.coopChange.run({ ...f, id, kind: "reserve", previous: String(num(a, "previousBps")), value: String(value) });
-        q.coopReserve.run(value, id);
-        return;
-      }
-      case "MemberAdded":
-        q.memberAdd.run({
-          ...f,
-          id: num(a, "cooperativeId"),
-          account: str(a, "member"),
-          referenceHash: str(a, "referenceHash"),
-        });
-        return;
-      case "MemberRemoved":
-        q.memberRemove.run({ ...f, id: num(a, "cooperativeId"), account: str(a, "member") });
-        return;
-
-      // BatchRegistry
-      case "BatchRegistered": {
-        const batchId = str(a, "batchId");
-        const info = record(a.info);
-        const contributors = list(a, "contributors").map(record);
-        q.batch.run({
-          ...f,
-          batchId,
-          cooperativeId: num(a, "cooperativeId"),
-          // A split emits its children with no contributors, then BatchSplit fills in the rest.
-          kind: contributors.length === 0 ? "split" : "registered",
-          registeredBy: str(a, "registeredBy"),
-          productCode: str(info, "productCode"),
-          gtin: str(info, "gtin"),
-          lotCode: str(info, "lotCode"),
-          quantity: str(info, "quantity"),
-          unit: str(info, "unit"),
-          origin: str(info, "origin"),
-          productionDate: num(info, "productionDate"),
-          metadataHash: str(info, "metadataHash"),
-          contributorsRoot: str(a, "contributorsRoot"),
-          totalWeight: str(a, "totalWeight"),
-        });
-        contributors.forEach((c, i) => q.contributor.run(batchId, i, str(c, "account"), str(c, "weight")));
-        return;
-      }
-      case "BatchSplit": {
-        const parentId = str(a, "parentId");
-        const childIds = list(a, "childIds") as string[];
-        const quantities = list(a, "quantities") as string[];
-        const from = q.batchGet.get(parentId)?.contributors_from ?? parentId;
-        let total = 0n;
-        childIds.forEach((childId, i) => {
-          q.splitChild.run({ parentId, childId, from });
-          q.copyContributors.run({ parentId, childId });
-          q.lineage.run({
-            ...f,
-            parentId,
-            childId,
-            kind: "split",
-            position: i,
-            quantity: quantities[i],
-            actor: str(a, "splitBy"),
-          });
-          total += BigInt(quantities[i]);
-        });
-        addDrawn(parentId, total);
-        return;
-      }
-      case "BatchesMerged": {
-        const childId = str(a, "batchId");
-        q.batchKind.run("merge", childId);
-        list(a, "inputs")
-          .map(record)
-          .forEach((input, position) => {
-            const parentId = str(input, "batchId");
-            const quantity = str(input, "quantity");
-            q.lineage.run({ ...f, parentId, childId, kind: "merge", position, quantity, actor: str(a, "mergedBy") });
-            addDrawn(parentId, BigInt(quantity));
-          });
-        return;
-      }
-      case "QuantityDrawn":
-      case "QuantityRestored": {
-        const batchId = str(a, "batchId");
-        const drawnTotal = str(a, "drawnTotal");
-        q.quantityChange.run({
-          ...f,
-          batchId,
-          kind: e.name === "QuantityDrawn" ? "drawn" : "restored",
-          quantity: str(a, "quantity"),
-          drawnTotal,
-        });
-        q.batchDrawn.run(drawnTotal, batchId); // the contract's running total is authoritative
-        return;
-      }
-      case "BatchEvent":
-        q.batchEvent.run({
-          ...f,
-          batchId: str(a, "batchId"),
-          bizStep: str(a, "bizStep"),
-          location: str(a, "location"),
-          eventTime: num(a, "eventTime"),
-          documentHash: str(a, "documentHash"),
-          recordedBy: str(a, "recordedBy"),
-        });
-        return;
-      case "BatchCertified":
-        q.certify.run({
-          ...f,
-          certificationId: num(a, "certificationId"),
-          batchId: str(a, "batchId"),
-          certifier: str(a, "certifier"),
-          scheme: str(a, "scheme"),
-          certificateHash: str(a, "certificateHash"),
-          validUntil: str(a, "validUntil"),
-        });
-        return;
-      case "CertificationRevoked":
-        q.revoke.run({
-          ...f,
-          certificationId: num(a, "certificationId"),
-          certifier: str(a, "certifier"),
-          reasonHash: str(a, "reasonHash"),
-        });
-        return;
-
-      // SaleEscrow
-      case "SaleCreated": {
-        const saleId = num(a, "saleId");
+  const steps: Record<string, [step: string, change: SaleStep]> = {
+    SaleCreated: [
+      "created",
+      (saleId, a, f) => {
         q.sale.run({
           ...f,
           saleId,
@@ -379,34 +430,33 @@ export function createProjector(db: Db): Projector {
           shippingPeriod: num(a, "shippingPeriod"),
           disputeWindow: num(a, "disputeWindow"),
         });
-        step(e, saleId, "created", str(a, "seller"));
-        return;
-      }
-      case "SaleFunded": {
-        const saleId = num(a, "saleId");
+        return str(a, "seller");
+      },
+    ],
+    SaleFunded: [
+      "funded",
+      (saleId, a, f) => {
         q.funded.run({ ...f, saleId, buyer: str(a, "buyer"), amount: str(a, "amount"), shipBy: num(a, "shipBy") });
-        step(e, saleId, "funded", str(a, "buyer"));
-        return;
-      }
-      case "SaleShipped": {
-        const saleId = num(a, "saleId");
-        q.shipped.run({
-          ...f,
-          saleId,
-          documentHash: str(a, "documentHash"),
-          disputeUntil: num(a, "disputeUntil"),
-        });
-        step(e, saleId, "shipped", q.saleState.get(saleId)?.seller ?? null);
-        return;
-      }
-      case "DeliveryConfirmed": {
-        const saleId = num(a, "saleId");
+        return str(a, "buyer");
+      },
+    ],
+    SaleShipped: [
+      "shipped",
+      (saleId, a, f) => {
+        q.shipped.run({ ...f, saleId, documentHash: str(a, "documentHash"), disputeUntil: num(a, "disputeUntil") });
+        return q.saleState.get(saleId)?.seller ?? null;
+      },
+    ],
+    DeliveryConfirmed: [
+      "confirmed",
+      (saleId, a) => {
         q.setState.run("Released", saleId);
-        step(e, saleId, "confirmed", str(a, "buyer"));
-        return;
-      }
-      case "SaleReleased": {
-        const saleId = num(a, "saleId");
+        return str(a, "buyer");
+      },
+    ],
+    SaleReleased: [
+      "released",
+      (saleId, a, f) => {
         // After a confirmation the state is already Released; after a resolution it stays Resolved.
         if (q.saleState.get(saleId)?.state === "Shipped") q.setState.run("Released", saleId);
         q.release.run({
@@ -420,134 +470,106 @@ export function createProjector(db: Db): Projector {
           net: str(a, "net"),
           releasedTotal: str(a, "releasedTotal"),
         });
-        step(e, saleId, "released", null);
-        return;
-      }
-      case "SaleRefunded": {
-        const saleId = num(a, "saleId");
+        return null;
+      },
+    ],
+    SaleRefunded: [
+      "refunded",
+      (saleId, a, f) => {
         q.refund.run({ ...f, saleId, buyer: str(a, "buyer"), token: str(a, "token"), amount: str(a, "amount") });
-        step(e, saleId, "refunded", str(a, "buyer"));
-        return;
-      }
-      case "SaleCancelled": {
-        const saleId = num(a, "saleId");
-        const current = q.saleState.get(saleId)?.state;
+        return str(a, "buyer");
+      },
+    ],
+    SaleCancelled: [
+      "cancelled",
+      (saleId, a) => {
         // A Created offer is withdrawn; a Funded sale is refunded (SaleRefunded follows).
-        q.setState.run(current === "Funded" ? "Refunded" : "Cancelled", saleId);
-        step(e, saleId, "cancelled", str(a, "by"));
-        return;
-      }
-      case "DisputeOpened": {
-        const saleId = num(a, "saleId");
+        q.setState.run(q.saleState.get(saleId)?.state === "Funded" ? "Refunded" : "Cancelled", saleId);
+        return str(a, "by");
+      },
+    ],
+    DisputeOpened: [
+      "disputed",
+      (saleId, a, f) => {
         q.setState.run("Disputed", saleId);
         q.disputeOpen.run({ ...f, saleId, buyer: str(a, "buyer"), reasonHash: str(a, "reasonHash") });
-        step(e, saleId, "disputed", str(a, "buyer"));
-        return;
-      }
-      case "DisputeResolved": {
-        const saleId = num(a, "saleId");
+        return str(a, "buyer");
+      },
+    ],
+    DisputeResolved: [
+      "resolved",
+      (saleId, a, f) => {
         q.setState.run("Resolved", saleId);
-        q.disputeResolve.run({
-          ...f,
-          saleId,
+        const resolution = {
           arbiter: str(a, "arbiter"),
           refundBps: num(a, "refundBps"),
           rulingHash: str(a, "rulingHash"),
-        });
-        step(e, saleId, "resolved", str(a, "arbiter"));
-        return;
-      }
-      case "Claimed":
-        q.claim.run({
-          ...f,
-          batchId: str(a, "batchId"),
-          token: str(a, "token"),
-          account: str(a, "account"),
-          amount: str(a, "amount"),
-          weight: str(a, "weight"),
-        });
-        return;
-      case "Withdrawn":
-        q.withdrawal.run({ ...f, token: str(a, "token"), account: str(a, "account"), amount: str(a, "amount") });
-        return;
-      case "ReserveWithdrawn":
-        q.reserveWithdrawal.run({
-          ...f,
-          cooperativeId: num(a, "cooperativeId"),
-          token: str(a, "token"),
-          to: str(a, "to"),
-          amount: str(a, "amount"),
-        });
-        return;
-      default:
-        // Payouts and settlement (projectPayouts.ts); roles, pause, fee and token settings: in the journal only.
-        payouts(e);
-        return;
-    }
-  }
+        };
+        q.disputeResolve.run({ ...f, saleId, ...resolution });
+        return resolution.arbiter;
+      },
+    ],
+  };
+  return withSteps(q.step, steps);
+}
 
+type SaleStep = (saleId: number, a: Args, f: ChainFacts) => string | null;
+
+/** Handlers that make each sale event's change, then record it as the step it names, with its actor. */
+function withSteps(
+  stepStatement: Statement,
+  steps: Record<string, [step: string, change: SaleStep]>,
+): Record<string, Handler> {
+  return Object.fromEntries(
+    Object.entries(steps).map(([event, [step, change]]): [string, Handler] => [
+      event,
+      (a, f) => {
+        const saleId = num(a, "saleId");
+        const actor = change(saleId, a, f);
+        stepStatement.run({ ...f, saleId, step, actor });
+      },
+    ]),
+  );
+}
+
+/** SaleEscrow, money leaving: members' claims, withdrawals, and cooperatives' reserve withdrawals. */
+function payoutHandlers(db: Db): Record<string, Handler> {
+  const q = {
+    claim: db.prepare(
+      `INSERT OR REPLACE INTO ix_claims (batch_id, token, account, amount, weight, tx_hash, block_number, log_index, block_time)
+       VALUES (@batchId, @token, @account, @amount, @weight, @txHash, @blockNumber, @logIndex, @blockTime)`,
+    ),
+    withdrawal: db.prepare(
+      `INSERT OR REPLACE INTO ix_withdrawals (token, account, amount, tx_hash, block_number, log_index, block_time)
+       VALUES (@token, @account, @amount, @txHash, @blockNumber, @logIndex, @blockTime)`,
+    ),
+    reserveWithdrawal: db.prepare(
+      `INSERT OR REPLACE INTO ix_reserve_withdrawals (cooperative_id, token, recipient, amount, tx_hash, block_number, log_index, block_time)
+       VALUES (@cooperativeId, @token, @to, @amount, @txHash, @blockNumber, @logIndex, @blockTime)`,
+    ),
+  };
   return {
-    record(e) {
-      const result = q.journal.run({
-        blockNumber: e.blockNumber,
-        logIndex: e.logIndex,
-        blockHash: e.blockHash,
-        blockTime: e.blockTime,
-        txHash: e.txHash,
-        txIndex: e.txIndex,
-        address: e.address,
-        contract: e.contract,
-        name: e.name,
-        args: JSON.stringify(e.args),
+    Claimed(a, f) {
+      q.claim.run({
+        ...f,
+        batchId: str(a, "batchId"),
+        token: str(a, "token"),
+        account: str(a, "account"),
+        amount: str(a, "amount"),
+        weight: str(a, "weight"),
       });
-      return result.changes === 1;
     },
-    apply,
-    replay() {
-      for (const table of PROJECTION_TABLES) db.prepare(`DELETE FROM ${table}`).run();
-      let count = 0;
-      let after = [-1, -1];
-      for (;;) {
-        const rows = q.journalPage.all(after[0], after[1], REPLAY_PAGE);
-        for (const row of rows) apply(fromJournal(row));
-        count += rows.length;
-        if (rows.length < REPLAY_PAGE) break;
-        const last = rows[rows.length - 1];
-        after = [last.block_number, last.log_index];
-      }
-      return count;
+    Withdrawn(a, f) {
+      q.withdrawal.run({ ...f, token: str(a, "token"), account: str(a, "account"), amount: str(a, "amount") });
+    },
+    ReserveWithdrawn(a, f) {
+      q.reserveWithdrawal.run({
+        ...f,
+        cooperativeId: num(a, "cooperativeId"),
+        token: str(a, "token"),
+        to: str(a, "to"),
+        amount: str(a, "amount"),
+      });
     },
   };
-}
-
-interface JournalRow {
-  block_number: number;
-  log_index: number;
-  block_hash: string;
-  block_time: number;
-  tx_hash: string;
-  tx_index: number;
-  address: string;
-  contract: IndexedEvent["contract"];
-  event: string;
-  args: string;
-}
-
-function fromJournal(row: JournalRow): IndexedEvent {
-  return {
-    blockNumber: row.block_number,
-    logIndex: row.log_index,
-    blockHash: row.block_hash,
-    blockTime: row.block_time,
-    txHash: row.tx_hash,
-    txIndex: row.tx_index,
-    address: row.address,
-    contract: row.contract,
-    name: row.event,
-    args: JSON.parse(row.args) as Args,
-  };
-}
-
-function facts(e: IndexedEvent) {
-  return { txHash: e.txHash, blockNumber: e.blockNumber, logIndex: e.logIndex, blockTime: e.blockTime };
 }

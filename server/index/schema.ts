@@ -16,6 +16,9 @@ import type { Migrations } from "../store/db";
 import { PAYOUTS_MIGRATION, PAYOUT_TABLES } from "./payoutSchema";
 
 const FACTS = `tx_hash TEXT NOT NULL, block_number INTEGER NOT NULL, log_index INTEGER NOT NULL, block_time INTEGER NOT NULL`;
+/** The facts of a table with one row per log (a change, a step, a payment), keyed by the log's place. */
+const PER_LOG = `${FACTS},
+  PRIMARY KEY (tx_hash, log_index)`;
 
 const V1 = `
 CREATE TABLE ix_state (
@@ -56,8 +59,7 @@ CREATE TABLE ix_cooperative_changes (
   kind TEXT NOT NULL CHECK (kind IN ('admin', 'reserve')),
   previous TEXT NOT NULL,
   value TEXT NOT NULL,
-  ${FACTS},
-  PRIMARY KEY (tx_hash, log_index)
+  ${PER_LOG}
 );
 CREATE INDEX ix_cooperative_changes_coop ON ix_cooperative_changes (cooperative_id, block_number, log_index);
 
@@ -114,8 +116,7 @@ CREATE TABLE ix_batch_events (
   event_time INTEGER NOT NULL,
   document_hash TEXT NOT NULL,
   recorded_by TEXT NOT NULL,
-  ${FACTS},
-  PRIMARY KEY (tx_hash, log_index)
+  ${PER_LOG}
 );
 CREATE INDEX ix_batch_events_batch ON ix_batch_events (batch_id, event_time, block_number, log_index);
 
@@ -154,8 +155,7 @@ CREATE TABLE ix_quantity_changes (
   kind TEXT NOT NULL CHECK (kind IN ('drawn', 'restored')),
   quantity TEXT NOT NULL,
   drawn_total TEXT NOT NULL,
-  ${FACTS},
-  PRIMARY KEY (tx_hash, log_index)
+  ${PER_LOG}
 );
 CREATE INDEX ix_quantity_changes_batch ON ix_quantity_changes (batch_id, block_number, log_index);
 
@@ -189,8 +189,7 @@ CREATE TABLE ix_sale_steps (
   sale_id INTEGER NOT NULL,
   step TEXT NOT NULL,
   actor TEXT,
-  ${FACTS},
-  PRIMARY KEY (tx_hash, log_index)
+  ${PER_LOG}
 );
 CREATE INDEX ix_sale_steps_sale ON ix_sale_steps (sale_id, block_number, log_index);
 
@@ -203,8 +202,7 @@ CREATE TABLE ix_releases (
   reserve TEXT NOT NULL,
   net TEXT NOT NULL,
   released_total TEXT NOT NULL,
-  ${FACTS},
-  PRIMARY KEY (tx_hash, log_index)
+  ${PER_LOG}
 );
 CREATE INDEX ix_releases_sale ON ix_releases (sale_id);
 CREATE INDEX ix_releases_batch ON ix_releases (batch_id, token, block_number, log_index);
@@ -214,8 +212,7 @@ CREATE TABLE ix_refunds (
   buyer TEXT NOT NULL,
   token TEXT NOT NULL,
   amount TEXT NOT NULL,
-  ${FACTS},
-  PRIMARY KEY (tx_hash, log_index)
+  ${PER_LOG}
 );
 CREATE INDEX ix_refunds_sale ON ix_refunds (sale_id);
 
@@ -239,8 +236,7 @@ CREATE TABLE ix_claims (
   account TEXT NOT NULL,
   amount TEXT NOT NULL,
   weight TEXT NOT NULL,
-  ${FACTS},
-  PRIMARY KEY (tx_hash, log_index)
+  ${PER_LOG}
 );
 CREATE INDEX ix_claims_account ON ix_claims (account, batch_id, token);
 CREATE INDEX ix_claims_batch ON ix_claims (batch_id, token);
@@ -249,8 +245,7 @@ CREATE TABLE ix_withdrawals (
   token TEXT NOT NULL,
   account TEXT NOT NULL,
   amount TEXT NOT NULL,
-  ${FACTS},
-  PRIMARY KEY (tx_hash, log_index)
+  ${PER_LOG}
 );
 CREATE INDEX ix_withdrawals_account ON ix_withdrawals (account);
 
@@ -259,8 +254,7 @@ CREATE TABLE ix_reserve_withdrawals (
   token TEXT NOT NULL,
   recipient TEXT NOT NULL,
   amount TEXT NOT NULL,
-  ${FACTS},
-  PRIMARY KEY (tx_hash, log_index)
+  ${PER_LOG}
 );
 CREATE INDEX ix_reserve_withdrawals_coop ON ix_reserve_withdrawals (cooperative_id);
 `;

@@ -113,6 +113,43 @@ async function fetchNonces(deps: ChainDeps, forwarderAddress: string, signers: s
   return out;
 }
 
+/** The ExecutedForwardRequest event of a log of the forwarder at `forwarderAddress`, or undefined. */
+function executedEvent(l: ChainLog, forwarderAddress: string): ExecutedEvent | undefined {
+  // The client checksums the addresses of receipts; viem those of decoded arguments.
+  if (l.topics[0] !== EXECUTED_TOPIC || l.address !== forwarderAddress) return undefined;
+  const { args } = decodeEventLog({
+    abi: forwarderAbi,
+    eventName: "ExecutedForwardRequest",
+    data: l.data,
+    topics: l.topics as [Hex, ...Hex[]],
+  });
+  return { signer: args.signer, nonce: args.nonce, success: args.success };
+}
+
+async function executionOf(
+  deps: ChainDeps,
+  signer: string,
+  nonce: number,
+  fromBlock: number,
+): Promise<{ success: boolean; txHash: Hex; blockNumber: number } | undefined> {
+  const logs = await deps.rpc.rpc(
+    "queryFilter",
+    deps.client.getLogs({
+      address: deps.forwarder,
+      topics: [EXECUTED_TOPIC, pad(signer.toLowerCase() as Hex)],
+      fromBlock,
+      toBlock: "latest",
+    }),
+  );
+  for (const l of logs) {
+    const event = executedEvent(l, getAddress(deps.forwarder));
+    if (event?.nonce === BigInt(nonce)) {
+      return { success: event.success, txHash: l.transactionHash, blockNumber: l.blockNumber };
+    }
+  }
+  return undefined;
+}
+
 export function createRelayerChain(deps: ChainDeps) {
   const { client, relayerAddress } = deps;
   const { rpc } = deps.rpc;
@@ -188,19 +225,6 @@ export function createRelayerChain(deps: ChainDeps) {
     if (head === undefined || blockNumber > head) head = blockNumber;
   }
 
-  /** The ExecutedForwardRequest event of a log of the forwarder at `forwarderAddress`, or undefined. */
-  function executedEvent(l: ChainLog, forwarderAddress: string): ExecutedEvent | undefined {
-    // The client checksums the addresses of receipts; viem those of decoded arguments.
-    if (l.topics[0] !== EXECUTED_TOPIC || l.address !== forwarderAddress) return undefined;
-    const { args } = decodeEventLog({
-      abi: forwarderAbi,
-      eventName: "ExecutedForwardRequest",
-      data: l.data,
-      topics: l.topics as [Hex, ...Hex[]],
-    });
-    return { signer: args.signer, nonce: args.nonce, success: args.success };
-  }
-
   return {
     rpc,
     withTimeout: deps.rpc.withTimeout,
@@ -237,24 +261,7 @@ export function createRelayerChain(deps: ChainDeps) {
     executedEvent,
 
     /** Where and whether `signer`'s request at `nonce` ran since `fromBlock`, from its execution log. */
-    async executionOf(signer: string, nonce: number, fromBlock: number) {
-      const logs = await rpc(
-        "queryFilter",
-        client.getLogs({
-          address: deps.forwarder,
-          topics: [EXECUTED_TOPIC, pad(signer.toLowerCase() as Hex)],
-          fromBlock,
-          toBlock: "latest",
-        }),
-      );
-      for (const l of logs) {
-        const event = executedEvent(l, getAddress(deps.forwarder));
-        if (event?.nonce === BigInt(nonce)) {
-          return { success: event.success, txHash: l.transactionHash, blockNumber: l.blockNumber };
-        }
-      }
-      return undefined;
-    },
+    executionOf: (signer: string, nonce: number, fromBlock: number) => executionOf(deps, signer, nonce, fromBlock),
 
     /**
      * The head known so far; when it is older than HEAD_REFRESH_MS and `refresh`, asked for in the

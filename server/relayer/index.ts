@@ -1,9 +1,9 @@
 /** The relayer: forward requests through the ERC-2771 forwarder with a durable SQLite outbox. */
 export { outboxMigrations } from "./outbox";
+export { createRelayer } from "./relayer";
+export { TX_GAS_CAP } from "./limits";
 export {
-  createRelayer,
   FORWARD_REQUEST_TYPES,
-  TX_GAS_CAP,
   type ForwardRequestData,
   type OperationStatus,
   type Relayer,
@@ -11,7 +11,7 @@ export {
   type RelayerOptions,
   type SignedSubmission,
   type SubmitRequest,
-} from "./relayer";
+} from "./types";
 export type { RequestStage, RequestState, TxState, VersionState } from "./states";
 export {
   RelayRefusedError,

@@ -112,18 +112,6 @@ import { createSettler } from "./settler";
 import { isSettled, stageOf, versionStates } from "./states";
 import { resolveOptions, type OperationStatus, type Relayer, type RelayerDeps } from "./types";
 
-export { TX_GAS_CAP } from "./limits";
-export {
-  FORWARD_REQUEST_TYPES,
-  type ForwardRequestData,
-  type OperationStatus,
-  type Relayer,
-  type RelayerDeps,
-  type RelayerOptions,
-  type SignedSubmission,
-  type SubmitRequest,
-} from "./types";
-
 /** waitFor looks at the outbox this often for requests another gateway on the same file settles. */
 const WAIT_POLL_MS = 200;
 

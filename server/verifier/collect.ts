@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import { numberToHex, pad } from "viem";
 import { ZERO_ADDRESS as ZeroAddress, toAddress as getAddress } from "../chain/address";
-import type { DeploymentFile } from "../chain/deploy";
+import { CONTRACT_NAMES, type ContractName, type DeploymentFile } from "../chain/deploy";
 import {
   batchRegistryAbi,
   cooperativeRegistryAbi,
@@ -21,8 +21,8 @@ import {
 import { RpcError, mapLimit, type RpcClient, type RpcLog } from "./rpc";
 import { UsageError, type Target } from "./target";
 
-export const CONTRACT_NAMES = ["Forwarder", "CooperativeRegistry", "BatchRegistry", "SaleEscrow"] as const;
-export type ContractName = (typeof CONTRACT_NAMES)[number];
+// The names are the deploy path's: the verifier reads the file that path writes.
+export { CONTRACT_NAMES, type ContractName };
 
 export interface Deployment {
   /** Where it was read from. */
@@ -350,18 +350,94 @@ export interface CollectOptions {
   concurrency?: number;
 }
 
+/** What every step of a collection shares: the node, the contracts, the pinned block and the snapshot it fills. */
+interface Collector {
+  rpc: RpcClient;
+  contracts: Deployment["contracts"];
+  block: number;
+  /** Concurrent eth_call requests. */
+  concurrency: number;
+  snap: Snapshot;
+  /** Logs already in snap.splits or snap.merges (`txHash:logIndex`): one log can be reached from several batches. */
+  seen: Set<string>;
+}
+
+type DecodedLog = NonNullable<ReturnType<typeof decode>>;
+
 export async function collect(
   rpc: RpcClient,
   deployment: Deployment,
   target: Target,
   options: CollectOptions = {},
 ): Promise<Snapshot> {
-  const concurrency = options.concurrency ?? 8;
   const nodeChainId = await rpc.chainId();
   const block = await rpc.blockNumber();
-  const c = deployment.contracts;
-  const snap: Snapshot = {
-    rpcUrl: rpc.url,
+  const snap = emptySnapshot(rpc.url, nodeChainId, block, deployment, target);
+  if (nodeChainId !== deployment.chainId) return snap;
+  for (const name of CONTRACT_NAMES) {
+    const code = await rpc.getCode(deployment.contracts[name].address, block);
+    snap.codeSize[name] = code === "0x" ? 0 : (code.length - 2) / 2;
+  }
+  if (CONTRACT_NAMES.some((n) => snap.codeSize[n] === 0)) return snap;
+  const col: Collector = {
+    rpc,
+    contracts: deployment.contracts,
+    block,
+    concurrency: options.concurrency ?? 8,
+    snap,
+    seen: new Set(),
+  };
+
+  // 1. The batch id: given, or found by GTIN + lot among all registrations.
+  const batchId = target.kind === "batchId" ? target.batchId : await findByDigitalLink(col, target);
+  if (batchId === null) return snap;
+
+  // 2. Everything the registry indexes under this batch id (topic 1): its registration, events,
+  //    certifications and revocations, splits of it, the merge that made it, sale draws.
+  const own = (await registryLogs(col, [null, batchId]))
+    .map((l) => decode(batchRegistryAbi, l))
+    .filter((d) => d !== null);
+  const ownReg = own.find((d) => d.name === "BatchRegistered");
+  if (ownReg === undefined) {
+    snap.onChain[batchId] = await getBatch(col, batchId);
+    return snap;
+  }
+  snap.batchId = batchId;
+  snap.registrations[batchId] = registrationOf(ownReg.args, ownReg.ref);
+  snap.onChain[batchId] = await getBatch(col, batchId);
+  await loadContributorSource(col, batchId);
+  collectOwnLogs(col, own);
+
+  // 3. Merge parents (and where their contributors come from).
+  for (const m of snap.merges.filter((m) => m.batchId === batchId)) {
+    for (const input of m.inputs) {
+      if (!(input.batchId in snap.onChain)) snap.onChain[input.batchId] = await getBatch(col, input.batchId);
+      await loadContributorSource(col, input.batchId);
+    }
+  }
+
+  await collectChildren(col, batchId);
+  snap.certifications = await collectCertifications(col, own);
+  snap.sales = await collectSales(col, batchId);
+  await collectClaims(col, batchId);
+  await collectCooperative(col, snap.registrations[batchId].cooperativeId);
+
+  snap.events.sort(byChainOrder);
+  snap.quantityChanges.sort(byChainOrder);
+  snap.splits.sort(byChainOrder);
+  snap.merges.sort(byChainOrder);
+  return snap;
+}
+
+function emptySnapshot(
+  rpcUrl: string,
+  nodeChainId: number,
+  block: number,
+  deployment: Deployment,
+  target: Target,
+): Snapshot {
+  return {
+    rpcUrl,
     nodeChainId,
     block,
     deployment,
@@ -389,137 +465,122 @@ export async function collect(
     reserveHistory: [],
     notes: [],
   };
-  if (nodeChainId !== deployment.chainId) return snap;
-  for (const name of CONTRACT_NAMES) {
-    const code = await rpc.getCode(c[name].address, block);
-    snap.codeSize[name] = code === "0x" ? 0 : (code.length - 2) / 2;
-  }
-  if (CONTRACT_NAMES.some((n) => snap.codeSize[n] === 0)) return snap;
+}
 
-  const registryFrom = c.BatchRegistry.blockNumber;
-  const escrowFrom = c.SaleEscrow.blockNumber;
-  const registryLogs = (topics: (string | string[] | null)[]) =>
-    rpc.getLogs({ address: c.BatchRegistry.address, topics }, registryFrom, block);
+function registryLogs(col: Collector, topics: (string | string[] | null)[]): Promise<RpcLog[]> {
+  const registry = col.contracts.BatchRegistry;
+  return col.rpc.getLogs({ address: registry.address, topics }, registry.blockNumber, col.block);
+}
 
-  async function view(to: string, iface: Interface, fn: string, args: unknown[]): Promise<Result | null> {
-    try {
-      const raw = await rpc.ethCall(to, iface.encodeFunctionData(fn, args), block);
-      return iface.decodeFunctionResult(fn, raw as `0x${string}`);
-    } catch (err) {
-      if (err instanceof RpcError) {
-        if (!/revert/i.test(err.message) && err.code !== 3)
-          snap.notes.push(`${fn}(${args.join(", ")}): ${err.message}`);
-        return null;
-      }
-      throw err;
+function escrowLogs(col: Collector, topics: (string | string[] | null)[]): Promise<RpcLog[]> {
+  const escrow = col.contracts.SaleEscrow;
+  return col.rpc.getLogs({ address: escrow.address, topics }, escrow.blockNumber, col.block);
+}
+
+/** A view call at the pinned block; null when it reverts (other failures are noted in the snapshot too). */
+async function view(col: Collector, to: string, iface: Interface, fn: string, args: unknown[]): Promise<Result | null> {
+  try {
+    const raw = await col.rpc.ethCall(to, iface.encodeFunctionData(fn, args), col.block);
+    return iface.decodeFunctionResult(fn, raw as `0x${string}`);
+  } catch (err) {
+    if (err instanceof RpcError) {
+      if (!/revert/i.test(err.message) && err.code !== 3)
+        col.snap.notes.push(`${fn}(${args.join(", ")}): ${err.message}`);
+      return null;
     }
+    throw err;
   }
+}
 
-  // 1. The batch id: given, or found by GTIN + lot among all registrations.
-  let batchId: string;
-  if (target.kind === "batchId") {
-    batchId = target.batchId;
-  } else {
-    const regs = (await registryLogs([T.BatchRegistered]))
+/** Adds a split or merge once, however many batches lead to it. */
+function addOnce<T extends { ref: LogRef }>(col: Collector, list: T[], item: T): void {
+  const key = `${item.ref.txHash}:${item.ref.logIndex}`;
+  if (col.seen.has(key)) return;
+  col.seen.add(key);
+  list.push(item);
+}
+
+/** The batch a Digital Link names (GTIN + lot), when exactly one registration matches; the matches go to candidates. */
+async function findByDigitalLink(
+  col: Collector,
+  target: Extract<Target, { kind: "digitalLink" }>,
+): Promise<string | null> {
+  const regs = (await registryLogs(col, [T.BatchRegistered]))
+    .map((l) => decode(batchRegistryAbi, l))
+    .filter((d) => d !== null)
+    .map((d) => registrationOf(d.args, d.ref));
+  const splitParent = new Map<string, string>();
+  for (const log of await registryLogs(col, [T.BatchSplit])) {
+    const d = decode(batchRegistryAbi, log);
+    if (d === null) continue;
+    const s = splitOf(d.args, d.ref);
+    for (const child of s.childIds) splitParent.set(child, s.parentId);
+  }
+  const byId = new Map(regs.map((r) => [r.batchId, r]));
+  // A split child's GTIN is its ancestor's (the child's event leaves product fields empty).
+  const gtinOf = (r: Registration): bigint => {
+    let cur: Registration | undefined = r;
+    for (let depth = 0; cur && cur.contributors.length === 0 && depth < MAX_DEPTH; depth++) {
+      const parent = splitParent.get(cur.batchId);
+      cur = parent === undefined ? undefined : byId.get(parent);
+    }
+    return cur?.info.gtin ?? 0n;
+  };
+  col.snap.candidates = regs
+    .filter((r) => r.info.lotCode === target.lot && gtinOf(r) === target.gtin)
+    .map((r) => r.batchId);
+  return col.snap.candidates.length === 1 ? col.snap.candidates[0] : null;
+}
+
+async function getBatch(col: Collector, id: string): Promise<OnChainBatch | null> {
+  const r = await view(col, col.contracts.BatchRegistry.address, batchRegistryAbi, "getBatch", [id]);
+  if (r === null) return null;
+  const b = r[0] as Result;
+  return {
+    cooperativeId: b.cooperativeId as bigint,
+    quantity: b.quantity as bigint,
+    drawn: b.drawn as bigint,
+    totalWeight: b.totalWeight as bigint,
+    contributorsRoot: lower(b.contributorsRoot as string),
+  };
+}
+
+async function registration(col: Collector, id: string): Promise<Registration | null> {
+  const { snap } = col;
+  if (snap.registrations[id]) return snap.registrations[id];
+  const logs = await registryLogs(col, [T.BatchRegistered, id]);
+  const d = logs.length > 0 ? decode(batchRegistryAbi, logs[0]) : null;
+  if (d === null) return null;
+  snap.registrations[id] = registrationOf(d.args, d.ref);
+  return snap.registrations[id];
+}
+
+/** Follows split children up to the registration that emitted their contributors. */
+async function loadContributorSource(col: Collector, id: string): Promise<void> {
+  const { snap } = col;
+  let reg = await registration(col, id);
+  for (let depth = 0; reg !== null && reg.contributors.length === 0 && depth < MAX_DEPTH; depth++) {
+    // The child's BatchSplit is in the same transaction, hence the same block.
+    const logs = await col.rpc.getLogsAt(
+      { address: col.contracts.BatchRegistry.address, topics: [T.BatchSplit] },
+      reg.ref.blockHash,
+    );
+    const current: Registration = reg;
+    const split = logs
       .map((l) => decode(batchRegistryAbi, l))
       .filter((d) => d !== null)
-      .map((d) => registrationOf(d.args, d.ref));
-    const splitParent = new Map<string, string>();
-    for (const log of await registryLogs([T.BatchSplit])) {
-      const d = decode(batchRegistryAbi, log);
-      if (d === null) continue;
-      const s = splitOf(d.args, d.ref);
-      for (const child of s.childIds) splitParent.set(child, s.parentId);
-    }
-    const byId = new Map(regs.map((r) => [r.batchId, r]));
-    // A split child's GTIN is its ancestor's (the child's event leaves product fields empty).
-    const gtinOf = (r: Registration): bigint => {
-      let cur: Registration | undefined = r;
-      for (let depth = 0; cur && cur.contributors.length === 0 && depth < MAX_DEPTH; depth++) {
-        const parent = splitParent.get(cur.batchId);
-        cur = parent === undefined ? undefined : byId.get(parent);
-      }
-      return cur?.info.gtin ?? 0n;
-    };
-    snap.candidates = regs
-      .filter((r) => r.info.lotCode === target.lot && gtinOf(r) === target.gtin)
-      .map((r) => r.batchId);
-    if (snap.candidates.length !== 1) return snap;
-    batchId = snap.candidates[0];
+      .map((d) => splitOf(d.args, d.ref))
+      .find((s) => s.ref.txHash === current.ref.txHash && s.childIds.includes(current.batchId));
+    if (split === undefined) return;
+    addOnce(col, snap.splits, split);
+    if (!(split.parentId in snap.onChain)) snap.onChain[split.parentId] = await getBatch(col, split.parentId);
+    reg = await registration(col, split.parentId);
   }
+}
 
-  // 2. Everything the registry indexes under this batch id (topic 1): its registration, events,
-  //    certifications and revocations, splits of it, the merge that made it, sale draws.
-  const own = (await registryLogs([null, batchId])).map((l) => decode(batchRegistryAbi, l)).filter((d) => d !== null);
-  const ownReg = own.find((d) => d.name === "BatchRegistered");
-  if (ownReg === undefined) {
-    snap.onChain[batchId] = await getBatch(batchId);
-    return snap;
-  }
-  snap.batchId = batchId;
-  snap.registrations[batchId] = registrationOf(ownReg.args, ownReg.ref);
-
-  async function getBatch(id: string): Promise<OnChainBatch | null> {
-    const r = await view(c.BatchRegistry.address, batchRegistryAbi, "getBatch", [id]);
-    if (r === null) return null;
-    const b = r[0] as Result;
-    return {
-      cooperativeId: b.cooperativeId as bigint,
-      quantity: b.quantity as bigint,
-      drawn: b.drawn as bigint,
-      totalWeight: b.totalWeight as bigint,
-      contributorsRoot: lower(b.contributorsRoot as string),
-    };
-  }
-
-  async function registration(id: string): Promise<Registration | null> {
-    if (snap.registrations[id]) return snap.registrations[id];
-    const logs = await registryLogs([T.BatchRegistered, id]);
-    const d = logs.length > 0 ? decode(batchRegistryAbi, logs[0]) : null;
-    if (d === null) return null;
-    snap.registrations[id] = registrationOf(d.args, d.ref);
-    return snap.registrations[id];
-  }
-
-  const splitKeys = new Set<string>();
-  const addSplit = (s: SplitEvent) => {
-    const key = `${s.ref.txHash}:${s.ref.logIndex}`;
-    if (!splitKeys.has(key)) {
-      splitKeys.add(key);
-      snap.splits.push(s);
-    }
-  };
-  const mergeKeys = new Set<string>();
-  const addMerge = (m: MergeEvent) => {
-    const key = `${m.ref.txHash}:${m.ref.logIndex}`;
-    if (!mergeKeys.has(key)) {
-      mergeKeys.add(key);
-      snap.merges.push(m);
-    }
-  };
-
-  /** Follows split children up to the registration that emitted their contributors. */
-  async function loadContributorSource(id: string): Promise<void> {
-    let reg = await registration(id);
-    for (let depth = 0; reg !== null && reg.contributors.length === 0 && depth < MAX_DEPTH; depth++) {
-      // The child's BatchSplit is in the same transaction, hence the same block.
-      const logs = await rpc.getLogsAt({ address: c.BatchRegistry.address, topics: [T.BatchSplit] }, reg.ref.blockHash);
-      const current: Registration = reg;
-      const split = logs
-        .map((l) => decode(batchRegistryAbi, l))
-        .filter((d) => d !== null)
-        .map((d) => splitOf(d.args, d.ref))
-        .find((s) => s.ref.txHash === current.ref.txHash && s.childIds.includes(current.batchId));
-      if (split === undefined) return;
-      addSplit(split);
-      if (!(split.parentId in snap.onChain)) snap.onChain[split.parentId] = await getBatch(split.parentId);
-      reg = await registration(split.parentId);
-    }
-  }
-
-  snap.onChain[batchId] = await getBatch(batchId);
-  await loadContributorSource(batchId);
-
+/** The batch's own lifecycle events, splits, the merge that made it, and its sale draws. */
+function collectOwnLogs(col: Collector, own: DecodedLog[]): void {
+  const { snap } = col;
   for (const d of own) {
     switch (d.name) {
       case "BatchEvent":
@@ -533,10 +594,10 @@ export async function collect(
         });
         break;
       case "BatchSplit":
-        addSplit(splitOf(d.args, d.ref));
+        addOnce(col, snap.splits, splitOf(d.args, d.ref));
         break;
       case "BatchesMerged":
-        addMerge(mergeOf(d.args, d.ref));
+        addOnce(col, snap.merges, mergeOf(d.args, d.ref));
         break;
       case "QuantityDrawn":
       case "QuantityRestored":
@@ -549,21 +610,16 @@ export async function collect(
         break;
     }
   }
+}
 
-  // 3. Merge parents (and where their contributors come from).
-  for (const m of snap.merges.filter((m) => m.batchId === batchId)) {
-    for (const input of m.inputs) {
-      if (!(input.batchId in snap.onChain)) snap.onChain[input.batchId] = await getBatch(input.batchId);
-      await loadContributorSource(input.batchId);
-    }
-  }
-
-  // 4. Children: split children (from this batch's BatchSplit) and merges that drew from it.
-  for (const log of await registryLogs([T.BatchesMerged])) {
+/** 4. Children: split children (from this batch's BatchSplit) and merges that drew from it. */
+async function collectChildren(col: Collector, batchId: string): Promise<void> {
+  const { snap } = col;
+  for (const log of await registryLogs(col, [T.BatchesMerged])) {
     const d = decode(batchRegistryAbi, log);
     if (d === null) continue;
     const m = mergeOf(d.args, d.ref);
-    if (m.inputs.some((i) => i.batchId === batchId)) addMerge(m);
+    if (m.inputs.some((i) => i.batchId === batchId)) addOnce(col, snap.merges, m);
   }
   const childIds = [
     ...snap.splits.filter((s) => s.parentId === batchId).flatMap((s) => s.childIds),
@@ -572,16 +628,19 @@ export async function collect(
   for (let i = 0; i < childIds.length; i += 100) {
     const chunk = childIds.slice(i, i + 100).filter((id) => !snap.registrations[id]);
     if (chunk.length === 0) continue;
-    for (const log of await registryLogs([T.BatchRegistered, chunk])) {
+    for (const log of await registryLogs(col, [T.BatchRegistered, chunk])) {
       const d = decode(batchRegistryAbi, log);
       if (d !== null) snap.registrations[lower(d.args.batchId as string)] = registrationOf(d.args, d.ref);
     }
   }
-  await mapLimit(childIds, concurrency, async (id) => {
-    if (!(id in snap.onChain)) snap.onChain[id] = await getBatch(id);
+  await mapLimit(childIds, col.concurrency, async (id) => {
+    if (!(id in snap.onChain)) snap.onChain[id] = await getBatch(col, id);
   });
+}
 
-  // 5. Certifications, with their revocations and current state.
+/** 5. Certifications, with their revocations and current state. */
+function collectCertifications(col: Collector, own: DecodedLog[]): Promise<CertificationFacts[]> {
+  const registry = col.contracts.BatchRegistry.address;
   const revocations = new Map<bigint, { certifier: string; reasonHash: string; ref: LogRef }>();
   for (const d of own.filter((d) => d.name === "CertificationRevoked")) {
     revocations.set(d.args.certificationId as bigint, {
@@ -590,13 +649,13 @@ export async function collect(
       ref: d.ref,
     });
   }
-  snap.certifications = await mapLimit(
+  return mapLimit(
     own.filter((d) => d.name === "BatchCertified"),
-    concurrency,
+    col.concurrency,
     async (d) => {
       const id = d.args.certificationId as bigint;
-      const cert = await view(c.BatchRegistry.address, batchRegistryAbi, "getCertification", [id]);
-      const valid = await view(c.BatchRegistry.address, batchRegistryAbi, "isCertificationValid", [id]);
+      const cert = await view(col, registry, batchRegistryAbi, "getCertification", [id]);
+      const valid = await view(col, registry, batchRegistryAbi, "isCertificationValid", [id]);
       const onChain = cert === null ? null : (cert[0] as Result);
       return {
         certificationId: id,
@@ -619,121 +678,137 @@ export async function collect(
       };
     },
   );
+}
 
-  // 6. Sales of the batch and every step of each.
-  const escrowLogs = (topics: (string | string[] | null)[]) =>
-    rpc.getLogs({ address: c.SaleEscrow.address, topics }, escrowFrom, block);
-  const created = (await escrowLogs([T.SaleCreated, null, batchId]))
+/** 6. Sales of the batch and every step of each, in chain order. */
+async function collectSales(col: Collector, batchId: string): Promise<SaleFacts[]> {
+  const created = (await escrowLogs(col, [T.SaleCreated, null, batchId]))
     .map((l) => decode(saleEscrowAbi, l))
     .filter((d) => d !== null);
   const sales = new Map<bigint, SaleFacts>();
   for (const d of created) {
-    const a = d.args;
-    const saleId = a.saleId as bigint;
-    sales.set(saleId, {
-      created: {
-        saleId,
-        batchId: lower(a.batchId as string),
-        cooperativeId: a.cooperativeId as bigint,
-        seller: getAddress(a.seller as string),
-        buyer: getAddress(a.buyer as string),
-        token: getAddress(a.token as string),
-        price: a.price as bigint,
-        quantity: a.quantity as bigint,
-        feeBps: a.feeBps as bigint,
-        reserveBps: a.reserveBps as bigint,
-        shippingPeriod: a.shippingPeriod as bigint,
-        disputeWindow: a.disputeWindow as bigint,
-        ref: d.ref,
-      },
-      funded: null,
-      shipped: null,
-      confirmed: null,
-      cancelled: null,
-      disputeOpened: null,
-      disputeResolved: null,
-      releases: [],
-      refunds: [],
-      onChain: null,
-    });
+    const sale = saleCreatedOf(d.args, d.ref);
+    sales.set(sale.created.saleId, sale);
   }
   const saleIds = [...sales.keys()];
   for (let i = 0; i < saleIds.length; i += 100) {
     const topics = saleIds.slice(i, i + 100).map(uintTopic);
-    for (const log of await escrowLogs([SALE_EVENTS, topics])) {
+    for (const log of await escrowLogs(col, [SALE_EVENTS, topics])) {
       const d = decode(saleEscrowAbi, log);
       if (d === null) continue;
       const sale = sales.get(d.args.saleId as bigint);
-      if (sale === undefined) continue;
-      const a = d.args;
-      switch (d.name) {
-        case "SaleFunded":
-          sale.funded = { buyer: getAddress(a.buyer), amount: a.amount, shipBy: a.shipBy, ref: d.ref };
-          break;
-        case "SaleShipped":
-          sale.shipped = { documentHash: lower(a.documentHash), disputeUntil: a.disputeUntil, ref: d.ref };
-          break;
-        case "DeliveryConfirmed":
-          sale.confirmed = { buyer: getAddress(a.buyer), ref: d.ref };
-          break;
-        case "SaleCancelled":
-          sale.cancelled = { by: getAddress(a.by), ref: d.ref };
-          break;
-        case "DisputeOpened":
-          sale.disputeOpened = { buyer: getAddress(a.buyer), reasonHash: lower(a.reasonHash), ref: d.ref };
-          break;
-        case "DisputeResolved":
-          sale.disputeResolved = {
-            arbiter: getAddress(a.arbiter),
-            refundBps: a.refundBps,
-            rulingHash: lower(a.rulingHash),
-            ref: d.ref,
-          };
-          break;
-        case "SaleRefunded":
-          sale.refunds.push({ buyer: getAddress(a.buyer), amount: a.amount, ref: d.ref });
-          break;
-        case "SaleReleased":
-          sale.releases.push({
-            saleId: a.saleId,
-            batchId: lower(a.batchId),
-            token: getAddress(a.token),
-            gross: a.gross,
-            fee: a.fee,
-            reserve: a.reserve,
-            net: a.net,
-            releasedTotal: a.releasedTotal,
-            ref: d.ref,
-          });
-          break;
-      }
+      if (sale !== undefined) addSaleStep(sale, d);
     }
   }
-  await mapLimit([...sales.values()], concurrency, async (sale) => {
-    const r = await view(c.SaleEscrow.address, saleEscrowAbi, "getSale", [sale.created.saleId]);
-    if (r === null) return;
-    const s = r[0] as Result;
-    sale.onChain = {
-      batchId: lower(s.batchId as string),
-      seller: getAddress(s.seller as string),
-      cooperativeId: s.cooperativeId as bigint,
-      feeBps: s.feeBps as bigint,
-      reserveBps: s.reserveBps as bigint,
-      buyer: getAddress(s.buyer as string),
-      state: Number(s.state),
-      token: getAddress(s.token as string),
-      quantity: s.quantity as bigint,
-      price: s.price as bigint,
-    };
+  await mapLimit([...sales.values()], col.concurrency, async (sale) => {
+    sale.onChain = await getSale(col, sale.created.saleId);
   });
-  snap.sales = [...sales.values()].sort((a, b) => byChainOrder(a.created, b.created));
-  for (const sale of snap.sales) {
+  const sorted = [...sales.values()].sort((a, b) => byChainOrder(a.created, b.created));
+  for (const sale of sorted) {
     sale.releases.sort(byChainOrder);
     sale.refunds.sort(byChainOrder);
   }
+  return sorted;
+}
 
-  // 7. Claims and the escrow's views per token and contributor.
-  snap.claims = (await escrowLogs([T.Claimed, batchId]))
+function saleCreatedOf(a: Result, ref: LogRef): SaleFacts {
+  return {
+    created: {
+      saleId: a.saleId as bigint,
+      batchId: lower(a.batchId as string),
+      cooperativeId: a.cooperativeId as bigint,
+      seller: getAddress(a.seller as string),
+      buyer: getAddress(a.buyer as string),
+      token: getAddress(a.token as string),
+      price: a.price as bigint,
+      quantity: a.quantity as bigint,
+      feeBps: a.feeBps as bigint,
+      reserveBps: a.reserveBps as bigint,
+      shippingPeriod: a.shippingPeriod as bigint,
+      disputeWindow: a.disputeWindow as bigint,
+      ref,
+    },
+    funded: null,
+    shipped: null,
+    confirmed: null,
+    cancelled: null,
+    disputeOpened: null,
+    disputeResolved: null,
+    releases: [],
+    refunds: [],
+    onChain: null,
+  };
+}
+
+/** Records one step of a sale (funded, shipped, released, …) from its event. */
+function addSaleStep(sale: SaleFacts, d: DecodedLog): void {
+  const a = d.args;
+  switch (d.name) {
+    case "SaleFunded":
+      sale.funded = { buyer: getAddress(a.buyer), amount: a.amount, shipBy: a.shipBy, ref: d.ref };
+      break;
+    case "SaleShipped":
+      sale.shipped = { documentHash: lower(a.documentHash), disputeUntil: a.disputeUntil, ref: d.ref };
+      break;
+    case "DeliveryConfirmed":
+      sale.confirmed = { buyer: getAddress(a.buyer), ref: d.ref };
+      break;
+    case "SaleCancelled":
+      sale.cancelled = { by: getAddress(a.by), ref: d.ref };
+      break;
+    case "DisputeOpened":
+      sale.disputeOpened = { buyer: getAddress(a.buyer), reasonHash: lower(a.reasonHash), ref: d.ref };
+      break;
+    case "DisputeResolved":
+      sale.disputeResolved = {
+        arbiter: getAddress(a.arbiter),
+        refundBps: a.refundBps,
+        rulingHash: lower(a.rulingHash),
+        ref: d.ref,
+      };
+      break;
+    case "SaleRefunded":
+      sale.refunds.push({ buyer: getAddress(a.buyer), amount: a.amount, ref: d.ref });
+      break;
+    case "SaleReleased":
+      sale.releases.push({
+        saleId: a.saleId,
+        batchId: lower(a.batchId),
+        token: getAddress(a.token),
+        gross: a.gross,
+        fee: a.fee,
+        reserve: a.reserve,
+        net: a.net,
+        releasedTotal: a.releasedTotal,
+        ref: d.ref,
+      });
+      break;
+  }
+}
+
+async function getSale(col: Collector, saleId: bigint): Promise<SaleFacts["onChain"]> {
+  const r = await view(col, col.contracts.SaleEscrow.address, saleEscrowAbi, "getSale", [saleId]);
+  if (r === null) return null;
+  const s = r[0] as Result;
+  return {
+    batchId: lower(s.batchId as string),
+    seller: getAddress(s.seller as string),
+    cooperativeId: s.cooperativeId as bigint,
+    feeBps: s.feeBps as bigint,
+    reserveBps: s.reserveBps as bigint,
+    buyer: getAddress(s.buyer as string),
+    state: Number(s.state),
+    token: getAddress(s.token as string),
+    quantity: s.quantity as bigint,
+    price: s.price as bigint,
+  };
+}
+
+/** 7. Claims, and the escrow's views per token and contributor (and each token's symbol and decimals). */
+async function collectClaims(col: Collector, batchId: string): Promise<void> {
+  const { snap } = col;
+  const escrow = col.contracts.SaleEscrow.address;
+  snap.claims = (await escrowLogs(col, [T.Claimed, batchId]))
     .map((l) => decode(saleEscrowAbi, l))
     .filter((d) => d !== null)
     .map((d) => ({
@@ -752,34 +827,38 @@ export async function collect(
   const accounts = new Map<string, bigint>(contributors.map((x) => [x.account, x.weight]));
   for (const cl of snap.claims) if (!accounts.has(cl.account)) accounts.set(cl.account, cl.weight);
   for (const token of tokens) {
-    const released = await view(c.SaleEscrow.address, saleEscrowAbi, "released", [batchId, token]);
+    const released = await view(col, escrow, saleEscrowAbi, "released", [batchId, token]);
     if (released !== null) snap.released[token] = released[0] as bigint;
     const claimed: Record<string, bigint> = {};
     const claimable: Record<string, bigint> = {};
-    await mapLimit([...accounts.entries()], concurrency, async ([account, weight]) => {
-      const cd = await view(c.SaleEscrow.address, saleEscrowAbi, "claimed", [batchId, token, account]);
+    await mapLimit([...accounts.entries()], col.concurrency, async ([account, weight]) => {
+      const cd = await view(col, escrow, saleEscrowAbi, "claimed", [batchId, token, account]);
       if (cd !== null) claimed[account] = cd[0] as bigint;
-      const cb = await view(c.SaleEscrow.address, saleEscrowAbi, "claimable", [batchId, token, account, weight]);
+      const cb = await view(col, escrow, saleEscrowAbi, "claimable", [batchId, token, account, weight]);
       if (cb !== null) claimable[account] = cb[0] as bigint;
     });
     snap.claimedView[token] = claimed;
     snap.claimableView[token] = claimable;
-    if (token === ZeroAddress) {
-      snap.tokens[token] = { address: token, symbol: "ETH", decimals: 18 };
-    } else {
-      const symbol = await view(token, erc20MetadataAbi, "symbol", []);
-      const decimals = await view(token, erc20MetadataAbi, "decimals", []);
-      snap.tokens[token] = {
-        address: token,
-        symbol: symbol === null ? token : (symbol[0] as string),
-        decimals: decimals === null ? null : Number(decimals[0]),
-      };
-    }
+    snap.tokens[token] = await tokenInfo(col, token);
   }
+}
 
-  // 8. The cooperative, and its reserve rate over time (to check each sale's rate).
-  const coopId = snap.registrations[batchId].cooperativeId;
-  const coop = await view(c.CooperativeRegistry.address, cooperativeRegistryAbi, "getCooperative", [coopId]);
+async function tokenInfo(col: Collector, token: string): Promise<TokenInfo> {
+  if (token === ZeroAddress) return { address: token, symbol: "ETH", decimals: 18 };
+  const symbol = await view(col, token, erc20MetadataAbi, "symbol", []);
+  const decimals = await view(col, token, erc20MetadataAbi, "decimals", []);
+  return {
+    address: token,
+    symbol: symbol === null ? token : (symbol[0] as string),
+    decimals: decimals === null ? null : Number(decimals[0]),
+  };
+}
+
+/** 8. The cooperative, and its reserve rate over time (to check each sale's rate). */
+async function collectCooperative(col: Collector, coopId: bigint): Promise<void> {
+  const { snap } = col;
+  const registry = col.contracts.CooperativeRegistry;
+  const coop = await view(col, registry.address, cooperativeRegistryAbi, "getCooperative", [coopId]);
   if (coop !== null) {
     const k = coop[0] as Result;
     snap.cooperative = {
@@ -792,13 +871,10 @@ export async function collect(
       memberCount: k.memberCount as bigint,
     };
   }
-  const coopLogs = await rpc.getLogs(
-    {
-      address: c.CooperativeRegistry.address,
-      topics: [[T.CooperativeRegistered, T.ReserveRateChanged], uintTopic(coopId)],
-    },
-    c.CooperativeRegistry.blockNumber,
-    block,
+  const coopLogs = await col.rpc.getLogs(
+    { address: registry.address, topics: [[T.CooperativeRegistered, T.ReserveRateChanged], uintTopic(coopId)] },
+    registry.blockNumber,
+    col.block,
   );
   snap.reserveHistory = coopLogs
     .map((l) => decode(cooperativeRegistryAbi, l))
@@ -808,12 +884,6 @@ export async function collect(
       ref: d.ref,
     }))
     .sort(byChainOrder);
-
-  snap.events.sort(byChainOrder);
-  snap.quantityChanges.sort(byChainOrder);
-  snap.splits.sort(byChainOrder);
-  snap.merges.sort(byChainOrder);
-  return snap;
 }
 
 /**
