@@ -8,7 +8,8 @@ import { formatterFor } from "../../pages/format";
 import type { View } from "../http";
 import { errorSummary, field, type FieldProblem } from "../views/components";
 import { lotPath } from "../views/home";
-import { hidden } from "./views";
+import { quantityText as qty } from "./kit";
+import { hidden, type BatchLine } from "./views";
 import { progressBanner, type PendingWrite } from "../progress";
 
 /** Written on the chain but not yet in the index: a plain "look again" (the script follows operations only). */
@@ -18,19 +19,8 @@ const lookAgain = (c: Catalog, again: string): Html =>
 /** Up to this many new lots per split (the contract takes 50; a form of 10 rows fits a phone). */
 export const SPLIT_ROWS = 10;
 
-interface Lot {
-  batchId: string;
-  productCode: string;
-  lotCode: string;
-  gtin: string;
-  quantity: string;
-  available: string;
-  unit: string;
-}
-
 const q = (c: Catalog, path: string) => `${path}?lang=${c.lang}`;
 const problemOf = (problems: readonly FieldProblem[], id: string) => problems.find((p) => p.field === id)?.message;
-const qty = (c: Catalog, n: string | bigint, unit: string) => `${formatterFor(c).integer(n)} ${unitName(c, unit)}`;
 const lotName = (c: Catalog, l: { productCode: string; lotCode: string }) =>
   html`${productName(c, l.productCode)} · <bdi dir="ltr">${l.lotCode}</bdi>`;
 
@@ -46,7 +36,13 @@ function select(id: string, label: string, options: [string, string][], value: s
 
 export function splitFormPage(
   c: Catalog,
-  m: { parent: Lot; values: Record<string, string | undefined>; problems: FieldProblem[]; csrf: Html; once: string },
+  m: {
+    parent: BatchLine;
+    values: Record<string, string | undefined>;
+    problems: FieldProblem[];
+    csrf: Html;
+    once: string;
+  },
 ): View {
   const t = c.manager2;
   const err = (id: string) => problemOf(m.problems, id);
@@ -76,7 +72,14 @@ export function splitFormPage(
 
 export function splitDonePage(
   c: Catalog,
-  m: { parent: Lot; children: Lot[]; expected: number; pending: PendingWrite | null; indexing: boolean; again: string },
+  m: {
+    parent: BatchLine;
+    children: BatchLine[];
+    expected: number;
+    pending: PendingWrite | null;
+    indexing: boolean;
+    again: string;
+  },
 ): View {
   const t = c.manager2;
   const title = t.splitDoneTitle(m.expected);
@@ -105,7 +108,7 @@ export function splitDonePage(
 export function mergeFormPage(
   c: Catalog,
   m: {
-    lots: Lot[];
+    lots: BatchLine[];
     products: string[];
     units: string[];
     values: Record<string, string | undefined>;
@@ -174,7 +177,7 @@ export function mergeFormPage(
 
 export function mergeDonePage(
   c: Catalog,
-  m: { lot: Lot | null; parents: (Lot & { drawn: string })[]; pending: PendingWrite | null; again: string },
+  m: { lot: BatchLine | null; parents: (BatchLine & { drawn: string })[]; pending: PendingWrite | null; again: string },
 ): View {
   const t = c.manager2;
   const body = html`<div class="panel confirmation">

@@ -12,7 +12,7 @@ import type { Services } from "../../services";
 import { createUserInput, PLATFORM_CREATED_ROLES } from "../../services/users";
 import { formKey, ONCE_FIELD, parseForm, submitForm, type FormOnce } from "../forms";
 import { doneStore, type View, type WebPage } from "../page";
-import { errorSummary, field, type FieldProblem } from "../views/components";
+import { errorSummary, field, radios, type FieldProblem } from "../views/components";
 
 export const q = (c: Catalog, path: string) => `${path}?lang=${c.lang}`;
 
@@ -22,33 +22,21 @@ function newUserForm(
 ): View {
   const t = c.roles2;
   const err = (id: string) => m.problems.find((p) => p.field === id)?.message;
-  const chosen = m.values.role ?? "";
-  const roleError = err("role");
   const body = html`${errorSummary(c, m.problems)}
     <form method="post" action="/w/admin/users" novalidate>
       ${m.csrf}
       <input type="hidden" name="${ONCE_FIELD}" value="${m.values[ONCE_FIELD] ?? formKey()}" />
       <h1>${t.newUserTitle}</h1>
-      <fieldset
-        class="${roleError ? "field has-error" : "field"}"
-        ${roleError ? html`aria-describedby="role-error"` : ""}
-      >
-        <legend>${t.roleQuestion}</legend>
-        ${roleError ? html`<span class="error-message" id="role-error">${roleError}</span>` : ""}
-        ${PLATFORM_CREATED_ROLES.map(
-          (r, i) =>
-            html`<label class="choice"
-              ><input
-                type="radio"
-                ${i === 0 ? html`id="role"` : ""}
-                name="role"
-                value="${r}"
-                ${chosen === r ? html`checked` : ""}
-              />
-              ${c.workspace.roles[r]} <span class="note">${t.roleText[r]}</span></label
-            >`,
-        )}
-      </fieldset>
+      ${radios({
+        name: "role",
+        legend: t.roleQuestion,
+        error: err("role"),
+        options: PLATFORM_CREATED_ROLES.map((r) => [
+          r,
+          html`${c.workspace.roles[r]} <span class="note">${t.roleText[r]}</span>`,
+        ]),
+        checked: m.values.role,
+      })}
       ${field({ id: "displayName", label: t.displayName, hint: t.displayNameHint, value: m.values.displayName, error: err("displayName") })}
       <button type="submit" class="button big">${t.createUser}</button>
     </form>

@@ -21,7 +21,7 @@ import type { Services } from "../../services";
 import { formKey, ONCE_FIELD, parseForm, submitForm, type FormOnce } from "../forms";
 import { doneStore, type View, type WebPage, type WebRequest } from "../page";
 import { progressBanner, type PendingWrite } from "../progress";
-import { errorSummary, field, type FieldProblem } from "../views/components";
+import { errorSummary, field, radios, type FieldProblem } from "../views/components";
 import { q } from "./admin";
 
 /** The schemes a certifier of the region issues; the chain stores the words, so they stay the same in every language. */
@@ -38,42 +38,27 @@ function certifyForm(
 ): View {
   const t = c.roles2;
   const err = (id: string) => m.problems.find((p) => p.field === id)?.message;
-  const radios = (name: string, error: string | undefined, legend: string, options: [string, string][]) =>
-    html`<fieldset
-      class="${error ? "field has-error" : "field"}"
-      ${error ? html`aria-describedby="${`${name}-error`}"` : ""}
-    >
-      <legend>${legend}</legend>
-      ${error ? html`<span class="error-message" id="${`${name}-error`}">${error}</span>` : ""}
-      ${options.map(
-        ([value, label], i) =>
-          html`<label class="choice"
-            ><input
-              type="radio"
-              ${i === 0 ? html`id="${name}"` : ""}
-              name="${name}"
-              value="${value}"
-              ${m.values[name] === value ? html`checked` : ""}
-            />
-            <bdi>${label}</bdi></label
-          >`,
-      )}
-    </fieldset>`;
+  const choice = (name: string, legend: string, options: [string, string][]) =>
+    radios({
+      name,
+      legend,
+      error: err(name),
+      options: options.map(([value, label]) => [value, html`<bdi>${label}</bdi>`]),
+      checked: m.values[name],
+    });
   const body = html`${errorSummary(c, m.problems)}
     <form method="post" action="/w/certifier/certifications" novalidate>
       ${m.csrf}
       <input type="hidden" name="${ONCE_FIELD}" value="${m.values[ONCE_FIELD] ?? formKey()}" />
       <h1>${t.certifyTitle}</h1>
-      ${radios(
+      ${choice(
         "cooperativeId",
-        err("cooperativeId"),
         t.cooperative,
         m.coops.map((x) => [String(x.id), x.name]),
       )}
       ${field({ id: "lotCode", label: t.lotCode, hint: t.lotCodeHint, value: m.values.lotCode, error: err("lotCode"), ltr: true })}
-      ${radios(
+      ${choice(
         "scheme",
-        err("scheme"),
         t.scheme,
         (Object.keys(SCHEMES) as SchemeKey[]).map((k) => [k, t.schemes[k]]),
       )}

@@ -62,3 +62,47 @@ export function field(o: FieldOptions): Html {
     />
   </div>`;
 }
+
+/** A question answered by one choice: radio buttons in a fieldset, its error tied to it; the first gets the id. */
+export function radios(o: {
+  name: string;
+  legend: string;
+  error?: string;
+  /** Each choice's value and its label, already Html (a name in `<bdi>`, a note beside it). */
+  options: [string, Html][];
+  checked: string | undefined;
+}): Html {
+  return html`<fieldset
+    class="${o.error ? "field has-error" : "field"}"
+    ${o.error ? html`aria-describedby="${`${o.name}-error`}"` : ""}
+  >
+    <legend>${o.legend}</legend>
+    ${o.error ? html`<span class="error-message" id="${`${o.name}-error`}">${o.error}</span>` : ""}
+    ${o.options.map(
+      ([value, label], i) =>
+        html`<label class="choice"
+          ><input
+            type="radio"
+            ${i === 0 ? html`id="${o.name}"` : ""}
+            name="${o.name}"
+            value="${value}"
+            ${o.checked === value ? html`checked` : ""}
+          />
+          ${label}</label
+        >`,
+    )}
+  </fieldset>`;
+}
+
+/** A form of the public pages (find, sign-in, card): it keeps the reader's language and ends with one big button. */
+export function langForm(
+  c: Catalog,
+  o: { method: "get" | "post"; action: string; submit: string },
+  fields: Html,
+): Html {
+  return html`<form method="${o.method}" action="${o.action}" novalidate>
+    <input type="hidden" name="lang" value="${c.lang}" />
+    ${fields}
+    <button type="submit" class="big">${o.submit}</button>
+  </form>`;
+}

@@ -8,6 +8,7 @@ import type { Role } from "../../custody/users";
 import { html, type Html } from "../../pages/html";
 import { productName, unitName, type Catalog } from "../../pages/i18n";
 import { formatterFor } from "../../pages/format";
+import type { BatchLine } from "../manager/views";
 import { lotPath } from "./home";
 
 export interface MoneyLine {
@@ -33,15 +34,7 @@ export interface WorkspaceModel {
   /** A manager's cooperative. */
   manager?: {
     members: { displayName: string | null; account: string }[];
-    batches: {
-      batchId: string;
-      productCode: string;
-      lotCode: string;
-      gtin: string;
-      quantity: string;
-      available: string;
-      unit: string;
-    }[];
+    batches: BatchLine[];
     batchTotal: number;
   };
   auditor: boolean;
