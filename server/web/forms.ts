@@ -16,12 +16,18 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { z } from "zod";
 import type { Db } from "../store/db";
+import { html, type Html } from "../pages/html";
 import type { Catalog } from "../pages/i18n";
 import { DomainError } from "../services/errors";
 import type { FieldProblem } from "./views/components";
 import { withLang, type Answer, type Body, type View } from "./page";
 
 export const ONCE_FIELD = "once";
+
+/** The hidden fields of every write form: the session's CSRF token and the form's once-key. */
+export function onceFields(csrf: Html, once: string): Html {
+  return html`${csrf}<input type="hidden" name="${ONCE_FIELD}" value="${once}" />`;
+}
 
 /** A new key for one rendering of a form. */
 export function formKey(): string {

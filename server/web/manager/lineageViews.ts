@@ -6,7 +6,7 @@ import { html, type Html } from "../../pages/html";
 import { productName, unitName, type Catalog } from "../../pages/i18n";
 import { formatterFor } from "../../pages/format";
 import type { View } from "../http";
-import { errorSummary, field, type FieldProblem } from "../views/components";
+import { errorSummary, field, select, type FieldProblem } from "../views/components";
 import { lotPath } from "../views/home";
 import { quantityText as qty } from "./kit";
 import { hidden, type BatchLine } from "./views";
@@ -23,16 +23,6 @@ const q = (c: Catalog, path: string) => `${path}?lang=${c.lang}`;
 const problemOf = (problems: readonly FieldProblem[], id: string) => problems.find((p) => p.field === id)?.message;
 const lotName = (c: Catalog, l: { productCode: string; lotCode: string }) =>
   html`${productName(c, l.productCode)} · <bdi dir="ltr">${l.lotCode}</bdi>`;
-
-function select(id: string, label: string, options: [string, string][], value: string | undefined, error?: string) {
-  return html`<div class="${error ? "field has-error" : "field"}">
-    <label for="${id}">${label}</label>
-    ${error ? html`<span class="error-message" id="${`${id}-error`}">${error}</span>` : ""}
-    <select id="${id}" name="${id}" ${error ? html`aria-invalid="true" aria-describedby="${`${id}-error`}"` : ""}>
-      ${options.map(([v, text]) => html`<option value="${v}" ${v === value ? html`selected` : ""}>${text}</option>`)}
-    </select>
-  </div>`;
-}
 
 export function splitFormPage(
   c: Catalog,

@@ -10,7 +10,7 @@ import type { Catalog } from "../../pages/i18n";
 import { requireRole } from "../../services/access";
 import type { Services } from "../../services";
 import { createUserInput, PLATFORM_CREATED_ROLES } from "../../services/users";
-import { formKey, ONCE_FIELD, parseForm, submitForm, type FormOnce } from "../forms";
+import { formKey, ONCE_FIELD, onceFields, parseForm, submitForm, type FormOnce } from "../forms";
 import { doneStore, type View, type WebPage } from "../page";
 import { errorSummary, field, radios, type FieldProblem } from "../views/components";
 
@@ -24,8 +24,7 @@ function newUserForm(
   const err = (id: string) => m.problems.find((p) => p.field === id)?.message;
   const body = html`${errorSummary(c, m.problems)}
     <form method="post" action="/w/admin/users" novalidate>
-      ${m.csrf}
-      <input type="hidden" name="${ONCE_FIELD}" value="${m.values[ONCE_FIELD] ?? formKey()}" />
+      ${onceFields(m.csrf, m.values[ONCE_FIELD] ?? formKey())}
       <h1>${t.newUserTitle}</h1>
       ${radios({
         name: "role",

@@ -15,7 +15,7 @@ import { requireRole } from "../../services/access";
 import { DomainError } from "../../services/errors";
 import type { Services } from "../../services";
 import { resolveInput } from "../../services/sales";
-import { formKey, ONCE_FIELD, parseForm, problemsOf, submitForm, type FormOnce } from "../forms";
+import { formKey, ONCE_FIELD, onceFields, parseForm, problemsOf, submitForm, type FormOnce } from "../forms";
 import { doneStore, type Answer, type View, type WebPage, type WebRequest } from "../page";
 import { progressBanner, type PendingWrite } from "../progress";
 import { errorSummary, field, type FieldProblem } from "../views/components";
@@ -101,8 +101,7 @@ function resolveForm(
   const id = m.d.sale.saleId;
   const body = html`${errorSummary(c, m.problems)}
     <form method="post" action="${q(c, `/w/arbiter/disputes/${id}`)}" novalidate>
-      ${m.csrf}
-      <input type="hidden" name="${ONCE_FIELD}" value="${m.once ?? formKey()}" />
+      ${onceFields(m.csrf, m.once ?? formKey())}
       <h1>${t.resolveTitle}</h1>
       <section class="panel dispute" data-sale="${id}">
         <h2>${what(c, m.d)}</h2>

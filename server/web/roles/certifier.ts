@@ -18,7 +18,7 @@ import { requireRole } from "../../services/access";
 import { certifyInput, revokeCertificationInput } from "../../services/batches";
 import { DomainError } from "../../services/errors";
 import type { Services } from "../../services";
-import { formKey, ONCE_FIELD, parseForm, submitForm, type FormOnce } from "../forms";
+import { formKey, ONCE_FIELD, onceFields, parseForm, submitForm, type FormOnce } from "../forms";
 import { doneStore, type View, type WebPage, type WebRequest } from "../page";
 import { progressBanner, type PendingWrite } from "../progress";
 import { errorSummary, field, radios, type FieldProblem } from "../views/components";
@@ -48,8 +48,7 @@ function certifyForm(
     });
   const body = html`${errorSummary(c, m.problems)}
     <form method="post" action="/w/certifier/certifications" novalidate>
-      ${m.csrf}
-      <input type="hidden" name="${ONCE_FIELD}" value="${m.values[ONCE_FIELD] ?? formKey()}" />
+      ${onceFields(m.csrf, m.values[ONCE_FIELD] ?? formKey())}
       <h1>${t.certifyTitle}</h1>
       ${choice(
         "cooperativeId",
@@ -103,8 +102,7 @@ function revokeForm(c: Catalog, m: { id: number; values: Values; problems: Field
   const t = c.roles2;
   const body = html`${errorSummary(c, m.problems)}
     <form method="post" action="${`/w/certifier/certifications/${m.id}/revoke`}" novalidate>
-      ${m.csrf}
-      <input type="hidden" name="${ONCE_FIELD}" value="${m.values[ONCE_FIELD] ?? formKey()}" />
+      ${onceFields(m.csrf, m.values[ONCE_FIELD] ?? formKey())}
       <h1>${t.revokeTitle}</h1>
       ${field({
         id: "reason",

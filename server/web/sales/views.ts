@@ -8,7 +8,7 @@ import { html, type Html } from "../../pages/html";
 import { progressBanner, type PendingWrite } from "../progress";
 import { productName, unitName, type Catalog } from "../../pages/i18n";
 import { formatterFor } from "../../pages/format";
-import { ONCE_FIELD } from "../forms";
+import { ONCE_FIELD, onceFields } from "../forms";
 import { banner, errorSummary, field, type FieldProblem } from "../views/components";
 
 type View = { title: string; body: Html };
@@ -48,7 +48,7 @@ function facts(c: Catalog, s: SaleView): Html {
   </dl>`;
 }
 
-const hidden = (csrf: Html, once: string) => html`${csrf}<input type="hidden" name="${ONCE_FIELD}" value="${once}" />`;
+const hidden = onceFields;
 
 export function signUpPage(c: Catalog, m: { value?: string; problems: FieldProblem[]; once: string }): View {
   const t = c.buying;

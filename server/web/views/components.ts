@@ -106,3 +106,20 @@ export function langForm(
     <button type="submit" class="big">${o.submit}</button>
   </form>`;
 }
+
+/** A labelled list to choose one from; its error is tied to it for screen readers. */
+export function select(
+  id: string,
+  label: string,
+  options: [string, string][],
+  value: string | undefined,
+  error?: string,
+): Html {
+  return html`<div class="${error ? "field has-error" : "field"}">
+    <label for="${id}">${label}</label>
+    ${error ? html`<span class="error-message" id="${`${id}-error`}">${error}</span>` : ""}
+    <select id="${id}" name="${id}" ${error ? html`aria-invalid="true" aria-describedby="${`${id}-error`}"` : ""}>
+      ${options.map(([v, text]) => html`<option value="${v}" ${v === value ? html`selected` : ""}>${text}</option>`)}
+    </select>
+  </div>`;
+}
