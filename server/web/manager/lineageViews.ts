@@ -24,16 +24,32 @@ const problemOf = (problems: readonly FieldProblem[], id: string) => problems.fi
 const lotName = (c: Catalog, l: { productCode: string; lotCode: string }) =>
   html`${productName(c, l.productCode)} · <bdi dir="ltr">${l.lotCode}</bdi>`;
 
-export function splitFormPage(
+/** What both lineage forms are drawn from: the values sent (or suggested), their problems, the hidden fields. */
+interface FormModel {
+  values: Record<string, string | undefined>;
+  problems: FieldProblem[];
+  csrf: Html;
+  once: string;
+}
+
+/** A lineage form: what to fix first, the form under its question with one button, then the way back. */
+function formPage(
   c: Catalog,
-  m: {
-    parent: BatchLine;
-    values: Record<string, string | undefined>;
-    problems: FieldProblem[];
-    csrf: Html;
-    once: string;
-  },
+  m: Omit<FormModel, "values"> & { action: string; title: string; save: string },
+  fields: Html,
 ): View {
+  const body = html`${errorSummary(c, m.problems)}
+    <form method="post" action="${m.action}" novalidate>
+      ${hidden(c, m.csrf, m.once)}
+      <h1>${m.title}</h1>
+      ${fields}
+      <button type="submit" class="button">${m.save}</button>
+    </form>
+    <p><a href="${q(c, "/w/manager")}">${c.manager.backToDashboard}</a></p>`;
+  return { title: m.title, body };
+}
+
+export function splitFormPage(c: Catalog, m: FormModel & { parent: BatchLine }): View {
   const t = c.manager2;
   const err = (id: string) => problemOf(m.problems, id);
   const unit = unitName(c, m.parent.unit);
@@ -47,17 +63,14 @@ export function splitFormPage(
       </fieldset>`,
     );
   }
-  const body = html`${errorSummary(c, m.problems)}
-    <form method="post" action="${`/w/manager/batches/${m.parent.batchId}/split`}" novalidate>
-      ${hidden(c, m.csrf, m.once)}
-      <h1>${t.splitTitle}</h1>
-      <p class="lead">${lotName(c, m.parent)}</p>
+  const action = `/w/manager/batches/${m.parent.batchId}/split`;
+  return formPage(
+    c,
+    { ...m, action, title: t.splitTitle, save: t.splitSave },
+    html`<p class="lead">${lotName(c, m.parent)}</p>
       <p id="left">${t.splitIntro(qty(c, m.parent.available, m.parent.unit))}</p>
-      ${rows}
-      <button type="submit" class="button">${t.splitSave}</button>
-    </form>
-    <p><a href="${q(c, "/w/manager")}">${c.manager.backToDashboard}</a></p>`;
-  return { title: t.splitTitle, body };
+      ${rows}`,
+  );
 }
 
 export function splitDonePage(
@@ -97,15 +110,7 @@ export function splitDonePage(
 
 export function mergeFormPage(
   c: Catalog,
-  m: {
-    lots: BatchLine[];
-    products: string[];
-    units: string[];
-    values: Record<string, string | undefined>;
-    problems: FieldProblem[];
-    csrf: Html;
-    once: string;
-  },
+  m: FormModel & { lots: BatchLine[]; products: string[]; units: string[] },
 ): View {
   const t = c.manager2;
   const v = m.values;
@@ -130,11 +135,10 @@ export function mergeFormPage(
       ${field({ id: `take-${i}`, label: t.takeQuantity(unitName(c, l.unit)), value: v[`take-${i}`], error: e, ltr: true, inputClass: "short", attributes: html`inputmode="numeric" autocomplete="off"` })}
     </div>`;
   });
-  const body = html`${errorSummary(c, m.problems)}
-    <form method="post" action="/w/manager/batches/merge" novalidate>
-      ${hidden(c, m.csrf, m.once)}
-      <h1>${t.mergeTitle}</h1>
-      <p>${t.mergeIntro}</p>
+  return formPage(
+    c,
+    { ...m, action: "/w/manager/batches/merge", title: t.mergeTitle, save: t.mergeSave },
+    html`<p>${t.mergeIntro}</p>
       ${m.lots.length === 0 ? html`<p id="no-lots">${t.noLotsLeft}</p>` : lots}
       <h2>${t.newLotTitle}</h2>
       ${select(
@@ -158,11 +162,8 @@ export function mergeFormPage(
         <label for="productionDate">${c.manager.productionDate}</label>
         ${err("productionDate") ? html`<span class="error-message" id="productionDate-error">${err("productionDate")}</span>` : ""}
         <input type="date" id="productionDate" name="productionDate" value="${v.productionDate ?? ""}" dir="ltr" />
-      </div>
-      <button type="submit" class="button">${t.mergeSave}</button>
-    </form>
-    <p><a href="${q(c, "/w/manager")}">${c.manager.backToDashboard}</a></p>`;
-  return { title: t.mergeTitle, body };
+      </div>`,
+  );
 }
 
 export function mergeDonePage(
