@@ -12,7 +12,7 @@ import type { Services } from "../../services";
 import { createUserInput, PLATFORM_CREATED_ROLES } from "../../services/users";
 import { formKey, ONCE_FIELD, onceFields, parseForm, submitForm, type FormOnce } from "../forms";
 import { doneStore, type View, type WebPage } from "../page";
-import { errorSummary, field, radios, type FieldProblem } from "../views/components";
+import { errorSummary, field, radios, tokenShownOnce, type FieldProblem } from "../views/components";
 
 export const q = (c: Catalog, path: string) => `${path}?lang=${c.lang}`;
 
@@ -53,9 +53,7 @@ function createdPage(c: Catalog, m: { name: string; role: string; token: string 
     ${
       m.token === null
         ? html`<p>${t.tokenGone}</p>`
-        : html`<h2>${t.userTokenIntro}</h2>
-            <p><code id="user-token" class="token" dir="ltr">${m.token}</code></p>
-            <p class="banner warn">${t.userTokenWarn}</p>`
+        : tokenShownOnce({ id: "user-token", token: m.token, intro: t.userTokenIntro, warn: t.userTokenWarn })
     }
     <ul class="links">
       <li><a href="${q(c, "/w/admin/users/new")}">${t.openNewUser}</a></li>

@@ -8,7 +8,7 @@ import { inProgress, progressBanner, type PendingWrite, type Progress } from "..
 import { productName, unitName, type Catalog } from "../../pages/i18n";
 import { formatterFor } from "../../pages/format";
 import { onceFields } from "../forms";
-import { errorSummary, field, type FieldProblem } from "../views/components";
+import { errorSummary, field, tokenShownOnce, type FieldProblem } from "../views/components";
 import { lotPath } from "../views/home";
 
 const q = (c: Catalog, path: string) => `${path}?lang=${c.lang}`;
@@ -239,9 +239,7 @@ export function registeredPage(
     ${
       m.token === null
         ? ""
-        : html`<h2>${t.tokenIntro}</h2>
-            <p><code id="manager-token" class="token" dir="ltr">${m.token}</code></p>
-            <p class="banner warn">${t.tokenWarn}</p>`
+        : tokenShownOnce({ id: "manager-token", token: m.token, intro: t.tokenIntro, warn: t.tokenWarn })
     }
     <ul class="links">
       <li><a href="${q(c, "/w/registrar/cooperatives/new")}">${t.openRegister}</a></li>

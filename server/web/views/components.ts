@@ -123,3 +123,10 @@ export function select(
     </select>
   </div>`;
 }
+
+/** An access token shown once: what it is for, the token to copy, and a warning to keep it private. */
+export function tokenShownOnce(o: { id: string; token: string; intro: string; warn: string }): Html {
+  return html`<h2>${o.intro}</h2>
+    <p><code id="${o.id}" class="token" dir="ltr">${o.token}</code></p>
+    <p class="banner warn">${o.warn}</p>`;
+}
