@@ -10,15 +10,24 @@
  *   confirmation page's URL); a repeat with the same key is sent to the same place; a repeat while
  *   the first still runs sees "in progress". Records live in the API's idempotency table (scope
  *   `form:<userId>`), so they expire with the same setting (IDEMPOTENCY_TTL_HOURS).
+ * - `submitForm`: the write behind a form, the one sequence every page follows (below), and
+ *   `writeOnce` for a button with no fields to get wrong.
  */
 import { createHash, randomBytes } from "node:crypto";
 import type { z } from "zod";
 import type { Db } from "../store/db";
+import { html, type Html } from "../pages/html";
 import type { Catalog } from "../pages/i18n";
 import { DomainError } from "../services/errors";
 import type { FieldProblem } from "./views/components";
+import { withLang, type Answer, type Body, type View } from "./page";
 
 export const ONCE_FIELD = "once";
+
+/** The hidden fields of every write form: the session's CSRF token and the form's once-key. */
+export function onceFields(csrf: Html, once: string): Html {
+  return html`${csrf}<input type="hidden" name="${ONCE_FIELD}" value="${once}" />`;
+}
 
 /** A new key for one rendering of a form. */
 export function formKey(): string {
@@ -108,4 +117,50 @@ export function createFormOnce(db: Db): FormOnce {
       }
     },
   };
+}
+
+/** The parts of a page's request a write needs (page.ts's WebRequest has them). */
+interface FormRequest {
+  user: { id: string };
+  c: Catalog;
+  body: Body;
+}
+
+/**
+ * A write with nothing to fill in (a button): once per once-key, then a 303 to where it led, in the
+ * reader's language.
+ */
+export async function writeOnce(r: FormRequest, once: FormOnce, write: () => Promise<string>): Promise<Answer> {
+  return { redirect: withLang(r.c, await once.run(r.user.id, r.body[ONCE_FIELD], write)) };
+}
+
+/**
+ * The write behind a form, after the route's CSRF check: with any problem (the schema's, or those the page
+ * found or reworded), the form again with them (400); else the write once per once-key and a 303 to where
+ * it led (`writeOnce`). A refusal of a field by the service, or one the page can name (`refused`: a
+ * contract's refusal said beside its field), brings the form back too; any other error goes on.
+ */
+export async function submitForm<T>(
+  r: FormRequest,
+  once: FormOnce,
+  o: {
+    parsed: Parsed<T>;
+    /** Every problem found; by default the schema's own. */
+    problems?: FieldProblem[];
+    /** The form again, with these problems beside its fields. */
+    form: (problems: FieldProblem[]) => View;
+    write: (data: T) => Promise<string>;
+    refused?: (err: unknown) => FieldProblem[] | null;
+  },
+): Promise<Answer> {
+  const { parsed } = o;
+  const problems = o.problems ?? (parsed.ok ? [] : parsed.problems);
+  if (!parsed.ok || problems.length > 0) return { status: 400, view: o.form(problems) };
+  try {
+    return await writeOnce(r, once, () => o.write(parsed.data));
+  } catch (err) {
+    const fields = o.refused?.(err) ?? problemsOf(err);
+    if (fields === null) throw err;
+    return { status: 400, view: o.form(fields) };
+  }
 }

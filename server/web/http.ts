@@ -10,7 +10,8 @@ import { CATALOGS, chooseLang, isLang, type Catalog, type Lang } from "../pages/
 import { ACCOUNT_END, ACCOUNT_START, accountNav, layout } from "../pages/views/layout";
 import { DomainError } from "../services/errors";
 import type { OperationStatus } from "../relayer";
-import { PROGRESS_SCRIPT, progressOf } from "./progress";
+import type { Answer, Body, View, WebPage, WebRequest } from "./page";
+import { PROGRESS_SCRIPT, pendingWrite, progressOf } from "./progress";
 import { FORM_REFERRER_POLICY, type PageSessions } from "../sessions/http";
 
 /**
@@ -105,11 +106,7 @@ export function personalizePages(sessions: Pick<PageSessions, "csrfField">): Req
   };
 }
 
-/** A page's title and body, as the views of the workspace return them. */
-export interface View {
-  title: string;
-  body: Html;
-}
+export type { View };
 
 export type Guarded = (
   handler: (req: Request, res: Response) => Promise<void> | void,
@@ -168,6 +165,89 @@ export function pageKit(options: { back: (c: Catalog) => string; passInvalid?: b
   };
 
   return { page, refusal, signedIn, guarded };
+}
+
+/** A form's text fields (urlencoded without `extended`: a repeated field, an array, is left out). */
+export function bodyOf(req: Request): Body {
+  const out: Body = {};
+  for (const [k, v] of Object.entries((req.body as Record<string, unknown> | undefined) ?? {}))
+    if (typeof v === "string") out[k] = v;
+  return out;
+}
+
+/** The parts of a request a page handler takes (page.ts), for a reader already signed in. */
+export function webRequest(
+  req: Request,
+  who: { user: User; c: Catalog },
+  csrf: Html,
+  status: (operationId: string) => OperationStatus | undefined,
+): WebRequest {
+  const query: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(req.query)) if (typeof v === "string") query[k] = v;
+  const userId = who.user.id;
+  return {
+    ...who,
+    body: req.method === "POST" ? bodyOf(req) : {},
+    params: req.params as Record<string, string>,
+    query,
+    csrf,
+    pending: pendingWrite(req.query.op, userId, status, req.originalUrl),
+    progress: (op, self) => (op === null ? null : pendingWrite(op, userId, status, self)),
+    url: req.originalUrl,
+  };
+}
+
+/**
+ * `request` for the pages of any signed-in reader (the services decide what her role may do); one who is
+ * not signed in is sent to /signin.
+ */
+export function signedInRequest(
+  kit: Pick<PageKit, "signedIn">,
+  sessions: Pick<PageSessions, "csrfField">,
+  status: (operationId: string) => OperationStatus | undefined,
+): (req: Request, res: Response) => WebRequest | null {
+  return (req, res) => {
+    const s = kit.signedIn(req, res);
+    return s === null ? null : webRequest(req, s, sessions.csrfField(req), status);
+  };
+}
+
+/** A handler's answer as HTTP: a 303, a PDF to open in the browser, or a workspace page. */
+export function sendAnswer(req: Request, res: Response, kit: Pick<PageKit, "page">, answer: Answer): void {
+  if ("redirect" in answer) res.redirect(303, answer.redirect);
+  else if ("pdf" in answer)
+    res
+      .status(200)
+      .set({ "Cache-Control": "no-store", "Content-Disposition": `inline; filename="${answer.filename}"` })
+      .type("application/pdf")
+      .send(answer.pdf);
+  else kit.page(req, res, answer.status, answer.view);
+}
+
+/**
+ * Mounts an area's pages: a GET as it is, a POST behind the form parser and the session's CSRF check;
+ * `request` builds what the handler takes (null: it has answered already, e.g. sent to /signin); a
+ * service's refusal becomes a page (the kit's `guarded`).
+ */
+export function mountPages<R>(
+  app: Express,
+  pages: WebPage<R>[],
+  o: {
+    kit: Pick<PageKit, "page" | "guarded">;
+    form: RequestHandler;
+    sessions: Pick<PageSessions, "requireCsrf">;
+    request: (req: Request, res: Response) => R | null;
+  },
+): void {
+  for (const p of pages) {
+    const handler = o.kit.guarded(async (req, res) => {
+      const r = o.request(req, res);
+      if (r === null) return;
+      sendAnswer(req, res, o.kit, await p.handle(r));
+    });
+    if (p.method === "get") app.get(p.path, handler);
+    else app.post(p.path, o.form, o.sessions.requireCsrf, handler);
+  }
 }
 
 /** The progress script and the status it reads (server/web/progress.ts says why). */

@@ -17,10 +17,10 @@ import type { User } from "../custody/users";
 import { DomainError } from "../services/errors";
 import { typedPin } from "../services/cards";
 import { pageHref } from "../pages/links";
-import { createTokenLookup } from "../pages/tokens";
 import type { PageSessions } from "../sessions/http";
 import { catalogFor, progressRoutes, sendPage } from "./http";
-import { createWebLookups, FIND_LIMIT } from "./lookup";
+import { webDeps, type WebDeps } from "./deps";
+import { FIND_LIMIT } from "./lookup";
 import { managerRoutes } from "./manager/routes";
 import { roleRoutes } from "./roles/routes";
 import { salesRoutes } from "./sales/routes";
@@ -42,9 +42,9 @@ function bodyText(req: Request, name: string): string | undefined {
 }
 
 export function webRoutes(app: Express, ctx: GatewayContext, sessions: PageSessions): void {
-  const { services } = ctx;
-  const lookups = createWebLookups(ctx.db);
-  const tokens = createTokenLookup(ctx.client);
+  // The one place that reads the gateway's context: every area takes these named parts (deps.ts).
+  const web = webDeps(ctx);
+  const { services, lookups } = web;
   // Sign-in forms are tiny: a token or a PIN and the language.
   const form = express.urlencoded({ extended: false, limit: "2kb", parameterLimit: 10 });
 
@@ -110,11 +110,11 @@ export function webRoutes(app: Express, ctx: GatewayContext, sessions: PageSessi
     });
   });
 
-  signInRoutes(app, ctx, sessions, form);
-  progressRoutes(app, (id) => ctx.relayer.status(id));
-  managerRoutes(app, ctx, sessions);
-  salesRoutes(app, ctx, sessions);
-  roleRoutes(app, ctx, sessions);
+  signInRoutes(app, web, sessions, form);
+  progressRoutes(app, web.status);
+  managerRoutes(app, web, sessions);
+  salesRoutes(app, web, sessions);
+  roleRoutes(app, web, sessions);
 
   app.get("/w", async (req, res) => {
     const c = catalogFor(req);
@@ -123,14 +123,14 @@ export function webRoutes(app: Express, ctx: GatewayContext, sessions: PageSessi
       res.set("Cache-Control", "no-store").redirect(303, `/signin?lang=${c.lang}`);
       return;
     }
-    const model = await workspaceModel(ctx, lookups, tokens, user);
+    const model = await workspaceModel(web, user);
     const view = workspacePage(c, model);
     sendPage(req, res, c, 200, view.title, view.body, { noindex: true });
   });
 }
 
-function signInRoutes(app: Express, ctx: GatewayContext, sessions: PageSessions, form: RequestHandler): void {
-  const { services } = ctx;
+function signInRoutes(app: Express, web: WebDeps, sessions: PageSessions, form: RequestHandler): void {
+  const { services } = web;
 
   app.get("/signin", (req, res) => {
     const c = catalogFor(req);
@@ -148,7 +148,7 @@ function signInRoutes(app: Express, ctx: GatewayContext, sessions: PageSessions,
       sendPage(req, res, c, status, view.title, view.body, { noindex: true });
     };
     if (token === "") return refuse(400, c.signin.missingToken);
-    const user = ctx.users.authenticate(token);
+    const user = web.authenticate(token);
     if (user === null) {
       sessions.failedAttempt(req, "signin_unknown_token");
       return refuse(401, c.signin.badToken);
@@ -167,7 +167,7 @@ function signInRoutes(app: Express, ctx: GatewayContext, sessions: PageSessions,
       throw err;
     }
     if (face.state !== "ok") return refused(req, res, 403, face.state);
-    const coop = face.cooperativeId === null ? null : ctx.queries.getCooperative(face.cooperativeId);
+    const coop = face.cooperativeId === null ? null : web.getCooperative(face.cooperativeId);
     const view = cardPage(
       c,
       { cardId: face.cardId, displayName: face.displayName, cooperativeName: coop?.name ?? null },
@@ -236,18 +236,13 @@ function signInRoutes(app: Express, ctx: GatewayContext, sessions: PageSessions,
   );
 }
 
-async function workspaceModel(
-  ctx: GatewayContext,
-  lookups: ReturnType<typeof createWebLookups>,
-  tokens: ReturnType<typeof createTokenLookup>,
-  user: User,
-): Promise<WorkspaceModel> {
-  const { queries, services } = ctx;
+async function workspaceModel(web: WebDeps, user: User): Promise<WorkspaceModel> {
+  const { lookups, services } = web;
   const cooperativeId =
     user.role === "coop_admin" && user.address !== null
       ? (lookups.cooperativeOfAdmin(user.address) ?? user.cooperativeId)
       : user.cooperativeId;
-  const coop = cooperativeId === null ? null : queries.getCooperative(cooperativeId);
+  const coop = cooperativeId === null ? null : web.getCooperative(cooperativeId);
   const model: WorkspaceModel = {
     displayName: user.displayName,
     role: user.role,
@@ -256,9 +251,7 @@ async function workspaceModel(
   };
   if (user.role === "member" && user.address !== null) {
     const lines: MoneyLine[] = [];
-    for (const b of queries.balancesOf(user.address)) {
-      // A token whose decimals cannot be read now is shown in its smallest unit rather than not at all.
-      const info = await tokens(b.token).catch(() => null);
+    for (const b of web.balancesOf(user.address)) {
       const claimed = BigInt(b.claimed);
       const claimable = BigInt(b.claimable);
       const total = BigInt(b.totalWeight);
@@ -268,7 +261,7 @@ async function workspaceModel(
         lotCode: b.lotCode,
         gtin: lookups.gtinOf(b.batchId),
         partBps: total === 0n ? 0 : Number((BigInt(b.weight) * 10_000n) / total),
-        token: info === null ? { symbol: b.token.slice(0, 8), decimals: null } : info,
+        token: await web.tokenView(b.token),
         earned: claimed + claimable,
         paid: claimed,
         due: claimable,
@@ -277,7 +270,7 @@ async function workspaceModel(
     model.money = lines;
   }
   if (user.role === "coop_admin" && coop !== null) {
-    const batches = queries.listBatches({ cooperativeId: coop.cooperativeId, limit: 100 });
+    const batches = web.listBatches({ cooperativeId: coop.cooperativeId, limit: 100 });
     model.manager = {
       members: services.cooperatives
         .listMembers(user, coop.cooperativeId)

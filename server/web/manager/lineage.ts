@@ -17,14 +17,14 @@ import { batchIdOf } from "../../../domain/batchId";
 import { MAX_LOT_LENGTH } from "../../../domain/gs1";
 import type { Batch } from "../../index";
 import { unitName, type Catalog } from "../../pages/i18n";
-import { formatterFor } from "../../pages/format";
 import { mergeBatchesInput, splitBatchInput } from "../../services/batches";
 import { DomainError } from "../../services/errors";
 import type { Services } from "../../services";
-import { formKey, ONCE_FIELD, parseForm, problemsOf, type FormOnce } from "../forms";
+import { formKey, ONCE_FIELD, parseForm, submitForm, type FormOnce } from "../forms";
+import { withLang, type Body, type View } from "../page";
 import { opQuery } from "../progress";
 import type { FieldProblem } from "../views/components";
-import { blank, revertOf, withLang, type Body, type ManagerPage, type ManagerRequest } from "./kit";
+import { blank, quantityText as qty, revertOf, type ManagerPage, type ManagerRequest } from "./kit";
 import { mergeDonePage, mergeFormPage, splitDonePage, splitFormPage, SPLIT_ROWS } from "./lineageViews";
 import { UNITS } from "./views";
 
@@ -45,8 +45,17 @@ function withSuffix(base: string, suffix: string): string {
   return base.slice(0, MAX_LOT_LENGTH - suffix.length) + suffix;
 }
 
-export function lineagePages(deps: LineageDeps): ManagerPage[] {
-  const { services, once } = deps;
+/** The lots of the manager's cooperative, as both lineage forms read them. */
+interface Lots {
+  /** Whether the cooperative has a lot with this code already. */
+  exists(coopId: number, lotCode: string): boolean;
+  /** A lot of the manager's cooperative (not found for any other). */
+  lotOf(r: ManagerRequest, batchId: string): Batch;
+  /** `count` codes after `base` ("ROSE-1", "ROSE-2"…) that no lot of the cooperative has yet. */
+  suggestions(coopId: number, base: string, count: number): string[];
+}
+
+function lotsOf(services: LineageDeps["services"]): Lots {
   const exists = (coopId: number, lotCode: string) => {
     try {
       services.batches.get(batchIdOf(BigInt(coopId), lotCode));
@@ -55,66 +64,79 @@ export function lineagePages(deps: LineageDeps): ManagerPage[] {
       return false;
     }
   };
-
-  /** A lot of the manager's cooperative (not found for any other). */
-  const lotOf = (r: ManagerRequest, batchId: string) => {
-    if (!BATCH_ID.test(batchId)) throw new DomainError("not_found", "batch_not_found", `no batch ${batchId}`);
-    const batch = services.batches.get(batchId);
-    if (Number(batch.cooperativeId) !== r.coopId)
-      throw new DomainError("not_found", "batch_not_found", `no batch ${batchId}`);
-    return batch;
+  return {
+    exists,
+    lotOf(r, batchId) {
+      if (!BATCH_ID.test(batchId)) throw new DomainError("not_found", "batch_not_found", `no batch ${batchId}`);
+      const batch = services.batches.get(batchId);
+      if (Number(batch.cooperativeId) !== r.coopId)
+        throw new DomainError("not_found", "batch_not_found", `no batch ${batchId}`);
+      return batch;
+    },
+    suggestions(coopId, base, count) {
+      const out: string[] = [];
+      for (let n = 1; out.length < count && n < 1000; n++) {
+        const code = withSuffix(base, `-${n}`);
+        if (!exists(coopId, code)) out.push(code);
+      }
+      return out;
+    },
   };
+}
 
-  /** `count` codes after the lot's own ("ROSE-1", "ROSE-2"…) that no lot of the cooperative has yet. */
-  const suggestions = (coopId: number, base: string, count: number): string[] => {
-    const out: string[] = [];
-    for (let n = 1; out.length < count && n < 1000; n++) {
-      const code = withSuffix(base, `-${n}`);
-      if (!exists(coopId, code)) out.push(code);
-    }
-    return out;
-  };
+export function lineagePages(deps: LineageDeps): ManagerPage[] {
+  const lots = lotsOf(deps.services);
+  return [...mergePages(deps, lots), ...splitPages(deps, lots)];
+}
 
-  const qty = (c: Catalog, n: bigint | string, unit: string) => `${formatterFor(c).integer(n)} ${unitName(c, unit)}`;
+/**
+ * The rows of a split form that name a new lot (a quantity typed), and what is wrong with their codes
+ * before the contract is asked: one written twice, one the cooperative has already.
+ */
+function splitRows(r: ManagerRequest, lots: Lots) {
+  const t = r.c.manager2;
+  const b = r.body;
+  const problems: FieldProblem[] = [];
+  const rows: number[] = [];
+  const children: { lotCode: string; quantity: string }[] = [];
+  const seen = new Map<string, number>();
+  for (let i = 0; i < SPLIT_ROWS; i++) {
+    const code = blank(b[`lotCode-${i}`]);
+    const quantity = blank(b[`quantity-${i}`]);
+    // A row with a suggested code and no quantity is a bag not needed: it is left out.
+    if (quantity === undefined) continue;
+    if (code !== undefined && seen.has(code)) problems.push({ field: `lotCode-${i}`, message: t.lotTwice });
+    else if (code !== undefined && lots.exists(r.coopId, code))
+      problems.push({ field: `lotCode-${i}`, message: t.lotExists });
+    if (code !== undefined) seen.set(code, i);
+    rows.push(i);
+    children.push({ lotCode: code ?? "", quantity });
+  }
+  if (children.length === 0) problems.push({ field: "quantity-0", message: t.splitNone });
+  return { problems, rows, children, seen };
+}
 
-  // ---- split ----
-  const splitForm = (r: ManagerRequest, parent: Batch, status: number, values: Body, problems: FieldProblem[]) => {
-    const codes = suggestions(r.coopId, parent.lotCode, SPLIT_ROWS);
+/** Split a lot into new lots (bags): GET/POST /w/manager/batches/:batchId/split → its confirmation. */
+function splitPages(deps: LineageDeps, lots: Lots): ManagerPage[] {
+  const { services, once } = deps;
+
+  const splitForm = (r: ManagerRequest, parent: Batch, values: Body, problems: FieldProblem[]): View => {
+    const codes = lots.suggestions(r.coopId, parent.lotCode, SPLIT_ROWS);
     const v: Body = { ...values };
     for (let i = 0; i < SPLIT_ROWS; i++) v[`lotCode-${i}`] ??= codes[i] ?? "";
-    return {
-      status,
-      view: splitFormPage(r.c, {
-        parent: { ...parent, gtin: deps.gtinOf(parent.batchId) },
-        values: v,
-        problems,
-        csrf: r.csrf,
-        once: values[ONCE_FIELD] ?? formKey(),
-      }),
-    };
+    return splitFormPage(r.c, {
+      parent: { ...parent, gtin: deps.gtinOf(parent.batchId) },
+      values: v,
+      problems,
+      csrf: r.csrf,
+      once: values[ONCE_FIELD] ?? formKey(),
+    });
   };
 
-  const splitPost = async (r: ManagerRequest) => {
-    const parent = lotOf(r, r.params.batchId);
+  const splitPost = (r: ManagerRequest) => {
+    const parent = lots.lotOf(r, r.params.batchId);
     const t = r.c.manager2;
-    const b = r.body;
-    const problems: FieldProblem[] = [];
-    const rows: number[] = [];
-    const children: { lotCode: string; quantity: string }[] = [];
-    const seen = new Map<string, number>();
-    for (let i = 0; i < SPLIT_ROWS; i++) {
-      const code = blank(b[`lotCode-${i}`]);
-      const quantity = blank(b[`quantity-${i}`]);
-      // A row with a suggested code and no quantity is a bag not needed: it is left out.
-      if (quantity === undefined) continue;
-      if (code !== undefined && seen.has(code)) problems.push({ field: `lotCode-${i}`, message: t.lotTwice });
-      else if (code !== undefined && exists(r.coopId, code))
-        problems.push({ field: `lotCode-${i}`, message: t.lotExists });
-      if (code !== undefined) seen.set(code, i);
-      rows.push(i);
-      children.push({ lotCode: code ?? "", quantity });
-    }
-    if (children.length === 0) problems.push({ field: "quantity-0", message: t.splitNone });
+    const { problems, rows, children, seen } = splitRows(r, lots);
     const parsed = parseForm(r.c, splitBatchInput, { children });
     if (!parsed.ok) {
       // "children-2-quantity" is the third row sent, which is the form's row rows[2].
@@ -136,40 +158,41 @@ export function lineagePages(deps: LineageDeps): ManagerPage[] {
               : t.splitTooMuch(qty(r.c, total, parent.unit), qty(r.c, available, parent.unit)),
         });
     }
-    if (!parsed.ok || problems.length > 0) return splitForm(r, parent, 400, b, problems);
-    try {
-      const location = await once.run(r.user.id, b[ONCE_FIELD], async () => {
-        const res = await services.batches.split(r.user, parent.batchId, parsed.data);
-        const ids = parsed.data.children.map((x) => batchIdOf(BigInt(r.coopId), x.lotCode));
+    return submitForm(r, once, {
+      parsed,
+      problems,
+      form: (p) => splitForm(r, parent, r.body, p),
+      write: async (data) => {
+        const res = await services.batches.split(r.user, parent.batchId, data);
+        const ids = data.children.map((x) => batchIdOf(BigInt(r.coopId), x.lotCode));
         return `/w/manager/batches/${parent.batchId}/split/done?ids=${ids.join(".")}${opQuery(res.outcome, "&")}`;
-      });
-      return { redirect: withLang(r.c, location) };
-    } catch (err) {
-      const refused = revertOf(err);
-      if (refused?.name === "BatchRegistryDuplicateLot") {
-        const row = seen.get(String(refused.args[1])) ?? rows[0];
-        return splitForm(r, parent, 400, b, [{ field: `lotCode-${row}`, message: t.lotExists }]);
-      }
-      if (refused?.name === "BatchRegistryQuantityExceeded") {
-        const left = qty(r.c, String(refused.args[1]), parent.unit);
-        const total = qty(r.c, String(refused.args[2]), parent.unit);
-        return splitForm(r, parent, 400, b, [{ field: `quantity-${rows[0]}`, message: t.splitTooMuch(total, left) }]);
-      }
-      const fields = problemsOf(err);
-      if (fields === null) throw err;
-      return splitForm(r, parent, 400, b, fields);
-    }
+      },
+      // What the contract refused after all (another page wrote meanwhile), beside its row.
+      refused: (err) => {
+        const refused = revertOf(err);
+        if (refused?.name === "BatchRegistryDuplicateLot") {
+          const row = seen.get(String(refused.args[1])) ?? rows[0];
+          return [{ field: `lotCode-${row}`, message: t.lotExists }];
+        }
+        if (refused?.name === "BatchRegistryQuantityExceeded") {
+          const left = qty(r.c, String(refused.args[1]), parent.unit);
+          const total = qty(r.c, String(refused.args[2]), parent.unit);
+          return [{ field: `quantity-${rows[0]}`, message: t.splitTooMuch(total, left) }];
+        }
+        return null;
+      },
+    });
   };
 
   const splitDone = (r: ManagerRequest) => {
-    const parent = lotOf(r, r.params.batchId);
+    const parent = lots.lotOf(r, r.params.batchId);
     const ids = (r.query.ids ?? "")
       .split(".")
       .filter((x) => BATCH_ID.test(x))
       .slice(0, SPLIT_ROWS);
     const children = ids.flatMap((id) => {
       try {
-        const b = lotOf(r, id);
+        const b = lots.lotOf(r, id);
         return [{ ...b, gtin: deps.gtinOf(b.batchId) }];
       } catch {
         return [];
@@ -190,39 +213,56 @@ export function lineagePages(deps: LineageDeps): ManagerPage[] {
     };
   };
 
-  // ---- merge / transform ----
-  const usable = (r: ManagerRequest) =>
-    services.batches
-      .list({ cooperativeId: r.coopId, limit: 100, offset: 0 })
-      .items.filter((b) => BigInt(b.available) > 0n)
-      .slice(0, 40);
+  return [
+    {
+      method: "get",
+      path: "/w/manager/batches/:batchId/split",
+      handle: (r) => ({ status: 200, view: splitForm(r, lots.lotOf(r, r.params.batchId), {}, []) }),
+    },
+    { method: "post", path: "/w/manager/batches/:batchId/split", handle: splitPost },
+    { method: "get", path: "/w/manager/batches/:batchId/split/done", handle: splitDone },
+  ];
+}
 
-  const mergeForm = (r: ManagerRequest, status: number, values: Body, problems: FieldProblem[]) => {
-    const lots = usable(r);
-    const products = Object.keys(r.c.products);
-    const from = lots.find((l) => l.batchId === r.query.from);
-    const productCode = values.productCode ?? from?.productCode ?? products[0];
-    const v: Body = {
-      productCode,
-      unit: from?.unit ?? "kg",
-      productionDate: new Date().toISOString().slice(0, 10),
-      ...values,
-    };
-    v.lotCode ??= suggestMergeLot(r.coopId, productCode);
-    if (from !== undefined && values.productCode === undefined) v[`use-${lots.indexOf(from)}`] = from.batchId;
-    return {
-      status,
-      view: mergeFormPage(r.c, {
-        lots: lots.map((l) => ({ ...l, gtin: deps.gtinOf(l.batchId) })),
-        products,
-        units: [...UNITS],
-        values: v,
-        problems,
-        csrf: r.csrf,
-        once: values[ONCE_FIELD] ?? formKey(),
-      }),
-    };
-  };
+/** The lots a merge may draw from: those of the cooperative with something left, as the form lists them. */
+const usable = (services: LineageDeps["services"], r: ManagerRequest) =>
+  services.batches
+    .list({ cooperativeId: r.coopId, limit: 100, offset: 0 })
+    .items.filter((b) => BigInt(b.available) > 0n)
+    .slice(0, 40);
+
+/** The ticked rows of a merge form: a ticked box names its lot, which must still be usable. */
+function mergeRows(r: ManagerRequest, shown: Batch[]) {
+  const t = r.c.manager2;
+  const b = r.body;
+  const problems: FieldProblem[] = [];
+  const inputs: { batchId: string; quantity: string }[] = [];
+  const used: { row: number; lot: Batch }[] = [];
+  for (let i = 0; i < 40; i++) {
+    const id = b[`use-${i}`];
+    if (id === undefined) continue;
+    const lot = shown.find((l) => l.batchId === id);
+    if (lot === undefined) continue;
+    const take = blank(b[`take-${i}`]);
+    if (take === undefined) {
+      problems.push({ field: `take-${i}`, message: t.takeMissing });
+      continue;
+    }
+    if (/^[0-9]{1,18}$/.test(take) && BigInt(take) > BigInt(lot.available))
+      problems.push({ field: `take-${i}`, message: t.takeTooMuch(qty(r.c, lot.available, lot.unit)) });
+    used.push({ row: i, lot });
+    inputs.push({ batchId: lot.batchId, quantity: take });
+  }
+  if (used.length === 0 && problems.length === 0) problems.push({ field: "use-0", message: t.mergeNone });
+  return { problems, inputs, used };
+}
+
+/**
+ * Merge or transform lots into a new one (a transform is a merge whose product differs; one input is
+ * enough): GET/POST /w/manager/batches/merge → its confirmation /w/manager/batches/:batchId/merged.
+ */
+function mergePages(deps: LineageDeps, lots: Lots): ManagerPage[] {
+  const { services, once } = deps;
 
   /** "ROSEWA-20261204", then "-2", "-3"… when a lot of the cooperative has it already. */
   const suggestMergeLot = (coopId: number, productCode: string): string => {
@@ -232,36 +272,40 @@ export function lineagePages(deps: LineageDeps): ManagerPage[] {
         .toUpperCase()
         .slice(0, 6) || "LOT";
     const base = `${prefix}-${new Date().toISOString().slice(0, 10).replace(/-/g, "")}`;
-    if (!exists(coopId, base)) return base;
-    return suggestions(coopId, base, 1)[0] ?? base;
+    if (!lots.exists(coopId, base)) return base;
+    return lots.suggestions(coopId, base, 1)[0] ?? base;
   };
 
-  const mergePost = async (r: ManagerRequest) => {
+  const mergeForm = (r: ManagerRequest, values: Body, problems: FieldProblem[]): View => {
+    const shown = usable(services, r);
+    const products = Object.keys(r.c.products);
+    const from = shown.find((l) => l.batchId === r.query.from);
+    const productCode = values.productCode ?? from?.productCode ?? products[0];
+    const v: Body = {
+      productCode,
+      unit: from?.unit ?? "kg",
+      productionDate: new Date().toISOString().slice(0, 10),
+      ...values,
+    };
+    v.lotCode ??= suggestMergeLot(r.coopId, productCode);
+    if (from !== undefined && values.productCode === undefined) v[`use-${shown.indexOf(from)}`] = from.batchId;
+    return mergeFormPage(r.c, {
+      lots: shown.map((l) => ({ ...l, gtin: deps.gtinOf(l.batchId) })),
+      products,
+      units: [...UNITS],
+      values: v,
+      problems,
+      csrf: r.csrf,
+      once: values[ONCE_FIELD] ?? formKey(),
+    });
+  };
+
+  const mergePost = (r: ManagerRequest) => {
     const t = r.c.manager2;
     const b = r.body;
-    const lots = usable(r);
-    const problems: FieldProblem[] = [];
-    const inputs: { batchId: string; quantity: string }[] = [];
-    const used: { row: number; lot: Batch }[] = [];
-    // Rows are the lots shown on the form: a ticked box names its lot, which must still be usable.
-    for (let i = 0; i < 40; i++) {
-      const id = b[`use-${i}`];
-      if (id === undefined) continue;
-      const lot = lots.find((l) => l.batchId === id);
-      if (lot === undefined) continue;
-      const take = blank(b[`take-${i}`]);
-      if (take === undefined) {
-        problems.push({ field: `take-${i}`, message: t.takeMissing });
-        continue;
-      }
-      if (/^[0-9]{1,18}$/.test(take) && BigInt(take) > BigInt(lot.available))
-        problems.push({ field: `take-${i}`, message: t.takeTooMuch(qty(r.c, lot.available, lot.unit)) });
-      used.push({ row: i, lot });
-      inputs.push({ batchId: lot.batchId, quantity: take });
-    }
-    if (used.length === 0 && problems.length === 0) problems.push({ field: "use-0", message: t.mergeNone });
+    const { problems, inputs, used } = mergeRows(r, usable(services, r));
     const lotCode = b.lotCode?.trim() ?? "";
-    const input = {
+    const parsed = parseForm(r.c, mergeBatchesInput, {
       cooperativeId: r.coopId,
       inputs,
       productCode: b.productCode ?? "",
@@ -270,8 +314,7 @@ export function lineagePages(deps: LineageDeps): ManagerPage[] {
       unit: b.unit ?? "",
       origin: b.origin?.trim() ?? "",
       productionDate: b.productionDate ?? "",
-    };
-    const parsed = parseForm(r.c, mergeBatchesInput, input);
+    });
     if (!parsed.ok)
       for (const p of parsed.problems) {
         const m = /^inputs-(\d+)-quantity$/.exec(p.field);
@@ -279,7 +322,7 @@ export function lineagePages(deps: LineageDeps): ManagerPage[] {
           m === null ? (p.field.startsWith("inputs") ? "use-0" : p.field) : `take-${used[Number(m[1])]?.row ?? 0}`;
         if (!problems.some((x) => x.field === field)) problems.push({ ...p, field });
       }
-    if (lotCode !== "" && !problems.some((p) => p.field === "lotCode") && exists(r.coopId, lotCode))
+    if (lotCode !== "" && !problems.some((p) => p.field === "lotCode") && lots.exists(r.coopId, lotCode))
       problems.push({ field: "lotCode", message: t.lotExists });
     if (parsed.ok)
       problems.push(
@@ -289,38 +332,36 @@ export function lineagePages(deps: LineageDeps): ManagerPage[] {
           used.map((u) => u.lot),
         ),
       );
-    if (!parsed.ok || problems.length > 0) return mergeForm(r, 400, b, problems);
-    try {
-      const location = await once.run(r.user.id, b[ONCE_FIELD], async () => {
-        const res = await services.batches.merge(r.user, parsed.data);
-        const id = batchIdOf(BigInt(r.coopId), parsed.data.lotCode);
+    return submitForm(r, once, {
+      parsed,
+      problems,
+      form: (p) => mergeForm(r, b, p),
+      write: async (data) => {
+        const res = await services.batches.merge(r.user, data);
+        const id = batchIdOf(BigInt(r.coopId), data.lotCode);
         return `/w/manager/batches/${id}/merged${opQuery(res.outcome)}`;
-      });
-      return { redirect: withLang(r.c, location) };
-    } catch (err) {
-      const refused = revertOf(err);
-      if (refused?.name === "BatchRegistryDuplicateLot")
-        return mergeForm(r, 400, b, [{ field: "lotCode", message: t.lotExists }]);
-      if (refused?.name === "BatchRegistryQuantityExceeded") {
-        const row = used.find((u) => u.lot.batchId === refused.args[0])?.row ?? used[0].row;
-        const unit = used.find((u) => u.row === row)?.lot.unit ?? "";
-        return mergeForm(r, 400, b, [
-          { field: `take-${row}`, message: t.takeTooMuch(qty(r.c, String(refused.args[1]), unit)) },
-        ]);
-      }
-      if (err instanceof DomainError && err.code === "merge_without_contributors")
-        return mergeForm(r, 400, b, [{ field: `take-${used[0].row}`, message: t.mergeTooSmall }]);
-      const fields = problemsOf(err);
-      if (fields === null) throw err;
-      return mergeForm(r, 400, b, fields);
-    }
+      },
+      // What the contract or the service refused after all, beside its field.
+      refused: (err) => {
+        const refused = revertOf(err);
+        if (refused?.name === "BatchRegistryDuplicateLot") return [{ field: "lotCode", message: t.lotExists }];
+        if (refused?.name === "BatchRegistryQuantityExceeded") {
+          const row = used.find((u) => u.lot.batchId === refused.args[0])?.row ?? used[0].row;
+          const unit = used.find((u) => u.row === row)?.lot.unit ?? "";
+          return [{ field: `take-${row}`, message: t.takeTooMuch(qty(r.c, String(refused.args[1]), unit)) }];
+        }
+        if (err instanceof DomainError && err.code === "merge_without_contributors")
+          return [{ field: `take-${used[0].row}`, message: t.mergeTooSmall }];
+        return null;
+      },
+    });
   };
 
   const mergeDone = (r: ManagerRequest) => {
     const id = r.params.batchId;
     let lot: Batch | null = null;
     try {
-      lot = lotOf(r, id);
+      lot = lots.lotOf(r, id);
     } catch (err) {
       // Not indexed yet (the write is on its way): the page says so and offers to look again.
       if (r.pending === null && r.query.op === undefined) throw err;
@@ -348,16 +389,9 @@ export function lineagePages(deps: LineageDeps): ManagerPage[] {
   };
 
   return [
-    { method: "get", path: "/w/manager/batches/merge", handle: (r) => mergeForm(r, 200, {}, []) },
+    { method: "get", path: "/w/manager/batches/merge", handle: (r) => ({ status: 200, view: mergeForm(r, {}, []) }) },
     { method: "post", path: "/w/manager/batches/merge", handle: mergePost },
     { method: "get", path: "/w/manager/batches/:batchId/merged", handle: mergeDone },
-    {
-      method: "get",
-      path: "/w/manager/batches/:batchId/split",
-      handle: (r) => splitForm(r, lotOf(r, r.params.batchId), 200, {}, []),
-    },
-    { method: "post", path: "/w/manager/batches/:batchId/split", handle: splitPost },
-    { method: "get", path: "/w/manager/batches/:batchId/split/done", handle: splitDone },
   ];
 }
 
@@ -377,8 +411,7 @@ function sameProductRules(
   }
   const drawn = input.inputs.reduce((s, x) => s + x.quantity, 0n);
   if (units.size === 1 && input.quantity > drawn) {
-    const text = `${formatterFor(c).integer(drawn)} ${unitName(c, lots[0].unit)}`;
-    return [{ field: "quantity", message: c.manager2.mergeTooMuch(text) }];
+    return [{ field: "quantity", message: c.manager2.mergeTooMuch(qty(c, drawn, lots[0].unit)) }];
   }
   return [];
 }

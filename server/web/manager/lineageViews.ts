@@ -6,9 +6,10 @@ import { html, type Html } from "../../pages/html";
 import { productName, unitName, type Catalog } from "../../pages/i18n";
 import { formatterFor } from "../../pages/format";
 import type { View } from "../http";
-import { errorSummary, field, type FieldProblem } from "../views/components";
+import { errorSummary, field, select, type FieldProblem } from "../views/components";
 import { lotPath } from "../views/home";
-import { hidden } from "./views";
+import { quantityText as qty } from "./kit";
+import { hidden, type BatchLine } from "./views";
 import { progressBanner, type PendingWrite } from "../progress";
 
 /** Written on the chain but not yet in the index: a plain "look again" (the script follows operations only). */
@@ -18,36 +19,37 @@ const lookAgain = (c: Catalog, again: string): Html =>
 /** Up to this many new lots per split (the contract takes 50; a form of 10 rows fits a phone). */
 export const SPLIT_ROWS = 10;
 
-interface Lot {
-  batchId: string;
-  productCode: string;
-  lotCode: string;
-  gtin: string;
-  quantity: string;
-  available: string;
-  unit: string;
-}
-
 const q = (c: Catalog, path: string) => `${path}?lang=${c.lang}`;
 const problemOf = (problems: readonly FieldProblem[], id: string) => problems.find((p) => p.field === id)?.message;
-const qty = (c: Catalog, n: string | bigint, unit: string) => `${formatterFor(c).integer(n)} ${unitName(c, unit)}`;
 const lotName = (c: Catalog, l: { productCode: string; lotCode: string }) =>
   html`${productName(c, l.productCode)} · <bdi dir="ltr">${l.lotCode}</bdi>`;
 
-function select(id: string, label: string, options: [string, string][], value: string | undefined, error?: string) {
-  return html`<div class="${error ? "field has-error" : "field"}">
-    <label for="${id}">${label}</label>
-    ${error ? html`<span class="error-message" id="${`${id}-error`}">${error}</span>` : ""}
-    <select id="${id}" name="${id}" ${error ? html`aria-invalid="true" aria-describedby="${`${id}-error`}"` : ""}>
-      ${options.map(([v, text]) => html`<option value="${v}" ${v === value ? html`selected` : ""}>${text}</option>`)}
-    </select>
-  </div>`;
+/** What both lineage forms are drawn from: the values sent (or suggested), their problems, the hidden fields. */
+interface FormModel {
+  values: Record<string, string | undefined>;
+  problems: FieldProblem[];
+  csrf: Html;
+  once: string;
 }
 
-export function splitFormPage(
+/** A lineage form: what to fix first, the form under its question with one button, then the way back. */
+function formPage(
   c: Catalog,
-  m: { parent: Lot; values: Record<string, string | undefined>; problems: FieldProblem[]; csrf: Html; once: string },
+  m: Omit<FormModel, "values"> & { action: string; title: string; save: string },
+  fields: Html,
 ): View {
+  const body = html`${errorSummary(c, m.problems)}
+    <form method="post" action="${m.action}" novalidate>
+      ${hidden(c, m.csrf, m.once)}
+      <h1>${m.title}</h1>
+      ${fields}
+      <button type="submit" class="button">${m.save}</button>
+    </form>
+    <p><a href="${q(c, "/w/manager")}">${c.manager.backToDashboard}</a></p>`;
+  return { title: m.title, body };
+}
+
+export function splitFormPage(c: Catalog, m: FormModel & { parent: BatchLine }): View {
   const t = c.manager2;
   const err = (id: string) => problemOf(m.problems, id);
   const unit = unitName(c, m.parent.unit);
@@ -61,22 +63,26 @@ export function splitFormPage(
       </fieldset>`,
     );
   }
-  const body = html`${errorSummary(c, m.problems)}
-    <form method="post" action="${`/w/manager/batches/${m.parent.batchId}/split`}" novalidate>
-      ${hidden(c, m.csrf, m.once)}
-      <h1>${t.splitTitle}</h1>
-      <p class="lead">${lotName(c, m.parent)}</p>
+  const action = `/w/manager/batches/${m.parent.batchId}/split`;
+  return formPage(
+    c,
+    { ...m, action, title: t.splitTitle, save: t.splitSave },
+    html`<p class="lead">${lotName(c, m.parent)}</p>
       <p id="left">${t.splitIntro(qty(c, m.parent.available, m.parent.unit))}</p>
-      ${rows}
-      <button type="submit" class="button">${t.splitSave}</button>
-    </form>
-    <p><a href="${q(c, "/w/manager")}">${c.manager.backToDashboard}</a></p>`;
-  return { title: t.splitTitle, body };
+      ${rows}`,
+  );
 }
 
 export function splitDonePage(
   c: Catalog,
-  m: { parent: Lot; children: Lot[]; expected: number; pending: PendingWrite | null; indexing: boolean; again: string },
+  m: {
+    parent: BatchLine;
+    children: BatchLine[];
+    expected: number;
+    pending: PendingWrite | null;
+    indexing: boolean;
+    again: string;
+  },
 ): View {
   const t = c.manager2;
   const title = t.splitDoneTitle(m.expected);
@@ -104,15 +110,7 @@ export function splitDonePage(
 
 export function mergeFormPage(
   c: Catalog,
-  m: {
-    lots: Lot[];
-    products: string[];
-    units: string[];
-    values: Record<string, string | undefined>;
-    problems: FieldProblem[];
-    csrf: Html;
-    once: string;
-  },
+  m: FormModel & { lots: BatchLine[]; products: string[]; units: string[] },
 ): View {
   const t = c.manager2;
   const v = m.values;
@@ -137,11 +135,10 @@ export function mergeFormPage(
       ${field({ id: `take-${i}`, label: t.takeQuantity(unitName(c, l.unit)), value: v[`take-${i}`], error: e, ltr: true, inputClass: "short", attributes: html`inputmode="numeric" autocomplete="off"` })}
     </div>`;
   });
-  const body = html`${errorSummary(c, m.problems)}
-    <form method="post" action="/w/manager/batches/merge" novalidate>
-      ${hidden(c, m.csrf, m.once)}
-      <h1>${t.mergeTitle}</h1>
-      <p>${t.mergeIntro}</p>
+  return formPage(
+    c,
+    { ...m, action: "/w/manager/batches/merge", title: t.mergeTitle, save: t.mergeSave },
+    html`<p>${t.mergeIntro}</p>
       ${m.lots.length === 0 ? html`<p id="no-lots">${t.noLotsLeft}</p>` : lots}
       <h2>${t.newLotTitle}</h2>
       ${select(
@@ -165,16 +162,13 @@ export function mergeFormPage(
         <label for="productionDate">${c.manager.productionDate}</label>
         ${err("productionDate") ? html`<span class="error-message" id="productionDate-error">${err("productionDate")}</span>` : ""}
         <input type="date" id="productionDate" name="productionDate" value="${v.productionDate ?? ""}" dir="ltr" />
-      </div>
-      <button type="submit" class="button">${t.mergeSave}</button>
-    </form>
-    <p><a href="${q(c, "/w/manager")}">${c.manager.backToDashboard}</a></p>`;
-  return { title: t.mergeTitle, body };
+      </div>`,
+  );
 }
 
 export function mergeDonePage(
   c: Catalog,
-  m: { lot: Lot | null; parents: (Lot & { drawn: string })[]; pending: PendingWrite | null; again: string },
+  m: { lot: BatchLine | null; parents: (BatchLine & { drawn: string })[]; pending: PendingWrite | null; again: string },
 ): View {
   const t = c.manager2;
   const body = html`<div class="panel confirmation">

@@ -12,21 +12,20 @@
  * A double submit pays once (the once-key); a stale page that asks to pay a member already paid is
  * refused by the escrow (nothing due), which the confirmation says calmly instead of an error.
  */
-import { ZERO_ADDRESS as ZeroAddress } from "../../chain/address";
-import type { TokenLookup } from "../../pages/tokens";
 import { claimInput } from "../../services/sales";
 import { DomainError } from "../../services/errors";
 import type { Services } from "../../services";
 import type { OperationStatus } from "../../relayer";
-import { formKey, ONCE_FIELD, parseForm, type FormOnce } from "../forms";
+import { formKey, parseForm, writeOnce, type FormOnce } from "../forms";
 import { opQuery, progressOf, type PendingWrite } from "../progress";
-import { doneStore, revertOf, withLang, type ManagerPage, type ManagerRequest } from "./kit";
+import { doneStore, withLang } from "../page";
+import { revertOf, type ManagerPage, type ManagerRequest } from "./kit";
 import { paidPage, payoutsPage, releasedPage, type OwedGroup, type PaidLine, type TokenView } from "./payoutViews";
 
 export interface PayoutDeps {
   services: Pick<Services, "sales" | "batches" | "cooperatives">;
   once: FormOnce;
-  tokens: TokenLookup;
+  tokenView: (address: string) => Promise<TokenView>;
   gtinOf: (batchId: string) => string;
   /** The chain's time (latest block), which decides whether a dispute window has passed. */
   chainNow: () => Promise<number>;
@@ -46,14 +45,7 @@ export function payoutPages(deps: PayoutDeps): ManagerPage[] {
   const { services, once } = deps;
   const paid = doneStore<Paid>();
 
-  const tokenView = async (address: string): Promise<TokenView> => {
-    const param = address === ZeroAddress ? "ETH" : address;
-    // A token whose decimals cannot be read now is shown in its smallest unit rather than not at all.
-    const info = await deps.tokens(address).catch(() => null);
-    return info === null
-      ? { param, symbol: address.slice(0, 8), decimals: null }
-      : { param, symbol: info.symbol, decimals: info.decimals };
-  };
+  const { tokenView } = deps;
 
   const lotOf = (batchId: string) => {
     const b = services.batches.get(batchId);
@@ -102,7 +94,7 @@ export function payoutPages(deps: PayoutDeps): ManagerPage[] {
     const lot = lotOf(batchId);
     if (Number(services.batches.get(batchId).cooperativeId) !== r.coopId)
       throw new DomainError("not_found", "batch_not_found", `no batch ${batchId}`);
-    const location = await once.run(r.user.id, b[ONCE_FIELD], async () => {
+    return writeOnce(r, once, async () => {
       const owed = services.sales
         .unpaidShares(r.user, r.coopId)
         .filter((u) => u.batchId === batchId && u.token.toLowerCase() === token.toLowerCase() && u.userId !== null);
@@ -130,7 +122,6 @@ export function payoutPages(deps: PayoutDeps): ManagerPage[] {
       const key = paid.put(r.user.id, { lines, token: await tokenView(token), lot, operationIds });
       return `/w/manager/payouts/done/${key}`;
     });
-    return { redirect: withLang(r.c, location) };
   };
 
   const done = (r: ManagerRequest) => {
@@ -152,7 +143,7 @@ export function payoutPages(deps: PayoutDeps): ManagerPage[] {
   const release = async (r: ManagerRequest) => {
     const saleId = Number(r.params.saleId);
     if (!Number.isSafeInteger(saleId) || saleId < 1) throw new DomainError("not_found", "sale_not_found", "no sale");
-    const location = await once.run(r.user.id, r.body[ONCE_FIELD], async () => {
+    return writeOnce(r, once, async () => {
       try {
         const res = await services.sales.release(r.user, saleId);
         return `/w/manager/sales/${saleId}/released${opQuery(res.outcome)}`;
@@ -162,7 +153,6 @@ export function payoutPages(deps: PayoutDeps): ManagerPage[] {
         throw err;
       }
     });
-    return { redirect: withLang(r.c, location) };
   };
 
   const released = (r: ManagerRequest) => {

@@ -6,10 +6,10 @@
 import { html, type Html } from "../../pages/html";
 import { productName, type Catalog } from "../../pages/i18n";
 import { formatterFor } from "../../pages/format";
-import { ONCE_FIELD } from "../forms";
 import type { View } from "../http";
 import { progressBanner, type PendingWrite } from "../progress";
 import { lotPath } from "../views/home";
+import { hidden } from "./views";
 
 export interface TokenView {
   /** What the forms send: "ETH" or the ERC-20's address. */
@@ -64,14 +64,6 @@ const nameOf = (c: Catalog, name: string | null) => (name === null ? c.workspace
  */
 export const isolated = (name: string): string => `\u2068${name}\u2069`;
 
-function hiddenFields(c: Catalog, csrf: Html, once: string): Html {
-  return html`${csrf}<input type="hidden" name="${ONCE_FIELD}" value="${once}" /><input
-      type="hidden"
-      name="lang"
-      value="${c.lang}"
-    />`;
-}
-
 export function payoutsPage(c: Catalog, m: { groups: OwedGroup[]; releasable: Releasable[]; csrf: Html }): View {
   const t = c.manager2;
   const f = formatterFor(c);
@@ -89,7 +81,7 @@ export function payoutsPage(c: Catalog, m: { groups: OwedGroup[]; releasable: Re
                   x.userId === null
                     ? ""
                     : html`<form method="post" action="/w/manager/payouts/pay" class="pay-one">
-                        ${hiddenFields(c, m.csrf, x.once)}
+                        ${hidden(c, m.csrf, x.once)}
                         <input type="hidden" name="batchId" value="${g.batchId}" />
                         <input type="hidden" name="token" value="${g.token.param}" />
                         <input type="hidden" name="memberId" value="${x.userId}" />
@@ -102,7 +94,7 @@ export function payoutsPage(c: Catalog, m: { groups: OwedGroup[]; releasable: Re
         ${
           g.members.length > 1
             ? html`<form method="post" action="/w/manager/payouts/pay" class="pay-all">
-                ${hiddenFields(c, m.csrf, g.once)}
+                ${hidden(c, m.csrf, g.once)}
                 <input type="hidden" name="batchId" value="${g.batchId}" />
                 <input type="hidden" name="token" value="${g.token.param}" />
                 <input type="hidden" name="all" value="1" />
@@ -119,7 +111,7 @@ export function payoutsPage(c: Catalog, m: { groups: OwedGroup[]; releasable: Re
         <a href="${q(c, lotPath(s))}">${lotName(c, s)}</a>
         <span class="note">${t.windowEnded(f.dateTime(s.disputeUntil))}</span>
         <form method="post" action="${`/w/manager/sales/${s.saleId}/release`}" class="release">
-          ${hiddenFields(c, m.csrf, s.once)}
+          ${hidden(c, m.csrf, s.once)}
           <button type="submit" class="button">${t.releaseButton}</button>
         </form>
       </li>`,

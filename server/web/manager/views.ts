@@ -7,8 +7,8 @@ import { html, type Html } from "../../pages/html";
 import { progressBanner, type PendingWrite } from "../progress";
 import { CATALOGS, LANGS, productName, stepName, unitName, type Catalog } from "../../pages/i18n";
 import { formatterFor } from "../../pages/format";
-import { ONCE_FIELD } from "../forms";
-import { errorSummary, field, type FieldProblem } from "../views/components";
+import { onceFields } from "../forms";
+import { errorSummary, field, select, type FieldProblem } from "../views/components";
 import { lotPath } from "../views/home";
 
 /** The steps a manager records, CBV terms and our own (harvesting, drying, distilling): bare names. */
@@ -52,11 +52,7 @@ export interface DashboardModel {
 
 /** The hidden fields of every write form. */
 export function hidden(c: Catalog, csrf: Html, once: string): Html {
-  return html`${csrf}<input type="hidden" name="${ONCE_FIELD}" value="${once}" /><input
-      type="hidden"
-      name="lang"
-      value="${c.lang}"
-    />`;
+  return html`${onceFields(csrf, once)}<input type="hidden" name="lang" value="${c.lang}" />`;
 }
 
 const q = (c: Catalog, path: string) => `${path}?lang=${c.lang}`;
@@ -226,22 +222,6 @@ export interface BatchFormModel {
   problems: FieldProblem[];
   csrf: Html;
   once: string;
-}
-
-function select(
-  id: string,
-  label: string,
-  options: [string, string][],
-  value: string | undefined,
-  error?: string,
-): Html {
-  return html`<div class="${error ? "field has-error" : "field"}">
-    <label for="${id}">${label}</label>
-    ${error ? html`<span class="error-message" id="${`${id}-error`}">${error}</span>` : ""}
-    <select id="${id}" name="${id}" ${error ? html`aria-invalid="true" aria-describedby="${`${id}-error`}"` : ""}>
-      ${options.map(([v, text]) => html`<option value="${v}" ${v === value ? html`selected` : ""}>${text}</option>`)}
-    </select>
-  </div>`;
 }
 
 export function batchFormPage(c: Catalog, m: BatchFormModel): { title: string; body: Html } {

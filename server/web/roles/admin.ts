@@ -3,56 +3,18 @@
  * access token shown once on the confirmation with plain words on handing it over privately.
  *
  * Express stays in routes.ts (the layer rule): the pages here take the parts of a request they need and
- * answer a view or a redirect, which routes.ts sends. The form is parsed with the API's `createUserInput`.
+ * answer a view or a redirect (page.ts), which routes.ts sends. The form is parsed with the API's `createUserInput`.
  */
-import { randomBytes } from "node:crypto";
-import type { User } from "../../custody/users";
 import { html, type Html } from "../../pages/html";
-import type { View } from "../http";
-import type { PendingWrite } from "../progress";
 import type { Catalog } from "../../pages/i18n";
 import { requireRole } from "../../services/access";
-import { DomainError } from "../../services/errors";
 import type { Services } from "../../services";
 import { createUserInput, PLATFORM_CREATED_ROLES } from "../../services/users";
-import { formKey, ONCE_FIELD, parseForm, problemsOf, type FormOnce } from "../forms";
-import { errorSummary, field, type FieldProblem } from "../views/components";
-
-/** A confirmation holding a token is kept a short while in memory, for its owner only, and shown once. */
-export const DONE_TTL_MS = 30 * 60_000;
-
-export type { View };
-export type PageResult = { status: number; view: View } | { redirect: string };
-
-/** What a page needs of a request (routes.ts builds it; the user is signed in). */
-export interface PageRequest {
-  user: User;
-  c: Catalog;
-  body: Record<string, string | undefined>;
-  params: Record<string, string>;
-  csrf: Html;
-  /**
-   * A write kept by a confirmation (null once mined when it was answered), as the relayer sees it now:
-   * null once done, else on its way or refused, with `self` as the page to look at again (progress.ts).
-   */
-  progress: (operationId: string | null, self: string) => PendingWrite | null;
-}
-
-export interface RolePage {
-  method: "get" | "post";
-  path: string;
-  handle: (r: PageRequest) => Promise<PageResult> | PageResult;
-}
+import { formKey, ONCE_FIELD, onceFields, parseForm, submitForm, type FormOnce } from "../forms";
+import { doneStore, type View, type WebPage } from "../page";
+import { errorSummary, field, radios, tokenShownOnce, type FieldProblem } from "../views/components";
 
 export const q = (c: Catalog, path: string) => `${path}?lang=${c.lang}`;
-
-/** Forgets confirmations older than the TTL, then returns the one asked for if it is the reader's. */
-export function ownDone<T extends { owner: string; at: number }>(done: Map<string, T>, id: string, user: User): T {
-  for (const [k, v] of done) if (Date.now() - v.at > DONE_TTL_MS) done.delete(k);
-  const d = done.get(id);
-  if (d === undefined || d.owner !== user.id) throw new DomainError("not_found", "not_found", "no such page");
-  return d;
-}
 
 function newUserForm(
   c: Catalog,
@@ -60,33 +22,20 @@ function newUserForm(
 ): View {
   const t = c.roles2;
   const err = (id: string) => m.problems.find((p) => p.field === id)?.message;
-  const chosen = m.values.role ?? "";
-  const roleError = err("role");
   const body = html`${errorSummary(c, m.problems)}
     <form method="post" action="/w/admin/users" novalidate>
-      ${m.csrf}
-      <input type="hidden" name="${ONCE_FIELD}" value="${m.values[ONCE_FIELD] ?? formKey()}" />
+      ${onceFields(m.csrf, m.values[ONCE_FIELD] ?? formKey())}
       <h1>${t.newUserTitle}</h1>
-      <fieldset
-        class="${roleError ? "field has-error" : "field"}"
-        ${roleError ? html`aria-describedby="role-error"` : ""}
-      >
-        <legend>${t.roleQuestion}</legend>
-        ${roleError ? html`<span class="error-message" id="role-error">${roleError}</span>` : ""}
-        ${PLATFORM_CREATED_ROLES.map(
-          (r, i) =>
-            html`<label class="choice"
-              ><input
-                type="radio"
-                ${i === 0 ? html`id="role"` : ""}
-                name="role"
-                value="${r}"
-                ${chosen === r ? html`checked` : ""}
-              />
-              ${c.workspace.roles[r]} <span class="note">${t.roleText[r]}</span></label
-            >`,
-        )}
-      </fieldset>
+      ${radios({
+        name: "role",
+        legend: t.roleQuestion,
+        error: err("role"),
+        options: PLATFORM_CREATED_ROLES.map((r) => [
+          r,
+          html`${c.workspace.roles[r]} <span class="note">${t.roleText[r]}</span>`,
+        ]),
+        checked: m.values.role,
+      })}
       ${field({ id: "displayName", label: t.displayName, hint: t.displayNameHint, value: m.values.displayName, error: err("displayName") })}
       <button type="submit" class="button big">${t.createUser}</button>
     </form>
@@ -104,9 +53,7 @@ function createdPage(c: Catalog, m: { name: string; role: string; token: string 
     ${
       m.token === null
         ? html`<p>${t.tokenGone}</p>`
-        : html`<h2>${t.userTokenIntro}</h2>
-            <p><code id="user-token" class="token" dir="ltr">${m.token}</code></p>
-            <p class="banner warn">${t.userTokenWarn}</p>`
+        : tokenShownOnce({ id: "user-token", token: m.token, intro: t.userTokenIntro, warn: t.userTokenWarn })
     }
     <ul class="links">
       <li><a href="${q(c, "/w/admin/users/new")}">${t.openNewUser}</a></li>
@@ -115,8 +62,9 @@ function createdPage(c: Catalog, m: { name: string; role: string; token: string 
   return { title, body };
 }
 
-export function adminPages(services: Services, once: FormOnce): RolePage[] {
-  const done = new Map<string, { owner: string; name: string; role: string; token: string | null; at: number }>();
+export function adminPages(services: Services, once: FormOnce): WebPage[] {
+  // A confirmation holding a token is kept a short while in memory, for its owner only, and shown once.
+  const created = doneStore<{ name: string; role: string; token: string | null }>();
   return [
     {
       method: "get",
@@ -129,48 +77,33 @@ export function adminPages(services: Services, once: FormOnce): RolePage[] {
     {
       method: "post",
       path: "/w/admin/users",
-      handle: async (r) => {
+      handle: (r) => {
         requireRole(r.user, "platform_admin");
         const values = { role: r.body.role, displayName: r.body.displayName, [ONCE_FIELD]: r.body[ONCE_FIELD] };
         const parsed = parseForm(r.c, createUserInput, {
           role: r.body.role ?? "",
           displayName: r.body.displayName?.trim() ?? "",
         });
-        const refuse = (problems: FieldProblem[]): PageResult => ({
-          status: 400,
-          view: newUserForm(r.c, { values, problems, csrf: r.csrf }),
-        });
-        if (!parsed.ok)
+        return submitForm(r, once, {
+          parsed,
           // "Invalid option" says nothing to a reader: the question does.
-          return refuse(
-            parsed.problems.map((p) => (p.field === "role" ? { ...p, message: r.c.roles2.roleMissing } : p)),
-          );
-        try {
-          const location = await once.run(r.user.id, r.body[ONCE_FIELD], async () => {
-            const created = await services.users.create(r.user, parsed.data);
-            const id = randomBytes(12).toString("base64url");
-            done.set(id, {
-              owner: r.user.id,
-              name: parsed.data.displayName,
-              role: parsed.data.role,
-              token: created.token,
-              at: Date.now(),
-            });
-            return `/w/admin/users/done/${id}`;
-          });
-          return { redirect: q(r.c, location) };
-        } catch (err) {
-          const fields = problemsOf(err);
-          if (fields === null) throw err;
-          return refuse(fields);
-        }
+          problems: parsed.ok
+            ? []
+            : parsed.problems.map((p) => (p.field === "role" ? { ...p, message: r.c.roles2.roleMissing } : p)),
+          form: (problems) => newUserForm(r.c, { values, problems, csrf: r.csrf }),
+          write: async (data) => {
+            const user = await services.users.create(r.user, data);
+            const key = created.put(r.user.id, { name: data.displayName, role: data.role, token: user.token });
+            return `/w/admin/users/done/${key}`;
+          },
+        });
       },
     },
     {
       method: "get",
       path: "/w/admin/users/done/:id",
       handle: (r) => {
-        const d = ownDone(done, r.params.id, r.user);
+        const d = created.own(r.user.id, r.params.id);
         const token = d.token;
         d.token = null;
         return { status: 200, view: createdPage(r.c, { name: d.name, role: d.role, token }) };

@@ -7,21 +7,19 @@
  *
  * Reads and the write are the sales service's (`disputes`, `get`, `resolve`), so the page and the API agree.
  */
-import { randomBytes } from "node:crypto";
-import { ZERO_ADDRESS as ZeroAddress } from "../../chain/address";
 import type { SaleDetail } from "../../index/queries";
 import { html, type Html } from "../../pages/html";
 import { formatterFor } from "../../pages/format";
 import { productName, type Catalog } from "../../pages/i18n";
-import type { TokenLookup } from "../../pages/tokens";
 import { requireRole } from "../../services/access";
 import { DomainError } from "../../services/errors";
 import type { Services } from "../../services";
 import { resolveInput } from "../../services/sales";
-import { formKey, ONCE_FIELD, parseForm, problemsOf, type FormOnce } from "../forms";
+import { formKey, ONCE_FIELD, onceFields, parseForm, problemsOf, submitForm, type FormOnce } from "../forms";
+import { doneStore, type Answer, type View, type WebPage, type WebRequest } from "../page";
 import { progressBanner, type PendingWrite } from "../progress";
 import { errorSummary, field, type FieldProblem } from "../views/components";
-import { ownDone, q, type PageRequest, type PageResult, type RolePage, type View } from "./admin";
+import { q } from "./admin";
 
 interface TokenView {
   symbol: string;
@@ -103,8 +101,7 @@ function resolveForm(
   const id = m.d.sale.saleId;
   const body = html`${errorSummary(c, m.problems)}
     <form method="post" action="${q(c, `/w/arbiter/disputes/${id}`)}" novalidate>
-      ${m.csrf}
-      <input type="hidden" name="${ONCE_FIELD}" value="${m.once ?? formKey()}" />
+      ${onceFields(m.csrf, m.once ?? formKey())}
       <h1>${t.resolveTitle}</h1>
       <section class="panel dispute" data-sale="${id}">
         <h2>${what(c, m.d)}</h2>
@@ -138,8 +135,6 @@ function notDisputedPage(c: Catalog, d: DisputeView): View {
 }
 
 interface Resolved {
-  owner: string;
-  at: number;
   saleId: number;
   refund: bigint;
   rest: bigint;
@@ -183,14 +178,12 @@ function percentToBps(text: string | undefined): number | null {
   return n <= 100 ? n * 100 : null;
 }
 
-export function arbiterPages(services: Services, once: FormOnce, tokens: TokenLookup): RolePage[] {
-  const done = new Map<string, Resolved>();
-
-  const tokenView = async (address: string): Promise<TokenView> => {
-    if (address === ZeroAddress) return { symbol: "ETH", decimals: 18 };
-    const info = await tokens(address).catch(() => null);
-    return info === null ? { symbol: address.slice(0, 8), decimals: null } : info;
-  };
+export function arbiterPages(
+  services: Services,
+  once: FormOnce,
+  tokenView: (address: string) => Promise<TokenView>,
+): WebPage[] {
+  const done = doneStore<Resolved>();
 
   const viewOf = async (sale: SaleDetail, buyerName: string | null): Promise<DisputeView> => {
     const name = <T>(read: () => T): T | null => {
@@ -213,7 +206,7 @@ export function arbiterPages(services: Services, once: FormOnce, tokens: TokenLo
   };
 
   /** The sale of the URL, with the buyer's name when it is still under dispute (the service knows it then). */
-  const disputeOf = async (r: PageRequest): Promise<DisputeView> => {
+  const disputeOf = async (r: WebRequest): Promise<DisputeView> => {
     const user = requireRole(r.user, "arbiter");
     const id = Number(r.params.saleId);
     if (!/^[0-9]{1,9}$/.test(r.params.saleId) || id < 1) throw new DomainError("not_found", "not_found", "no sale");
@@ -221,32 +214,26 @@ export function arbiterPages(services: Services, once: FormOnce, tokens: TokenLo
     return listed === undefined ? viewOf(services.sales.get(id), null) : viewOf(listed, listed.buyerName);
   };
 
-  async function resolve(r: PageRequest): Promise<PageResult> {
+  async function resolve(r: WebRequest): Promise<Answer> {
     const d = await disputeOf(r);
     const disputed = d.sale.state === "Disputed";
     const value = r.body.refundPercent;
-    const refuse = (problems: FieldProblem[]): PageResult => ({
-      status: 400,
-      view: resolveForm(r.c, { d, value, once: r.body[ONCE_FIELD], problems, csrf: r.csrf }),
-    });
     const bps = percentToBps(value);
     const parsed = parseForm(r.c, resolveInput, { refundBps: bps ?? -1 });
-    if (bps === null || !parsed.ok) {
-      if (!disputed) return { status: 409, view: notDisputedPage(r.c, d) };
-      return refuse([{ field: "refundPercent", message: r.c.roles3.refundBad }]);
-    }
-    try {
+    const wrong = bps === null || !parsed.ok;
+    if (wrong && !disputed) return { status: 409, view: notDisputedPage(r.c, d) };
+    return submitForm(r, once, {
+      parsed,
+      problems: wrong ? [{ field: "refundPercent", message: r.c.roles3.refundBad }] : [],
+      form: (problems) => resolveForm(r.c, { d, value, once: r.body[ONCE_FIELD], problems, csrf: r.csrf }),
       // The state is checked inside the once-only write: a double submit's second request, arriving after
       // the first was recorded, is sent to the first one's confirmation, not told the sale is settled.
-      const location = await once.run(r.user.id, r.body[ONCE_FIELD], async () => {
+      write: async (data) => {
         if (!disputed) return `/w/arbiter/disputes/${d.sale.saleId}`;
-        const res = await services.sales.resolve(r.user, d.sale.saleId, parsed.data);
+        const res = await services.sales.resolve(r.user, d.sale.saleId, data);
         const price = BigInt(d.sale.price);
-        const refund = (price * BigInt(parsed.data.refundBps)) / 10_000n;
-        const key = randomBytes(12).toString("base64url");
-        done.set(key, {
-          owner: r.user.id,
-          at: Date.now(),
+        const refund = (price * BigInt(data.refundBps)) / 10_000n;
+        const key = done.put(r.user.id, {
           saleId: d.sale.saleId,
           refund,
           rest: price - refund,
@@ -255,13 +242,10 @@ export function arbiterPages(services: Services, once: FormOnce, tokens: TokenLo
           operationId: res.outcome.operationId,
         });
         return `/w/arbiter/disputes/${d.sale.saleId}/done/${key}`;
-      });
-      return { redirect: q(r.c, location) };
-    } catch (err) {
-      const fields = problemsOf(err);
-      if (fields === null) throw err;
-      return refuse(fields.map((p) => ({ ...p, field: "refundPercent" })));
-    }
+      },
+      // The one field of the form says what the service refused.
+      refused: (err) => problemsOf(err)?.map((p) => ({ ...p, field: "refundPercent" })) ?? null,
+    });
   }
 
   return [
@@ -289,7 +273,7 @@ export function arbiterPages(services: Services, once: FormOnce, tokens: TokenLo
       path: "/w/arbiter/disputes/:saleId/done/:id",
       handle: (r) => {
         requireRole(r.user, "arbiter");
-        const d = ownDone(done, r.params.id, r.user);
+        const d = done.own(r.user.id, r.params.id);
         // A decision sent but not yet recorded is looked at again on each visit: the relayer says whether the
         // chain has it, the index whether the page can show it.
         if (d.operationId !== null && services.sales.get(d.saleId).state === "Resolved") d.operationId = null;

@@ -7,7 +7,6 @@
  * so that whoever holds the paper can check it against the lot's page. The forms are parsed with the
  * API's `certifyInput` and `revokeCertificationInput`.
  */
-import { randomBytes } from "node:crypto";
 import { keccak256, stringToBytes } from "viem";
 
 /** keccak256 of the UTF-8 text (what ethers called `id`). */
@@ -19,10 +18,11 @@ import { requireRole } from "../../services/access";
 import { certifyInput, revokeCertificationInput } from "../../services/batches";
 import { DomainError } from "../../services/errors";
 import type { Services } from "../../services";
-import { formKey, ONCE_FIELD, parseForm, problemsOf, type FormOnce } from "../forms";
+import { formKey, ONCE_FIELD, onceFields, parseForm, submitForm, type FormOnce } from "../forms";
+import { doneStore, type View, type WebPage, type WebRequest } from "../page";
 import { progressBanner, type PendingWrite } from "../progress";
-import { errorSummary, field, type FieldProblem } from "../views/components";
-import { ownDone, q, type PageRequest, type PageResult, type RolePage, type View } from "./admin";
+import { errorSummary, field, radios, type FieldProblem } from "../views/components";
+import { q } from "./admin";
 
 /** The schemes a certifier of the region issues; the chain stores the words, so they stay the same in every language. */
 export const SCHEMES = { aop: "AOP/IGP", organic: "Organic", food: "Food safety" } as const;
@@ -38,42 +38,26 @@ function certifyForm(
 ): View {
   const t = c.roles2;
   const err = (id: string) => m.problems.find((p) => p.field === id)?.message;
-  const radios = (name: string, error: string | undefined, legend: string, options: [string, string][]) =>
-    html`<fieldset
-      class="${error ? "field has-error" : "field"}"
-      ${error ? html`aria-describedby="${`${name}-error`}"` : ""}
-    >
-      <legend>${legend}</legend>
-      ${error ? html`<span class="error-message" id="${`${name}-error`}">${error}</span>` : ""}
-      ${options.map(
-        ([value, label], i) =>
-          html`<label class="choice"
-            ><input
-              type="radio"
-              ${i === 0 ? html`id="${name}"` : ""}
-              name="${name}"
-              value="${value}"
-              ${m.values[name] === value ? html`checked` : ""}
-            />
-            <bdi>${label}</bdi></label
-          >`,
-      )}
-    </fieldset>`;
+  const choice = (name: string, legend: string, options: [string, string][]) =>
+    radios({
+      name,
+      legend,
+      error: err(name),
+      options: options.map(([value, label]) => [value, html`<bdi>${label}</bdi>`]),
+      checked: m.values[name],
+    });
   const body = html`${errorSummary(c, m.problems)}
     <form method="post" action="/w/certifier/certifications" novalidate>
-      ${m.csrf}
-      <input type="hidden" name="${ONCE_FIELD}" value="${m.values[ONCE_FIELD] ?? formKey()}" />
+      ${onceFields(m.csrf, m.values[ONCE_FIELD] ?? formKey())}
       <h1>${t.certifyTitle}</h1>
-      ${radios(
+      ${choice(
         "cooperativeId",
-        err("cooperativeId"),
         t.cooperative,
         m.coops.map((x) => [String(x.id), x.name]),
       )}
       ${field({ id: "lotCode", label: t.lotCode, hint: t.lotCodeHint, value: m.values.lotCode, error: err("lotCode"), ltr: true })}
-      ${radios(
+      ${choice(
         "scheme",
-        err("scheme"),
         t.scheme,
         (Object.keys(SCHEMES) as SchemeKey[]).map((k) => [k, t.schemes[k]]),
       )}
@@ -118,8 +102,7 @@ function revokeForm(c: Catalog, m: { id: number; values: Values; problems: Field
   const t = c.roles2;
   const body = html`${errorSummary(c, m.problems)}
     <form method="post" action="${`/w/certifier/certifications/${m.id}/revoke`}" novalidate>
-      ${m.csrf}
-      <input type="hidden" name="${ONCE_FIELD}" value="${m.values[ONCE_FIELD] ?? formKey()}" />
+      ${onceFields(m.csrf, m.values[ONCE_FIELD] ?? formKey())}
       <h1>${t.revokeTitle}</h1>
       ${field({
         id: "reason",
@@ -148,90 +131,89 @@ function revokedPage(c: Catalog, pending: PendingWrite | null): View {
   return { title: t.revokedTitle, body };
 }
 
-export function certifierPages(services: Services, once: FormOnce): RolePage[] {
-  const done = new Map<
-    string,
-    {
-      owner: string;
-      at: number;
-      batchId: string;
-      productCode: string;
-      lotCode: string;
-      certificationId: number | null;
-      /** The write not yet mined when the page was answered (null if it was): looked up on each visit. */
-      operationId: string | null;
-    }
-  >();
-  const revoked = new Map<string, { owner: string; at: number; operationId: string | null }>();
-  const coops = () =>
-    services.cooperatives.list({ limit: 100, offset: 0 }).items.map((x) => ({ id: x.cooperativeId, name: x.name }));
-  const certificationId = (r: PageRequest) => {
-    const n = Number(r.params.id);
-    if (!Number.isSafeInteger(n) || n < 1) throw new DomainError("not_found", "not_found", "no such certification");
-    return n;
-  };
+/** A certification's confirmation: the lot, and the write while the chain has not recorded it. */
+interface Certified {
+  batchId: string;
+  productCode: string;
+  lotCode: string;
+  certificationId: number | null;
+  /** The write not yet mined when the page was answered (null if it was): looked up on each visit. */
+  operationId: string | null;
+}
 
-  async function certify(r: PageRequest): Promise<PageResult> {
-    requireRole(r.user, "certifier");
-    const b = r.body;
-    const values = { ...b };
-    const problems: FieldProblem[] = [];
-    const t = r.c.roles2;
-    const coopId = Number(b.cooperativeId);
-    if (!coops().some((x) => x.id === coopId)) problems.push({ field: "cooperativeId", message: t.cooperativeMissing });
-    const lot = (b.lotCode ?? "").trim();
-    if (lot === "") problems.push({ field: "lotCode", message: t.lotCodeMissing });
-    const scheme = SCHEMES[b.scheme as SchemeKey] as string | undefined;
-    if (scheme === undefined) problems.push({ field: "scheme", message: t.schemeMissing });
-    const reference = (b.reference ?? "").trim();
-    if (reference === "") problems.push({ field: "reference", message: t.referenceMissing });
-    const until = (b.validUntil ?? "").trim();
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(until) || !(Date.parse(until) > Date.now()))
-      problems.push({ field: "validUntil", message: t.validUntilBad });
-    let batch: { batchId: string; productCode: string; lotCode: string } | undefined;
-    if (problems.length === 0) {
-      try {
-        batch = services.batches.get(batchIdOf(BigInt(coopId), lot));
-      } catch (err) {
-        if (!(err instanceof DomainError) || err.kind !== "not_found") throw err;
-        problems.push({ field: "lotCode", message: t.lotNotFound });
-      }
+export function certifierPages(services: Services, once: FormOnce): WebPage[] {
+  return [...certifyPages(services, once), ...revokePages(services, once)];
+}
+
+const coopsOf = (services: Services) =>
+  services.cooperatives.list({ limit: 100, offset: 0 }).items.map((x) => ({ id: x.cooperativeId, name: x.name }));
+
+/**
+ * The certify form's fields, checked in words (which cooperative, lot, scheme, reference, until when), and
+ * the lot they name, when they are right.
+ */
+function certifyFields(services: Services, r: WebRequest) {
+  const b = r.body;
+  const problems: FieldProblem[] = [];
+  const t = r.c.roles2;
+  const coopId = Number(b.cooperativeId);
+  if (!coopsOf(services).some((x) => x.id === coopId))
+    problems.push({ field: "cooperativeId", message: t.cooperativeMissing });
+  const lot = (b.lotCode ?? "").trim();
+  if (lot === "") problems.push({ field: "lotCode", message: t.lotCodeMissing });
+  const scheme = SCHEMES[b.scheme as SchemeKey] as string | undefined;
+  if (scheme === undefined) problems.push({ field: "scheme", message: t.schemeMissing });
+  const reference = (b.reference ?? "").trim();
+  if (reference === "") problems.push({ field: "reference", message: t.referenceMissing });
+  const until = (b.validUntil ?? "").trim();
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(until) || !(Date.parse(until) > Date.now()))
+    problems.push({ field: "validUntil", message: t.validUntilBad });
+  let batch: { batchId: string; productCode: string; lotCode: string } | undefined;
+  if (problems.length === 0) {
+    try {
+      batch = services.batches.get(batchIdOf(BigInt(coopId), lot));
+    } catch (err) {
+      if (!(err instanceof DomainError) || err.kind !== "not_found") throw err;
+      problems.push({ field: "lotCode", message: t.lotNotFound });
     }
+  }
+  return { problems, batch, scheme: scheme ?? "", reference, until };
+}
+
+/** Certify a lot: GET/POST /w/certifier/certifications(/new) → its confirmation. */
+function certifyPages(services: Services, once: FormOnce): WebPage[] {
+  const done = doneStore<Certified>();
+  const form = (r: WebRequest, values: Values, problems: FieldProblem[]) =>
+    certifyForm(r.c, { values, problems, csrf: r.csrf, coops: coopsOf(services) });
+
+  const certify = (r: WebRequest) => {
+    requireRole(r.user, "certifier");
+    const { problems, batch, scheme, reference, until } = certifyFields(services, r);
     const parsed = parseForm(r.c, certifyInput, {
-      scheme: scheme ?? "",
+      scheme,
       certificateHash: textHash(reference),
       validUntil: until,
     });
     if (!parsed.ok) problems.push(...parsed.problems);
-    const refuse = (p: FieldProblem[]): PageResult => ({
-      status: 400,
-      view: certifyForm(r.c, { values, problems: p, csrf: r.csrf, coops: coops() }),
-    });
-    if (problems.length > 0 || batch === undefined || !parsed.ok) return refuse(problems);
-    const lotOf = batch;
-    try {
-      const location = await once.run(r.user.id, b[ONCE_FIELD], async () => {
-        const res = await services.batches.certify(r.user, lotOf.batchId, parsed.data);
-        const id = randomBytes(12).toString("base64url");
-        const cid = res.certificationId === null ? null : Number(res.certificationId);
-        done.set(id, {
-          owner: r.user.id,
-          at: Date.now(),
-          batchId: lotOf.batchId,
-          productCode: lotOf.productCode,
-          lotCode: lotOf.lotCode,
-          certificationId: cid,
+    return submitForm(r, once, {
+      parsed,
+      problems,
+      form: (p) => form(r, { ...r.body }, p),
+      write: async (data) => {
+        // Fields without a problem name a lot (certifyFields).
+        const lot = batch!;
+        const res = await services.batches.certify(r.user, lot.batchId, data);
+        const key = done.put(r.user.id, {
+          batchId: lot.batchId,
+          productCode: lot.productCode,
+          lotCode: lot.lotCode,
+          certificationId: res.certificationId === null ? null : Number(res.certificationId),
           operationId: res.outcome.status === "mined" ? null : res.outcome.operationId,
         });
-        return `/w/certifier/certifications/done/${id}`;
-      });
-      return { redirect: q(r.c, location) };
-    } catch (err) {
-      const fields = problemsOf(err);
-      if (fields === null) throw err;
-      return refuse(fields);
-    }
-  }
+        return `/w/certifier/certifications/done/${key}`;
+      },
+    });
+  };
 
   return [
     {
@@ -239,7 +221,7 @@ export function certifierPages(services: Services, once: FormOnce): RolePage[] {
       path: "/w/certifier/certifications/new",
       handle: (r) => {
         requireRole(r.user, "certifier");
-        return { status: 200, view: certifyForm(r.c, { values: {}, problems: [], csrf: r.csrf, coops: coops() }) };
+        return { status: 200, view: form(r, {}, []) };
       },
     },
     { method: "post", path: "/w/certifier/certifications", handle: certify },
@@ -247,11 +229,45 @@ export function certifierPages(services: Services, once: FormOnce): RolePage[] {
       method: "get",
       path: "/w/certifier/certifications/done/:id",
       handle: (r) => {
-        const d = ownDone(done, r.params.id, r.user);
+        const d = done.own(r.user.id, r.params.id);
         const self = q(r.c, `/w/certifier/certifications/done/${r.params.id}`);
         return { status: 200, view: certifiedPage(r.c, d, r.progress(d.operationId, self)) };
       },
     },
+  ];
+}
+
+/** Withdraw a certification with a reason: GET/POST /w/certifier/certifications/:id/revoke → its confirmation. */
+function revokePages(services: Services, once: FormOnce): WebPage[] {
+  const revoked = doneStore<{ operationId: string | null }>();
+  const certificationId = (r: WebRequest) => {
+    const n = Number(r.params.id);
+    if (!Number.isSafeInteger(n) || n < 1) throw new DomainError("not_found", "not_found", "no such certification");
+    return n;
+  };
+
+  const revoke = (r: WebRequest) => {
+    requireRole(r.user, "certifier");
+    const id = certificationId(r);
+    const values = { ...r.body };
+    const reason = (r.body.reason ?? "").trim();
+    const form = (problems: FieldProblem[]) => revokeForm(r.c, { id, values, problems, csrf: r.csrf });
+    if (reason === "") return { status: 400, view: form([{ field: "reason", message: r.c.roles2.reasonMissing }]) };
+    const parsed = parseForm(r.c, revokeCertificationInput, { reasonHash: textHash(reason) });
+    return submitForm(r, once, {
+      parsed,
+      form,
+      write: async (data) => {
+        const res = await services.batches.revokeCertification(r.user, id, data);
+        const key = revoked.put(r.user.id, {
+          operationId: res.outcome.status === "mined" ? null : res.outcome.operationId,
+        });
+        return `/w/certifier/revoked/${key}`;
+      },
+    });
+  };
+
+  return [
     {
       method: "get",
       path: "/w/certifier/certifications/:id/revoke",
@@ -261,39 +277,12 @@ export function certifierPages(services: Services, once: FormOnce): RolePage[] {
         return { status: 200, view: revokeForm(r.c, { id, values: {}, problems: [], csrf: r.csrf }) };
       },
     },
-    {
-      method: "post",
-      path: "/w/certifier/certifications/:id/revoke",
-      handle: async (r) => {
-        requireRole(r.user, "certifier");
-        const id = certificationId(r);
-        const values = { ...r.body };
-        const reason = (r.body.reason ?? "").trim();
-        const refuse = (p: FieldProblem[]): PageResult => ({
-          status: 400,
-          view: revokeForm(r.c, { id, values, problems: p, csrf: r.csrf }),
-        });
-        if (reason === "") return refuse([{ field: "reason", message: r.c.roles2.reasonMissing }]);
-        const parsed = parseForm(r.c, revokeCertificationInput, { reasonHash: textHash(reason) });
-        if (!parsed.ok) return refuse(parsed.problems);
-        const location = await once.run(r.user.id, r.body[ONCE_FIELD], async () => {
-          const res = await services.batches.revokeCertification(r.user, id, parsed.data);
-          const key = randomBytes(12).toString("base64url");
-          revoked.set(key, {
-            owner: r.user.id,
-            at: Date.now(),
-            operationId: res.outcome.status === "mined" ? null : res.outcome.operationId,
-          });
-          return `/w/certifier/revoked/${key}`;
-        });
-        return { redirect: q(r.c, location) };
-      },
-    },
+    { method: "post", path: "/w/certifier/certifications/:id/revoke", handle: revoke },
     {
       method: "get",
       path: "/w/certifier/revoked/:id",
       handle: (r) => {
-        const d = ownDone(revoked, r.params.id, r.user);
+        const d = revoked.own(r.user.id, r.params.id);
         return {
           status: 200,
           view: revokedPage(r.c, r.progress(d.operationId, q(r.c, `/w/certifier/revoked/${r.params.id}`))),

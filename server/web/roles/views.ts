@@ -7,8 +7,8 @@ import { html, type Html } from "../../pages/html";
 import { inProgress, progressBanner, type PendingWrite, type Progress } from "../progress";
 import { productName, unitName, type Catalog } from "../../pages/i18n";
 import { formatterFor } from "../../pages/format";
-import { ONCE_FIELD } from "../forms";
-import { errorSummary, field, type FieldProblem } from "../views/components";
+import { onceFields } from "../forms";
+import { errorSummary, field, tokenShownOnce, type FieldProblem } from "../views/components";
 import { lotPath } from "../views/home";
 
 const q = (c: Catalog, path: string) => `${path}?lang=${c.lang}`;
@@ -82,8 +82,7 @@ export function moneyPage(
           ${
             g.due > 0n
               ? html`<form method="post" action="/w/member/claim">
-                  ${m.csrf}
-                  <input type="hidden" name="${ONCE_FIELD}" value="${m.once(g)}" />
+                  ${onceFields(m.csrf, m.once(g))}
                   <input type="hidden" name="batchId" value="${g.batchId}" />
                   <input type="hidden" name="token" value="${g.token.param}" />
                   <button type="submit" class="button big get-paid">
@@ -190,8 +189,7 @@ export function registerFormPage(c: Catalog, m: RegisterFormModel): { title: str
   const women = m.values.womenLed === "yes";
   const body = html`${errorSummary(c, m.problems)}
     <form method="post" action="/w/registrar/cooperatives" novalidate>
-      ${m.csrf}
-      <input type="hidden" name="${ONCE_FIELD}" value="${m.once}" />
+      ${onceFields(m.csrf, m.once)}
       <h1>${t.registerTitle}</h1>
       ${field({ id: "name", label: t.coopName, value: m.values.name, error: err("name") })}
       ${field({ id: "region", label: t.region, value: m.values.region, error: err("region") })}
@@ -241,9 +239,7 @@ export function registeredPage(
     ${
       m.token === null
         ? ""
-        : html`<h2>${t.tokenIntro}</h2>
-            <p><code id="manager-token" class="token" dir="ltr">${m.token}</code></p>
-            <p class="banner warn">${t.tokenWarn}</p>`
+        : tokenShownOnce({ id: "manager-token", token: m.token, intro: t.tokenIntro, warn: t.tokenWarn })
     }
     <ul class="links">
       <li><a href="${q(c, "/w/registrar/cooperatives/new")}">${t.openRegister}</a></li>

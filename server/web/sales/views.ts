@@ -8,8 +8,8 @@ import { html, type Html } from "../../pages/html";
 import { progressBanner, type PendingWrite } from "../progress";
 import { productName, unitName, type Catalog } from "../../pages/i18n";
 import { formatterFor } from "../../pages/format";
-import { ONCE_FIELD } from "../forms";
-import { banner, errorSummary, field, type FieldProblem } from "../views/components";
+import { ONCE_FIELD, onceFields } from "../forms";
+import { banner, errorSummary, field, tokenShownOnce, type FieldProblem } from "../views/components";
 
 type View = { title: string; body: Html };
 const q = (c: Catalog, path: string) => `${path}?lang=${c.lang}`;
@@ -48,7 +48,7 @@ function facts(c: Catalog, s: SaleView): Html {
   </dl>`;
 }
 
-const hidden = (csrf: Html, once: string) => html`${csrf}<input type="hidden" name="${ONCE_FIELD}" value="${once}" />`;
+const hidden = onceFields;
 
 export function signUpPage(c: Catalog, m: { value?: string; problems: FieldProblem[]; once: string }): View {
   const t = c.buying;
@@ -77,9 +77,7 @@ export function signedUpPage(c: Catalog, m: { token: string | null }): View {
     ${
       m.token === null
         ? ""
-        : html`<h2>${t.tokenIntro}</h2>
-            <p><code id="buyer-token" class="token" dir="ltr">${m.token}</code></p>
-            <p class="banner warn">${t.tokenWarn}</p>`
+        : tokenShownOnce({ id: "buyer-token", token: m.token, intro: t.tokenIntro, warn: t.tokenWarn })
     }
     <ul class="links">
       <li><a class="button" id="to-funds" href="${q(c, "/w/buyer/funds")}">${t.fundsTitle}</a></li>

@@ -62,3 +62,71 @@ export function field(o: FieldOptions): Html {
     />
   </div>`;
 }
+
+/** A question answered by one choice: radio buttons in a fieldset, its error tied to it; the first gets the id. */
+export function radios(o: {
+  name: string;
+  legend: string;
+  error?: string;
+  /** Each choice's value and its label, already Html (a name in `<bdi>`, a note beside it). */
+  options: [string, Html][];
+  checked: string | undefined;
+}): Html {
+  return html`<fieldset
+    class="${o.error ? "field has-error" : "field"}"
+    ${o.error ? html`aria-describedby="${`${o.name}-error`}"` : ""}
+  >
+    <legend>${o.legend}</legend>
+    ${o.error ? html`<span class="error-message" id="${`${o.name}-error`}">${o.error}</span>` : ""}
+    ${o.options.map(
+      ([value, label], i) =>
+        html`<label class="choice"
+          ><input
+            type="radio"
+            ${i === 0 ? html`id="${o.name}"` : ""}
+            name="${o.name}"
+            value="${value}"
+            ${o.checked === value ? html`checked` : ""}
+          />
+          ${label}</label
+        >`,
+    )}
+  </fieldset>`;
+}
+
+/** A form of the public pages (find, sign-in, card): it keeps the reader's language and ends with one big button. */
+export function langForm(
+  c: Catalog,
+  o: { method: "get" | "post"; action: string; submit: string },
+  fields: Html,
+): Html {
+  return html`<form method="${o.method}" action="${o.action}" novalidate>
+    <input type="hidden" name="lang" value="${c.lang}" />
+    ${fields}
+    <button type="submit" class="big">${o.submit}</button>
+  </form>`;
+}
+
+/** A labelled list to choose one from; its error is tied to it for screen readers. */
+export function select(
+  id: string,
+  label: string,
+  options: [string, string][],
+  value: string | undefined,
+  error?: string,
+): Html {
+  return html`<div class="${error ? "field has-error" : "field"}">
+    <label for="${id}">${label}</label>
+    ${error ? html`<span class="error-message" id="${`${id}-error`}">${error}</span>` : ""}
+    <select id="${id}" name="${id}" ${error ? html`aria-invalid="true" aria-describedby="${`${id}-error`}"` : ""}>
+      ${options.map(([v, text]) => html`<option value="${v}" ${v === value ? html`selected` : ""}>${text}</option>`)}
+    </select>
+  </div>`;
+}
+
+/** An access token shown once: what it is for, the token to copy, and a warning to keep it private. */
+export function tokenShownOnce(o: { id: string; token: string; intro: string; warn: string }): Html {
+  return html`<h2>${o.intro}</h2>
+    <p><code id="${o.id}" class="token" dir="ltr">${o.token}</code></p>
+    <p class="banner warn">${o.warn}</p>`;
+}

@@ -8,7 +8,7 @@ import { html, type Html } from "../../pages/html";
 import { productName, type Catalog } from "../../pages/i18n";
 import { formatterFor } from "../../pages/format";
 import type { FoundLot } from "../lookup";
-import { errorSummary, field, type FieldProblem } from "./components";
+import { errorSummary, field, langForm, type FieldProblem } from "./components";
 
 export interface HomeModel {
   /** What the visitor typed, shown again in the fields. */
@@ -55,9 +55,10 @@ export function homePage(c: Catalog, m: HomeModel): { title: string; body: Html 
     <section id="find" aria-labelledby="find-title">
       <h2 id="find-title">${h.findTitle}</h2>
       <p>${h.findText}</p>
-      <form method="get" action="/find" novalidate>
-        <input type="hidden" name="lang" value="${c.lang}" />
-        ${field({
+      ${langForm(
+        c,
+        { method: "get", action: "/find", submit: h.find },
+        html`${field({
           id: "lot",
           label: h.lot,
           hint: h.lotHint,
@@ -74,9 +75,8 @@ export function homePage(c: Catalog, m: HomeModel): { title: string; body: Html 
           error: problem("gtin"),
           ltr: true,
           attributes: html`inputmode="numeric" autocomplete="off" maxlength="20"`,
-        })}
-        <button type="submit" class="big">${h.find}</button>
-      </form>
+        })}`,
+      )}
     </section>
     ${matchesList(c, m)}
     <section aria-labelledby="how-title">

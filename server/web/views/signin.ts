@@ -4,7 +4,7 @@
  */
 import { html, type Html } from "../../pages/html";
 import type { Catalog } from "../../pages/i18n";
-import { banner, errorSummary, field, type FieldProblem } from "./components";
+import { banner, errorSummary, field, langForm, type FieldProblem } from "./components";
 
 /** A member card, drawn: the member recognises the thing in her hand. */
 function cardIcon(size: number): Html {
@@ -40,9 +40,10 @@ export function signInPage(c: Catalog, state: { error?: string; signedOut?: bool
     <section aria-labelledby="token-title">
       <h2 id="token-title">${s.tokenTitle}</h2>
       <p>${s.tokenText}</p>
-      <form method="post" action="/signin" novalidate>
-        <input type="hidden" name="lang" value="${c.lang}" />
-        ${field({
+      ${langForm(
+        c,
+        { method: "post", action: "/signin", submit: s.submit },
+        field({
           id: "token",
           label: s.token,
           hint: html`${s.tokenHint} <bdi dir="ltr">ct_…</bdi>`,
@@ -50,9 +51,8 @@ export function signInPage(c: Catalog, state: { error?: string; signedOut?: bool
           type: "password",
           ltr: true,
           attributes: html`autocomplete="off" spellcheck="false" maxlength="100"`,
-        })}
-        <button type="submit" class="big">${s.submit}</button>
-      </form>
+        }),
+      )}
     </section>`;
   return { title: s.title, body };
 }
@@ -76,9 +76,10 @@ export function cardPage(c: Catalog, card: CardFaceView, error?: string): { titl
         ${card.cooperativeName ? html`<bdi class="note">${card.cooperativeName}</bdi>` : ""}
       </p>
     </div>
-    <form method="post" action="${`/c/${card.cardId}`}" novalidate>
-      <input type="hidden" name="lang" value="${c.lang}" />
-      ${field({
+    ${langForm(
+      c,
+      { method: "post", action: `/c/${card.cardId}`, submit: k.submit },
+      field({
         id: "pin",
         label: k.pin,
         hint: k.pinHint,
@@ -87,9 +88,8 @@ export function cardPage(c: Catalog, card: CardFaceView, error?: string): { titl
         inputClass: "pin",
         ltr: true,
         attributes: html`inputmode="numeric" autocomplete="off" maxlength="6"`,
-      })}
-      <button type="submit" class="big">${k.submit}</button>
-    </form>
+      }),
+    )}
     <p class="note">${k.secret}</p>`;
   return { title: k.title, body };
 }

@@ -8,6 +8,7 @@ import type { Role } from "../../custody/users";
 import { html, type Html } from "../../pages/html";
 import { productName, unitName, type Catalog } from "../../pages/i18n";
 import { formatterFor } from "../../pages/format";
+import type { BatchLine } from "../manager/views";
 import { lotPath } from "./home";
 
 export interface MoneyLine {
@@ -33,15 +34,7 @@ export interface WorkspaceModel {
   /** A manager's cooperative. */
   manager?: {
     members: { displayName: string | null; account: string }[];
-    batches: {
-      batchId: string;
-      productCode: string;
-      lotCode: string;
-      gtin: string;
-      quantity: string;
-      available: string;
-      unit: string;
-    }[];
+    batches: BatchLine[];
     batchTotal: number;
   };
   auditor: boolean;
@@ -136,6 +129,20 @@ function managerSections(c: Catalog, m: NonNullable<WorkspaceModel["manager"]>):
     </section>`;
 }
 
+/** The way in of a role whose work starts from one page (the registrar, admin, certifier, arbiter). */
+function roleEntry(c: Catalog, role: Role): Html {
+  const entries: Partial<Record<Role, [id: string, path: string, label: string]>> = {
+    registrar: ["registrar-register", "/w/registrar/cooperatives/new", c.roles.openRegister],
+    platform_admin: ["admin-new-user", "/w/admin/users/new", c.roles2.openNewUser],
+    certifier: ["certifier-certify", "/w/certifier/certifications/new", c.roles2.openCertify],
+    arbiter: ["arbiter-disputes", "/w/arbiter/disputes", c.roles3.openDisputes],
+  };
+  const entry = entries[role];
+  if (entry === undefined) return html``;
+  const [id, path, label] = entry;
+  return html`<p><a class="button" id="${id}" href="${`${path}?lang=${c.lang}`}">${label}</a></p>`;
+}
+
 export function workspacePage(c: Catalog, m: WorkspaceModel): { title: string; body: Html } {
   const w = c.workspace;
   const body = html`<h1><bdi>${w.hello(m.displayName)}</bdi></h1>
@@ -172,36 +179,7 @@ export function workspacePage(c: Catalog, m: WorkspaceModel): { title: string; b
           </section>`
         : ""
     }
-    ${
-      m.role === "registrar"
-        ? html`<p>
-            <a class="button" id="registrar-register" href="${`/w/registrar/cooperatives/new?lang=${c.lang}`}"
-              >${c.roles.openRegister}</a
-            >
-          </p>`
-        : ""
-    }
-    ${
-      m.role === "platform_admin"
-        ? html`<p>
-            <a class="button" id="admin-new-user" href="${`/w/admin/users/new?lang=${c.lang}`}"
-              >${c.roles2.openNewUser}</a
-            >
-          </p>`
-        : m.role === "certifier"
-          ? html`<p>
-              <a class="button" id="certifier-certify" href="${`/w/certifier/certifications/new?lang=${c.lang}`}"
-                >${c.roles2.openCertify}</a
-              >
-            </p>`
-          : m.role === "arbiter"
-            ? html`<p>
-                <a class="button" id="arbiter-disputes" href="${`/w/arbiter/disputes?lang=${c.lang}`}"
-                  >${c.roles3.openDisputes}</a
-                >
-              </p>`
-            : ""
-    }
+    ${roleEntry(c, m.role)}
     ${
       m.role === "buyer"
         ? html`<ul class="links" id="buyer-entries">

@@ -1,0 +1,205 @@
+/**
+ * Recording a lot and its steps (mounted by routes.ts):
+ *
+ * - GET/POST /w/manager/batches/new → /w/manager/batches: a lot with who delivered what → its
+ *   confirmation /w/manager/batches/:batchId/done, linking to its public page;
+ * - GET/POST /w/manager/batches/:batchId/step → its confirmation …/step/done.
+ *
+ * Before the write, what a manager types differently from the schema is said in words beside the field:
+ * a weight in decimals ("7,5": the chain counts whole units), a quantity that is not the total delivered.
+ */
+import type { Queries } from "../../index";
+import type { Services } from "../../services";
+import { registerBatchInput, recordEventInput } from "../../services/batches";
+import { DomainError } from "../../services/errors";
+import { formKey, ONCE_FIELD, parseForm, submitForm, type FormOnce } from "../forms";
+import type { Body } from "../page";
+import { opQuery } from "../progress";
+import type { FieldProblem } from "../views/components";
+import { blank, quantityText, type ManagerPage, type ManagerRequest } from "./kit";
+import { batchDonePage, batchFormPage, stepDonePage, stepFormPage } from "./views";
+
+export interface BatchDeps {
+  services: Pick<Services, "batches" | "cooperatives">;
+  once: FormOnce;
+  getBatch: Queries["getBatch"];
+  gtinOf: (batchId: string) => string;
+}
+
+/** "ROSE-20261204" from the product code and today's date: short, GS1 AI (10) characters only. */
+export function suggestLot(productCode: string, now = new Date()): string {
+  const prefix =
+    productCode
+      .replace(/[^A-Za-z0-9]+/g, "-")
+      .split("-")[0]
+      .toUpperCase()
+      .slice(0, 6) || "LOT";
+  return `${prefix}-${now.toISOString().slice(0, 10).replace(/-/g, "")}`;
+}
+
+/** The contributors a lot's form names (member-i / weight-i rows): those with a weight, and what is wrong. */
+function contributorsOf(r: ManagerRequest): {
+  contributors: { memberId: string; weight: string }[];
+  total: bigint;
+  problems: FieldProblem[];
+} {
+  const b = r.body;
+  const problems: FieldProblem[] = [];
+  const contributors: { memberId: string; weight: string }[] = [];
+  let total = 0n;
+  for (let i = 0; b[`member-${i}`] !== undefined; i++) {
+    const w = blank(b[`weight-${i}`]);
+    if (w === undefined) continue;
+    if (!/^[0-9]{1,18}$/.test(w) || BigInt(w) === 0n) {
+      // "7,5" kg: the chain counts whole units, so say how to write it rather than "not valid".
+      const decimal = /^[0-9]+[.,][0-9]+$/.test(w);
+      problems.push({ field: `weight-${i}`, message: decimal ? r.c.manager.wholeUnits : r.c.form.invalid });
+      continue;
+    }
+    total += BigInt(w);
+    contributors.push({ memberId: b[`member-${i}`]!, weight: w });
+  }
+  if (contributors.length === 0 && problems.length === 0)
+    problems.push({ field: "contributors", message: r.c.manager.noContributor });
+  return { contributors, total, problems };
+}
+
+export function batchPages(deps: BatchDeps): ManagerPage[] {
+  const { services, once } = deps;
+
+  /** A lot of the manager's cooperative (not found for any other). */
+  const lotOf = (r: ManagerRequest, batchId: string) => {
+    const batch = /^0x[0-9a-fA-F]{64}$/.test(batchId) ? deps.getBatch(batchId) : null;
+    if (batch === null || Number(batch.cooperativeId) !== r.coopId)
+      throw new DomainError("not_found", "batch_not_found", `no batch ${batchId}`);
+    return {
+      batchId: batch.batchId,
+      productCode: batch.productCode,
+      lotCode: batch.lotCode,
+      gtin: deps.gtinOf(batch.batchId),
+    };
+  };
+
+  // ---- record a lot ----
+  const batchForm = (r: ManagerRequest, values: Body, problems: FieldProblem[]) => {
+    const members = services.cooperatives
+      .listMembers(r.user, r.coopId)
+      .filter((x) => x.active && x.userId !== null)
+      .map((x) => ({ userId: x.userId!, displayName: x.displayName }));
+    const products = Object.keys(r.c.products);
+    const productCode = values.productCode ?? products[0];
+    return batchFormPage(r.c, {
+      products,
+      members,
+      values: {
+        productCode,
+        lotCode: values.lotCode ?? suggestLot(productCode),
+        unit: values.unit ?? "kg",
+        productionDate: values.productionDate ?? new Date().toISOString().slice(0, 10),
+        ...values,
+      },
+      problems,
+      csrf: r.csrf,
+      once: values[ONCE_FIELD] ?? formKey(),
+    });
+  };
+
+  const register = (r: ManagerRequest) => {
+    const b = r.body;
+    const { contributors, total, problems } = contributorsOf(r);
+    // An empty quantity is the total delivered (what a manager expects); a different one is said beside it.
+    const quantity = blank(b.quantity) ?? (total > 0n ? String(total) : undefined);
+    const parsed = parseForm(r.c, registerBatchInput, {
+      cooperativeId: r.coopId,
+      productCode: b.productCode ?? "",
+      lotCode: b.lotCode?.trim() ?? "",
+      quantity,
+      unit: b.unit ?? "",
+      origin: b.origin?.trim() ?? "",
+      productionDate: b.productionDate ?? "",
+      gtin: blank(b.gtin),
+      contributors,
+    });
+    if (!parsed.ok) problems.push(...parsed.problems.filter((p) => !p.field.startsWith("contributors")));
+    if (
+      quantity !== undefined &&
+      /^[0-9]+$/.test(quantity) &&
+      total > 0n &&
+      BigInt(quantity) !== total &&
+      !problems.some((p) => p.field === "quantity")
+    )
+      problems.push({
+        field: "quantity",
+        message: r.c.manager.quantityMismatch(quantityText(r.c, total, b.unit ?? "")),
+      });
+    return submitForm(r, once, {
+      parsed,
+      problems,
+      form: (p) => batchForm(r, b, p),
+      write: async (data) => {
+        const res = await services.batches.register(r.user, data);
+        return `/w/manager/batches/${res.batchId}/done${opQuery(res.outcome)}`;
+      },
+    });
+  };
+
+  const registered = (r: ManagerRequest) => {
+    // Not indexed yet (the write is on its way): the page says so and offers to look again.
+    const id = r.params.batchId;
+    if (deps.getBatch(id) === null && r.pending !== null) {
+      const unknown = { batchId: id, productCode: "", lotCode: "", gtin: "" };
+      return { status: 202, view: batchDonePage(r.c, unknown, r.pending) };
+    }
+    return { status: 200, view: batchDonePage(r.c, lotOf(r, id), r.pending) };
+  };
+
+  // ---- record a step ----
+  const stepForm = (r: ManagerRequest, values: Body, problems: FieldProblem[]) =>
+    stepFormPage(r.c, {
+      batch: lotOf(r, r.params.batchId),
+      values: { eventTime: new Date().toISOString().slice(0, 16), ...values },
+      problems,
+      csrf: r.csrf,
+      once: values[ONCE_FIELD] ?? formKey(),
+    });
+
+  const recordStep = (r: ManagerRequest) => {
+    const b = r.body;
+    const batch = lotOf(r, r.params.batchId);
+    // datetime-local has no offset: the manager's time is read as UTC (Morocco is UTC+1 at most, the day holds).
+    const time = b.eventTime ?? "";
+    const eventTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(time) ? `${time}:00Z` : time;
+    const parsed = parseForm(r.c, recordEventInput, {
+      bizStep: b.bizStep ?? "",
+      location: b.location?.trim() ?? "",
+      eventTime,
+    });
+    return submitForm(r, once, {
+      parsed,
+      form: (p) => stepForm(r, b, p),
+      write: async (data) => {
+        const res = await services.batches.recordEvent(r.user, batch.batchId, data);
+        const op = opQuery(res.outcome, "&");
+        return `/w/manager/batches/${batch.batchId}/step/done?step=${encodeURIComponent(data.bizStep)}${op}`;
+      },
+    });
+  };
+
+  const stepDone = (r: ManagerRequest) => {
+    const step = r.query.step?.slice(0, 64) ?? "other";
+    return { status: 200, view: stepDonePage(r.c, lotOf(r, r.params.batchId), step, r.pending) };
+  };
+
+  return [
+    { method: "get", path: "/w/manager/batches/new", handle: (r) => ({ status: 200, view: batchForm(r, {}, []) }) },
+    { method: "post", path: "/w/manager/batches", handle: register },
+    { method: "get", path: "/w/manager/batches/:batchId/done", handle: registered },
+    {
+      method: "get",
+      path: "/w/manager/batches/:batchId/step",
+      handle: (r) => ({ status: 200, view: stepForm(r, {}, []) }),
+    },
+    { method: "post", path: "/w/manager/batches/:batchId/step", handle: recordStep },
+    { method: "get", path: "/w/manager/batches/:batchId/step/done", handle: stepDone },
+  ];
+}
