@@ -30,7 +30,7 @@ import { idempotencyMigrations } from "./api/idempotency";
 import { createFaucetGrants, faucetMigrations } from "./store/faucet";
 import { createSessionStore, sessionMigrations } from "./sessions";
 import { createMemberCardStore, memberCardMigrations } from "./custody/memberCards";
-import type { HttpDeps, HttpSettings, HttpStores, WebContext } from "./api/context";
+import type { HttpDeps, HttpSettings, HttpStores } from "./api/context";
 import { createIdempotencyStore } from "./api/idempotency";
 import { createPageSessions } from "./sessions/http";
 import { createFormOnce } from "./web/forms";
@@ -347,8 +347,7 @@ function composeHttp(
         limits: settings.limits,
       }),
   };
-  const web: WebContext = { services, log, db, client, relayer, queries, users };
-  return { services, settings, log, stores, web, queries };
+  return { services, settings, log, stores, queries };
 }
 
 export async function startGateway(

@@ -234,7 +234,7 @@ export function buildApp(deps: HttpDeps, options: BuildOptions = {}): Express {
     { audit: services.audit, users: services.users, log, lists: { ...services, tokens: services.tokens } },
     sessions,
   );
-  webRoutes(app, deps.web, sessions);
+  webRoutes(app, deps, sessions);
   options.extraRoutes?.(app);
   app.use((req, res) => sendProblem(res, 404, "not_found", `no route for ${req.method} ${req.path}`));
   app.use(errorHandler(log, [domainErrors]));

@@ -3,14 +3,10 @@
  * the logger and the HTTP-level stores. No module-level state; nothing here reaches the database, the
  * node, the relayer or custody except through the services.
  */
-import type { ChainClient } from "../chain/client";
-import type { Db } from "../store/db";
 import type { Logger } from "../log";
 import type { Config } from "../config";
 import type { Services } from "../services";
-import type { UserStore, User } from "../custody/users";
-import type { Relayer } from "../relayer";
-import type { Queries } from "../index";
+import type { User } from "../custody/users";
 import type { PageSessions } from "../sessions/http";
 import type { FormOnce } from "../web/forms";
 import type { IdempotencyStore } from "./idempotency";
@@ -54,29 +50,7 @@ export interface HttpDeps {
   settings: HttpSettings;
   log: Logger;
   stores: HttpStores;
-  /** Transitional: what server/web/** still reads directly, until it moves to `services` (see WebContext). */
-  web: WebContext;
 }
-
-/**
- * Transitional: the fields server/web/** still takes from the gateway's old context. Each has its
- * replacement in HttpDeps: `db` (createFormOnce, createWebLookups) → `stores.formOnce`, `services.reads`;
- * `client` (createTokenLookup, getBlock) → `services.tokens`, `services.network.chainNow`;
- * `relayer.status` → `services.operations.find`; `queries` → `services.reads`; `users.authenticate` →
- * `services.users.authenticate`.
- */
-export interface WebContext {
-  services: Services;
-  log: Logger;
-  db: Db;
-  client: ChainClient;
-  relayer: Pick<Relayer, "status">;
-  queries: Queries;
-  users: Pick<UserStore, "authenticate">;
-}
-
-/** @deprecated The old name of WebContext, kept while server/web/** still uses it. */
-export type GatewayContext = WebContext;
 
 declare module "express-serve-static-core" {
   interface Request {

@@ -46,6 +46,85 @@ class Client {
   }
 }
 
+/**
+ * The demo's money: Aicha and Khadija choose to be paid in dirhams by the cooperative; a dirham sale is
+ * released and claimed; the cooperative records what it paid them (M-Wallet, confirmed; cash, not yet);
+ * a euro reference rate and an open offer in euros.
+ */
+async function sellAndPay(x: {
+  admin: Client;
+  coopAdmin: Client;
+  asBuyer: Client;
+  coop: { cooperativeId: number; admin: { address: string } };
+  members: { token: string; address: string }[];
+  buyer: { user: { address: string } };
+  batchId: string;
+  currency: (code: string) => string;
+  day: (offset: number) => string;
+}): Promise<number> {
+  const { admin, coopAdmin, asBuyer, coop, members, buyer, currency, day } = x;
+  const mad = currency("MAD");
+  const roseWater = { batchId: x.batchId };
+  await coopAdmin.post(`/cooperatives/${coop.cooperativeId}/payout-account`, { account: coop.admin.address });
+  for (const m of members.slice(0, 2)) await admin.as(m.token).post("/me/payout-route", { throughCooperative: true });
+
+  const sale = await coopAdmin.post<{ saleId: string }>("/sales", {
+    batchId: roseWater.batchId,
+    quantity: "24000",
+    token: mad,
+    price: "1200000", // 12,000.00 MAD
+    buyer: buyer.user.address,
+  });
+  const saleId = Number(sale.saleId);
+  await asBuyer.post(`/sales/${saleId}/fund`);
+  await coopAdmin.post(`/sales/${saleId}/ship`, {});
+  await asBuyer.post(`/sales/${saleId}/confirm`, {});
+  for (const m of members.slice(0, 2)) {
+    await admin.as(m.token).post("/claims", { batchId: roseWater.batchId, token: mad });
+  }
+  type Row = { member: string; token: string; outstanding: string };
+  const due = await coopAdmin.get<{ members: Row[] }>(`/audit/cooperatives/${coop.cooperativeId}/reconciliation`);
+  const outstanding = (address: string) =>
+    BigInt(
+      due.members.find((r) => r.member.toLowerCase() === address.toLowerCase() && r.token === mad)?.outstanding ?? "0",
+    );
+  const centimes = (c: bigint) => `${c / 100n}.${(c % 100n).toString().padStart(2, "0")}`;
+  const recorded = await coopAdmin.post<{ payoutIds: string[] }>(`/cooperatives/${coop.cooperativeId}/payouts`, {
+    payouts: [
+      {
+        member: members[0].address,
+        amount: centimes(outstanding(members[0].address)),
+        token: mad,
+        method: "mwallet",
+        reference: "M-WALLET DEMO-0001",
+      },
+      {
+        member: members[1].address,
+        amount: centimes(outstanding(members[1].address)),
+        token: mad,
+        method: "cash",
+        reference: "RECU DEMO-0002",
+      },
+    ],
+  });
+  await admin.as(members[0].token).post(`/payouts/${recorded.payoutIds[0]}/confirm`, {});
+
+  // The euro: a reference rate for showing dirham equivalents, and an open offer priced in euros.
+  await admin.post("/reference-rates", {
+    currency: "EUR",
+    rate: "10.85",
+    asOf: day(-1).slice(0, 10),
+    source: "Bank Al-Maghrib (demo)",
+  });
+  await coopAdmin.post("/sales", {
+    batchId: roseWater.batchId,
+    quantity: "6000",
+    token: currency("EUR"),
+    price: "90000",
+  });
+  return saleId;
+}
+
 const DAY_MS = 86_400_000;
 
 /** A random 4-digit PIN that is not an obvious one (as a manager would help a member choose). */
@@ -140,66 +219,17 @@ export async function seedDemo(baseUrl: string, adminToken: string, dataDir: str
   const faucet = await asBuyer.post<{ money: { currency: string; address: string }[] }>("/faucet");
   // Sales are priced in the demo dirham (the euro too, for an importer): what members are paid in.
   const currency = (code: string) => faucet.money.find((m) => m.currency === code)?.address ?? "ETH";
-  const mad = currency("MAD");
 
-  // Aicha and Khadija choose to be paid in dirhams by the cooperative (M-Wallet, cash): their shares go
-  // to its payout account (Fatima's), and the cooperative records what it paid each.
-  await coopAdmin.post(`/cooperatives/${coop.cooperativeId}/payout-account`, { account: coop.admin.address });
-  for (const m of members.slice(0, 2)) await admin.as(m.token).post("/me/payout-route", { throughCooperative: true });
-
-  const sale = await coopAdmin.post<{ saleId: string }>("/sales", {
+  const saleId = await sellAndPay({
+    admin,
+    coopAdmin,
+    asBuyer,
+    coop,
+    members,
+    buyer,
     batchId: roseWater.batchId,
-    quantity: "24000",
-    token: mad,
-    price: "1200000", // 12,000.00 MAD
-    buyer: buyer.user.address,
-  });
-  const saleId = Number(sale.saleId);
-  await asBuyer.post(`/sales/${saleId}/fund`);
-  await coopAdmin.post(`/sales/${saleId}/ship`, {});
-  await asBuyer.post(`/sales/${saleId}/confirm`, {});
-  for (const m of members.slice(0, 2)) {
-    await admin.as(m.token).post("/claims", { batchId: roseWater.batchId, token: mad });
-  }
-  type Row = { member: string; token: string; outstanding: string };
-  const due = await coopAdmin.get<{ members: Row[] }>(`/audit/cooperatives/${coop.cooperativeId}/reconciliation`);
-  const outstanding = (address: string) =>
-    BigInt(
-      due.members.find((r) => r.member.toLowerCase() === address.toLowerCase() && r.token === mad)?.outstanding ?? "0",
-    );
-  const centimes = (c: bigint) => `${c / 100n}.${(c % 100n).toString().padStart(2, "0")}`;
-  const recorded = await coopAdmin.post<{ payoutIds: string[] }>(`/cooperatives/${coop.cooperativeId}/payouts`, {
-    payouts: [
-      {
-        member: members[0].address,
-        amount: centimes(outstanding(members[0].address)),
-        token: mad,
-        method: "mwallet",
-        reference: "M-WALLET DEMO-0001",
-      },
-      {
-        member: members[1].address,
-        amount: centimes(outstanding(members[1].address)),
-        token: mad,
-        method: "cash",
-        reference: "RECU DEMO-0002",
-      },
-    ],
-  });
-  await admin.as(members[0].token).post(`/payouts/${recorded.payoutIds[0]}/confirm`, {});
-
-  // The euro: a reference rate for showing dirham equivalents, and an open offer priced in euros.
-  await admin.post("/reference-rates", {
-    currency: "EUR",
-    rate: "10.85",
-    asOf: day(-1).slice(0, 10),
-    source: "Bank Al-Maghrib (demo)",
-  });
-  await coopAdmin.post("/sales", {
-    batchId: roseWater.batchId,
-    quantity: "6000",
-    token: currency("EUR"),
-    price: "90000",
+    currency,
+    day,
   });
 
   const tokensFile = path.join(dataDir, "demo-tokens.json");

@@ -26,7 +26,9 @@ import { createNetworkService, type NetworkService } from "./network";
 import { createOperationService, type OperationService } from "./operations";
 
 /** A token's symbol and decimals (ETH for the zero address), remembered once known. */
-export type TokenInfoLookup = (address: string) => Promise<{ address: string; symbol: string; decimals: number }>;
+export type TokenInfoLookup = (
+  address: string,
+) => Promise<{ address: string; symbol: string; decimals: number; currency?: string | null }>;
 import type { PayoutQueries } from "../index/payoutQueries";
 import { createPayoutService, type PayoutService } from "./payouts";
 

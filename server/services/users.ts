@@ -151,6 +151,22 @@ async function sendMined(account: ChainAccount, tx: Parameters<ChainAccount["sen
   return sent.hash;
 }
 
+/** The faucet's day for one buyer: test ETH for gas, demo dollars, dirhams and euros, each mined. */
+async function payFromFaucet(faucet: NonNullable<UserServiceDeps["faucet"]>, to: string): Promise<FaucetPayment> {
+  const eth = await sendMined(faucet.account, { to, value: FAUCET_WEI });
+  const data = encodeCall(mockStablecoinAbi, "mint", [to, FAUCET_COINS * STABLECOIN_UNIT]);
+  const transactions = [eth, await sendMined(faucet.account, { to: faucet.stablecoin, data })];
+  const money: FaucetPayment["money"] = [];
+  for (const [currency, amount] of FAUCET_MONEY) {
+    const address = faucet.money?.[currency];
+    if (address === undefined) continue;
+    const minted = encodeCall(demoMoneyAbi, "mint", [to, amount * 100n]);
+    transactions.push(await sendMined(faucet.account, { to: address, data: minted }));
+    money.push({ currency, address, amount: amount.toString() });
+  }
+  return { eth: "1", stablecoin: { address: faucet.stablecoin, amount: FAUCET_COINS.toString() }, money, transactions };
+}
+
 export function createUserService(deps: UserServiceDeps): UserService {
   const { users, sessions, writer } = deps;
   const contracts = deps.deployment.contracts;
@@ -282,24 +298,7 @@ export function createUserService(deps: UserServiceDeps): UserService {
         );
       }
       try {
-        const eth = await sendMined(faucet.account, { to: user.address!, value: FAUCET_WEI });
-        const data = encodeCall(mockStablecoinAbi, "mint", [user.address!, FAUCET_COINS * STABLECOIN_UNIT]);
-        const mint = await sendMined(faucet.account, { to: faucet.stablecoin, data });
-        const money: FaucetPayment["money"] = [];
-        const transactions = [eth, mint];
-        for (const [currency, amount] of FAUCET_MONEY) {
-          const address = faucet.money?.[currency];
-          if (address === undefined) continue;
-          const minted = encodeCall(demoMoneyAbi, "mint", [user.address!, amount * 100n]);
-          transactions.push(await sendMined(faucet.account, { to: address, data: minted }));
-          money.push({ currency, address, amount: amount.toString() });
-        }
-        return {
-          eth: "1",
-          stablecoin: { address: faucet.stablecoin, amount: FAUCET_COINS.toString() },
-          money,
-          transactions,
-        };
+        return await payFromFaucet(faucet, user.address!);
       } catch (err) {
         // Not paid in full: the buyer may ask again (a retry after a failed mint sends the test ETH once
         // more; the demo chain's ether, not worth a second table).

@@ -1,18 +1,17 @@
 /**
- * What the workspace's pages use of the gateway, gathered once (`webDeps`, called by routes.ts) so that
- * each area takes these few named parts rather than the whole gateway context: the services, the
- * once-only form writes, the index reads the pages make, token names, the relayer's word on a write, the
- * chain's time and the store of access tokens.
+ * What the workspace's pages use of the gateway, gathered once (`webDeps`, called by routes.ts) from the
+ * HTTP layer's dependencies (services and stores): the services, the once-only form writes, the reads the
+ * pages make, token names, the relayer's word on a write, the chain's time and who an access token names.
  */
-import type { GatewayContext } from "../api/context";
+import type { HttpDeps } from "../api/context";
 import { ZERO_ADDRESS as ZeroAddress } from "../chain/address";
 import type { User } from "../custody/users";
 import type { Queries } from "../index";
-import { createTokenLookup } from "../pages/tokens";
 import type { OperationStatus } from "../relayer";
 import type { Services } from "../services";
-import { createFormOnce, type FormOnce } from "./forms";
-import { createWebLookups, type WebLookups } from "./lookup";
+import type { FormOnce } from "./forms";
+
+export type WebLookups = Pick<Queries, "findLots" | "gtinOf" | "cooperativeOfAdmin">;
 
 /** A currency as pages show it: `param` is what a form sends back ("ETH" for the chain's own). */
 export interface TokenView {
@@ -20,6 +19,8 @@ export interface TokenView {
   symbol: string;
   /** null when the token's decimals cannot be read now: the amount is then shown in its smallest unit. */
   decimals: number | null;
+  /** The currency the escrow recorded with the token (ISO 4217), or null. */
+  currency: string | null;
 }
 
 export interface WebDeps {
@@ -41,27 +42,27 @@ export interface WebDeps {
   authenticate: (token: string) => User | null;
 }
 
-export function webDeps(ctx: GatewayContext): WebDeps {
-  const { queries } = ctx;
-  const tokens = createTokenLookup(ctx.client);
+export function webDeps(deps: Pick<HttpDeps, "services" | "stores">): WebDeps {
+  const { services } = deps;
+  const { reads, tokens } = services;
   return {
-    services: ctx.services,
-    once: createFormOnce(ctx.db),
-    lookups: createWebLookups(ctx.db),
-    getBatch: (batchId) => queries.getBatch(batchId),
-    getCooperative: (cooperativeId) => queries.getCooperative(cooperativeId),
-    listBatches: (options) => queries.listBatches(options),
-    balancesOf: (address) => queries.balancesOf(address),
+    services,
+    once: deps.stores.formOnce,
+    lookups: { findLots: reads.findLots, gtinOf: reads.gtinOf, cooperativeOfAdmin: reads.cooperativeOfAdmin },
+    getBatch: (batchId) => reads.getBatch(batchId),
+    getCooperative: (cooperativeId) => reads.getCooperative(cooperativeId),
+    listBatches: (options) => reads.listBatches(options),
+    balancesOf: (address) => reads.balancesOf(address),
     tokenView: async (address) => {
       const param = address === ZeroAddress ? "ETH" : address;
       // A token whose decimals cannot be read now is shown in its smallest unit rather than not at all.
       const info = await tokens(address).catch(() => null);
       return info === null
-        ? { param, symbol: address.slice(0, 8), decimals: null }
-        : { param, symbol: info.symbol, decimals: info.decimals };
+        ? { param, symbol: address.slice(0, 8), decimals: null, currency: null }
+        : { param, symbol: info.symbol, decimals: info.decimals, currency: info.currency ?? null };
     },
-    status: (operationId) => ctx.relayer.status(operationId),
-    chainNow: async () => (await ctx.client.getBlock("latest"))?.timestamp ?? Math.floor(Date.now() / 1000),
-    authenticate: (token) => ctx.users.authenticate(token),
+    status: (operationId) => services.operations.find(operationId),
+    chainNow: () => services.network.chainNow(),
+    authenticate: (token) => services.users.authenticate(token),
   };
 }

@@ -12,7 +12,7 @@
  */
 import express, { type Express, type Request, type RequestHandler, type Response } from "express";
 import { isValidGtin, LOT_PATTERN } from "../../domain/gs1";
-import type { GatewayContext } from "../api/context";
+import type { HttpDeps } from "../api/context";
 import type { User } from "../custody/users";
 import { DomainError } from "../services/errors";
 import { typedPin } from "../services/cards";
@@ -20,7 +20,7 @@ import { pageHref } from "../pages/links";
 import type { PageSessions } from "../sessions/http";
 import { catalogFor, progressRoutes, sendPage } from "./http";
 import { webDeps, type WebDeps } from "./deps";
-import { FIND_LIMIT } from "./lookup";
+import { FIND_LIMIT } from "../index";
 import { managerRoutes } from "./manager/routes";
 import { roleRoutes } from "./roles/routes";
 import { salesRoutes } from "./sales/routes";
@@ -41,9 +41,9 @@ function bodyText(req: Request, name: string): string | undefined {
   return typeof v === "string" ? v : undefined;
 }
 
-export function webRoutes(app: Express, ctx: GatewayContext, sessions: PageSessions): void {
-  // The one place that reads the gateway's context: every area takes these named parts (deps.ts).
-  const web = webDeps(ctx);
+export function webRoutes(app: Express, deps: Pick<HttpDeps, "services" | "stores">, sessions: PageSessions): void {
+  // Every area takes these named parts (deps.ts), not the whole of the HTTP layer's dependencies.
+  const web = webDeps(deps);
   const { services, lookups } = web;
   // Sign-in forms are tiny: a token or a PIN and the language.
   const form = express.urlencoded({ extended: false, limit: "2kb", parameterLimit: 10 });

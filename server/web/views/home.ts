@@ -7,7 +7,7 @@ import { digitalLinkPath } from "../../../domain/gs1";
 import { html, type Html } from "../../pages/html";
 import { productName, type Catalog } from "../../pages/i18n";
 import { formatterFor } from "../../pages/format";
-import type { FoundLot } from "../lookup";
+import type { FoundLot } from "../../index";
 import { errorSummary, field, langForm, type FieldProblem } from "./components";
 
 export interface HomeModel {
