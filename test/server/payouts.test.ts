@@ -188,7 +188,8 @@ describe("payouts in dirhams (API)", function () {
     const rows = t.gateway.ctx.db
       .prepare("SELECT token, currency, decimals FROM ix_settlement_tokens ORDER BY currency")
       .all();
-    expect(rows).to.deep.equal([
+    // The test's own tokens, beside the demo money the embedded chain deploys at start.
+    expect(rows).to.deep.include.members([
       { token: eurAddress, currency: "EUR", decimals: 2 },
       { token: madAddress, currency: "MAD", decimals: 2 },
     ]);
