@@ -16,7 +16,7 @@ import {
   type AbiParameter,
   type Hex,
 } from "viem";
-import { iBatchRegistryAbi, iCooperativeRegistryAbi, iSaleEscrowAbi } from "../chain/abis.generated";
+import { iBatchRegistryAbi, iCooperativeRegistryAbi, iPayoutLedgerAbi, iSaleEscrowAbi } from "../chain/abis.generated";
 
 /** A decoded tuple or argument list: by position and by name. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -104,6 +104,7 @@ export class ContractAbi {
 export const batchRegistryAbi = new ContractAbi(iBatchRegistryAbi);
 export const cooperativeRegistryAbi = new ContractAbi(iCooperativeRegistryAbi);
 export const saleEscrowAbi = new ContractAbi(iSaleEscrowAbi);
+export const payoutLedgerAbi = new ContractAbi(iPayoutLedgerAbi);
 export const erc20MetadataAbi = new ContractAbi(
   parseAbi(["function decimals() view returns (uint8)", "function symbol() view returns (string)"]),
 );

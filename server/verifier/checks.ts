@@ -3,6 +3,7 @@
  * with human-readable details. The contract rules they restate come from the shared helpers in
  * domain/contributors.ts and domain/split.ts (Merkle commitment, merge rule, revenue split, member share).
  */
+import { toDecimalString } from "../../domain/money";
 import { formatUnits } from "../chain/units";
 import { buildContributorTree, mergeContributors, type ContributorTree } from "../../domain/contributors";
 import { shareOf, splitRevenue } from "../../domain/split";
@@ -30,6 +31,7 @@ export const SECTIONS = [
   "lineage",
   "sales",
   "shares",
+  "money",
 ] as const;
 export type Section = (typeof SECTIONS)[number];
 
@@ -150,7 +152,61 @@ export function runChecks(snap: Snapshot): Check[] {
   const releasedTotals = checkReleasedTotals(scope);
   if (snap.sales.length === 0) add("sales", "none", "no sales of this batch", true);
   if (tree !== null) checkShares(scope, tree, releasedTotals);
+  if (tree !== null) checkMoney(scope, tree, releasedTotals);
   return checks;
+}
+
+/**
+ * The money of the lot's cooperative: a closure booked exactly what rounding left (released − the
+ * members' shares) and the escrow says so; each payout's stored status is the one its events tell; and
+ * the reconciliation of this lot's members (entitled from every batch the cooperative sold, paid,
+ * confirmed, contested, outstanding) recomputed from the chain.
+ */
+function checkMoney({ snap, add }: BatchScope, tree: ContributorTree, releasedTotals: Map<string, bigint>): void {
+  const money = snap.money;
+  if (money === undefined) return;
+  for (const c of money.closures) {
+    const released = releasedTotals.get(c.token) ?? 0n;
+    const owed = tree.contributors.reduce((a, x) => a + shareOf(released, x.weight, tree.totalWeight), 0n);
+    const problems: string[] = [];
+    if (c.roundedOff !== released - owed)
+      problems.push(`BatchClosed says ${c.roundedOff}, released − shares is ${released - owed}`);
+    if (c.view !== c.roundedOff) problems.push(`escrow.roundedOff() says ${c.view ?? "nothing"}`);
+    add(
+      "money",
+      `closed-${tokenName(snap, c.token)}`,
+      `lot closed at ${at(c.ref)}: ${amountOf(snap, c.token, c.roundedOff)} left by rounding went to the cooperative's reserve`,
+      problems.length === 0,
+      problems,
+    );
+  }
+  const mismatched = money.payouts.filter((p) => p.storedStatus !== p.status);
+  add(
+    "money",
+    "payouts",
+    `${money.payouts.length} payout${money.payouts.length === 1 ? "" : "s"} recorded by the cooperative; each one's status in the ledger is the one its events tell`,
+    mismatched.length === 0,
+    [
+      ...money.payouts.map(
+        (p) => `${p.member} ${p.method} ${p.purpose}: ${p.dirhams} centimes of dirham, ${p.status} (${at(p.ref)})`,
+      ),
+      ...mismatched.map((p) => `${p.id}: the ledger stores ${p.storedStatus ?? "nothing"}, its events say ${p.status}`),
+    ],
+  );
+  const members = new Set(tree.contributors.map((x) => x.account.toLowerCase()));
+  const rows = money.rows.filter((r) => members.has(r.member.toLowerCase()));
+  const confirmed = rows.filter((r) => r.confirmed > 0n).length;
+  add(
+    "money",
+    "reconciliation",
+    `this lot's ${members.size} members: ${confirmed} confirmed receiving a payout; what remains to be paid is recomputed from the chain`,
+    true,
+    rows.map((r) => {
+      const t = money.currencies[r.token];
+      const m = (v: bigint) => (t?.code ? `${t.code} ${toDecimalString(v, t.decimals)}` : amountOf(snap, r.token, v));
+      return `${r.member}: entitled ${m(r.entitled)}, paid ${m(r.paid)}, confirmed ${m(r.confirmed)}, contested ${m(r.contested)}, outstanding ${m(r.outstanding)}`;
+    }),
+  );
 }
 
 /** The quantity a merge drew from `batchId` (one of its inputs). */

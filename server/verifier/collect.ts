@@ -20,6 +20,7 @@ import {
 } from "./abi";
 import { RpcError, mapLimit, type RpcClient, type RpcLog } from "./rpc";
 import { UsageError, type Target } from "./target";
+import { collectMoney, type MoneyFacts } from "./money";
 
 // The names are the deploy path's: the verifier reads the file that path writes.
 export { CONTRACT_NAMES, type ContractName };
@@ -250,6 +251,8 @@ export interface Snapshot {
   reserveHistory: { bps: bigint; ref: LogRef }[];
   /** Calls that failed for another reason than a revert, to show in the report. */
   notes: string[];
+  /** The money of the batch's cooperative: its closure, its payouts and the reconciliation (money.ts). */
+  money?: MoneyFacts;
 }
 
 const T = {
@@ -272,7 +275,7 @@ const SALE_EVENTS = [
   "DisputeResolved",
 ].map((e) => topicOf(saleEscrowAbi, e));
 
-const uintTopic = (n: bigint | number) => pad(numberToHex(n), { size: 32 });
+export const uintTopic = (n: bigint | number) => pad(numberToHex(n), { size: 32 });
 const lower = (s: string) => s.toLowerCase();
 
 function refOf(log: RpcLog): LogRef {
@@ -284,11 +287,11 @@ function refOf(log: RpcLog): LogRef {
   };
 }
 
-function byChainOrder(a: { ref: LogRef }, b: { ref: LogRef }): number {
+export function byChainOrder(a: { ref: LogRef }, b: { ref: LogRef }): number {
   return a.ref.blockNumber - b.ref.blockNumber || a.ref.logIndex - b.ref.logIndex;
 }
 
-function decode(iface: Interface, log: RpcLog) {
+export function decode(iface: Interface, log: RpcLog) {
   const parsed = iface.parseLog({ topics: log.topics, data: log.data });
   if (parsed === null) return null;
   return { name: parsed.name, args: parsed.args, ref: refOf(log) };
@@ -351,7 +354,7 @@ export interface CollectOptions {
 }
 
 /** What every step of a collection shares: the node, the contracts, the pinned block and the snapshot it fills. */
-interface Collector {
+export interface Collector {
   rpc: RpcClient;
   contracts: Deployment["contracts"];
   block: number;
@@ -421,6 +424,7 @@ export async function collect(
   snap.sales = await collectSales(col, batchId);
   await collectClaims(col, batchId);
   await collectCooperative(col, snap.registrations[batchId].cooperativeId);
+  snap.money = await collectMoney(col, snap.registrations[batchId].cooperativeId, batchId);
 
   snap.events.sort(byChainOrder);
   snap.quantityChanges.sort(byChainOrder);
@@ -429,7 +433,7 @@ export async function collect(
   return snap;
 }
 
-function emptySnapshot(
+export function emptySnapshot(
   rpcUrl: string,
   nodeChainId: number,
   block: number,
@@ -472,13 +476,19 @@ function registryLogs(col: Collector, topics: (string | string[] | null)[]): Pro
   return col.rpc.getLogs({ address: registry.address, topics }, registry.blockNumber, col.block);
 }
 
-function escrowLogs(col: Collector, topics: (string | string[] | null)[]): Promise<RpcLog[]> {
+export function escrowLogs(col: Collector, topics: (string | string[] | null)[]): Promise<RpcLog[]> {
   const escrow = col.contracts.SaleEscrow;
   return col.rpc.getLogs({ address: escrow.address, topics }, escrow.blockNumber, col.block);
 }
 
 /** A view call at the pinned block; null when it reverts (other failures are noted in the snapshot too). */
-async function view(col: Collector, to: string, iface: Interface, fn: string, args: unknown[]): Promise<Result | null> {
+export async function view(
+  col: Collector,
+  to: string,
+  iface: Interface,
+  fn: string,
+  args: unknown[],
+): Promise<Result | null> {
   try {
     const raw = await col.rpc.ethCall(to, iface.encodeFunctionData(fn, args), col.block);
     return iface.decodeFunctionResult(fn, raw as `0x${string}`);
@@ -556,7 +566,7 @@ async function registration(col: Collector, id: string): Promise<Registration | 
 }
 
 /** Follows split children up to the registration that emitted their contributors. */
-async function loadContributorSource(col: Collector, id: string): Promise<void> {
+export async function loadContributorSource(col: Collector, id: string): Promise<void> {
   const { snap } = col;
   let reg = await registration(col, id);
   for (let depth = 0; reg !== null && reg.contributors.length === 0 && depth < MAX_DEPTH; depth++) {

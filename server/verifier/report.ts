@@ -60,6 +60,7 @@ const TITLES: Record<Section, string> = {
   lineage: "Lineage and mass balance",
   sales: "Sales",
   shares: "Members' shares",
+  money: "Payouts in dirhams",
 };
 
 /** Detail lines shown per check in text (JSON has them all). */

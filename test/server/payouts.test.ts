@@ -6,6 +6,9 @@
  * reconcile over the chain's own events (read here with ethers, not through the index); every refusal
  * answers its status and code and changes nothing; the tables survive a reorg and a reindex.
  */
+import { runChecks } from "../../server/verifier/checks";
+import { collect } from "../../server/verifier/collect";
+import { RpcClient } from "../../server/verifier/rpc";
 import { expect } from "chai";
 import { Wallet, ZeroHash, getAddress, id as textHash } from "ethers";
 import { startTestGateway, type ApiClient, type TestGateway } from "../helpers/gateway";
@@ -524,6 +527,33 @@ describe("payouts in dirhams (API)", function () {
     expect((await expectReconciliationMatchesChain()).members).to.deep.equal(before.members);
     const again = await coopAdmin.post(`/api/v1/batches/${batchId}/close`);
     expect([again.status, again.body.code]).to.deep.equal([409, "batch_closed"]);
+  });
+
+  it("the verifier, from the chain alone, finds the same reconciliation, the closure and each payout's status", async function () {
+    const deployment = { ...t.gateway.ctx.deployment, source: "the test gateway" };
+    const snap = await collect(new RpcClient(t.gateway.ctx.rpcUrl), deployment, {
+      kind: "batchId",
+      input: batchId,
+      batchId,
+    });
+    const checks = runChecks(snap).filter((c) => c.section === "money");
+    expect(checks.map((c) => [c.id.replace(/^closed-.*/, "closed"), c.ok])).to.deep.equal([
+      ["closed", true],
+      ["payouts", true],
+      ["reconciliation", true],
+    ]);
+    const api = await expectReconciliationMatchesChain();
+    for (const row of snap.money!.rows.filter((r) => r.token === madAddress)) {
+      const got = api.members.find(
+        (m: { member: string; token: string }) => m.member === row.member && m.token === row.token,
+      );
+      for (const k of ["entitled", "paid", "confirmed", "contested", "outstanding"] as const) {
+        expect(got[k], `${row.member} ${k}`).to.equal(row[k].toString());
+      }
+    }
+    // A payout whose stored status disagrees with its events is reported (a forged snapshot).
+    snap.money!.payouts[0].storedStatus = "recorded";
+    expect(runChecks(snap).find((c) => c.id === "payouts")!.ok).to.equal(false);
   });
 
   it("keeps these tables through a reorganisation and a reindex", async function () {
