@@ -29,6 +29,26 @@ export interface SalePack {
     list: { account: string; weight: string; proof: string[] }[];
   };
   epcis: Record<string, unknown> | null;
+  /**
+   * The cooperative's payouts in dirhams as the verifier recomputes them from the chain alone: each
+   * member's entitled, paid, confirmed, contested and outstanding per token (exact integers), the
+   * payouts with their answers, and the lot's closure if any (server/verifier/money.ts).
+   */
+  payouts: {
+    rows: Record<string, string | number>[];
+    payouts: {
+      id: string;
+      member: string;
+      token: string;
+      tokenAmount: string;
+      dirhams: string;
+      purpose: string;
+      method: string;
+      status: string;
+    }[];
+    closures: { token: string; roundedOff: string }[];
+    currencies: Record<string, { code: string | null; decimals: number }>;
+  } | null;
   deployment: DeploymentFile;
   verify: { command: string; rpc: string; deploymentFile: string };
 }
@@ -40,6 +60,7 @@ export async function buildSalePack(deps: PackDeps, saleId: number): Promise<Sal
   const tree = source === null ? null : buildContributorTree(source.contributors);
   const batch = deps.index.getBatch(audit.batchId);
   const deploymentFile = `${deps.deployment.chainId}.json`;
+  const money = snap.money;
   return {
     generatedAt: new Date().toISOString(),
     audit,
@@ -54,6 +75,26 @@ export async function buildSalePack(deps: PackDeps, saleId: number): Promise<Sal
         proof: tree!.proof(c.account),
       })),
     },
+    payouts:
+      money === undefined
+        ? null
+        : {
+            rows: money.rows.map((r) =>
+              Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : v])),
+            ),
+            payouts: money.payouts.map((p) => ({
+              id: p.id,
+              member: p.member,
+              token: p.token,
+              tokenAmount: p.tokenAmount.toString(),
+              dirhams: p.dirhams.toString(),
+              purpose: p.purpose,
+              method: p.method,
+              status: p.status,
+            })),
+            closures: money.closures.map((c) => ({ token: c.token, roundedOff: c.roundedOff.toString() })),
+            currencies: money.currencies,
+          },
     epcis:
       batch === null
         ? null

@@ -551,6 +551,20 @@ describe("payouts in dirhams (API)", function () {
         expect(got[k], `${row.member} ${k}`).to.equal(row[k].toString());
       }
     }
+    // The reconciliation pack carries the verifier's own figures: the same, to the centime.
+    const pack = await t.admin.get("/api/v1/audit/sales/1/pack");
+    expect(pack.status, pack.text).to.equal(200);
+    for (const row of snap.money!.rows) {
+      const got = pack.body.payouts.rows.find(
+        (r: { member: string; token: string }) => r.member === row.member && r.token === row.token,
+      );
+      expect(got.outstanding).to.equal(row.outstanding.toString());
+      expect(got.confirmed).to.equal(row.confirmed.toString());
+    }
+    expect(pack.body.payouts.payouts.map((p: { status: string }) => p.status)).to.include.members([
+      "confirmed",
+      "contested",
+    ]);
     // A payout whose stored status disagrees with its events is reported (a forged snapshot).
     snap.money!.payouts[0].storedStatus = "recorded";
     expect(runChecks(snap).find((c) => c.id === "payouts")!.ok).to.equal(false);
