@@ -94,7 +94,7 @@ function queryText(value: unknown, max = 128): string | undefined {
 
 /** What the public pages read: the index, token symbols, the chain's state; the public URL and the chain's id. */
 export interface PageDeps {
-  services: Pick<Services, "reads" | "tokens" | "network">;
+  services: Pick<Services, "reads" | "tokens" | "network" | "payouts">;
   settings: Pick<HttpSettings, "publicUrl" | "chainId" | "embedded" | "rpcUrl">;
   log: Logger;
 }
@@ -191,6 +191,8 @@ function verifyRoute(deps: PageDeps, check: () => Promise<ChainCheck>, rendered:
         publicRpcUrl,
         tokens,
         labels: (ids) => reads.labels(ids),
+        payouts: (cooperativeId, accounts) => deps.services.payouts.lotSummary(cooperativeId, accounts),
+        rate: (currency) => deps.services.payouts.referenceRate(currency),
       });
     } catch (err) {
       // A token's decimals could not be read: amounts cannot be shown truthfully.

@@ -3,6 +3,8 @@
  * The states the reader must not miss (a revoked or expired certification, a sale under dispute) are
  * computed here, not in the templates.
  */
+import type { LotPayouts } from "../services/payouts";
+import type { ReferenceRate } from "../index/payoutQueries";
 import type { BatchDetail, CertificationRow, SaleDetail } from "../index";
 import type { DeploymentFile } from "../chain/deploy";
 import { digitalLinkPath } from "../../domain/gs1";
@@ -21,6 +23,10 @@ export interface VerifyModel {
   /** Sales with an open dispute (not yet settled by an arbiter). */
   disputedSales: number[];
   tokens: Map<string, TokenInfo>;
+  /** How the lot's members were paid by their cooperative (naming nobody), when known. */
+  payouts: LotPayouts | null;
+  /** The latest reference rate of each currency other than the dirham the lot was sold in. */
+  rates: Map<string, ReferenceRate>;
   labels: Map<string, BatchLabel>;
   contracts: { name: string; address: string; blockNumber: number }[];
   verifyCommand: string;
@@ -43,6 +49,10 @@ export interface ModelDeps {
   publicRpcUrl: string | null;
   tokens: TokenLookup;
   labels: (ids: string[]) => Map<string, BatchLabel>;
+  /** The lot's payouts summary (services.payouts.lotSummary). */
+  payouts?: (cooperativeId: number, accounts: string[]) => LotPayouts;
+  /** The latest reference rate of a currency (services.payouts.referenceRate). */
+  rate?: (currency: string) => ReferenceRate | null;
 }
 
 export async function buildVerifyModel(batch: BatchDetail, check: Confirmed, deps: ModelDeps): Promise<VerifyModel> {
@@ -51,9 +61,17 @@ export async function buildVerifyModel(batch: BatchDetail, check: Confirmed, dep
   for (const address of new Set(batch.sales.map((s) => s.token))) tokens.set(address, await deps.tokens(address));
   const base = deps.publicUrl.replace(/\/+$/, "");
   const dl = digitalLinkPath(batch.gtin, batch.lotCode);
+  const rates = new Map<string, ReferenceRate>();
+  for (const t of tokens.values()) {
+    const r = t.currency && t.currency !== "MAD" && t.currency !== "ETH" ? deps.rate?.(t.currency) : null;
+    if (r) rates.set(t.currency!, r);
+  }
+  const accounts = batch.contributors.map((x) => x.account);
   return {
     batch,
     check,
+    payouts: deps.payouts && accounts.length > 0 ? deps.payouts(batch.cooperativeId, accounts) : null,
+    rates,
     certificationStates: new Map(batch.certifications.map((c) => [c.certificationId, certificationState(c, now)])),
     disputedSales: batch.sales.filter(isUnderDispute).map((s) => s.saleId),
     tokens,

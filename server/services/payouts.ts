@@ -25,7 +25,7 @@ import type { ChainClient } from "../chain/client";
 import type { DeploymentFile } from "../chain/deploy";
 import type { User, UserStore } from "../custody/users";
 import type { Indexer, Queries } from "../index";
-import { entitlementsOf, type PayoutQueries, type PayoutRecord } from "../index/payoutQueries";
+import { entitlementsOf, type PayoutQueries, type PayoutRecord, type ReferenceRate } from "../index/payoutQueries";
 import { toCsv } from "../audit/csv";
 import { requireCoopActor, requireCoopAdmin, requireRole } from "./access";
 import type { CsvFile } from "./audit";
@@ -173,6 +173,20 @@ export interface PayoutService {
   reconciliationCsv(actor: User | undefined, cooperativeId: number): CsvFile;
   /** The caller's money: her account per cooperative and token, her payouts, her route. */
   memberMoney(actor: User | undefined): MemberMoney;
+  /**
+   * Public and naming nobody (the verify page): of these accounts (a lot's contributors), how many
+   * confirmed receiving a payout from the cooperative, and what remains to be paid to them per token.
+   */
+  lotSummary(cooperativeId: number, accounts: readonly string[]): LotPayouts;
+  /** The latest reference rate recorded for a currency (public), or null. */
+  referenceRate(currency: string): ReferenceRate | null;
+}
+
+export interface LotPayouts {
+  members: number;
+  confirmed: number;
+  /** Σ of the positive outstanding amounts, per token (advances beyond a share are not subtracted). */
+  outstanding: (TokenCurrency & { amount: string })[];
 }
 
 export interface PayoutServiceDeps {
@@ -472,6 +486,22 @@ function payoutReads(deps: PayoutServiceDeps) {
       const r = reconciliation(actor, cooperativeId);
       return { filename: `cooperative-${cooperativeId}-reconciliation.csv`, csv: reconciliationCsv(r) };
     },
+
+    lotSummary(cooperativeId: number, accounts: readonly string[]): LotPayouts {
+      const { rows } = rowsOf(cooperativeId, accounts);
+      const wanted = new Set(accounts.map((a) => a.toLowerCase()));
+      const mine = rows.filter((r) => wanted.has(r.member.toLowerCase()));
+      const confirmed = new Set(mine.filter((r) => r.confirmed > 0n).map((r) => r.member.toLowerCase())).size;
+      const due = new Map<string, bigint>();
+      for (const r of mine) if (r.outstanding > 0n) due.set(r.token, (due.get(r.token) ?? 0n) + r.outstanding);
+      return {
+        members: wanted.size,
+        confirmed,
+        outstanding: [...due].map(([token, amount]) => ({ ...currencyOf(payouts, token), amount: amount.toString() })),
+      };
+    },
+
+    referenceRate: (currency: string) => payouts.latestRate(currency),
 
     memberMoney(actor: User | undefined): MemberMoney {
       const user = requireRole(actor, "member", "coop_admin");

@@ -20,7 +20,7 @@ import {
 } from "./abi";
 import { RpcError, mapLimit, type RpcClient, type RpcLog } from "./rpc";
 import { UsageError, type Target } from "./target";
-import { collectMoney, type MoneyFacts } from "./money";
+import { collectMoney, type MoneyFacts, type MoneyReader } from "./money";
 
 // The names are the deploy path's: the verifier reads the file that path writes.
 export { CONTRACT_NAMES, type ContractName };
@@ -275,7 +275,7 @@ const SALE_EVENTS = [
   "DisputeResolved",
 ].map((e) => topicOf(saleEscrowAbi, e));
 
-export const uintTopic = (n: bigint | number) => pad(numberToHex(n), { size: 32 });
+const uintTopic = (n: bigint | number) => pad(numberToHex(n), { size: 32 });
 const lower = (s: string) => s.toLowerCase();
 
 function refOf(log: RpcLog): LogRef {
@@ -287,11 +287,11 @@ function refOf(log: RpcLog): LogRef {
   };
 }
 
-export function byChainOrder(a: { ref: LogRef }, b: { ref: LogRef }): number {
+function byChainOrder(a: { ref: LogRef }, b: { ref: LogRef }): number {
   return a.ref.blockNumber - b.ref.blockNumber || a.ref.logIndex - b.ref.logIndex;
 }
 
-export function decode(iface: Interface, log: RpcLog) {
+function decode(iface: Interface, log: RpcLog) {
   const parsed = iface.parseLog({ topics: log.topics, data: log.data });
   if (parsed === null) return null;
   return { name: parsed.name, args: parsed.args, ref: refOf(log) };
@@ -354,7 +354,7 @@ export interface CollectOptions {
 }
 
 /** What every step of a collection shares: the node, the contracts, the pinned block and the snapshot it fills. */
-export interface Collector {
+interface Collector {
   rpc: RpcClient;
   contracts: Deployment["contracts"];
   block: number;
@@ -424,7 +424,7 @@ export async function collect(
   snap.sales = await collectSales(col, batchId);
   await collectClaims(col, batchId);
   await collectCooperative(col, snap.registrations[batchId].cooperativeId);
-  snap.money = await collectMoney(col, snap.registrations[batchId].cooperativeId, batchId);
+  snap.money = await collectMoney(moneyReader(col), snap.registrations[batchId].cooperativeId, batchId);
 
   snap.events.sort(byChainOrder);
   snap.quantityChanges.sort(byChainOrder);
@@ -433,7 +433,36 @@ export async function collect(
   return snap;
 }
 
-export function emptySnapshot(
+/**
+ * What money.ts reads: this collector's node at its pinned block. A batch's contributors are looked up
+ * on a side collector, so the registrations read on the way stay out of the batch's own snapshot.
+ */
+function moneyReader(col: Collector): MoneyReader {
+  const ledger = col.contracts.PayoutLedger;
+  const side: Collector = {
+    ...col,
+    snap: emptySnapshot(col.snap.rpcUrl, col.snap.nodeChainId, col.block, col.snap.deployment, {
+      kind: "batchId",
+      input: "",
+      batchId: "",
+    }),
+    seen: new Set(),
+  };
+  return {
+    escrow: col.contracts.SaleEscrow.address,
+    ledger: ledger.address,
+    escrowLogs: (topics) => escrowLogs(col, topics),
+    ledgerLogs: (topics) => col.rpc.getLogs({ address: ledger.address, topics }, ledger.blockNumber, col.block),
+    view: (to, abi, fn, args) => view(col, to, abi, fn, args),
+    decode,
+    async contributorsOf(batchId) {
+      await loadContributorSource(side, batchId);
+      return contributorSource(side.snap, batchId)?.contributors ?? null;
+    },
+  };
+}
+
+function emptySnapshot(
   rpcUrl: string,
   nodeChainId: number,
   block: number,
@@ -476,13 +505,13 @@ function registryLogs(col: Collector, topics: (string | string[] | null)[]): Pro
   return col.rpc.getLogs({ address: registry.address, topics }, registry.blockNumber, col.block);
 }
 
-export function escrowLogs(col: Collector, topics: (string | string[] | null)[]): Promise<RpcLog[]> {
+function escrowLogs(col: Collector, topics: (string | string[] | null)[]): Promise<RpcLog[]> {
   const escrow = col.contracts.SaleEscrow;
   return col.rpc.getLogs({ address: escrow.address, topics }, escrow.blockNumber, col.block);
 }
 
 /** A view call at the pinned block; null when it reverts (other failures are noted in the snapshot too). */
-export async function view(
+async function view(
   col: Collector,
   to: string,
   iface: Interface,
@@ -566,7 +595,7 @@ async function registration(col: Collector, id: string): Promise<Registration | 
 }
 
 /** Follows split children up to the registration that emitted their contributors. */
-export async function loadContributorSource(col: Collector, id: string): Promise<void> {
+async function loadContributorSource(col: Collector, id: string): Promise<void> {
   const { snap } = col;
   let reg = await registration(col, id);
   for (let depth = 0; reg !== null && reg.contributors.length === 0 && depth < MAX_DEPTH; depth++) {

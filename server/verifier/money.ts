@@ -6,7 +6,7 @@
  * released totals) with those payouts, by domain/payouts.ts — the same function the gateway's audit
  * uses, over facts the verifier gathered itself.
  */
-import { hexToString, type Hex } from "viem";
+import { hexToString, numberToHex, pad, type Hex } from "viem";
 import { toAddress as getAddress } from "../chain/address";
 import {
   PAYOUT_METHODS,
@@ -18,19 +18,35 @@ import {
   type PayoutFact,
 } from "../../domain/payouts";
 import { shareOf } from "../../domain/split";
-import { payoutLedgerAbi, saleEscrowAbi, topicOf } from "./abi";
-import {
-  byChainOrder,
-  contributorSource,
-  decode,
-  emptySnapshot,
-  escrowLogs,
-  loadContributorSource,
-  uintTopic,
-  view,
-  type Collector,
-  type LogRef,
-} from "./collect";
+import { payoutLedgerAbi, saleEscrowAbi, topicOf, type ContractAbi, type Result } from "./abi";
+import type { RpcLog } from "./rpc";
+
+/** Where a log sits (collect.ts's LogRef). */
+interface LogRef {
+  blockNumber: number;
+  logIndex: number;
+  txHash: string;
+  blockHash: string;
+}
+
+/**
+ * What this module reads of the node, given by collect.ts (so the two do not import each other): logs
+ * of the escrow and the ledger at the pinned block, views, decoding, and a batch's contributors' list.
+ */
+export interface MoneyReader {
+  escrow: string;
+  ledger: string;
+  escrowLogs(topics: (string | string[] | null)[]): Promise<RpcLog[]>;
+  ledgerLogs(topics: (string | string[] | null)[]): Promise<RpcLog[]>;
+  view(to: string, abi: ContractAbi, fn: string, args: unknown[]): Promise<Result | null>;
+  decode(abi: ContractAbi, log: RpcLog): { name: string; args: Result; ref: LogRef } | null;
+  /** The list a batch (or its split ancestor) emitted, or null. */
+  contributorsOf(batchId: string): Promise<{ account: string; weight: bigint }[] | null>;
+}
+
+const byChainOrder = (a: { ref: LogRef }, b: { ref: LogRef }) =>
+  a.ref.blockNumber - b.ref.blockNumber || a.ref.logIndex - b.ref.logIndex;
+const uintTopic = (n: bigint) => pad(numberToHex(n), { size: 32 });
 
 export interface PayoutOnChain extends PayoutFact {
   id: string;
@@ -59,13 +75,13 @@ const T = {
   PayoutContested: topicOf(payoutLedgerAbi, "PayoutContested"),
 };
 
-export async function collectMoney(col: Collector, cooperativeId: bigint, batchId: string): Promise<MoneyFacts> {
-  const escrow = col.contracts.SaleEscrow.address;
+export async function collectMoney(rd: MoneyReader, cooperativeId: bigint, batchId: string): Promise<MoneyFacts> {
+  const escrow = rd.escrow;
   const closures: MoneyFacts["closures"] = [];
-  for (const d of (await escrowLogs(col, [T.BatchClosed, batchId])).map((l) => decode(saleEscrowAbi, l))) {
+  for (const d of (await rd.escrowLogs([T.BatchClosed, batchId])).map((l) => rd.decode(saleEscrowAbi, l))) {
     if (d === null) continue;
     const token = getAddress(d.args.token as string);
-    const v = await view(col, escrow, saleEscrowAbi, "roundedOff", [batchId, token]);
+    const v = await rd.view(escrow, saleEscrowAbi, "roundedOff", [batchId, token]);
     closures.push({
       token,
       roundedOff: d.args.roundedOff as bigint,
@@ -73,11 +89,11 @@ export async function collectMoney(col: Collector, cooperativeId: bigint, batchI
       ref: d.ref,
     });
   }
-  const entitlements = await entitlementsOf(col, cooperativeId);
-  const payouts = await payoutsOf(col, cooperativeId);
+  const entitlements = await entitlementsOf(rd, cooperativeId);
+  const payouts = await payoutsOf(rd, cooperativeId);
   const currencies: MoneyFacts["currencies"] = {};
   for (const token of new Set([...entitlements.map((e) => e.token), ...payouts.map((p) => p.token)])) {
-    const c = await view(col, escrow, saleEscrowAbi, "currencyOf", [token]);
+    const c = await rd.view(escrow, saleEscrowAbi, "currencyOf", [token]);
     const code = c === null || (c[0] as string) === "0x000000" ? null : hexToString(c[0] as Hex);
     currencies[token] = { code, decimals: c === null ? 0 : Number(c[1]) };
   }
@@ -86,40 +102,28 @@ export async function collectMoney(col: Collector, cooperativeId: bigint, batchI
 
 /**
  * Each member's shares of every batch the cooperative sold: ⌊released × weight / total⌋ per batch and
- * token, from the contributors' list the batch (or its split ancestor) emitted. A separate snapshot
- * holds the registrations read on the way, so the batch's own checks see only its own lineage.
+ * token, from the contributors' list the batch (or its split ancestor) emitted.
  */
-async function entitlementsOf(col: Collector, cooperativeId: bigint): Promise<EntitlementFact[]> {
-  const side: Collector = {
-    ...col,
-    snap: emptySnapshot(col.snap.rpcUrl, col.snap.nodeChainId, col.block, col.snap.deployment, {
-      kind: "batchId",
-      input: "",
-      batchId: "",
-    }),
-    seen: new Set(),
-  };
-  const escrow = col.contracts.SaleEscrow.address;
-  const sold = (await escrowLogs(col, [T.SaleCreated, null, null, uintTopic(cooperativeId)]))
-    .map((l) => decode(saleEscrowAbi, l))
+async function entitlementsOf(rd: MoneyReader, cooperativeId: bigint): Promise<EntitlementFact[]> {
+  const sold = (await rd.escrowLogs([T.SaleCreated, null, null, uintTopic(cooperativeId)]))
+    .map((l) => rd.decode(saleEscrowAbi, l))
     .filter((d) => d !== null)
     .map((d) => (d.args.batchId as string).toLowerCase());
   const facts: EntitlementFact[] = [];
   for (const batch of new Set(sold)) {
-    await loadContributorSource(side, batch);
-    const source = contributorSource(side.snap, batch);
-    if (source === null) continue;
-    const total = source.contributors.reduce((a, x) => a + x.weight, 0n);
+    const contributors = await rd.contributorsOf(batch);
+    if (contributors === null) continue;
+    const total = contributors.reduce((a, x) => a + x.weight, 0n);
     const tokens = new Set(
-      (await escrowLogs(col, [T.SaleReleased, null, batch]))
-        .map((l) => decode(saleEscrowAbi, l))
+      (await rd.escrowLogs([T.SaleReleased, null, batch]))
+        .map((l) => rd.decode(saleEscrowAbi, l))
         .filter((d) => d !== null)
         .map((d) => getAddress(d.args.token as string)),
     );
     for (const token of tokens) {
-      const released = await view(col, escrow, saleEscrowAbi, "released", [batch, token]);
+      const released = await rd.view(rd.escrow, saleEscrowAbi, "released", [batch, token]);
       if (released === null) continue;
-      for (const x of source.contributors) {
+      for (const x of contributors) {
         facts.push({ member: x.account, token, amount: shareOf(released[0] as bigint, x.weight, total) });
       }
     }
@@ -128,13 +132,11 @@ async function entitlementsOf(col: Collector, cooperativeId: bigint): Promise<En
 }
 
 /** The cooperative's payouts as the ledger's events tell them, each with the status its storage holds. */
-async function payoutsOf(col: Collector, cooperativeId: bigint): Promise<PayoutOnChain[]> {
-  const ledger = col.contracts.PayoutLedger;
-  const logs = (topics: (string | string[] | null)[]) =>
-    col.rpc.getLogs({ address: ledger.address, topics }, ledger.blockNumber, col.block);
+async function payoutsOf(rd: MoneyReader, cooperativeId: bigint): Promise<PayoutOnChain[]> {
+  const logs = (topics: (string | string[] | null)[]) => rd.ledgerLogs(topics);
   const byId = new Map<string, PayoutOnChain>();
   for (const d of (await logs([T.PayoutRecorded, null, uintTopic(cooperativeId)])).map((l) =>
-    decode(payoutLedgerAbi, l),
+    rd.decode(payoutLedgerAbi, l),
   )) {
     if (d === null) continue;
     byId.set((d.args.payoutId as string).toLowerCase(), {
@@ -151,7 +153,7 @@ async function payoutsOf(col: Collector, cooperativeId: bigint): Promise<PayoutO
     });
   }
   const answers = (await logs([[T.PayoutConfirmed, T.PayoutContested]]))
-    .map((l) => decode(payoutLedgerAbi, l))
+    .map((l) => rd.decode(payoutLedgerAbi, l))
     .filter((d) => d !== null)
     .sort(byChainOrder);
   for (const d of answers) {
@@ -159,7 +161,7 @@ async function payoutsOf(col: Collector, cooperativeId: bigint): Promise<PayoutO
     if (p !== undefined) p.status = d.name === "PayoutConfirmed" ? "confirmed" : "contested";
   }
   for (const p of byId.values()) {
-    const stored = await view(col, ledger.address, payoutLedgerAbi, "getPayout", [p.id]);
+    const stored = await rd.view(rd.ledger, payoutLedgerAbi, "getPayout", [p.id]);
     p.storedStatus = stored === null ? null : PAYOUT_STATUSES[Number((stored[0] as { status: bigint }).status)];
   }
   return [...byId.values()].sort(byChainOrder);

@@ -6,6 +6,7 @@
  * reconcile over the chain's own events (read here with ethers, not through the index); every refusal
  * answers its status and code and changes nothing; the tables survive a reorg and a reindex.
  */
+import { formatMoney, MAD } from "../../domain/money";
 import { runChecks } from "../../server/verifier/checks";
 import { collect } from "../../server/verifier/collect";
 import { RpcClient } from "../../server/verifier/rpc";
@@ -330,6 +331,32 @@ describe("payouts in dirhams (API)", function () {
     expect(csvRow).to.include({ paid: "100000", paid_decimal: "1000.00", contested: "100000", currency: "MAD" });
     expect(csvRow.entitled).to.equal(row(1).entitled);
     expect(records.find((x) => x.member === "*")!.entitled).to.equal(mad.totals.entitled);
+  });
+
+  it("says on the public verify page, naming nobody, how many members confirmed and what remains to be paid", async function () {
+    const body = await expectReconciliationMatchesChain();
+    const due = body.members
+      .filter((m: { token: string }) => m.token === madAddress)
+      .reduce(
+        (sum: bigint, m: { outstanding: string }) => sum + (BigInt(m.outstanding) > 0n ? BigInt(m.outstanding) : 0n),
+        0n,
+      );
+    expect(due > 0n).to.equal(true);
+    const seen = (x: string) =>
+      x
+        .replace(/[\u200e\u200f\u061c]/g, "")
+        .replace(/[\u00a0\u202f]/g, " ")
+        .replace(/&#39;/g, "'");
+    const fr = seen((await t.api.get(`/b/${batchId}?lang=fr`)).text);
+    expect(fr).to.include("1 des 3 membres de ce lot ont confirmé");
+    expect(fr).to.include(`Reste à leur payer : ${seen(formatMoney(due, MAD, "fr-MA"))}.`);
+    const en = seen((await t.api.get(`/b/${batchId}?lang=en`)).text);
+    expect(en).to.include("1 of this lot's 3 members confirmed");
+    expect(en).to.include(`Still to be paid to them: ${seen(formatMoney(due, MAD, "en-GB"))}.`);
+    // Money people read: the sale's price in dirhams, never a run of smallest units or wei.
+    expect(en).to.include(seen(formatMoney(1_000_003n, MAD, "en-GB")));
+    expect(en.replace(/0x[0-9a-f]+/gi, "")).not.to.match(/\d{15,}/);
+    for (const m of members) expect(en).not.to.include(m.address);
   });
 
   it("gives a member her money: her account, her payouts with their status, her route", async function () {

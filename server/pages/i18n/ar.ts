@@ -122,6 +122,16 @@ export const ar: Catalog = {
     net: "للأعضاء",
     netNote: (n) => `يُقسَّم بين الأعضاء حسب مساهمة كل واحد. عدد الأعضاء: ${n}.`,
     notPaidYet: "لم يُدفع بعد.",
+    payoutsTitle: "ما دُفع للأعضاء",
+    memberCount: counted(
+      "ar",
+      "{n, plural, zero {# عضو} one {عضو واحد} two {عضوان} few {# أعضاء} many {# عضوًا} other {# عضو}}",
+    ),
+    payoutsConfirmed: (confirmed, members) =>
+      `أكّد ${confirmed} من أصل ${members} في هذه الدفعة، بأنفسهم، استلام مستحقاتهم من التعاونية.`,
+    remainsToPay: (amount) => `ما زال يجب أن يُدفع لهم: ${amount}.`,
+    nothingRemains: "لم يبقَ شيء يجب دفعه لهم.",
+    dirhamEquivalent: (amount, rate, source, date) => `≈ ${amount} (${rate} درهم للوحدة، ${source}، ${date})`,
     refunded: "رُدّ إلى المشتري",
     disputeOpen: "فتح المشتري نزاعًا.",
     disputeResolved: (pct) => `سُوّي النزاع: رُدّ ${pct} إلى المشتري.`,

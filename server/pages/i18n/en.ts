@@ -121,6 +121,13 @@ export const en: Catalog = {
     net: "To the members",
     netNote: (n) => `Shared among ${n} members, by what each one gave.`,
     notPaidYet: "Not paid out yet.",
+    payoutsTitle: "Paid to the members",
+    memberCount: counted("en-GB", "{n, plural, one {# member} other {# members}}"),
+    payoutsConfirmed: (confirmed, members) =>
+      `${confirmed} of this lot's ${members} confirmed, in their own name, receiving their pay from the cooperative.`,
+    remainsToPay: (amount) => `Still to be paid to them: ${amount}.`,
+    nothingRemains: "Nothing remains to be paid to them.",
+    dirhamEquivalent: (amount, rate, source, date) => `≈ ${amount} (${rate} MAD each, ${source}, ${date})`,
     refunded: "Refunded to the buyer",
     disputeOpen: "The buyer opened a dispute.",
     disputeResolved: (pct) => `Dispute settled: ${pct} refunded to the buyer.`,

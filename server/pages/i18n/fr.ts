@@ -121,6 +121,13 @@ export const fr: Catalog = {
     net: "Pour les membres",
     netNote: (n) => `Partagé entre ${n} membres, selon l'apport de chacun.`,
     notPaidYet: "Pas encore versé.",
+    payoutsTitle: "Payé aux membres",
+    memberCount: counted("fr-FR", "{n, plural, one {# membre} other {# membres}}"),
+    payoutsConfirmed: (confirmed, members) =>
+      `${confirmed} des ${members} de ce lot ont confirmé, en leur nom, avoir reçu leur paiement de la coopérative.`,
+    remainsToPay: (amount) => `Reste à leur payer : ${amount}.`,
+    nothingRemains: "Il ne reste rien à leur payer.",
+    dirhamEquivalent: (amount, rate, source, date) => `≈ ${amount} (${rate} MAD l'unité, ${source}, ${date})`,
     refunded: "Remboursé à l'acheteur",
     disputeOpen: "L'acheteur a ouvert un litige.",
     disputeResolved: (pct) => `Litige réglé : ${pct} remboursé à l'acheteur.`,

@@ -102,6 +102,14 @@ export interface Catalog {
     net: string;
     netNote: (n: string) => string;
     notPaidYet: string;
+    /** The lot's members and their pay from the cooperative, naming nobody (issue 13). */
+    payoutsTitle: string;
+    memberCount: Counted;
+    payoutsConfirmed: (confirmed: string, members: string) => string;
+    remainsToPay: (amount: string) => string;
+    nothingRemains: string;
+    /** A euro (or other) amount's dirham equivalent at the platform's reference rate. */
+    dirhamEquivalent: (amount: string, rate: string, source: string, date: string) => string;
     refunded: string;
     disputeOpen: string;
     disputeResolved: (pct: string) => string;

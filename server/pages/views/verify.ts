@@ -218,7 +218,21 @@ function stepLabel(c: Catalog, step: SaleStep): string {
 function sale(x: Ctx, s: SaleDetail): Html {
   const { c, f, m } = x;
   const token = m.tokens.get(s.token)!;
-  const money = (raw: string) => html`<span dir="ltr">${f.amount(raw, token.decimals)} ${token.symbol}</span>`;
+  const money = (raw: string) => html`<bdi dir="ltr">${f.money(raw, token)}</bdi>`;
+  // The price of a sale in another currency also in dirhams, at the platform's reference rate.
+  const rate = token.currency ? m.rates.get(token.currency) : undefined;
+  const priced = (raw: string) =>
+    rate === undefined
+      ? money(raw)
+      : html`${money(raw)}
+          <span class="note"
+            >${c.sales.dirhamEquivalent(
+              f.dirhams(raw, token, rate.rateE6),
+              f.amount(rate.rateE6, 6),
+              rate.source,
+              f.date(Number(rate.asOf)),
+            )}</span
+          >`;
   const contributors = f.integer(m.batch.contributors.length);
   const releases = s.releases.map(
     (r) =>
@@ -246,7 +260,7 @@ function sale(x: Ctx, s: SaleDetail): Html {
       <dt>${c.sales.quantity}</dt>
       <dd>${quantity(x, s.quantity)}</dd>
       <dt>${c.sales.price}</dt>
-      <dd>${money(s.price)}</dd>
+      <dd>${priced(s.price)}</dd>
     </dl>
     ${s.dispute !== null ? html`<p class="${s.dispute.resolution ? "note" : "banner warn"}">${s.dispute.resolution ? c.sales.disputeResolved(f.percent(s.dispute.resolution.refundBps)) : c.sales.disputeOpen}</p>` : ""}
     ${releases} ${s.releases.length === 0 && open ? html`<p class="note">${c.sales.notPaidYet}</p>` : ""}
@@ -274,7 +288,22 @@ function sales(x: Ctx): Html {
             ${m.batch.sales.map((s) => sale(x, s))}
           </ul>`
     }
+    ${paidToMembers(x)}
   </section>`;
+}
+
+/** How the lot's members were paid by their cooperative, in words, naming nobody (issue 13). */
+function paidToMembers(x: Ctx): Html | string {
+  const { c, f, m } = x;
+  const p = m.payouts;
+  if (p === null || m.batch.sales.every((s) => s.releases.length === 0)) return "";
+  // Plain text inside the sentence (escaped with it); Intl's own direction marks keep the amount whole.
+  const remaining = p.outstanding
+    .filter((o) => o.decimals !== null)
+    .map((o) => f.money(o.amount, { symbol: o.currency ?? "", decimals: o.decimals!, currency: o.currency }));
+  return html`<h3 id="paid-to-members">${c.sales.payoutsTitle}</h3>
+    <p>${c.sales.payoutsConfirmed(f.integer(p.confirmed), c.sales.memberCount(p.members))}</p>
+    <p>${remaining.length === 0 ? c.sales.nothingRemains : c.sales.remainsToPay(remaining.join(" + "))}</p>`;
 }
 
 function yourself(x: Ctx, rpcKnown: boolean): Html {
