@@ -312,14 +312,16 @@ async function homeLists(lists: AuditPageDeps["lists"], c: Catalog, offset: numb
       }
       const info =
         sale.token === ZeroAddress
-          ? { symbol: "ETH", decimals: 18 }
-          : await lists.tokens(sale.token).catch(() => ({ symbol: sale.token.slice(0, 8), decimals: null }));
+          ? { symbol: "ETH", decimals: 18, currency: null }
+          : await lists
+              .tokens(sale.token)
+              .catch(() => ({ symbol: sale.token.slice(0, 8), decimals: null, currency: null }));
       return {
         sale,
         productCode: batch?.productCode ?? null,
         lotCode: batch?.lotCode ?? null,
         cooperativeName: names.get(sale.cooperativeId) ?? `#${sale.cooperativeId}`,
-        token: { address: sale.token, symbol: info.symbol, decimals: info.decimals },
+        token: { address: sale.token, symbol: info.symbol, decimals: info.decimals, currency: info.currency ?? null },
       };
     }),
   );

@@ -48,6 +48,8 @@ export interface TokenRef {
   address: string;
   symbol: string;
   decimals: number | null;
+  /** The currency the escrow recorded with the token (amounts are then shown as money), or null. */
+  currency?: string | null;
 }
 
 export interface AuditContributor {
@@ -149,7 +151,14 @@ export function human(value: bigint, decimals: number | null): string | null {
 
 function tokenOf(snap: Snapshot, token: string): TokenRef {
   const t = snap.tokens[token];
-  if (t) return { address: t.address, symbol: t.symbol, decimals: t.decimals };
+  // The currency only when the escrow recorded one: the JSON of an ether or plain-token sale is as before.
+  if (t)
+    return {
+      address: t.address,
+      symbol: t.symbol,
+      decimals: t.decimals,
+      ...(t.currency ? { currency: t.currency } : {}),
+    };
   return token === ZeroAddress
     ? { address: token, symbol: "ETH", decimals: 18 }
     : { address: token, symbol: token, decimals: null };

@@ -35,12 +35,17 @@ export function banner(tone: "ok" | "bad" | "warn", id: string, title: string, t
   return html`<div class="banner ${tone}" role="alert" id="${id}"><strong>${title}</strong>${text}</div>`;
 }
 
-/** An amount in the token's units, with the raw integer under it (what an auditor compares with the chain). */
+/**
+ * An amount as money (the token's currency for the reader's locale); the exact integer stays in the
+ * page's data (data-raw) for a tool to compare with the chain, and in the JSON and CSV. A token whose
+ * decimals cannot be read is shown in its smallest unit with its symbol rather than not at all.
+ */
 function amount(c: Catalog, raw: string, token: TokenRef): Html {
   const f = formatterFor(c);
-  const shown = token.decimals === null ? raw : f.amount(raw, token.decimals);
-  return html`<span dir="ltr">${shown} <bdi>${token.symbol}</bdi></span
-    ><br /><span class="mono note" dir="ltr" data-raw="${raw}">${raw}</span>`;
+  if (token.decimals === null) {
+    return html`<span dir="ltr" data-raw="${raw}">${raw} <bdi>${token.symbol}</bdi></span>`;
+  }
+  return html`<bdi dir="ltr" data-raw="${raw}">${f.money(raw, { ...token, decimals: token.decimals })}</bdi>`;
 }
 
 function section(heading: Renderable, content: Renderable): Html {
@@ -80,7 +85,7 @@ function saleFigures(a: SaleAudit, c: Catalog): Html {
   const t = c.audit;
   const f = formatterFor(c);
   const money = (raw: string) => amount(c, raw, a.token);
-  const currency = html`<bdi>${a.token.symbol}</bdi>
+  const currency = html`<bdi>${a.token.currency ?? a.token.symbol}</bdi>
     <span class="mono" title="${a.token.address}" data-address="${a.token.address}"
       >${shortAddress(a.token.address)}</span
     >`;
@@ -154,7 +159,7 @@ export function memberChart(
   bars: { label: string; account: string; value: bigint }[],
 ): Html {
   const f = formatterFor(c);
-  const title = c.audit.chart(token.symbol);
+  const title = c.audit.chart(token.currency ?? token.symbol);
   const width = 640;
   const labelWidth = 180;
   const valueWidth = 140;
@@ -163,7 +168,8 @@ export function memberChart(
   const plot = width - labelWidth - valueWidth - 10;
   const height = top + bars.length * rowHeight + 6;
   const max = bars.reduce((m, b) => (b.value > m ? b.value : m), 1n);
-  const shown = (v: bigint) => (token.decimals === null ? v.toString() : f.amount(v, token.decimals));
+  const shown = (v: bigint) =>
+    token.decimals === null ? `${v} ${token.symbol}` : f.money(v, { ...token, decimals: token.decimals });
   const rows = bars.map((b, i) => {
     const y = top + i * rowHeight;
     const w = b.value <= 0n ? 0 : Math.max(1, Number((b.value * 10_000n) / max) / (10_000 / plot));
@@ -176,7 +182,7 @@ export function memberChart(
         width="${w.toFixed(2)}"
         height="${rowHeight - 6}"
         fill="${PALETTE[i % PALETTE.length]}"
-        ><title>${b.label} (${b.account}): ${shown(b.value)} ${token.symbol}</title></rect
+        ><title>${b.label} (${b.account}): ${shown(b.value)}</title></rect
       ><text x="${labelWidth + w + 4}" y="${y + 14}" font-size="11" fill="#6b5a4c">${shown(b.value)}</text>`;
   });
   return chartFigure(title, width, height, rows);
@@ -193,7 +199,7 @@ function totals(a: CooperativeAudit, c: Catalog): Html[] {
       return scrollTable(t.totals, {
         cls: "split totals",
         data: { token: x.token.address },
-        caption: { content: html`<bdi>${x.token.symbol}</bdi>` },
+        caption: { content: html`<bdi>${x.token.currency ?? x.token.symbol}</bdi>` },
         rows: [
           figureRow(t.sales, f.integer(x.sales)),
           figureRow(t.gross, money(x.gross)),
@@ -302,7 +308,10 @@ export interface HomeSale {
 
 function homeSale(c: Catalog, x: HomeSale): Html {
   const f = formatterFor(c);
-  const price = x.token.decimals === null ? x.sale.price : f.amount(x.sale.price, x.token.decimals);
+  const price =
+    x.token.decimals === null
+      ? `${x.sale.price} ${x.token.symbol}`
+      : f.money(x.sale.price, { ...x.token, decimals: x.token.decimals });
   return html`<li data-sale="${x.sale.saleId}">
     <a id="${`audit-sale-${x.sale.saleId}`}" href="${`/audit/sales/${x.sale.saleId}?lang=${c.lang}`}"
       >${c.roles3.saleTitle(f.integer(x.sale.saleId))}${
@@ -314,7 +323,7 @@ function homeSale(c: Catalog, x: HomeSale): Html {
       ></span
     ><span class="note"
       ><strong class="state">${stateName(c, x.sale.state)}</strong> ·
-      <span class="price" dir="ltr">${price} <bdi>${x.token.symbol}</bdi></span></span
+      <span class="price" dir="ltr">${price}</span></span
     >
   </li>`;
 }

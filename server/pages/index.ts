@@ -18,7 +18,7 @@ import { createChainCheck, type ChainCheck } from "./chainCheck";
 import { PageCache } from "./cache";
 import { CATALOGS, chooseLang, type Catalog } from "./i18n";
 import { hrefFor, languageLinks, pageHref } from "./links";
-import { buildVerifyModel, toJson } from "./model";
+import { buildVerifyModel, ratesOf, toJson } from "./model";
 import type { TokenInfo } from "./tokens";
 import type { Logger } from "../log";
 import type { Services } from "../services";
@@ -269,6 +269,7 @@ function marketRoute(deps: PageDeps, check: () => Promise<ChainCheck>): RequestH
           offers: items,
           total,
           tokens: known,
+          rates: ratesOf(known, (currency) => deps.services.payouts.referenceRate(currency)),
           choices: reads.offerChoices(),
           product,
           region,

@@ -55,17 +55,26 @@ export interface ModelDeps {
   rate?: (currency: string) => ReferenceRate | null;
 }
 
+/** The latest reference rate of each currency, other than the dirham (and ether), the tokens are in. */
+export function ratesOf(
+  tokens: Map<string, TokenInfo>,
+  rate: (currency: string) => ReferenceRate | null,
+): Map<string, ReferenceRate> {
+  const rates = new Map<string, ReferenceRate>();
+  for (const t of tokens.values()) {
+    const r = t.currency && t.currency !== "MAD" && t.currency !== "ETH" ? rate(t.currency) : null;
+    if (r) rates.set(t.currency!, r);
+  }
+  return rates;
+}
+
 export async function buildVerifyModel(batch: BatchDetail, check: Confirmed, deps: ModelDeps): Promise<VerifyModel> {
   const now = check.checkedAt / 1000;
   const tokens = new Map<string, TokenInfo>();
   for (const address of new Set(batch.sales.map((s) => s.token))) tokens.set(address, await deps.tokens(address));
   const base = deps.publicUrl.replace(/\/+$/, "");
   const dl = digitalLinkPath(batch.gtin, batch.lotCode);
-  const rates = new Map<string, ReferenceRate>();
-  for (const t of tokens.values()) {
-    const r = t.currency && t.currency !== "MAD" && t.currency !== "ETH" ? deps.rate?.(t.currency) : null;
-    if (r) rates.set(t.currency!, r);
-  }
+  const rates = deps.rate ? ratesOf(tokens, deps.rate) : new Map<string, ReferenceRate>();
   const accounts = batch.contributors.map((x) => x.account);
   return {
     batch,

@@ -6,7 +6,7 @@
  * judges: checks.ts does, as pure functions over the Snapshot.
  */
 import { readFileSync } from "node:fs";
-import { numberToHex, pad } from "viem";
+import { hexToString, numberToHex, pad, type Hex } from "viem";
 import { ZERO_ADDRESS as ZeroAddress, toAddress as getAddress } from "../chain/address";
 import { CONTRACT_NAMES, type ContractName, type DeploymentFile } from "../chain/deploy";
 import {
@@ -203,6 +203,8 @@ export interface TokenInfo {
   address: string;
   symbol: string;
   decimals: number | null;
+  /** The currency (ISO 4217) the escrow recorded with the token, or null. */
+  currency?: string | null;
 }
 
 export interface CooperativeFacts {
@@ -511,13 +513,7 @@ function escrowLogs(col: Collector, topics: (string | string[] | null)[]): Promi
 }
 
 /** A view call at the pinned block; null when it reverts (other failures are noted in the snapshot too). */
-async function view(
-  col: Collector,
-  to: string,
-  iface: Interface,
-  fn: string,
-  args: unknown[],
-): Promise<Result | null> {
+async function view(col: Collector, to: string, iface: Interface, fn: string, args: unknown[]): Promise<Result | null> {
   try {
     const raw = await col.rpc.ethCall(to, iface.encodeFunctionData(fn, args), col.block);
     return iface.decodeFunctionResult(fn, raw as `0x${string}`);
@@ -886,10 +882,13 @@ async function tokenInfo(col: Collector, token: string): Promise<TokenInfo> {
   if (token === ZeroAddress) return { address: token, symbol: "ETH", decimals: 18 };
   const symbol = await view(col, token, erc20MetadataAbi, "symbol", []);
   const decimals = await view(col, token, erc20MetadataAbi, "decimals", []);
+  const currency = await view(col, col.contracts.SaleEscrow.address, saleEscrowAbi, "currencyOf", [token]);
+  const code = currency === null || (currency[0] as string) === "0x000000" ? null : hexToString(currency[0] as Hex);
   return {
     address: token,
     symbol: symbol === null ? token : (symbol[0] as string),
     decimals: decimals === null ? null : Number(decimals[0]),
+    currency: code,
   };
 }
 

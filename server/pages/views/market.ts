@@ -1,4 +1,5 @@
 /** The market: open offers of every cooperative, filtered by product and region with a plain GET form. */
+import type { ReferenceRate } from "../../index/payoutQueries";
 import { ZERO_ADDRESS as ZeroAddress } from "../../chain/address";
 import { html } from "../html";
 import { productName, unitName, type Catalog, type Lang } from "../i18n";
@@ -11,6 +12,8 @@ export interface MarketView {
   offers: Offer[];
   total: number;
   tokens: Map<string, TokenInfo>;
+  /** The latest reference rate of each currency other than the dirham (a euro offer also shows dirhams). */
+  rates: Map<string, ReferenceRate>;
   choices: { products: string[]; regions: string[] };
   product?: string;
   region?: string;
@@ -43,13 +46,25 @@ export function marketPage(v: MarketView, c: Catalog, hrefFor: (lang: Lang) => s
   </form>`;
   const offers = v.offers.map((o) => {
     const t = v.tokens.get(o.token);
-    const price = t ? `${f.amount(o.price, t.decimals)} ${t.symbol}` : o.price;
+    const price = t ? f.money(o.price, t) : o.price;
+    const rate = t?.currency ? v.rates.get(t.currency) : undefined;
+    const dirhams =
+      t && rate
+        ? html` <span class="note"
+            >${c.sales.dirhamEquivalent(
+              f.dirhams(o.price, t, rate.rateE6),
+              f.amount(rate.rateE6, 6),
+              rate.source,
+              f.date(Number(rate.asOf)),
+            )}</span
+          >`
+        : "";
     return html`<li class="offer" id="${`offer-${o.saleId}`}">
       <p>
         <strong><bdi>${productName(c, o.productCode)}</bdi></strong> · <bdi class="mono">${o.lotCode}</bdi>
       </p>
       <p>
-        <span class="price" dir="ltr">${price}</span> — ${f.integer(o.quantity)}
+        <span class="price" dir="ltr">${price}</span>${dirhams} — ${f.integer(o.quantity)}
         ${unitName(c, o.unit)}${o.buyer !== ZeroAddress ? html` <span class="note">(${c.sales.reserved})</span>` : ""}
       </p>
       <p>
