@@ -25,7 +25,7 @@ import type { ChainClient } from "../chain/client";
 import type { DeploymentFile } from "../chain/deploy";
 import type { User, UserStore } from "../custody/users";
 import type { Indexer, Queries } from "../index";
-import { entitlementsOf, type PayoutQueries, type PayoutRecord } from "../index/payoutQueries";
+import { entitlementsOf, type PayoutQueries, type PayoutRecord, type ReferenceRate } from "../index/payoutQueries";
 import { toCsv } from "../audit/csv";
 import { requireCoopActor, requireCoopAdmin, requireRole } from "./access";
 import type { CsvFile } from "./audit";
@@ -173,6 +173,8 @@ export interface PayoutService {
   reconciliationCsv(actor: User | undefined, cooperativeId: number): CsvFile;
   /** The caller's money: her account per cooperative and token, her payouts, her route. */
   memberMoney(actor: User | undefined): MemberMoney;
+  /** The reference rate of a currency recorded last (public: the platform publishes it on-chain). */
+  latestRate(currency: string): ReferenceRate | null;
 }
 
 export interface PayoutServiceDeps {
@@ -467,6 +469,8 @@ function payoutReads(deps: PayoutServiceDeps) {
     },
 
     reconciliation,
+
+    latestRate: (currency: string) => payouts.latestRate(currency),
 
     reconciliationCsv(actor: User | undefined, cooperativeId: number): CsvFile {
       const r = reconciliation(actor, cooperativeId);

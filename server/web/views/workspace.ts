@@ -50,6 +50,9 @@ function money(c: Catalog, lines: MoneyLine[]): Html {
     <p>${w.moneyIntro}</p>
     <ul class="links member-links">
       <li><a class="button" id="member-money" href="${`/w/member/money?lang=${c.lang}`}">${c.roles.openMoney}</a></li>
+      <li>
+        <a class="button" id="member-payouts" href="${`/w/member/payouts?lang=${c.lang}`}">${c.payouts.memberLink}</a>
+      </li>
       <li><a id="member-deliveries" href="${`/w/member/deliveries?lang=${c.lang}`}">${c.roles.openDeliveries}</a></li>
     </ul>
     ${
@@ -84,6 +87,7 @@ function managerSections(c: Catalog, m: NonNullable<WorkspaceModel["manager"]>):
   return html`<p>
       <a class="button" id="manager-dashboard" href="${`/w/manager?lang=${c.lang}`}">${c.manager.openDashboard}</a>
     </p>
+    <p><a id="manager-money" href="${`/w/manager/money?lang=${c.lang}`}">${c.payouts.managerLink}</a></p>
     <section id="members" aria-labelledby="members-title">
       <h2 id="members-title">${w.membersTitle}</h2>
       <p>${w.memberCount(m.members.length)}</p>
