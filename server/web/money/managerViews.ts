@@ -124,6 +124,18 @@ function payFields(c: Catalog, m: ManagerMoneyModel, r: DueRow, i: number): Html
     })}`;
 }
 
+/**
+ * A member with nothing due keeps her form folded (an advance or a premium may still be paid to her):
+ * `<details>` opens without JavaScript. A member still due, or a row sent back with a problem, is open.
+ */
+function fold(r: DueRow, keepOpen: boolean, summary: string, fields: Html): Html {
+  if (r.outstanding > 0n || keepOpen) return fields;
+  return html`<details class="pay-other">
+    <summary>${summary}</summary>
+    ${fields}
+  </details>`;
+}
+
 function dueRow(c: Catalog, m: ManagerMoneyModel, r: DueRow, i: number): Html {
   const t = c.payouts;
   const name = nameOf(c, r.name);
@@ -135,21 +147,26 @@ function dueRow(c: Catalog, m: ManagerMoneyModel, r: DueRow, i: number): Html {
     ${
       r.pay === null
         ? html`<p class="note">${t.noRate(r.token.currency ?? r.token.symbol)}</p>`
-        : html`<div class="${pickError ? "field has-error" : "field"}">
-              ${pickError ? html`<span class="error-message" id="pick-0-error">${pickError}</span>` : ""}
-              <label class="choice"
-                ><input
-                  type="checkbox"
-                  id="${`pick-${i}`}"
-                  name="${`pick-${i}`}"
-                  value="1"
-                  ${picked ? html`checked` : ""}
-                  ${pickError ? html`aria-describedby="pick-0-error"` : ""}
-                />
-                ${t.pick(name)}</label
-              >
-            </div>
-            ${payFields(c, m, r, i)}`
+        : fold(
+            r,
+            picked || m.problems.some((p) => p.field.endsWith(`-${i}`)),
+            t.pick(name),
+            html`<div class="${pickError ? "field has-error" : "field"}">
+                ${pickError ? html`<span class="error-message" id="pick-0-error">${pickError}</span>` : ""}
+                <label class="choice"
+                  ><input
+                    type="checkbox"
+                    id="${`pick-${i}`}"
+                    name="${`pick-${i}`}"
+                    value="1"
+                    ${picked ? html`checked` : ""}
+                    ${pickError ? html`aria-describedby="pick-0-error"` : ""}
+                  />
+                  ${t.pick(name)}</label
+                >
+              </div>
+              ${payFields(c, m, r, i)}`,
+          )
     }
   </li>`;
 }

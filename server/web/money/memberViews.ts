@@ -75,9 +75,10 @@ function payoutItem(c: Catalog, p: MemberPayout, m: { csrf: Html; once: () => st
   return html`<li class="panel payout recorded" data-payout="${p.payoutId}">
     <p><strong>${t.paidQuestion(amount, by, date)}</strong></p>
     ${purpose} ${yes}
-    <p>
-      <a class="button big secondary answer-no" href="${q(c, `/w/member/payouts/${p.payoutId}/contest`)}">${t.no}</a>
-    </p>
+    <form method="get" action="${`/w/member/payouts/${p.payoutId}/contest`}" class="answer-no">
+      <input type="hidden" name="lang" value="${c.lang}" />
+      <button type="submit" class="big">${t.no}</button>
+    </form>
   </li>`;
 }
 
