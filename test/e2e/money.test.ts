@@ -17,6 +17,7 @@
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
+import { dirhamCentimes } from "../../domain/money";
 import { seedDemo, type DemoResult } from "../../server/demo/seed";
 import { formatterFor } from "../../server/pages/format";
 import { CATALOGS } from "../../server/pages/i18n";
@@ -35,11 +36,13 @@ const { dir: SCREENSHOTS, shot } = screenshots("cooptrace-money");
 
 interface DemoTokens {
   cooperativeAdmin: string;
+  buyer: string;
   members: { name: string; card: string; pin: string; token: string }[];
 }
 
 interface Row {
   member: string;
+  token: string;
   displayName: string | null;
   entitled: string;
   paid: string;
@@ -288,6 +291,46 @@ describe("money in dirhams (e2e)", function () {
     const theirs = (itto.body as { payouts: { payoutId: string }[] }).payouts[0].payoutId;
     const other = await s.page.goto(`${t.gateway.url}/w/member/payouts/${theirs}/contest?lang=fr`);
     expect(other?.status()).to.equal(404);
+    await s.context.close();
+  });
+  // Last: it adds a euro sale's shares to every member's account.
+  it("fr: a share in euros is prefilled in dirhams at the latest reference rate, the rate shown, and recorded", async function () {
+    const c = CATALOGS.fr;
+    const f = formatterFor(c);
+    // What the buyer does before (not the manager's pages): the demo's open euro offer bought and received.
+    const offered = await t.api.get(`/api/v1/sales?batchId=${demo.roseWaterBatchId}&state=Created`);
+    const sale = (offered.body as { items: { saleId: string; price: string }[] }).items[0];
+    const buyer = t.api.as(tokens.buyer);
+    const manager = t.api.as(tokens.cooperativeAdmin);
+    expect((await buyer.post(`/api/v1/sales/${sale.saleId}/fund`, {})).status).to.be.oneOf([200, 201, 202]);
+    expect((await manager.post(`/api/v1/sales/${sale.saleId}/ship`, {})).status).to.be.oneOf([200, 201, 202]);
+    expect((await buyer.post(`/api/v1/sales/${sale.saleId}/confirm`, {})).status).to.be.oneOf([200, 201, 202]);
+
+    const rows = (await reconciliation()).filter((r) => r.currency === "EUR");
+    expect(rows.length).to.be.greaterThan(0);
+    const itto = rows.find((r) => r.displayName === "Itto")!;
+    const s = await signInWithToken(browser, t.gateway.url, "fr", tokens.cooperativeAdmin);
+    await s.page.goto(`${t.gateway.url}/w/manager/money?lang=fr`);
+    const li = `li.due-row[data-member="${itto.member}"][data-token="${rows[0].token}"]`;
+    const eur = { symbol: "EUR", decimals: itto.decimals!, currency: "EUR" };
+    expect(await text(s.page, `${li} dd.due`)).to.equal(f.money(itto.outstanding, eur));
+    const amountId = await s.page.getAttribute(`${li} input.amount`, "id");
+    const i = amountId!.replace("amount-", "");
+    // 10.85 dirhams per euro (the demo's reference rate), to the centime.
+    const centimes = dirhamCentimes(BigInt(itto.outstanding), itto.decimals!, 10_850_000n);
+    expect(await s.page.inputValue(`#amount-${i}`)).to.equal(
+      `${centimes / 100n}.${(centimes % 100n).toString().padStart(2, "0")}`,
+    );
+    expect(await text(s.page, `#amount-${i}-hint`)).to.include(f.money(1085n, MAD));
+    await noSeriousViolation(s.page, "fr manager money (euros)");
+    await shot(s.page, "fr-11-euro-prefill");
+    await s.page.check(`#pick-${i}`);
+    await s.page.selectOption(`#method-${i}`, "bank");
+    await s.page.fill(`#reference-${i}`, "VIREMENT EUR-0001");
+    await submit(s.page, "#record");
+    expect(await text(s.page, "h1")).to.equal(c.payouts.recordedTitle(1));
+    const after = (await reconciliation()).find((r) => r.member === itto.member && r.currency === "EUR")!;
+    expect(after.outstanding).to.equal("0");
     await s.context.close();
   });
 });
