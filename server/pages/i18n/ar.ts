@@ -679,7 +679,7 @@ export const ar: Catalog = {
       "ar-MA",
       "{n, plural, zero {} one {أداء واحد للتحقق} two {أداءان للتحقق} few {# أداءات للتحقق} many {# أداءً للتحقق} other {# أداء للتحقق}}",
     ),
-    by: { bank: "تحويل بنكي", mwallet: "M-Wallet", cash: "نقدًا" },
+    by: { bank: "تحويل بنكي", mwallet: "M‑Wallet", cash: "نقدًا" },
     paidQuestion: (amount, by, date) => `دُفع لك ${amount} عبر ${by} يوم ${date}. هل استلمته؟`,
     forWhat: (purpose) => `مقابل: ${purpose}`,
     yes: "نعم، استلمته",

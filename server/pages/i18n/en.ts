@@ -676,7 +676,7 @@ export const en: Catalog = {
     stillToCome: "Still to come",
     advanceAhead: "Advance still to be covered by your next shares",
     toAnswerCount: counted("en", "{n, plural, =0 {} one {# payment to check} other {# payments to check}}"),
-    by: { bank: "bank transfer", mwallet: "M-Wallet", cash: "cash" },
+    by: { bank: "bank transfer", mwallet: "M‑Wallet", cash: "cash" },
     paidQuestion: (amount, by, date) => `You were paid ${amount} by ${by} on ${date}. Did you receive it?`,
     forWhat: (purpose) => `For: ${purpose}`,
     yes: "Yes, I received it",

@@ -635,7 +635,7 @@ export const fr: Catalog = {
     nothingDue: "Plus rien à lui payer.",
     pick: (name) => `Enregistrer un paiement à ${name}`,
     amount: "Montant payé, en dirhams",
-    amountHint: "Par exemple 445,00",
+    amountHint: "Par exemple 445,00 (virgule ou point)",
     amountAtRate: (rate, date) =>
       `Sa part est dans une autre monnaie : convertie au cours de référence du ${date} (${rate}). Vous pouvez changer le montant.`,
     noRate: (currency) =>
@@ -697,7 +697,7 @@ export const fr: Catalog = {
     stillToCome: "Reste à venir",
     advanceAhead: "Avance encore à couvrir par vos prochaines parts",
     toAnswerCount: counted("fr-MA", "{n, plural, =0 {} one {# paiement à vérifier} other {# paiements à vérifier}}"),
-    by: { bank: "virement bancaire", mwallet: "M-Wallet", cash: "espèces" },
+    by: { bank: "virement bancaire", mwallet: "M‑Wallet", cash: "espèces" },
     paidQuestion: (amount, by, date) => `On vous a payé ${amount} par ${by} le ${date}. L'avez-vous reçu ?`,
     forWhat: (purpose) => `Pour : ${purpose}`,
     yes: "Oui, je l'ai reçu",

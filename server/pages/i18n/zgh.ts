@@ -667,7 +667,7 @@ export const zgh: Catalog = {
     stillToCome: "ⵉⵇⵇⵉⵎ ⴰⴷ ⴷ ⵢⴰⵙ",
     advanceAhead: "ⴰⵙⵣⵡⵓⵔ ⵔⴰⴷ ⵜ ⵜⴰⵡⵉ ⵜⴳⵣⵎⵉⵡⵉⵏ ⵏⵏⴽ ⵉⴷ ⴷ ⵉⵜⵜⴰⵙⵏ",
     toAnswerCount: counted(ZGH_PLURAL_LOCALE, "{n, plural, =0 {} one {# ⵓⵅⵍⵍⵚ ⵉ ⵓⵙⵙⵏⵜⵎ} other {# ⵉⵅⵍⵍⵚⵏ ⵉ ⵓⵙⵙⵏⵜⵎ}}"),
-    by: { bank: "ⵍⴱⴰⵏⴽ", mwallet: "M-Wallet", cash: "ⵓⴼⵓⵙ" },
+    by: { bank: "ⵍⴱⴰⵏⴽ", mwallet: "M‑Wallet", cash: "ⵓⴼⵓⵙ" },
     paidQuestion: (amount, by, date) => `ⵜⵜⵓⵅⵍⵍⵚⴷ ${amount} ⵙ ${by} ⴰⵙⵙ ⵏ ${date}. ⵉⵙ ⵜⵏ ⵜⵓⵎⵥⴷ?`,
     forWhat: (purpose) => `ⵎⴰⵅ: ${purpose}`,
     yes: "ⵢⴰⵀ, ⵓⵎⵥⵖ ⵜⵏ",

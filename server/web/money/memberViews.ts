@@ -107,9 +107,10 @@ function coopSection(c: Catalog, k: MemberCoop, m: { csrf: Html; once: () => str
       k.payouts.length === 0
         ? html`<p class="no-payouts">${t.noPayoutsYet}</p>`
         : answered.length > 0
-          ? html`<ul class="plain answered">
-              ${answered.map((p) => payoutItem(c, p, m))}
-            </ul>`
+          ? html`<h3>${t.listTitle}</h3>
+              <ul class="plain answered">
+                ${answered.map((p) => payoutItem(c, p, m))}
+              </ul>`
           : ""
     }
   </section>`;
