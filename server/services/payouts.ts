@@ -175,6 +175,8 @@ export interface PayoutService {
   memberMoney(actor: User | undefined): MemberMoney;
   /** The reference rate of a currency recorded last (public: the platform publishes it on-chain). */
   latestRate(currency: string): ReferenceRate | null;
+  /** The batches of a cooperative whose accounts are closed (public, as on-chain). */
+  closedBatches(cooperativeId: number): string[];
 }
 
 export interface PayoutServiceDeps {
@@ -471,6 +473,8 @@ function payoutReads(deps: PayoutServiceDeps) {
     reconciliation,
 
     latestRate: (currency: string) => payouts.latestRate(currency),
+
+    closedBatches: (cooperativeId: number) => [...new Set(payouts.batchClosures(cooperativeId).map((c) => c.batchId))],
 
     reconciliationCsv(actor: User | undefined, cooperativeId: number): CsvFile {
       const r = reconciliation(actor, cooperativeId);

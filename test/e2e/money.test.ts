@@ -333,4 +333,26 @@ describe("money in dirhams (e2e)", function () {
     expect(after.outstanding).to.equal("0");
     await s.context.close();
   });
+  // After the euro sale above: every sale of the rose water is settled, so its accounts may be closed.
+  it("ar: the manager closes the accounts of a lot whose sales are all settled; rounding goes to the reserve", async function () {
+    const c = CATALOGS.ar;
+    const s = await signInWithToken(browser, t.gateway.url, "ar", tokens.cooperativeAdmin);
+    await s.page.goto(`${t.gateway.url}/w/manager/money?lang=ar`);
+    const link = `#close-lots li[data-batch="${demo.roseWaterBatchId}"] a`;
+    await submit(s.page, link);
+    expect(new URL(s.page.url()).pathname).to.equal(`/w/manager/money/close/${demo.roseWaterBatchId}`);
+    expect(await text(s.page, "main p")).to.equal(c.payouts.closeExplain);
+    await noSeriousViolation(s.page, "ar close");
+    await shot(s.page, "ar-12-close");
+    await submit(s.page, `form[action="/w/manager/money/close/${demo.roseWaterBatchId}"] button`);
+    expect(new URL(s.page.url()).pathname).to.match(/^\/w\/manager\/money\/closed\//);
+    expect(await s.page.isVisible("#rounded-off")).to.equal(true);
+    await noSeriousViolation(s.page, "ar closed");
+    await shot(s.page, "ar-13-closed");
+    await s.page.goto(`${t.gateway.url}/w/manager/money?lang=ar`);
+    expect(await s.page.locator(link).count()).to.equal(0);
+    const again = await s.page.goto(`${t.gateway.url}/w/manager/money/close/${demo.roseWaterBatchId}?lang=ar`);
+    expect(again?.status()).to.equal(404);
+    await s.context.close();
+  });
 });

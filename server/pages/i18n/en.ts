@@ -709,6 +709,16 @@ export const en: Catalog = {
     contestedTitle: "Sent: you did not receive it",
     contestedText:
       "The cooperative is told. The payment stays marked “not received”. If the money comes later, you can still say you received it.",
+    closeTitle: "Close a lot's accounts",
+    closeIntro: "Every sale of these lots is settled. Closing a lot's accounts is the last step of its sales.",
+    closeLink: (lot) => `Close the accounts of ${lot}`,
+    closeQuestion: (lot) => `Close the accounts of ${lot}?`,
+    closeExplain:
+      "Each member's share of a sale is rounded down to the centime; the few centimes left over by rounding go to the cooperative's reserve. After closing, this lot can no longer be sold. This cannot be undone.",
+    closeButton: "Yes, close this lot's accounts",
+    closedTitle: (lot) => `The accounts of ${lot} are closed`,
+    roundedOff: (amount) => `Left over by rounding, to the reserve: ${amount}`,
+    noRoundedOff: "Nothing was left over by rounding.",
     backToMoney: "Back to my money",
   },
 

@@ -730,6 +730,17 @@ export const fr: Catalog = {
     contestedTitle: "Envoyé : vous ne l'avez pas reçu",
     contestedText:
       "La coopérative est prévenue. Le paiement reste marqué « pas reçu ». Si l'argent arrive plus tard, vous pourrez encore dire que vous l'avez reçu.",
+    closeTitle: "Clore les comptes d'un lot",
+    closeIntro:
+      "Toutes les ventes de ces lots sont réglées. Clore les comptes d'un lot est la dernière étape de ses ventes.",
+    closeLink: (lot) => `Clore les comptes de ${lot}`,
+    closeQuestion: (lot) => `Clore les comptes de ${lot} ?`,
+    closeExplain:
+      "La part de chaque membre d'une vente est arrondie au centime inférieur ; les quelques centimes laissés par l'arrondi vont à la réserve de la coopérative. Après la clôture, ce lot ne peut plus être vendu. On ne peut pas revenir en arrière.",
+    closeButton: "Oui, clore les comptes de ce lot",
+    closedTitle: (lot) => `Les comptes de ${lot} sont clos`,
+    roundedOff: (amount) => `Laissé par l'arrondi, à la réserve : ${amount}`,
+    noRoundedOff: "L'arrondi n'a rien laissé.",
     backToMoney: "Retour à mon argent",
   },
 

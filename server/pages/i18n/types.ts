@@ -668,6 +668,15 @@ export interface Catalog {
     contestSend: string;
     contestedTitle: string;
     contestedText: string;
+    closeTitle: string;
+    closeIntro: string;
+    closeLink: (lot: string) => string;
+    closeQuestion: (lot: string) => string;
+    closeExplain: string;
+    closeButton: string;
+    closedTitle: (lot: string) => string;
+    roundedOff: (amount: string) => string;
+    noRoundedOff: string;
     backToMoney: string;
   };
 

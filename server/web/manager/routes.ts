@@ -78,7 +78,7 @@ export function managerRoutes(app: Express, web: WebDeps, sessions: PageSessions
       dashboard,
       ...memberPages({ services, once, cooperativeName }),
       ...batchPages({ services, once, getBatch: web.getBatch, gtinOf: lookups.gtinOf }),
-      ...managerMoneyPages({ services, once }),
+      ...managerMoneyPages({ services, once, tokenView: web.tokenView }),
     ],
     { kit, form: largeForm, sessions, request: manager },
   );

@@ -17,15 +17,19 @@ import type { PayoutMethod } from "../../../domain/payouts";
 import { DomainError } from "../../services/errors";
 import { payoutAccountInput, payoutInput, type RecordPayoutsInput } from "../../services/payouts";
 import type { Services } from "../../services";
-import { formKey, parseForm, problemsOf, submitForm, type FormOnce } from "../forms";
+import { allPages } from "../../services/sales";
+import { formKey, parseForm, problemsOf, submitForm, writeOnce, type FormOnce } from "../forms";
 import { opQuery } from "../progress";
 import { doneStore, withLang, type Body } from "../page";
 import type { ManagerPage, ManagerRequest } from "../manager/kit";
-import type { FieldProblem } from "../views/components";
+import type { AmountToken, FieldProblem } from "../views/components";
 import {
   accountDonePage,
   accountPage,
+  closedPage,
+  closePage,
   managerMoneyPage,
+  type LotRef,
   recordedPage,
   type DueRow,
   type ManagerMoneyModel,
@@ -33,8 +37,33 @@ import {
 import { centimesDecimal, dirhamsText, typedDirhams } from "./text";
 
 export interface ManagerMoneyDeps {
-  services: Pick<Services, "payouts">;
+  services: Pick<Services, "payouts" | "sales" | "batches">;
   once: FormOnce;
+  /** A token's currency and decimals, for what rounding left to the reserve. */
+  tokenView: (address: string) => Promise<AmountToken>;
+}
+
+interface Closed {
+  lot: LotRef;
+  roundedOff: { amount: bigint; token: AmountToken }[];
+  operationId: string | null;
+}
+
+/** A sale no longer moving: its money released, resolved or refunded, or the offer cancelled. */
+const SETTLED: ReadonlySet<string> = new Set(["Released", "Resolved", "Cancelled", "Refunded"]);
+
+/** The cooperative's lots with sales, all settled, whose accounts are still open (closeBatch would take them). */
+function closableLots(services: ManagerMoneyDeps["services"], cooperativeId: number): LotRef[] {
+  const closed = new Set(services.payouts.closedBatches(cooperativeId).map((b) => b.toLowerCase()));
+  const states = new Map<string, string[]>();
+  for (const s of allPages((p) => services.sales.list({ ...p, cooperativeId })))
+    states.set(s.batchId, [...(states.get(s.batchId) ?? []), s.state]);
+  return [...states]
+    .filter(([batchId, st]) => !closed.has(batchId.toLowerCase()) && st.every((x) => SETTLED.has(x)))
+    .map(([batchId]) => {
+      const b = services.batches.get(batchId);
+      return { batchId, productCode: b.productCode, lotCode: b.lotCode };
+    });
 }
 
 interface Recorded {
@@ -104,6 +133,7 @@ function moneyModel(
   return {
     rows,
     payouts,
+    closable: closableLots(services, r.coopId),
     account: {
       address: rec.payoutAccount,
       own: rec.payoutAccount !== null && own !== null && rec.payoutAccount.toLowerCase() === own.toLowerCase(),
@@ -223,7 +253,48 @@ export function managerMoneyPages(deps: ManagerMoneyDeps): ManagerPage[] {
     });
   };
 
+  const closed = doneStore<Closed>();
+
+  /** A lot of this cooperative that may be closed now, or "not found". */
+  const closableLot = (r: ManagerRequest): LotRef => {
+    const lot = closableLots(services, r.coopId).find(
+      (l) => l.batchId.toLowerCase() === r.params.batchId.toLowerCase(),
+    );
+    if (lot === undefined) throw new DomainError("not_found", "batch_not_found", "no lot to close here");
+    return lot;
+  };
+
+  const closeForm = (r: ManagerRequest) => ({
+    status: 200,
+    view: closePage(r.c, { lot: closableLot(r), csrf: r.csrf, once: formKey() }),
+  });
+
+  const close = (r: ManagerRequest) => {
+    const lot = closableLot(r);
+    return writeOnce(r, once, async () => {
+      const res = await services.payouts.closeBatch(r.user, lot.batchId);
+      const roundedOff = await Promise.all(
+        res.roundedOff.map(async (x) => ({ amount: BigInt(x.amount), token: await deps.tokenView(x.token) })),
+      );
+      const key = closed.put(r.user.id, {
+        lot,
+        roundedOff,
+        operationId: res.outcome.status === "mined" ? null : res.outcome.operationId,
+      });
+      return `/w/manager/money/closed/${key}`;
+    });
+  };
+
+  const closedDone = (r: ManagerRequest) => {
+    const d = closed.own(r.user.id, r.params.key);
+    const pending = r.progress(d.operationId, withLang(r.c, `/w/manager/money/closed/${r.params.key}`));
+    return { status: 200, view: closedPage(r.c, { lot: d.lot, roundedOff: d.roundedOff, pending }) };
+  };
+
   return [
+    { method: "get", path: "/w/manager/money/close/:batchId", handle: closeForm },
+    { method: "post", path: "/w/manager/money/close/:batchId", handle: close },
+    { method: "get", path: "/w/manager/money/closed/:key", handle: closedDone },
     { method: "get", path: "/w/manager/money", handle: show },
     { method: "post", path: "/w/manager/money/record", handle: record },
     { method: "get", path: "/w/manager/money/recorded/:key", handle: done },

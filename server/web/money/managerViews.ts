@@ -5,12 +5,20 @@
  */
 import { PAYOUT_METHODS, PAYOUT_PURPOSES, type PayoutMethod, type PayoutPurpose } from "../../../domain/payouts";
 import { html, type Html } from "../../pages/html";
-import type { Catalog } from "../../pages/i18n";
+import { productName, type Catalog } from "../../pages/i18n";
 import { formatterFor } from "../../pages/format";
 import type { View } from "../page";
 import { progressBanner, type PendingWrite } from "../progress";
 import { hidden } from "../manager/views";
-import { amountHtml, errorSummary, field, select, type AmountToken, type FieldProblem } from "../views/components";
+import {
+  amountHtml,
+  amountText,
+  errorSummary,
+  field,
+  select,
+  type AmountToken,
+  type FieldProblem,
+} from "../views/components";
 import { dirhamsHtml, nameOf, q } from "./text";
 
 /** One member's account in one currency, as the list shows it. */
@@ -44,6 +52,8 @@ export interface ManagerMoneyModel {
   rows: DueRow[];
   payouts: PayoutLine[];
   account: { address: string | null; own: boolean };
+  /** Lots whose sales are all settled and whose accounts are open. */
+  closable: LotRef[];
   csrf: Html;
   once: string;
   /** The form as sent, on a 400. */
@@ -227,7 +237,7 @@ export function managerMoneyPage(c: Catalog, m: ManagerMoneyModel): View {
       <h2 id="recorded-title">${t.listTitle}</h2>
       ${payoutList(c, m.payouts)}
     </section>
-    ${accountPanel(c, m.account)}
+    ${closeSection(c, m.closable)} ${accountPanel(c, m.account)}
     <p><a href="${q(c, "/w/manager")}">${c.manager.backToDashboard}</a></p>`;
   return { title: t.managerTitle, body };
 }
@@ -293,4 +303,66 @@ export function accountDonePage(c: Catalog, m: { pending: PendingWrite | null })
     <p>${t.accountDoneText}</p>
     <p><a class="button" href="${q(c, "/w/manager/money")}">${t.backToPay}</a></p>`;
   return { title: t.accountDone, body };
+}
+
+/** A lot as the closing pages name it. */
+export interface LotRef {
+  batchId: string;
+  productCode: string;
+  lotCode: string;
+}
+
+const lotText = (c: Catalog, l: LotRef) => `${productName(c, l.productCode)} · \u2066${l.lotCode}\u2069`;
+
+/** The lots whose sales are all settled and whose accounts are still open: a link to close each. */
+export function closeSection(c: Catalog, lots: LotRef[]): Html {
+  if (lots.length === 0) return html``;
+  const t = c.payouts;
+  return html`<section id="close-lots" aria-labelledby="close-title">
+    <h2 id="close-title">${t.closeTitle}</h2>
+    <p>${t.closeIntro}</p>
+    <ul class="links">
+      ${lots.map(
+        (l) =>
+          html`<li data-batch="${l.batchId}">
+            <a href="${q(c, `/w/manager/money/close/${l.batchId}`)}">${t.closeLink(lotText(c, l))}</a>
+          </li>`,
+      )}
+    </ul>
+  </section>`;
+}
+
+export function closePage(c: Catalog, m: { lot: LotRef; csrf: Html; once: string }): View {
+  const t = c.payouts;
+  const title = t.closeQuestion(lotText(c, m.lot));
+  const body = html`<h1>${title}</h1>
+    <p>${t.closeExplain}</p>
+    <form method="post" action="${`/w/manager/money/close/${m.lot.batchId}`}">
+      ${hidden(c, m.csrf, m.once)}
+      <button type="submit" class="big">${t.closeButton}</button>
+    </form>
+    <p><a href="${q(c, "/w/manager/money")}">${t.backToPay}</a></p>`;
+  return { title, body };
+}
+
+export function closedPage(
+  c: Catalog,
+  m: { lot: LotRef; roundedOff: { amount: bigint; token: AmountToken }[]; pending: PendingWrite | null },
+): View {
+  const t = c.payouts;
+  const title = t.closedTitle(lotText(c, m.lot));
+  const left = m.roundedOff.filter((r) => r.amount > 0n);
+  const body = html`<div class="panel confirmation">
+      <h1>${m.pending === null ? title : c.manager.pending}</h1>
+    </div>
+    ${progressBanner(c, m.pending, c.manager.lookAgain)}
+    ${
+      left.length === 0
+        ? html`<p id="rounded-off">${t.noRoundedOff}</p>`
+        : html`<ul class="links" id="rounded-off">
+            ${left.map((r) => html`<li>${t.roundedOff(amountText(c, r.amount, r.token))}</li>`)}
+          </ul>`
+    }
+    <p><a class="button" href="${q(c, "/w/manager/money")}">${t.backToPay}</a></p>`;
+  return { title, body };
 }
