@@ -83,7 +83,7 @@ header.top form.signout button{background:transparent;border:1px solid #fff;colo
 .field .hint{display:block;color:#6b5a4c;font-size:.9rem;margin:.1rem 0 .3rem}
 .field .error-message{display:block;color:#b3261e;font-weight:700;margin:.1rem 0 .3rem}
 .field.has-error{border-inline-start:4px solid #b3261e;padding-inline-start:.75rem}
-input[type=text],input[type=password],input[type=search]{font:inherit;width:100%;max-width:28rem;padding:.55rem .6rem;border:2px solid #5d5348;border-radius:6px;background:#fff;color:inherit}
+input[type=text],input[type=password],input[type=search],.field textarea{font:inherit;width:100%;max-width:28rem;padding:.55rem .6rem;border:2px solid #5d5348;border-radius:6px;background:#fff;color:inherit}
 .has-error input{border-color:#b3261e}
 input:focus-visible{outline:3px solid #d9a441;outline-offset:1px}
 button.big{font-size:1.15rem;font-weight:700;padding:.7rem 1.4rem;min-height:3rem;min-width:10rem}

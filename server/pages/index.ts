@@ -192,7 +192,7 @@ function verifyRoute(deps: PageDeps, check: () => Promise<ChainCheck>, rendered:
         tokens,
         labels: (ids) => reads.labels(ids),
         payouts: (cooperativeId, accounts) => deps.services.payouts.lotSummary(cooperativeId, accounts),
-        rate: (currency) => deps.services.payouts.referenceRate(currency),
+        rate: (currency) => deps.services.payouts.latestRate(currency),
       });
     } catch (err) {
       // A token's decimals could not be read: amounts cannot be shown truthfully.
@@ -269,7 +269,7 @@ function marketRoute(deps: PageDeps, check: () => Promise<ChainCheck>): RequestH
           offers: items,
           total,
           tokens: known,
-          rates: ratesOf(known, (currency) => deps.services.payouts.referenceRate(currency)),
+          rates: ratesOf(known, (currency) => deps.services.payouts.latestRate(currency)),
           choices: reads.offerChoices(),
           product,
           region,

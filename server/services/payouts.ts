@@ -178,8 +178,10 @@ export interface PayoutService {
    * confirmed receiving a payout from the cooperative, and what remains to be paid to them per token.
    */
   lotSummary(cooperativeId: number, accounts: readonly string[]): LotPayouts;
-  /** The latest reference rate recorded for a currency (public), or null. */
-  referenceRate(currency: string): ReferenceRate | null;
+  /** The reference rate of a currency recorded last (public: the platform publishes it on-chain). */
+  latestRate(currency: string): ReferenceRate | null;
+  /** The batches of a cooperative whose accounts are closed (public, as on-chain). */
+  closedBatches(cooperativeId: number): string[];
 }
 
 export interface LotPayouts {
@@ -482,6 +484,10 @@ function payoutReads(deps: PayoutServiceDeps) {
 
     reconciliation,
 
+    latestRate: (currency: string) => payouts.latestRate(currency),
+
+    closedBatches: (cooperativeId: number) => [...new Set(payouts.batchClosures(cooperativeId).map((c) => c.batchId))],
+
     reconciliationCsv(actor: User | undefined, cooperativeId: number): CsvFile {
       const r = reconciliation(actor, cooperativeId);
       return { filename: `cooperative-${cooperativeId}-reconciliation.csv`, csv: reconciliationCsv(r) };
@@ -500,8 +506,6 @@ function payoutReads(deps: PayoutServiceDeps) {
         outstanding: [...due].map(([token, amount]) => ({ ...currencyOf(payouts, token), amount: amount.toString() })),
       };
     },
-
-    referenceRate: (currency: string) => payouts.latestRate(currency),
 
     memberMoney(actor: User | undefined): MemberMoney {
       const user = requireRole(actor, "member", "coop_admin");

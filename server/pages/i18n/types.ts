@@ -577,6 +577,117 @@ export interface Catalog {
     cooperativeCsv: string;
   };
 
+  /** Money in dirhams (issue 13): the manager pays members and records it; each member answers. */
+  payouts: {
+    // ---- the manager ----
+    managerLink: string;
+    managerTitle: string;
+    managerIntro: string;
+    dueCount: Counted;
+    noRows: string;
+    /** Her shares of sales and premiums. */
+    entitled: string;
+    paid: string;
+    confirmed: string;
+    contested: string;
+    outstanding: string;
+    /** Shown instead of "still to pay" when advances exceed her shares. */
+    advanceNotCovered: string;
+    nothingDue: string;
+    /** The checkbox of one member's payment. */
+    pick: (name: string) => string;
+    amount: string;
+    amountHint: string;
+    /** A euro share, prefilled in dirhams at the reference rate: `rate` is "1 EUR = 10,85 MAD". */
+    amountAtRate: (rate: string, date: string) => string;
+    noRate: (currency: string) => string;
+    method: string;
+    methods: { bank: string; mwallet: string; cash: string };
+    purpose: string;
+    purposes: {
+      saleShare: string;
+      advance: string;
+      instalment: string;
+      premium: string;
+      womensPremium: string;
+      qualityPremium: string;
+    };
+    reference: string;
+    referenceHint: string;
+    record: string;
+    pickNone: string;
+    amountInvalid: string;
+    referenceRequired: string;
+    duplicate: string;
+    recordedTitle: Counted;
+    recordedText: string;
+    backToPay: string;
+    accountTitle: string;
+    accountOwn: string;
+    accountOther: string;
+    accountNone: string;
+    accountChange: string;
+    accountQuestion: string;
+    accountExplain: string;
+    accountField: string;
+    accountHint: string;
+    accountSave: string;
+    accountDone: string;
+    accountDoneText: string;
+    listTitle: string;
+    noPayouts: string;
+    statuses: { recorded: string; confirmed: string; contested: string };
+    // ---- the member ----
+    memberLink: string;
+    memberTitle: string;
+    memberIntro: string;
+    yourShare: string;
+    paidYou: string;
+    stillToCome: string;
+    advanceAhead: string;
+    toAnswerCount: Counted;
+    /** The method inside a sentence ("by M-Wallet"). */
+    by: { bank: string; mwallet: string; cash: string };
+    paidQuestion: (amount: string, by: string, date: string) => string;
+    forWhat: (purpose: string) => string;
+    yes: string;
+    no: string;
+    saidYes: (amount: string, by: string, date: string) => string;
+    saidNo: (amount: string, by: string, date: string) => string;
+    noPayoutsYet: string;
+    routeYes: string;
+    routeNo: string;
+    routeChange: string;
+    routeQuestion: string;
+    routeExplain: string;
+    routeYesLabel: string;
+    routeNoLabel: string;
+    routeNoAccount: string;
+    routeChoose: string;
+    routeSave: string;
+    routeDoneYes: string;
+    routeDoneNo: string;
+    confirmedTitle: string;
+    confirmedText: string;
+    contestQuestion: string;
+    contestIntro: (amount: string, by: string, date: string) => string;
+    reason: string;
+    reasonHint: string;
+    contestSend: string;
+    contestedTitle: string;
+    contestedText: string;
+    closeTitle: string;
+    closeIntro: string;
+    closeLink: (lot: string) => string;
+    closeQuestion: (lot: string) => string;
+    closeExplain: string;
+    closeButton: string;
+    closedTitle: (lot: string) => string;
+    roundedOff: (amount: string) => string;
+    noRoundedOff: string;
+    backToMoney: string;
+  };
+
   session: {
     formRefusedTitle: string;
     formRefusedText: string;

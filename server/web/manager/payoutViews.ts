@@ -10,12 +10,16 @@ import type { View } from "../http";
 import { progressBanner, type PendingWrite } from "../progress";
 import { lotPath } from "../views/home";
 import { hidden } from "./views";
+import { amountText } from "../views/components";
+
+export { amountText };
 
 export interface TokenView {
   /** What the forms send: "ETH" or the ERC-20's address. */
   param: string;
   symbol: string;
   decimals: number | null;
+  currency?: string | null;
 }
 
 interface LotRef {
@@ -49,9 +53,6 @@ const q = (c: Catalog, path: string) => `${path}?lang=${c.lang}`;
 const lotName = (c: Catalog, l: { productCode: string; lotCode: string }) =>
   html`${productName(c, l.productCode)} · <bdi dir="ltr">${l.lotCode}</bdi>`;
 
-export function amountText(c: Catalog, raw: bigint, t: TokenView): string {
-  return `${t.decimals === null ? raw.toString() : formatterFor(c).amount(raw, t.decimals)} ${t.symbol}`;
-}
 
 function amountOf(c: Catalog, raw: bigint, t: TokenView): Html {
   return html`<span dir="ltr" class="amount">${amountText(c, raw, t)}</span>`;

@@ -22,6 +22,7 @@ import type { ManagerPage, ManagerRequest } from "./kit";
 import { lineagePages } from "./lineage";
 import { memberPages } from "./members";
 import { payoutPages } from "./payout";
+import { managerMoneyPages } from "../money/manager";
 import { dashboardPage } from "./views";
 
 export function managerRoutes(app: Express, web: WebDeps, sessions: PageSessions): void {
@@ -77,6 +78,7 @@ export function managerRoutes(app: Express, web: WebDeps, sessions: PageSessions
       dashboard,
       ...memberPages({ services, once, cooperativeName }),
       ...batchPages({ services, once, getBatch: web.getBatch, gtinOf: lookups.gtinOf }),
+      ...managerMoneyPages({ services, once, tokenView: web.tokenView }),
     ],
     { kit, form: largeForm, sessions, request: manager },
   );

@@ -72,6 +72,7 @@ export function dashboardPage(c: Catalog, m: DashboardModel): { title: string; b
       <li><a class="button" href="${q(c, "/w/manager/batches/new")}">${t.recordBatch}</a></li>
       <li><a class="button" id="merge-link" href="${q(c, "/w/manager/batches/merge")}">${c.manager2.mergeLink}</a></li>
       <li><a class="button" id="payouts-link" href="${q(c, "/w/manager/payouts")}">${c.manager2.payoutsLink}</a></li>
+      <li><a id="money-link" href="${q(c, "/w/manager/money")}">${c.payouts.managerLink}</a></li>
       <li><a href="${q(c, "/w/manager/labels.pdf")}">${t.printLabels}</a><span class="note">${t.labelsText}</span></li>
     </ul>
     <section id="members" aria-labelledby="members-title">

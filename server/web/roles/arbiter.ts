@@ -18,13 +18,14 @@ import { resolveInput } from "../../services/sales";
 import { formKey, ONCE_FIELD, onceFields, parseForm, problemsOf, submitForm, type FormOnce } from "../forms";
 import { doneStore, type Answer, type View, type WebPage, type WebRequest } from "../page";
 import { progressBanner, type PendingWrite } from "../progress";
-import { errorSummary, field, type FieldProblem } from "../views/components";
+import { amountText, errorSummary, field, type FieldProblem } from "../views/components";
 import { q } from "./admin";
 
 interface TokenView {
   symbol: string;
   /** null when the token's decimals cannot be read now: the amount is then shown in its smallest unit. */
   decimals: number | null;
+  currency?: string | null;
 }
 
 /** A disputed sale with what an arbiter needs to recognise it, in words. */
@@ -38,8 +39,7 @@ interface DisputeView {
 }
 
 function money(c: Catalog, raw: bigint | string, token: TokenView): string {
-  const shown = token.decimals === null ? String(raw) : formatterFor(c).amount(raw, token.decimals);
-  return `${shown} ${token.symbol}`;
+  return amountText(c, raw, token);
 }
 
 /** An amount inside a sentence, kept left to right ("0,3 ETH") in an Arabic one (Unicode LRI … PDI). */

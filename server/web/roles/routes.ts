@@ -11,6 +11,7 @@ import { adminPages } from "./admin";
 import { arbiterPages } from "./arbiter";
 import { certifierPages } from "./certifier";
 import { memberPages } from "./member";
+import { memberMoneyPages } from "../money/member";
 import { registrarPages } from "./registrar";
 
 export function roleRoutes(app: Express, web: WebDeps, sessions: PageSessions): void {
@@ -21,6 +22,9 @@ export function roleRoutes(app: Express, web: WebDeps, sessions: PageSessions): 
   const claimForm = express.urlencoded({ extended: false, limit: "4kb", parameterLimit: 10 });
   const form = express.urlencoded({ extended: false, limit: "4kb", parameterLimit: 12 });
   mountPages(app, memberPages(web), { kit, form: claimForm, sessions, request });
+  // Money in dirhams: a contest's reason may be 1000 Arabic letters (6 bytes each once form-encoded).
+  const reasonForm = express.urlencoded({ extended: false, limit: "16kb", parameterLimit: 12 });
+  mountPages(app, memberMoneyPages(web), { kit, form: reasonForm, sessions, request });
   mountPages(
     app,
     [

@@ -8,7 +8,7 @@ import { inProgress, progressBanner, type PendingWrite, type Progress } from "..
 import { productName, unitName, type Catalog } from "../../pages/i18n";
 import { formatterFor } from "../../pages/format";
 import { onceFields } from "../forms";
-import { errorSummary, field, tokenShownOnce, type FieldProblem } from "../views/components";
+import { amountHtml, errorSummary, field, tokenShownOnce, type FieldProblem } from "../views/components";
 import { lotPath } from "../views/home";
 
 const q = (c: Catalog, path: string) => `${path}?lang=${c.lang}`;
@@ -27,6 +27,7 @@ export interface TokenView {
   param: string;
   symbol: string;
   decimals: number | null;
+  currency?: string | null;
 }
 
 /** One lot in one currency: its sales' shares, and whether a claim would pay something. */
@@ -41,10 +42,7 @@ export interface MoneyGroup {
 }
 
 function amountOf(c: Catalog, raw: bigint, t: TokenView): Html {
-  const f = formatterFor(c);
-  return html`<span dir="ltr"
-    >${t.decimals === null ? raw.toString() : f.amount(raw, t.decimals)} <bdi>${t.symbol}</bdi></span
-  >`;
+  return amountHtml(c, raw, t);
 }
 
 export function moneyPage(

@@ -9,7 +9,7 @@ import { progressBanner, type PendingWrite } from "../progress";
 import { productName, unitName, type Catalog } from "../../pages/i18n";
 import { formatterFor } from "../../pages/format";
 import { ONCE_FIELD, onceFields } from "../forms";
-import { banner, errorSummary, field, tokenShownOnce, type FieldProblem } from "../views/components";
+import { amountText, banner, errorSummary, field, tokenShownOnce, type FieldProblem } from "../views/components";
 
 type View = { title: string; body: Html };
 const q = (c: Catalog, path: string) => `${path}?lang=${c.lang}`;
@@ -17,6 +17,7 @@ const q = (c: Catalog, path: string) => `${path}?lang=${c.lang}`;
 export interface TokenView {
   symbol: string;
   decimals: number | null;
+  currency?: string | null;
 }
 
 /** A sale with what a reader needs to recognise it: the product, the lot, the cooperative, the currency. */
@@ -30,10 +31,7 @@ export interface SaleView {
 }
 
 function price(c: Catalog, s: SaleView): Html {
-  const f = formatterFor(c);
-  const t = s.token;
-  const amount = t.decimals === null ? s.sale.price : f.amount(s.sale.price, t.decimals);
-  return html`<span class="price" dir="ltr">${amount} <bdi>${t.symbol}</bdi></span>`;
+  return html`<span class="price" dir="ltr">${amountText(c, s.sale.price, s.token)}</span>`;
 }
 
 function facts(c: Catalog, s: SaleView): Html {
@@ -171,10 +169,9 @@ export interface RefundView {
 function refunds(c: Catalog, m: { refunds: RefundView[]; csrf: Html; once: () => string }): Html {
   if (m.refunds.length === 0) return html``;
   const t = c.buying;
-  const f = formatterFor(c);
   // The amount is isolated left to right (LRI … PDI) inside a sentence that may run right to left.
   const amount = (r: RefundView) =>
-    `${r.view.decimals === null ? r.amount.toString() : f.amount(r.amount, r.view.decimals)} ${r.view.symbol}`;
+    amountText(c, r.amount, r.view);
   return html`<section class="panel" id="refunds" aria-labelledby="refunds-title">
     <h2 id="refunds-title">${t.refundsTitle}</h2>
     <p>${t.refundsText}</p>

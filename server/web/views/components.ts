@@ -5,6 +5,7 @@
  */
 import { html, type Html } from "../../pages/html";
 import type { Catalog } from "../../pages/i18n";
+import { formatterFor } from "../../pages/format";
 
 export interface FieldProblem {
   /** The id of the field's input (the summary links to it). */
@@ -129,4 +130,26 @@ export function tokenShownOnce(o: { id: string; token: string; intro: string; wa
   return html`<h2>${o.intro}</h2>
     <p><code id="${o.id}" class="token" dir="ltr">${o.token}</code></p>
     <p class="banner warn">${o.warn}</p>`;
+}
+
+/** What showing an amount needs of its token: decimals null when unreadable now, currency when the escrow has one. */
+export interface AmountToken {
+  symbol: string;
+  decimals: number | null;
+  currency?: string | null;
+}
+
+/**
+ * An amount as people read money: in the sale's currency for the reader's locale (formatterFor's `money`:
+ * "1 250,00 MAD"), the exact amount and symbol for a token without one; the smallest unit only when the
+ * token's decimals cannot be read now. Plain text, for a sentence; `amountHtml` isolates it left to right.
+ */
+export function amountText(c: Catalog, raw: bigint | string, t: AmountToken): string {
+  if (t.decimals === null) return `${String(raw)} ${t.symbol}`;
+  return formatterFor(c).money(raw, { symbol: t.symbol, decimals: t.decimals, currency: t.currency ?? null });
+}
+
+/** The same, kept left to right inside a line that may run right to left. */
+export function amountHtml(c: Catalog, raw: bigint | string, t: AmountToken): Html {
+  return html`<bdi dir="ltr" class="amount">${amountText(c, raw, t)}</bdi>`;
 }

@@ -10,6 +10,7 @@ import { productName, unitName, type Catalog } from "../../pages/i18n";
 import { formatterFor } from "../../pages/format";
 import type { BatchLine } from "../manager/views";
 import { lotPath } from "./home";
+import { amountHtml, type AmountToken } from "./components";
 
 export interface MoneyLine {
   batchId: string;
@@ -18,7 +19,7 @@ export interface MoneyLine {
   gtin: string;
   /** Her weight over the lot's total weight, in basis points. */
   partBps: number;
-  token: { symbol: string; decimals: number | null };
+  token: AmountToken;
   /** Raw amounts in the token's smallest unit. */
   earned: bigint;
   paid: bigint;
@@ -43,15 +44,15 @@ export interface WorkspaceModel {
 function money(c: Catalog, lines: MoneyLine[]): Html {
   const w = c.workspace;
   const f = formatterFor(c);
-  const amount = (raw: bigint, t: MoneyLine["token"]) =>
-    html`<span dir="ltr"
-      >${t.decimals === null ? raw.toString() : f.amount(raw, t.decimals)} <bdi>${t.symbol}</bdi></span
-    >`;
+  const amount = (raw: bigint, t: MoneyLine["token"]) => amountHtml(c, raw, t);
   return html`<section id="money" aria-labelledby="money-title">
     <h2 id="money-title">${w.moneyTitle}</h2>
     <p>${w.moneyIntro}</p>
     <ul class="links member-links">
       <li><a class="button" id="member-money" href="${`/w/member/money?lang=${c.lang}`}">${c.roles.openMoney}</a></li>
+      <li>
+        <a class="button" id="member-payouts" href="${`/w/member/payouts?lang=${c.lang}`}">${c.payouts.memberLink}</a>
+      </li>
       <li><a id="member-deliveries" href="${`/w/member/deliveries?lang=${c.lang}`}">${c.roles.openDeliveries}</a></li>
     </ul>
     ${
@@ -86,6 +87,7 @@ function managerSections(c: Catalog, m: NonNullable<WorkspaceModel["manager"]>):
   return html`<p>
       <a class="button" id="manager-dashboard" href="${`/w/manager?lang=${c.lang}`}">${c.manager.openDashboard}</a>
     </p>
+    <p><a id="manager-money" href="${`/w/manager/money?lang=${c.lang}`}">${c.payouts.managerLink}</a></p>
     <section id="members" aria-labelledby="members-title">
       <h2 id="members-title">${w.membersTitle}</h2>
       <p>${w.memberCount(m.members.length)}</p>
