@@ -146,6 +146,9 @@ describe("manager pages: split, merge, payouts, release, card PDF (e2e)", functi
           account: m.account,
           name: t.gateway.ctx.users.findByAddress(m.account)?.displayName ?? "",
           claimable: BigInt(owed?.claimable ?? "0"),
+          // A member who chose to be paid in dirhams through the cooperative (the demo's Aicha and
+          // Khadija) is paid into its payout account: her own balance does not move.
+          routed: await escrow.paidThroughCooperative(demo.cooperativeId, m.account),
           balance: await t.provider.getBalance(m.account),
           claimed: await escrow.claimed(demo.roseWaterBatchId, ZeroAddress, m.account),
         };
@@ -276,7 +279,7 @@ describe("manager pages: split, merge, payouts, release, card PDF (e2e)", functi
       await shot(page, `${lang}-07-paid-one`);
       let now = await accounts();
       const mine = now.find((x) => x.account === first.account)!;
-      expect(mine.balance - first.balance).to.equal(first.claimable);
+      expect(mine.balance - first.balance).to.equal(first.routed ? 0n : first.claimable);
       expect(mine.claimed - first.claimed).to.equal(first.claimable);
       expect(mine.claimable).to.equal(0n);
 
@@ -289,7 +292,7 @@ describe("manager pages: split, merge, payouts, release, card PDF (e2e)", functi
       now = await accounts();
       for (const x of owed) {
         const after = now.find((y) => y.account === x.account)!;
-        expect(after.balance - x.balance, x.name).to.equal(x.claimable);
+        expect(after.balance - x.balance, x.name).to.equal(x.routed ? 0n : x.claimable);
         expect(after.claimed - x.claimed, x.name).to.equal(x.claimable);
         expect(after.claimable, x.name).to.equal(0n);
       }
@@ -322,7 +325,7 @@ describe("manager pages: split, merge, payouts, release, card PDF (e2e)", functi
     expect(second.status()).to.equal(303);
     expect(second.headers().location).to.equal(first.headers().location);
     const after = (await accounts()).find((x) => x.account === target.account)!;
-    expect(after.balance - target.balance).to.equal(target.claimable);
+    expect(after.balance - target.balance).to.equal(target.routed ? 0n : target.claimable);
     expect(after.claimed - target.claimed).to.equal(target.claimable);
 
     // A page opened before the payment: its form has its own key; the escrow has nothing due, said calmly.
@@ -426,7 +429,10 @@ describe("manager pages: split, merge, payouts, release, card PDF (e2e)", functi
     await noSeriousViolation(page, "released fr");
     await shot(page, "fr-11-released");
     await submit(page, `a:has-text("${CATALOGS.fr.manager2.payNow}")`);
-    expect(await page.locator(`.owed-group[data-batch="${demo.roseWaterBatchId}"]`).count()).to.equal(1);
+    // The shares of this ether sale, owed again (the demo's dirham shares of Itto and Zahra are their own group).
+    expect(await page.locator(`.owed-group[data-batch="${demo.roseWaterBatchId}"][data-token="ETH"]`).count()).to.equal(
+      1,
+    );
     await context.close();
   });
 });
