@@ -30,7 +30,13 @@ import {
 import type { ChainClient } from "./client";
 import { sendAndWait } from "./send";
 
-export const CONTRACT_NAMES = ["Forwarder", "CooperativeRegistry", "BatchRegistry", "SaleEscrow", "PayoutLedger"] as const;
+export const CONTRACT_NAMES = [
+  "Forwarder",
+  "CooperativeRegistry",
+  "BatchRegistry",
+  "SaleEscrow",
+  "PayoutLedger",
+] as const;
 export type ContractName = (typeof CONTRACT_NAMES)[number];
 
 export interface DeploymentFile {

@@ -53,7 +53,6 @@ const q = (c: Catalog, path: string) => `${path}?lang=${c.lang}`;
 const lotName = (c: Catalog, l: { productCode: string; lotCode: string }) =>
   html`${productName(c, l.productCode)} · <bdi dir="ltr">${l.lotCode}</bdi>`;
 
-
 function amountOf(c: Catalog, raw: bigint, t: TokenView): Html {
   return html`<span dir="ltr" class="amount">${amountText(c, raw, t)}</span>`;
 }

@@ -170,8 +170,7 @@ function refunds(c: Catalog, m: { refunds: RefundView[]; csrf: Html; once: () =>
   if (m.refunds.length === 0) return html``;
   const t = c.buying;
   // The amount is isolated left to right (LRI … PDI) inside a sentence that may run right to left.
-  const amount = (r: RefundView) =>
-    amountText(c, r.amount, r.view);
+  const amount = (r: RefundView) => amountText(c, r.amount, r.view);
   return html`<section class="panel" id="refunds" aria-labelledby="refunds-title">
     <h2 id="refunds-title">${t.refundsTitle}</h2>
     <p>${t.refundsText}</p>
