@@ -82,12 +82,14 @@ describe("member and registrar pages (e2e)", function () {
       await submit(page, "#member-money");
       expect(new URL(page.url()).pathname).to.equal("/w/member/money");
       expect(await page.locator("h1").innerText()).to.include(c.roles.moneyTitle);
-      const group = page.locator(`.money-group[data-batch="${before.batchId}"][data-token="ETH"]`);
+      // The demo sale is in dirhams: the group of its token, amounts as money in her language.
+      const group = page.locator(`.money-group[data-batch="${before.batchId}"][data-token="${before.token}"]`);
+      const money = await t.gateway.http.services.tokens(before.token);
       const [sale] = t.gateway.ctx.services.sales.memberShares(t.gateway.ctx.users.authenticate(member.token)!);
       const line = group.locator(`[data-sale="${sale.saleId}"]`);
-      expect(await line.locator(".share").innerText()).to.equal(`${f.amount(BigInt(sale.share), 18)} ETH`);
-      expect(await line.locator(".paid").innerText()).to.equal(`${f.amount(0n, 18)} ETH`);
-      expect(await line.locator(".due").innerText()).to.equal(`${f.amount(due, 18)} ETH`);
+      expect(await line.locator(".share").innerText()).to.equal(f.money(BigInt(sale.share), money));
+      expect(await line.locator(".paid").innerText()).to.equal(f.money(0n, money));
+      expect(await line.locator(".due").innerText()).to.equal(f.money(due, money));
       expect(await line.innerText()).to.include(c.roles.releasedOn(f.date(sale.releasedAt)));
       // A big target: at least 44 px high, as wide as the phone allows.
       const box = (await group.locator("button.get-paid").boundingBox())!;
@@ -103,7 +105,7 @@ describe("member and registrar pages (e2e)", function () {
           csrf: await group.locator("input[name=csrf]").inputValue(),
           once: await group.locator("input[name=once]").inputValue(),
           batchId: before.batchId,
-          token: "ETH",
+          token: before.token,
           lang,
         };
         const send = () =>
@@ -123,7 +125,7 @@ describe("member and registrar pages (e2e)", function () {
       const paidId = new URL(page.url()).pathname.split("/").pop()!;
       const paidUrl = (l: string) => `${paidId}?lang=${l}`;
       expect(await page.locator("h1").innerText()).to.include(c.roles.paidTitle);
-      expect(await page.locator("#paid .amount").innerText()).to.equal(`${f.amount(due, 18)} ETH`);
+      expect(await page.locator("#paid .amount").innerText()).to.equal(f.money(due, money));
       if (javaScriptEnabled) await noSeriousViolation(page, `paid ${lang}`);
       await shot(page, `${lang}-02-paid`);
 

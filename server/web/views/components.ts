@@ -151,5 +151,5 @@ export function amountText(c: Catalog, raw: bigint | string, t: AmountToken): st
 
 /** The same, kept left to right inside a line that may run right to left. */
 export function amountHtml(c: Catalog, raw: bigint | string, t: AmountToken): Html {
-  return html`<bdi dir="ltr" class="amount">${amountText(c, raw, t)}</bdi>`;
+  return html`<bdi dir="ltr">${amountText(c, raw, t)}</bdi>`;
 }
