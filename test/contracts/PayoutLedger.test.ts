@@ -3,6 +3,7 @@
  * confirms or contests with her own signature. Plus a property run of random records, confirmations
  * and contests against a model, reconciled with domain/payouts.ts from the events alone.
  */
+import { FORWARD_REQUEST_TYPES } from "../../server/relayer";
 import { expect } from "chai";
 import fc from "fast-check";
 import { ethers } from "hardhat";
@@ -69,17 +70,6 @@ async function forwardedCall(
     chainId: (await ethers.provider.getNetwork()).chainId,
     verifyingContract: await forwarder.getAddress(),
   };
-  const types = {
-    ForwardRequest: [
-      { name: "from", type: "address" },
-      { name: "to", type: "address" },
-      { name: "value", type: "uint256" },
-      { name: "gas", type: "uint256" },
-      { name: "nonce", type: "uint256" },
-      { name: "deadline", type: "uint48" },
-      { name: "data", type: "bytes" },
-    ],
-  };
   const request = {
     from: signer.address,
     to,
@@ -89,7 +79,7 @@ async function forwardedCall(
     deadline: BigInt(await time.latest()) + 3_600n,
     data,
   };
-  const signature = await signer.signTypedData(domain, types, request);
+  const signature = await signer.signTypedData(domain, FORWARD_REQUEST_TYPES, request);
   const { nonce: _nonce, ...rest } = request;
   return forwarder.connect(relayer).execute({ ...rest, signature });
 }
