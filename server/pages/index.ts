@@ -15,7 +15,7 @@ import { isValidGtin } from "../api/validate";
 import { buildEpcisDocument } from "../epcis";
 import { STYLESHEET } from "./assets";
 import { createChainCheck, type ChainCheck } from "./chainCheck";
-import { PageCache } from "./cache";
+import { PageCache, etagOf, type CachedPage } from "./cache";
 import { CATALOGS, chooseLang, type Catalog } from "./i18n";
 import { hrefFor, languageLinks, pageHref } from "./links";
 import { buildVerifyModel, ratesOf, toJson } from "./model";
@@ -141,7 +141,10 @@ function verifyRoute(deps: PageDeps, check: () => Promise<ChainCheck>, rendered:
   const commandFor = (batchId: string) =>
     `npx cooptrace verify ${batchId} --rpc ${publicRpcUrl ?? "<rpc url>"} --deployment ${settings.chainId}.json`;
 
-  return async function verify(req: Request, res: Response, target: Target): Promise<void> {
+  const renders = new Map<string, Promise<Rendered>>();
+  return verify;
+
+  async function verify(req: Request, res: Response, target: Target): Promise<void> {
     const c = catalogFor(req);
     setPageHeaders(res, c);
     const format = negotiate(req);
@@ -175,14 +178,36 @@ function verifyRoute(deps: PageDeps, check: () => Promise<ChainCheck>, rendered:
     // indexed a moment ago): a page is only reused while the index still stands where it was rendered.
     const indexed = network.indexedBlock();
     const hit = rendered.get(cacheKey);
-    if (hit !== undefined && hit.state === state && hit.indexed === indexed) {
-      res.set({ "Cache-Control": "public, max-age=15", "Content-Type": hit.type });
-      res.send(hit.body);
-      return;
+    if (hit !== undefined && hit.indexed === indexed && (hit.state === state || renders.has(cacheKey))) {
+      // Under a newer check than the page's, one request renders it again and the others are served the
+      // page of the check before (never older than one check's ttl, and only while the index has not
+      // moved): a page that expires under load is not rendered by every request waiting for it.
+      return sendCached(res, hit);
     }
-    const batch = batchId === null ? null : reads.getBatch(batchId);
-    if (batch === null) return fail(req, res, format, c, 404, "notFound");
+    let render = renders.get(cacheKey);
+    if (render === undefined) {
+      render = renderPage(batchId, format, c, path, state, indexed).finally(() => renders.delete(cacheKey));
+      renders.set(cacheKey, render);
+    }
+    const outcome = await render;
+    if (outcome.kind === "notFound") return fail(req, res, format, c, 404, "notFound");
+    if (outcome.kind === "unavailable")
+      return fail(req, res, format, c, 503, "unavailable", { verifyCommand: outcome.verifyCommand });
+    rendered.set(cacheKey, outcome.page);
+    sendCached(res, outcome.page);
+  }
 
+  /** A rendered page (HTML, JSON or EPCIS), or why there is none; one render per cache key at a time. */
+  async function renderPage(
+    batchId: string | null,
+    format: Format,
+    c: Catalog,
+    path: string,
+    state: ChainCheck & { ok: true },
+    indexed: number,
+  ): Promise<Rendered> {
+    const batch = batchId === null ? null : reads.getBatch(batchId);
+    if (batch === null) return { kind: "notFound" };
     let model;
     try {
       model = await buildVerifyModel(batch, state, {
@@ -197,27 +222,33 @@ function verifyRoute(deps: PageDeps, check: () => Promise<ChainCheck>, rendered:
     } catch (err) {
       // A token's decimals could not be read: amounts cannot be shown truthfully.
       deps.log.warn({ err: String((err as Error)?.message ?? err), batchId }, "verify page: chain read failed");
-      return fail(req, res, format, c, 503, "unavailable", { verifyCommand: commandFor(batch.batchId) });
+      return { kind: "unavailable", verifyCommand: commandFor(batch.batchId) };
     }
-
-    let body: string;
+    let text: string;
     if (format === "json") {
-      body = JSON.stringify(toJson(model));
+      text = JSON.stringify(toJson(model));
     } else if (format === "ld") {
       const doc = buildEpcisDocument(batch, {
         publicUrl: settings.publicUrl,
         chainId: settings.chainId,
         lookupBatch: (id) => reads.getBatch(id),
       });
-      body = JSON.stringify(doc);
+      text = JSON.stringify(doc);
     } else {
-      body = verifyPage(model, c, languageLinks(path), publicRpcUrl !== null);
+      text = verifyPage(model, c, languageLinks(path), publicRpcUrl !== null);
     }
-    const page = { state, indexed, type: CONTENT_TYPES[format], body: Buffer.from(body, "utf8") };
-    rendered.set(cacheKey, page);
-    res.set({ "Cache-Control": "public, max-age=15", "Content-Type": page.type });
-    res.send(page.body);
-  };
+    const body = Buffer.from(text, "utf8");
+    return { kind: "page", page: { state, indexed, type: CONTENT_TYPES[format], body, etag: etagOf(body) } };
+  }
+}
+
+type Rendered =
+  { kind: "page"; page: CachedPage } | { kind: "notFound" } | { kind: "unavailable"; verifyCommand: string };
+
+/** A rendered page with its validator: a visitor who has it gets 304 (Express compares If-None-Match). */
+function sendCached(res: Response, page: CachedPage): void {
+  res.set({ "Cache-Control": "public, max-age=15", "Content-Type": page.type, ETag: page.etag });
+  res.send(page.body);
 }
 
 /** The market of open offers, filtered by product and region, paged; HTML or JSON. */

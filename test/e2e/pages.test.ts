@@ -7,7 +7,7 @@
 import { expect } from "chai";
 import express from "express";
 import { mkdirSync } from "node:fs";
-import type { Server } from "node:http";
+import { get as httpGet, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium, type Browser } from "playwright-core";
@@ -543,6 +543,43 @@ describe("public pages (e2e)", function () {
         while (ctx.services.batches.get(roseWater).certifications.length === before && Date.now() < deadline)
           await new Promise((resolve) => setTimeout(resolve, 100));
         expect((await read()).states.certifications).to.have.length(before + 1);
+      } finally {
+        await close(fresh.server);
+      }
+    });
+
+    it("renders a page once for many concurrent visitors and answers 304 to its ETag", async function () {
+      // A counting wrapper over the real read service: how many times the page was built from the index.
+      let builds = 0;
+      const reads = t.gateway.http.services.reads;
+      const counting = {
+        ...reads,
+        getBatch: (id: string) => {
+          builds++;
+          return reads.getBatch(id);
+        },
+      };
+      const fresh = await serve({ ...t.gateway.http, services: { ...t.gateway.http.services, reads: counting } });
+      try {
+        const answers = await Promise.all(Array.from({ length: 40 }, () => get(`${fresh.url}/b/${roseWater}?lang=fr`)));
+        expect(answers.map((a) => a.status)).to.deep.equal(answers.map(() => 200));
+        expect(new Set(answers.map((a) => a.text)).size).to.equal(1);
+        expect(builds).to.equal(1);
+        const etag = answers[0].headers.get("etag");
+        expect(etag).to.match(/^W\/"[0-9a-f]+-/);
+        // node:http, not fetch: fetch marks a conditional request `Cache-Control: no-cache` (an end-to-end
+        // reload, always answered in full), where a browser revalidating its cached copy does not.
+        const again = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+          httpGet(`${fresh.url}/b/${roseWater}?lang=fr`, { headers: { "if-none-match": etag! } }, (res) => {
+            let body = "";
+            res.on("data", (chunk: Buffer) => (body += chunk.toString()));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+          }).on("error", reject);
+        });
+        expect(again.status).to.equal(304);
+        expect(again.body).to.equal("");
+        const other = await get(`${fresh.url}/b/${roseWater}?lang=fr`, { "if-none-match": 'W/"0-nothing"' });
+        expect(other.status).to.equal(200);
       } finally {
         await close(fresh.server);
       }
