@@ -27,6 +27,12 @@ const schema = z
     DATA_DIR: z.string().min(1).default("./data"),
     PUBLIC_URL: z.url().optional(),
     RPC_URL: z.url().optional(),
+    /** The network's name as visitors know it, on the verify page ("Base", "Réseau des coopératives"). */
+    NETWORK_NAME: z.string().trim().min(1).max(60).optional(),
+    /** A block explorer of the network (e.g. https://basescan.org): the verify page links its proofs there. */
+    EXPLORER_URL: z.url().optional(),
+    /** A JSON-RPC URL anyone may use to re-check (never one holding an API key): the verify command names it. */
+    PUBLIC_RPC_URL: z.url().optional(),
     CHAIN_ID: z.coerce
       .number({ error: "must be a positive integer" })
       .int("must be a positive integer")
@@ -93,6 +99,8 @@ export interface Config {
   publicUrl: string | undefined;
   /** Undefined: the gateway starts its embedded chain. */
   rpcUrl: string | undefined;
+  /** What visitors are told of the network (the verify page's "check it yourself"). */
+  network: { name: string | undefined; explorerUrl: string | undefined; publicRpcUrl: string | undefined };
   chainId: number | undefined;
   relayerKey: string | undefined;
   deployerKey: string | undefined;
@@ -153,6 +161,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(e.DATA_DIR),
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ""),
     rpcUrl: e.RPC_URL,
+    network: {
+      name: e.NETWORK_NAME,
+      explorerUrl: e.EXPLORER_URL?.replace(/\/+$/, ""),
+      publicRpcUrl: e.PUBLIC_RPC_URL,
+    },
     chainId: e.CHAIN_ID,
     relayerKey: e.RELAYER_KEY,
     deployerKey: e.DEPLOYER_KEY,

@@ -31,9 +31,11 @@ section p{margin:.35rem 0}
 .warn{background:#fff4e0;border-color:#b26a00;color:#5c3700}
 .bad{background:#fdecec;border-color:#b3261e;color:#6d1711}
 .lead{font-size:1.05rem;margin:.25rem 0}
-dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.25rem .9rem;margin:.5rem 0 0}
+dl.facts{display:grid;grid-template-columns:fit-content(45%) minmax(0,1fr);gap:.25rem .9rem;margin:.5rem 0 0}
 dl.facts dt{color:#6b5a4c}
-dl.facts dd{margin:0;font-weight:600;min-width:0;overflow-wrap:anywhere}
+dl.facts dd{margin:0;font-weight:600;min-width:0;overflow-wrap:break-word}
+.code{white-space:nowrap;word-break:normal;overflow-wrap:normal}
+ol.proofs{padding-inline-start:1.2rem}ol.proofs li{margin:.4rem 0}
 .badge{display:inline-block;border-radius:999px;padding:.05rem .6rem;font-size:.85rem;font-weight:700;border:1px solid;white-space:nowrap}
 .badge.women{background:#fbe7ef;color:#8a2846;border-color:#e3a9bf}
 .badge.valid{background:#eaf6ec;color:#1b5e20;border-color:#8fc79a}

@@ -21,6 +21,8 @@ export interface Formatter {
   dirhams(raw: string | bigint, token: MoneyToken, rateE6: string | bigint): string;
   /** Basis points as a percentage. */
   percent(bps: number): string;
+  /** "100 Moroccan dirhams", "100 euros": a hundred of a currency in words, for "of each 100 … paid". */
+  hundred(currency: string): string;
   /** Unix seconds → a date. */
   date(seconds: number): string;
   /** Unix seconds → a date and time. */
@@ -81,6 +83,15 @@ function createFormatter(locale: string): Formatter {
     dirhams: (raw, token, rateE6) =>
       formatMoney(dirhamCentimes(BigInt(raw), token.decimals, BigInt(rateE6)), MAD, locale),
     percent: (bps) => pct.format(bps / 10_000),
+    hundred: (currency) =>
+      new Intl.NumberFormat(locale, {
+        style: "currency",
+        currency,
+        currencyDisplay: "name",
+        maximumFractionDigits: 0,
+        minimumFractionDigits: 0,
+        numberingSystem: "latn",
+      }).format(100),
     date: (seconds) => day.format(new Date(seconds * 1000)),
     dateTime: (seconds) => dayTime.format(new Date(seconds * 1000)),
   };

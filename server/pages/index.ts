@@ -18,7 +18,7 @@ import { createChainCheck, type ChainCheck } from "./chainCheck";
 import { PageCache, etagOf, type CachedPage } from "./cache";
 import { CATALOGS, chooseLang, type Catalog } from "./i18n";
 import { hrefFor, languageLinks, pageHref } from "./links";
-import { buildVerifyModel, ratesOf, toJson } from "./model";
+import { buildVerifyModel, ratesOf, toJson, verifyCommandOf } from "./model";
 import type { TokenInfo } from "./tokens";
 import type { Logger } from "../log";
 import type { Services } from "../services";
@@ -94,8 +94,8 @@ function queryText(value: unknown, max = 128): string | undefined {
 
 /** What the public pages read: the index, token symbols, the chain's state; the public URL and the chain's id. */
 export interface PageDeps {
-  services: Pick<Services, "reads" | "tokens" | "network" | "payouts">;
-  settings: Pick<HttpSettings, "publicUrl" | "chainId" | "embedded" | "rpcUrl">;
+  services: Pick<Services, "reads" | "tokens" | "network" | "payouts" | "users">;
+  settings: Pick<HttpSettings, "publicUrl" | "chainId" | "embedded" | "networkName" | "explorerUrl" | "publicRpcUrl">;
   log: Logger;
 }
 
@@ -136,10 +136,12 @@ function fail(
 function verifyRoute(deps: PageDeps, check: () => Promise<ChainCheck>, rendered: PageCache) {
   const { reads, tokens, network } = deps.services;
   const { settings } = deps;
-  // The embedded chain's URL is already public (GET /health); another node's URL may hold an API key.
-  const publicRpcUrl = settings.embedded ? settings.rpcUrl : null;
+  // Only a node published for everyone (PUBLIC_RPC_URL): the gateway's own may be a loopback address
+  // (useless to a visitor) or hold an API key.
+  const publicRpcUrl = settings.publicRpcUrl;
   const commandFor = (batchId: string) =>
-    `npx cooptrace verify ${batchId} --rpc ${publicRpcUrl ?? "<rpc url>"} --deployment ${settings.chainId}.json`;
+    verifyCommandOf(settings.publicUrl.replace(/\/+$/, ""), batchId, settings.chainId, publicRpcUrl);
+  const networkInfo = { name: settings.networkName, explorerUrl: settings.explorerUrl, embedded: settings.embedded };
 
   const renders = new Map<string, Promise<Rendered>>();
   return verify;
@@ -218,6 +220,8 @@ function verifyRoute(deps: PageDeps, check: () => Promise<ChainCheck>, rendered:
         labels: (ids) => reads.labels(ids),
         payouts: (cooperativeId, accounts) => deps.services.payouts.lotSummary(cooperativeId, accounts),
         rate: (currency) => deps.services.payouts.latestRate(currency),
+        network: networkInfo,
+        certifierName: (address) => deps.services.users.certifierName(address),
       });
     } catch (err) {
       // A token's decimals could not be read: amounts cannot be shown truthfully.

@@ -138,6 +138,11 @@ export interface UserService {
   forwardRequestInfo(actor: User | undefined): Promise<ForwardRequestInfo>;
   /** Relays a forward request the caller signed with its own key; the relayer pays the gas. */
   relaySigned(actor: User | undefined, input: ForwardRequestInput, options?: WriteOptions): Promise<WriteOutcome>;
+  /**
+   * The public name of a certifier, by address (a certifier signs certifications in public, under its
+   * name); null for anyone else: a member, a buyer or a manager is never named on a public page.
+   */
+  certifierName(address: string): string | null;
   /** True on the embedded demo chain, where the faucet exists. */
   readonly hasFaucet: boolean;
   /** 1 test ETH and 1,000 demo stablecoins for a buyer, once per UTC day. */
@@ -278,6 +283,11 @@ export function createUserService(deps: UserServiceDeps): UserService {
       const user = requireKeyHolder(actor);
       // No value: the relayer's ether is never sent on a member's behalf.
       return writer.writeSigned(user, { from: user.address, value: 0n, ...input }, options);
+    },
+
+    certifierName(address) {
+      const user = users.findByAddress(address);
+      return user !== undefined && user.role === "certifier" ? user.displayName : null;
     },
 
     hasFaucet: deps.faucet !== undefined,

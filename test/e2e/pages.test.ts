@@ -47,6 +47,25 @@ const HOSTILE = {
   coopName: `Coop "<Tafilalet>" & 'Fils'`,
 };
 
+/** The little of the DOM the page-side checks use (the test's own lib has no DOM types). */
+interface NodeLike {
+  textContent: string | null;
+}
+interface ElementLike extends NodeLike {
+  contains(n: NodeLike): boolean;
+  getBoundingClientRect(): { top: number; bottom: number };
+  getAttribute(name: string): string | null;
+  scrollWidth: number;
+  clientWidth: number;
+}
+interface DocumentLike {
+  body: ElementLike;
+  documentElement: ElementLike;
+  querySelector(selector: string): ElementLike | null;
+  querySelectorAll(selector: string): Iterable<ElementLike>;
+  createTreeWalker(root: ElementLike, what: number): { nextNode(): NodeLike | null };
+}
+
 async function serve(deps: PageDeps, options?: PageRouteOptions): Promise<{ url: string; server: Server }> {
   const app = express();
   pageRoutes(app, deps, options);
@@ -282,8 +301,9 @@ describe("public pages (e2e)", function () {
             .and.to.match(/0[.,]04455 ETH/);
           expect(await page.locator(".badge.women").first().innerText()).to.equal(c.cooperative.womenLed);
           expect(await page.locator(".badge.revoked").innerText()).to.equal(c.certifications.revoked);
-          expect(await page.locator("#verify-yourself pre").innerText()).to.include(
-            `npx cooptrace verify ${rose} --rpc`,
+          // No public node configured: the command names the page and leaves --rpc to the reader.
+          expect(await page.locator("#verify-yourself pre").innerText()).to.equal(
+            `npx cooptrace verify ${t.gateway.ctx.publicUrl}/b/${rose} --deployment 31337.json`,
           );
           // The stylesheet applied (no inline style is allowed, so this proves it loaded).
           const background = await page.$eval(
@@ -305,6 +325,79 @@ describe("public pages (e2e)", function () {
         }
       });
     }
+
+    it("puts people first at 360 px in every language: the money in words on the first screens, proofs only at the end", async function () {
+      const api = (await t.api.get(`/api/v1/batches/${rose}`)).body;
+      for (const lang of LANGS) {
+        const c = CATALOGS[lang];
+        const context = await browser!.newContext({ viewport: { width: 360, height: 800 } });
+        const page = await context.newPage();
+        try {
+          await page.goto(`${pages.url}/b/${rose}?lang=${lang}`);
+          const seen = await page.evaluate(() => {
+            const doc = (globalThis as unknown as { document: DocumentLike }).document;
+            const check = doc.querySelector("#verify-yourself");
+            const outside: string[] = [];
+            const walker = doc.createTreeWalker(doc.body, 4 /* NodeFilter.SHOW_TEXT */);
+            for (let n = walker.nextNode(); n !== null; n = walker.nextNode())
+              if (!check!.contains(n)) outside.push(n.textContent ?? "");
+            const lead = doc.querySelector("#shared p.lead")!.getBoundingClientRect();
+            return {
+              overflow: doc.documentElement.scrollWidth - doc.documentElement.clientWidth,
+              leadBottom: lead.bottom,
+              outside: outside.join(" "),
+              hrefsOutside: [...doc.querySelectorAll("a")]
+                .filter((a) => !check!.contains(a))
+                .map((a) => a.getAttribute("href") ?? ""),
+            };
+          });
+          expect(seen.overflow, lang).to.equal(0);
+          // "Visible without scrolling more than one screen": measured 650–740 px, i.e. on the first one.
+          expect(seen.leadBottom, lang).to.be.at.most(2 * 800);
+          expect(seen.outside, lang).not.to.match(/0x[0-9a-f]/i);
+          expect(seen.outside, lang).not.to.include("31337");
+          expect(seen.outside, lang).not.to.include(c.proof.tx);
+          // The demo's rose lot: one sale of 0.05 ETH released (1 % fee, 10 % of the rest to the reserve).
+          const who = c.plain.womenWho(api.contributors.length);
+          expect(await page.locator("#shared p.lead").innerText(), lang).to.equal(
+            c.plain.perCent(
+              new Intl.NumberFormat(c.locale, { style: "percent", numberingSystem: "latn" }).format(0.89),
+              who,
+            ),
+          );
+          expect(await page.locator("#shared p").nth(1).innerText(), lang).to.equal(c.plain.rest("10", "1"));
+          // Every proof is still there, at the end: the release's transaction among the facts.
+          await page.click("#facts summary");
+          expect(await page.locator("#facts").innerText()).to.include(releaseTx);
+          await page.screenshot({ path: path.join(SCREENSHOTS, `verify-people-${lang}.png`) });
+        } finally {
+          await context.close();
+        }
+      }
+    });
+
+    it("names the network, links the explorer and gives a public node when they are configured", async function () {
+      const http = t.gateway.http;
+      const settings = {
+        ...http.settings,
+        networkName: "Réseau des coopératives",
+        explorerUrl: "https://explorer.example",
+        publicRpcUrl: "https://rpc.example",
+      };
+      const fresh = await serve({ ...http, settings });
+      try {
+        const r = await get(`${fresh.url}/b/${rose}?lang=fr`);
+        const check = r.text.slice(r.text.indexOf('id="verify-yourself"'));
+        expect(check).to.include("Réseau des coopératives");
+        expect(check).to.include(`href="https://explorer.example/tx/${releaseTx}"`);
+        expect(check).to.include(
+          `npx cooptrace verify ${http.settings.publicUrl}/b/${rose} --rpc https://rpc.example --deployment 31337.json`,
+        );
+        expect(r.text.slice(0, r.text.indexOf('id="verify-yourself"'))).not.to.include("explorer.example");
+      } finally {
+        await close(fresh.server);
+      }
+    });
 
     it("switches language with a link and keeps it in the URL", async function () {
       const context = await browser!.newContext({ viewport: { width: 390, height: 844 }, locale: "ar-MA" });
@@ -363,7 +456,7 @@ describe("public pages (e2e)", function () {
       expect(body.states.underDispute).to.equal(false);
       expect(body.verification).to.include({ confirmed: true, chainId: 31337 });
       expect(body.verification.command).to.equal(
-        `npx cooptrace verify ${rose} --rpc ${t.gateway.ctx.rpcUrl} --deployment 31337.json`,
+        `npx cooptrace verify ${t.gateway.ctx.publicUrl}/b/${rose} --deployment 31337.json`,
       );
       const released = body.sales.find((s: { saleId: number }) => s.saleId === releasedSaleId);
       expect(released.releases[0]).to.include({ gross: "50000000000000000", net: "44550000000000000" });
@@ -424,7 +517,10 @@ describe("public pages (e2e)", function () {
         expect(r.text, url).not.to.match(/<style/i);
         for (const [, ref] of r.text.matchAll(/\s(?:src|href)="([^"]*)"/g))
           expect(
-            ref.startsWith("/") || ref.startsWith("data:") || ref.startsWith(t.gateway.ctx.publicUrl),
+            ref.startsWith("/") ||
+              ref.startsWith("#") ||
+              ref.startsWith("data:") ||
+              ref.startsWith(t.gateway.ctx.publicUrl),
             ref,
           ).to.equal(true);
       }

@@ -733,6 +733,45 @@ export const ar: Catalog = {
     backToMoney: "رجوع إلى مالي",
   },
 
+  plain: {
+    checked: (time) => `تم التحقق في السجل العام بتاريخ ${time}.`,
+    sharedTitle: "أين ذهب المال",
+    lotTitle: "هذه الدفعة",
+    perHundred: (hundred, share, who) => `من كل ${hundred} مدفوعة، ذهب ${share} إلى ${who}.`,
+    perCent: (percent, who) => `ذهب ${percent} مما دُفع إلى ${who}.`,
+    womenWho: counted(
+      "ar",
+      "{n, plural, zero {لا امرأة عملت على هذه الدفعة} one {المرأة التي عملت على هذه الدفعة} two {المرأتين اللتين عملتا على هذه الدفعة} few {# نساء عملن على هذه الدفعة} many {# امرأة عملن على هذه الدفعة} other {# امرأة عملن على هذه الدفعة}}",
+    ),
+    membersWho: counted(
+      "ar",
+      "{n, plural, zero {لا عضو عمل على هذه الدفعة} one {العضو الذي عمل على هذه الدفعة} two {العضوين اللذين عملا على هذه الدفعة} few {# أعضاء عملوا على هذه الدفعة} many {# عضوًا عملوا على هذه الدفعة} other {# عضو عملوا على هذه الدفعة}}",
+    ),
+    rest: (reserve, platform) => `واحتفظت التعاونية بـ${reserve} لاحتياطيها، وأخذت المنصة ${platform}.`,
+    noPaymentYet: "لم يُدفع شيء عن هذه الدفعة بعد: يُدفع للأعضاء عندما يؤكد المشتري الاستلام.",
+    certifiedBy: (name) => `الجهة المانحة للشهادة: ${name}`,
+    checkIntro: (network, time) =>
+      `قُرئت كل معلومة في هذه الصفحة بتاريخ ${time} من ${network}، وهي سجل عام (سلسلة كتل): يستطيع أي شخص قراءته والعثور على المعلومات نفسها.`,
+    checkedUpTo: (block, chain) => `قُرئ حتى الكتلة ${block} (السلسلة رقم ${chain}).`,
+    demoNetwork: "سلسلة العرض التجريبي لـCoopTrace",
+    demoNote: "هذا عرض تجريبي: لا قيمة لأي شيء على هذه السلسلة.",
+    numberedNetwork: (chain) => `الشبكة رقم ${chain}`,
+    factsTitle: counted(
+      "ar",
+      "{n, plural, zero {أين سُجّلت المعلومات} one {أين سُجّلت هذه المعلومة} two {أين سُجّلت المعلومتان} few {أين سُجّلت كل معلومة من # معلومات} many {أين سُجّلت كل معلومة من # معلومة} other {أين سُجّلت كل معلومة من # معلومة}}",
+    ),
+    factRegistered: "سُجّلت الدفعة",
+    factCooperative: "سُجّلت التعاونية",
+    factCertified: (scheme) => `شهادة: ${scheme}`,
+    factRevoked: (scheme) => `سُحبت الشهادة: ${scheme}`,
+    factLineage: "صلة بدفعة أخرى",
+    factSale: (sale, step) => `${sale}: ${step}`,
+    onExplorer: "عرضها في مستكشف الكتل",
+    commandWithRpc: "باستعمال Node.js، يعيد هذا الأمر التحقق من كل شيء انطلاقًا من السجل وحده:",
+    commandWithoutRpc: (network) =>
+      `باستعمال Node.js، يعيد هذا الأمر التحقق من كل شيء انطلاقًا من السجل وحده؛ أضف ‎--rpc مع عنوان عقدة من ${network} تثق بها:`,
+  },
+
   session: {
     formRefusedTitle: "لم يُقبل هذا النموذج",
     formRefusedText: "لم يُرسَل من صفحة في هذا الموقع، أو انتهت جلستك. افتح الصفحة من جديد وأرسل النموذج منها.",

@@ -729,6 +729,45 @@ export const en: Catalog = {
     backToMoney: "Back to my money",
   },
 
+  plain: {
+    checked: (time) => `Checked against the public record on ${time}.`,
+    sharedTitle: "Where the money went",
+    lotTitle: "This lot",
+    perHundred: (hundred, share, who) => `Of each ${hundred} paid, ${share} went to ${who}.`,
+    perCent: (percent, who) => `${percent} of what was paid went to ${who}.`,
+    womenWho: counted(
+      "en-GB",
+      "{n, plural, one {the woman who worked on this lot} other {the # women who worked on this lot}}",
+    ),
+    membersWho: counted(
+      "en-GB",
+      "{n, plural, one {the member who worked on this lot} other {the # members who worked on this lot}}",
+    ),
+    rest: (reserve, platform) => `The cooperative kept ${reserve} for its reserve; the platform took ${platform}.`,
+    noPaymentYet: "Nothing has been paid for this lot yet: the members are paid when a buyer confirms delivery.",
+    certifiedBy: (name) => `Certified by ${name}`,
+    checkIntro: (network, time) =>
+      `Every fact on this page was read on ${time} from ${network}, a public record (a blockchain): anyone can read it and find the same facts.`,
+    checkedUpTo: (block, chain) => `Read up to block ${block} (chain number ${chain}).`,
+    demoNetwork: "the CoopTrace demonstration chain",
+    demoNote: "This is a demonstration: nothing on this chain has any value.",
+    numberedNetwork: (chain) => `the network with chain number ${chain}`,
+    factsTitle: counted(
+      "en-GB",
+      "{n, plural, one {Where this fact is recorded} other {Where each of the # facts is recorded}}",
+    ),
+    factRegistered: "The lot was registered",
+    factCooperative: "The cooperative was registered",
+    factCertified: (scheme) => `Certification: ${scheme}`,
+    factRevoked: (scheme) => `Certification withdrawn: ${scheme}`,
+    factLineage: "Link to another lot",
+    factSale: (sale, step) => `${sale}: ${step}`,
+    onExplorer: "See it on the block explorer",
+    commandWithRpc: "With Node.js, this command checks everything again from the record alone:",
+    commandWithoutRpc: (network) =>
+      `With Node.js, this command checks everything again from the record alone; add --rpc with the address of a node of ${network} you trust:`,
+  },
+
   session: {
     formRefusedTitle: "This form was not accepted",
     formRefusedText:

@@ -751,6 +751,46 @@ export const fr: Catalog = {
     backToMoney: "Retour à mon argent",
   },
 
+  plain: {
+    checked: (time) => `Vérifié sur le registre public le ${time}.`,
+    sharedTitle: "Où est allé l'argent",
+    lotTitle: "Ce lot",
+    perHundred: (hundred, share, who) => `Sur chaque ${hundred} payés, ${share} sont allés ${who}.`,
+    perCent: (percent, who) => `${percent} de ce qui a été payé est allé ${who}.`,
+    womenWho: counted(
+      "fr-FR",
+      "{n, plural, one {à la femme qui a travaillé sur ce lot} other {aux # femmes qui ont travaillé sur ce lot}}",
+    ),
+    membersWho: counted(
+      "fr-FR",
+      "{n, plural, one {au membre qui a travaillé sur ce lot} other {aux # membres qui ont travaillé sur ce lot}}",
+    ),
+    rest: (reserve, platform) => `La coopérative en a gardé ${reserve} pour sa réserve ; la plateforme, ${platform}.`,
+    noPaymentYet:
+      "Rien n'a encore été payé pour ce lot : les membres sont payés quand un acheteur confirme la livraison.",
+    certifiedBy: (name) => `Certifié par ${name}`,
+    checkIntro: (network, time) =>
+      `Chaque fait de cette page a été lu le ${time} dans ${network}, un registre public (une blockchain) : chacun peut le lire et y trouver les mêmes faits.`,
+    checkedUpTo: (block, chain) => `Lu jusqu'au bloc ${block} (chaîne numéro ${chain}).`,
+    demoNetwork: "la chaîne de démonstration de CoopTrace",
+    demoNote: "Ceci est une démonstration : rien sur cette chaîne n'a de valeur.",
+    numberedNetwork: (chain) => `le réseau de numéro de chaîne ${chain}`,
+    factsTitle: counted(
+      "fr-FR",
+      "{n, plural, one {Où ce fait est enregistré} other {Où chacun des # faits est enregistré}}",
+    ),
+    factRegistered: "Le lot a été enregistré",
+    factCooperative: "La coopérative a été enregistrée",
+    factCertified: (scheme) => `Certification : ${scheme}`,
+    factRevoked: (scheme) => `Certification retirée : ${scheme}`,
+    factLineage: "Lien avec un autre lot",
+    factSale: (sale, step) => `${sale} : ${step}`,
+    onExplorer: "Voir dans l'explorateur de blocs",
+    commandWithRpc: "Avec Node.js, cette commande vérifie tout à nouveau à partir du seul registre :",
+    commandWithoutRpc: (network) =>
+      `Avec Node.js, cette commande vérifie tout à nouveau à partir du seul registre ; ajoutez --rpc avec l'adresse d'un nœud de ${network} en qui vous avez confiance :`,
+  },
+
   session: {
     formRefusedTitle: "Ce formulaire n'a pas été accepté",
     formRefusedText:

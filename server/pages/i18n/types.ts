@@ -688,6 +688,40 @@ export interface Catalog {
     backToMoney: string;
   };
 
+  /** The verify page for people first (issue 14): the money in words, and one "check it yourself" section. */
+  plain: {
+    /** The short banner: checked at a time (words, no chain id or block). */
+    checked: (time: string) => string;
+    sharedTitle: string;
+    lotTitle: string;
+    /** "Of each 100 dirhams paid, 89 went to the 4 women who worked on this lot." */
+    perHundred: (hundred: string, share: string, who: string) => string;
+    /** The same where the currency has no name (a test token): in percent. */
+    perCent: (percent: string, who: string) => string;
+    /** Who did the work, counted (with the preposition the sentence needs): a women's cooperative's members are women. */
+    womenWho: Counted;
+    membersWho: Counted;
+    /** What the cooperative kept for its reserve and what the platform took, as shares of 100. */
+    rest: (reserve: string, platform: string) => string;
+    noPaymentYet: string;
+    certifiedBy: (name: string) => string;
+    checkIntro: (network: string, time: string) => string;
+    checkedUpTo: (block: string, chain: string) => string;
+    demoNetwork: string;
+    demoNote: string;
+    numberedNetwork: (chain: string) => string;
+    factsTitle: Counted;
+    factRegistered: string;
+    factCooperative: string;
+    factCertified: (scheme: string) => string;
+    factRevoked: (scheme: string) => string;
+    factLineage: string;
+    factSale: (sale: string, step: string) => string;
+    onExplorer: string;
+    commandWithRpc: string;
+    commandWithoutRpc: (network: string) => string;
+  };
+
   session: {
     formRefusedTitle: string;
     formRefusedText: string;

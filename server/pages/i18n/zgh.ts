@@ -717,6 +717,45 @@ export const zgh: Catalog = {
     backToMoney: "ⵓⵖⴰⵍ ⵖⵔ ⵉⴷⵔⵉⵎⵏ ⵉⵏⵓ",
   },
 
+  plain: {
+    checked: (time) => `ⵉⵜⵜⵓⵙⵙⵏⵇⴷ ⴳ ⵓⵙⵏⵎⴰⵍ ⴰⵎⴰⵜⴰⵢ ⴳ ${time}.`,
+    sharedTitle: "ⵎⴰⵏⵉ ⵉⵙⵙⵓⴷⴷⵓ ⵡⴰⵇⵇⴰⵔⵉⴹ",
+    lotTitle: "ⵜⴰⴳⵔⵓⵎⵎⴰ ⴰ",
+    perHundred: (hundred, share, who) => `ⴳ ⴽⵓ ${hundred} ⵉⵜⵜⵓⵅⵍⵍⵚⵏ, ${share} ⵓⴷⴷⵓⵏ ⵖⵔ ${who}.`,
+    perCent: (percent, who) => `${percent} ⵙⴳ ⵎⴰ ⵉⵜⵜⵓⵅⵍⵍⵚⵏ ⵉⴷⴷⴰ ⵖⵔ ${who}.`,
+    womenWho: counted(
+      ZGH_PLURAL_LOCALE,
+      "{n, plural, one {# ⵜⵎⵟⵟⵓⵜ ⵍⵍⵉ ⵉⵅⴷⵎⵏ ⵜⴰⴳⵔⵓⵎⵎⴰ ⴰ} other {# ⵜⵉⵎⵟⵟⵓⴹⵉⵏ ⵍⵍⵉ ⵉⵅⴷⵎⵏ ⵜⴰⴳⵔⵓⵎⵎⴰ ⴰ}}",
+    ),
+    membersWho: counted(
+      ZGH_PLURAL_LOCALE,
+      "{n, plural, one {# ⵓⵎⵢⴰⵡⴰⵙ ⵍⵍⵉ ⵉⵅⴷⵎⵏ ⵜⴰⴳⵔⵓⵎⵎⴰ ⴰ} other {# ⵉⵎⵢⴰⵡⴰⵙⵏ ⵍⵍⵉ ⵉⵅⴷⵎⵏ ⵜⴰⴳⵔⵓⵎⵎⴰ ⴰ}}",
+    ),
+    rest: (reserve, platform) => `ⵜⴰⵎⵢⴰⵡⴰⵙⵜ ⵜⵟⵟⴼ ${reserve} ⵉ ⵓⵃⵟⵟⵓ ⵏⵏⵙ; ⵜⴰⵙⵏⵙⵉⵍⵜ ⵜⴰⵎⵥ ${platform}.`,
+    noPaymentYet: "ⵓⵔ ⴰⵔ ⵉⵜⵜⵓⵅⵍⵍⵚ ⵢⴰⵜ ⵖⴼ ⵜⴳⵔⵓⵎⵎⴰ ⴰ: ⵉⵎⵢⴰⵡⴰⵙⵏ ⴰⵔ ⵜⵜⵓⵅⵍⵍⴰⵚⵏ ⵎⵍ ⵉⵙⵙⵏⵜⵎ ⵓⵎⵙⵙⴰⵖ ⴰⵙⵍⴽⵎ.",
+    certifiedBy: (name) => `ⵉⵙⵙⵏⵜⵎ ⵜ ${name}`,
+    checkIntro: (network, time) =>
+      `ⴽⵓ ⵜⵉⵍⴰⵡⵜ ⴳ ⵜⴰⵙⵏⴰ ⴰ ⵜⵜⵓⵖⵔⴰ ⴳ ${time} ⴳ ${network}, ⴰⵙⵏⵎⴰⵍ ⴰⵎⴰⵜⴰⵢ (ⵜⴰⵙⵍⵙⵍⵜ ⵏ ⵉⴱⵍⵓⴽⵏ): ⴽⵓ ⵢⴰⵏ ⵉⵣⵎⵔ ⴰⴷ ⵜ ⵉⵖⵔ ⴰⴷ ⵢⴰⴼ ⵜⵉⵍⴰⵡⵉⵏ ⴰⴷ.`,
+    checkedUpTo: (block, chain) => `ⵜⵜⵓⵖⵔⴰ ⴰⵔ ⴰⴱⵍⵓⴽ ${block} (ⵜⴰⵙⵍⵙⵍⵜ ⵡⵜⵜⵓⵏ ${chain}).`,
+    demoNetwork: "ⵜⴰⵙⵍⵙⵍⵜ ⵏ ⵓⵙⵎⴰⵍ ⵏ CoopTrace",
+    demoNote: "ⴰⵢⴰ ⴷ ⴰⵙⵎⴰⵍ: ⵓⵍⴰ ⵢⴰⵜ ⴳ ⵜⵙⵍⵙⵍⵜ ⴰ ⵓⵔ ⴷⴰⵔⵙ ⴰⵜⵉⴳ.",
+    numberedNetwork: (chain) => `ⴰⵥⵟⵟⴰ ⵡⵜⵜⵓⵏ ${chain}`,
+    factsTitle: counted(
+      ZGH_PLURAL_LOCALE,
+      "{n, plural, one {ⵎⴰⵏⵉ ⵜⵜⵓⵣⵎⵎⴻⵎ ⵜⵉⵍⴰⵡⵜ ⴰ} other {ⵎⴰⵏⵉ ⵜⵜⵓⵣⵎⵎⴻⵎ ⴽⵓ ⵜⵉⵍⴰⵡⵜ ⵙⴳ # ⵜⵉⵍⴰⵡⵉⵏ}}",
+    ),
+    factRegistered: "ⵜⵜⵓⵣⵎⵎⴻⵎ ⵜⴳⵔⵓⵎⵎⴰ",
+    factCooperative: "ⵜⵜⵓⵣⵎⵎⴻⵎ ⵜⵎⵢⴰⵡⴰⵙⵜ",
+    factCertified: (scheme) => `ⴰⵙⵏⵜⵎ: ${scheme}`,
+    factRevoked: (scheme) => `ⵉⵜⵜⵓⴽⴽⵙ ⵓⵙⵏⵜⵎ: ${scheme}`,
+    factLineage: "ⴰⵣⴷⴰⵢ ⴷ ⵜⴳⵔⵓⵎⵎⴰ ⵢⴰⴹⵏ",
+    factSale: (sale, step) => `${sale}: ${step}`,
+    onExplorer: "ⵥⵕ ⵜ ⴳ ⵓⵎⵙⵏⴰⴷ ⵏ ⵉⴱⵍⵓⴽⵏ",
+    commandWithRpc: "ⵙ Node.js, ⵜⴰⵏⴹⵍⴰⵜ ⴰ ⵜⵙⵙⵏⵜⴰⵎ ⴽⵓⵍⵍⵓ ⵙⴳ ⵓⵙⵏⵎⴰⵍ ⵉⵎⵉⵍ:",
+    commandWithoutRpc: (network) =>
+      `ⵙ Node.js, ⵜⴰⵏⴹⵍⴰⵜ ⴰ ⵜⵙⵙⵏⵜⴰⵎ ⴽⵓⵍⵍⵓ ⵙⴳ ⵓⵙⵏⵎⴰⵍ ⵉⵎⵉⵍ; ⵔⵏⵓ --rpc ⴷ ⵜⴰⵏⵙⴰ ⵏ ⵢⴰⵏ ⵓⴽⵍⵓⵏ ⵏ ${network} ⴳ ⵜⵙⵓⵎⴰⵏⴷ:`,
+  },
+
   session: {
     formRefusedTitle: "ⵜⴰⵍⵖⴰ ⴰⴷ ⵓⵔ ⵜⵜⵓⵇⴱⴰⵍ",
     formRefusedText: "ⵓⵔ ⴷ ⵜⵓⵛⴽⴰ ⵙⴳ ⵜⴰⵙⵏⴰ ⵏ ⵓⵙⵉⵜ ⴰⴷ, ⵏⵖ ⵜⴽⵎⵎⵍ ⵜⵖⵉⵎⵉⵜ ⵏⵏⴽ. ⵕⵥⵎ ⵜⴰⵙⵏⴰ ⴷⴰⵖ ⵜⴰⵣⵏⴷ ⵜⴰⵍⵖⴰ ⵙⴳⵉⵙ.",
