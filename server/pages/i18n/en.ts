@@ -745,6 +745,8 @@ export const en: Catalog = {
     ),
     rest: (reserve, platform) => `The cooperative kept ${reserve} for its reserve; the platform took ${platform}.`,
     noPaymentYet: "Nothing has been paid for this lot yet: the members are paid when a buyer confirms delivery.",
+    madeIntoOthers:
+      "This lot was made into other lots: the money of their sales is shown on their pages (below, under the lots it was made into).",
     certifiedBy: (name) => `Certified by ${name}`,
     checkIntro: (network, time) =>
       `Every fact on this page was read on ${time} from ${network}, a public record (a blockchain): anyone can read it and find the same facts.`,

@@ -768,6 +768,8 @@ export const fr: Catalog = {
     rest: (reserve, platform) => `La coopérative en a gardé ${reserve} pour sa réserve ; la plateforme, ${platform}.`,
     noPaymentYet:
       "Rien n'a encore été payé pour ce lot : les membres sont payés quand un acheteur confirme la livraison.",
+    madeIntoOthers:
+      "Ce lot a été transformé en d'autres lots : l'argent de leurs ventes est montré sur leurs pages (plus bas, sous les lots qu'il a servi à faire).",
     certifiedBy: (name) => `Certifié par ${name}`,
     checkIntro: (network, time) =>
       `Chaque fait de cette page a été lu le ${time} dans ${network}, un registre public (une blockchain) : chacun peut le lire et y trouver les mêmes faits.`,

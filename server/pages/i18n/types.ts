@@ -704,6 +704,8 @@ export interface Catalog {
     /** What the cooperative kept for its reserve and what the platform took, as shares of 100. */
     rest: (reserve: string, platform: string) => string;
     noPaymentYet: string;
+    /** A lot with no payment of its own that went into other lots (a harvest distilled into rose water). */
+    madeIntoOthers: string;
     certifiedBy: (name: string) => string;
     checkIntro: (network: string, time: string) => string;
     checkedUpTo: (block: string, chain: string) => string;

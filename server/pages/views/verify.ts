@@ -374,7 +374,8 @@ function shared(x: Ctx): Html {
   });
   return html`<section aria-labelledby="shared-h" id="shared">
     <h2 id="shared-h">${c.plain.sharedTitle}</h2>
-    ${sentences.length === 0 ? html`<p>${c.plain.noPaymentYet}</p>` : sentences} ${paidToMembers(x)}
+    ${sentences.length > 0 ? sentences : html`<p>${m.batch.children.length > 0 ? c.plain.madeIntoOthers : c.plain.noPaymentYet}</p>`}
+    ${paidToMembers(x)}
   </section>`;
 }
 
