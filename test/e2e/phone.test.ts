@@ -7,10 +7,10 @@
  */
 import { expect } from "chai";
 import type { Browser, Page } from "playwright-core";
-import { seedDemo, type DemoResult } from "../../server/demo/seed";
+import type { DemoResult } from "../../server/demo/seed";
 import { CATALOGS, LANGS, type Lang } from "../../server/pages/i18n";
-import { launchChromium, noSeriousViolation, PHONE, screenshots } from "../helpers/browser";
-import { startTestGateway, type TestGateway } from "../helpers/gateway";
+import { noSeriousViolation, PHONE, screenshots, startSeededDemo, stopSeededDemo } from "../helpers/browser";
+import type { TestGateway } from "../helpers/gateway";
 
 const { dir: SCREENSHOTS, shot } = screenshots("cooptrace-phone");
 
@@ -55,15 +55,11 @@ describe("public pages on a phone, in four languages (e2e)", function () {
   let browser: Browser;
 
   before(async function () {
-    t = await startTestGateway();
-    demo = await seedDemo(t.gateway.url, t.adminToken, t.dataDir);
-    browser = await launchChromium();
+    ({ t, demo, browser } = await startSeededDemo());
   });
 
   after(async function () {
-    await browser?.close();
-    await t?.stop();
-    console.log(`        screenshots in ${SCREENSHOTS}`);
+    await stopSeededDemo({ t, browser }, SCREENSHOTS);
   });
 
   // [name, path, the status it answers]
