@@ -48,6 +48,8 @@ export interface TokenRef {
   address: string;
   symbol: string;
   decimals: number | null;
+  /** The currency the escrow recorded for the token ("ETH" for ether), when the pages looked it up. */
+  currency?: string | null;
 }
 
 export interface AuditContributor {

@@ -94,7 +94,7 @@ function queryText(value: unknown, max = 128): string | undefined {
 
 /** What the public pages read: the index, token symbols, the chain's state; the public URL and the chain's id. */
 export interface PageDeps {
-  services: Pick<Services, "reads" | "tokens" | "network">;
+  services: Pick<Services, "reads" | "tokens" | "network" | "payouts">;
   settings: Pick<HttpSettings, "publicUrl" | "chainId" | "embedded" | "rpcUrl">;
   log: Logger;
 }
@@ -134,7 +134,7 @@ function fail(
 
 /** The verify page of a batch, by id or by GTIN and lot, in HTML, JSON or EPCIS, rendered once per chain check. */
 function verifyRoute(deps: PageDeps, check: () => Promise<ChainCheck>, rendered: PageCache) {
-  const { reads, tokens, network } = deps.services;
+  const { reads, tokens, network, payouts } = deps.services;
   const { settings } = deps;
   // The embedded chain's URL is already public (GET /health); another node's URL may hold an API key.
   const publicRpcUrl = settings.embedded ? settings.rpcUrl : null;
@@ -191,6 +191,7 @@ function verifyRoute(deps: PageDeps, check: () => Promise<ChainCheck>, rendered:
         publicRpcUrl,
         tokens,
         labels: (ids) => reads.labels(ids),
+        payouts,
       });
     } catch (err) {
       // A token's decimals could not be read: amounts cannot be shown truthfully.
@@ -220,7 +221,7 @@ function verifyRoute(deps: PageDeps, check: () => Promise<ChainCheck>, rendered:
 
 /** The market of open offers, filtered by product and region, paged; HTML or JSON. */
 function marketRoute(deps: PageDeps, check: () => Promise<ChainCheck>): RequestHandler {
-  const { reads, tokens } = deps.services;
+  const { reads, tokens, payouts } = deps.services;
   return async (req, res) => {
     const c = catalogFor(req);
     setPageHeaders(res, c);
@@ -267,6 +268,7 @@ function marketRoute(deps: PageDeps, check: () => Promise<ChainCheck>): RequestH
           offers: items,
           total,
           tokens: known,
+          rates: (currency) => payouts.referenceRate(currency),
           choices: reads.offerChoices(),
           product,
           region,

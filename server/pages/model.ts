@@ -9,6 +9,7 @@ import { digitalLinkPath } from "../../domain/gs1";
 import type { ChainCheck } from "./chainCheck";
 import type { BatchLabel } from "./lookup";
 import type { TokenInfo, TokenLookup } from "./tokens";
+import { convertible, type RateView } from "./views/money";
 
 export type CertificationState = "valid" | "expired" | "revoked";
 
@@ -21,6 +22,10 @@ export interface VerifyModel {
   /** Sales with an open dispute (not yet settled by an arbiter). */
   disputedSales: number[];
   tokens: Map<string, TokenInfo>;
+  /** The latest reference rate of each currency the sales are in (other than the dirham), when recorded. */
+  rates: Map<string, RateView>;
+  /** What the lot's members were paid by the cooperative, counted and summed (null: not known here). */
+  payouts: LotPayoutsView | null;
   labels: Map<string, BatchLabel>;
   contracts: { name: string; address: string; blockNumber: number }[];
   verifyCommand: string;
@@ -36,6 +41,19 @@ export function isUnderDispute(s: SaleDetail): boolean {
   return s.state === "Disputed";
 }
 
+/** server/services/payouts.ts LotPayouts: the lot's contributors, those who confirmed, what remains per token. */
+export interface LotPayoutsView {
+  members: number;
+  confirmed: number;
+  remaining: { token: string; currency: string; decimals: number; amount: string }[];
+}
+
+/** The payouts read the verify page needs (server/services/payouts.ts), public and naming nobody. */
+export interface PagePayouts {
+  referenceRate(currency: string): RateView | null;
+  lotPayouts(cooperativeId: number, contributors: readonly string[]): LotPayoutsView;
+}
+
 export interface ModelDeps {
   publicUrl: string;
   deployment: DeploymentFile;
@@ -43,12 +61,21 @@ export interface ModelDeps {
   publicRpcUrl: string | null;
   tokens: TokenLookup;
   labels: (ids: string[]) => Map<string, BatchLabel>;
+  /** Reference rates and the lot's payouts; without it, no dirham equivalent and no payouts sentence. */
+  payouts?: PagePayouts;
 }
 
 export async function buildVerifyModel(batch: BatchDetail, check: Confirmed, deps: ModelDeps): Promise<VerifyModel> {
   const now = check.checkedAt / 1000;
   const tokens = new Map<string, TokenInfo>();
   for (const address of new Set(batch.sales.map((s) => s.token))) tokens.set(address, await deps.tokens(address));
+  const contributors = batch.contributors.map((c) => c.account);
+  const payouts = deps.payouts?.lotPayouts(batch.cooperativeId, contributors) ?? null;
+  const rates = new Map<string, RateView>();
+  for (const t of [...tokens.values(), ...(payouts?.remaining ?? [])]) {
+    const rate = convertible(t) ? (deps.payouts?.referenceRate(t.currency) ?? null) : null;
+    if (rate !== null) rates.set(t.currency!, { rateE6: rate.rateE6, asOf: rate.asOf, source: rate.source });
+  }
   const base = deps.publicUrl.replace(/\/+$/, "");
   const dl = digitalLinkPath(batch.gtin, batch.lotCode);
   return {
@@ -57,6 +84,8 @@ export async function buildVerifyModel(batch: BatchDetail, check: Confirmed, dep
     certificationStates: new Map(batch.certifications.map((c) => [c.certificationId, certificationState(c, now)])),
     disputedSales: batch.sales.filter(isUnderDispute).map((s) => s.saleId),
     tokens,
+    rates,
+    payouts,
     labels: deps.labels([...batch.parents, ...batch.children].map((l) => l.batchId)),
     contracts: Object.entries(deps.deployment.contracts).map(([name, c]) => ({
       name,
@@ -84,7 +113,11 @@ export function toJson(m: VerifyModel): Record<string, unknown> {
         state: m.certificationStates.get(c.certificationId),
       })),
     },
-    tokens: Object.fromEntries([...m.tokens].map(([a, t]) => [a, { symbol: t.symbol, decimals: t.decimals }])),
+    tokens: Object.fromEntries(
+      [...m.tokens].map(([a, t]) => [a, { symbol: t.symbol, decimals: t.decimals, currency: t.currency ?? null }]),
+    ),
+    referenceRates: Object.fromEntries(m.rates),
+    payouts: m.payouts,
     verification: {
       confirmed: true,
       chainId: m.check.chainId,

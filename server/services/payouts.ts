@@ -25,7 +25,7 @@ import type { ChainClient } from "../chain/client";
 import type { DeploymentFile } from "../chain/deploy";
 import type { User, UserStore } from "../custody/users";
 import type { Indexer, Queries } from "../index";
-import { entitlementsOf, type PayoutQueries, type PayoutRecord } from "../index/payoutQueries";
+import { entitlementsOf, type PayoutQueries, type PayoutRecord, type ReferenceRate } from "../index/payoutQueries";
 import { toCsv } from "../audit/csv";
 import { requireCoopActor, requireCoopAdmin, requireRole } from "./access";
 import type { CsvFile } from "./audit";
@@ -121,6 +121,22 @@ export interface Reconciliation {
   members: (ReconciliationRow & TokenCurrency)[];
 }
 
+/**
+ * What the public verify page says of a lot's members and their payouts, naming nobody: how many of
+ * its contributors confirmed receiving a payout from the cooperative, and what the cooperative still
+ * owes them, per settlement token (Σ of their positive outstanding; an advance not yet covered by a
+ * member's shares is not deducted from what the others are owed).
+ */
+export interface LotPayouts {
+  cooperativeId: number;
+  /** The lot's contributors. */
+  members: number;
+  /** Of them, those with at least one confirmed payout. */
+  confirmed: number;
+  /** Per settlement token (a currency recorded, ether aside) in which they are entitled to or were paid anything. */
+  remaining: (TokenCurrency & { currency: string; decimals: number; amount: string })[];
+}
+
 export interface MemberMoney {
   member: string;
   cooperatives: {
@@ -173,6 +189,10 @@ export interface PayoutService {
   reconciliationCsv(actor: User | undefined, cooperativeId: number): CsvFile;
   /** The caller's money: her account per cooperative and token, her payouts, her route. */
   memberMoney(actor: User | undefined): MemberMoney;
+  /** Public: the latest reference rate of a currency, shown next to a dirham equivalent. */
+  referenceRate(currency: string): ReferenceRate | null;
+  /** Public: a lot's contributors' payouts in the cooperative, counted and summed (LotPayouts). */
+  lotPayouts(cooperativeId: number, contributors: readonly string[]): LotPayouts;
 }
 
 export interface PayoutServiceDeps {
@@ -490,6 +510,33 @@ function payoutReads(deps: PayoutServiceDeps) {
           rows: rowsOf(cooperativeId, [user.address!], user.address!).decorated,
         }));
       return { member: user.address, cooperatives, payouts: mine.map(withCurrency) };
+    },
+
+    referenceRate: (currency: string) => payouts.latestRate(currency),
+
+    lotPayouts(cooperativeId: number, contributors: readonly string[]): LotPayouts {
+      const accounts = [...new Set(contributors.map((a) => a.toLowerCase()))];
+      const mine = new Set(accounts);
+      const facts = payouts
+        .payouts({ cooperativeId })
+        .filter((p) => mine.has(p.member.toLowerCase()))
+        .map(factOf);
+      const rows = reconcile(entitlementsOf(queries, accounts, cooperativeId), facts);
+      const confirmed = new Set(rows.filter((r) => r.confirmed > 0n).map((r) => r.member.toLowerCase()));
+      const remaining = new Map<string, bigint>();
+      for (const r of rows) {
+        const positive = r.outstanding > 0n ? r.outstanding : 0n;
+        remaining.set(r.token, (remaining.get(r.token) ?? 0n) + positive);
+      }
+      return {
+        cooperativeId,
+        members: accounts.length,
+        confirmed: confirmed.size,
+        remaining: [...remaining]
+          .map(([token, amount]) => ({ ...currencyOf(payouts, token), amount: amount.toString() }))
+          .filter((t): t is LotPayouts["remaining"][number] => t.currency !== null && t.currency !== "ETH")
+          .sort((a, b) => a.currency.localeCompare(b.currency)),
+      };
     },
   };
 }

@@ -6,11 +6,14 @@ import { formatterFor } from "../format";
 import type { Offer } from "../lookup";
 import type { TokenInfo } from "../tokens";
 import { layout } from "./layout";
+import { moneyWithRate, type RateLookup } from "./money";
 
 export interface MarketView {
   offers: Offer[];
   total: number;
   tokens: Map<string, TokenInfo>;
+  /** The latest reference rate of a currency: an offer in euros also shows its price in dirhams. */
+  rates: RateLookup;
   choices: { products: string[]; regions: string[] };
   product?: string;
   region?: string;
@@ -43,13 +46,14 @@ export function marketPage(v: MarketView, c: Catalog, hrefFor: (lang: Lang) => s
   </form>`;
   const offers = v.offers.map((o) => {
     const t = v.tokens.get(o.token);
-    const price = t ? `${f.amount(o.price, t.decimals)} ${t.symbol}` : o.price;
+    // A token whose decimals could not be read: its smallest unit, said to be so by the missing symbol.
+    const price = t ? moneyWithRate(c, o.price, t, v.rates) : html`<span dir="ltr">${o.price}</span>`;
     return html`<li class="offer" id="${`offer-${o.saleId}`}">
       <p>
         <strong><bdi>${productName(c, o.productCode)}</bdi></strong> · <bdi class="mono">${o.lotCode}</bdi>
       </p>
       <p>
-        <span class="price" dir="ltr">${price}</span> — ${f.integer(o.quantity)}
+        <span class="price">${price}</span> — ${f.integer(o.quantity)}
         ${unitName(c, o.unit)}${o.buyer !== ZeroAddress ? html` <span class="note">(${c.sales.reserved})</span>` : ""}
       </p>
       <p>

@@ -10,6 +10,7 @@ import { productName, stepName, unitName, type Catalog, type Lang } from "../i18
 import { formatterFor, type Formatter } from "../format";
 import type { VerifyModel } from "../model";
 import { layout } from "./layout";
+import { dirhamsText, isolate, moneyCell, moneyText, moneyWithRate, rateNote, type RateLookup } from "./money";
 import { figureRow, table } from "./table";
 
 interface Ctx {
@@ -17,6 +18,7 @@ interface Ctx {
   f: Formatter;
   m: VerifyModel;
   lang: Lang;
+  rates: RateLookup;
 }
 
 function proof(x: Ctx, chain: ChainRef): Html {
@@ -218,7 +220,7 @@ function stepLabel(c: Catalog, step: SaleStep): string {
 function sale(x: Ctx, s: SaleDetail): Html {
   const { c, f, m } = x;
   const token = m.tokens.get(s.token)!;
-  const money = (raw: string) => html`<span dir="ltr">${f.amount(raw, token.decimals)} ${token.symbol}</span>`;
+  const money = (raw: string) => moneyCell(c, raw, token, x.rates);
   const contributors = f.integer(m.batch.contributors.length);
   const releases = s.releases.map(
     (r) =>
@@ -232,6 +234,7 @@ function sale(x: Ctx, s: SaleDetail): Html {
             figureRow(c.sales.net, money(r.net), "members"),
           ],
         })}
+        ${rateNote(c, token, x.rates)}
         <p class="note">${c.sales.netNote(contributors)}</p>`,
   );
   const open = s.state === "Created" || s.state === "Funded" || s.state === "Shipped" || s.state === "Disputed";
@@ -246,11 +249,11 @@ function sale(x: Ctx, s: SaleDetail): Html {
       <dt>${c.sales.quantity}</dt>
       <dd>${quantity(x, s.quantity)}</dd>
       <dt>${c.sales.price}</dt>
-      <dd>${money(s.price)}</dd>
+      <dd>${moneyWithRate(c, s.price, token, x.rates)}</dd>
     </dl>
     ${s.dispute !== null ? html`<p class="${s.dispute.resolution ? "note" : "banner warn"}">${s.dispute.resolution ? c.sales.disputeResolved(f.percent(s.dispute.resolution.refundBps)) : c.sales.disputeOpen}</p>` : ""}
     ${releases} ${s.releases.length === 0 && open ? html`<p class="note">${c.sales.notPaidYet}</p>` : ""}
-    ${s.refunds.map((r) => html`<p>${c.sales.refunded}: ${money(r.amount)}</p>`)}
+    ${s.refunds.map((r) => html`<p>${c.sales.refunded}: ${moneyWithRate(c, r.amount, token, x.rates)}</p>`)}
     <ol class="steps">
       ${s.steps.map(
         (st) =>
@@ -274,6 +277,31 @@ function sales(x: Ctx): Html {
             ${m.batch.sales.map((s) => sale(x, s))}
           </ul>`
     }
+  </section>`;
+}
+
+/**
+ * What the lot's members were paid by their cooperative, in words and naming nobody: how many
+ * confirmed receiving a payout, what it still owes them (in money, with its dirham equivalent).
+ */
+function payouts(x: Ctx): Html {
+  const { c, m } = x;
+  const p = m.payouts;
+  if (p === null || (p.remaining.length === 0 && p.confirmed === 0)) return html``;
+  const owed = p.remaining.filter((r) => BigInt(r.amount) > 0n);
+  const tokenOf = (r: (typeof owed)[number]) => ({ symbol: r.currency, decimals: r.decimals, currency: r.currency });
+  const amounts = owed.map((r) => {
+    const about = dirhamsText(c, r.amount, tokenOf(r), x.rates);
+    return isolate(moneyText(c, r.amount, tokenOf(r))) + (about === "" ? "" : ` (${about})`);
+  });
+  return html`<section aria-labelledby="payouts-h" id="payouts">
+    <h2 id="payouts-h">${c.payouts.title}</h2>
+    <p id="payouts-confirmed">${c.payouts.confirmed(p.confirmed, p.members)}</p>
+    <p id="payouts-remaining">
+      ${owed.length === 0 ? c.payouts.nothingRemaining : c.payouts.remaining(amounts.join(" + "))}
+    </p>
+    ${owed.map((r) => rateNote(c, tokenOf(r), x.rates))}
+    <p class="note">${c.payouts.scope}</p>
   </section>`;
 }
 
@@ -301,7 +329,8 @@ function yourself(x: Ctx, rpcKnown: boolean): Html {
 }
 
 export function verifyPage(m: VerifyModel, c: Catalog, hrefFor: (lang: Lang) => string, rpcKnown: boolean): string {
-  const x: Ctx = { c, f: formatterFor(c), m, lang: c.lang };
-  const body = html`${banners(x)}${summary(x)}${cooperative(x)}${journey(x)}${certifications(x)}${lineage(x)}${sales(x)}${yourself(x, rpcKnown)}`;
+  const rates: RateLookup = (currency) => m.rates.get(currency) ?? null;
+  const x: Ctx = { c, f: formatterFor(c), m, lang: c.lang, rates };
+  const body = html`${banners(x)}${summary(x)}${cooperative(x)}${journey(x)}${certifications(x)}${lineage(x)}${sales(x)}${payouts(x)}${yourself(x, rpcKnown)}`;
   return layout({ c, title: `${productName(c, m.batch.productCode)} · ${m.batch.lotCode}`, hrefFor, body });
 }
