@@ -59,6 +59,7 @@ table.split tr.members th,table.split tr.members td{font-weight:700;color:#1b4d1
 .note{font-size:.9rem;color:#6b5a4c;margin:.25rem 0}
 bdi.money{white-space:nowrap}
 .equivalent{display:block;font-weight:400;font-size:.85rem;white-space:normal}
+td.num .equivalent{white-space:nowrap}
 td.num .advance{white-space:normal}
 details.proof{font-size:.85rem;color:#5d5348;margin-top:.3rem}
 details.proof summary{cursor:pointer}

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium, type Browser } from "playwright-core";
 import { createChainClient } from "../../server/chain/client";
+import { formatterFor } from "../../server/pages/format";
 import { validateEpcis } from "../../server/epcis";
 import { escapeHtml } from "../../server/pages/html";
 import { CATALOGS, LANGS, type Lang } from "../../server/pages/i18n";
@@ -79,6 +80,11 @@ describe("public pages (e2e)", function () {
   let releasedSaleId: number;
   let releaseTx: string;
   let certifierClient: ReturnType<TestGateway["api"]["as"]>;
+  let dirhamLot: string;
+  let dirhamSaleId: number;
+  let euroOfferId: number;
+  let dirhamCoop: number;
+  let auditor: ReturnType<TestGateway["api"]["as"]>;
 
   before(async function () {
     t = await startTestGateway();
@@ -108,13 +114,17 @@ describe("public pages (e2e)", function () {
       );
       const admin = t.api.as(c.admin.token);
       const ids: string[] = [];
+      const clients: ReturnType<TestGateway["api"]["as"]>[] = [];
+      const addresses: string[] = [];
       for (const m of members) {
         const r = await ok(
           admin.post(`/api/v1/cooperatives/${c.cooperativeId}/members`, { displayName: m, reference: `card-${m}` }),
         );
         ids.push(r.member.userId);
+        clients.push(t.api.as(r.member.token));
+        addresses.push(r.member.address);
       }
-      return { id: Number(c.cooperativeId), admin, members: ids };
+      return { id: Number(c.cooperativeId), admin, members: ids, clients, addresses };
     };
     const buyer = async () => {
       const s = await ok(t.api.post("/api/v1/buyers", { displayName: "Shop" }));
@@ -227,6 +237,71 @@ describe("public pages (e2e)", function () {
     await ok(angry.client.post(`/api/v1/sales/${disputed.saleId}/fund`));
     await ok(dates.admin.post(`/api/v1/sales/${disputed.saleId}/ship`, {}));
     await ok(angry.client.post(`/api/v1/sales/${disputed.saleId}/dispute`, {}));
+
+    // Money in dirhams (issue 13): dates sold for 12,000.00 MAD and released; one member paid by
+    // M-Wallet confirms, one paid in cash contests, one is not paid yet; a euro reference rate and an
+    // open offer in euros.
+    auditor = await mk("auditor");
+    const money = t.gateway.ctx.deployment.demoMoney!;
+    const amal = await coop("Coopérative Amal des Dattes", "Errachidia", true, ["Fatima", "Zahra", "Hadda"]);
+    dirhamCoop = amal.id;
+    dirhamLot = (
+      await ok(
+        amal.admin.post("/api/v1/batches", {
+          cooperativeId: amal.id,
+          productCode: "dates-mejhoul",
+          lotCode: "AMAL-MAD-1",
+          quantity: "900",
+          unit: "kg",
+          origin: "Erfoud",
+          productionDate: day(-2).slice(0, 10),
+          contributors: amal.members.map((memberId, i) => ({ memberId, weight: String([500, 300, 100][i]) })),
+        }),
+      )
+    ).batchId;
+    const grocer = await buyer();
+    dirhamSaleId = Number(
+      (
+        await ok(
+          amal.admin.post("/api/v1/sales", {
+            batchId: dirhamLot,
+            quantity: "100",
+            token: money.MAD,
+            price: "1200000",
+            buyer: grocer.address,
+          }),
+        )
+      ).saleId,
+    );
+    await ok(grocer.client.post(`/api/v1/sales/${dirhamSaleId}/fund`));
+    await ok(amal.admin.post(`/api/v1/sales/${dirhamSaleId}/ship`, {}));
+    await ok(grocer.client.post(`/api/v1/sales/${dirhamSaleId}/confirm`, {}));
+    // Net 10,692.00 MAD: shares 5,940.00, 3,564.00 and 1,188.00 (weights 5:3:1).
+    const paid = await ok(
+      amal.admin.post(`/api/v1/cooperatives/${amal.id}/payouts`, {
+        payouts: [
+          { member: amal.addresses[0], amount: "5940.00", token: money.MAD, method: "mwallet", reference: "MW-1" },
+          { member: amal.addresses[1], amount: "1000", token: money.MAD, method: "cash", reference: "Reçu 1" },
+        ],
+      }),
+    );
+    await ok(amal.clients[0].post(`/api/v1/payouts/${paid.payoutIds[0]}/confirm`));
+    await ok(amal.clients[1].post(`/api/v1/payouts/${paid.payoutIds[1]}/contest`, { reason: "reçu 900 DH" }));
+    await ok(
+      t.admin.post("/api/v1/reference-rates", {
+        currency: "EUR",
+        rate: "10.85",
+        asOf: "2026-12-03",
+        source: "Bank Al-Maghrib",
+      }),
+    );
+    euroOfferId = Number(
+      (
+        await ok(
+          amal.admin.post("/api/v1/sales", { batchId: dirhamLot, quantity: "50", token: money.EUR, price: "90000" }),
+        )
+      ).saleId,
+    );
 
     pages = await serve(t.gateway.http);
   });
@@ -368,7 +443,11 @@ describe("public pages (e2e)", function () {
       const released = body.sales.find((s: { saleId: number }) => s.saleId === releasedSaleId);
       expect(released.releases[0]).to.include({ gross: "50000000000000000", net: "44550000000000000" });
       expect(released.releases[0].chain.txHash).to.equal(releaseTx);
-      expect(body.tokens[t.gateway.ctx.deployment.demoStablecoin!]).to.deep.equal({ symbol: "dUSD", decimals: 6 });
+      expect(body.tokens[t.gateway.ctx.deployment.demoStablecoin!]).to.deep.equal({
+        symbol: "dUSD",
+        decimals: 6,
+        currency: "USD",
+      });
       expect(body.links.digitalLink).to.equal(`${t.gateway.ctx.publicUrl}/01/${ROSE_GTIN}/10/ROSE-2026-01`);
     });
 
@@ -553,7 +632,8 @@ describe("public pages (e2e)", function () {
       expect(all.status).to.equal(200);
       expect(all.text).to.include(`id="offer-${openSaleId}"`);
       expect(all.text).not.to.include(`id="offer-${releasedSaleId}"`);
-      expect(all.text).to.include("150 dUSD");
+      expect(all.text).to.include("US$150.00"); // the demo dollar, in its currency
+      expect(all.text).to.include(escapeHtml(CATALOGS.en.money.noRate("USD")));
       expect(all.text).to.include(`/b/${rose}?lang=en`);
       expect(all.text).to.include("Coopérative Tighmert des Roses");
       expect(all.text).to.include('<form class="filters" method="get" action="/market">');
@@ -571,6 +651,73 @@ describe("public pages (e2e)", function () {
       const json = JSON.parse((await get(`${pages.url}/market?region=Tinghir`, { accept: "application/json" })).text);
       expect(json.items.map((o: { saleId: number }) => o.saleId)).to.deep.equal([openSaleId]);
       expect(json.items[0].tokenInfo).to.include({ symbol: "dUSD", decimals: 6 });
+    });
+
+    /** Bidi marks and isolates aside, every space (Intl's no-break ones too) one plain space. */
+    const norm = (text: string) => text.replace(/[\u2068\u2069\u200f]/g, "").replace(/\s+/g, " ");
+    /** What a person reads: the text between the tags, hex (hashes, addresses) aside. */
+    const visible = (page: string) => norm(page.replace(/<[^>]*>/g, " ").replace(/0x[0-9a-fA-F]+/g, " "));
+
+    it("shows a dirham sale in dirhams for the reader's locale, and never a smallest unit", async function () {
+      const fr = visible((await get(`${pages.url}/b/${dirhamLot}?lang=fr`)).text);
+      const en = visible((await get(`${pages.url}/b/${dirhamLot}?lang=en`)).text);
+      const ar = visible((await get(`${pages.url}/b/${dirhamLot}?lang=ar`)).text);
+      expect(fr).to.include("12.000,00 MAD");
+      expect(fr).to.include("10.692,00 MAD"); // net to members
+      expect(en).to.include("MAD 12,000.00");
+      expect(ar).to.include("12.000,00 د.م.");
+      for (const text of [fr, en, ar]) {
+        expect(text).not.to.match(/\d{15,}/);
+        expect(text).not.to.include("1200000");
+        expect(text).not.to.include("ETH");
+      }
+    });
+
+    it("shows a euro offer with its dirham equivalent, the rate, its source and its date", async function () {
+      const rate = "(≈ 9.765,00 MAD au cours de 10,85 MAD pour 1 €, Bank Al-Maghrib, 3 décembre 2026)";
+      const verify = visible((await get(`${pages.url}/b/${dirhamLot}?lang=fr`)).text);
+      expect(verify).to.include(`900,00 € ${rate}`);
+      // On the market, the quantity follows the price and the equivalent closes the line.
+      const market = visible((await get(`${pages.url}/market?lang=fr&region=Errachidia`)).text);
+      expect(market).to.include(`900,00 € — 50 kg ${rate}`);
+      const en = visible((await get(`${pages.url}/market?lang=en&region=Errachidia`)).text);
+      expect(en).to.include("€900.00 — 50 kg (≈ MAD 9,765.00 at 10.85 MAD per €, Bank Al-Maghrib, 3 December 2026)");
+      const json = JSON.parse((await get(`${pages.url}/b/${dirhamLot}`, { accept: "application/json" })).text);
+      expect(json.referenceRates.EUR).to.deep.equal({
+        rateE6: "10850000",
+        asOf: String(Date.UTC(2026, 11, 3) / 1000),
+        source: "Bank Al-Maghrib",
+      });
+      const offer = json.sales.find((s: { saleId: number }) => s.saleId === euroOfferId);
+      expect(offer.price).to.equal("90000"); // JSON keeps the exact integer
+    });
+
+    it("says how many of the lot's members confirmed a payout and what remains to be paid, naming nobody", async function () {
+      const rec = await auditor.get(`/api/v1/audit/cooperatives/${dirhamCoop}/reconciliation`);
+      expect(rec.status, rec.text).to.equal(200);
+      const mad = t.gateway.ctx.deployment.demoMoney!.MAD;
+      const rows: { member: string; token: string; confirmed: string; outstanding: string; displayName: string }[] =
+        rec.body.members.filter((r: { token: string }) => r.token.toLowerCase() === mad.toLowerCase());
+      expect(rows).to.have.length(3);
+      const remaining = rows.reduce((a, r) => a + (BigInt(r.outstanding) > 0n ? BigInt(r.outstanding) : 0n), 0n);
+      expect(remaining).to.equal(356_400n - 100_000n + 118_800n); // 3,752.00 MAD to the centime
+      const confirmed = rows.filter((r) => BigInt(r.confirmed) > 0n).length;
+      expect(confirmed).to.equal(1);
+      for (const lang of LANGS) {
+        const c = CATALOGS[lang];
+        const page = (await get(`${pages.url}/b/${dirhamLot}?lang=${lang}`)).text;
+        const section = /<section aria-labelledby="payouts-h" id="payouts">([\s\S]*?)<\/section>/.exec(page)?.[1] ?? "";
+        const text = visible(section);
+        expect(text, lang).to.include(norm(c.payouts.confirmed(confirmed, 3)));
+        const amount = formatterFor(c).money(remaining, { symbol: "dMAD", decimals: 2, currency: "MAD" });
+        expect(text, lang).to.include(norm(c.payouts.remaining(amount)));
+        for (const r of rows) expect(section).not.to.include(r.displayName); // names nobody
+      }
+      const fr = visible((await get(`${pages.url}/b/${dirhamLot}?lang=fr`)).text);
+      expect(fr).to.include(
+        "Sur les 3 membres qui ont travaillé sur ce lot, 1 a confirmé avoir reçu un paiement de la coopérative.",
+      );
+      expect(fr).to.include("Reste à leur payer par la coopérative : 3.752,00 MAD.");
     });
   });
 });

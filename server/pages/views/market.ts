@@ -6,7 +6,7 @@ import { formatterFor } from "../format";
 import type { Offer } from "../lookup";
 import type { TokenInfo } from "../tokens";
 import { layout } from "./layout";
-import { moneyWithRate, type RateLookup } from "./money";
+import { equivalent, money, type RateLookup } from "./money";
 
 export interface MarketView {
   offers: Offer[];
@@ -47,7 +47,7 @@ export function marketPage(v: MarketView, c: Catalog, hrefFor: (lang: Lang) => s
   const offers = v.offers.map((o) => {
     const t = v.tokens.get(o.token);
     // A token whose decimals could not be read: its smallest unit, said to be so by the missing symbol.
-    const price = t ? moneyWithRate(c, o.price, t, v.rates) : html`<span dir="ltr">${o.price}</span>`;
+    const price = t ? money(c, o.price, t) : html`<span dir="ltr">${o.price}</span>`;
     return html`<li class="offer" id="${`offer-${o.saleId}`}">
       <p>
         <strong><bdi>${productName(c, o.productCode)}</bdi></strong> · <bdi class="mono">${o.lotCode}</bdi>
@@ -55,6 +55,7 @@ export function marketPage(v: MarketView, c: Catalog, hrefFor: (lang: Lang) => s
       <p>
         <span class="price">${price}</span> — ${f.integer(o.quantity)}
         ${unitName(c, o.unit)}${o.buyer !== ZeroAddress ? html` <span class="note">(${c.sales.reserved})</span>` : ""}
+        ${t ? equivalent(c, o.price, t, v.rates) : ""}
       </p>
       <p>
         ${m.cooperative}:

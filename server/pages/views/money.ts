@@ -80,12 +80,16 @@ export function dirhamsText(c: Catalog, raw: string | bigint, token: MoneyToken,
  * Al-Maghrib, 3 December 2026)"; without a recorded rate, the amount and "no reference rate".
  */
 export function moneyWithRate(c: Catalog, raw: string | bigint, token: MoneyToken, rates: RateLookup): Html {
-  const amount = money(c, raw, token);
-  if (!convertible(token)) return amount;
+  return html`${money(c, raw, token)} ${equivalent(c, raw, token, rates)}`;
+}
+
+/** What follows an amount in another currency: "(≈ 9.765,00 MAD at …)", or that no rate is recorded. */
+export function equivalent(c: Catalog, raw: string | bigint, token: MoneyToken, rates: RateLookup): Html | "" {
+  if (!convertible(token)) return "";
   const rate = rates(token.currency);
-  if (rate === null) return html`${amount} <span class="note">(${c.money.noRate(token.currency)})</span>`;
+  if (rate === null) return html`<span class="note equivalent">(${c.money.noRate(token.currency)})</span>`;
   const about = c.money.about(isolate(formatterFor(c).dirhams(raw, token, rate.rateE6)));
-  return html`${amount} <span class="note equivalent">(${about} ${rateText(c, token.currency, rate)})</span>`;
+  return html`<span class="note equivalent">(${about} ${rateText(c, token.currency, rate)})</span>`;
 }
 
 /** The amount, and its dirham equivalent on a line of its own (a table's cell); the rate goes in rateNote. */
