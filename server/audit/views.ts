@@ -9,6 +9,9 @@ import { html, type Html, type Renderable } from "../pages/html";
 import { formatterFor } from "../pages/format";
 import { productName, type Catalog, type Lang } from "../pages/i18n";
 import { figureRow, scrollTable, table } from "../pages/views/table";
+import { currencyLabel, money, moneyCell, moneyText, NO_RATES, rateNote, type RateLookup } from "../pages/views/money";
+import type { MoneyToken } from "../pages/format";
+import type { Reconciliation } from "../services/payouts";
 import { chartFigure, PALETTE } from "../stats/chart";
 import type { CooperativeAudit } from "./cooperative";
 import type { Discrepancy, SaleAudit, TokenRef } from "./sale";
@@ -35,17 +38,26 @@ export function banner(tone: "ok" | "bad" | "warn", id: string, title: string, t
   return html`<div class="banner ${tone}" role="alert" id="${id}"><strong>${title}</strong>${text}</div>`;
 }
 
+/** A token as money: null when its decimals could not be read (its amounts are then its smallest unit). */
+function moneyToken(token: TokenRef): MoneyToken | null {
+  return token.decimals === null ? null : { symbol: token.symbol, decimals: token.decimals, currency: token.currency };
+}
+
 /**
- * An amount as money (the token's currency for the reader's locale); the exact integer stays in the
- * page's data (data-raw) for a tool to compare with the chain, and in the JSON and CSV. A token whose
- * decimals cannot be read is shown in its smallest unit with its symbol rather than not at all.
+ * An amount as money in the token's currency, its dirham equivalent under it for another currency;
+ * the exact integer an auditor compares with the chain is in `data-raw` (and in the JSON and CSV), not
+ * shown. A token whose decimals are unknown shows that integer and its symbol: nothing else is known.
  */
-function amount(c: Catalog, raw: string, token: TokenRef): Html {
-  const f = formatterFor(c);
-  if (token.decimals === null) {
-    return html`<span dir="ltr" data-raw="${raw}">${raw} <bdi>${token.symbol}</bdi></span>`;
-  }
-  return html`<bdi dir="ltr" data-raw="${raw}">${f.money(raw, { ...token, decimals: token.decimals })}</bdi>`;
+function amount(c: Catalog, raw: string, token: TokenRef, rates: RateLookup = NO_RATES): Html {
+  const t = moneyToken(token);
+  if (t === null) return html`<span dir="ltr" data-raw="${raw}">${raw} <bdi>${token.symbol}</bdi></span>`;
+  return html`<span class="amount" data-raw="${raw}">${moneyCell(c, raw, t, rates)}</span>`;
+}
+
+/** Under a table of amounts in `token`: the reference rate of their dirham equivalents. */
+function rateUnder(c: Catalog, token: TokenRef, rates: RateLookup): Html | "" {
+  const t = moneyToken(token);
+  return t === null ? "" : rateNote(c, t, rates);
 }
 
 function section(heading: Renderable, content: Renderable): Html {
@@ -81,15 +93,16 @@ function verdict(c: Catalog, consistent: boolean, discrepancies: Discrepancy[]):
   ${section(a.discrepancies, table({ cls: "split discrepancies", head: ["#", a.field, a.index, a.chain], rows }))}`;
 }
 
-function saleFigures(a: SaleAudit, c: Catalog): Html {
+function saleFigures(a: SaleAudit, c: Catalog, rates: RateLookup): Html {
   const t = c.audit;
   const f = formatterFor(c);
-  const money = (raw: string) => amount(c, raw, a.token);
-  const currency = html`<bdi>${a.token.currency ?? a.token.symbol}</bdi>
+  const money = (raw: string) => amount(c, raw, a.token, rates);
+  const code = a.token.currency && a.token.currency !== a.token.symbol ? html` · <bdi>${a.token.currency}</bdi>` : "";
+  const currency = html`<bdi>${a.token.symbol}</bdi>${code}
     <span class="mono" title="${a.token.address}" data-address="${a.token.address}"
       >${shortAddress(a.token.address)}</span
     >`;
-  return table({
+  return html`${table({
     cls: "split figures",
     rows: [
       figureRow(t.state, stateName(c, a.state)),
@@ -102,14 +115,22 @@ function saleFigures(a: SaleAudit, c: Catalog): Html {
       a.refund ? figureRow(t.refund, money(a.refund.amount), "refund") : "",
       figureRow(t.remainder, money(a.remainder.amount), "remainder"),
     ],
-  });
+  })}${rateUnder(c, a.token, rates)}`;
 }
 
-/** `downloads`, when given, is shown right after the verdict, where an auditor looks first. */
-export function saleAuditPage(a: SaleAudit, c: Catalog, downloads: Html | "" = ""): AuditView {
+/**
+ * `downloads`, when given, is shown right after the verdict, where an auditor looks first; `rates`
+ * gives an amount in another currency than the dirham its dirham equivalent.
+ */
+export function saleAuditPage(
+  a: SaleAudit,
+  c: Catalog,
+  downloads: Html | "" = "",
+  rates: RateLookup = NO_RATES,
+): AuditView {
   const t = c.audit;
   const f = formatterFor(c);
-  const money = (raw: string) => amount(c, raw, a.token);
+  const money = (raw: string) => amount(c, raw, a.token, rates);
   const title = t.sale(String(a.saleId));
   const contributors = scrollTable(t.contributors, {
     cls: "split contributors",
@@ -145,7 +166,7 @@ export function saleAuditPage(a: SaleAudit, c: Catalog, downloads: Html | "" = "
     ),
   });
   const body = html`<h1>${title}</h1>
-    ${verdict(c, a.consistent, a.discrepancies)} ${downloads} ${section(t.figures, saleFigures(a, c))}
+    ${verdict(c, a.consistent, a.discrepancies)} ${downloads} ${section(t.figures, saleFigures(a, c, rates))}
     ${section(`${t.contributors} (${f.integer(a.contributors.length)})`, contributors)}
     ${section(t.transactions, transactions)}
     <p class="note"><a href="${`/api/v1/audit/sales/${a.saleId}`}">${t.json}</a></p>`;
@@ -158,8 +179,7 @@ export function memberChart(
   token: TokenRef,
   bars: { label: string; account: string; value: bigint }[],
 ): Html {
-  const f = formatterFor(c);
-  const title = c.audit.chart(token.currency ?? token.symbol);
+  const title = c.audit.chart(currencyLabel(token));
   const width = 640;
   const labelWidth = 180;
   const valueWidth = 140;
@@ -168,8 +188,8 @@ export function memberChart(
   const plot = width - labelWidth - valueWidth - 10;
   const height = top + bars.length * rowHeight + 6;
   const max = bars.reduce((m, b) => (b.value > m ? b.value : m), 1n);
-  const shown = (v: bigint) =>
-    token.decimals === null ? `${v} ${token.symbol}` : f.money(v, { ...token, decimals: token.decimals });
+  const money = moneyToken(token);
+  const shown = (v: bigint) => (money === null ? `${v} ${token.symbol}` : moneyText(c, v, money));
   const rows = bars.map((b, i) => {
     const y = top + i * rowHeight;
     const w = b.value <= 0n ? 0 : Math.max(1, Number((b.value * 10_000n) / max) / (10_000 / plot));
@@ -189,17 +209,17 @@ export function memberChart(
 }
 
 /** The period's totals, a table per currency that had a sale or still holds a reserve. */
-function totals(a: CooperativeAudit, c: Catalog): Html[] {
+function totals(a: CooperativeAudit, c: Catalog, rates: RateLookup): Html[] {
   const t = c.audit;
   const f = formatterFor(c);
   return a.tokens
     .filter((x) => x.sales > 0 || BigInt(x.reserveBalance) > 0n)
     .map((x) => {
-      const money = (raw: string) => amount(c, raw, x.token);
-      return scrollTable(t.totals, {
+      const money = (raw: string) => amount(c, raw, x.token, rates);
+      return html`${scrollTable(t.totals, {
         cls: "split totals",
         data: { token: x.token.address },
-        caption: { content: html`<bdi>${x.token.currency ?? x.token.symbol}</bdi>` },
+        caption: { content: html`<bdi>${currencyLabel(x.token)}</bdi>` },
         rows: [
           figureRow(t.sales, f.integer(x.sales)),
           figureRow(t.gross, money(x.gross)),
@@ -211,12 +231,12 @@ function totals(a: CooperativeAudit, c: Catalog): Html[] {
           figureRow(t.outstanding, money(x.outstanding)),
           figureRow(t.reserveBalance, money(x.reserveBalance)),
         ],
-      });
+      })}${rateUnder(c, x.token, rates)}`;
     });
 }
 
 /** What each member received over the period, a chart and a table per currency. */
-function members(a: CooperativeAudit, c: Catalog): Html[] {
+function members(a: CooperativeAudit, c: Catalog, rates: RateLookup): Html[] {
   const t = c.audit;
   const byToken = new Map<string, { token: TokenRef; members: CooperativeAudit["members"] }>();
   for (const m of a.members) {
@@ -225,7 +245,7 @@ function members(a: CooperativeAudit, c: Catalog): Html[] {
     byToken.set(m.token.address, entry);
   }
   return [...byToken.values()].map(({ token, members }) => {
-    const money = (raw: string) => amount(c, raw, token);
+    const money = (raw: string) => amount(c, raw, token, rates);
     const name = (m: { displayName?: string | null; account: string }) => m.displayName ?? shortAddress(m.account);
     const bars = members.map((m) => ({ label: name(m), account: m.account, value: BigInt(m.shares) }));
     return html`${memberChart(c, token, bars)}
@@ -242,12 +262,12 @@ function members(a: CooperativeAudit, c: Catalog): Html[] {
             <td class="num">${money(m.claimable)}</td>
           </tr>`,
       ),
-    })}`;
+    })}${rateUnder(c, token, rates)}`;
   });
 }
 
 /** The period's page of sales, each linked to its own audit. */
-function sales(a: CooperativeAudit, c: Catalog): Html {
+function sales(a: CooperativeAudit, c: Catalog, rates: RateLookup): Html {
   const t = c.audit;
   if (a.sales.items.length === 0) return html`<p>${t.noSales}</p>`;
   return scrollTable(t.sales, {
@@ -258,14 +278,85 @@ function sales(a: CooperativeAudit, c: Catalog): Html {
         html`<tr>
           <td><a href="${`/audit/sales/${s.saleId}?lang=${c.lang}`}">${s.saleId}</a></td>
           <td>${stateName(c, s.state)}</td>
-          <td class="num">${amount(c, s.gross, s.token)}</td>
-          <td class="num">${amount(c, s.fee, s.token)}</td>
-          <td class="num">${amount(c, s.reserve, s.token)}</td>
-          <td class="num">${amount(c, s.net, s.token)}</td>
+          <td class="num">${amount(c, s.gross, s.token, rates)}</td>
+          <td class="num">${amount(c, s.fee, s.token, rates)}</td>
+          <td class="num">${amount(c, s.reserve, s.token, rates)}</td>
+          <td class="num">${amount(c, s.net, s.token, rates)}</td>
           <td>${s.consistent ? "✓" : html`<strong>✗</strong>`}</td>
         </tr>`,
     ),
   });
+}
+
+type ReconciliationLine = Reconciliation["members"][number];
+const PAYOUT_COLUMNS = ["entitled", "paid", "confirmed", "contested", "outstanding"] as const;
+
+/** One member's (or the totals') figures in one token: exact integers in `data-raw`, money shown. */
+function payoutCells(c: Catalog, row: ReconciliationLine, rates: RateLookup): Html[] {
+  const token: TokenRef = {
+    address: row.token,
+    symbol: row.currency ?? shortAddress(row.token),
+    decimals: row.decimals,
+    currency: row.currency,
+  };
+  return PAYOUT_COLUMNS.map((k) => {
+    const raw = row[k];
+    // A negative outstanding is an advance her shares do not cover yet: said so, in words.
+    const shown =
+      k === "outstanding" && BigInt(raw) < 0n
+        ? html`<span class="advance" data-raw="${raw}"
+            >${c.auditPayouts.advance(moneyText(c, -BigInt(raw), moneyToken(token), token.symbol))}</span
+          >`
+        : amount(c, raw, token, rates);
+    return html`<td class="${`num ${k}`}">${shown}</td>`;
+  });
+}
+
+/**
+ * The cooperative's payouts to its members (services.payouts.reconciliation): per member and token,
+ * entitled, paid, confirmed, contested, outstanding; a table per token with its totals, and the CSV.
+ */
+export function payoutsSection(c: Catalog, r: Reconciliation, csvHref: string, rates: RateLookup = NO_RATES): Html {
+  const p = c.auditPayouts;
+  const head = [c.audit.member, p.entitled, p.paid, p.confirmedColumn, p.contested, p.outstanding];
+  const tables = r.tokens.map((t) => {
+    const rows = r.members.filter((m) => m.token === t.token);
+    const token: TokenRef = {
+      address: t.token,
+      symbol: t.currency ?? t.token,
+      decimals: t.decimals,
+      currency: t.currency,
+    };
+    return html`${scrollTable(p.auditTitle, {
+      cls: "split payouts-table",
+      data: { token: t.token },
+      caption: { content: html`<bdi>${currencyLabel(token)}</bdi>` },
+      head,
+      rows: [
+        ...rows.map(
+          (m) =>
+            html`<tr data-account="${m.member}">
+              <th scope="row">
+                <bdi>${m.displayName ?? shortAddress(m.member)}</bdi>${
+                  m.throughCooperative ? html`<br /><span class="note">${p.throughCooperative}</span>` : ""
+                }
+              </th>
+              ${payoutCells(c, m, rates)}
+            </tr>`,
+        ),
+        html`<tr class="total" data-account="*">
+          <th scope="row">${p.total}</th>
+          ${payoutCells(c, { ...t.totals, ...t, member: "*" }, rates)}
+        </tr>`,
+      ],
+    })}${rateUnder(c, token, rates)}`;
+  });
+  return html`<section id="payouts" aria-labelledby="payouts-title">
+    <h2 id="payouts-title">${p.auditTitle}</h2>
+    <p class="note">${p.auditIntro}</p>
+    ${r.tokens.length === 0 ? html`<p>${p.none}</p>` : tables}
+    <p><a id="reconciliation-csv" href="${csvHref}" download>${p.csv}</a></p>
+  </section>`;
 }
 
 export function cooperativeAuditPage(
@@ -273,7 +364,9 @@ export function cooperativeAuditPage(
   c: Catalog,
   query: { from?: string; to?: string; offset: number },
   downloads: Html | "" = "",
+  more: { rates?: RateLookup; payouts?: Html } = {},
 ): AuditView {
+  const rates = more.rates ?? NO_RATES;
   const t = c.audit;
   const f = formatterFor(c);
   const title = t.cooperative(a.name);
@@ -287,11 +380,11 @@ export function cooperativeAuditPage(
       <button type="submit">${t.open}</button>
     </form>
     <p class="note">${t.period}: <span dir="ltr">${a.period.from ?? "…"} → ${a.period.to ?? "…"}</span></p>
-    ${verdict(c, a.consistent, a.discrepancies)} ${downloads} ${section(t.totals, totals(a, c))}
-    ${section(t.members, members(a, c))}
+    ${verdict(c, a.consistent, a.discrepancies)} ${downloads} ${section(t.totals, totals(a, c, rates))}
+    ${section(t.members, members(a, c, rates))} ${more.payouts ?? ""}
     ${section(
       `${t.sales} (${f.integer(a.sales.total)})`,
-      html`${sales(a, c)} ${next ? html`<p><a href="${nextHref}">${t.more}</a></p>` : ""}`,
+      html`${sales(a, c, rates)} ${next ? html`<p><a href="${nextHref}">${t.more}</a></p>` : ""}`,
     )}
     <p class="note"><a href="${`/api/v1/audit/cooperatives/${a.cooperativeId}`}">${t.json}</a></p>`;
   return { title, body };
@@ -308,10 +401,8 @@ export interface HomeSale {
 
 function homeSale(c: Catalog, x: HomeSale): Html {
   const f = formatterFor(c);
-  const price =
-    x.token.decimals === null
-      ? `${x.sale.price} ${x.token.symbol}`
-      : f.money(x.sale.price, { ...x.token, decimals: x.token.decimals });
+  const token = moneyToken(x.token);
+  const price = moneyText(c, x.sale.price, token, x.token.symbol);
   return html`<li data-sale="${x.sale.saleId}">
     <a id="${`audit-sale-${x.sale.saleId}`}" href="${`/audit/sales/${x.sale.saleId}?lang=${c.lang}`}"
       >${c.roles3.saleTitle(f.integer(x.sale.saleId))}${
@@ -323,7 +414,9 @@ function homeSale(c: Catalog, x: HomeSale): Html {
       ></span
     ><span class="note"
       ><strong class="state">${stateName(c, x.sale.state)}</strong> ·
-      <span class="price" dir="ltr">${price}</span></span
+      <span class="price"
+        >${token === null ? html`<bdi dir="ltr">${price}</bdi>` : money(c, x.sale.price, token)}</span
+      ></span
     >
   </li>`;
 }

@@ -59,6 +59,10 @@ table.split th,table.split td{padding:.3rem 0;border-bottom:1px solid #f0e8df;te
 table.split td.num{text-align:end;font-variant-numeric:tabular-nums;white-space:nowrap;padding-inline-start:.75rem}
 table.split tr.members th,table.split tr.members td{font-weight:700;color:#1b4d1f}
 .note{font-size:.9rem;color:#6b5a4c;margin:.25rem 0}
+bdi.money{white-space:nowrap}
+.equivalent{display:block;font-weight:400;font-size:.85rem;white-space:normal}
+td.num .equivalent{white-space:nowrap}
+td.num .advance{white-space:normal}
 details.proof{font-size:.85rem;color:#5d5348;margin-top:.3rem}
 details.proof summary{cursor:pointer}
 details.proof dl{display:grid;grid-template-columns:max-content 1fr;gap:.1rem .6rem;margin:.3rem 0 0}

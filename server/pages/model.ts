@@ -58,7 +58,7 @@ export interface ModelDeps {
   labels: (ids: string[]) => Map<string, BatchLabel>;
   /** The lot's payouts summary (services.payouts.lotSummary). */
   payouts?: (cooperativeId: number, accounts: string[]) => LotPayouts;
-  /** The latest reference rate of a currency (services.payouts.referenceRate). */
+  /** The latest reference rate of a currency (services.payouts.latestRate). */
   rate?: (currency: string) => ReferenceRate | null;
 }
 
@@ -140,7 +140,13 @@ export function toJson(m: VerifyModel): Record<string, unknown> {
         state: m.certificationStates.get(c.certificationId),
       })),
     },
-    tokens: Object.fromEntries([...m.tokens].map(([a, t]) => [a, { symbol: t.symbol, decimals: t.decimals }])),
+    tokens: Object.fromEntries(
+      [...m.tokens].map(([a, t]) => [a, { symbol: t.symbol, decimals: t.decimals, currency: t.currency ?? null }]),
+    ),
+    // The rates the page's dirham equivalents were computed at (rate × 10⁶, its date in Unix seconds, source).
+    referenceRates: Object.fromEntries(
+      [...m.rates].map(([currency, r]) => [currency, { rateE6: r.rateE6, asOf: r.asOf, source: r.source }]),
+    ),
     verification: {
       confirmed: true,
       chainId: m.check.chainId,

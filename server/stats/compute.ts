@@ -30,6 +30,8 @@ export const K_ANONYMITY = 3;
 export interface TokenMeta {
   symbol: string;
   decimals: number;
+  /** The currency the escrow recorded for the token ("ETH" for ether), null when none. */
+  currency?: string | null;
 }
 
 export interface MembersFigure {
@@ -48,6 +50,8 @@ export interface RevenueFigure {
   token: string;
   symbol: string | null;
   decimals: number | null;
+  /** ISO 4217 code of the token's currency ("ETH" for ether), null when none is recorded or unknown. */
+  currency: string | null;
   /** Exact integer amounts in the token's smallest unit, null when suppressed. */
   gross: string | null;
   grossHuman: string | null;
@@ -304,6 +308,7 @@ export function computeStats(
                   token,
                   symbol: meta?.symbol ?? null,
                   decimals: meta?.decimals ?? null,
+                  currency: meta?.currency ?? null,
                   gross: a.suppressed ? null : a.sum.toString(),
                   grossHuman: a.suppressed || meta === null ? null : toDecimal(a.sum, meta.decimals),
                   net: a.suppressed ? null : a.net.toString(),

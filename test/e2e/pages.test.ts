@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium, type Browser } from "playwright-core";
 import { createChainClient } from "../../server/chain/client";
+import { formatterFor } from "../../server/pages/format";
 import { validateEpcis } from "../../server/epcis";
 import { escapeHtml } from "../../server/pages/html";
 import { CATALOGS, LANGS, type Lang } from "../../server/pages/i18n";
@@ -98,6 +99,11 @@ describe("public pages (e2e)", function () {
   let releasedSaleId: number;
   let releaseTx: string;
   let certifierClient: ReturnType<TestGateway["api"]["as"]>;
+  let dirhamLot: string;
+  let dirhamSaleId: number;
+  let euroOfferId: number;
+  let dirhamCoop: number;
+  let auditor: ReturnType<TestGateway["api"]["as"]>;
 
   before(async function () {
     t = await startTestGateway();
@@ -127,13 +133,17 @@ describe("public pages (e2e)", function () {
       );
       const admin = t.api.as(c.admin.token);
       const ids: string[] = [];
+      const clients: ReturnType<TestGateway["api"]["as"]>[] = [];
+      const addresses: string[] = [];
       for (const m of members) {
         const r = await ok(
           admin.post(`/api/v1/cooperatives/${c.cooperativeId}/members`, { displayName: m, reference: `card-${m}` }),
         );
         ids.push(r.member.userId);
+        clients.push(t.api.as(r.member.token));
+        addresses.push(r.member.address);
       }
-      return { id: Number(c.cooperativeId), admin, members: ids };
+      return { id: Number(c.cooperativeId), admin, members: ids, clients, addresses };
     };
     const buyer = async () => {
       const s = await ok(t.api.post("/api/v1/buyers", { displayName: "Shop" }));
@@ -246,6 +256,71 @@ describe("public pages (e2e)", function () {
     await ok(angry.client.post(`/api/v1/sales/${disputed.saleId}/fund`));
     await ok(dates.admin.post(`/api/v1/sales/${disputed.saleId}/ship`, {}));
     await ok(angry.client.post(`/api/v1/sales/${disputed.saleId}/dispute`, {}));
+
+    // Money in dirhams (issue 13): dates sold for 12,000.00 MAD and released; one member paid by
+    // M-Wallet confirms, one paid in cash contests, one is not paid yet; a euro reference rate and an
+    // open offer in euros.
+    auditor = await mk("auditor");
+    const money = t.gateway.ctx.deployment.demoMoney!;
+    const amal = await coop("Coopérative Amal des Dattes", "Errachidia", true, ["Fatima", "Zahra", "Hadda"]);
+    dirhamCoop = amal.id;
+    dirhamLot = (
+      await ok(
+        amal.admin.post("/api/v1/batches", {
+          cooperativeId: amal.id,
+          productCode: "dates-mejhoul",
+          lotCode: "AMAL-MAD-1",
+          quantity: "900",
+          unit: "kg",
+          origin: "Erfoud",
+          productionDate: day(-2).slice(0, 10),
+          contributors: amal.members.map((memberId, i) => ({ memberId, weight: String([500, 300, 100][i]) })),
+        }),
+      )
+    ).batchId;
+    const grocer = await buyer();
+    dirhamSaleId = Number(
+      (
+        await ok(
+          amal.admin.post("/api/v1/sales", {
+            batchId: dirhamLot,
+            quantity: "100",
+            token: money.MAD,
+            price: "1200000",
+            buyer: grocer.address,
+          }),
+        )
+      ).saleId,
+    );
+    await ok(grocer.client.post(`/api/v1/sales/${dirhamSaleId}/fund`));
+    await ok(amal.admin.post(`/api/v1/sales/${dirhamSaleId}/ship`, {}));
+    await ok(grocer.client.post(`/api/v1/sales/${dirhamSaleId}/confirm`, {}));
+    // Net 10,692.00 MAD: shares 5,940.00, 3,564.00 and 1,188.00 (weights 5:3:1).
+    const paid = await ok(
+      amal.admin.post(`/api/v1/cooperatives/${amal.id}/payouts`, {
+        payouts: [
+          { member: amal.addresses[0], amount: "5940.00", token: money.MAD, method: "mwallet", reference: "MW-1" },
+          { member: amal.addresses[1], amount: "1000", token: money.MAD, method: "cash", reference: "Reçu 1" },
+        ],
+      }),
+    );
+    await ok(amal.clients[0].post(`/api/v1/payouts/${paid.payoutIds[0]}/confirm`));
+    await ok(amal.clients[1].post(`/api/v1/payouts/${paid.payoutIds[1]}/contest`, { reason: "reçu 900 DH" }));
+    await ok(
+      t.admin.post("/api/v1/reference-rates", {
+        currency: "EUR",
+        rate: "10.85",
+        asOf: "2026-12-03",
+        source: "Bank Al-Maghrib",
+      }),
+    );
+    euroOfferId = Number(
+      (
+        await ok(
+          amal.admin.post("/api/v1/sales", { batchId: dirhamLot, quantity: "50", token: money.EUR, price: "90000" }),
+        )
+      ).saleId,
+    );
 
     pages = await serve(t.gateway.http);
   });
@@ -461,7 +536,11 @@ describe("public pages (e2e)", function () {
       const released = body.sales.find((s: { saleId: number }) => s.saleId === releasedSaleId);
       expect(released.releases[0]).to.include({ gross: "50000000000000000", net: "44550000000000000" });
       expect(released.releases[0].chain.txHash).to.equal(releaseTx);
-      expect(body.tokens[t.gateway.ctx.deployment.demoStablecoin!]).to.deep.equal({ symbol: "dUSD", decimals: 6 });
+      expect(body.tokens[t.gateway.ctx.deployment.demoStablecoin!]).to.deep.equal({
+        symbol: "dUSD",
+        decimals: 6,
+        currency: "USD",
+      });
       expect(body.links.digitalLink).to.equal(`${t.gateway.ctx.publicUrl}/01/${ROSE_GTIN}/10/ROSE-2026-01`);
     });
 
@@ -705,6 +784,77 @@ describe("public pages (e2e)", function () {
       const json = JSON.parse((await get(`${pages.url}/market?region=Tinghir`, { accept: "application/json" })).text);
       expect(json.items.map((o: { saleId: number }) => o.saleId)).to.deep.equal([openSaleId]);
       expect(json.items[0].tokenInfo).to.include({ symbol: "dUSD", decimals: 6 });
+    });
+
+    /** Bidi marks and isolates aside, every space (Intl's no-break ones too) one plain space. */
+    const norm = (text: string) => text.replace(/[\u2068\u2069\u200f]/g, "").replace(/\s+/g, " ");
+    /** What a person reads: the text between the tags, hex (hashes, addresses) aside. */
+    const visible = (page: string) => norm(page.replace(/<[^>]*>/g, " ").replace(/0x[0-9a-fA-F]+/g, " "));
+
+    it("shows a dirham sale in dirhams for the reader's locale, and never a smallest unit", async function () {
+      const fr = visible((await get(`${pages.url}/b/${dirhamLot}?lang=fr`)).text);
+      expect(fr).to.include("3.752,00 MAD");
+    });
+
+    it("shows a euro offer with its dirham equivalent, the rate, its source and its date", async function () {
+      const EUR = { symbol: "dEUR", decimals: 2, currency: "EUR" };
+      const asOf = Date.UTC(2026, 11, 3) / 1000;
+      const seen = (lang: "fr" | "en") => {
+        const c = CATALOGS[lang];
+        const f = formatterFor(c);
+        const equivalent = c.sales.dirhamEquivalent(
+          f.dirhams(90_000n, EUR, 10_850_000n),
+          f.amount(10_850_000n, 6),
+          "Bank Al-Maghrib",
+          f.date(asOf),
+        );
+        return { price: norm(f.money(90_000n, EUR)), equivalent: norm(escapeHtml(equivalent)) };
+      };
+      const fr = seen("fr");
+      expect(fr.equivalent).to.include("9.765,00 MAD").and.to.include("10,85").and.to.include("3 décembre 2026");
+      const verify = visible((await get(`${pages.url}/b/${dirhamLot}?lang=fr`)).text);
+      expect(verify).to.include(`${fr.price} ${fr.equivalent}`);
+      const market = visible((await get(`${pages.url}/market?lang=fr&region=Errachidia`)).text);
+      expect(market).to.include(`${fr.price} ${fr.equivalent} — 50 kg`);
+      const en = seen("en");
+      const marketEn = visible((await get(`${pages.url}/market?lang=en&region=Errachidia`)).text);
+      expect(marketEn).to.include(`${en.price} ${en.equivalent} — 50 kg`);
+      const json = JSON.parse((await get(`${pages.url}/b/${dirhamLot}`, { accept: "application/json" })).text);
+      expect(json.referenceRates.EUR).to.deep.equal({
+        rateE6: "10850000",
+        asOf: String(Date.UTC(2026, 11, 3) / 1000),
+        source: "Bank Al-Maghrib",
+      });
+      const offer = json.sales.find((s: { saleId: number }) => s.saleId === euroOfferId);
+      expect(offer.price).to.equal("90000"); // JSON keeps the exact integer
+    });
+
+    it("says how many of the lot's members confirmed a payout and what remains to be paid, naming nobody", async function () {
+      const rec = await auditor.get(`/api/v1/audit/cooperatives/${dirhamCoop}/reconciliation`);
+      expect(rec.status, rec.text).to.equal(200);
+      const mad = t.gateway.ctx.deployment.demoMoney!.MAD;
+      const rows: { member: string; token: string; confirmed: string; outstanding: string; displayName: string }[] =
+        rec.body.members.filter((r: { token: string }) => r.token.toLowerCase() === mad.toLowerCase());
+      expect(rows).to.have.length(3);
+      const remaining = rows.reduce((a, r) => a + (BigInt(r.outstanding) > 0n ? BigInt(r.outstanding) : 0n), 0n);
+      expect(remaining).to.equal(356_400n - 100_000n + 118_800n); // 3,752.00 MAD to the centime
+      const confirmed = rows.filter((r) => BigInt(r.confirmed) > 0n).length;
+      expect(confirmed).to.equal(1);
+      for (const lang of LANGS) {
+        const c = CATALOGS[lang];
+        const page = (await get(`${pages.url}/b/${dirhamLot}?lang=${lang}`)).text;
+        const section = /<section aria-labelledby="shared-h" id="shared">([\s\S]*?)<\/section>/.exec(page)?.[1] ?? "";
+        const text = visible(section);
+        const f = formatterFor(c);
+        expect(text, lang).to.include(
+          norm(escapeHtml(c.sales.payoutsConfirmed(f.integer(confirmed), c.sales.memberCount(3)))),
+        );
+        const amount = f.money(remaining, { symbol: "dMAD", decimals: 2, currency: "MAD" });
+        expect(text, lang).to.include(norm(escapeHtml(c.sales.remainsToPay(amount))));
+        for (const r of rows) expect(section).not.to.include(r.displayName); // names nobody
+      }
+      const fr = visible((await get(`${pages.url}/b/${dirhamLot}?lang=fr`)).text);
+      expect(fr).to.include("3.752,00 MAD"); // what remains, to the centime, as a French reader reads it
     });
   });
 });

@@ -1,4 +1,4 @@
-import { counted } from "./icu";
+import { counted, countedOf } from "./icu";
 import type { Catalog } from "./types";
 
 // Numbers with a count are written "label: n" to avoid Arabic number–noun agreement rules.
@@ -273,6 +273,37 @@ export const ar: Catalog = {
     noSales: "لا بيع في هذه الفترة.",
     more: "المبيعات التالية",
     json: "نفس التدقيق بصيغة JSON (API، مع رمز)",
+  },
+
+  money: {
+    about: (dirhams) => `≈ ${dirhams}`,
+    at: (rate, unit, source, date) => `بسعر ${rate} درهم لكل ${unit}، ${source}، ${date}`,
+    equivalents: (at) => `المبالغ بالدرهم (≈) ${at}: آخر سعر مرجعي.`,
+    noRate: (currency) => `لم يُسجَّل بعد سعر مرجعي لعملة ${currency}، فلا مبلغ بالدرهم.`,
+  },
+
+  auditPayouts: {
+    title: "ما دُفع للأعضاء",
+    confirmed: countedOf(
+      "ar-MA",
+      "{total, plural, one {من العضو الوحيد الذي عمل على هذه الدفعة،} two {من العضوين اللذين عملا على هذه الدفعة،} few {من # أعضاء عملوا على هذه الدفعة،} many {من # عضوًا عملوا على هذه الدفعة،} other {من # عضو عملوا على هذه الدفعة،}} {n, plural, =0 {لم يؤكد أحد بعد استلام دفعة مالية من التعاونية.} one {أكد عضو واحد استلام دفعة مالية من التعاونية.} two {أكد عضوان استلام دفعات مالية من التعاونية.} few {أكد # أعضاء استلام دفعات مالية من التعاونية.} many {أكد # عضوًا استلام دفعات مالية من التعاونية.} other {أكد # عضو استلام دفعات مالية من التعاونية.}}",
+    ),
+    remaining: (amounts) => `ما زال على التعاونية أن تدفع لهم: ${amounts}.`,
+    nothingRemaining: "لم يبق شيء يُدفع لهم.",
+    scope: "محسوب على كل ما تدين به التعاونية لهم من مبيعاتها، لا من هذه الدفعة وحدها. لا يُذكر اسم أحد.",
+    auditTitle: "الدفعات المالية للأعضاء",
+    auditIntro:
+      "ما يستحقه كل عضو (حصصه من المبيعات المحرَّرة، على البلوكشين، والمكافآت)، وما تقول التعاونية إنها دفعته له، وما أكده أو اعترض عليه. منذ البداية، لا في هذه الفترة وحدها.",
+    entitled: "المستحق",
+    paid: "المدفوع",
+    confirmedColumn: "أكدته العضوة",
+    contested: "معترض عليه",
+    outstanding: "الباقي",
+    advance: (amount) => `تسبيق ${amount} لم تغطه حصصها بعد`,
+    total: "كل الأعضاء",
+    throughCooperative: "تُدفع عبر التعاونية",
+    none: "لا حصة ولا دفعة مالية بعد.",
+    csv: "مطابقة الدفعات المالية (CSV، لجدول بيانات)",
   },
 
   form: {

@@ -1,4 +1,4 @@
-import { counted } from "./icu";
+import { counted, countedOf } from "./icu";
 import type { Catalog } from "./types";
 
 export const en: Catalog = {
@@ -269,6 +269,37 @@ export const en: Catalog = {
     noSales: "No sale in this period.",
     more: "More sales",
     json: "The same audit as JSON (API, with a token)",
+  },
+
+  money: {
+    about: (dirhams) => `≈ ${dirhams}`,
+    at: (rate, unit, source, date) => `at ${rate} MAD per ${unit}, ${source}, ${date}`,
+    equivalents: (at) => `Amounts in dirhams (≈) ${at}: the latest reference rate.`,
+    noRate: (currency) => `No reference rate for ${currency} is recorded yet, so no amount in dirhams.`,
+  },
+
+  auditPayouts: {
+    title: "Paid to the members",
+    confirmed: countedOf(
+      "en-GB",
+      "{total, plural, one {Of the one member who worked on this lot,} other {Of the # members who worked on this lot,}} {n, plural, =0 {none has confirmed receiving a payout from the cooperative yet.} one {# confirmed receiving a payout from the cooperative.} other {# confirmed receiving payouts from the cooperative.}}",
+    ),
+    remaining: (amounts) => `Still to be paid to them by the cooperative: ${amounts}.`,
+    nothingRemaining: "Nothing remains to be paid to them.",
+    scope: "Counted over all the cooperative owes them for its sales, not only this lot. No one is named.",
+    auditTitle: "Payouts to members",
+    auditIntro:
+      "What each member is entitled to (her shares of released sales, on the blockchain, and premiums), what the cooperative says it paid her, and what she confirmed or contested. Since the beginning, not only this period.",
+    entitled: "Entitled",
+    paid: "Paid",
+    confirmedColumn: "Confirmed by her",
+    contested: "Contested",
+    outstanding: "Still owed",
+    advance: (amount) => `Advance of ${amount} not yet covered by her shares`,
+    total: "All members",
+    throughCooperative: "Paid through the cooperative",
+    none: "No share and no payout yet.",
+    csv: "Reconciliation of payouts (CSV, for a spreadsheet)",
   },
 
   form: {

@@ -1,4 +1,4 @@
-import { counted } from "./icu";
+import { counted, countedOf } from "./icu";
 import type { Catalog } from "./types";
 
 export const fr: Catalog = {
@@ -270,6 +270,39 @@ export const fr: Catalog = {
     noSales: "Aucune vente sur cette période.",
     more: "Ventes suivantes",
     json: "Le même audit en JSON (API, avec un jeton)",
+  },
+
+  money: {
+    about: (dirhams) => `≈ ${dirhams}`,
+    at: (rate, unit, source, date) => `au cours de ${rate} MAD pour 1 ${unit}, ${source}, ${date}`,
+    equivalents: (at) => `Montants en dirhams (≈) ${at} : le dernier cours de référence.`,
+    noRate: (currency) =>
+      `Aucun cours de référence pour ${currency} n’est encore enregistré : pas de montant en dirhams.`,
+  },
+
+  auditPayouts: {
+    title: "Payé aux membres",
+    confirmed: countedOf(
+      "fr-MA",
+      "{total, plural, one {Sur le seul membre qui a travaillé sur ce lot,} other {Sur les # membres qui ont travaillé sur ce lot,}} {n, plural, =0 {aucun n’a encore confirmé avoir reçu un paiement de la coopérative.} one {# a confirmé avoir reçu un paiement de la coopérative.} other {# ont confirmé avoir reçu des paiements de la coopérative.}}",
+    ),
+    remaining: (amounts) => `Reste à leur payer par la coopérative : ${amounts}.`,
+    nothingRemaining: "Il ne reste rien à leur payer.",
+    scope:
+      "Compté sur tout ce que la coopérative leur doit pour ses ventes, pas seulement pour ce lot. Personne n’est nommé.",
+    auditTitle: "Paiements aux membres",
+    auditIntro:
+      "Ce à quoi chaque membre a droit (ses parts des ventes libérées, sur la blockchain, et les primes), ce que la coopérative dit lui avoir payé, et ce qu’elle a confirmé ou contesté. Depuis le début, pas seulement sur la période.",
+    entitled: "Dû",
+    paid: "Payé",
+    confirmedColumn: "Confirmé par elle",
+    contested: "Contesté",
+    outstanding: "Reste dû",
+    advance: (amount) => `Avance de ${amount} pas encore couverte par ses parts`,
+    total: "Tous les membres",
+    throughCooperative: "Payée par la coopérative",
+    none: "Aucune part et aucun paiement pour l’instant.",
+    csv: "Rapprochement des paiements (CSV, pour un tableur)",
   },
 
   form: {

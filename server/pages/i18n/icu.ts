@@ -20,3 +20,12 @@ export function counted(locale: string, pattern: string): Counted {
   message.format({ n: 1 });
   return (n) => String(message.format({ n }));
 }
+
+/** A counted message with a second number, `{total}` (formatted by the message, `{total, number}`). */
+export type CountedOf = (n: number, total: number) => string;
+
+export function countedOf(locale: string, pattern: string): CountedOf {
+  const message = new IntlMessageFormat(pattern, locale, undefined, { ignoreTag: true });
+  message.format({ n: 1, total: 2 });
+  return (n, total) => String(message.format({ n, total }));
+}

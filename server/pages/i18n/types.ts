@@ -5,9 +5,9 @@
  */
 import type { Role } from "../../custody/users";
 import type { SaleState } from "../../index";
-import type { Counted } from "./icu";
+import type { Counted, CountedOf } from "./icu";
 
-export type { Counted };
+export type { Counted, CountedOf };
 
 export type Lang = "ar" | "zgh" | "fr" | "en";
 
@@ -252,6 +252,48 @@ export interface Catalog {
     noSales: string;
     more: string;
     json: string;
+  };
+
+  /**
+   * Amounts in another currency than the dirham and their dirham equivalents (server/pages/views/money.ts).
+   * Values come formatted and isolated; `about` + " " + `at` follow the amount in parentheses.
+   */
+  money: {
+    /** "≈ 9.765,00 MAD" */
+    about: (dirhams: string) => string;
+    /** "at 10.85 MAD per €, Bank Al-Maghrib, 3 December 2026" */
+    at: (rate: string, unit: string, source: string, date: string) => string;
+    /** Under a table: "Dirham equivalents at 10.85 MAD per €, …, the latest reference rate." */
+    equivalents: (at: string) => string;
+    /** "No reference rate for USD is recorded: no dirham equivalent." */
+    noRate: (currency: string) => string;
+  };
+
+  /** Payouts members receive from their cooperative: the verify page's sentence, the audit's section. */
+  auditPayouts: {
+    /** The verify page's section. */
+    title: string;
+    /** n of total contributors confirmed receiving a payout (names nobody). */
+    confirmed: CountedOf;
+    /** What the cooperative still owes them, amounts already formatted and joined. */
+    remaining: (amounts: string) => string;
+    nothingRemaining: string;
+    /** Why the figures cover more than this lot. */
+    scope: string;
+    /** The audit page's section. */
+    auditTitle: string;
+    auditIntro: string;
+    entitled: string;
+    paid: string;
+    confirmedColumn: string;
+    contested: string;
+    outstanding: string;
+    /** A negative outstanding, in words. */
+    advance: (amount: string) => string;
+    total: string;
+    throughCooperative: string;
+    none: string;
+    csv: string;
   };
 
   /** What is wrong with a form field, in general words (the field's label says which). */

@@ -1,4 +1,4 @@
-import { counted, ZGH_PLURAL_LOCALE } from "./icu";
+import { counted, countedOf, ZGH_PLURAL_LOCALE } from "./icu";
 import type { Catalog } from "./types";
 
 /**
@@ -267,6 +267,37 @@ export const zgh: Catalog = {
     noSales: "ⵓⵔ ⵉⵍⵍⵉ ⵓⵣⵏⵣⵉ ⴳ ⵜⵣⵣⵉⵡⵜ ⴰⴷ.",
     more: "ⴰⵣⵏⵣⵉ ⵏⵏⴰ ⴷ ⵉⴹⴼⵕⵏ",
     json: "ⴰⵙⵙⵉⴷⵏ ⴰⴷ ⵙ JSON (API, ⵙ ⵓⵙⵓⵎⵎⵓ)",
+  },
+
+  money: {
+    about: (dirhams) => `≈ ${dirhams}`,
+    at: (rate, unit, source, date) => `ⵙ ${rate} MAD ⵉ 1 ${unit}, ${source}, ${date}`,
+    equivalents: (at) => `ⵉⵎⴹⴰⵏ ⵙ ⴷⴷⵔⵀⵎ (≈) ${at}.`,
+    noRate: (currency) => `ⵓⵔ ⵉⵍⵍⵉ ⵓⵙⵖⴰⵍ ⵏ ${currency}: ⵓⵔ ⵉⵍⵍⵉ ⵓⵎⴹⴰⵏ ⵙ ⴷⴷⵔⵀⵎ.`,
+  },
+
+  auditPayouts: {
+    title: "ⵎⴰ ⵉⵜⵜⵓⵅⵍⵍⵚⵏ ⵉ ⵉⵎⵢⴰⵡⴰⵙⵏ",
+    confirmed: countedOf(
+      ZGH_PLURAL_LOCALE,
+      "{total, plural, one {ⴳ ⵢⴰⵏ ⵓⵎⵢⴰⵡⴰⵙ ⵉⵅⴷⵎⵏ ⴳ ⵜⴳⵔⵓⵎⵎⴰ ⴰⴷ,} other {ⴳ # ⵉⵎⵢⴰⵡⴰⵙⵏ ⵉⵅⴷⵎⵏ ⴳ ⵜⴳⵔⵓⵎⵎⴰ ⴰⴷ,}} {n, plural, =0 {ⵓⵔ ⵢⵓⵎⵥ ⵢⴰⵏ ⵉⴷⵔⵉⵎⵏ ⵙⴳ ⵜⵎⵢⴰⵡⴰⵙⵜ.} one {# ⵢⵓⵎⵥ ⵉⴷⵔⵉⵎⵏ ⵙⴳ ⵜⵎⵢⴰⵡⴰⵙⵜ.} other {# ⵓⵎⵥⵏ ⵉⴷⵔⵉⵎⵏ ⵙⴳ ⵜⵎⵢⴰⵡⴰⵙⵜ.}}",
+    ),
+    remaining: (amounts) => `ⵎⴰ ⵙⵓⵍ ⵉⵇⵇⵉⵎⵏ ⵉ ⵜⵎⵢⴰⵡⴰⵙⵜ ⴰⴷ ⴰⵙⵏ ⵜⵅⵍⵍⵚ: ${amounts}.`,
+    nothingRemaining: "ⵓⵔ ⵉⵇⵇⵉⵎ ⴽⵔⴰ ⴰⴷ ⴰⵙⵏ ⵉⵜⵜⵓⵅⵍⵍⵚ.",
+    scope: "ⵉⵜⵜⵓⵙⵉⴹⵏ ⵖⴼ ⴽⵓⵍⵍⵓ ⵎⴰ ⴰⵙⵏ ⵜⵔⴰⵊⵊⴰ ⵜⵎⵢⴰⵡⴰⵙⵜ, ⵓⵔ ⴷ ⵜⴰⴳⵔⵓⵎⵎⴰ ⴰⴷ ⵖⴰⵙ. ⵓⵔ ⵉⵜⵜⵓⵙⵎⵎⴰ ⵢⴰⵏ.",
+    auditTitle: "ⵉⵅⵍⵍⵚⵏ ⵏ ⵉⵎⵢⴰⵡⴰⵙⵏ",
+    auditIntro:
+      "ⵎⴰ ⵉⵙⵙⵓⴼⵖ ⴽⵓ ⴰⵎⵢⴰⵡⴰⵙ (ⵜⵉⴳⵣⵎⵉⵏ ⵏⵏⵙ ⴳ ⴱⵍⵓⴽⵛⵉⵏ ⴷ ⵜⵙⵎⵖⵓⵔⵉⵏ), ⵎⴰ ⵜⵏⵏⴰ ⵜⵎⵢⴰⵡⴰⵙⵜ ⵉⵙ ⵜⵅⵍⵍⵚ, ⴷ ⵎⴰ ⵢⵓⵎⵥ ⵏⵖ ⵉⵏⴽⵔ. ⵙⴳ ⵜⵉⵣⵡⵓⵔⵉ, ⵓⵔ ⴷ ⵜⴰⵣⵣⵉⵡⵜ ⴰⴷ ⵖⴰⵙ.",
+    entitled: "ⵎⴰ ⵉⵙⵙⵓⴼⵖ",
+    paid: "ⵉⵜⵜⵓⵅⵍⵍⵚ",
+    confirmedColumn: "ⵢⵓⵎⵥ",
+    contested: "ⵉⵏⴽⵔ",
+    outstanding: "ⵉⵇⵇⵉⵎⵏ",
+    advance: (amount) => `ⴰⵙⵙⵓⴼⵖ ⵏ ${amount} ⵓⵔ ⵜ ⵜⵙⵙⵓⴷⵙ ⵜⴳⵣⵎⵉ ⵏⵏⵙ`,
+    total: "ⴽⵓⵍⵍⵓ ⵉⵎⵢⴰⵡⴰⵙⵏ",
+    throughCooperative: "ⵉⵜⵜⵓⵅⵍⵍⵚ ⵙ ⵜⵎⵢⴰⵡⴰⵙⵜ",
+    none: "ⵓⵔ ⵉⵍⵍⵉ ⵓⴳⵣⵎ ⵓⵍⴰ ⴰⵅⵍⵍⵚ.",
+    csv: "ⴰⵙⵎⵙⴰⵙⴰ ⵏ ⵉⵅⵍⵍⵚⵏ (CSV)",
   },
 
   form: {
