@@ -106,7 +106,7 @@ export interface ForwardRequestInfo {
   types: typeof FORWARD_REQUEST_TYPES;
   from: string;
   nonce: string;
-  contracts: { CooperativeRegistry: string; BatchRegistry: string; SaleEscrow: string };
+  contracts: { CooperativeRegistry: string; BatchRegistry: string; SaleEscrow: string; PayoutLedger: string };
   allowed: AllowedCall[];
 }
 
@@ -273,6 +273,8 @@ export function createUserService(deps: UserServiceDeps): UserService {
           CooperativeRegistry: contracts.CooperativeRegistry.address,
           BatchRegistry: contracts.BatchRegistry.address,
           SaleEscrow: contracts.SaleEscrow.address,
+          // A member confirms or contests the payouts her cooperative records, with her own key too.
+          PayoutLedger: contracts.PayoutLedger.address,
         },
         // The only calls the relayer pays for on this user's behalf (anything else: relay_not_allowed).
         allowed: allowedCalls(user.role),
