@@ -243,6 +243,12 @@ export function createRelayerChain(deps: ChainDeps) {
       rpc("getTransactionCount", client.getTransactionCount(relayerAddress, tag)),
     balance: () => rpc("getBalance", client.getBalance(relayerAddress)),
     receipt: (hash: string) => rpc("getTransactionReceipt", client.getTransactionReceipt(hash)),
+    /** The node's head block number (moves the known head only forward: a reorg is seen by its receipts). */
+    blockNumber: async () => {
+      const n = await rpc("getBlockNumber", client.getBlockNumber());
+      sawBlock(n);
+      return n;
+    },
     /** Whether the node still knows a transaction (mined or in its pool). */
     knows: async (hash: string) =>
       (await rpc("getTransaction", client.request("eth_getTransactionByHash", [hash]))) !== null,

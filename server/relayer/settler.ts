@@ -138,5 +138,8 @@ export function createSettler(parts: RelayerParts) {
     return cut.get(executionKey(row.signer, row.nonce))?.logs ?? [];
   }
 
-  return { settleTx, logs };
+  /** Forgets a receipt a reorganisation took back (the same hash mined again may emit other ids). */
+  const forget = (hash: string) => void recentReceipts.delete(hash);
+
+  return { settleTx, logs, forget };
 }
