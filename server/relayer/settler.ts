@@ -50,7 +50,7 @@ export function createSettler(parts: RelayerParts) {
         error,
       });
     } else if (verdict.kind === "retry") {
-      const decision = retryOrFail(row, opts.maxAttempts, Math.floor(Date.now() / 1000));
+      const decision = retryOrFail(row, opts.maxAttempts, await chain.now());
       if (decision === "requeue") out.requeue.push(row.id);
       else out.settlements.push(decision);
     } else {
