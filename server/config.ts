@@ -51,6 +51,7 @@ const schema = z
     RELAYER_MAX_BATCH: intBetween(1, 200).default(20),
     RELAYER_MAX_IN_FLIGHT: intBetween(1, 64).default(4),
     RELAYER_REPLACE_AFTER_SECONDS: intBetween(1, 86_400).default(30),
+    RELAYER_STALL_SECONDS: intBetween(1, 86_400).default(120),
     RELAYER_MIN_BALANCE: z
       .string()
       .regex(/^\d{1,9}(\.\d{1,18})?$/, "must be an amount of ether such as 0.01")
@@ -116,6 +117,8 @@ export interface Config {
     replaceAfterMs: number;
     /** Below this balance (wei) the relayer refuses new requests with 503 relayer_low_balance. */
     minBalanceWei: bigint;
+    /** Pending requests this old while the chain moves on and nothing settles: /health answers 503. */
+    stallAfterMs: number;
   };
   /** What one user may spend; and how much guessing one address may do. */
   limits: {
@@ -177,6 +180,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxInFlight: e.RELAYER_MAX_IN_FLIGHT,
       replaceAfterMs: e.RELAYER_REPLACE_AFTER_SECONDS * 1000,
       minBalanceWei: parseEther(e.RELAYER_MIN_BALANCE),
+      stallAfterMs: e.RELAYER_STALL_SECONDS * 1000,
     },
     limits: {
       userWritesPerMinute: e.USER_WRITES_PER_MINUTE,
