@@ -168,8 +168,7 @@ export function saleAuditPage(
   const body = html`<h1>${title}</h1>
     ${verdict(c, a.consistent, a.discrepancies)} ${downloads} ${section(t.figures, saleFigures(a, c, rates))}
     ${section(`${t.contributors} (${f.integer(a.contributors.length)})`, contributors)}
-    ${section(t.transactions, transactions)}
-    <p class="note"><a href="${`/api/v1/audit/sales/${a.saleId}`}">${t.json}</a></p>`;
+    ${section(t.transactions, transactions)}`;
   return { title, body };
 }
 
@@ -385,8 +384,7 @@ export function cooperativeAuditPage(
     ${section(
       `${t.sales} (${f.integer(a.sales.total)})`,
       html`${sales(a, c, rates)} ${next ? html`<p><a href="${nextHref}">${t.more}</a></p>` : ""}`,
-    )}
-    <p class="note"><a href="${`/api/v1/audit/cooperatives/${a.cooperativeId}`}">${t.json}</a></p>`;
+    )} `;
   return { title, body };
 }
 

@@ -269,7 +269,7 @@ export const ar: Catalog = {
     reserveBalance: "رصيد الاحتياطي",
     outstanding: "مبالغ لم تُسحب",
     members: "الأعضاء",
-    chart: (symbol) => `ما تلقاه كل عضو (${symbol})`,
+    chart: (symbol) => `حصة كل عضو من هذه المبيعات (${symbol})`,
     noSales: "لا بيع في هذه الفترة.",
     more: "المبيعات التالية",
     json: "نفس التدقيق بصيغة JSON (API، مع رمز)",

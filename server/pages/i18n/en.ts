@@ -265,7 +265,7 @@ export const en: Catalog = {
     reserveBalance: "Reserve balance",
     outstanding: "Outstanding claims",
     members: "Members",
-    chart: (symbol) => `What each member received (${symbol})`,
+    chart: (symbol) => `Each member's share of these sales (${symbol})`,
     noSales: "No sale in this period.",
     more: "More sales",
     json: "The same audit as JSON (API, with a token)",

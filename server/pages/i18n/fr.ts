@@ -266,7 +266,7 @@ export const fr: Catalog = {
     reserveBalance: "Solde de la réserve",
     outstanding: "Montants non retirés",
     members: "Membres",
-    chart: (symbol) => `Ce que chaque membre a reçu (${symbol})`,
+    chart: (symbol) => `La part de chaque membre dans ces ventes (${symbol})`,
     noSales: "Aucune vente sur cette période.",
     more: "Ventes suivantes",
     json: "Le même audit en JSON (API, avec un jeton)",

@@ -263,7 +263,7 @@ export const zgh: Catalog = {
     reserveBalance: "ⵜⴰⴳⵣⵎⵉ ⵏ ⵜⵎⵢⴰⵡⴰⵙⵜ ⵖⵉⵍⴰⴷ",
     outstanding: "ⵎⴰ ⵓⵔ ⵙⵓⵍ ⵉⵜⵜⵓⵙⴽⵙ",
     members: "ⵉⵎⵢⴰⵡⴰⵙⵏ",
-    chart: (symbol) => `ⵎⴰ ⵢⵓⵡⵙ ⴽⵓ ⴰⵎⵢⴰⵡⴰⵙ (${symbol})`,
+    chart: (symbol) => `ⴰⴱⵔⵉⴷ ⵏ ⴽⵓ ⴰⵎⵢⴰⵡⴰⵙ ⴳ ⵜⵓⵎⵙⴰⵖⵉⵏ ⴰ (${symbol})`,
     noSales: "ⵓⵔ ⵉⵍⵍⵉ ⵓⵣⵏⵣⵉ ⴳ ⵜⵣⵣⵉⵡⵜ ⴰⴷ.",
     more: "ⴰⵣⵏⵣⵉ ⵏⵏⴰ ⴷ ⵉⴹⴼⵕⵏ",
     json: "ⴰⵙⵙⵉⴷⵏ ⴰⴷ ⵙ JSON (API, ⵙ ⵓⵙⵓⵎⵎⵓ)",
