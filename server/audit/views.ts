@@ -202,7 +202,7 @@ export function memberChart(
         height="${rowHeight - 6}"
         fill="${PALETTE[i % PALETTE.length]}"
         ><title>${b.label} (${b.account}): ${shown(b.value)}</title></rect
-      ><text x="${labelWidth + w + 4}" y="${y + 14}" font-size="11" fill="#6b5a4c">${shown(b.value)}</text>`;
+      ><text x="${labelWidth + w + 4}" y="${y + 14}" font-size="12" fill="#6b5a4c">${shown(b.value)}</text>`;
   });
   return chartFigure(title, width, height, rows);
 }

@@ -119,6 +119,7 @@ select{min-height:2.75rem;font-size:1rem}
 @media print{header.top,body footer,.no-print{display:none}.member-card img{border:0}}
 .button.big{width:100%;min-height:3.5rem;font-size:1.2rem}
 svg.icon{vertical-align:middle}
+figure.chart{margin:.5rem 0;overflow-x:auto;max-width:100%}figure.chart svg{display:block;max-width:none;height:auto}
 label.choice{display:flex;align-items:center;gap:.6rem;min-height:2.75rem}
 label.choice input{width:1.5rem;height:1.5rem}
 code.token{word-break:break-all;font-size:1.1rem}

@@ -42,7 +42,7 @@ export function barChart(title: string, months: string[], series: Series[], c: C
           x="${left - 4}"
           y="${y(v) + 4}"
           text-anchor="end"
-          font-size="11"
+          font-size="12"
           fill="#6b5a4c"
           >${f.integer(v)}</text
         >`,
@@ -58,7 +58,7 @@ export function barChart(title: string, months: string[], series: Series[], c: C
           x="${x + barWidth / 2}"
           y="${top + plotHeight - 2}"
           text-anchor="middle"
-          font-size="11"
+          font-size="12"
           fill="${color}"
           >—<title>${s.name} · ${month}: ${c.stats.suppressed}</title></text
         >`;
@@ -77,7 +77,7 @@ export function barChart(title: string, months: string[], series: Series[], c: C
             x="${x0 + (groupWidth * 0.8) / 2}"
             y="${top + plotHeight + 16}"
             text-anchor="middle"
-            font-size="11"
+            font-size="12"
             fill="#2b2118"
             >${month}</text
           >`
@@ -130,7 +130,8 @@ function monthTable(m: MonthCell, c: Catalog, isRegion: boolean, rates: RateLook
       const share = r.suppressed || r.membersSharePpm === null ? hidden : f.percent(r.membersSharePpm / 100);
       return [
         figureRow(html`${s.gross} (<bdi>${label}</bdi>)`, gross),
-        figureRow(html`${s.membersShare} (<bdi>${label}</bdi>)`, share, "members"),
+        // A percentage of the revenue in that currency: labelled as a percentage, the currency after it.
+        figureRow(html`${s.membersShare} (%, <bdi>${label}</bdi>)`, share, "members"),
       ];
     }),
   ];

@@ -87,6 +87,16 @@ describe("public pages on a phone, in four languages (e2e)", function () {
           await shot(page, `${lang}-${name}`);
           expect(seen.overflow, `${name} in ${lang} is wider than the screen: ${seen.wide.join(", ")}`).to.equal(0);
           await noSeriousViolation(page, `${name} ${lang}`);
+          if (name === "stats") {
+            // Chart labels drawn at a size one can read (a 640-wide chart shrunk to a phone drew them at ~6 px).
+            const heights = await page.$$eval("figure.chart svg text", (ts) =>
+              ts.map(
+                (e) => (e as unknown as { getBoundingClientRect(): { height: number } }).getBoundingClientRect().height,
+              ),
+            );
+            expect(heights.length, `stats ${lang}: charts`).to.be.greaterThan(0);
+            expect(Math.min(...heights), `stats ${lang}: smallest chart label`).to.be.at.least(12);
+          }
         }
       } finally {
         await context.close();
