@@ -15,8 +15,10 @@
  * Definitions. Cooperatives, women's cooperatives and members of a region are counted at the end of
  * the month (registered by then, members not removed by then). For a product, they are those that
  * delivered in the month: cooperatives and members (contributors) of the batches registered then.
- * Batches and quantities are registered (harvested) batches only; splits and merges move quantities
- * that are already counted. Quantities are summed per unit, never across units. Sales and revenue are
+ * A region's batches and quantities are registered (harvested) batches only; splits and merges move
+ * quantities that are already counted there. A product's are also the lots made into it in the month
+ * (merged, split, transformed), with the cooperatives of the harvests they come from (through the
+ * lineage): rose water sold in a month is never shown beside "0 lots, 0 cooperatives". Quantities are summed per unit, never across units. Sales and revenue are
  * the payments released in the month (confirmation, timeout or dispute ruling), per token, never
  * across tokens; the members' share is net / gross (what remains after the platform fee and the
  * cooperative's reserve, shared among the contributors).
@@ -252,6 +254,34 @@ export function computeStats(
     p.cooperatives.add(coop.cooperativeId);
     if (coop.womenLed) p.women.add(coop.cooperativeId);
     for (const a of contributors) p.members.add(a);
+  }
+
+  // Lots made from others in the month (a merge, a split: rose water distilled from petals), for their
+  // product only: the region already counted the harvest they came from, so its lots and quantities would
+  // be counted twice there. A made product counts its own lots and quantity, and the cooperatives (and
+  // women's cooperatives) of the harvests it comes from, found through the lineage.
+  const allBatches = new Map([...snap.batches, ...(snap.derived ?? [])].map((b) => [b.batchId, b]));
+  const rootsOf = (batchId: string, seen = new Set<string>()): string[] => {
+    if (seen.has(batchId)) return [];
+    seen.add(batchId);
+    const parents = snap.parents?.get(batchId) ?? [];
+    return parents.length === 0 ? [batchId] : parents.flatMap((p) => rootsOf(p, seen));
+  };
+  for (const b of snap.derived ?? []) {
+    if (!monthSet.has(b.month)) continue;
+    const p = cell(products, b.productCode, b.month);
+    p.batches += 1;
+    const contributors = contributorsOf(b.batchId);
+    const q = acc(p.quantities, b.unit);
+    q.sum += BigInt(b.quantity);
+    for (const a of contributors) q.members.add(a);
+    for (const a of contributors) p.members.add(a);
+    for (const root of rootsOf(b.batchId)) {
+      const coop = coops.get(allBatches.get(root)?.cooperativeId ?? b.cooperativeId);
+      if (coop === undefined) continue;
+      p.cooperatives.add(coop.cooperativeId);
+      if (coop.womenLed) p.women.add(coop.cooperativeId);
+    }
   }
 
   // Payments released in the month.
