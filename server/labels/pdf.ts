@@ -12,6 +12,12 @@ import { cleanText, isRtl, transliterate, toWinAnsi, visualRuns, type Script } f
 
 export interface LabelInput {
   url: string;
+  /** The product as a second line under `product`, in another script (Arabic under French). */
+  productOther?: string;
+  /** "Scan to verify" in the label's two languages. */
+  scan?: string;
+  /** The page's address people can read and type (no scheme). */
+  shortUrl?: string;
   product: string;
   lot: string;
   cooperative: string;
@@ -25,7 +31,24 @@ export interface LabelSheetOptions {
   title?: string;
 }
 
+/**
+ * The Noto subsets the project ships (npm packages @fontsource/noto-sans-arabic and -tifinagh), so a
+ * machine without system fonts still prints Arabic and Tifinagh; searched first.
+ */
+function shippedFontDirs(): string[] {
+  const dirs: string[] = [];
+  for (const pkg of ["@fontsource/noto-sans-arabic", "@fontsource/noto-sans-tifinagh"]) {
+    try {
+      dirs.push(path.join(path.dirname(require.resolve(`${pkg}/package.json`)), "files"));
+    } catch {
+      // Not installed (a trimmed install): the system's fonts, or transliteration.
+    }
+  }
+  return dirs;
+}
+
 export const DEFAULT_FONT_DIRS = [
+  ...shippedFontDirs(),
   "/usr/share/fonts/truetype/noto",
   "/usr/share/fonts/opentype/noto",
   "/usr/share/fonts/noto",
@@ -36,10 +59,20 @@ export const DEFAULT_FONT_DIRS = [
 const FONT_FILES: Record<Script, { regular: string[]; bold: string[] }> = {
   latin: { regular: ["NotoSans-Regular.ttf", "DejaVuSans.ttf"], bold: ["NotoSans-Bold.ttf", "DejaVuSans-Bold.ttf"] },
   arabic: {
-    regular: ["NotoSansArabic-Regular.ttf", "NotoNaskhArabic-Regular.ttf", "NotoKufiArabic-Regular.ttf"],
-    bold: ["NotoSansArabic-Bold.ttf", "NotoNaskhArabic-Bold.ttf", "NotoKufiArabic-Bold.ttf"],
+    regular: [
+      "noto-sans-arabic-arabic-400-normal.woff",
+      "NotoSansArabic-Regular.ttf",
+      "NotoNaskhArabic-Regular.ttf",
+      "NotoKufiArabic-Regular.ttf",
+    ],
+    bold: [
+      "noto-sans-arabic-arabic-700-normal.woff",
+      "NotoSansArabic-Bold.ttf",
+      "NotoNaskhArabic-Bold.ttf",
+      "NotoKufiArabic-Bold.ttf",
+    ],
   },
-  tifinagh: { regular: ["NotoSansTifinagh-Regular.ttf"], bold: [] },
+  tifinagh: { regular: ["noto-sans-tifinagh-tifinagh-400-normal.woff", "NotoSansTifinagh-Regular.ttf"], bold: [] },
 };
 
 export interface LabelFonts {
@@ -291,14 +324,21 @@ class LabelWriter {
     this.qr(String(input.url ?? ""), x + PAD + quietZone / 2, y + PAD + quietZone / 2, QR_SIZE - quietZone);
 
     const product = this.printable(input.product);
+    const other = this.printable(input.productOther ?? "");
     const lot = this.printable(input.lot);
     const quantity = this.printable(input.quantity);
     const cooperative = this.printable(input.cooperative);
+    const scan = this.printable(input.scan ?? "");
+    const address = this.printable(input.shortUrl ?? "");
     const fields: Field[] = [
       { text: product.text, size: 9.5, minSize: 6, maxLines: 2, weight: "bold", color: "#000000" },
+      { text: other.text, size: 9, minSize: 6, maxLines: 1, weight: "bold", color: "#000000" },
       { text: lot.text, prefix: "Lot ", size: 8.5, minSize: 5.5, maxLines: 1, weight: "bold", color: "#000000" },
       { text: quantity.text, size: 8, minSize: 5.5, maxLines: 1, weight: "regular", color: "#222222" },
       { text: cooperative.text, size: 7.5, minSize: 5, maxLines: 2, weight: "regular", color: "#1b5e20" },
+      // Under the code's side: what to do with it, and the address for a reader without a camera.
+      { text: scan.text, size: 6.5, minSize: 4.5, maxLines: 2, weight: "bold", color: "#8a2846" },
+      { text: address.text, size: 5.5, minSize: 4, maxLines: 2, weight: "regular", color: "#333333" },
     ];
     const tx = x + PAD + QR_SIZE + GAP;
     let ty = y + PAD;
@@ -313,7 +353,7 @@ class LabelWriter {
       }
       ty += size * 0.35;
     }
-    if ([product, lot, quantity, cooperative].some((f) => f.transliterated)) {
+    if ([product, other, lot, quantity, cooperative, scan].some((f) => f.transliterated)) {
       const note = "* transliterated: font not installed";
       this.line(note, tx, y + CELL.height - PAD, TEXT_WIDTH, "regular", 4.5, "#777777");
     }

@@ -9,6 +9,7 @@ import { MAX_PAGE_SIZE } from "../index";
 import { labelSheetPdf, MAX_LABELS_PER_SHEET, type LabelInput } from "../labels/pdf";
 import { DEFAULT_PNG_SIZE, MAX_PNG_SIZE, MIN_PNG_SIZE, qrPng, qrSvg } from "../labels/qr";
 import { batchPublicUrl } from "../../domain/gs1";
+import { productNameIn } from "../labels/names";
 import { notFound } from "./errors";
 import { bytes32 } from "./schemas";
 
@@ -48,6 +49,9 @@ export interface LabelServiceDeps {
   /** The gateway's public URL, which the QR codes encode. */
   publicUrl: () => string;
 }
+
+/** On every label, in the label's two languages. */
+const SCAN_WORDS = "Scannez pour vérifier · امسح للتحقق";
 
 /** "1200 kg", with the unit as registered. */
 function quantityText(batch: Pick<Batch, "quantity" | "unit">): string {
@@ -104,7 +108,11 @@ export function createLabelService(deps: LabelServiceDeps): LabelService {
       const publicUrl = deps.publicUrl();
       const labels: LabelInput[] = batches.map((b) => ({
         url: batchPublicUrl(publicUrl, b),
-        product: b.productCode,
+        // Named in French and Arabic, as a shelf in Morocco reads it (never the raw code "rose-water").
+        product: productNameIn("fr", b.productCode),
+        productOther: productNameIn("ar", b.productCode),
+        scan: SCAN_WORDS,
+        shortUrl: batchPublicUrl(publicUrl, b).replace(/^https?:\/\//, ""),
         lot: b.lotCode,
         cooperative: coop.name,
         quantity: quantityText(b),

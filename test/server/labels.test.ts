@@ -27,6 +27,7 @@ import {
   type LabelInput,
 } from "../../server/labels";
 import { labelRoutes } from "../../server/labels/routes";
+import { CATALOGS } from "../../server/pages/i18n";
 import { isRtl, visualRuns } from "../../server/labels/text";
 import { createOpenApi } from "../../server/api/openapi";
 import { errorHandler } from "../../server/api/problem";
@@ -542,6 +543,21 @@ describe("labels", function () {
       expect(part.headers.get("link")).to.equal('<?offset=2&limit=1>; rel="next"');
       const tooMany = await raw(`/api/v1/cooperatives/1/labels.pdf?limit=${MAX_LABELS_PER_SHEET + 1}`);
       expect(tooMany.status).to.equal(400);
+    });
+
+    it("names the product in French and Arabic and says 'scan to verify' in both, never the raw code", async function () {
+      if (!hasCommand("pdftotext")) this.skip(); // poppler-utils: installed by CI (.ci/run)
+      const r = await fetch(`${client.baseUrl}/api/v1/cooperatives/1/labels.pdf?batch=${withGtin}`);
+      const file = path.join(tmpdir(), `cooptrace-labels-words-${process.pid}.pdf`);
+      writeFileSync(file, Buffer.from(await r.arrayBuffer()));
+      const text = execFileSync("pdftotext", [file, "-"]).toString("utf8");
+      const code = "rose-water"; // every lot registered above
+      expect(text).to.include(CATALOGS.fr.products[code]);
+      // Arabic is printed in visual order (shaped runs): every letter of the name is there.
+      const arabic = [...text].filter((ch) => /[\u0600-\u06ff]/.test(ch)).join("");
+      for (const ch of CATALOGS.ar.products[code].replace(/\s/g, "")) expect(arabic).to.include(ch);
+      expect(text).to.include("Scannez pour vérifier");
+      expect(text).not.to.include(code);
     });
 
     it("labels.pdf?batch=… holds only the lots asked for, of this cooperative", async function () {
