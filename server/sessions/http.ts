@@ -238,7 +238,7 @@ export function createPageSessions(deps: PageSessionsDeps): PageSessions {
       if (wait === 0) return true;
       const c = catalogFor(req);
       res.set("Retry-After", String(wait));
-      refuse(req, res, 429, c.session.rateLimitedTitle, c.session.rateLimitedText(String(wait)));
+      refuse(req, res, 429, c.session.rateLimitedTitle, c.session.rateLimitedText(wait));
       return false;
     },
 

@@ -37,8 +37,11 @@ export const fr: Catalog = {
     title: "La coopérative",
     region: "Région",
     womenLed: "Coopérative de femmes",
-    members: (n) => `${n} membres`,
-    contributors: (n) => `${n} membres ont travaillé sur ce lot`,
+    members: counted("fr-MA", "{n, plural, =0 {Aucun membre pour l'instant} one {# membre} other {# membres}}"),
+    contributors: counted(
+      "fr-MA",
+      "{n, plural, =0 {Aucun membre n'a encore travaillé sur ce lot} one {# membre a travaillé sur ce lot} other {# membres ont travaillé sur ce lot}}",
+    ),
     reserveRate: (pct) => `Garde ${pct} de chaque vente pour sa réserve`,
   },
 
@@ -119,12 +122,17 @@ export const fr: Catalog = {
     fee: (pct) => `Frais de la plateforme (${pct})`,
     reserve: (pct) => `Réserve de la coopérative (${pct})`,
     net: "Pour les membres",
-    netNote: (n) => `Partagé entre ${n} membres, selon l'apport de chacun.`,
+    netNote: counted(
+      "fr-MA",
+      "{n, plural, =0 {Partagé entre les membres, selon l'apport de chacun.} =1 {Revient au seul membre qui a travaillé sur ce lot.} one {Partagé entre # membre, selon son apport.} other {Partagé entre # membres, selon l'apport de chacun.}}",
+    ),
     notPaidYet: "Pas encore versé.",
     payoutsTitle: "Payé aux membres",
     memberCount: counted("fr-FR", "{n, plural, one {# membre} other {# membres}}"),
-    payoutsConfirmed: (confirmed, members) =>
-      `${confirmed} des ${members} de ce lot ont confirmé, en leur nom, avoir reçu leur paiement de la coopérative.`,
+    payoutsConfirmed: counted(
+      "fr-MA",
+      "{n, plural, =0 {Aucun des {members} de ce lot n'a encore confirmé avoir reçu son paiement de la coopérative.} one {# des {members} de ce lot a confirmé, en son nom, avoir reçu son paiement de la coopérative.} other {# des {members} de ce lot ont confirmé, en leur nom, avoir reçu leur paiement de la coopérative.}}",
+    ),
     remainsToPay: (amount) => `Reste à leur payer : ${amount}.`,
     nothingRemains: "Il ne reste rien à leur payer.",
     dirhamEquivalent: (amount, rate, source, date) => `≈ ${amount} (${rate} MAD l'unité, ${source}, ${date})`,
@@ -173,7 +181,7 @@ export const fr: Catalog = {
     all: "Tous",
     show: "Afficher",
     none: "Aucune offre ne correspond.",
-    count: (n) => `${n} offres`,
+    count: counted("fr-MA", "{n, plural, =0 {Aucune offre} one {# offre} other {# offres}}"),
     story: "D'où il vient",
     cooperative: "Coopérative",
     fundHint: "Les acheteurs ayant un compte paient sous séquestre via l'API CoopTrace.",
@@ -186,8 +194,10 @@ export const fr: Catalog = {
     title: "Chiffres régionaux",
     intro:
       "Ce que les coopératives de chaque région et de chaque produit enregistrent sur la blockchain, mois par mois (UTC).",
-    privacy: (k) =>
-      `Vie privée : aucun chiffre ici ne permet de reconnaître un membre. Un chiffre sur les membres (leur nombre, les quantités livrées, les recettes et la part des membres) est masqué (—) quand moins de ${k} membres sont derrière, et d'autres sont masqués si besoin pour qu'on ne puisse pas le retrouver par soustraction.`,
+    privacy: counted(
+      "fr-MA",
+      "Vie privée : aucun chiffre ici ne permet de reconnaître un membre. Un chiffre sur les membres (leur nombre, les quantités livrées, les recettes et la part des membres) est masqué (—) quand {n, plural, one {moins de # membre est derrière} other {moins de # membres sont derrière}}, et d'autres sont masqués si besoin pour qu'on ne puisse pas le retrouver par soustraction.",
+    ),
     definitions:
       "Les coopératives et les membres d'une région sont comptés à la fin du mois. Quantités : récoltes enregistrées dans le mois, par unité (on n'additionne jamais kg et litres). Ventes et recettes : paiements libérés dans le mois, par monnaie. Part des membres : la part du prix versée aux membres, après la commission de la plateforme et la réserve de la coopérative.",
     asOf: (block) => `D'après l'index de la chaîne, jusqu'au bloc ${block}.`,
@@ -236,7 +246,10 @@ export const fr: Catalog = {
     consistent: "Cohérent",
     consistentText: "Le partage recalculé depuis la blockchain correspond à l'index.",
     inconsistent: "Incohérent",
-    inconsistentText: (n) => `${n} écarts entre la blockchain et l'index.`,
+    inconsistentText: counted(
+      "fr-MA",
+      "{n, plural, one {# écart entre la blockchain et l'index.} other {# écarts entre la blockchain et l'index.}}",
+    ),
     discrepancies: "Écarts",
     field: "Champ",
     index: "Index",
@@ -756,7 +769,10 @@ export const fr: Catalog = {
     formRefusedText:
       "Il n'a pas été envoyé depuis une page de ce site, ou votre session a pris fin. Rouvrez la page et envoyez le formulaire depuis celle-ci.",
     rateLimitedTitle: "Trop de tentatives",
-    rateLimitedText: (s) => `Trop de connexions échouées depuis votre connexion. Réessayez dans ${s} secondes.`,
+    rateLimitedText: counted(
+      "fr-MA",
+      "Trop de connexions échouées depuis votre connexion. Réessayez dans {n, plural, one {# seconde} other {# secondes}}.",
+    ),
     signOutText: "Terminer votre session sur ce navigateur.",
     signedOut: "Vous êtes déconnecté.",
   },

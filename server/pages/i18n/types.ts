@@ -49,8 +49,8 @@ export interface Catalog {
     title: string;
     region: string;
     womenLed: string;
-    members: (n: string) => string;
-    contributors: (n: string) => string;
+    members: Counted;
+    contributors: Counted;
     reserveRate: (pct: string) => string;
   };
 
@@ -100,12 +100,13 @@ export interface Catalog {
     fee: (pct: string) => string;
     reserve: (pct: string) => string;
     net: string;
-    netNote: (n: string) => string;
+    netNote: Counted;
     notPaidYet: string;
     /** The lot's members and their pay from the cooperative, naming nobody (issue 13). */
     payoutsTitle: string;
     memberCount: Counted;
-    payoutsConfirmed: (confirmed: string, members: string) => string;
+    /** Counts the members who confirmed; `{members}` is `memberCount` of the lot's members. */
+    payoutsConfirmed: Counted;
     remainsToPay: (amount: string) => string;
     nothingRemains: string;
     /** A euro (or other) amount's dirham equivalent at the platform's reference rate. */
@@ -155,7 +156,7 @@ export interface Catalog {
     all: string;
     show: string;
     none: string;
-    count: (n: string) => string;
+    count: Counted;
     story: string;
     cooperative: string;
     fundHint: string;
@@ -168,8 +169,8 @@ export interface Catalog {
   stats: {
     title: string;
     intro: string;
-    /** The privacy rule, with the threshold k already formatted. */
-    privacy: (k: string) => string;
+    /** The privacy rule, counted by the threshold k. */
+    privacy: Counted;
     definitions: string;
     asOf: (block: string) => string;
     regionsTitle: string;
@@ -218,7 +219,7 @@ export interface Catalog {
     consistent: string;
     consistentText: string;
     inconsistent: string;
-    inconsistentText: (n: string) => string;
+    inconsistentText: Counted;
     discrepancies: string;
     field: string;
     index: string;
@@ -692,7 +693,7 @@ export interface Catalog {
     formRefusedTitle: string;
     formRefusedText: string;
     rateLimitedTitle: string;
-    rateLimitedText: (seconds: string) => string;
+    rateLimitedText: Counted;
     signOutText: string;
     signedOut: string;
   };

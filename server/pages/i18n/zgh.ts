@@ -23,7 +23,7 @@ export const zgh: Catalog = {
   status: {
     confirmedTitle: "ⵉⵜⵜⵡⴰⵥⵕⴰ ⴳ ⴱⵍⵓⴽⵛⵉⵏ",
     confirmedText: (chain, block, time) => `ⵉⵜⵜⵓⵖⵔⴰ ⵙⴳ ⴱⵍⵓⴽⵛⵉⵏ ${chain}, ⴰⵔ ⴰⴱⵍⵓⴽ ${block}, ⴳ ${time}.`,
-    disputeTitle: "ⵢⴰⵏ ⵓⵣⵏⵓⵣⵓ ⵏ ⵜⴳⵔⵓⵎⵎⴰ ⴰⴷ ⵉⵍⵍⴰ ⴳⵉⵙ ⵓⵎⵏⵏⵓⵖ",
+    disputeTitle: "ⵢⴰⵏ ⵓⵣⵏⵣⵉ ⵏ ⵜⴳⵔⵓⵎⵎⴰ ⴰⴷ ⵉⵍⵍⴰ ⴳⵉⵙ ⵓⵎⵏⵏⵓⵖ",
     disputeText: "ⴰⵎⵙⵖⵉ ⵓⵔ ⵉⵔⴹⵉ. ⵔⴰⴷ ⵉⴳⴳⵣⵎ ⵓⵎⵙⵙⵓⴳⵓⵔ ⵏ ⵓⵎⵏⵏⵓⵖ. ⵉⴷⵔⵉⵎⵏ ⵇⵇⵉⵎⵏ ⵃⴹⴰⵏ.",
   },
 
@@ -42,9 +42,12 @@ export const zgh: Catalog = {
     title: "ⵜⴰⵎⵢⴰⵡⴰⵙⵜ",
     region: "ⵜⴰⵎⵏⴰⴹⵜ",
     womenLed: "ⵜⴰⵎⵢⴰⵡⴰⵙⵜ ⵏ ⵜⵎⵖⴰⵔⵉⵏ",
-    members: (n) => `ⵉⵎⵢⴰⵡⴰⵙⵏ: ${n}`,
-    contributors: (n) => `ⵉⵎⵢⴰⵡⴰⵙⵏ ⵏⵏⴰ ⵉⵅⴷⵎⵏ ⴳ ⵜⴳⵔⵓⵎⵎⴰ ⴰⴷ: ${n}`,
-    reserveRate: (pct) => `ⵜⵜⵃⴹⵓ ${pct} ⵙⴳ ⴽⵓ ⴰⵣⵏⵓⵣⵓ`,
+    members: counted(ZGH_PLURAL_LOCALE, "{n, plural, =1 {ⵢⴰⵏ ⵓⵎⵢⴰⵡⴰⵙ} one {ⵉⵎⵢⴰⵡⴰⵙⵏ: #} other {ⵉⵎⵢⴰⵡⴰⵙⵏ: #}}"),
+    contributors: counted(
+      ZGH_PLURAL_LOCALE,
+      "{n, plural, =1 {ⵢⴰⵏ ⵓⵎⵢⴰⵡⴰⵙ ⵏⵏⴰ ⵉⵅⴷⵎⵏ ⴳ ⵜⴳⵔⵓⵎⵎⴰ ⴰⴷ} one {ⵉⵎⵢⴰⵡⴰⵙⵏ ⵏⵏⴰ ⵉⵅⴷⵎⵏ ⴳ ⵜⴳⵔⵓⵎⵎⴰ ⴰⴷ: #} other {ⵉⵎⵢⴰⵡⴰⵙⵏ ⵏⵏⴰ ⵉⵅⴷⵎⵏ ⴳ ⵜⴳⵔⵓⵎⵎⴰ ⴰⴷ: #}}",
+    ),
+    reserveRate: (pct) => `ⵜⵜⵃⴹⵓ ${pct} ⵙⴳ ⴽⵓ ⴰⵣⵏⵣⵉ`,
   },
 
   journey: {
@@ -97,9 +100,9 @@ export const zgh: Catalog = {
   },
 
   sales: {
-    title: "ⴰⵣⵏⵓⵣⵓ ⴷ ⵓⴱⵟⵟⵓ ⵏ ⵉⴷⵔⵉⵎⵏ",
-    none: "ⵓⵔ ⵉⵍⵍⵉ ⴽⵔⴰ ⵏ ⵓⵣⵏⵓⵣⵓ.",
-    sale: (id) => `ⴰⵣⵏⵓⵣⵓ ${id}`,
+    title: "ⴰⵣⵏⵣⵉ ⴷ ⵓⴱⵟⵟⵓ ⵏ ⵉⴷⵔⵉⵎⵏ",
+    none: "ⵓⵔ ⵉⵍⵍⵉ ⴽⵔⴰ ⵏ ⵓⵣⵏⵣⵉ.",
+    sale: (id) => `ⴰⵣⵏⵣⵉ ${id}`,
     states: {
       Created: "ⵉⵜⵜⵓⵙⵙⵓⵎⴰⵏ",
       Funded: "ⵉⵜⵜⵓⵅⵍⵍⵚ, ⵉⴷⵔⵉⵎⵏ ⵃⴹⴰⵏ",
@@ -119,11 +122,17 @@ export const zgh: Catalog = {
     fee: (pct) => `ⵜⴰⴳⵣⵎⵉ ⵏ CoopTrace (${pct})`,
     reserve: (pct) => `ⵜⴰⴳⵣⵎⵉ ⵏ ⵜⵎⵢⴰⵡⴰⵙⵜ (${pct})`,
     net: "ⵜⴰⴳⵣⵎⵉ ⵏ ⵉⵎⵢⴰⵡⴰⵙⵏ",
-    netNote: (n) => `ⵜⵜⵓⴱⴹⴰ ⴳⵔ ⵉⵎⵢⴰⵡⴰⵙⵏ, ⴽⵓ ⵢⴰⵏ ⵙ ⵎⴰ ⵉⴼⴽⴰ. ⵉⵎⵢⴰⵡⴰⵙⵏ: ${n}.`,
+    netNote: counted(
+      ZGH_PLURAL_LOCALE,
+      "{n, plural, =1 {ⵉⴽⴽⴰ ⵉ ⵢⴰⵏ ⵓⵎⵢⴰⵡⴰⵙ ⵏⵏⴰ ⵉⵅⴷⵎⵏ ⴳ ⵜⴳⵔⵓⵎⵎⴰ ⴰⴷ.} one {ⵜⵜⵓⴱⴹⴰ ⴳⵔ ⵉⵎⵢⴰⵡⴰⵙⵏ, ⴽⵓ ⵢⴰⵏ ⵙ ⵎⴰ ⵉⴼⴽⴰ. ⵉⵎⵢⴰⵡⴰⵙⵏ: #.} other {ⵜⵜⵓⴱⴹⴰ ⴳⵔ ⵉⵎⵢⴰⵡⴰⵙⵏ, ⴽⵓ ⵢⴰⵏ ⵙ ⵎⴰ ⵉⴼⴽⴰ. ⵉⵎⵢⴰⵡⴰⵙⵏ: #.}}",
+    ),
     notPaidYet: "ⵓⵔ ⵙⵓⵍ ⵉⵜⵜⵓⵅⵍⵍⵚ.",
     payoutsTitle: "ⵎⴰ ⵉⵜⵜⵓⵅⵍⵍⵚⵏ ⵉⵎⵢⴰⵡⴰⵙⵏ",
     memberCount: counted(ZGH_PLURAL_LOCALE, "{n, plural, one {# ⵓⵎⵢⴰⵡⴰⵙ} other {# ⵉⵎⵢⴰⵡⴰⵙⵏ}}"),
-    payoutsConfirmed: (confirmed, members) => `${confirmed} / ${members}: ⵙⵙⵏⵜⵎⴰⵏ ⵉⵙ ⵜⵜⵓⵅⵍⵍⵚⵏ ⵙⴳ ⵜⵎⵢⴰⵡⴰⵙⵜ.`,
+    payoutsConfirmed: counted(
+      ZGH_PLURAL_LOCALE,
+      "{n, plural, one {# / {members}: ⵙⵙⵏⵜⵎⴰⵏ ⵉⵙ ⵜⵜⵓⵅⵍⵍⵚⵏ ⵙⴳ ⵜⵎⵢⴰⵡⴰⵙⵜ.} other {# / {members}: ⵙⵙⵏⵜⵎⴰⵏ ⵉⵙ ⵜⵜⵓⵅⵍⵍⵚⵏ ⵙⴳ ⵜⵎⵢⴰⵡⴰⵙⵜ.}}",
+    ),
     remainsToPay: (amount) => `ⵎⴰ ⵉⵇⵇⵉⵎⵏ ⵉ ⵓⵅⵍⵍⵚ: ${amount}.`,
     nothingRemains: "ⵓⵔ ⵉⵇⵇⵉⵎ ⴽⵔⴰ ⵉ ⵓⵅⵍⵍⵚ.",
     dirhamEquivalent: (amount, rate, source, date) => `≈ ${amount} (${rate} MAD, ${source}, ${date})`,
@@ -172,7 +181,7 @@ export const zgh: Catalog = {
     all: "ⴰⴽⴽⵯ",
     show: "ⵙⵙⵓⵎⴰⵏ",
     none: "ⵓⵔ ⵉⵍⵍⵉ ⴽⵔⴰ.",
-    count: (n) => `ⵉⴼⴰⵔⵉⵙⵏ: ${n}`,
+    count: counted(ZGH_PLURAL_LOCALE, "{n, plural, =1 {ⵢⴰⵏ ⵓⵙⵏⵣⵉ} one {ⵉⵙⵏⵣⵉⵜⵏ: #} other {ⵉⵙⵏⵣⵉⵜⵏ: #}}"),
     story: "ⵎⴰⵏⵉ ⴷ ⵉⴽⴽⴰ",
     cooperative: "ⵜⴰⵎⵢⴰⵡⴰⵙⵜ",
     fundHint: "ⵉⵎⵙⵖⴰ ⵍⵍⵉ ⴷⴰⵔⵙⵏ ⴰⵎⵉⴹⴰⵏ ⵅⵍⵍⵚⵏ ⵙ API ⵏ CoopTrace.",
@@ -184,8 +193,10 @@ export const zgh: Catalog = {
   stats: {
     title: "ⵉⵎⴹⴰⵏ ⵏ ⵜⵎⵏⴰⴹ",
     intro: "ⵎⴰ ⵜⵣⵎⵎⴻⵎ ⵜⵎⵢⴰⵡⴰⵙⵉⵏ ⵏ ⴽⵓ ⵜⴰⵎⵏⴰⴹⵜ ⴷ ⴽⵓ ⴰⴼⴰⵔⵉⵙ ⴳ ⴱⵍⵓⴽⵛⵉⵏ, ⴰⵢⵢⵓⵔ ⵙ ⵓⵢⵢⵓⵔ (UTC).",
-    privacy: (k) =>
-      `ⵜⵉⵏⵏⵓⵜⵍⴰ: ⵓⵔ ⵉⵍⵍⵉ ⴽⵔⴰ ⵏ ⵓⵎⴹⴰⵏ ⴷⴰ ⵉⵙⵙⵏⵜⵍⴰⵢⵏ ⵢⴰⵏ ⵓⵎⵢⴰⵡⴰⵙ. ⴽⵓ ⴰⵎⴹⴰⵏ ⵅⴼ ⵉⵎⵢⴰⵡⴰⵙⵏ (ⵎⵏⵏⴰⵡ ⴰⵢⴰ, ⵜⴰⵙⵎⴽⵜⴰ, ⵉⴷⵔⵉⵎⵏ ⴷ ⵜⴰⴳⵣⵎⵉ ⵏⵏⵙⵏ) ⵉⵜⵜⵓⴼⴼⵔ (—) ⵎⴽ ⴷⵔⵓⵏ ⵉⵎⵢⴰⵡⴰⵙⵏ ⵏⵏⴰ ⴷⴰⵜ ⵏⵏⵙ ⵖⴼ ${k}. ⵜⵜⵓⴼⴼⵔⵏ ⵡⵉⵢⵢⴰⴹ ⵎⴽ ⵉⵇⵇⴰⵏ, ⴰⴼⴰⴷ ⵓⵔ ⵜ ⵉⵜⵜⵓⴰⴼⴰ ⵙ ⵓⴽⴽⵙ.`,
+    privacy: counted(
+      ZGH_PLURAL_LOCALE,
+      "ⵜⵉⵏⵏⵓⵜⵍⴰ: ⵓⵔ ⵉⵍⵍⵉ ⴽⵔⴰ ⵏ ⵓⵎⴹⴰⵏ ⴷⴰ ⵉⵙⵙⵏⵜⵍⴰⵢⵏ ⵢⴰⵏ ⵓⵎⵢⴰⵡⴰⵙ. ⴽⵓ ⴰⵎⴹⴰⵏ ⵅⴼ ⵉⵎⵢⴰⵡⴰⵙⵏ (ⵎⵏⵏⴰⵡ ⴰⵢⴰ, ⵜⴰⵙⵎⴽⵜⴰ, ⵉⴷⵔⵉⵎⵏ ⴷ ⵜⴰⴳⵣⵎⵉ ⵏⵏⵙⵏ) ⵉⵜⵜⵓⴼⴼⵔ (—) ⵎⴽ ⴷⵔⵓⵏ ⵉⵎⵢⴰⵡⴰⵙⵏ ⵏⵏⴰ ⴷⴰⵜ ⵏⵏⵙ ⵖⴼ {n, plural, one {#} other {#}}. ⵜⵜⵓⴼⴼⵔⵏ ⵡⵉⵢⵢⴰⴹ ⵎⴽ ⵉⵇⵇⴰⵏ, ⴰⴼⴰⴷ ⵓⵔ ⵜ ⵉⵜⵜⵓⴰⴼⴰ ⵙ ⵓⴽⴽⵙ.",
+    ),
     definitions:
       "ⵜⵉⵎⵢⴰⵡⴰⵙⵉⵏ ⴷ ⵉⵎⵢⴰⵡⴰⵙⵏ ⵏ ⵜⵎⵏⴰⴹⵜ ⵜⵜⵓⵙⵉⴹⵏ ⴳ ⵜⵉⴳⵉⵔⴰ ⵏ ⵓⵢⵢⵓⵔ. ⵜⴰⵙⵎⴽⵜⴰ: ⵜⵉⴳⵔⵓⵎⵎⴰⵡⵉⵏ ⵏⵏⴰ ⵉⵜⵜⵓⵣⵎⵎⴻⵎⵏ ⴳ ⵓⵢⵢⵓⵔ; kg ⴷ l ⵓⵔ ⵜⵜⵓⵙⵏⵓⵎⵎⵓⵏ. ⴰⵣⵏⵣⵉ ⴷ ⵉⴷⵔⵉⵎⵏ: ⵎⴰ ⵉⵜⵜⵓⵅⵍⵍⵚⵏ ⴳ ⵓⵢⵢⵓⵔ, ⵙ ⴽⵓ ⵜⴰⴷⵔⵉⵎⵜ. ⵜⴰⴳⵣⵎⵉ ⵏ ⵉⵎⵢⴰⵡⴰⵙⵏ: ⵎⴰ ⵢⵓⵡⵙ ⵉⵎⵢⴰⵡⴰⵙⵏ ⵙⴳ ⵓⵜⵉⴳ, ⴷⴼⴼⵉⵔ ⵜⴰⴳⵣⵎⵉ ⵏ CoopTrace ⴷ ⵜⴰⴳⵣⵎⵉ ⵏ ⵜⵎⵢⴰⵡⴰⵙⵜ.",
     asOf: (block) => `ⵙⴳ ⵓⵙⵎⵉⵍ ⵏ ⴱⵍⵓⴽⵛⵉⵏ, ⴰⵔ ⴰⴱⵍⵓⴽ ${block}.`,
@@ -233,7 +244,10 @@ export const zgh: Catalog = {
     consistent: "ⵉⵎⵙⴰⵙⴰ",
     consistentText: "ⴰⴱⵟⵟⵓ ⵏⵏⴰ ⵉⵜⵜⵓⵙⵉⴹⵏ ⵙⴳ ⴱⵍⵓⴽⵛⵉⵏ ⵉⵎⵙⴰⵙⴰ ⴷ ⵓⵙⵎⵉⵍ.",
     inconsistent: "ⵓⵔ ⵉⵎⵙⴰⵙⴰ",
-    inconsistentText: (n) => `${n} ⵏ ⵜⵎⵣⴰⵔⴰⵢⵉⵏ ⴳⵔ ⴱⵍⵓⴽⵛⵉⵏ ⴷ ⵓⵙⵎⵉⵍ.`,
+    inconsistentText: counted(
+      ZGH_PLURAL_LOCALE,
+      "{n, plural, =1 {ⵢⴰⵜ ⵜⵎⵣⴰⵔⴰⵢⵜ ⴳⵔ ⴱⵍⵓⴽⵛⵉⵏ ⴷ ⵓⵙⵎⵉⵍ.} one {# ⵏ ⵜⵎⵣⴰⵔⴰⵢⵉⵏ ⴳⵔ ⴱⵍⵓⴽⵛⵉⵏ ⴷ ⵓⵙⵎⵉⵍ.} other {# ⵏ ⵜⵎⵣⴰⵔⴰⵢⵉⵏ ⴳⵔ ⴱⵍⵓⴽⵛⵉⵏ ⴷ ⵓⵙⵎⵉⵍ.}}",
+    ),
     discrepancies: "ⵜⵉⵎⵣⴰⵔⴰⵢⵉⵏ",
     field: "ⴰⵏⵙⴰ",
     index: "ⴰⵙⵎⵉⵍ",
@@ -351,16 +365,16 @@ export const zgh: Catalog = {
 
   roles: {
     moneyTitle: "ⵉⴷⵔⵉⵎⵏ ⵉⵏⵓ",
-    moneyIntro: "ⵉ ⴽⵓ ⴰⵙⵏⵣⵉ: ⵜⴰⴼⵔⴷⵉⵙⵜ ⵏⵏⵎ, ⵎⴰ ⵜⵜⵓⵅⵍⵙⵏ, ⴷ ⵎⴰ ⵢⵇⵇⵉⵎⵏ.",
+    moneyIntro: "ⵉ ⴽⵓ ⴰⵣⵏⵣⵉ: ⵜⴰⴼⵔⴷⵉⵙⵜ ⵏⵏⵎ, ⵎⴰ ⵜⵜⵓⵅⵍⵙⵏ, ⴷ ⵎⴰ ⵢⵇⵇⵉⵎⵏ.",
     deliveriesTitle: "ⵎⴰ ⴼⴽⵉⵖ",
     deliveriesIntro: "ⵉⵙⴳⵔⴰⵡⵏ ⵏ ⵜⴰⵎⵢⵓⵡⵓⵏⵜ ⵙ ⵎⴰ ⵜⴼⴽⵉⴷ, ⴷ ⵜⴰⴼⵔⴷⵉⵙⵜ ⵏⵏⵎ.",
     noDeliveries: "ⵓⵔ ⵢⵍⵍⵉ ⴽⵔⴰ ⵏ ⵓⵙⴳⵔⴰⵡ.",
-    noShares: "ⵓⵔ ⵢⵍⵍⵉ ⴽⵔⴰ ⵏ ⵓⵙⵏⵣⵉ.",
+    noShares: "ⵓⵔ ⵢⵍⵍⵉ ⴽⵔⴰ ⵏ ⵓⵣⵏⵣⵉ.",
     share: "ⵜⴰⴼⵔⴷⵉⵙⵜ ⵏⵏⵎ",
     paid: "ⵉⵜⵜⵓⵅⵍⵙ",
     due: "ⵢⵇⵇⵉⵎ",
     releasedOn: (d: string) => `ⵉⵅⵍⵙ ⵜ ⵓⵎⵙⵙⴰⵖ ⴳ ${d}`,
-    sale: (n: string) => `ⴰⵙⵏⵣⵉ ${n}`,
+    sale: (n: string) => `ⴰⵣⵏⵣⵉ ${n}`,
     getPaid: "ⴰⵡⵉ ⵉⴷⵔⵉⵎⵏ",
     nothingDue: "ⵓⵔ ⵢⵍⵍⵉ ⵎⴰ ⵢⵇⵇⵉⵎⵏ.",
     paidTitle: "ⵉⴷⵔⵉⵎⵏ ⵜⵜⵓⵣⵏⵏ ⵖⵔ ⵓⵎⵉⴹⴰⵏ ⵏⵏⵎ ⴳ ⵜⴰⵎⵢⵓⵡⵓⵏⵜ",
@@ -427,9 +441,9 @@ export const zgh: Catalog = {
     pending: "ⵉⵍⵍⴰ ⴳ ⵓⴱⵔⵉⴷ: ⵓⵔ ⵜ ⵜⵙⵊⵊⵍ ⵜⵙⵍⵙⵍⵜ. ⵥⵕ ⴷⴰⵖ ⵖⵉⵢⵢⵓⵔ.",
     ship: "ⵙⵎⴰⵍ ⵉⵜⵜⵓⴰⵣⵏ",
     cancel: "ⵙⵔ ⴰⵙⵏⵣⵉ",
-    shippedTitle: "ⴰⵙⵏⵣⵉ ⵉⵜⵜⵓⴰⵣⵏ",
+    shippedTitle: "ⴰⵣⵏⵣⵉ ⵉⵜⵜⵓⴰⵣⵏ",
     cancelledTitle: "ⴰⵙⵏⵣⵉ ⵉⵜⵜⵓⵙⵔ",
-    saleTitle: (id) => `ⴰⵙⵏⵣⵉ ${id}`,
+    saleTitle: (id) => `ⴰⵣⵏⵣⵉ ${id}`,
     openOrders: "ⵜⵓⵜⵜⵔⴰ ⵉⵏⵓ",
     openSale: "ⵥⵕ",
     back: "ⴰⵖⵓⵍ ⵙ ⵜⵙⴳⴰ ⵉⵏⵓ",
@@ -721,7 +735,10 @@ export const zgh: Catalog = {
     formRefusedTitle: "ⵜⴰⵍⵖⴰ ⴰⴷ ⵓⵔ ⵜⵜⵓⵇⴱⴰⵍ",
     formRefusedText: "ⵓⵔ ⴷ ⵜⵓⵛⴽⴰ ⵙⴳ ⵜⴰⵙⵏⴰ ⵏ ⵓⵙⵉⵜ ⴰⴷ, ⵏⵖ ⵜⴽⵎⵎⵍ ⵜⵖⵉⵎⵉⵜ ⵏⵏⴽ. ⵕⵥⵎ ⵜⴰⵙⵏⴰ ⴷⴰⵖ ⵜⴰⵣⵏⴷ ⵜⴰⵍⵖⴰ ⵙⴳⵉⵙ.",
     rateLimitedTitle: "ⴰⵟⵟⴰⵙ ⵏ ⵜⵉⵔⵎⵉⵜⵉⵏ",
-    rateLimitedText: (s) => `ⴰⵟⵟⴰⵙ ⵏ ⵜⵉⵔⵎⵉⵜⵉⵏ ⵏ ⵓⴽⵛⵛⵓⵎ ⵓⵔ ⵉⵖⵓⵙⵏ. ⴰⵍⵙ ⴷⴼⴼⵉⵔ ${s} ⵜⵙⵉⵏⵜ.`,
+    rateLimitedText: counted(
+      ZGH_PLURAL_LOCALE,
+      "ⴰⵟⵟⴰⵙ ⵏ ⵜⵉⵔⵎⵉⵜⵉⵏ ⵏ ⵓⴽⵛⵛⵓⵎ ⵓⵔ ⵉⵖⵓⵙⵏ. ⴰⵍⵙ ⴷⴼⴼⵉⵔ {n, plural, =1 {ⵢⴰⵜ ⵜⵙⵉⵏⵜ} one {# ⵏ ⵜⵙⵉⵏⵜ} other {# ⵏ ⵜⵙⵉⵏⵜ}}.",
+    ),
     signOutText: "ⵙⵎⴷ ⵜⴰⵖⵉⵎⵉⵜ ⵏⵏⴽ ⴳ ⵓⵏⴰⴳⵓ ⴰⴷ.",
     signedOut: "ⵜⴼⴼⵖⴷ.",
   },
