@@ -34,7 +34,7 @@ export const CSRF_FIELD = "csrf";
 export const FORM_REFERRER_POLICY = "same-origin";
 
 const REFUSAL_CSP =
-  "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+  "default-src 'none'; style-src 'self'; font-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 declare module "express-serve-static-core" {
   interface Request {

@@ -81,7 +81,7 @@ function summary(x: Ctx): Html {
       ${
         b.gtin !== "0"
           ? html`<dt>${c.batch.gtin}</dt>
-              <dd><code dir="ltr">${b.gtin.padStart(14, "0")}</code></dd>`
+              <dd><bdi class="code" dir="ltr">${b.gtin.padStart(14, "0")}</bdi></dd>`
           : ""
       }
     </dl>
