@@ -7,7 +7,8 @@
  * Sans Tifinagh (and Noto Sans Arabic, with its Latin subset for the digits and codes of those pages) is
  * shipped as WOFF2 (@fontsource, OFL). The faces are named only in rules on `html[lang=zgh]` and
  * `html[lang=ar]`, and each has a `unicode-range`, so a browser downloads one only on a page in that
- * script; `font-display: swap` shows the text at once in a system font while it loads.
+ * script (and, for the language switch on other pages, only on a phone without a font of that script);
+ * `font-display: swap` shows the text at once in a system font while it loads.
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -55,6 +56,10 @@ const FONT_CSS = [
   face("CoopTrace Latin", FONT.latin700, 700, RANGES.latin),
   `html[lang=ar] body{font-family:"CoopTrace Arabic","Noto Naskh Arabic","Noto Sans Arabic",Tahoma,"Segoe UI",system-ui,sans-serif,"CoopTrace Latin"}`,
   `html[lang=zgh] body{font-family:"CoopTrace Tifinagh","Noto Sans Tifinagh",Ebrima,system-ui,"Noto Sans",sans-serif,"CoopTrace Latin"}`,
+  // The language switch names each language in its script on every page: there the shipped face comes
+  // after the phone's own, so it is downloaded only by a phone that has none.
+  `nav.langs a[lang=zgh]{font-family:"Noto Sans Tifinagh",Ebrima,"CoopTrace Tifinagh",sans-serif}`,
+  `nav.langs a[lang=ar]{font-family:"Noto Naskh Arabic","Noto Sans Arabic",Tahoma,"Geeza Pro","Segoe UI","CoopTrace Arabic",sans-serif}`,
   // Form controls do not inherit the page's font by default.
   `html[lang=ar] :is(input,select,button,textarea),html[lang=zgh] :is(input,select,button,textarea){font-family:inherit}`,
 ].join("");

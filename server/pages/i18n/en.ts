@@ -889,7 +889,7 @@ export const en: Catalog = {
     elsewhereTitle: "Also on CoopTrace",
   },
 
-  units: { g: "g", kg: "kg", ml: "ml", l: "l", piece: "pieces", pieces: "pieces" },
+  units: { g: "g", kg: "kg", ml: "ml", l: "L", piece: "pieces", pieces: "pieces" },
 
   products: {
     "rose-petals": "Damask rose petals",

@@ -913,7 +913,7 @@ export const fr: Catalog = {
     elsewhereTitle: "Aussi sur CoopTrace",
   },
 
-  units: { g: "g", kg: "kg", ml: "ml", l: "l", piece: "pièces", pieces: "pièces" },
+  units: { g: "g", kg: "kg", ml: "ml", l: "L", piece: "pièces", pieces: "pièces" },
 
   products: {
     "rose-petals": "Pétales de rose de Damas",

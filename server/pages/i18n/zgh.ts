@@ -875,7 +875,7 @@ export const zgh: Catalog = {
     elsewhereTitle: "ⴳ CoopTrace ⴷⴰⵖ",
   },
 
-  units: { g: "g", kg: "kg", ml: "ml", l: "l", piece: "ⵉⴼⵔⴷⵉⵙⵏ", pieces: "ⵉⴼⵔⴷⵉⵙⵏ" },
+  units: { g: "g", kg: "kg", ml: "ml", l: "L", piece: "ⵉⴼⵔⴷⵉⵙⵏ", pieces: "ⵉⴼⵔⴷⵉⵙⵏ" },
 
   products: {
     "rose-petals": "ⵉⴼⵔⴰⵡⵏ ⵏ ⵍⵡⵔⴷ",
