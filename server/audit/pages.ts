@@ -46,7 +46,7 @@ const AUDITORS = new Set(["auditor", "platform_admin"]);
 /** The query parameters the audit pages read: the only ones their links carry. */
 const AUDIT_PARAMS = ["from", "to", "offset", "sale", "cooperative", "out"] as const;
 const CONTENT_SECURITY_POLICY =
-  "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+  "default-src 'none'; style-src 'self'; font-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 /** A sale's or a cooperative's number in a path or a query. */
 const ID = /^\d{1,9}$/;

@@ -78,7 +78,6 @@ export function periodQuery(p: { from?: string; to?: string; offset: number }, l
 
 function verdict(c: Catalog, consistent: boolean, discrepancies: Discrepancy[]): Html {
   const a = c.audit;
-  const f = formatterFor(c);
   if (consistent) return banner("ok", "consistent", a.consistent, a.consistentText);
   const rows = discrepancies.map(
     (d) =>
@@ -89,7 +88,7 @@ function verdict(c: Catalog, consistent: boolean, discrepancies: Discrepancy[]):
         <td class="mono" dir="ltr">${d.chain ?? "—"}</td>
       </tr>`,
   );
-  return html`${banner("bad", "inconsistent", a.inconsistent, a.inconsistentText(f.integer(discrepancies.length)))}
+  return html`${banner("bad", "inconsistent", a.inconsistent, a.inconsistentText(discrepancies.length))}
   ${section(a.discrepancies, table({ cls: "split discrepancies", head: ["#", a.field, a.index, a.chain], rows }))}`;
 }
 

@@ -13,7 +13,7 @@ import { sendProblem } from "../api/problem";
 import { MAX_INDEX_LAG } from "../api/routes/health";
 import { isValidGtin } from "../api/validate";
 import { buildEpcisDocument } from "../epcis";
-import { STYLESHEET } from "./assets";
+import { FONTS, STYLESHEET } from "./assets";
 import { createChainCheck, type ChainCheck } from "./chainCheck";
 import { PageCache, etagOf, type CachedPage } from "./cache";
 import { CATALOGS, chooseLang, type Catalog } from "./i18n";
@@ -30,7 +30,7 @@ export { PageCache, DEFAULT_PAGE_CACHE_BYTES } from "./cache";
 export { hrefFor, languageLinks, pageHref } from "./links";
 
 export const CONTENT_SECURITY_POLICY =
-  "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+  "default-src 'none'; style-src 'self'; font-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 export interface PageRouteOptions {
   /** How long a good chain check is reused (ms). */
@@ -336,6 +336,16 @@ export function pageRoutes(app: Express, deps: PageDeps, options: PageRouteOptio
       })
       .send(STYLESHEET.body);
   });
+  for (const font of FONTS)
+    app.get(font.path, (_req, res) => {
+      res
+        .set({
+          "Cache-Control": "public, max-age=31536000, immutable",
+          "X-Content-Type-Options": "nosniff",
+          "Content-Type": font.contentType,
+        })
+        .send(font.body);
+    });
 
   app.get("/b/:batchId", (req, res) => verify(req, res, { kind: "id", batchId: String(req.params.batchId) }));
 

@@ -182,7 +182,7 @@ export function statsPage(
   const empty = st.months.length === 0;
   const body = html`<h1>${s.title}</h1>
     <p class="lead">${s.intro}</p>
-    <div class="banner warn" role="note"><strong>${s.privacy(f.integer(st.k))}</strong></div>
+    <div class="banner warn" role="note"><strong>${s.privacy(st.k)}</strong></div>
     <p class="note">${s.definitions}</p>
     <p class="note">
       ${st.lastBlock === null ? "" : s.asOf(f.integer(st.lastBlock))}

@@ -847,7 +847,7 @@ describe("public pages (e2e)", function () {
         const text = visible(section);
         const f = formatterFor(c);
         expect(text, lang).to.include(
-          norm(escapeHtml(c.sales.payoutsConfirmed(f.integer(confirmed), c.sales.memberCount(3)))),
+          norm(escapeHtml(c.sales.payoutsConfirmed(confirmed, { members: c.sales.memberCount(3) }))),
         );
         const amount = f.money(remaining, { symbol: "dMAD", decimals: 2, currency: "MAD" });
         expect(text, lang).to.include(norm(escapeHtml(c.sales.remainsToPay(amount))));

@@ -26,8 +26,13 @@ const CHROMIUM_ARGS = [
   "--no-first-run",
 ];
 
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: CHROMIUM_ARGS });
+/** `env` is added to this process's environment for the browser (e.g. FONTCONFIG_FILE, to hide the system's fonts). */
+export function launchChromium(options: { env?: Record<string, string> } = {}): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: CHROMIUM_ARGS,
+    ...(options.env === undefined ? {} : { env: { ...process.env, ...options.env } }),
+  });
 }
 
 /** A fresh context (no cookies) at a phone's size in the language's locale. */

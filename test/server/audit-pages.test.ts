@@ -16,7 +16,7 @@ import { CATALOGS } from "../../server/pages/i18n";
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString();
 const EVIL = 'Itto <script>alert("x")</script>';
 const CSP =
-  "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+  "default-src 'none'; style-src 'self'; font-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 describe("audit pages", function () {
   this.timeout(180_000);

@@ -5,9 +5,9 @@
  */
 import type { Role } from "../../custody/users";
 import type { SaleState } from "../../index";
-import type { Counted, CountedOf } from "./icu";
+import type { Counted } from "./icu";
 
-export type { Counted, CountedOf };
+export type { Counted };
 
 export type Lang = "ar" | "zgh" | "fr" | "en";
 
@@ -49,8 +49,8 @@ export interface Catalog {
     title: string;
     region: string;
     womenLed: string;
-    members: (n: string) => string;
-    contributors: (n: string) => string;
+    members: Counted;
+    contributors: Counted;
     reserveRate: (pct: string) => string;
   };
 
@@ -100,12 +100,13 @@ export interface Catalog {
     fee: (pct: string) => string;
     reserve: (pct: string) => string;
     net: string;
-    netNote: (n: string) => string;
+    netNote: Counted;
     notPaidYet: string;
     /** The lot's members and their pay from the cooperative, naming nobody (issue 13). */
     payoutsTitle: string;
     memberCount: Counted;
-    payoutsConfirmed: (confirmed: string, members: string) => string;
+    /** Counts the members who confirmed; `{members}` is `memberCount` of the lot's members. */
+    payoutsConfirmed: Counted;
     remainsToPay: (amount: string) => string;
     nothingRemains: string;
     /** A euro (or other) amount's dirham equivalent at the platform's reference rate. */
@@ -155,7 +156,7 @@ export interface Catalog {
     all: string;
     show: string;
     none: string;
-    count: (n: string) => string;
+    count: Counted;
     story: string;
     cooperative: string;
     fundHint: string;
@@ -168,8 +169,8 @@ export interface Catalog {
   stats: {
     title: string;
     intro: string;
-    /** The privacy rule, with the threshold k already formatted. */
-    privacy: (k: string) => string;
+    /** The privacy rule, counted by the threshold k. */
+    privacy: Counted;
     definitions: string;
     asOf: (block: string) => string;
     regionsTitle: string;
@@ -218,7 +219,7 @@ export interface Catalog {
     consistent: string;
     consistentText: string;
     inconsistent: string;
-    inconsistentText: (n: string) => string;
+    inconsistentText: Counted;
     discrepancies: string;
     field: string;
     index: string;
@@ -271,15 +272,6 @@ export interface Catalog {
 
   /** Payouts members receive from their cooperative: the verify page's sentence, the audit's section. */
   auditPayouts: {
-    /** The verify page's section. */
-    title: string;
-    /** n of total contributors confirmed receiving a payout (names nobody). */
-    confirmed: CountedOf;
-    /** What the cooperative still owes them, amounts already formatted and joined. */
-    remaining: (amounts: string) => string;
-    nothingRemaining: string;
-    /** Why the figures cover more than this lot. */
-    scope: string;
     /** The audit page's section. */
     auditTitle: string;
     auditIntro: string;
@@ -770,7 +762,7 @@ export interface Catalog {
     formRefusedTitle: string;
     formRefusedText: string;
     rateLimitedTitle: string;
-    rateLimitedText: (seconds: string) => string;
+    rateLimitedText: Counted;
     signOutText: string;
     signedOut: string;
   };

@@ -134,7 +134,7 @@ function lotDetails(x: Ctx): Html {
       ${
         b.gtin !== "0"
           ? html`<dt>${c.batch.gtin}</dt>
-              <dd><code class="code" dir="ltr">${b.gtin.padStart(14, "0")}</code></dd>`
+              <dd><bdi class="code" dir="ltr">${b.gtin.padStart(14, "0")}</bdi></dd>`
           : ""
       }
     </dl>
@@ -154,8 +154,8 @@ function cooperative(x: Ctx): Html {
       <dt>${c.cooperative.region}</dt>
       <dd><bdi>${coop.region}</bdi></dd>
     </dl>
-    <p>${c.cooperative.members(f.integer(coop.memberCount))}</p>
-    <p>${c.cooperative.contributors(f.integer(m.batch.contributors.length))}</p>
+    <p>${c.cooperative.members(coop.memberCount)}</p>
+    <p>${c.cooperative.contributors(m.batch.contributors.length)}</p>
     <p>${c.cooperative.reserveRate(f.percent(coop.reserveBps))}</p>
   </section>`;
 }
@@ -283,7 +283,6 @@ function sale(x: Ctx, s: SaleDetail): Html {
               f.date(Number(rate.asOf)),
             )}</span
           >`;
-  const contributors = f.integer(m.batch.contributors.length);
   const releases = s.releases.map(
     (r) =>
       html`${table({
@@ -296,7 +295,7 @@ function sale(x: Ctx, s: SaleDetail): Html {
             figureRow(c.sales.net, money(r.net), "members"),
           ],
         })}
-        <p class="note">${c.sales.netNote(contributors)}</p>`,
+        <p class="note">${c.sales.netNote(m.batch.contributors.length)}</p>`,
   );
   const open = s.state === "Created" || s.state === "Funded" || s.state === "Shipped" || s.state === "Disputed";
   return html`<li class="sale" id="${`sale-${s.saleId}`}">
@@ -389,7 +388,7 @@ function paidToMembers(x: Ctx): Html | string {
     .filter((o) => o.decimals !== null)
     .map((o) => f.money(o.amount, { symbol: o.currency ?? "", decimals: o.decimals!, currency: o.currency }));
   return html`<h3 id="paid-to-members">${c.sales.payoutsTitle}</h3>
-    <p>${c.sales.payoutsConfirmed(f.integer(p.confirmed), c.sales.memberCount(p.members))}</p>
+    <p>${c.sales.payoutsConfirmed(p.confirmed, { members: c.sales.memberCount(p.members) })}</p>
     <p>${remaining.length === 0 ? c.sales.nothingRemains : c.sales.remainsToPay(remaining.join(" + "))}</p>`;
 }
 
