@@ -873,6 +873,48 @@ export const en: Catalog = {
     elsewhereTitle: "Also on CoopTrace",
   },
 
+  labelPrint: {
+    scanToVerify: "Scan to verify",
+    title: "Print labels",
+    intro: "One label per pack: the product's name, the pack, the lot and its date, and a code any buyer can scan.",
+    lot: "Which lot?",
+    noLots: "No lot is offered for sale yet. Offer a lot on the market, or open a lot and print its labels from there.",
+    stock: "Label paper",
+    stocks: {
+      "a4-24": "A4 sheet of 24 labels (70 × 37 mm)",
+      "a4-65": "A4 sheet of 65 small labels (38.1 × 21.2 mm)",
+      "roll-62": "62 mm thermal roll, one label at a time",
+    },
+    pack: "Size of one pack",
+    packHint: "For example 250 for bottles of 250 ml. One label is printed for each pack.",
+    packUnit: "Unit of the pack",
+    count: "How many labels (optional)",
+    countHint: "Leave empty for one label per pack the lot holds.",
+    languages: "Languages on the label",
+    languagesHint: "Two or three: the first is printed largest.",
+    print: "Print the labels (PDF)",
+    holds: (quantity) => `The lot holds ${quantity}.`,
+    errors: {
+      lotMissing: "Choose a lot.",
+      internal: "This lot went entirely into other lots (split, merged or processed): print the labels of those lots.",
+      notOffered: "This lot is not one of your cooperative's.",
+      packBad: "Type the size of one pack, a number above 0, for example 250.",
+      unitMismatch: (unit) => `This unit does not fit the lot, which is counted in ${unit}.`,
+      countBad: "Type a whole number of labels, 1 or more, or leave it empty.",
+      notEnough: counted(
+        "en-MA",
+        "{n, plural, =0 {The lot does not hold one pack of this size.} one {The lot holds only # pack of this size.} other {The lot holds only # packs of this size.}}",
+      ),
+      tooMany: counted("en-MA", "{n, plural, one {That makes # label.} other {That makes # labels.}}"),
+      tooManyMax: counted(
+        "en-MA",
+        "{n, plural, one {At most # label can be printed at once: choose a larger pack or fewer labels.} other {At most # labels can be printed at once: choose a larger pack or fewer labels.}}",
+      ),
+      languages: "Choose two or three languages.",
+      stockBad: "Choose a label paper.",
+    },
+  },
+
   units: { g: "g", kg: "kg", ml: "ml", l: "l", piece: "pieces", pieces: "pieces" },
 
   products: {

@@ -897,6 +897,51 @@ export const fr: Catalog = {
     elsewhereTitle: "Aussi sur CoopTrace",
   },
 
+  labelPrint: {
+    scanToVerify: "Scannez pour vérifier",
+    title: "Imprimer des étiquettes",
+    intro:
+      "Une étiquette par emballage : le nom du produit, le contenu, le lot et sa date, et un code que tout acheteur peut scanner.",
+    lot: "Quel lot ?",
+    noLots:
+      "Aucun lot n'est encore en vente. Mettez un lot en vente sur le marché, ou ouvrez un lot et imprimez ses étiquettes depuis sa page.",
+    stock: "Papier d'étiquettes",
+    stocks: {
+      "a4-24": "Feuille A4 de 24 étiquettes (70 × 37 mm)",
+      "a4-65": "Feuille A4 de 65 petites étiquettes (38,1 × 21,2 mm)",
+      "roll-62": "Rouleau thermique de 62 mm, une étiquette à la fois",
+    },
+    pack: "Contenu d'un emballage",
+    packHint: "Par exemple 250 pour des flacons de 250 ml. Une étiquette est imprimée par emballage.",
+    packUnit: "Unité du contenu",
+    count: "Combien d'étiquettes (facultatif)",
+    countHint: "Laissez vide pour une étiquette par emballage que contient le lot.",
+    languages: "Langues de l'étiquette",
+    languagesHint: "Deux ou trois : la première est imprimée en plus grand.",
+    print: "Imprimer les étiquettes (PDF)",
+    holds: (quantity) => `Le lot contient ${quantity}.`,
+    errors: {
+      lotMissing: "Choisissez un lot.",
+      internal:
+        "Ce lot est entièrement passé dans d'autres lots (divisé, fusionné ou transformé) : imprimez les étiquettes de ces lots.",
+      notOffered: "Ce lot n'est pas un lot de votre coopérative.",
+      packBad: "Saisissez le contenu d'un emballage, un nombre supérieur à 0, par exemple 250.",
+      unitMismatch: (unit) => `Cette unité ne convient pas au lot, qui se compte en ${unit}.`,
+      countBad: "Saisissez un nombre entier d'étiquettes, 1 ou plus, ou laissez vide.",
+      notEnough: counted(
+        "fr-MA",
+        "{n, plural, =0 {Le lot ne contient pas un seul emballage de ce contenu.} one {Le lot ne contient que # emballage de ce contenu.} other {Le lot ne contient que # emballages de ce contenu.}}",
+      ),
+      tooMany: counted("fr-MA", "{n, plural, one {Cela fait # étiquette.} other {Cela fait # étiquettes.}}"),
+      tooManyMax: counted(
+        "fr-MA",
+        "{n, plural, one {On imprime au plus # étiquette à la fois : choisissez un emballage plus grand ou moins d'étiquettes.} other {On imprime au plus # étiquettes à la fois : choisissez un emballage plus grand ou moins d'étiquettes.}}",
+      ),
+      languages: "Choisissez deux ou trois langues.",
+      stockBad: "Choisissez un papier d'étiquettes.",
+    },
+  },
+
   units: { g: "g", kg: "kg", ml: "ml", l: "l", piece: "pièces", pieces: "pièces" },
 
   products: {

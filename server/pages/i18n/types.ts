@@ -828,6 +828,43 @@ export interface Catalog {
     elsewhereTitle: string;
   };
 
+  /** Shelf labels (server/labels) and the manager's print form (server/web/manager/labels.ts). */
+  labelPrint: {
+    /** Printed on every label, in two of the chosen languages. */
+    scanToVerify: string;
+    title: string;
+    intro: string;
+    lot: string;
+    noLots: string;
+    stock: string;
+    stocks: { "a4-24": string; "a4-65": string; "roll-62": string };
+    pack: string;
+    packHint: string;
+    packUnit: string;
+    count: string;
+    countHint: string;
+    languages: string;
+    languagesHint: string;
+    print: string;
+    /** "How many packs the lot holds", shown beside the pack size. */
+    holds: (quantity: string) => string;
+    errors: {
+      lotMissing: string;
+      internal: string;
+      notOffered: string;
+      packBad: string;
+      unitMismatch: (unit: string) => string;
+      countBad: string;
+      /** n = the packs the lot holds. */
+      notEnough: Counted;
+      /** n = the labels asked for; the cap follows in `tooManyMax`. */
+      tooMany: Counted;
+      tooManyMax: Counted;
+      languages: string;
+      stockBad: string;
+    };
+  };
+
   units: Record<string, string>;
   products: Record<string, string>;
 }
