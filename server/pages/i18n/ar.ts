@@ -972,6 +972,10 @@ export const ar: Catalog = {
     elsewhereTitle: "أيضًا في CoopTrace",
   },
 
+  labelPrint: {
+    scanToVerify: "امسح الرمز للتحقق",
+  },
+
   units: { g: "غرام", kg: "كلغ", ml: "مل", l: "لتر", piece: "قطعة", pieces: "قطعة" },
 
   products: {

@@ -806,6 +806,10 @@ export const en: Catalog = {
       `With Node.js, this command checks everything again from the record alone; add --rpc with the address of a node of ${network} you trust:`,
   },
 
+  labelPrint: {
+    scanToVerify: "Scan to verify",
+  },
+
   session: {
     formRefusedTitle: "This form was not accepted",
     formRefusedText:

@@ -830,6 +830,10 @@ export const fr: Catalog = {
       `Avec Node.js, cette commande vérifie tout à nouveau à partir du seul registre ; ajoutez --rpc avec l'adresse d'un nœud de ${network} en qui vous avez confiance :`,
   },
 
+  labelPrint: {
+    scanToVerify: "Scannez pour vérifier",
+  },
+
   session: {
     formRefusedTitle: "Ce formulaire n'a pas été accepté",
     formRefusedText:

@@ -898,6 +898,11 @@ export interface Catalog {
     elsewhereTitle: string;
   };
 
+  /** The words a printed label carries besides the catalog's names (server/labels/words.ts). */
+  labelPrint: {
+    scanToVerify: string;
+  };
+
   units: Record<string, string>;
   products: Record<string, string>;
 }

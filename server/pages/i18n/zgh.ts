@@ -797,6 +797,10 @@ export const zgh: Catalog = {
       `ⵙ Node.js, ⵜⴰⵏⴹⵍⴰⵜ ⴰ ⵜⵙⵙⵏⵜⴰⵎ ⴽⵓⵍⵍⵓ ⵙⴳ ⵓⵙⵏⵎⴰⵍ ⵉⵎⵉⵍ; ⵔⵏⵓ --rpc ⴷ ⵜⴰⵏⵙⴰ ⵏ ⵢⴰⵏ ⵓⴽⵍⵓⵏ ⵏ ${network} ⴳ ⵜⵙⵓⵎⴰⵏⴷ:`,
   },
 
+  labelPrint: {
+    scanToVerify: "ⵙⴽⴰⵏⵉ ⴰⴷ ⵜⵥⵕⴷ",
+  },
+
   session: {
     formRefusedTitle: "ⵜⴰⵍⵖⴰ ⴰⴷ ⵓⵔ ⵜⵜⵓⵇⴱⴰⵍ",
     formRefusedText: "ⵓⵔ ⴷ ⵜⵓⵛⴽⴰ ⵙⴳ ⵜⴰⵙⵏⴰ ⵏ ⵓⵙⵉⵜ ⴰⴷ, ⵏⵖ ⵜⴽⵎⵎⵍ ⵜⵖⵉⵎⵉⵜ ⵏⵏⴽ. ⵕⵥⵎ ⵜⴰⵙⵏⴰ ⴷⴰⵖ ⵜⴰⵣⵏⴷ ⵜⴰⵍⵖⴰ ⵙⴳⵉⵙ.",
