@@ -259,6 +259,8 @@ export function createRelayerChain(deps: ChainDeps) {
       rpc("getTransactionCount", client.getTransactionCount(relayerAddress, tag)),
     balance: () => rpc("getBalance", client.getBalance(relayerAddress)),
     receipt: (hash: string) => rpc("getTransactionReceipt", client.getTransactionReceipt(hash)),
+    /** Whether the forwarder has code on the node's chain (none: the chain was replaced, not reorganised). */
+    forwarderDeployed: async () => (await rpc("getCode", client.getCode(deps.forwarder))) !== "0x",
     /** The node's head block number (moves the known head only forward: a reorg is seen by its receipts). */
     blockNumber: async () => {
       const n = await rpc("getBlockNumber", client.getBlockNumber());

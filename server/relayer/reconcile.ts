@@ -122,6 +122,10 @@ export function createReconciler(parts: RelayerParts, settler: Pick<Settler, "fo
     async run(due = false): Promise<number> {
       if (!due && Date.now() - lastRun < RECONCILE_MS) return 0;
       lastRun = Date.now();
+      // A node without the contracts is another chain (state lost, a wrong RPC_URL), not a
+      // reorganisation of ours: sending our transactions there again, or handing out its nonces,
+      // would spend the relayer's account on that chain for nothing.
+      if (!(await chain.forwarderDeployed())) return 0;
       const reopened = await reorgs();
       await gaps();
       return reopened;
