@@ -1,8 +1,9 @@
 /**
  * What the auditors' pages show (server/audit/pages.ts serves them): a sale's audit, a cooperative's
  * over a period, the home's lists. The same facts as the JSON audit, as readable tables, with the
- * `consistent` verdict first and, for a cooperative, a bar chart of what each member received over the
- * period, drawn here as inline SVG (no script, no external asset). No Express here: views only.
+ * `consistent` verdict first and, for a cooperative, a bar chart of each member's share of the period's
+ * sales (what she is owed, claimed or not), drawn here as inline SVG (no script, no external asset). No
+ * Express here: views only.
  */
 import type { Sale } from "../index/queries";
 import { html, type Html, type Renderable } from "../pages/html";
@@ -14,7 +15,7 @@ import type { MoneyToken } from "../pages/format";
 import type { Reconciliation } from "../services/payouts";
 import { chartFigure, PALETTE } from "../stats/chart";
 import type { CooperativeAudit } from "./cooperative";
-import type { Discrepancy, SaleAudit, TokenRef } from "./sale";
+import type { Discrepancy, SaleAudit, TokenRef, TransactionStep } from "./sale";
 
 /** Sales and claims on one page of a cooperative's audit. */
 export const PAGE_SIZE = 100;
@@ -32,6 +33,21 @@ function shortAddress(a: string): string {
 
 function stateName(c: Catalog, state: string): string {
   return c.sales.states[state as keyof Catalog["sales"]["states"]] ?? state;
+}
+
+/**
+ * A step of the sale in the reader's words: named by the state it leads to ("funded" by Funded), the
+ * buyer's receipt ("confirmed", no state of its own) and a member's claim by what the tables call them.
+ */
+function stepName(c: Catalog, step: TransactionStep): string {
+  if (step === "confirmed") return c.sales.confirmed;
+  if (step === "claim") return c.audit.claimed;
+  return stateName(c, step.charAt(0).toUpperCase() + step.slice(1));
+}
+
+/** An address shortened for a phone, whole in its tooltip (and in the CSV, the pack and the JSON). */
+function addressNote(a: string): Html {
+  return html`<bdi class="mono note" dir="ltr" title="${a}">${shortAddress(a)}</bdi>`;
 }
 
 export function banner(tone: "ok" | "bad" | "warn", id: string, title: string, text: string): Html {
@@ -137,9 +153,7 @@ export function saleAuditPage(
     rows: a.contributors.map(
       (x) =>
         html`<tr data-account="${x.account}">
-          <th scope="row">
-            <bdi>${x.displayName ?? shortAddress(x.account)}</bdi><br /><span class="mono note">${x.account}</span>
-          </th>
+          <th scope="row"><bdi>${x.displayName ?? shortAddress(x.account)}</bdi><br />${addressNote(x.account)}</th>
           <td class="num">${f.integer(x.weight)}</td>
           <td class="num share">${money(x.share)}</td>
           <td class="num">${money(x.claimed)}</td>
@@ -147,18 +161,22 @@ export function saleAuditPage(
         </tr>`,
     ),
   });
+  const names = new Map(a.contributors.map((x) => [x.account.toLowerCase(), x.displayName]));
+  // Words first (the step, who, how much), the transaction's hash under them: a phone keeps the
+  // block and log columns readable instead of a column of hash fragments.
   const transactions = scrollTable(t.transactions, {
     cls: "split transactions",
-    head: [t.step, t.tx, t.block, t.logIndex],
+    head: [t.step, t.block, t.logIndex],
     rows: a.transactions.map(
       (x) =>
-        html`<tr>
+        html`<tr data-step="${x.step}">
           <td>
-            <span class="mono">${x.step}</span>${
-              x.account ? html` <span class="mono note">${shortAddress(x.account)}</span>` : ""
-            }${x.amount !== undefined ? html` ${money(x.amount)}` : ""}
+            <strong>${stepName(c, x.step)}</strong>${
+              x.account ? html` · <bdi>${names.get(x.account.toLowerCase()) ?? shortAddress(x.account)}</bdi>` : ""
+            }${x.amount !== undefined ? html` · ${money(x.amount)}` : ""}<br /><span class="note"
+              >${t.tx} <span class="mono" dir="ltr">${x.txHash}</span></span
+            >
           </td>
-          <td class="mono" dir="ltr">${x.txHash}</td>
           <td class="num">${x.blockNumber}</td>
           <td class="num">${x.logIndex}</td>
         </tr>`,
@@ -171,16 +189,18 @@ export function saleAuditPage(
   return { title, body };
 }
 
-/** A horizontal bar chart: one bar per member, the length proportional to what they received. */
+/** A horizontal bar chart: one bar per member, its length proportional to her share of the sales. */
 export function memberChart(
   c: Catalog,
   token: TokenRef,
   bars: { label: string; account: string; value: bigint }[],
 ): Html {
   const title = c.audit.chart(currencyLabel(token));
-  const width = 640;
-  const labelWidth = 180;
-  const valueWidth = 140;
+  // Drawn to fit a 360 px phone's card (about 294 px): a wider chart scrolls, and in Arabic it opens
+  // scrolled to its end, showing bars without the names beside them.
+  const width = 288;
+  const labelWidth = 96;
+  const valueWidth = 96;
   const rowHeight = 20;
   const top = 6;
   const plot = width - labelWidth - valueWidth - 10;
@@ -191,7 +211,7 @@ export function memberChart(
   const rows = bars.map((b, i) => {
     const y = top + i * rowHeight;
     const w = b.value <= 0n ? 0 : Math.max(1, Number((b.value * 10_000n) / max) / (10_000 / plot));
-    const label = b.label.length > 26 ? b.label.slice(0, 25) + "…" : b.label;
+    const label = b.label.length > 13 ? b.label.slice(0, 12) + "…" : b.label;
     return html`<text x="${labelWidth - 6}" y="${y + 14}" text-anchor="end" font-size="12" fill="#2b2118">${label}</text
       ><rect
         class="bar"
@@ -210,34 +230,39 @@ export function memberChart(
 function totals(a: CooperativeAudit, c: Catalog, rates: RateLookup): Html[] {
   const t = c.audit;
   const f = formatterFor(c);
-  return a.tokens
-    .filter((x) => x.sales > 0 || BigInt(x.reserveBalance) > 0n)
-    .map((x) => {
-      const money = (raw: string) => amount(c, raw, x.token, rates);
-      return html`${scrollTable(t.totals, {
-        cls: "split totals",
-        data: { token: x.token.address },
-        caption: { content: html`<bdi>${currencyLabel(x.token)}</bdi>` },
-        rows: [
-          figureRow(t.sales, f.integer(x.sales)),
-          figureRow(t.gross, money(x.gross)),
-          figureRow(t.fee, money(x.fee)),
-          figureRow(t.reserve, money(x.reserve)),
-          figureRow(t.net, money(x.net), "members"),
-          figureRow(t.refund, money(x.refunded)),
-          figureRow(t.claimed, money(x.claimed)),
-          figureRow(t.outstanding, money(x.outstanding)),
-          figureRow(t.reserveBalance, money(x.reserveBalance)),
-        ],
-      })}${rateUnder(c, x.token, rates)}`;
-    });
+  // A currency whose every amount is zero (a sale only offered so far) would be a table of zeros: its
+  // sale is still in the list of sales below.
+  const amounts = (x: CooperativeAudit["tokens"][number]) =>
+    [x.gross, x.refunded, x.claimed, x.outstanding, x.reserveBalance].some((v) => BigInt(v) !== 0n);
+  if (a.sales.total === 0 && !a.tokens.some(amounts)) return [html`<p>${t.noSales}</p>`];
+  return a.tokens.filter(amounts).map((x) => {
+    const money = (raw: string) => amount(c, raw, x.token, rates);
+    return html`${scrollTable(t.totals, {
+      cls: "split totals",
+      data: { token: x.token.address },
+      caption: { content: html`<bdi>${currencyLabel(x.token)}</bdi>` },
+      rows: [
+        figureRow(t.sales, f.integer(x.sales)),
+        figureRow(t.gross, money(x.gross)),
+        figureRow(t.fee, money(x.fee)),
+        figureRow(t.reserve, money(x.reserve)),
+        figureRow(t.net, money(x.net), "members"),
+        figureRow(t.refund, money(x.refunded)),
+        figureRow(t.claimed, money(x.claimed)),
+        figureRow(t.outstanding, money(x.outstanding)),
+        figureRow(t.reserveBalance, money(x.reserveBalance)),
+      ],
+    })}${rateUnder(c, x.token, rates)}`;
+  });
 }
 
-/** What each member received over the period, a chart and a table per currency. */
+/** Each member's share of the period's sales (claimed or not), a chart and a table per currency. */
 function members(a: CooperativeAudit, c: Catalog, rates: RateLookup): Html[] {
   const t = c.audit;
   const byToken = new Map<string, { token: TokenRef; members: CooperativeAudit["members"] }>();
   for (const m of a.members) {
+    // Nothing shared, claimed or left in this currency over the period: no chart of zeros.
+    if ([m.shares, m.claimed, m.claimable].every((v) => BigInt(v) === 0n)) continue;
     const entry = byToken.get(m.token.address) ?? { token: m.token, members: [] };
     entry.members.push(m);
     byToken.set(m.token.address, entry);

@@ -116,6 +116,7 @@ ol.steps li{padding:.35rem 0 0}
 ol.steps .when{display:inline;font-size:.85rem}
 table.split th,table.split td{padding:.3rem 0;border-bottom:1px solid #f0e8df;text-align:start;vertical-align:top}
 table.split td.num{text-align:end;font-variant-numeric:tabular-nums;white-space:nowrap;padding-inline-start:.75rem}
+table.split thead th+th{padding-inline-start:.75rem}
 table.split tr.members th,table.split tr.members td{font-weight:700;color:#1b4d1f}
 .note{font-size:.9rem;color:#6b5a4c;margin:.25rem 0}
 bdi.money{white-space:nowrap}

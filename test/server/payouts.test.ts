@@ -349,6 +349,7 @@ describe("payouts in dirhams (API)", function () {
         .replace(/[\u00a0\u202f]/g, " ")
         .replace(/&#39;/g, "'");
     const fr = seen((await t.api.get(`/b/${batchId}?lang=fr`)).text);
+    // One member: the ICU plural's singular verb ("a confirmé", not "ont").
     expect(fr).to.include("1 des 3 membres de ce lot a confirmé");
     expect(fr).to.include(`Reste à leur payer : ${seen(formatMoney(due, MAD, "fr-MA"))}.`);
     const en = seen((await t.api.get(`/b/${batchId}?lang=en`)).text);

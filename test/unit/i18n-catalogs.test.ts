@@ -98,7 +98,6 @@ const SAME_AS_ENGLISH: Record<string, string> = {
   "fr:audit.index": "the same word in French",
   "fr:audit.chain": "the same word in French",
   "fr:audit.logIndex": "the technical term of the blockchain logs, as auditors read it",
-  "zgh:audit.logIndex": "the technical term of the blockchain logs, as auditors read it",
 };
 
 function sameAllowed(lang: Lang, path: string): boolean {

@@ -47,7 +47,8 @@ export const GLOSSARY: Record<Concept, Record<Lang, Term>> = {
     fr: { word: "vente", avoid: [] },
     ar: { word: "بيع", avoid: [] },
     // ⴰⵣⵏⵓⵣⵓ was the verify page's word while the workspace said ⴰⵣⵏⵣⵉ (the issue's "two words for sale").
-    zgh: { word: "ⴰⵣⵏⵣⵉ", avoid: ["ⵣⵏⵓⵣⵓ"] },
+    // ⴰⵣⵣⵏⵣ was the arbiter's, audit home's and payout pages' singular (its plural ⵉⵣⵣⵏⵣⵏ stays).
+    zgh: { word: "ⴰⵣⵏⵣⵉ", avoid: ["ⵣⵏⵓⵣⵓ", "ⴰⵣⵣⵏⵣ", "ⵓⵣⵣⵏⵣ"] },
   },
   offer: {
     en: { word: "offer", avoid: ["listing"] },
