@@ -409,6 +409,38 @@ export function createOutboxStore(db: Db) {
       })();
     },
     setBroadcast: (txId: number, ok: boolean) => void q.broadcast.run(ok ? 1 : 0, now(), txId),
+    ...reorgRecords(db, q, insertAttempt),
+    /** When the oldest request still queued or sent was accepted (ms), or null. */
+    oldestPending: () => q.oldestPending.get()?.at ?? null,
+    /** Marks a transaction mined and settles or requeues its requests, in one SQLite transaction. */
+    settleTx(
+      txId: number,
+      outcome: { minedHash: string; blockNumber: number; status: number } | "dropped",
+      settlements: Settlement[],
+      requeue: string[],
+      countAttempt = true,
+    ): void {
+      db.transaction(() => {
+        if (outcome === "dropped") q.txDropped.run(now(), txId);
+        else q.txMined.run(outcome.minedHash, outcome.blockNumber, outcome.status, now(), txId);
+        for (const s of settlements) settleOne(s);
+        for (const id of requeue) q.requeue.run({ id, bump: countAttempt ? 1 : 0, now: now() });
+      })();
+    },
+    settle: settleOne,
+  };
+}
+
+/**
+ * What the reconciler (reconcile.ts) records when the chain changes its mind: transactions a reorg took
+ * back or moved, and fillers of nonce gaps; each in one SQLite transaction.
+ */
+function reorgRecords(
+  db: Db,
+  q: ReturnType<typeof prepareStatements>,
+  insertAttempt: (txId: number, a: NewAttempt) => void,
+) {
+  return {
     /** The relayer's transactions recorded mined in block `fromBlock` or later. */
     minedSince: (relayer: string, fromBlock: number) => q.minedSince.all(relayer, fromBlock),
     /**
@@ -453,23 +485,5 @@ export function createOutboxStore(db: Db) {
         return txId;
       })();
     },
-    /** When the oldest request still queued or sent was accepted (ms), or null. */
-    oldestPending: () => q.oldestPending.get()?.at ?? null,
-    /** Marks a transaction mined and settles or requeues its requests, in one SQLite transaction. */
-    settleTx(
-      txId: number,
-      outcome: { minedHash: string; blockNumber: number; status: number } | "dropped",
-      settlements: Settlement[],
-      requeue: string[],
-      countAttempt = true,
-    ): void {
-      db.transaction(() => {
-        if (outcome === "dropped") q.txDropped.run(now(), txId);
-        else q.txMined.run(outcome.minedHash, outcome.blockNumber, outcome.status, now(), txId);
-        for (const s of settlements) settleOne(s);
-        for (const id of requeue) q.requeue.run({ id, bump: countAttempt ? 1 : 0, now: now() });
-      })();
-    },
-    settle: settleOne,
   };
 }

@@ -256,33 +256,9 @@ export function computeStats(
     for (const a of contributors) p.members.add(a);
   }
 
-  // Lots made from others in the month (a merge, a split: rose water distilled from petals), for their
-  // product only: the region already counted the harvest they came from, so its lots and quantities would
-  // be counted twice there. A made product counts its own lots and quantity, and the cooperatives (and
-  // women's cooperatives) of the harvests it comes from, found through the lineage.
-  const allBatches = new Map([...snap.batches, ...(snap.derived ?? [])].map((b) => [b.batchId, b]));
-  const rootsOf = (batchId: string, seen = new Set<string>()): string[] => {
-    if (seen.has(batchId)) return [];
-    seen.add(batchId);
-    const parents = snap.parents?.get(batchId) ?? [];
-    return parents.length === 0 ? [batchId] : parents.flatMap((p) => rootsOf(p, seen));
-  };
-  for (const b of snap.derived ?? []) {
-    if (!monthSet.has(b.month)) continue;
-    const p = cell(products, b.productCode, b.month);
-    p.batches += 1;
-    const contributors = contributorsOf(b.batchId);
-    const q = acc(p.quantities, b.unit);
-    q.sum += BigInt(b.quantity);
-    for (const a of contributors) q.members.add(a);
-    for (const a of contributors) p.members.add(a);
-    for (const root of rootsOf(b.batchId)) {
-      const coop = coops.get(allBatches.get(root)?.cooperativeId ?? b.cooperativeId);
-      if (coop === undefined) continue;
-      p.cooperatives.add(coop.cooperativeId);
-      if (coop.womenLed) p.women.add(coop.cooperativeId);
-    }
-  }
+  countMadeLots(snap, coops, (productCode, month) =>
+    monthSet.has(month) ? cell(products, productCode, month) : undefined,
+  );
 
   // Payments released in the month.
   for (const r of snap.releases) {
@@ -365,4 +341,41 @@ function acc2(groups: Map<string, Acc[]>, key: string): Acc[] {
 /** The tokens that revenue was paid in (to resolve their decimals before computing). */
 export function tokensOf(snap: StatsSnapshot): string[] {
   return [...new Set(snap.releases.map((r) => r.token))];
+}
+
+/**
+ * Lots made from others in the month (a merge, a split: rose water distilled from petals), for their
+ * product only: the region already counted the harvest they came from, so its lots and quantities would
+ * be counted twice there. A made product counts its own lots and quantity, and the cooperatives (and
+ * women's cooperatives) of the harvests it comes from, found through the lineage.
+ */
+function countMadeLots(
+  snap: StatsSnapshot,
+  coops: Map<number, StatsSnapshot["cooperatives"][number]>,
+  productCell: (productCode: string, month: string) => Draft | undefined,
+): void {
+  const contributorsOf = (batchId: string) => snap.contributors.get(batchId) ?? [];
+  const allBatches = new Map([...snap.batches, ...(snap.derived ?? [])].map((b) => [b.batchId, b]));
+  const rootsOf = (batchId: string, seen = new Set<string>()): string[] => {
+    if (seen.has(batchId)) return [];
+    seen.add(batchId);
+    const parents = snap.parents?.get(batchId) ?? [];
+    return parents.length === 0 ? [batchId] : parents.flatMap((p) => rootsOf(p, seen));
+  };
+  for (const b of snap.derived ?? []) {
+    const p = productCell(b.productCode, b.month);
+    if (p === undefined) continue;
+    p.batches += 1;
+    const contributors = contributorsOf(b.batchId);
+    const q = acc(p.quantities, b.unit);
+    q.sum += BigInt(b.quantity);
+    for (const a of contributors) q.members.add(a);
+    for (const a of contributors) p.members.add(a);
+    for (const root of rootsOf(b.batchId)) {
+      const coop = coops.get(allBatches.get(root)?.cooperativeId ?? b.cooperativeId);
+      if (coop === undefined) continue;
+      p.cooperatives.add(coop.cooperativeId);
+      if (coop.womenLed) p.women.add(coop.cooperativeId);
+    }
+  }
 }

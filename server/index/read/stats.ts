@@ -57,6 +57,27 @@ export interface StatsSnapshot {
   parents?: Map<string, string[]>;
 }
 
+interface BatchRowOf {
+  batch_id: string;
+  cooperative_id: number;
+  product_code: string;
+  quantity: string;
+  unit: string;
+  month: string;
+}
+
+/** A lot's row as the figures read it (harvested and made lots alike). */
+function batchOf(r: BatchRowOf): StatsBatch {
+  return {
+    batchId: r.batch_id,
+    cooperativeId: r.cooperative_id,
+    productCode: r.product_code,
+    quantity: r.quantity,
+    unit: r.unit,
+    month: r.month,
+  };
+}
+
 const MONTH = `strftime('%Y-%m', block_time, 'unixepoch')`;
 
 export interface StatsReads {
@@ -136,14 +157,7 @@ export function createStatsReads(db: Db): StatsReads {
         since: r.block_time,
         until: r.removed_block_time,
       })),
-      batches: batches.all().map((r) => ({
-        batchId: r.batch_id,
-        cooperativeId: r.cooperative_id,
-        productCode: r.product_code,
-        quantity: r.quantity,
-        unit: r.unit,
-        month: r.month,
-      })),
+      batches: batches.all().map(batchOf),
       releases: releases.all().map((r) => ({
         saleId: r.sale_id,
         batchId: r.batch_id,
@@ -155,14 +169,7 @@ export function createStatsReads(db: Db): StatsReads {
         month: r.month,
       })),
       contributors: byBatch,
-      derived: derived.all().map((r) => ({
-        batchId: r.batch_id,
-        cooperativeId: r.cooperative_id,
-        productCode: r.product_code,
-        quantity: r.quantity,
-        unit: r.unit,
-        month: r.month,
-      })),
+      derived: derived.all().map(batchOf),
       parents: lineage
         .all()
         .reduce((m, l) => m.set(l.child_id, [...(m.get(l.child_id) ?? []), l.parent_id]), new Map<string, string[]>()),
