@@ -319,3 +319,18 @@ export function provinceCodeOf(input: string): string | undefined {
   const hits = new Set(PROVINCE_NAMES.filter(([n]) => n === folded).map(([, p]) => p.code));
   return hits.size === 1 ? [...hits][0] : undefined;
 }
+
+/**
+ * What a reader sees for a cooperative's registry text: a province code as "Tinghir, Drâa-Tafilalet"
+ * in `lang`; older free text as it was written (it may name a town the list does not hold).
+ */
+export function placeLabel(text: string, lang: PlaceLang): string {
+  const code = text.trim().toUpperCase();
+  const province = PROVINCE_BY_CODE.get(code);
+  if (province !== undefined) {
+    const region = REGION_BY_CODE.get(province.region)!;
+    return `${placeName(province, lang)}${lang === "ar" ? "، " : ", "}${placeName(region, lang)}`;
+  }
+  const region = REGION_BY_CODE.get(code);
+  return region === undefined ? text : placeName(region, lang);
+}

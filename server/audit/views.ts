@@ -12,6 +12,7 @@ import { figureRow, scrollTable, table } from "../pages/views/table";
 import { chartFigure, PALETTE } from "../stats/chart";
 import type { CooperativeAudit } from "./cooperative";
 import type { Discrepancy, SaleAudit, TokenRef } from "./sale";
+import { placeLabel } from "../../domain/regions";
 
 /** Sales and claims on one page of a cooperative's audit. */
 export const PAGE_SIZE = 100;
@@ -348,7 +349,7 @@ export function auditHomeLists(
           id="${`audit-cooperative-${x.cooperativeId}`}"
           href="${`/audit/cooperatives/${x.cooperativeId}?lang=${c.lang}`}"
           ><bdi>${x.name}</bdi></a
-        ><span class="note"><bdi>${x.region}</bdi></span>
+        ><span class="note"><bdi>${placeLabel(x.region, c.lang)}</bdi></span>
       </li>`,
   );
   return html`<section aria-labelledby="audit-coops-title">

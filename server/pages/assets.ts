@@ -117,6 +117,7 @@ label.choice{display:flex;align-items:center;gap:.6rem;min-height:2.75rem}
 label.choice input{width:1.5rem;height:1.5rem}
 code.token{word-break:break-all;font-size:1.1rem}
 .scroll{overflow-x:auto;max-width:100%}
+figure.chart{margin:0 0 1rem}figure.chart svg{display:block;max-width:26rem}
 `
   .trim()
   .replace(/\n/g, "");

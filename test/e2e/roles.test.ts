@@ -186,7 +186,7 @@ describe("member and registrar pages (e2e)", function () {
       await noSeriousViolation(page, `register ${lang}`);
       const name = `Tighremt ${lang} ${Date.now()}`;
       await page.fill("#name", name);
-      await page.fill("#region", "Drâa-Tafilalet");
+      await page.selectOption("#region", "MA-TIN");
       await page.fill("#registrationNumber", `RC-${lang}-${Date.now()}`);
       await page.fill("#reserveBps", "80");
       await page.check("#womenLed");
@@ -227,7 +227,7 @@ describe("member and registrar pages (e2e)", function () {
       once: await page.inputValue("input[name=once]"),
       lang: "fr",
       name,
-      region: "Drâa-Tafilalet",
+      region: "MA-ERR",
       registrationNumber: `RC-${Date.now()}`,
       reserve: "5",
       womenLed: "no",

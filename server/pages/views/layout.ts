@@ -110,7 +110,7 @@ export function layout(p: PageShell): string {
         </header>
         <main>${p.body}</main>
         <footer>
-          <p>${c.site.footer}</p>
+          <p>${c.site.footer} <a href="${`/stats?lang=${c.lang}`}">${c.nav.stats}</a></p>
         </footer>
       </body>
     </html> `.value

@@ -11,6 +11,7 @@ import { formatterFor, type Formatter } from "../format";
 import type { VerifyModel } from "../model";
 import { layout } from "./layout";
 import { figureRow, table } from "./table";
+import { placeLabel } from "../../../domain/regions";
 
 interface Ctx {
   c: Catalog;
@@ -101,7 +102,7 @@ function cooperative(x: Ctx): Html {
     </p>
     <dl class="facts">
       <dt>${c.cooperative.region}</dt>
-      <dd><bdi>${coop.region}</bdi></dd>
+      <dd><bdi>${placeLabel(coop.region, c.lang)}</bdi></dd>
     </dl>
     <p>${c.cooperative.members(f.integer(coop.memberCount))}</p>
     <p>${c.cooperative.contributors(f.integer(m.batch.contributors.length))}</p>
