@@ -32,7 +32,7 @@
  * members' share is net / gross (what remains after the platform fee and the cooperative's reserve,
  * shared among the contributors).
  */
-import { placeOf } from "../../domain/regions";
+import { placeOf, provinceByCode } from "../../domain/regions";
 import { ZERO_ADDRESS as ZeroAddress } from "../chain/address";
 import type { BatchRow, StatsSnapshot } from "./query";
 
@@ -250,14 +250,10 @@ function moneyOrder(a: MoneyKey, b: MoneyKey): number {
 }
 
 /** The harvested lots each lot traces back to (itself for a harvest), through splits, merges and transformations. */
-function originsOf(snap: StatsSnapshot): (batchId: string) => Set<string> {
-  const batches = new Map(snap.batches.map((b) => [b.batchId, b]));
-  const parents = new Map<string, string[]>();
-  for (const l of snap.lineage) {
-    let list = parents.get(l.childId);
-    if (list === undefined) parents.set(l.childId, (list = []));
-    list.push(l.parentId);
-  }
+function originsOf(
+  batches: Map<string, BatchRow>,
+  parents: Map<string, string[]>,
+): (batchId: string) => Set<string> {
   const memo = new Map<string, Set<string>>();
   const walk = (id: string, path: Set<string>): Set<string> => {
     const hit = memo.get(id);
@@ -277,11 +273,21 @@ function originsOf(snap: StatsSnapshot): (batchId: string) => Set<string> {
 }
 
 /** A lot new to the figures: a harvest, or a transformation (a merge into a product none of its inputs was). */
-function isNewLot(b: BatchRow, snap: StatsSnapshot, byId: Map<string, BatchRow>): boolean {
+function isNewLot(b: BatchRow, parents: Map<string, string[]>, byId: Map<string, BatchRow>): boolean {
   if (b.kind === "registered") return true;
   if (b.kind !== "merge") return false;
-  const inputs = snap.lineage.filter((l) => l.childId === b.batchId).map((l) => byId.get(l.parentId));
-  return inputs.every((p) => p === undefined || p.productCode !== b.productCode);
+  return (parents.get(b.batchId) ?? []).every((id) => byId.get(id)?.productCode !== b.productCode);
+}
+
+/** The batches each batch was drawn from. */
+function parentsOf(snap: StatsSnapshot): Map<string, string[]> {
+  const parents = new Map<string, string[]>();
+  for (const l of snap.lineage) {
+    let list = parents.get(l.childId);
+    if (list === undefined) parents.set(l.childId, (list = []));
+    list.push(l.parentId);
+  }
+  return parents;
 }
 
 type Dim = Map<string, Map<string, Draft>>;
@@ -300,7 +306,8 @@ export function computeStats(
   );
   const batchById = new Map(snap.batches.map((b) => [b.batchId, b]));
   const contributorsOf = (batchId: string) => snap.contributors.get(batchId) ?? [];
-  const origins = originsOf(snap);
+  const parents = parentsOf(snap);
+  const origins = originsOf(batchById, parents);
   const money = moneyKeys(tokensOf(snap), tokens);
 
   const seen: string[] = [
@@ -363,7 +370,7 @@ export function computeStats(
   // New lots (harvests and transformations) of the month.
   for (const b of snap.batches) {
     const coop = coops.get(b.cooperativeId);
-    if (coop === undefined || !monthSet.has(b.month) || !isNewLot(b, snap, batchById)) continue;
+    if (coop === undefined || !monthSet.has(b.month) || !isNewLot(b, parents, batchById)) continue;
     const contributors = contributorsOf(b.batchId);
     const p = cell(products, b.productCode, b.month);
     for (const d of [...places(coop, b.month), p]) {
@@ -393,7 +400,11 @@ export function computeStats(
     productPeople(p, r.batchId);
   }
 
-  for (const dim of [regions, provinces, products]) suppressDim(dim, months, k);
+  suppressDim(regions, months, k);
+  // A region's figure is the sum of its provinces': their cells are suppressed within each region, so
+  // that the region's total less its shown provinces never stands for fewer than k members.
+  suppressDim(provinces, months, k, (key) => provinceByCode(key)?.region ?? "");
+  suppressDim(products, months, k);
   const groups = new Map([...money.values()].map((g) => [g.key, g]));
   const finish = (dim: Dim, keep: (a: AreaStats) => boolean): AreaStats[] =>
     [...dim.keys()]
@@ -411,14 +422,15 @@ export function computeStats(
   };
 }
 
-/** Suppression per month and per unit or currency, within one dimension. */
-function suppressDim(dim: Dim, months: string[], k: number): void {
+/** Suppression per month and per unit or currency, within one dimension (and within each `groupOf` its keys). */
+function suppressDim(dim: Dim, months: string[], k: number, groupOf: (key: string) => string = () => ""): void {
   for (const month of months) {
     const groups = new Map<string, Acc[]>();
-    for (const byMonth of dim.values()) {
+    for (const [key, byMonth] of dim) {
       const d = byMonth.get(month)!;
-      for (const [unit, a] of d.quantities) acc2(groups, `q|${unit}`).push(a);
-      for (const [key, a] of d.revenue) acc2(groups, `r|${key}`).push(a);
+      const g = groupOf(key);
+      for (const [unit, a] of d.quantities) acc2(groups, `${g}|q|${unit}`).push(a);
+      for (const [money, a] of d.revenue) acc2(groups, `${g}|r|${money}`).push(a);
     }
     for (const cells of groups.values()) suppress(cells, k);
   }
