@@ -250,10 +250,7 @@ function moneyOrder(a: MoneyKey, b: MoneyKey): number {
 }
 
 /** The harvested lots each lot traces back to (itself for a harvest), through splits, merges and transformations. */
-function originsOf(
-  batches: Map<string, BatchRow>,
-  parents: Map<string, string[]>,
-): (batchId: string) => Set<string> {
+function originsOf(batches: Map<string, BatchRow>, parents: Map<string, string[]>): (batchId: string) => Set<string> {
   const memo = new Map<string, Set<string>>();
   const walk = (id: string, path: Set<string>): Set<string> => {
     const hit = memo.get(id);

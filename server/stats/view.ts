@@ -64,7 +64,12 @@ export function barChart(title: string, months: string[], series: Series[], c: C
       const x = x0 + j * barWidth;
       const color = PALETTE[j % PALETTE.length];
       if (v === null)
-        return html`<text x="${x + barWidth / 2}" y="${top + plotHeight - 2}" text-anchor="middle" font-size="${FONT}" fill="${color}"
+        return html`<text
+          x="${x + barWidth / 2}"
+          y="${top + plotHeight - 2}"
+          text-anchor="middle"
+          font-size="${FONT}"
+          fill="${color}"
           >—<title>${s.name} · ${month}: ${c.stats.suppressed}</title></text
         >`;
       return html`<rect

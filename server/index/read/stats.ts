@@ -86,9 +86,7 @@ export function createStatsReads(db: Db): StatsReads {
       month: string;
     }
   >(`SELECT batch_id, kind, cooperative_id, product_code, quantity, unit, ${MONTH} AS month FROM ix_batches`);
-  const lineage = db.prepare<[], { parent_id: string; child_id: string }>(
-    `SELECT parent_id, child_id FROM ix_lineage`,
-  );
+  const lineage = db.prepare<[], { parent_id: string; child_id: string }>(`SELECT parent_id, child_id FROM ix_lineage`);
   const releases = db.prepare<
     [],
     {
