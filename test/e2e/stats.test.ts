@@ -58,15 +58,21 @@ describe("regional figures on a phone (e2e)", function () {
         expect(width, "horizontal overflow").to.be.at.most(360);
 
         // Every text of every chart, as drawn: its rendered height, and that it stays inside the screen.
+        // The box's height includes the line's ascent and descent (about 1.3 em): the font size as rendered
+        // (its size in the drawing times the drawing's scale on screen) is measured too.
         const texts = await page.$$eval("figure.chart svg text", (nodes) =>
           nodes.map((n) => {
             const r = n.getBoundingClientRect();
-            return { text: n.textContent ?? "", height: r.height, left: r.left, right: r.right };
+            const svg = n.ownerSVGElement!;
+            const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+            const em = parseFloat(n.getAttribute("font-size") ?? "16") * scale;
+            return { text: n.textContent ?? "", height: r.height, em, left: r.left, right: r.right };
           }),
         );
         expect(texts.length).to.be.greaterThan(10);
         for (const x of texts) {
           expect(x.height, `"${x.text}" is ${x.height.toFixed(1)} px high`).to.be.at.least(12);
+          expect(x.em, `"${x.text}" is drawn at ${x.em.toFixed(1)} px`).to.be.at.least(12);
           expect(x.left, `"${x.text}" starts off screen`).to.be.at.least(0);
           expect(x.right, `"${x.text}" ends off screen`).to.be.at.most(360);
         }
