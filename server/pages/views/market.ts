@@ -71,7 +71,8 @@ export function marketPage(v: MarketView, c: Catalog, hrefFor: (lang: Lang) => s
       <p>
         ${m.cooperative}:
         <bdi>${o.cooperativeName}</bdi
-        >${o.womenLed ? html` <span class="badge women">${c.cooperative.womenLed}</span>` : ""} · <bdi>${placeLabel(o.region, c.lang)}</bdi>
+        >${o.womenLed ? html` <span class="badge women">${c.cooperative.womenLed}</span>` : ""} ·
+        <bdi>${placeLabel(o.region, c.lang)}</bdi>
       </p>
       <p>
         <a class="offer-open" href="${`/market/${o.saleId}?lang=${c.lang}`}"
