@@ -358,7 +358,7 @@ describe("public pages (e2e)", function () {
       const body = JSON.parse(r.text);
       const api = (await t.api.get(`/api/v1/batches/${rose}`)).body;
       for (const key of Object.keys(api)) expect(body[key], key).to.deep.equal(api[key]);
-      expect(body.cooperative).to.include({ womenLed: true, memberCount: 3, region: "Tinghir" });
+      expect(body.cooperative).to.include({ womenLed: true, memberCount: 3, region: "MA-TIN" }); // the province code chosen at registration
       expect(body.states.certifications.map((c: { state: string }) => c.state)).to.deep.equal(["valid", "revoked"]);
       expect(body.states.underDispute).to.equal(false);
       expect(body.verification).to.include({ confirmed: true, chainId: 31337 });
@@ -562,14 +562,14 @@ describe("public pages (e2e)", function () {
         (await get(`${pages.url}/market?${query}`)).text.includes(`id="offer-${openSaleId}"`);
       expect(await filtered("product=rose-petals")).to.equal(true);
       expect(await filtered("product=dates-mejhoul")).to.equal(false);
-      expect(await filtered("region=Tinghir&product=rose-petals")).to.equal(true);
-      expect(await filtered("region=Zagora")).to.equal(false);
+      expect(await filtered("region=MA-TIN&product=rose-petals")).to.equal(true);
+      expect(await filtered("region=MA-ZAG")).to.equal(false);
       for (const lang of LANGS) {
         const r = await get(`${pages.url}/market?lang=${lang}`);
         expect(r.text).to.include(`<html lang="${lang}" dir="${CATALOGS[lang].dir}">`);
         expect(r.text).to.include(escapeHtml(CATALOGS[lang].market.title));
       }
-      const json = JSON.parse((await get(`${pages.url}/market?region=Tinghir`, { accept: "application/json" })).text);
+      const json = JSON.parse((await get(`${pages.url}/market?region=MA-TIN`, { accept: "application/json" })).text);
       expect(json.items.map((o: { saleId: number }) => o.saleId)).to.deep.equal([openSaleId]);
       expect(json.items[0].tokenInfo).to.include({ symbol: "dUSD", decimals: 6 });
     });
