@@ -209,7 +209,7 @@ export const ar: Catalog = {
     shareIn: (currency) => `نسبة المداخيل (${currency}) التي وصلت إلى الأعضاء (%)`,
     suppressed: "مخفي: عدد الأعضاء قليل",
     chartMembers: "الأعضاء في آخر كل شهر",
-    chartBatches: "الدفعات المسجلة كل شهر",
+    chartBatches: "الدفعات الجديدة كل شهر (محصودة أو محوَّلة)",
     chartSales: "المبيعات المدفوعة كل شهر",
     json: "هذه الأرقام بصيغة JSON",
     originLots: "الدفعات المحصودة وراء هذه المبيعات",

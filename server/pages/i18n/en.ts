@@ -205,7 +205,7 @@ export const en: Catalog = {
     shareIn: (currency) => `Share of the revenue in ${currency} that reached members (%)`,
     suppressed: "hidden: too few members",
     chartMembers: "Members at the end of each month",
-    chartBatches: "Batches registered per month",
+    chartBatches: "New lots per month (harvested or transformed)",
     chartSales: "Sales paid per month",
     json: "These figures as JSON",
     originLots: "Harvested lots behind these sales",

@@ -206,7 +206,7 @@ export const fr: Catalog = {
     shareIn: (currency) => `Part des recettes en ${currency} reçue par les membres (%)`,
     suppressed: "masqué : trop peu de membres",
     chartMembers: "Membres à la fin de chaque mois",
-    chartBatches: "Lots enregistrés par mois",
+    chartBatches: "Nouveaux lots par mois (récoltés ou transformés)",
     chartSales: "Ventes payées par mois",
     json: "Ces chiffres en JSON",
     originLots: "Lots récoltés derrière ces ventes",

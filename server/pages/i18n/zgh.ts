@@ -204,7 +204,7 @@ export const zgh: Catalog = {
     shareIn: (currency) => `ⵜⴰⴳⵣⵎⵉ ⵏ ⵉⴷⵔⵉⵎⵏ (${currency}) ⵏⵏⴰ ⵉⵍⴽⵎⵏ ⵉⵎⵢⴰⵡⴰⵙⵏ (%)`,
     suppressed: "ⵉⵜⵜⵓⴼⴼⵔ: ⴷⵔⵓⵏ ⵉⵎⵢⴰⵡⴰⵙⵏ",
     chartMembers: "ⵉⵎⵢⴰⵡⴰⵙⵏ ⴳ ⵜⵉⴳⵉⵔⴰ ⵏ ⴽⵓ ⴰⵢⵢⵓⵔ",
-    chartBatches: "ⵜⵉⴳⵔⵓⵎⵎⴰⵡⵉⵏ ⵏⵏⴰ ⵉⵜⵜⵓⵣⵎⵎⴻⵎⵏ ⴳ ⴽⵓ ⴰⵢⵢⵓⵔ",
+    chartBatches: "ⵜⵉⴳⵔⵓⵎⵎⴰⵡⵉⵏ ⵜⵉⵎⴰⵢⵏⵓⵜⵉⵏ ⴳ ⴽⵓ ⴰⵢⵢⵓⵔ",
     chartSales: "ⴰⵣⵏⵣⵉ ⵉⵜⵜⵓⵅⵍⵍⵚⵏ ⴳ ⴽⵓ ⴰⵢⵢⵓⵔ",
     json: "ⵉⵎⴹⴰⵏ ⴰⴷ ⵙ JSON",
     originLots: "ⵜⵉⴳⵔⵓⵎⵎⴰⵡⵉⵏ ⵏ ⵜⵎⴳⵔⴰ ⴷⴼⴼⵉⵔ ⵡⴰⵣⵏⵣⵉ ⴰⴷ",
