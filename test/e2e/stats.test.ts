@@ -70,6 +70,10 @@ describe("regional figures on a phone (e2e)", function () {
           }),
         );
         expect(texts.length).to.be.greaterThan(10);
+        const smallest = (k: "em" | "height") => Math.min(...texts.map((x) => x[k])).toFixed(1);
+        console.log(
+          `        ${lang}: page ${width} px wide; smallest chart text ${smallest("em")} px (box ${smallest("height")} px)`,
+        );
         for (const x of texts) {
           expect(x.height, `"${x.text}" is ${x.height.toFixed(1)} px high`).to.be.at.least(12);
           expect(x.em, `"${x.text}" is drawn at ${x.em.toFixed(1)} px`).to.be.at.least(12);
