@@ -62,7 +62,7 @@ async function call(method, path, token, body) {
   if (registrar.status !== 201) throw new Error(`create registrar: ${registrar.status} ${JSON.stringify(registrar.body)}`);
   const coop = await call("POST", "/api/v1/cooperatives", registrar.body.token, {
     name: "Smoke cooperative",
-    region: "Draa-Tafilalet",
+    region: "MA-ERR",
     registrationNumber: "SMOKE-1",
     reserveBps: 1000,
     admin: { displayName: "Smoke manager" },

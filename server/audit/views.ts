@@ -16,6 +16,7 @@ import type { Reconciliation } from "../services/payouts";
 import { chartFigure, PALETTE } from "../stats/chart";
 import type { CooperativeAudit } from "./cooperative";
 import type { Discrepancy, SaleAudit, TokenRef, TransactionStep } from "./sale";
+import { placeLabel } from "../../domain/regions";
 
 /** Sales and claims on one page of a cooperative's audit. */
 export const PAGE_SIZE = 100;
@@ -463,7 +464,7 @@ export function auditHomeLists(
           id="${`audit-cooperative-${x.cooperativeId}`}"
           href="${`/audit/cooperatives/${x.cooperativeId}?lang=${c.lang}`}"
           ><bdi>${x.name}</bdi></a
-        ><span class="note"><bdi>${x.region}</bdi></span>
+        ><span class="note"><bdi>${placeLabel(x.region, c.lang)}</bdi></span>
       </li>`,
   );
   return html`<section aria-labelledby="audit-coops-title">

@@ -157,7 +157,7 @@ export async function seedDemo(baseUrl: string, adminToken: string, dataDir: str
     .as(registrar.token)
     .post<{ cooperativeId: number; admin: { token: string; address: string } }>("/cooperatives", {
       name: "Coopérative Tighmert des Roses",
-      region: "Drâa-Tafilalet, Tinghir, Kelaat M'Gouna",
+      region: "MA-TIN", // Tinghir (domain/regions.ts): the cooperative is in Kelaat M'Gouna
       registrationNumber: "DEMO-KMG-2019-0042",
       reserveBps: 1000,
       womenLed: true,

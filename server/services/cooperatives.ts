@@ -12,16 +12,35 @@ import { memberCardSvg } from "../custody/cards";
 import type { User, UserStore } from "../custody/users";
 import type { Cooperative, CooperativeDetail, Member, Page, PageOptions, Queries } from "../index";
 import { cooperativeRegistryAbi } from "../chain/abis.generated";
+import { provinceCodeOf } from "../../domain/regions";
 import { requireCoopAdmin, requireRole } from "./access";
 import { newPin, type CardService } from "./cards";
 import { DomainError } from "./errors";
 import { bytesText, text } from "./schemas";
 import { eventArg, type WriteOptions, type Writer, type WriteOutcome } from "./writes";
 
+/**
+ * Where the cooperative is: a province or prefecture of the fixed list (domain/regions.ts), by its code
+ * ("MA-TIN") or by a name that is exactly one province's ("Tinghir"). The code is what goes on-chain in
+ * the registry's `region` field, so figures per region never split between two spellings.
+ */
+export const provinceInput = z
+  .string()
+  .max(128)
+  .transform((value, ctx) => {
+    const code = provinceCodeOf(value);
+    if (code !== undefined) return code;
+    ctx.addIssue({
+      code: "custom",
+      message: "choose a province or prefecture of Morocco by its code (e.g. MA-TIN for Tinghir): GET /api/v1/regions",
+    });
+    return z.NEVER;
+  });
+
 export const registerCooperativeInput = z
   .object({
     name: bytesText(128),
-    region: bytesText(128),
+    region: provinceInput,
     registrationNumber: bytesText(128),
     reserveBps: z.number().int().min(0).max(5_000),
     womenLed: z.boolean().default(false),

@@ -15,15 +15,20 @@ export const PRIVACY_RULE =
 
 export const DEFINITIONS = {
   months: "UTC calendar months (YYYY-MM) of each row's block time",
+  places:
+    "regions and provinces are ISO 3166-2:MA codes from a fixed list (GET /api/v1/regions): a cooperative's province code, or older free text mapped to the list when it names a place; 'unknown' when it does not",
   regions:
-    "cooperatives, women's cooperatives and members at the end of the month; batches, quantities, sales and revenue in the month",
+    "cooperatives, women's cooperatives and members at the end of the month; new lots, quantities, sales and revenue in the month, where the (selling) cooperative is",
+  provinces: "the same per province or prefecture; small cells are suppressed within each region",
   products:
-    "cooperatives, women's cooperatives and members (contributors) that delivered batches of the product in the month",
-  batches: "registered batches only (splits and merges move quantities already counted)",
+    "cooperatives, women's cooperatives and members behind the product's new lots and sales in the month, traced through splits, merges and transformations to the harvested lots",
+  batches:
+    "new lots: harvested (registered) lots, and transformations (a merge into a product none of its inputs was); splits and blends of one product move quantities already counted",
+  originLots: "distinct harvested lots behind the month's sales, traced through splits, merges and transformations",
   quantities: "exact integer sums per unit, never across units",
   sales: "sales whose payment was released in the month (confirmation, timeout or dispute ruling)",
   revenue:
-    "per token, never across tokens: gross and net as exact integers in the token's smallest unit and with its decimals; membersSharePpm = floor(net * 1e6 / gross)",
+    "per currency (ISO 4217; tokens of one currency added in the largest of their decimals), never across currencies; a token without a currency on its own: gross and net as exact integers and with decimals; membersSharePpm = floor(net * 1e6 / gross)",
 };
 
 /** The published figures: the privacy rule and the definitions travel with them. */

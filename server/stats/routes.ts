@@ -6,6 +6,7 @@
  */
 import type { Express, Router } from "express";
 import { z } from "zod";
+import { PROVINCES, REGIONS } from "../../domain/regions";
 import type { OpenApiBuilder } from "../api/openapi";
 import { sendProblem } from "../api/problem";
 import type { Logger } from "../log";
@@ -40,6 +41,26 @@ export function statsRoutes(
     async handler({ res }) {
       res.set("Cache-Control", "public, max-age=60");
       return stats.published();
+    },
+  });
+
+  api.defineRoute(router, {
+    method: "get",
+    path: "/regions",
+    summary:
+      "The twelve regions of Morocco and their provinces and prefectures (ISO 3166-2:MA codes, names in ar/fr/en and Tifinagh where settled): a cooperative is registered with one of these province codes as its region",
+    tags: ["stats"],
+    auth: [],
+    query: z.object({}),
+    responses: { 200: "the regions, each with its provinces and prefectures" },
+    async handler({ res }) {
+      res.set("Cache-Control", "public, max-age=86400");
+      return {
+        regions: REGIONS.map((r) => ({
+          ...r,
+          provinces: PROVINCES.filter((p) => p.region === r.code).map(({ aliases: _aliases, ...p }) => p),
+        })),
+      };
     },
   });
 

@@ -526,7 +526,7 @@ describe("public pages (e2e)", function () {
       const body = JSON.parse(r.text);
       const api = (await t.api.get(`/api/v1/batches/${rose}`)).body;
       for (const key of Object.keys(api)) expect(body[key], key).to.deep.equal(api[key]);
-      expect(body.cooperative).to.include({ womenLed: true, memberCount: 3, region: "Tinghir" });
+      expect(body.cooperative).to.include({ womenLed: true, memberCount: 3, region: "MA-TIN" }); // the province code chosen at registration
       expect(body.states.certifications.map((c: { state: string }) => c.state)).to.deep.equal(["valid", "revoked"]);
       expect(body.states.underDispute).to.equal(false);
       expect(body.verification).to.include({ confirmed: true, chainId: 31337 });
@@ -774,14 +774,14 @@ describe("public pages (e2e)", function () {
         (await get(`${pages.url}/market?${query}`)).text.includes(`id="offer-${openSaleId}"`);
       expect(await filtered("product=rose-petals")).to.equal(true);
       expect(await filtered("product=dates-mejhoul")).to.equal(false);
-      expect(await filtered("region=Tinghir&product=rose-petals")).to.equal(true);
-      expect(await filtered("region=Zagora")).to.equal(false);
+      expect(await filtered("region=MA-TIN&product=rose-petals")).to.equal(true);
+      expect(await filtered("region=MA-ZAG")).to.equal(false);
       for (const lang of LANGS) {
         const r = await get(`${pages.url}/market?lang=${lang}`);
         expect(r.text).to.include(`<html lang="${lang}" dir="${CATALOGS[lang].dir}">`);
         expect(r.text).to.include(escapeHtml(CATALOGS[lang].market.title));
       }
-      const json = JSON.parse((await get(`${pages.url}/market?region=Tinghir`, { accept: "application/json" })).text);
+      const json = JSON.parse((await get(`${pages.url}/market?region=MA-TIN`, { accept: "application/json" })).text);
       expect(json.items.map((o: { saleId: number }) => o.saleId)).to.deep.equal([openSaleId]);
       expect(json.items[0].tokenInfo).to.include({ symbol: "dUSD", decimals: 6 });
     });
@@ -814,10 +814,10 @@ describe("public pages (e2e)", function () {
       expect(fr.equivalent).to.include("9.765,00 MAD").and.to.include("10,85").and.to.include("3 décembre 2026");
       const verify = visible((await get(`${pages.url}/b/${dirhamLot}?lang=fr`)).text);
       expect(verify).to.include(`${fr.price} ${fr.equivalent}`);
-      const market = visible((await get(`${pages.url}/market?lang=fr&region=Errachidia`)).text);
+      const market = visible((await get(`${pages.url}/market?lang=fr&region=MA-ERR`)).text);
       expect(market).to.include(`${fr.price} ${fr.equivalent} — 50 kg`);
       const en = seen("en");
-      const marketEn = visible((await get(`${pages.url}/market?lang=en&region=Errachidia`)).text);
+      const marketEn = visible((await get(`${pages.url}/market?lang=en&region=MA-ERR`)).text);
       expect(marketEn).to.include(`${en.price} ${en.equivalent} — 50 kg`);
       const json = JSON.parse((await get(`${pages.url}/b/${dirhamLot}`, { accept: "application/json" })).text);
       expect(json.referenceRates.EUR).to.deep.equal({

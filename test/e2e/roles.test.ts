@@ -186,7 +186,7 @@ describe("member and registrar pages (e2e)", function () {
       await noSeriousViolation(page, `register ${lang}`);
       const name = `Tighremt ${lang} ${Date.now()}`;
       await page.fill("#name", name);
-      await page.fill("#region", "Drâa-Tafilalet");
+      // No province chosen yet: refused beside the select with the reserve.
       await page.fill("#registrationNumber", `RC-${lang}-${Date.now()}`);
       await page.fill("#reserveBps", "80");
       await page.check("#womenLed");
@@ -194,11 +194,13 @@ describe("member and registrar pages (e2e)", function () {
       const refused = await submit(page, "form[action='/w/registrar/cooperatives'] button[type=submit]");
       expect(refused.status()).to.equal(400);
       expect(await page.locator("#reserveBps-error").innerText()).to.equal(c.roles.reserveHint);
+      expect(await page.locator("#region-error").innerText()).to.equal(c.places.provinceMissing);
       expect(await page.locator("#name").inputValue()).to.equal(name);
       await noSeriousViolation(page, `register refused ${lang}`);
       await shot(page, `${lang}-10-register-refused`);
 
       await page.fill("#reserveBps", "10");
+      await page.selectOption("#region", "MA-TIN");
       await submit(page, "form[action='/w/registrar/cooperatives'] button[type=submit]");
       expect(await page.locator("h1").innerText()).to.equal(c.roles.registeredTitle(name));
       const key = await page.locator("#manager-token").innerText();
@@ -227,7 +229,7 @@ describe("member and registrar pages (e2e)", function () {
       once: await page.inputValue("input[name=once]"),
       lang: "fr",
       name,
-      region: "Drâa-Tafilalet",
+      region: "MA-ERR",
       registrationNumber: `RC-${Date.now()}`,
       reserve: "5",
       womenLed: "no",

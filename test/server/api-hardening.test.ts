@@ -206,6 +206,7 @@ describe("gateway API hardening", function () {
         "GET /api/v1/batches/{id}": { path: b },
         "GET /api/v1/batches/{id}/epcis": { path: `${b}/epcis` },
         "GET /api/v1/stats": { path: "/api/v1/stats" },
+        "GET /api/v1/regions": { path: "/api/v1/regions" },
         "GET /api/v1/audit/sales/{id}": { path: `/api/v1/audit/sales/${saleId}` },
         "GET /api/v1/audit/sales/{id}.csv": { path: `/api/v1/audit/sales/${saleId}.csv` },
         "GET /api/v1/audit/sales/{id}/pack": { path: `/api/v1/audit/sales/${saleId}/pack` },

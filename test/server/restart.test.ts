@@ -338,7 +338,7 @@ describe("gateway restarts", function () {
       const attempts = [
         registrar.post("/api/v1/cooperatives", {
           name: "Coop X",
-          region: "X",
+          region: "MA-TIZ",
           registrationNumber: "X-1",
           reserveBps: 0,
           admin: { displayName: "X" },

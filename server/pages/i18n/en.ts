@@ -198,7 +198,7 @@ export const en: Catalog = {
       "Privacy: no figure here can point to one member. A figure about members (how many, quantities delivered, revenue and the members' share) is hidden (—) when {n, plural, one {fewer than # member stands} other {fewer than # members stand}} behind it, and a few more are hidden when needed so that it cannot be found by subtraction.",
     ),
     definitions:
-      "Cooperatives and members of a region are counted at the end of the month. Quantities: harvests registered in the month, per unit (kg and litres are never added). Sales and revenue: payments released in the month, per currency. Members' share: the part of the price paid to the members, after the platform fee and the cooperative's reserve.",
+      "Cooperatives and members of a region are counted at the end of the month. Quantities: harvests registered in the month, per unit (kg and litres are never added). Sales and revenue: payments released in the month, per currency. Members' share: the part of the price paid to the members, after the platform fee and the cooperative's reserve. A product made from other lots (rose water distilled from petals, a union's blend) counts the cooperatives, members and harvested lots it was made from. Regions and provinces: the official list; a cooperative registered with another wording is shown under \"Region not given\".",
     asOf: (block) => `From the chain index, up to block ${block}.`,
     regionsTitle: "By region",
     productsTitle: "By product",
@@ -208,16 +208,27 @@ export const en: Catalog = {
     womenCooperatives: "Women's cooperatives",
     members: "Members",
     contributors: "Members who delivered",
-    batches: "Lots registered",
+    batches: "New lots (harvested or transformed)",
     quantity: "Quantity",
     sales: "Sales paid",
-    gross: "Revenue",
-    membersShare: "Share that reached members",
+    revenueIn: (currency) => `Revenue (${currency})`,
+    shareIn: (currency) => `Share of the revenue in ${currency} that reached members (%)`,
     suppressed: "hidden: too few members",
     chartMembers: "Members at the end of each month",
-    chartBatches: "Lots registered per month",
+    chartBatches: "New lots per month (harvested or transformed)",
     chartSales: "Sales paid per month",
     json: "These figures as JSON",
+    originLots: "Harvested lots behind these sales",
+    provincesTitle: "By province or prefecture",
+    regionNotGiven: "Region not given",
+  },
+
+  /** The province chosen when a cooperative is registered (domain/regions.ts). */
+  places: {
+    province: "Province or prefecture",
+    provinceHint: "Where the cooperative is registered. The list is grouped by region.",
+    choose: "Choose…",
+    provinceMissing: "Choose the province or prefecture from the list",
   },
 
   audit: {

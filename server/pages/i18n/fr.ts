@@ -199,7 +199,7 @@ export const fr: Catalog = {
       "Vie privée : aucun chiffre ici ne permet de reconnaître un membre. Un chiffre sur les membres (leur nombre, les quantités livrées, les recettes et la part des membres) est masqué (—) quand {n, plural, one {moins de # membre est derrière} other {moins de # membres sont derrière}}, et d'autres sont masqués si besoin pour qu'on ne puisse pas le retrouver par soustraction.",
     ),
     definitions:
-      "Les coopératives et les membres d'une région sont comptés à la fin du mois. Quantités : récoltes enregistrées dans le mois, par unité (on n'additionne jamais kg et litres). Ventes et recettes : paiements libérés dans le mois, par monnaie. Part des membres : la part du prix versée aux membres, après la commission de la plateforme et la réserve de la coopérative.",
+      "Les coopératives et les membres d'une région sont comptés à la fin du mois. Quantités : récoltes enregistrées dans le mois, par unité (on n'additionne jamais kg et litres). Ventes et recettes : paiements libérés dans le mois, par monnaie. Part des membres : la part du prix versée aux membres, après la commission de la plateforme et la réserve de la coopérative. Un produit fait d'autres lots (eau de rose distillée de pétales, assemblage d'une union) compte les coopératives, les membres et les lots récoltés dont il est fait. Régions et provinces : la liste officielle ; une coopérative enregistrée sous un autre libellé figure sous « Région non renseignée ».",
     asOf: (block) => `D'après l'index de la chaîne, jusqu'au bloc ${block}.`,
     regionsTitle: "Par région",
     productsTitle: "Par produit",
@@ -209,16 +209,27 @@ export const fr: Catalog = {
     womenCooperatives: "Coopératives de femmes",
     members: "Membres",
     contributors: "Membres ayant livré",
-    batches: "Lots enregistrés",
+    batches: "Nouveaux lots (récoltés ou transformés)",
     quantity: "Quantité",
     sales: "Ventes payées",
-    gross: "Recettes",
-    membersShare: "Part reçue par les membres",
+    revenueIn: (currency) => `Recettes (${currency})`,
+    shareIn: (currency) => `Part des recettes en ${currency} reçue par les membres (%)`,
     suppressed: "masqué : trop peu de membres",
     chartMembers: "Membres à la fin de chaque mois",
-    chartBatches: "Lots enregistrés par mois",
+    chartBatches: "Nouveaux lots par mois (récoltés ou transformés)",
     chartSales: "Ventes payées par mois",
     json: "Ces chiffres en JSON",
+    originLots: "Lots récoltés derrière ces ventes",
+    provincesTitle: "Par province ou préfecture",
+    regionNotGiven: "Région non renseignée",
+  },
+
+  /** The province chosen when a cooperative is registered (domain/regions.ts). */
+  places: {
+    province: "Province ou préfecture",
+    provinceHint: "Où la coopérative est immatriculée. La liste est rangée par région.",
+    choose: "Choisir…",
+    provinceMissing: "Choisissez la province ou la préfecture dans la liste",
   },
 
   audit: {

@@ -185,13 +185,27 @@ export interface Catalog {
     batches: string;
     quantity: string;
     sales: string;
-    gross: string;
-    membersShare: string;
+    /** Revenue in a currency, the currency's name for the reader given. */
+    revenueIn: (currency: string) => string;
+    /** The share of that revenue that reached members, as a percentage. */
+    shareIn: (currency: string) => string;
     suppressed: string;
     chartMembers: string;
     chartBatches: string;
     chartSales: string;
     json: string;
+    /** Harvested lots behind the month's sales, traced through merges and transformations. */
+    originLots: string;
+    provincesTitle: string;
+    regionNotGiven: string;
+  };
+
+  /** The province chosen when a cooperative is registered (domain/regions.ts). */
+  places: {
+    province: string;
+    provinceHint: string;
+    choose: string;
+    provinceMissing: string;
   };
 
   /** The auditors' pages (/audit): sign-in with a token, a sale's split, a cooperative's period. */

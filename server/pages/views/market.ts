@@ -7,6 +7,7 @@ import { formatterFor } from "../format";
 import type { Offer } from "../lookup";
 import type { TokenInfo } from "../tokens";
 import { layout } from "./layout";
+import { placeLabel } from "../../../domain/regions";
 
 export interface MarketView {
   offers: Offer[];
@@ -39,7 +40,7 @@ export function marketPage(v: MarketView, c: Catalog, hrefFor: (lang: Lang) => s
     >
     <label
       >${m.region}<select name="region">
-        ${option("", m.all, v.region === undefined)}${v.choices.regions.map((r) => option(r, r, r === v.region))}
+        ${option("", m.all, v.region === undefined)}${v.choices.regions.map((r) => option(r, placeLabel(r, c.lang), r === v.region))}
       </select></label
     >
     <button type="submit">${m.show}</button>
@@ -70,7 +71,8 @@ export function marketPage(v: MarketView, c: Catalog, hrefFor: (lang: Lang) => s
       <p>
         ${m.cooperative}:
         <bdi>${o.cooperativeName}</bdi
-        >${o.womenLed ? html` <span class="badge women">${c.cooperative.womenLed}</span>` : ""} · <bdi>${o.region}</bdi>
+        >${o.womenLed ? html` <span class="badge women">${c.cooperative.womenLed}</span>` : ""} ·
+        <bdi>${placeLabel(o.region, c.lang)}</bdi>
       </p>
       <p>
         <a class="offer-open" href="${`/market/${o.saleId}?lang=${c.lang}`}"

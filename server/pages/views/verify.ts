@@ -15,6 +15,7 @@ import { sharesOf100 } from "../../../domain/money";
 import type { VerifyModel } from "../model";
 import { layout } from "./layout";
 import { figureRow, table } from "./table";
+import { placeLabel } from "../../../domain/regions";
 
 interface Ctx {
   c: Catalog;
@@ -152,7 +153,7 @@ function cooperative(x: Ctx): Html {
     </p>
     <dl class="facts">
       <dt>${c.cooperative.region}</dt>
-      <dd><bdi>${coop.region}</bdi></dd>
+      <dd><bdi>${placeLabel(coop.region, c.lang)}</bdi></dd>
     </dl>
     <p>${c.cooperative.members(coop.memberCount)}</p>
     <p>${c.cooperative.contributors(m.batch.contributors.length)}</p>

@@ -52,7 +52,13 @@ export function registrarPages(deps: Pick<WebDeps, "services" | "once">): WebPag
       // The generic "too big" says nothing of the bounds: the reserve's own hint does.
       problems: parsed.ok
         ? []
-        : parsed.problems.map((p) => (p.field === "reserveBps" ? { ...p, message: r.c.roles.reserveHint } : p)),
+        : parsed.problems.map((p) =>
+            p.field === "reserveBps"
+              ? { ...p, message: r.c.roles.reserveHint }
+              : p.field === "region"
+                ? { ...p, message: r.c.places.provinceMissing }
+                : p,
+          ),
       form: (p) => registerForm(r, values, p),
       write: async (data) => {
         const res = await services.cooperatives.register(r.user, data);

@@ -10,6 +10,7 @@ import { formatterFor } from "../../pages/format";
 import { onceFields } from "../forms";
 import { amountHtml, errorSummary, field, tokenShownOnce, type FieldProblem } from "../views/components";
 import { lotPath } from "../views/home";
+import { placeName, provincesOf, REGIONS } from "../../../domain/regions";
 
 const q = (c: Catalog, path: string) => `${path}?lang=${c.lang}`;
 
@@ -173,6 +174,34 @@ export function deliveriesPage(c: Catalog, lots: DeliveryView[]): { title: strin
   return { title: t.deliveriesTitle, body };
 }
 
+/**
+ * The cooperative's province or prefecture, chosen from the fixed list (domain/regions.ts) grouped by
+ * region: one spelling per place, so the regional figures never split a region in two.
+ */
+function provinceSelect(c: Catalog, value: string | undefined, error: string | undefined): Html {
+  const p = c.places;
+  const described = ["region-hint", error ? "region-error" : ""].filter(Boolean).join(" ");
+  return html`<div class="${error ? "field has-error" : "field"}">
+    <label for="region">${p.province}</label>
+    <span class="hint" id="region-hint">${p.provinceHint}</span>
+    ${error ? html`<span class="error-message" id="region-error">${error}</span>` : ""}
+    <select id="region" name="region" aria-describedby="${described}" ${error ? html`aria-invalid="true"` : ""}>
+      <option value="" ${value ? "" : html`selected`}>${p.choose}</option>
+      ${REGIONS.map(
+        (r) =>
+          html`<optgroup label="${placeName(r, c.lang)}">
+            ${provincesOf(r.code).map(
+              (pr) =>
+                html`<option value="${pr.code}" ${pr.code === value ? html`selected` : ""}>
+                  ${placeName(pr, c.lang)}
+                </option>`,
+            )}
+          </optgroup>`,
+      )}
+    </select>
+  </div>`;
+}
+
 export interface RegisterFormModel {
   values: Record<string, string | undefined>;
   problems: FieldProblem[];
@@ -190,7 +219,7 @@ export function registerFormPage(c: Catalog, m: RegisterFormModel): { title: str
       ${onceFields(m.csrf, m.once)}
       <h1>${t.registerTitle}</h1>
       ${field({ id: "name", label: t.coopName, value: m.values.name, error: err("name") })}
-      ${field({ id: "region", label: t.region, value: m.values.region, error: err("region") })}
+      ${provinceSelect(c, m.values.region, err("region"))}
       ${field({
         id: "registrationNumber",
         label: t.registrationNumber,

@@ -2,6 +2,7 @@
 import { html, type Html } from "../../pages/html";
 import type { Catalog } from "../../pages/i18n";
 import type { Cooperative, Page } from "../../index";
+import { placeLabel } from "../../../domain/regions";
 
 export function directoryPage(
   c: Catalog,
@@ -22,7 +23,7 @@ export function directoryPage(
                   html`<li data-cooperative="${coop.cooperativeId}">
                     <strong><bdi>${coop.name}</bdi></strong>
                     ${coop.womenLed ? html` <span class="badge women">${c.cooperative.womenLed}</span>` : ""}
-                    <span class="note">${c.cooperative.region}: <bdi>${coop.region}</bdi></span>
+                    <span class="note">${c.cooperative.region}: <bdi>${placeLabel(coop.region, c.lang)}</bdi></span>
                     <span class="note members">${d.members(coop.memberCount)}</span>
                   </li>`,
               )}

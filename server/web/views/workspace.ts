@@ -11,6 +11,7 @@ import { formatterFor } from "../../pages/format";
 import type { BatchLine } from "../manager/views";
 import { lotPath } from "./home";
 import { amountHtml, type AmountToken } from "./components";
+import { placeLabel } from "../../../domain/regions";
 
 export interface MoneyLine {
   batchId: string;
@@ -164,7 +165,7 @@ export function workspacePage(c: Catalog, m: WorkspaceModel): { title: string; b
                             m.cooperative.womenLed
                               ? html` <span class="badge women">${c.cooperative.womenLed}</span>`
                               : ""
-                          }<br /><span class="note"><bdi>${m.cooperative.region}</bdi></span>`
+                          }<br /><span class="note"><bdi>${placeLabel(m.cooperative.region, c.lang)}</bdi></span>`
                   }
                 </dd>`
             : ""
