@@ -110,3 +110,18 @@ function createFormatter(locale: string): Formatter {
     dateTime: (seconds) => dayTime.format(new Date(seconds * 1000)),
   };
 }
+
+const PIECES = new Set(["piece", "pieces"]);
+
+/**
+ * A quantity with its unit in the reader's language: "70 000 ml", and pieces counted with the language's
+ * plural ("1 pièce", "3 pièces"; never "1 pieces"). The plural is chosen on the exact count, or on its
+ * last fifteen digits past what a float holds (the rules look at the last digits only).
+ */
+export function quantity(c: Catalog, value: string | number | bigint, unit: string): string {
+  const n = BigInt(value);
+  const text = formatterFor(c).integer(n);
+  if (!PIECES.has(unit.toLowerCase())) return `${text} ${c.units[unit] ?? unit}`;
+  const count = n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : Number(n % 10n ** 15n);
+  return c.pieces(count, { q: text });
+}

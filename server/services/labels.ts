@@ -258,7 +258,7 @@ export function createLabelService(deps: LabelServiceDeps): LabelService {
       url: batchPublicUrl(deps.publicUrl(), b),
       shortUrl: shortUrl(b),
       names: [...new Set(words.map((w) => w.productName(b.productCode)))],
-      pack: `${main.number(thousandths(pack), 3)} ${main.unitName(packUnit)}`,
+      pack: main.pack(thousandths(pack), 3, packUnit),
       lot: b.lotCode,
       date: b.productionDate > 0 ? main.date(b.productionDate) : "",
       scan: [...new Set(words.slice(0, 2).map((w) => w.scanToVerify))],

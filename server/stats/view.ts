@@ -6,7 +6,7 @@
  */
 import { placeName, provinceByCode, regionByCode } from "../../domain/regions";
 import { html, type Html } from "../pages/html";
-import { formatterFor } from "../pages/format";
+import { formatterFor, quantity } from "../pages/format";
 import { productName, unitName, type Catalog, type Lang } from "../pages/i18n";
 import { layout } from "../pages/views/layout";
 import { figureRow, table } from "../pages/views/table";
@@ -167,7 +167,7 @@ function monthTable(m: MonthCell, c: Catalog, isPlace: boolean, rates: RateLooku
     ...m.quantities.map((q) =>
       figureRow(
         html`${s.quantity} (${unitName(c, q.unit)})`,
-        q.suppressed || q.total === null ? hidden : html`${f.integer(q.total)} ${unitName(c, q.unit)}`,
+        q.suppressed || q.total === null ? hidden : html`${quantity(c, q.total, q.unit)}`,
       ),
     ),
     figureRow(s.sales, f.integer(m.sales), "sales"),

@@ -9,6 +9,7 @@ import { expect } from "chai";
 import { CATALOGS, LANGS, type Catalog, type Lang } from "../../server/pages/i18n";
 import { GLOSSARY } from "../../server/pages/i18n/glossary";
 import { argumentNames, isCounted, type Counted, type MessageAst } from "../../server/pages/i18n/icu";
+import { quantity } from "../../server/pages/format";
 
 const COUNTS = [0, 1, 2, 3, 11, 100];
 
@@ -128,9 +129,10 @@ const LATIN_ALLOWED: Record<string, string> = Object.fromEntries(
       "x",
       "Lot",
       "KMG-RW-",
+      "A", // the paper size A4 (the 4 is not part of a word)
     ],
     "currency codes": ["MAD", "EUR", "ETH"],
-    "SI unit symbols": ["g", "kg", "ml", "l", "L"],
+    "SI unit symbols": ["g", "kg", "ml", "l", "L", "mm"],
     "the verifier's command line and its options": [
       "npx",
       "cooptrace",
@@ -246,6 +248,21 @@ describe("i18n: the four catalogs", function () {
     it("catches a synonym when one is there (the check can fail)", function () {
       const text = " ⵢⴰⵏ ⵓⵣⵏⵓⵣⵓ ⵏ ⵜⴳⵔⵓⵎⵎⴰ ";
       expect(GLOSSARY.sale.zgh.avoid.some((a) => text.includes(a.trim()))).to.equal(true);
+    });
+  });
+
+  describe("quantities with their unit (server/pages/format.ts quantity)", function () {
+    it("counts pieces with the language's plural and keeps other units after the number", function () {
+      expect(quantity(CATALOGS.fr, 1, "pieces")).to.equal("1 pièce");
+      expect(quantity(CATALOGS.fr, 3, "piece")).to.equal("3 pièces");
+      expect(quantity(CATALOGS.en, 1, "pieces")).to.equal("1 piece");
+      expect(quantity(CATALOGS.en, 12000, "pieces")).to.equal("12\u202f000 pieces");
+      expect(quantity(CATALOGS.ar, 2, "pieces")).to.equal("قطعتان");
+      expect(quantity(CATALOGS.fr, 70000, "ml")).to.equal("70\u202f000 ml");
+      for (const lang of LANGS) {
+        expect(quantity(CATALOGS[lang], 1, "pieces"), lang).to.not.include(CATALOGS[lang].units.pieces + " 1");
+        expect(quantity(CATALOGS[lang], "100000000000000000000", "pieces"), lang).to.include("100");
+      }
     });
   });
 });

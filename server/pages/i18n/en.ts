@@ -817,6 +817,45 @@ export const en: Catalog = {
       `With Node.js, this command checks everything again from the record alone; add --rpc with the address of a node of ${network} you trust:`,
   },
 
+  labelForm: {
+    title: "Print labels",
+    intro:
+      "One label for each pack: choose the lots, the size of one pack, the label paper and the languages. You get a PDF to print.",
+    lotsLegend: "Lots to label",
+    lotsHint: "The lots you offer for sale are ticked.",
+    noLots: "No lot to label yet. Offer a lot for sale, or open this page from one of your lots.",
+    pack: "Size of one pack",
+    packHint: "For example 250 for bottles of 250 ml. Leave it empty for 250 ml, 500 g or one piece.",
+    packUnit: "Unit of the pack",
+    unitOfLot: "The lot's unit",
+    count: "Number of labels (optional)",
+    countHint: "Leave it empty for one label per pack the lot holds.",
+    stockLegend: "Label paper",
+    stocks: {
+      "a4-24": "A4 sheet of 24 labels (70 × 37 mm)",
+      "a4-65": "A4 sheet of 65 small labels (38 × 21 mm)",
+      "roll-62": "62 mm roll, one label at a time (label printer)",
+    },
+    languagesLegend: "Languages on the label",
+    languagesHint: "The product's name is printed in each; the first two also say how to check it.",
+    language1: "First language",
+    language2: "Second language",
+    language3: "Third language",
+    noThird: "None",
+    submit: "Make the labels (PDF)",
+    chooseLot: "Choose at least one lot",
+    packInvalid: "Write the size of one pack as a number, such as 250 or 0.5",
+    packUnitMismatch: (unit) => `This unit does not measure a lot counted in ${unit}: choose another unit`,
+    notEnough: "The lot does not hold that many packs: choose a smaller pack or fewer labels",
+    tooMany: counted(
+      "en-GB",
+      "At most {n, plural, one {# label} other {# labels}} at once: choose a larger pack, a number of labels or fewer lots",
+    ),
+    internal: "This lot went entirely into other lots: label those lots instead",
+    countInvalid: "Write a whole number of labels, 1 or more",
+    languagesInvalid: "Choose two or three different languages",
+  },
+
   labelPrint: {
     scanToVerify: "Scan to verify",
   },
@@ -967,6 +1006,8 @@ export const en: Catalog = {
     openAudit: "Open the audit pages",
     elsewhereTitle: "Also on CoopTrace",
   },
+
+  pieces: counted("en-GB", "{n, plural, one {{q} piece} other {{q} pieces}}"),
 
   units: { g: "g", kg: "kg", ml: "ml", l: "L", piece: "pieces", pieces: "pieces" },
 

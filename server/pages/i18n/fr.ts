@@ -841,6 +841,46 @@ export const fr: Catalog = {
       `Avec Node.js, cette commande vérifie tout à nouveau à partir du seul registre ; ajoutez --rpc avec l'adresse d'un nœud de ${network} en qui vous avez confiance :`,
   },
 
+  labelForm: {
+    title: "Imprimer les étiquettes",
+    intro:
+      "Une étiquette pour chaque emballage : choisissez les lots, la taille d'un emballage, le papier et les langues. Vous obtenez un PDF à imprimer.",
+    lotsLegend: "Lots à étiqueter",
+    lotsHint: "Les lots que vous proposez à la vente sont cochés.",
+    noLots:
+      "Aucun lot à étiqueter pour l'instant. Proposez un lot à la vente, ou ouvrez cette page depuis un de vos lots.",
+    pack: "Taille d'un emballage",
+    packHint: "Par exemple 250 pour des flacons de 250 ml. Laissez vide pour 250 ml, 500 g ou une pièce.",
+    packUnit: "Unité de l'emballage",
+    unitOfLot: "L'unité du lot",
+    count: "Nombre d'étiquettes (facultatif)",
+    countHint: "Laissez vide pour une étiquette par emballage que contient le lot.",
+    stockLegend: "Papier à étiquettes",
+    stocks: {
+      "a4-24": "Feuille A4 de 24 étiquettes (70 × 37 mm)",
+      "a4-65": "Feuille A4 de 65 petites étiquettes (38 × 21 mm)",
+      "roll-62": "Rouleau de 62 mm, une étiquette à la fois (imprimante d'étiquettes)",
+    },
+    languagesLegend: "Langues de l'étiquette",
+    languagesHint: "Le nom du produit est imprimé dans chacune ; les deux premières disent aussi comment le vérifier.",
+    language1: "Première langue",
+    language2: "Deuxième langue",
+    language3: "Troisième langue",
+    noThird: "Aucune",
+    submit: "Faire les étiquettes (PDF)",
+    chooseLot: "Choisissez au moins un lot",
+    packInvalid: "Écrivez la taille d'un emballage en chiffres, par exemple 250 ou 0,5",
+    packUnitMismatch: (unit) => `Cette unité ne mesure pas un lot compté en ${unit} : choisissez une autre unité`,
+    notEnough: "Le lot ne contient pas autant d'emballages : choisissez un emballage plus petit ou moins d'étiquettes",
+    tooMany: counted(
+      "fr-MA",
+      "Au plus {n, plural, one {# étiquette} other {# étiquettes}} à la fois : choisissez un emballage plus grand, un nombre d'étiquettes ou moins de lots",
+    ),
+    internal: "Ce lot est passé en entier dans d'autres lots : étiquetez plutôt ces lots",
+    countInvalid: "Écrivez un nombre entier d'étiquettes, 1 ou plus",
+    languagesInvalid: "Choisissez deux ou trois langues différentes",
+  },
+
   labelPrint: {
     scanToVerify: "Scannez pour vérifier",
   },
@@ -993,6 +1033,8 @@ export const fr: Catalog = {
     openAudit: "Ouvrir les pages d'audit",
     elsewhereTitle: "Aussi sur CoopTrace",
   },
+
+  pieces: counted("fr-MA", "{n, plural, one {{q} pièce} other {{q} pièces}}"),
 
   units: { g: "g", kg: "kg", ml: "ml", l: "L", piece: "pièces", pieces: "pièces" },
 

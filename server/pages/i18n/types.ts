@@ -912,11 +912,47 @@ export interface Catalog {
     elsewhereTitle: string;
   };
 
+  /** The manager's label print form (/w/manager/labels): lots, pack, label paper, languages. */
+  labelForm: {
+    title: string;
+    intro: string;
+    lotsLegend: string;
+    lotsHint: string;
+    noLots: string;
+    pack: string;
+    packHint: string;
+    packUnit: string;
+    /** The unit choice that keeps the lot's own (or the usual pack: 250 ml, 500 g, one piece). */
+    unitOfLot: string;
+    count: string;
+    countHint: string;
+    stockLegend: string;
+    stocks: Record<"a4-24" | "a4-65" | "roll-62", string>;
+    languagesLegend: string;
+    languagesHint: string;
+    language1: string;
+    language2: string;
+    language3: string;
+    noThird: string;
+    submit: string;
+    /** Beside a field: the messages of a refusal. */
+    chooseLot: string;
+    packInvalid: string;
+    packUnitMismatch: (unit: string) => string;
+    notEnough: string;
+    tooMany: Counted;
+    internal: string;
+    countInvalid: string;
+    languagesInvalid: string;
+  };
+
   /** The words a printed label carries besides the catalog's names (server/labels/words.ts). */
   labelPrint: {
     scanToVerify: string;
   };
 
   units: Record<string, string>;
+  /** A number of pieces (`q`: the number as shown, grouped), with the plural the count needs. */
+  pieces: Counted;
   products: Record<string, string>;
 }

@@ -2,8 +2,8 @@
 import type { ReferenceRate } from "../../index/payoutQueries";
 import { ZERO_ADDRESS as ZeroAddress } from "../../chain/address";
 import { html } from "../html";
-import { productName, unitName, type Catalog, type Lang } from "../i18n";
-import { formatterFor } from "../format";
+import { productName, type Catalog, type Lang } from "../i18n";
+import { formatterFor, quantity } from "../format";
 import type { Offer } from "../lookup";
 import type { TokenInfo } from "../tokens";
 import { layout } from "./layout";
@@ -65,8 +65,7 @@ export function marketPage(v: MarketView, c: Catalog, hrefFor: (lang: Lang) => s
         <strong><bdi>${productName(c, o.productCode)}</bdi></strong> · <bdi class="mono">${o.lotCode}</bdi>
       </p>
       <p>
-        <span class="price" dir="ltr">${price}</span>${dirhams} — ${f.integer(o.quantity)}
-        ${unitName(c, o.unit)}${o.buyer !== ZeroAddress ? html` <span class="note">(${c.sales.reserved})</span>` : ""}
+        <span class="price" dir="ltr">${price}</span>${dirhams} — ${quantity(c, o.quantity, o.unit)}${o.buyer !== ZeroAddress ? html` <span class="note">(${c.sales.reserved})</span>` : ""}
       </p>
       <p>
         ${m.cooperative}:

@@ -10,7 +10,7 @@ import { ZERO_ADDRESS as ZeroAddress } from "../../chain/address";
 import type { ChainRef, SaleDetail, SaleStep } from "../../index";
 import { html, type Html } from "../html";
 import { productName, stepName, unitName, type Catalog, type Lang } from "../i18n";
-import { formatterFor, type Formatter } from "../format";
+import { formatterFor, quantity, type Formatter } from "../format";
 import { sharesOf100 } from "../../../domain/money";
 import type { VerifyModel } from "../model";
 import { layout } from "./layout";
@@ -71,8 +71,8 @@ function factsOf(x: Ctx): Fact[] {
   return facts.sort((a, z) => a.chain.blockNumber - z.chain.blockNumber || a.chain.logIndex - z.chain.logIndex);
 }
 
-function quantity(x: Ctx, value: string): string {
-  return `${x.f.integer(value)} ${unitName(x.c, x.m.batch.unit)}`;
+function quantityOf(x: Ctx, value: string): string {
+  return quantity(x.c, value, x.m.batch.unit);
 }
 
 function banners(x: Ctx): Html {
@@ -125,11 +125,11 @@ function lotDetails(x: Ctx): Html {
     <h2 id="lot-h">${c.plain.lotTitle}</h2>
     <dl class="facts">
       <dt>${c.batch.quantity}</dt>
-      <dd>${quantity(x, b.quantity)}</dd>
+      <dd>${quantityOf(x, b.quantity)}</dd>
       ${
         b.available !== b.quantity
           ? html`<dt>${c.batch.available}</dt>
-              <dd>${quantity(x, b.available)}</dd>`
+              <dd>${quantityOf(x, b.available)}</dd>`
           : ""
       }
       ${
@@ -308,7 +308,7 @@ function sale(x: Ctx, s: SaleDetail): Html {
     </p>
     <dl class="facts">
       <dt>${c.sales.quantity}</dt>
-      <dd>${quantity(x, s.quantity)}</dd>
+      <dd>${quantityOf(x, s.quantity)}</dd>
       <dt>${c.sales.price}</dt>
       <dd>${priced(s.price)}</dd>
     </dl>

@@ -3,8 +3,8 @@
  * already checked to come from a cooperative's manager, and an answer that routes.ts turns into HTTP (a
  * page, a 303, a PDF). These modules hold no Express: the layer rules keep it in routes.ts.
  */
-import { unitName, type Catalog } from "../../pages/i18n";
-import { formatterFor } from "../../pages/format";
+import type { Catalog } from "../../pages/i18n";
+import { quantity } from "../../pages/format";
 import type { WebPage, WebRequest } from "../page";
 
 /** A request from a cooperative's manager: `coopId` is the cooperative he manages. */
@@ -30,5 +30,4 @@ export const blank = (s: string | undefined): string | undefined =>
   s === undefined || s.trim() === "" ? undefined : s.trim();
 
 /** "7 kg", in the reader's language. */
-export const quantityText = (c: Catalog, n: bigint | string, unit: string): string =>
-  `${formatterFor(c).integer(n)} ${unitName(c, unit)}`;
+export const quantityText = (c: Catalog, n: bigint | string, unit: string): string => quantity(c, n, unit);

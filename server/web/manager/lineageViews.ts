@@ -102,7 +102,7 @@ export function splitDonePage(
     </ul>
     <p>${t.splitDoneText}</p>
     <ul class="links">
-      <li><a href="${q(c, "/w/manager/labels.pdf")}">${t.printBagLabels}</a></li>
+      <li><a href="${q(c, "/w/manager/labels")}">${t.printBagLabels}</a></li>
       <li><a href="${q(c, "/w/manager")}">${c.manager.backToDashboard}</a></li>
     </ul>`;
   return { title, body };

@@ -4,14 +4,13 @@
  * - GET /w/manager: members, lots and what is left of each, open sales, members' shares not yet paid;
  * - add a member (members.ts); record a lot and its steps (batches.ts); split and merge lots
  *   (lineage.ts); pay members and release sales (payout.ts); a member's card as a PDF (card.ts);
- * - /w/manager/labels.pdf: the cooperative's label sheet, for the session (the API route wants a token).
+ * - /w/manager/labels: the label print form; /w/manager/labels.pdf its PDF for the session (labels.ts).
  *
  * Those modules answer a page, a 303 or a PDF; Express stays here. Every write: CSRF, the service's own
  * zod schema, the once-key (a double submit writes once), then a 303 to a confirmation page
  * (forms.ts's submitForm). Authorization is the services'; the dashboard asks them too.
  */
 import express, { type Express, type Request, type Response } from "express";
-import { labelSheetInput } from "../../services/labels";
 import { DomainError } from "../../services/errors";
 import type { PageSessions } from "../../sessions/http";
 import type { WebDeps } from "../deps";
@@ -19,6 +18,7 @@ import { mountPages, pageKit, sendAnswer, signedInRequest } from "../http";
 import { batchPages } from "./batches";
 import { cardPages } from "./card";
 import type { ManagerPage, ManagerRequest } from "./kit";
+import { labelPages, type LabelQuery } from "./labels";
 import { lineagePages } from "./lineage";
 import { memberPages } from "./members";
 import { payoutPages } from "./payout";
@@ -101,28 +101,53 @@ export function managerRoutes(app: Express, web: WebDeps, sessions: PageSessions
     { kit, form: smallForm, sessions, request: manager },
   );
 
-  // ---- labels: all the cooperative's lots, or those ticked on the dashboard (`?batch=…`, repeated) ----
-  app.get(
-    "/w/manager/labels.pdf",
-    kit.guarded(async (req, res) => {
-      const m = manager(req, res);
-      if (m === null) return;
-      const q = req.query;
-      const input = labelSheetInput.safeParse({
-        batch: q.batch,
-        stock: q.stock,
-        pack: q.pack,
-        packUnit: q.packUnit,
-        count: q.count,
-        languages: q.languages,
-      });
-      if (!input.success) {
-        const field = String(input.error.issues[0]?.path[0] ?? "batch");
-        if (field === "batch") throw new DomainError("not_found", "batch_not_found", "no such lot");
-        throw new DomainError("invalid", "invalid_field", `${field}: ${input.error.issues[0]?.message ?? "invalid"}`);
-      }
-      const sheet = await services.labels.labelSheet(m.coopId, input.data);
-      sendAnswer(req, res, kit, { pdf: sheet.pdf, filename: `labels-${m.coopId}.pdf` });
-    }),
-  );
+  // ---- labels: the print form, and its PDF (or the form again with what to fix) ----
+  const labelsOf = labelPages({
+    services,
+    labelLot: (cooperativeId, batchId) => {
+      const b = web.getBatch(batchId);
+      if (b === null || Number(b.cooperativeId) !== cooperativeId) return null;
+      return {
+        batchId: b.batchId,
+        productCode: b.productCode,
+        lotCode: b.lotCode,
+        available: b.available,
+        unit: b.unit,
+      };
+    },
+  });
+  const labelQuery = (req: Request): LabelQuery => {
+    const q = req.query;
+    const one = (k: string) => (typeof q[k] === "string" ? (q[k] as string) : undefined);
+    const batch = [q.batch].flat().filter((v): v is string => typeof v === "string");
+    return {
+      batch,
+      form: one("form"),
+      stock: one("stock"),
+      pack: one("pack"),
+      packUnit: one("packUnit"),
+      count: one("count"),
+      languages:
+        [q.languages]
+          .flat()
+          .filter((v) => typeof v === "string")
+          .join(",") || undefined,
+      language1: one("language1"),
+      language2: one("language2"),
+      language3: one("language3"),
+    };
+  };
+  for (const [path, handle] of [
+    ["/w/manager/labels", labelsOf.form],
+    ["/w/manager/labels.pdf", labelsOf.pdf],
+  ] as const) {
+    app.get(
+      path,
+      kit.guarded(async (req, res) => {
+        const m = manager(req, res);
+        if (m === null) return;
+        sendAnswer(req, res, kit, await handle(m, labelQuery(req)));
+      }),
+    );
+  }
 }

@@ -6,7 +6,7 @@
 import { html, type Html } from "../../pages/html";
 import { progressBanner, type PendingWrite } from "../progress";
 import { CATALOGS, LANGS, productName, stepName, unitName, type Catalog } from "../../pages/i18n";
-import { formatterFor } from "../../pages/format";
+import { formatterFor, quantity } from "../../pages/format";
 import { onceFields } from "../forms";
 import { errorSummary, field, select, type FieldProblem } from "../views/components";
 import { lotPath } from "../views/home";
@@ -65,7 +65,7 @@ export function dashboardPage(c: Catalog, m: DashboardModel): { title: string; b
   const t = c.manager;
   const w = c.workspace;
   const f = formatterFor(c);
-  const qty = (n: string, unit: string) => `${f.integer(n)} ${unitName(c, unit)}`;
+  const qty = (n: string, unit: string) => `${quantity(c, n, unit)}`;
   const body = html`<h1>${t.dashboardTitle}: <bdi>${m.cooperativeName}</bdi></h1>
     <ul class="links actions">
       <li><a class="button" href="${q(c, "/w/manager/members/new")}">${t.addMember}</a></li>
@@ -73,7 +73,7 @@ export function dashboardPage(c: Catalog, m: DashboardModel): { title: string; b
       <li><a class="button" id="merge-link" href="${q(c, "/w/manager/batches/merge")}">${c.manager2.mergeLink}</a></li>
       <li><a class="button" id="payouts-link" href="${q(c, "/w/manager/payouts")}">${c.manager2.payoutsLink}</a></li>
       <li><a id="money-link" href="${q(c, "/w/manager/money")}">${c.payouts.managerLink}</a></li>
-      <li><a href="${q(c, "/w/manager/labels.pdf")}">${t.printLabels}</a><span class="note">${t.labelsText}</span></li>
+      <li><a href="${q(c, "/w/manager/labels")}">${t.printLabels}</a><span class="note">${t.labelsText}</span></li>
     </ul>
     <section id="members" aria-labelledby="members-title">
       <h2 id="members-title">${w.membersTitle}</h2>
@@ -101,7 +101,7 @@ export function dashboardPage(c: Catalog, m: DashboardModel): { title: string; b
               >
               <a href="${q(c, `/w/manager/batches/${b.batchId}/step`)}">${t.recordStep}</a>
               ·
-              <a class="labels-link" href="${`/w/manager/labels.pdf?batch=${b.batchId}&lang=${c.lang}`}"
+              <a class="labels-link" href="${`/w/manager/labels?batch=${b.batchId}&lang=${c.lang}`}"
                 >${t.printLabels}</a
               >
               ${
@@ -315,7 +315,7 @@ export function batchDonePage(
       <li><a id="public-page" href="${q(c, lotPath(b))}">${t.publicPage}</a></li>
       <li><a href="${q(c, `/w/manager/batches/${b.batchId}/step`)}">${t.recordStep}</a></li>
       <li>
-        <a id="lot-labels" href="${`/w/manager/labels.pdf?batch=${b.batchId}&lang=${c.lang}`}">${t.printLabels}</a>
+        <a id="lot-labels" href="${`/w/manager/labels?batch=${b.batchId}&lang=${c.lang}`}">${t.printLabels}</a>
       </li>
       <li><a href="${q(c, "/w/manager")}">${t.backToDashboard}</a></li>
     </ul>`;

@@ -5,8 +5,8 @@
  */
 import { html, type Html } from "../../pages/html";
 import { inProgress, progressBanner, type PendingWrite, type Progress } from "../progress";
-import { productName, unitName, type Catalog } from "../../pages/i18n";
-import { formatterFor } from "../../pages/format";
+import { productName, type Catalog } from "../../pages/i18n";
+import { formatterFor, quantity } from "../../pages/format";
 import { onceFields } from "../forms";
 import { amountHtml, errorSummary, field, tokenShownOnce, type FieldProblem } from "../views/components";
 import { lotPath } from "../views/home";
@@ -160,7 +160,7 @@ export function deliveriesPage(c: Catalog, lots: DeliveryView[]): { title: strin
                     l.kind === "registered"
                       ? html`<dl class="money">
                           <dt>${t.delivered}</dt>
-                          <dd class="delivered">${f.integer(l.weight)} ${unitName(c, l.unit)}</dd>
+                          <dd class="delivered">${quantity(c, l.weight, l.unit)}</dd>
                         </dl>`
                       : ""
                   }

@@ -7,7 +7,7 @@ import type { Sale } from "../../index/queries";
 import { html, type Html } from "../../pages/html";
 import { progressBanner, type PendingWrite } from "../progress";
 import { productName, unitName, type Catalog } from "../../pages/i18n";
-import { formatterFor } from "../../pages/format";
+import { quantity } from "../../pages/format";
 import { ONCE_FIELD, onceFields } from "../forms";
 import { amountText, banner, errorSummary, field, tokenShownOnce, type FieldProblem } from "../views/components";
 
@@ -35,10 +35,9 @@ function price(c: Catalog, s: SaleView): Html {
 }
 
 function facts(c: Catalog, s: SaleView): Html {
-  const f = formatterFor(c);
   return html`<dl class="facts">
     <dt>${c.sales.quantity}</dt>
-    <dd class="quantity">${f.integer(s.sale.quantity)} ${unitName(c, s.unit)}</dd>
+    <dd class="quantity">${quantity(c, s.sale.quantity, s.unit)}</dd>
     <dt>${c.sales.price}</dt>
     <dd>${price(c, s)}</dd>
     <dt>${c.buying.cooperative}</dt>
@@ -238,7 +237,6 @@ export function offerFormPage(
   },
 ): View {
   const t = c.buying;
-  const f = formatterFor(c);
   const err = (id: string) => m.problems.find((p) => p.field === id)?.message;
   const body = html`${errorSummary(c, m.problems)}
     <h1>${t.offerFormTitle}</h1>
@@ -249,7 +247,7 @@ export function offerFormPage(
       ${field({
         id: "quantity",
         label: `${c.sales.quantity} (${unitName(c, m.batch.unit)})`,
-        hint: c.workspace.available(`${f.integer(m.batch.available)} ${unitName(c, m.batch.unit)}`),
+        hint: c.workspace.available(`${quantity(c, m.batch.available, m.batch.unit)}`),
         value: m.values.quantity,
         error: err("quantity"),
         attributes: html`inputmode="numeric"`,

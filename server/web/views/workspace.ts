@@ -6,8 +6,8 @@
  */
 import type { Role } from "../../custody/users";
 import { html, type Html } from "../../pages/html";
-import { productName, unitName, type Catalog } from "../../pages/i18n";
-import { formatterFor } from "../../pages/format";
+import { productName, type Catalog } from "../../pages/i18n";
+import { formatterFor, quantity } from "../../pages/format";
 import type { BatchLine } from "../manager/views";
 import { lotPath } from "./home";
 import { amountHtml, type AmountToken } from "./components";
@@ -84,7 +84,6 @@ function money(c: Catalog, lines: MoneyLine[]): Html {
 
 function managerSections(c: Catalog, m: NonNullable<WorkspaceModel["manager"]>): Html {
   const w = c.workspace;
-  const f = formatterFor(c);
   return html`<p>
       <a class="button" id="manager-dashboard" href="${`/w/manager?lang=${c.lang}`}">${c.manager.openDashboard}</a>
     </p>
@@ -119,8 +118,8 @@ function managerSections(c: Catalog, m: NonNullable<WorkspaceModel["manager"]>):
                       >${productName(c, b.productCode)} · <bdi dir="ltr">${b.lotCode}</bdi></a
                     >
                     <span class="note"
-                      >${c.batch.quantity}: ${f.integer(b.quantity)} ${unitName(c, b.unit)} ·
-                      ${w.available(`${f.integer(b.available)} ${unitName(c, b.unit)}`)}</span
+                      >${c.batch.quantity}: ${quantity(c, b.quantity, b.unit)} ·
+                      ${w.available(`${quantity(c, b.available, b.unit)}`)}</span
                     >
                     <a class="sell" href="${`/w/manager/sales/new?batch=${b.batchId}&lang=${c.lang}`}"
                       >${c.buying.sell}</a
