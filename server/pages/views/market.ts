@@ -65,7 +65,8 @@ export function marketPage(v: MarketView, c: Catalog, hrefFor: (lang: Lang) => s
         <strong><bdi>${productName(c, o.productCode)}</bdi></strong> · <bdi class="mono">${o.lotCode}</bdi>
       </p>
       <p>
-        <span class="price" dir="ltr">${price}</span>${dirhams} — ${quantity(c, o.quantity, o.unit)}${o.buyer !== ZeroAddress ? html` <span class="note">(${c.sales.reserved})</span>` : ""}
+        <span class="price" dir="ltr">${price}</span>${dirhams} —
+        ${quantity(c, o.quantity, o.unit)}${o.buyer !== ZeroAddress ? html` <span class="note">(${c.sales.reserved})</span>` : ""}
       </p>
       <p>
         ${m.cooperative}:
