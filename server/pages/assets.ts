@@ -95,7 +95,7 @@ dl.facts dt{color:#6b5a4c}
 dl.facts dd{margin:0;font-weight:600;min-width:0;overflow-wrap:break-word}
 .code{white-space:nowrap;word-break:normal;overflow-wrap:normal}
 ol.proofs{padding-inline-start:1.2rem}ol.proofs li{margin:.4rem 0}
-.badge{display:inline-block;border-radius:999px;padding:.05rem .6rem;font-size:.85rem;font-weight:700;border:1px solid;white-space:nowrap}
+.badge{display:inline-block;max-width:100%;border-radius:999px;padding:.05rem .6rem;font-size:.85rem;font-weight:700;border:1px solid;white-space:normal}
 .badge.women{background:#fbe7ef;color:#8a2846;border-color:#e3a9bf}
 .badge.valid{background:#eaf6ec;color:#1b5e20;border-color:#8fc79a}
 .badge.expired{background:#f1efec;color:#5d5348;border-color:#c9c0b6}

@@ -14,7 +14,9 @@ export const PALETTE = ["#8a2846", "#d9a441", "#2e7d32", "#1f5f8b", "#6a3d9a", "
  */
 export function chartFigure(title: string, width: number, height: number, content: Renderable): Html {
   // Focusable: a keyboard can scroll it when it is wider than the screen.
+  // The caption first: under the drawing it read as the title of the next chart.
   return html`<figure class="chart" tabindex="0">
+    <figcaption><strong>${title}</strong></figcaption>
     <svg
       xmlns="http://www.w3.org/2000/svg"
       viewBox="${`0 0 ${width} ${height}`}"
@@ -27,6 +29,5 @@ export function chartFigure(title: string, width: number, height: number, conten
       <title>${title}</title>
       ${content}
     </svg>
-    <figcaption class="note">${title}</figcaption>
   </figure>`;
 }

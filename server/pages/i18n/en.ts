@@ -184,7 +184,7 @@ export const en: Catalog = {
     count: counted("en-GB", "{n, plural, =0 {No offer} one {# offer} other {# offers}}"),
     story: "Where it comes from",
     cooperative: "Cooperative",
-    fundHint: "Buyers with an account pay into escrow through the CoopTrace API.",
+    fundHint: "To buy, open an offer and sign in with your buyer account: your payment is held in escrow until you confirm delivery.",
     uncheckedNotice: "The blockchain cannot be reached right now: this list may be out of date.",
     next: "Next",
     previous: "Previous",

@@ -184,7 +184,7 @@ export const fr: Catalog = {
     count: counted("fr-MA", "{n, plural, =0 {Aucune offre} one {# offre} other {# offres}}"),
     story: "D'où il vient",
     cooperative: "Coopérative",
-    fundHint: "Les acheteurs ayant un compte paient sous séquestre via l'API CoopTrace.",
+    fundHint: "Pour acheter, ouvrez une offre et connectez-vous avec votre compte d'acheteur : votre paiement reste sous séquestre jusqu'à ce que vous confirmiez la livraison.",
     uncheckedNotice: "La blockchain est injoignable pour le moment : cette liste peut être en retard.",
     next: "Suivant",
     previous: "Précédent",

@@ -19,7 +19,7 @@ export interface Term {
   avoid: readonly string[];
 }
 
-export type Concept = "cooperative" | "member" | "lot" | "sale" | "offer" | "buyer" | "certification";
+export type Concept = "cooperative" | "member" | "lot" | "sale" | "offer" | "buyer" | "certification" | "blockchain";
 
 export const GLOSSARY: Record<Concept, Record<Lang, Term>> = {
   cooperative: {
@@ -61,6 +61,13 @@ export const GLOSSARY: Record<Concept, Record<Lang, Term>> = {
     fr: { word: "acheteur", avoid: ["client", "cliente"] },
     ar: { word: "مشتري", avoid: ["زبون", "الزبون"] },
     zgh: { word: "ⴰⵎⵙⴰⵖ", avoid: [] },
+  },
+  blockchain: {
+    en: { word: "blockchain", avoid: [] },
+    fr: { word: "blockchain", avoid: [] },
+    // البلوكشين was the audit pages' spelling while the rest wrote البلوكتشين.
+    ar: { word: "البلوكتشين", avoid: ["البلوكشين", "بلوكشين"] },
+    zgh: { word: "ⴱⵍⵓⴽⵛⵉⵏ", avoid: [] },
   },
   certification: {
     en: { word: "certification", avoid: [] },

@@ -189,7 +189,7 @@ export const zgh: Catalog = {
     count: counted(ZGH_PLURAL_LOCALE, "{n, plural, =1 {ⵢⴰⵏ ⵓⵙⵏⵣⵉ} one {ⵉⵙⵏⵣⵉⵜⵏ: #} other {ⵉⵙⵏⵣⵉⵜⵏ: #}}"),
     story: "ⵎⴰⵏⵉ ⴷ ⵉⴽⴽⴰ",
     cooperative: "ⵜⴰⵎⵢⴰⵡⴰⵙⵜ",
-    fundHint: "ⵉⵎⵙⵖⴰ ⵍⵍⵉ ⴷⴰⵔⵙⵏ ⴰⵎⵉⴹⴰⵏ ⵅⵍⵍⵚⵏ ⵙ API ⵏ CoopTrace.",
+    fundHint: "ⴰⴷ ⵜⵙⵖⴷ, ⵕⵥⵎ ⴰⵙⵏⵣⵉ ⵜⴽⵛⵎⴷ ⵙ ⵓⵎⵉⴹⴰⵏ ⵏⵏⴽ ⵏ ⵓⵎⵙⴰⵖ.",
     uncheckedNotice: "ⵓⵔ ⵏⵣⵎⵉⵔ ⴰⴷ ⵏⵍⴽⵎ ⴱⵍⵓⴽⵛⵉⵏ ⵖⵉⵍⴰⴷ: ⵜⴰⵍⴳⴰⵎⵜ ⴰⴷ ⵜⵣⵎⵔ ⴰⴷ ⵜⴳ ⵜⴰⵇⴱⵓⵔⵜ.",
     next: "ⵜⴰⴹⴼⴼⴰⵔⵜ",
     previous: "ⵜⴰⵎⵣⵡⴰⵔⵓⵜ",
