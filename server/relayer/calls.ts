@@ -6,8 +6,8 @@
  */
 import { numberToHex } from "viem";
 import type { ChainClient } from "../chain/client";
-import { RelayRejectedError, type DecodedError } from "./errors";
-import { decodeRevert, revertDataOf } from "./nodeErrors";
+import { RelayRejectedError, RelayerUnavailableError, type DecodedError } from "./errors";
+import { decodeRevert, describeError, revertDataOf } from "./nodeErrors";
 import type { RelayerChain } from "./chain";
 
 /** Clients that refused the pending block tag in an estimate (asked with latest since). */
@@ -115,7 +115,7 @@ export async function estimateOwn(
 ): Promise<bigint> {
   const tx = { from: call.from, to: call.to, data: call.data, value: numberToHex(call.value) };
   const estimate = (tag: "pending" | "latest") =>
-    chain.rpc("estimateGas", client.request("eth_estimateGas", [tx, tag]));
+    chain.withTimeout("estimateGas", client.request("eth_estimateGas", [tx, tag]));
   try {
     let hex: unknown;
     if (pendingRefused.has(client)) hex = await estimate("latest");
@@ -131,7 +131,11 @@ export async function estimateOwn(
     return BigInt(hex as string);
   } catch (err) {
     const revert = revertDataOf(err);
-    if (!revert.reverted) throw err;
+    if (!revert.reverted) {
+      // The account's own shortfall is the caller's to hear (422 insufficient_funds); anything else is the node's.
+      if (err instanceof RelayerUnavailableError || describeError(err).code === "INSUFFICIENT_FUNDS") throw err;
+      throw new RelayerUnavailableError("chain_unavailable", `estimateGas: ${describeError(err).message}`);
+    }
     const decoded = decodeRevert(revert.data);
     throw new RelayRejectedError(
       "would_revert",

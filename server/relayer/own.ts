@@ -259,7 +259,11 @@ export function createOwnTransactions(parts: RelayerParts, signTransaction: Sign
       try {
         s = await signStep(due.user_id, due.signer, call);
       } catch (err) {
-        if (!(err instanceof RelayRejectedError)) throw err;
+        if (describeError(err).code === "INSUFFICIENT_FUNDS") {
+          fail(due.request_id, { code: "insufficient_funds", message: "the account does not hold enough to pay" });
+          return;
+        }
+        if (!(err instanceof RelayRejectedError)) throw err; // the node's: tried again on the next round
         // Refused by the contract now (a sale cancelled meanwhile): nothing more is sent.
         const error = { code: err.decoded?.name ?? err.code, message: err.message, decoded: err.decoded };
         fail(due.request_id, error);

@@ -15,6 +15,8 @@
  *   pricing.ts      the fees of a first version and of a replacement;
  *   replacement.ts  what to do with an open transaction on each round, what a broadcast error means;
  *   settlement.ts   from a receipt's ExecutedForwardRequest events to each request's outcome.
+ * own.ts applies the same rules to accounts' own transactions (a buyer paying into escrow with its
+ * own money): an operation of kind 'own' whose steps are transactions of that account (own.ts).
  * The parts that act (chain.ts, calls.ts, rpc.ts: the node; outbox.ts: SQLite; intake.ts: accepting;
  * sender.ts, broadcaster.ts: sending; settler.ts: settling; loop.ts: the rounds) call them; this
  * file wires them and answers status queries.

@@ -175,6 +175,20 @@ describe("a buyer's funding through the outbox", function () {
     expect(again.body.code).to.equal("SaleEscrowInvalidState");
   });
 
+  it("answers 422 insufficient_funds to a buyer who cannot pay, and records nothing", async () => {
+    const signup = await ok(t.api.post("/api/v1/buyers", { displayName: "Sans le sou" }));
+    const poor = t.api.as(signup.token); // no faucet: no ETH, no stablecoin
+    for (const token of ["ETH", (await newBuyer(t, "Témoin")).stablecoin]) {
+      const saleId = await offer(1_000n, token, signup.user.address);
+      const r = await poor.post(`/api/v1/sales/${saleId}/fund?wait=false`);
+      expect(r.status, r.text).to.equal(422);
+      expect(r.body.code).to.equal("insufficient_funds");
+      expect(r.body.operationId).to.equal(undefined);
+      expect(await saleState(saleId)).to.equal(1);
+    }
+    expect(await t.provider.getTransactionCount(signup.user.address, "pending")).to.equal(0);
+  });
+
   it("answers 422 with the decoded error when a pending cancellation mines first", async () => {
     const buyer = await newBuyer(t, "Coopérative d'achat Zagora");
     const saleId = await offer(1_000_000n, "ETH", buyer.address);
