@@ -44,10 +44,9 @@ const withMargin = (estimate: bigint) => (estimate * 125n) / 100n;
 export type OwnTransactions = ReturnType<typeof createOwnTransactions>;
 
 export function createOwnTransactions(parts: RelayerParts, signTransaction: SignTransaction | undefined) {
-  const { store, chain, client, log, opts } = parts;
-  /** Open steps whose nonce the node counts as used while no version has a receipt, since when. */
-  const nonceUsedSince = new Map<number, number>();
-  const poolLooks = new Map<number, number>();
+  const { store, chain, client, log } = parts;
+  const { broadcast, fail } = ownBroadcaster(parts);
+  const { step } = ownSettler(parts, { broadcast, fail }, () => signer());
   /** Sends of one account, one at a time (two would read the same next nonce). */
   const accountLocks = new Map<string, Promise<unknown>>();
 
@@ -66,7 +65,7 @@ export function createOwnTransactions(parts: RelayerParts, signTransaction: Sign
     return signTransaction;
   }
 
-  /** A step's transaction, simulated, signed at the account's next nonce; recorded by `record`. */
+  /** A step's transaction: simulated as the account, signed by custody at the account's next nonce (not recorded yet). */
   async function signStep(
     userId: string,
     from: string,
@@ -129,14 +128,73 @@ export function createOwnTransactions(parts: RelayerParts, signTransaction: Sign
     return { id };
   }
 
+  /** The next step of an operation whose earlier steps mined: simulated, signed, recorded, broadcast. */
+  async function sendDue(due: DueStepRow): Promise<void> {
+    const call = { to: due.target, data: due.data, value: BigInt(due.value) };
+    await serial(due.signer, async () => {
+      let s: Awaited<ReturnType<typeof signStep>>;
+      try {
+        s = await signStep(due.user_id, due.signer, call);
+      } catch (err) {
+        if (describeError(err).code === "INSUFFICIENT_FUNDS") {
+          fail(due.request_id, { code: "insufficient_funds", message: "the account does not hold enough to pay" });
+          return;
+        }
+        if (!(err instanceof RelayRejectedError)) throw err; // the node's: tried again on the next round
+        // Refused by the contract now (a sale cancelled meanwhile): nothing more is sent.
+        const error = { code: err.decoded?.name ?? err.code, message: err.message, decoded: err.decoded };
+        fail(due.request_id, error);
+        return;
+      }
+      const txId = store.recordOwnStep({
+        requestId: due.request_id,
+        step: due.step,
+        account: due.signer,
+        nonce: s.fields.nonce,
+        gasLimit: s.fields.gasLimit,
+        value: s.fields.value,
+        fromBlock: s.fromBlock,
+        attempt: attemptOf(s),
+      });
+      if (txId === undefined) return; // taken meanwhile: signed again on the next round
+      log.info({ id: due.request_id, step: due.step, txHash: s.hash }, "own transaction sent");
+      const tx = store.openOwnTxs().find((t) => t.id === txId);
+      if (tx !== undefined) await broadcast(tx, s.raw, true);
+    });
+  }
+
+  /** One round: every open step looked at (replacement.ts's step), then the steps now due sent. */
+  async function round(): Promise<void> {
+    // One account's trouble (its node answer, its custody) must not hold back the others, nor the relayer.
+    for (const tx of store.openOwnTxs()) await step(tx).catch((err: unknown) => warn(tx.request_id, err));
+    for (const due of store.dueOwnSteps()) await sendDue(due).catch((err: unknown) => warn(due.request_id, err));
+  }
+
+  function warn(id: string, err: unknown): void {
+    log.warn({ id, ...describeError(err) }, "own operation: round failed, tried again on the next");
+  }
+
+  /** After a restart: every open step broadcast again (the node may have lost its pool), then a round. */
+  async function recover(): Promise<void> {
+    const open = store.openOwnTxs();
+    for (const tx of open) await broadcast(tx, store.attempts(tx.id).at(-1)!.raw, false);
+    if (open.length > 0) log.info({ open: open.length }, "own transactions sent again after a restart");
+    await round();
+  }
+
+  return { submit, round, recover, pending: () => store.openOwnTxs().length + store.dueOwnSteps().length };
+}
+
+type Fail = (requestId: string, error: NonNullable<Settlement["error"]>, txId?: number) => void;
+type Broadcast = (tx: OwnTxRow, raw: string, firstVersion: boolean) => Promise<void>;
+
+/** Putting a step's signed version in front of the node, and failing an operation. */
+function ownBroadcaster(parts: RelayerParts): { broadcast: Broadcast; fail: Fail } {
+  const { store, chain, log } = parts;
+
   /** Fails an operation and its open step's transaction (dropped) or only the operation. */
-  function fail(
-    requestId: string,
-    error: NonNullable<Settlement["error"]>,
-    txId?: number,
-    extra: Partial<Settlement> = {},
-  ) {
-    const settlement: Settlement = { id: requestId, state: "failed", error, ...extra };
+  function fail(requestId: string, error: NonNullable<Settlement["error"]>, txId?: number) {
+    const settlement: Settlement = { id: requestId, state: "failed", error };
     if (txId === undefined) store.settle(settlement);
     else store.settleTx(txId, "dropped", [settlement], [], false);
     parts.settled([requestId]);
@@ -164,6 +222,20 @@ export function createOwnTransactions(parts: RelayerParts, signTransaction: Sign
       }
     }
   }
+
+  return { broadcast, fail };
+}
+
+/** Each round's step for an open transaction of a step (replacement.ts), and settling it once mined. */
+function ownSettler(
+  parts: RelayerParts,
+  { broadcast, fail }: { broadcast: Broadcast; fail: Fail },
+  signer: () => SignTransaction,
+) {
+  const { store, chain, client, log, opts } = parts;
+  /** Open steps whose nonce the node counts as used while no version has a receipt, since when. */
+  const nonceUsedSince = new Map<number, number>();
+  const poolLooks = new Map<number, number>();
 
   async function replace(tx: OwnTxRow): Promise<void> {
     const last = store.attempts(tx.id).at(-1)!;
@@ -251,54 +323,5 @@ export function createOwnTransactions(parts: RelayerParts, signTransaction: Sign
     }
   }
 
-  /** The next step of an operation whose earlier steps mined: simulated, signed, recorded, broadcast. */
-  async function sendDue(due: DueStepRow): Promise<void> {
-    const call = { to: due.target, data: due.data, value: BigInt(due.value) };
-    await serial(due.signer, async () => {
-      let s: Awaited<ReturnType<typeof signStep>>;
-      try {
-        s = await signStep(due.user_id, due.signer, call);
-      } catch (err) {
-        if (describeError(err).code === "INSUFFICIENT_FUNDS") {
-          fail(due.request_id, { code: "insufficient_funds", message: "the account does not hold enough to pay" });
-          return;
-        }
-        if (!(err instanceof RelayRejectedError)) throw err; // the node's: tried again on the next round
-        // Refused by the contract now (a sale cancelled meanwhile): nothing more is sent.
-        const error = { code: err.decoded?.name ?? err.code, message: err.message, decoded: err.decoded };
-        fail(due.request_id, error);
-        return;
-      }
-      const txId = store.recordOwnStep({
-        requestId: due.request_id,
-        step: due.step,
-        account: due.signer,
-        nonce: s.fields.nonce,
-        gasLimit: s.fields.gasLimit,
-        value: s.fields.value,
-        fromBlock: s.fromBlock,
-        attempt: attemptOf(s),
-      });
-      if (txId === undefined) return; // taken meanwhile: signed again on the next round
-      log.info({ id: due.request_id, step: due.step, txHash: s.hash }, "own transaction sent");
-      const tx = store.openOwnTxs().find((t) => t.id === txId);
-      if (tx !== undefined) await broadcast(tx, s.raw, true);
-    });
-  }
-
-  /** One round: every open step looked at (replacement.ts's step), then the steps now due sent. */
-  async function round(): Promise<void> {
-    for (const tx of store.openOwnTxs()) await step(tx);
-    for (const due of store.dueOwnSteps()) await sendDue(due);
-  }
-
-  /** After a restart: every open step broadcast again (the node may have lost its pool), then a round. */
-  async function recover(): Promise<void> {
-    const open = store.openOwnTxs();
-    for (const tx of open) await broadcast(tx, store.attempts(tx.id).at(-1)!.raw, false);
-    if (open.length > 0) log.info({ open: open.length }, "own transactions sent again after a restart");
-    await round();
-  }
-
-  return { submit, round, recover, pending: () => store.openOwnTxs().length + store.dueOwnSteps().length };
+  return { step };
 }
