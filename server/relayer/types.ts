@@ -47,7 +47,10 @@ export interface OperationStatus {
   stage: RequestStage;
   /** The transaction that executed the request once settled; while sent, the latest broadcast version. */
   txHash?: string;
-  /** Every hash of the relayer transaction that carries it (original and replacements). */
+  /**
+   * Every hash of the relayer transaction that carries it (original and replacements); for an account's
+   * own operation (a buyer's payment), of every step's transaction in order (the approval's, then the payment's).
+   */
   txHashes?: string[];
   /** The same versions, oldest first, each with its state (sent, replaced, mined, dropped). */
   transactions?: { hash: string; state: VersionState }[];
