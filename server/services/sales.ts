@@ -2,9 +2,9 @@
  * Sales in escrow, claims and withdrawals, and what each party sees of them. Actions that move no money
  * of the caller go through the relayer (the member needs no gas); a buyer's payment is the buyer's own
  * transactions, from the buyer's custodial account, since the escrow must receive the buyer's money and
- * not the relayer's — through the same durable outbox (writer.writeOwn). Called by the API and by the workspace pages alike: input is the parsed output of
- * the schemas below, the actor is the signed-in user, errors are DomainErrors (or the relayer's and the
- * chain's own, mapped by the HTTP layer).
+ * not the relayer's — through the same durable outbox (writer.writeOwn). Called by the API and by the
+ * workspace pages alike: input is the parsed output of the schemas below, the actor is the signed-in
+ * user, errors are DomainErrors (or the relayer's and the chain's own, mapped by the HTTP layer).
  */
 import { encodeFunctionData, erc20Abi, type Hex } from "viem";
 import { z } from "zod";
