@@ -21,6 +21,7 @@ import { startCheckpointer } from "./store/checkpointer";
 import { resolveMasterKey } from "./custody/masterKey";
 import { createKeystore } from "./custody/keystore";
 import { createUserStore, custodyMigrations } from "./custody/users";
+import { ownTransactionSigner } from "./custody/ownTransactions";
 import { createRelayer, createRelayPolicy, outboxMigrations } from "./relayer";
 import { createIndexer, createQueries, indexMigrations } from "./index";
 import { buildApp } from "./api/app";
@@ -240,6 +241,8 @@ async function startWorkers(
       types: Record<string, TypedDataField[]>,
       value: Record<string, unknown>,
     ) => users.signTypedData(userId, signer, domain, types, value),
+    // A buyer's payment into escrow is the buyer's own transaction, through the same outbox.
+    signTransaction: ownTransactionSigner(users),
     log,
   });
   await relayer.start();

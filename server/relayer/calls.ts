@@ -6,8 +6,8 @@
  */
 import { numberToHex } from "viem";
 import type { ChainClient } from "../chain/client";
-import { RelayRejectedError, type DecodedError } from "./errors";
-import { decodeRevert, revertDataOf } from "./nodeErrors";
+import { RelayRejectedError, RelayerUnavailableError, type DecodedError } from "./errors";
+import { decodeRevert, describeError, revertDataOf } from "./nodeErrors";
 import type { RelayerChain } from "./chain";
 
 /** Clients that refused the pending block tag in an estimate (asked with latest since). */
@@ -98,6 +98,78 @@ export async function failureReason(
   return {
     code: "reverted",
     message: decoded ? `the call reverted with ${decoded.name}` : "the call reverted",
+    decoded,
+  };
+}
+
+/**
+ * An account's own call (its own transaction, not through the forwarder): its gas estimate on the
+ * pending block (a transaction waiting in the pool, such as a cancellation, counts), or
+ * RelayRejectedError 'would_revert' with the decoded revert. A balance short of value and gas is the
+ * node's INSUFFICIENT_FUNDS, left as it is.
+ */
+export async function estimateOwn(
+  chain: RelayerChain,
+  client: ChainClient,
+  call: { from: string; to: string; data: string; value: bigint },
+): Promise<bigint> {
+  const tx = { from: call.from, to: call.to, data: call.data, value: numberToHex(call.value) };
+  const estimate = (tag: "pending" | "latest") =>
+    chain.withTimeout("estimateGas", client.request("eth_estimateGas", [tx, tag]));
+  try {
+    let hex: unknown;
+    if (pendingRefused.has(client)) hex = await estimate("latest");
+    else {
+      try {
+        hex = await estimate("pending");
+      } catch (err) {
+        if (revertDataOf(err).reverted || !blockTagRefused(err)) throw err;
+        pendingRefused.add(client);
+        hex = await estimate("latest");
+      }
+    }
+    return BigInt(hex as string);
+  } catch (err) {
+    const revert = revertDataOf(err);
+    if (!revert.reverted) {
+      // The account's own shortfall is the caller's to hear (422 insufficient_funds); anything else is the node's.
+      if (err instanceof RelayerUnavailableError || describeError(err).code === "INSUFFICIENT_FUNDS") throw err;
+      throw new RelayerUnavailableError("chain_unavailable", `estimateGas: ${describeError(err).message}`);
+    }
+    const decoded = decodeRevert(revert.data);
+    throw new RelayRejectedError(
+      "would_revert",
+      decoded ? `the call would revert with ${decoded.name}` : "the call would revert",
+      decoded,
+    );
+  }
+}
+
+/**
+ * Why an account's own transaction reverted in block `blockNumber`: replayed as that account on the
+ * state before the block, then on the block's own (a transaction earlier in the block, such as a
+ * cancellation, changed the state it ran on). The code is the decoded error's name when known.
+ */
+export async function ownFailureReason(
+  chain: RelayerChain,
+  client: ChainClient,
+  call: { from: string; to: string; data: string; value: bigint },
+  blockNumber: number,
+): Promise<{ code: string; message: string; decoded?: DecodedError }> {
+  let decoded: DecodedError | undefined;
+  for (const blockTag of [blockNumber - 1, blockNumber]) {
+    try {
+      await chain.rpc("call", client.call(call, blockTag));
+    } catch (err) {
+      const revert = revertDataOf(err);
+      if (!revert.reverted) break;
+      decoded = decodeRevert(revert.data);
+      if (decoded) break;
+    }
+  }
+  return {
+    code: decoded?.name ?? "reverted",
+    message: decoded ? `the transaction reverted with ${decoded.name}` : "the transaction reverted",
     decoded,
   };
 }

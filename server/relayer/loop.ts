@@ -10,6 +10,7 @@
  */
 import type { ChainReceipt as TransactionReceipt } from "../chain/client";
 import type { Broadcaster } from "./broadcaster";
+import type { OwnTransactions } from "./own";
 import { describeError } from "./nodeErrors";
 import { relayerNonceAfterRecovery } from "./nonces";
 import type { TxRow } from "./outbox";
@@ -57,7 +58,7 @@ export type RelayerLoop = ReturnType<typeof createLoop>;
 
 export function createLoop(
   parts: RelayerParts,
-  w: { sender: Sender; broadcaster: Broadcaster; settler: Settler; reconciler: Reconciler },
+  w: { sender: Sender; broadcaster: Broadcaster; settler: Settler; reconciler: Reconciler; own: OwnTransactions },
 ) {
   const { store, chain, log, opts, relayerAddress } = parts;
   const { sender, broadcaster, settler, reconciler } = w;
@@ -120,6 +121,8 @@ export function createLoop(
       if (store.openTxs(relayerAddress).length >= opts.maxInFlight) break;
       if (!(await sender.sendNext())) break;
     }
+    // Accounts' own transactions (a buyer's payment): their own nonces, the same rules (own.ts).
+    await w.own.round();
   }
 
   async function loop(): Promise<void> {
@@ -129,7 +132,7 @@ export function createLoop(
       try {
         await exclusive(tick);
         // While a transaction is in flight, look again soon: on a local node it is mined at once.
-        delay = store.openTxs(relayerAddress).length > 0 ? opts.inFlightPollMs : opts.pollMs;
+        delay = store.openTxs(relayerAddress).length + w.own.pending() > 0 ? opts.inFlightPollMs : opts.pollMs;
       } catch (err) {
         log.warn(describeError(err), "relayer round failed: retrying");
         delay = Math.min(delay * 2, MAX_BACKOFF_MS);
@@ -178,6 +181,7 @@ export function createLoop(
       },
       "relayer outbox reconciled with the chain",
     );
+    await w.own.recover();
   }
 
   return {

@@ -85,6 +85,23 @@ export const outboxMigrations: Migrations = {
     ALTER TABLE outbox_requests ADD COLUMN reorgs INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX relayer_txs_mined ON relayer_txs (relayer, state, block_number);
     `,
+    // An account's own transactions (a buyer paying into escrow: the value must be the buyer's): an
+    // operation of kind 'own' whose steps (an ERC-20 approval, then the payment) are transactions of
+    // that account, kept in relayer_txs under its address (its nonces in relayer_nonces) so that they
+    // are re-sent, fee-bumped and recovered like the relayer's own. The relayer pays none of their gas.
+    `
+    ALTER TABLE outbox_requests ADD COLUMN kind TEXT NOT NULL DEFAULT 'forward' CHECK (kind IN ('forward', 'own'));
+    CREATE TABLE own_steps (
+      request_id  TEXT    NOT NULL REFERENCES outbox_requests (id),
+      step        INTEGER NOT NULL,                  -- order within the operation, from 0
+      target      TEXT    NOT NULL,
+      value       TEXT    NOT NULL,                  -- wei, decimal
+      data        TEXT    NOT NULL,
+      tx_id       INTEGER REFERENCES relayer_txs (id),  -- once signed and recorded
+      PRIMARY KEY (request_id, step)
+    );
+    CREATE UNIQUE INDEX own_steps_tx ON own_steps (tx_id);
+    `,
   ],
 };
 
@@ -112,6 +129,8 @@ export interface RequestRow {
   error_decoded: string | null;
   /** Times a reorganisation took back the block that settled it. */
   reorgs: number;
+  /** 'forward': a forward request the relayer pays for; 'own': the signer's own transactions (own_steps). */
+  kind: "forward" | "own";
   created_at: number;
   updated_at: number;
 }
@@ -195,7 +214,7 @@ function prepareStatements(db: Db) {
     request: db.prepare<[string], RequestRow>("SELECT * FROM outbox_requests WHERE id = ?"),
     // Every accepted request counts, whatever became of it: a request that failed on-chain was paid for.
     gasSince: db.prepare<[string, number], { gas: number | bigint | null }>(
-      "SELECT SUM(CAST(gas AS INTEGER)) AS gas FROM outbox_requests WHERE user_id = ? AND created_at >= ?",
+      "SELECT SUM(CAST(gas AS INTEGER)) AS gas FROM outbox_requests WHERE user_id = ? AND created_at >= ? AND kind = 'forward'",
     ),
     queued: db.prepare<[number], RequestRow>(
       "SELECT * FROM outbox_requests WHERE state = 'queued' ORDER BY seq LIMIT ?",
@@ -410,6 +429,7 @@ export function createOutboxStore(db: Db) {
     },
     setBroadcast: (txId: number, ok: boolean) => void q.broadcast.run(ok ? 1 : 0, now(), txId),
     ...reorgRecords(db, q, insertAttempt),
+    ...ownRecords(db, q, insertAttempt),
     /** When the oldest request still queued or sent was accepted (ms), or null. */
     oldestPending: () => q.oldestPending.get()?.at ?? null,
     /** Marks a transaction mined and settles or requeues its requests, in one SQLite transaction. */
@@ -486,4 +506,155 @@ function reorgRecords(
       })();
     },
   };
+}
+
+/** One step of an account's own operation (own_steps). */
+export interface OwnStepRow {
+  request_id: string;
+  step: number;
+  target: string;
+  value: string;
+  data: string;
+  tx_id: number | null;
+}
+
+/** An open transaction of an account's own operation, with its step and owner. */
+export interface OwnTxRow extends TxRow {
+  request_id: string;
+  step: number;
+  user_id: string;
+  last_step: number;
+}
+
+/** A step whose earlier steps all mined successfully and which is not sent yet, with its owner. */
+export interface DueStepRow extends OwnStepRow {
+  user_id: string;
+  signer: string;
+  last_step: number;
+}
+
+/** A signed transaction of a step, to record with the account's nonce. */
+export interface OwnStepTx {
+  requestId: string;
+  step: number;
+  account: string;
+  nonce: number;
+  gasLimit: bigint;
+  value: bigint;
+  fromBlock: number;
+  attempt: NewAttempt;
+}
+
+/**
+ * The records of accounts' own operations (own.ts): the operation and its steps, each step's
+ * transaction recorded with the account's nonce taken in the same SQLite transaction, before it is
+ * broadcast.
+ */
+function ownRecords(db: Db, q: Statements, insertAttempt: (txId: number, a: NewAttempt) => void) {
+  const s = {
+    insertOp: db.prepare(`
+      INSERT INTO outbox_requests (id, user_id, signer, target, value, gas, data, custodial, state, kind, created_at, updated_at)
+      VALUES (@id, @userId, @signer, @target, @value, '0', @data, 1, 'sent', 'own', @now, @now)`),
+    insertStep: db.prepare(
+      "INSERT INTO own_steps (request_id, step, target, value, data) VALUES (@requestId, @step, @target, @value, @data)",
+    ),
+    steps: db.prepare<[string], OwnStepRow>("SELECT * FROM own_steps WHERE request_id = ? ORDER BY step"),
+    stepTx: db.prepare(
+      "UPDATE own_steps SET tx_id = @txId WHERE request_id = @requestId AND step = @step AND tx_id IS NULL",
+    ),
+    opTx: db.prepare(
+      "UPDATE outbox_requests SET tx_id = @txId, updated_at = @now WHERE id = @requestId AND state = 'sent'",
+    ),
+    openTxs: db.prepare<[], OwnTxRow>(`
+      SELECT t.*, s.request_id, s.step, r.user_id,
+             (SELECT MAX(step) FROM own_steps l WHERE l.request_id = s.request_id) AS last_step
+      FROM relayer_txs t JOIN own_steps s ON s.tx_id = t.id JOIN outbox_requests r ON r.id = s.request_id
+      WHERE t.state = 'sent' ORDER BY t.relayer, t.nonce`),
+    due: db.prepare<[], DueStepRow>(`
+      SELECT s.*, r.user_id, r.signer,
+             (SELECT MAX(step) FROM own_steps l WHERE l.request_id = s.request_id) AS last_step
+      FROM own_steps s JOIN outbox_requests r ON r.id = s.request_id
+      WHERE r.kind = 'own' AND r.state = 'sent' AND s.tx_id IS NULL
+        AND NOT EXISTS (SELECT 1 FROM own_steps p LEFT JOIN relayer_txs t ON t.id = p.tx_id
+                        WHERE p.request_id = s.request_id AND p.step < s.step
+                          AND (t.id IS NULL OR t.state != 'mined' OR t.status != 1))
+      ORDER BY r.seq, s.step`),
+  };
+
+  /** Takes `tx.nonce` of its account (the allocator moved up to it first) and records the signed step. */
+  function recordStep(tx: OwnStepTx): number | undefined {
+    const next = q.nextNonce.get(tx.account)?.next_nonce;
+    if (next === undefined || next < tx.nonce) q.setNonce.run(tx.account, tx.nonce);
+    if (q.takeNonce.run(tx.account, tx.nonce).changes !== 1) return undefined;
+    const t = now();
+    const txId = Number(
+      q.insertTx.run({
+        relayer: tx.account,
+        nonce: tx.nonce,
+        gasLimit: tx.gasLimit.toString(),
+        value: tx.value.toString(),
+        fromBlock: tx.fromBlock,
+        now: t,
+      }).lastInsertRowid,
+    );
+    insertAttempt(txId, tx.attempt);
+    if (s.stepTx.run({ txId, requestId: tx.requestId, step: tx.step }).changes !== 1) {
+      throw new Error(`step ${tx.step} of ${tx.requestId} was recorded already`);
+    }
+    s.opTx.run({ txId, requestId: tx.requestId, now: t });
+    return txId;
+  }
+
+  return {
+    /**
+     * Records an account's own operation with its steps and the signed transaction of its first
+     * step, in one SQLite transaction. Returns false when the nonce was taken meanwhile (nothing
+     * recorded).
+     */
+    recordOwn(
+      op: { id: string; userId: string; signer: string; steps: { target: string; value: bigint; data: string }[] },
+      first: Omit<OwnStepTx, "requestId" | "step">,
+    ): boolean {
+      const last = op.steps[op.steps.length - 1];
+      const record = db.transaction(() => {
+        s.insertOp.run({
+          id: op.id,
+          userId: op.userId,
+          signer: op.signer,
+          target: last.target,
+          value: last.value.toString(),
+          data: last.data,
+          now: now(),
+        });
+        op.steps.forEach((step, i) =>
+          s.insertStep.run({
+            requestId: op.id,
+            step: i,
+            target: step.target,
+            value: step.value.toString(),
+            data: step.data,
+          }),
+        );
+        // Thrown, so that the operation rolls back with it: nothing of it stays without its first step.
+        if (recordStep({ ...first, requestId: op.id, step: 0 }) === undefined) throw new NonceTaken();
+      });
+      try {
+        record.immediate();
+        return true;
+      } catch (err) {
+        if (err instanceof NonceTaken) return false;
+        throw err;
+      }
+    },
+    /** Records the signed transaction of a later step. Returns its id, or undefined when the nonce was taken. */
+    recordOwnStep: (tx: OwnStepTx): number | undefined => db.transaction(() => recordStep(tx)).immediate(),
+    ownSteps: (requestId: string) => s.steps.all(requestId),
+    openOwnTxs: () => s.openTxs.all(),
+    dueOwnSteps: () => s.due.all(),
+  };
+}
+
+/** The account's nonce was taken by another writer between reading and recording (rolls a record back). */
+class NonceTaken extends Error {
+  override readonly name = "NonceTaken";
 }

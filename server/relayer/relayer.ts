@@ -15,6 +15,8 @@
  *   pricing.ts      the fees of a first version and of a replacement;
  *   replacement.ts  what to do with an open transaction on each round, what a broadcast error means;
  *   settlement.ts   from a receipt's ExecutedForwardRequest events to each request's outcome.
+ * own.ts applies the same rules to accounts' own transactions (a buyer paying into escrow with its
+ * own money): an operation of kind 'own' whose steps are transactions of that account (own.ts).
  * The parts that act (chain.ts, calls.ts, rpc.ts: the node; outbox.ts: SQLite; intake.ts: accepting;
  * sender.ts, broadcaster.ts: sending; settler.ts: settling; loop.ts: the rounds) call them; this
  * file wires them and answers status queries.
@@ -105,6 +107,7 @@ import type { DecodedError } from "./errors";
 import { createIntake } from "./intake";
 import { createLoop } from "./loop";
 import { createOutboxStore, type RequestRow } from "./outbox";
+import { createOwnTransactions } from "./own";
 import type { RelayerParts } from "./parts";
 import { createReconciler } from "./reconcile";
 import { createRpc } from "./rpc";
@@ -154,7 +157,14 @@ export function createRelayer(deps: RelayerDeps): Relayer {
   const settler = createSettler(parts);
   const sender = createSender(parts, broadcaster);
   const reconciler = createReconciler(parts, settler);
-  const loop = createLoop(parts, { sender, broadcaster, settler, reconciler });
+  const own = createOwnTransactions(parts, deps.signTransaction);
+  const loop = createLoop(parts, { sender, broadcaster, settler, reconciler, own });
+
+  /** The transactions that carry a request: its relayer transaction's, or every step's of an own operation. */
+  function txIdsOf(row: RequestRow): number[] {
+    if (row.kind === "own") return store.ownSteps(row.id).flatMap((s) => (s.tx_id === null ? [] : [s.tx_id]));
+    return row.tx_id === null ? [] : [row.tx_id];
+  }
 
   function toStatus(row: RequestRow): OperationStatus {
     const status: OperationStatus = {
@@ -167,14 +177,18 @@ export function createRelayer(deps: RelayerDeps): Relayer {
     };
     // The node is asked for its head (in the background) only while a mined request may deepen.
     if (status.stage === "mined") chain.head(true);
-    const hashes = row.tx_id === null ? [] : store.attempts(row.tx_id).map((a) => a.hash);
+    const transactions = txIdsOf(row).flatMap((txId) => {
+      const hashes = store.attempts(txId).map((a) => a.hash);
+      const tx = store.tx(txId);
+      const states = versionStates(hashes, { state: tx?.state ?? "sent", minedHash: tx?.mined_hash ?? null });
+      return hashes.map((hash, i) => ({ hash, state: states[i] }));
+    });
+    const hashes = transactions.map((t) => t.hash);
     if (row.tx_hash !== null) status.txHash = row.tx_hash;
     else if (row.state === "sent" && hashes.length > 0) status.txHash = hashes[hashes.length - 1];
     if (hashes.length > 0) {
       status.txHashes = hashes;
-      const tx = store.tx(row.tx_id!);
-      const states = versionStates(hashes, { state: tx?.state ?? "sent", minedHash: tx?.mined_hash ?? null });
-      status.transactions = hashes.map((hash, i) => ({ hash, state: states[i] }));
+      status.transactions = transactions;
     }
     if (row.block_number !== null) status.blockNumber = row.block_number;
     if (row.reorgs > 0) status.reorgs = row.reorgs;
@@ -209,8 +223,15 @@ export function createRelayer(deps: RelayerDeps): Relayer {
   return {
     submit: intake.submit,
     submitSigned: intake.submitSigned,
+    submitOwn: own.submit,
     status,
-    logs: settler.logs,
+    async logs(id: string) {
+      const row = store.request(id);
+      if (row?.kind !== "own") return settler.logs(id);
+      // An own operation's logs are its last transaction's: the payment's, every one of them.
+      if (row.state !== "mined" || row.tx_hash === null) return [];
+      return (await chain.receipt(row.tx_hash))?.logs ?? [];
+    },
     async waitFor(id: string, timeoutMs: number): Promise<OperationStatus> {
       const end = Date.now() + timeoutMs;
       for (;;) {

@@ -12,6 +12,7 @@ import type { Role } from "../custody/users";
 import type { DecodedError } from "./errors";
 import type { RelayPolicy } from "./policy";
 import type { RequestStage, RequestState, VersionState } from "./states";
+import type { RelayerTxFields } from "./txsign";
 
 /** A forward request signed by the member itself (self-custody), as ERC2771Forwarder takes it. */
 export interface ForwardRequestData {
@@ -46,7 +47,10 @@ export interface OperationStatus {
   stage: RequestStage;
   /** The transaction that executed the request once settled; while sent, the latest broadcast version. */
   txHash?: string;
-  /** Every hash of the relayer transaction that carries it (original and replacements). */
+  /**
+   * Every hash of the relayer transaction that carries it (original and replacements); for an account's
+   * own operation (a buyer's payment), of every step's transaction in order (the approval's, then the payment's).
+   */
   txHashes?: string[];
   /** The same versions, oldest first, each with its state (sent, replaced, mined, dropped). */
   transactions?: { hash: string; state: VersionState }[];
@@ -142,6 +146,29 @@ export type SignTypedData = (
   value: Record<string, unknown>,
 ) => Promise<string>;
 
+/** The fields of an account's own transaction to sign: those of the relayer's (txsign.ts). */
+export type OwnTxFields = RelayerTxFields;
+
+/**
+ * Signs a transaction of `userId`'s own account, whose address must be `signer` (custody checks it):
+ * the serialised signed transaction and its hash.
+ */
+export type SignTransaction = (
+  userId: string,
+  signer: string,
+  tx: OwnTxFields,
+) => Promise<{ raw: string; hash: string }>;
+
+/**
+ * An account's own transactions, in order, as one operation (a buyer's approval, then its payment
+ * with value): signed by custody with the account's key and nonce, paid by the account.
+ */
+export interface OwnSubmission {
+  userId: string;
+  from: string;
+  steps: { to: string; data: string; value?: bigint }[];
+}
+
 export interface RelayerDeps {
   db: Db;
   client: ChainClient;
@@ -154,6 +181,8 @@ export interface RelayerDeps {
    * relayer does not recover the signature again).
    */
   signTypedData: SignTypedData;
+  /** Signs accounts' own transactions (submitOwn); without it submitOwn refuses. */
+  signTransaction?: SignTransaction;
   log: Logger;
   /** What the relayer pays for, per role (createRelayPolicy of the deployment). */
   policy: RelayPolicy;
@@ -180,6 +209,12 @@ export interface SignedSubmission {
 export interface Relayer {
   submit(req: SubmitRequest): Promise<{ id: string }>;
   submitSigned(req: SignedSubmission): Promise<{ id: string }>;
+  /**
+   * An account's own transactions as one operation: the first step simulated (a revert is
+   * RelayRejectedError 'would_revert' with the decoded error), signed and recorded before it is
+   * broadcast; each later step simulated, signed and sent once the one before it mined.
+   */
+  submitOwn(req: OwnSubmission): Promise<{ id: string }>;
   status(id: string): OperationStatus | undefined;
   logs(id: string): Promise<ChainLog[]>;
   waitFor(id: string, timeoutMs: number): Promise<OperationStatus>;

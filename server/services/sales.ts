@@ -1,10 +1,10 @@
 /**
  * Sales in escrow, claims and withdrawals, and what each party sees of them. Actions that move no money
  * of the caller go through the relayer (the member needs no gas); a buyer's payment is the buyer's own
- * transaction, from the buyer's custodial account, since the escrow must receive the buyer's money and
- * not the relayer's. Called by the API and by the workspace pages alike: input is the parsed output of
- * the schemas below, the actor is the signed-in user, errors are DomainErrors (or the relayer's and the
- * chain's own, mapped by the HTTP layer).
+ * transactions, from the buyer's custodial account, since the escrow must receive the buyer's money and
+ * not the relayer's — through the same durable outbox (writer.writeOwn). Called by the API and by the
+ * workspace pages alike: input is the parsed output of the schemas below, the actor is the signed-in
+ * user, errors are DomainErrors (or the relayer's and the chain's own, mapped by the HTTP layer).
  */
 import { encodeFunctionData, erc20Abi, type Hex } from "viem";
 import { z } from "zod";
@@ -15,14 +15,13 @@ import { saleEscrowAbi } from "../chain/abis.generated";
 import { ZERO_ADDRESS as ZeroAddress, ZERO_HASH as ZeroHash } from "../chain/address";
 import { encodeCall } from "../chain/calldata";
 import type { ChainClient } from "../chain/client";
-import { sendAndWait } from "../chain/send";
 import type { DeploymentFile } from "../chain/deploy";
 import type { User, UserStore } from "../custody/users";
 import type { Balance, Indexer, Page, PageOptions, Queries, Sale, SaleDetail } from "../index";
 import { requireCoopAdmin, requireRole } from "./access";
 import { DomainError, forbidden, notFound } from "./errors";
 import { address, bytes32, id, paging, uint } from "./schemas";
-import { eventArg, type DecodedEvent, type WriteOptions, type Writer, type WriteOutcome } from "./writes";
+import { eventArg, type WriteOptions, type Writer, type WriteOutcome } from "./writes";
 
 const DAY = 86_400;
 
@@ -74,14 +73,11 @@ export type ClaimInput = z.output<typeof claimInput>;
 export const withdrawInput = z.object({ token: saleToken }).strict();
 export type WithdrawInput = z.output<typeof withdrawInput>;
 
-/** The buyer's payment: its own transactions (an ERC-20 approval, then `fund`), mined. */
+/** The buyer's payment: one operation of its own transactions (an ERC-20 approval, then `fund`). */
 export interface FundResult {
-  status: "mined";
-  txHash: string;
-  blockNumber: number;
-  /** Every transaction sent, in order (the approval first when one was needed). */
+  outcome: WriteOutcome;
+  /** The transaction of each step sent so far, in order (the approval first when one was needed). */
   transactions: string[];
-  events: DecodedEvent[];
 }
 
 /** States in which a sale still needs someone to act (the seller, the buyer or an arbiter). */
@@ -118,7 +114,7 @@ export interface SaleService {
   ): Promise<{ outcome: WriteOutcome; saleId: string | null }>;
   list(input?: Partial<ListSalesInput>): Page<Sale>;
   get(saleId: number): SaleDetail;
-  fund(actor: User | undefined, saleId: number): Promise<FundResult>;
+  fund(actor: User | undefined, saleId: number, options?: WriteOptions): Promise<FundResult>;
   ship(actor: User | undefined, saleId: number, input: ShipInput, options?: WriteOptions): Promise<WriteResult>;
   confirm(actor: User | undefined, saleId: number, input: BuyerStepInput, options?: WriteOptions): Promise<WriteResult>;
   dispute(actor: User | undefined, saleId: number, input: BuyerStepInput, options?: WriteOptions): Promise<WriteResult>;
@@ -154,7 +150,7 @@ export interface DisputedSale extends SaleDetail {
 type WriteResult = { outcome: WriteOutcome };
 
 export interface SaleServiceDeps {
-  users: Pick<UserStore, "get" | "findByAddress" | "withAccount">;
+  users: Pick<UserStore, "get" | "findByAddress">;
   queries: Queries;
   writer: Writer;
   indexer: Pick<Indexer, "waitForBlock">;
@@ -190,56 +186,54 @@ function escrowAt(deps: Pick<SaleServiceDeps, "deployment" | "client">) {
 }
 
 /**
- * The buyer's payment into escrow, from its own custodial account (an ERC-20 approval first when the
- * allowance falls short), simulated before anything is sent.
+ * The buyer's payment into escrow, from its own custodial account (the escrow takes the buyer's money,
+ * not the relayer's): one operation of the outbox whose steps are the buyer's own transactions — an
+ * ERC-20 approval first when the allowance falls short, then `fund` (with the price as value for a
+ * sale in ETH). Answered like every write: mined, or the operation id to follow.
  */
 function buyerPayment(deps: SaleServiceDeps, escrow: ReturnType<typeof escrowAt>) {
-  const { users, writer } = deps;
+  const { writer, client } = deps;
   const escrowAddress = escrow.address;
-  return async function fund(actor: User | undefined, saleId: number): Promise<FundResult> {
+  return async function fund(actor: User | undefined, saleId: number, options?: WriteOptions): Promise<FundResult> {
     const user = requireRole(actor, "buyer");
     const sale = await escrow.sale(saleId);
     const state = SALE_STATES[Number(sale.state)];
     if (state !== "Created") {
       throw new DomainError("rejected", "SaleEscrowInvalidState", `sale ${saleId} is ${state}, not open for funding`);
     }
-    const value = sale.token === ZeroAddress ? sale.price : 0n;
-    const { client } = deps;
-    const { receipt, hashes } = await users.withAccount(user.id, async (account) => {
-      const sent: string[] = [];
-      if (sale.token !== ZeroAddress) {
-        const allowance = await client.read({
-          address: sale.token,
-          abi: erc20Abi,
-          functionName: "allowance",
-          args: [account.address, escrowAddress],
-        });
-        if (allowance < sale.price) {
-          const data = encodeFunctionData({
-            abi: erc20Abi,
-            functionName: "approve",
-            args: [escrowAddress, sale.price],
-          });
-          const approve = await sendAndWait(client, account, { to: sale.token, data });
-          sent.push(approve.hash);
-        }
+    const data = encodeFunctionData({ abi: saleEscrowAbi, functionName: "fund", args: [BigInt(saleId)] });
+    if (sale.token === ZeroAddress) {
+      const { transactions, ...outcome } = await writer.writeOwn(
+        user,
+        [{ to: escrowAddress, data, value: sale.price }],
+        options,
+      );
+      return { outcome, transactions };
+    }
+    const steps: { to: string; data: string; value?: bigint }[] = [];
+    if (user.address !== null) {
+      const owner = user.address as Hex;
+      const [allowance, balance] = await Promise.all([
+        client.read({ address: sale.token, abi: erc20Abi, functionName: "allowance", args: [owner, escrowAddress] }),
+        client.read({ address: sale.token, abi: erc20Abi, functionName: "balanceOf", args: [owner] }),
+      ]);
+      // Said now: otherwise only the payment, after the approval mined, would find out.
+      if (balance < sale.price) {
+        throw new DomainError("rejected", "insufficient_funds", "the account does not hold enough of this currency");
       }
-      const data = encodeFunctionData({ abi: saleEscrowAbi, functionName: "fund", args: [BigInt(saleId)] });
-      // Simulate first: a revert is answered with the decoded error and sends nothing.
-      await client.callDecoding(saleEscrowAbi, { from: account.address, to: escrowAddress, data, value });
-      const mined = await sendAndWait(client, account, { to: escrowAddress, data, value });
-      sent.push(mined.hash);
-      return { receipt: mined, hashes: sent };
-    });
-    // Reads right after the payment should see it: let the index catch up to its block (bounded).
-    await deps.indexer.waitForBlock(receipt.blockNumber, 5_000);
-    return {
-      status: "mined",
-      txHash: receipt.hash,
-      blockNumber: receipt.blockNumber,
-      transactions: hashes,
-      events: writer.decode(receipt.logs),
-    };
+      if (allowance < sale.price) {
+        const approve = encodeFunctionData({
+          abi: erc20Abi,
+          functionName: "approve",
+          args: [escrowAddress, sale.price],
+        });
+        steps.push({ to: sale.token, data: approve });
+      }
+    }
+    // The payment is simulated when it is due (after the approval mined): a refusal then fails the operation.
+    steps.push({ to: escrowAddress, data });
+    const { transactions, ...outcome } = await writer.writeOwn(user, steps, options);
+    return { outcome, transactions };
   };
 }
 

@@ -46,6 +46,16 @@ export interface Writer {
   write(user: User, call: { to: string; data: string }, options?: WriteOptions): Promise<WriteOutcome>;
   /** Relays a forward request the user signed itself (self-custody). */
   writeSigned(user: User, request: ForwardRequestData, options?: WriteOptions): Promise<WriteOutcome>;
+  /**
+   * The user's own transactions (custodial key, the user's nonce, the user pays gas and value), in
+   * order, as one operation of the outbox: a buyer's approval and payment. `transactions` lists the
+   * transaction of each step sent so far (the one mined, once mined).
+   */
+  writeOwn(
+    user: User,
+    steps: { to: string; data: string; value?: bigint }[],
+    options?: WriteOptions,
+  ): Promise<WriteOutcome & { transactions: string[] }>;
   /** The events of our contracts among `logs`, decoded by the indexer's decoder (one definition). */
   decode(logs: readonly Log[]): DecodedEvent[];
 }
@@ -90,22 +100,33 @@ export function createWriter(deps: WriterDeps): Writer {
     return { operationId: id, status: "mined", txHash: status.txHash, blockNumber: status.blockNumber, events };
   }
 
+  /** The user's custodial address; checked before anything is queued (the relayer would only find out when signing). */
+  function custodial(user: User): string {
+    if (user.address === null) throw new DomainError("forbidden", "no_key", "this account cannot sign transactions");
+    if (user.custody === "self") {
+      throw new DomainError(
+        "conflict",
+        "self_custody",
+        "you hold your own key: the gateway no longer signs for you; sign a forward request and POST it to /api/v1/me/forward-requests",
+      );
+    }
+    return user.address;
+  }
+
   return {
     decode,
+    async writeOwn(user, steps, options = {}) {
+      const { id } = await relayer.submitOwn({ userId: user.id, from: custodial(user), steps });
+      const outcome = await outcomeOf(id, options.wait ?? true);
+      const versions = relayer.status(id)?.transactions ?? [];
+      const transactions = versions.filter((t) => t.state === "mined" || t.state === "sent").map((t) => t.hash);
+      return { ...outcome, transactions };
+    },
     async write(user, call, options = {}) {
-      if (user.address === null) throw new DomainError("forbidden", "no_key", "this account cannot sign transactions");
-      // Checked here, before anything is queued: the relayer would only find out when signing.
-      if (user.custody === "self") {
-        throw new DomainError(
-          "conflict",
-          "self_custody",
-          "you hold your own key: the gateway no longer signs for you; sign a forward request and POST it to /api/v1/me/forward-requests",
-        );
-      }
       const { id } = await relayer.submit({
         userId: user.id,
         role: user.role,
-        from: user.address,
+        from: custodial(user),
         to: call.to,
         data: call.data,
       });

@@ -42,6 +42,7 @@ describe("chaos: faults with real processes", function () {
   const stopped: GatewayProcess[] = [];
   let relayer: string;
   let adminToken: string;
+  let coopAdminToken: string;
   let cooperativeId: number;
   let members: Member[] = [];
   let lotCounter = 0;
@@ -232,6 +233,7 @@ describe("chaos: faults with real processes", function () {
       }),
     );
     cooperativeId = coop.cooperativeId;
+    coopAdminToken = coop.admin.token;
     members = [];
     for (const name of ["Aicha", "Itto", "Khadija", "Rkia"]) {
       const m = (
@@ -369,6 +371,56 @@ describe("chaos: faults with real processes", function () {
       expect(row.landed).to.equal(20);
       expect(row.duplicated).to.equal(0);
       expect(nonces.ok).to.equal(true);
+    });
+  });
+
+  it("2b. gateway SIGKILLed with a buyer's payment into escrow accepted and unmined: paid once after restart", async function () {
+    await scenario("2b gateway SIGKILLed, buyer's payment pending", async (row) => {
+      const m = members[0];
+      const batch = await ok(client(m.token).post("/api/v1/batches", batchBody(m, lot("F"))));
+      const signup = await ok(client().post("/api/v1/buyers", { displayName: "Épicerie Guelmim" }));
+      const buyer = signup.user.address as string;
+      await rpc("anvil_setBalance", [buyer, "0x" + (10n ** 18n).toString(16)]);
+      const price = 7_000_000n;
+      const sale = await ok(
+        client(coopAdminToken).post("/api/v1/sales", {
+          batchId: batch.batchId,
+          quantity: "10",
+          price: price.toString(),
+          buyer,
+        }),
+      );
+      const before = BigInt(await rpc<string>("eth_getBalance", [buyer, "latest"]));
+      await rpc("evm_setAutomine", [false]);
+      const r = await client(signup.token).post(`/api/v1/sales/${sale.saleId}/fund?wait=false`);
+      row.requests = 1;
+      row.fivexx = r.status >= 500 ? 1 : 0;
+      expect(r.status, r.text).to.equal(202);
+      const id = r.body.operationId as string;
+      for (let end = Date.now() + 10_000; Number((await rpc<any>("txpool_status")).pending) < 1; await sleep(50))
+        if (Date.now() > end) throw new Error("the payment never reached the node");
+
+      process.kill(gw!.pid, "SIGKILL");
+      await gw!.stop();
+      stopped.push(gw!);
+      await startGw();
+      await rpc("evm_setAutomine", [true]);
+      await rpc("evm_mine");
+
+      const final = (await settle([{ id, token: signup.token }])).get(id);
+      const escrow = tc.deployed.escrow;
+      const funded = await escrow.queryFilter(escrow.filters.SaleFunded(sale.saleId));
+      const receipt = final?.txHash ? await rpc<any>("eth_getTransactionReceipt", [final.txHash]) : null;
+      const gas = receipt ? BigInt(receipt.gasUsed) * BigInt(receipt.effectiveGasPrice) : 0n;
+      const spent = before - BigInt(await rpc<string>("eth_getBalance", [buyer, "latest"]));
+      row.landed = final?.state === "mined" && funded.length === 1 ? 1 : 0;
+      row.lost = final ? 0 : 1;
+      row.duplicated = funded.length > 1 ? 1 : 0;
+      row.notes = `same operation id after restart; ${funded.length} SaleFunded; buyer paid price + gas ${spent === price + gas ? "exactly" : "WRONG"}`;
+
+      expect(final?.state, JSON.stringify(final)).to.equal("mined");
+      expect(funded).to.have.length(1);
+      expect(spent).to.equal(price + gas);
     });
   });
 

@@ -71,17 +71,20 @@ function offerRoutes(router: Router, api: OpenApiBuilder, sales: SaleService): v
   api.defineRoute(router, {
     method: "post",
     path: "/sales/:id/fund",
-    summary: "Pay the price into escrow from the buyer's own account (the buyer pays its gas)",
+    summary:
+      "Pay the price into escrow from the buyer's own account (the buyer pays its gas): one operation whose steps are an ERC-20 approval when needed, then the payment; 201 once mined, 202 with the operation's URL with ?wait=false or when the chain is slow",
     tags: ["sales"],
     auth: ["buyer"],
     params: saleParams,
     body: noBody,
-    responses: { 201: "funded", 403: "not a buyer", 404: "unknown sale", 422: "rejected by the contract" },
-    async handler({ params, req, res }) {
-      const funded = await sales.fund(req.user, params.id);
-      res.status(201);
-      return funded;
+    responses: {
+      201: "funded (the operation, its transactions and the decoded events)",
+      202: "accepted, not mined yet: follow Location (/api/v1/operations/{id})",
+      403: "not a buyer",
+      404: "unknown sale",
+      422: "rejected by the contract (the decoded error's name as code), or the account cannot pay",
     },
+    handler: ({ params, req, res }) => answerWriteOf(req, res, (o) => sales.fund(req.user, params.id, o)),
   });
 }
 

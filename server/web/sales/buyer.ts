@@ -45,8 +45,8 @@ export function buyerPages(deps: SalesDeps): WebPage[] {
   const buy = (r: WebRequest) => {
     const saleId = saleIdOf(r.params);
     return writeOnce(r, once, async () => {
-      await services.sales.fund(r.user, saleId);
-      return `/w/buyer/orders/${saleId}/done/bought`;
+      const res = await services.sales.fund(r.user, saleId);
+      return `/w/buyer/orders/${saleId}/done/bought${opQuery(res.outcome)}`;
     });
   };
 
