@@ -114,7 +114,7 @@ async function sellAndPay(x: {
     currency: "EUR",
     rate: "10.85",
     asOf: day(-1).slice(0, 10),
-    source: "Bank Al-Maghrib (demo)",
+    source: "Bank Al-Maghrib (démo)",
   });
   await coopAdmin.post("/sales", {
     batchId: roseWater.batchId,
@@ -141,16 +141,16 @@ export async function seedDemo(baseUrl: string, adminToken: string, dataDir: str
   type Created = { token: string; user: { id: string; address: string } };
   const registrar = await admin.post<Created>("/users", {
     role: "registrar",
-    displayName: "ODCO Draa-Tafilalet (demo)",
+    displayName: "ODCO Drâa-Tafilalet (démo)",
   });
   const certifier = await admin.post<Created>("/users", {
     role: "certifier",
-    displayName: "Certification body (demo)",
+    displayName: "Organisme de certification (démo)",
   });
-  const auditor = await admin.post<Created>("/users", { role: "auditor", displayName: "Regional auditor (demo)" });
+  const auditor = await admin.post<Created>("/users", { role: "auditor", displayName: "Auditeur régional (démo)" });
   const arbiter = await admin.post<Created>("/users", {
     role: "arbiter",
-    displayName: "Mediation office (demo)",
+    displayName: "Bureau de médiation (démo)",
   });
 
   const coop = await admin
@@ -214,7 +214,7 @@ export async function seedDemo(baseUrl: string, adminToken: string, dataDir: str
     validUntil: day(365).slice(0, 10),
   });
 
-  const buyer = await admin.post<Created>("/buyers", { displayName: "Boutique Casablanca (demo)" });
+  const buyer = await admin.post<Created>("/buyers", { displayName: "Boutique Casablanca (démo)" });
   const asBuyer = admin.as(buyer.token);
   const faucet = await asBuyer.post<{ money: { currency: string; address: string }[] }>("/faucet");
   // Sales are priced in the demo dirham (the euro too, for an importer): what members are paid in.

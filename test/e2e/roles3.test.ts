@@ -35,7 +35,7 @@ import type { TestGateway } from "../helpers/gateway";
 const { dir: SCREENSHOTS, shot } = screenshots("cooptrace-roles3");
 const PRICE = "1000000000000000"; // 0.001 ETH
 const COOPERATIVE = "Coopérative Tighmert des Roses";
-const BUYER = "Boutique Casablanca (demo)";
+const BUYER = "Boutique Casablanca (démo)";
 
 interface DemoTokens {
   cooperativeAdmin: string;
