@@ -24,7 +24,8 @@ import { FIND_LIMIT } from "../index";
 import { managerRoutes } from "./manager/routes";
 import { roleRoutes } from "./roles/routes";
 import { salesRoutes } from "./sales/routes";
-import { directoryPage } from "./views/directory";
+import { COOPERATIVE_PAGE_LOTS, cooperativePage, directoryPage } from "./views/directory";
+import { html } from "../pages/html";
 import { homePage, lotPath, type HomeModel } from "./views/home";
 import { cardPage, cardRefusedPage, signInPage } from "./views/signin";
 import { workspacePage, type MoneyLine, type WorkspaceModel } from "./views/workspace";
@@ -108,6 +109,23 @@ export function webRoutes(app: Express, deps: Pick<HttpDeps, "services" | "store
       hrefFor: (lang) => pageHref("/cooperatives", { page: pageNumber > 1 ? pageNumber : undefined, lang }),
       cache: req.user === undefined ? "public" : "no-store",
     });
+  });
+
+  app.get("/cooperatives/:id", (req, res) => {
+    const c = catalogFor(req);
+    const id = /^[1-9]\d{0,9}$/.test(String(req.params.id)) ? Number(req.params.id) : null;
+    const coop = id === null ? null : web.getCooperative(id);
+    const hrefFor = (lang: string) => pageHref(`/cooperatives/${String(req.params.id)}`, { lang });
+    const cache = req.user === undefined ? "public" : "no-store";
+    if (coop === null) {
+      const body = html`<h1>${c.directory.notFoundTitle}</h1>
+        <p>${c.directory.notFoundText}</p>
+        <p><a href="${`/cooperatives?lang=${c.lang}`}">${c.directory.title}</a></p>`;
+      return sendPage(req, res, c, 404, c.directory.notFoundTitle, body, { hrefFor, cache });
+    }
+    const lots = web.listBatches({ cooperativeId: coop.cooperativeId, limit: COOPERATIVE_PAGE_LOTS });
+    const view = cooperativePage(c, coop, lots);
+    sendPage(req, res, c, 200, view.title, view.body, { hrefFor, cache });
   });
 
   signInRoutes(app, web, sessions, form);

@@ -19,6 +19,8 @@ import { CATALOGS, LANGS, type Lang } from "../../server/pages/i18n";
 import { CONTENT_SECURITY_POLICY, pageRoutes, type PageDeps, type PageRouteOptions } from "../../server/pages";
 import { createNetworkService } from "../../server/services/network";
 import { startTestGateway, type TestGateway } from "../helpers/gateway";
+import { placeLabel } from "../../domain/regions";
+import { lotPath } from "../../server/web/views/home";
 
 const SCREENSHOTS = process.env.SCREENSHOT_DIR ?? path.join(tmpdir(), "cooptrace-screenshots");
 const CHROMIUM_ARGS = [
@@ -827,6 +829,28 @@ describe("public pages (e2e)", function () {
       });
       const offer = json.sales.find((s: { saleId: number }) => s.saleId === euroOfferId);
       expect(offer.price).to.equal("90000"); // JSON keeps the exact integer
+    });
+
+    it("gives each cooperative a public page from the directory: who it is and its lots, linked to their pages", async function () {
+      for (const lang of ["fr", "ar"] as const) {
+        const c = CATALOGS[lang];
+        const directory = (await get(`${t.gateway.url}/cooperatives?lang=${lang}`)).text;
+        expect(directory).to.include(`href="/cooperatives/${dirhamCoop}?lang=${lang}"`);
+        const page = await get(`${t.gateway.url}/cooperatives/${dirhamCoop}?lang=${lang}`);
+        expect(page.status).to.equal(200);
+        const text = visible(page.text);
+        expect(text).to.include("Coopérative Amal des Dattes").and.include(c.cooperative.womenLed);
+        expect(text).to.include(placeLabel("MA-ERR", lang)).and.include("ODCO-Errachidia-3");
+        // Its lots, each linked to the page its label opens; another cooperative's are not listed.
+        const lot = (await get(`${pages.url}/b/${dirhamLot}`, { accept: "application/json" })).text;
+        const batch = JSON.parse(lot) as { gtin: string; lotCode: string; batchId: string };
+        expect(page.text).to.include(`href="${lotPath(batch)}?lang=${lang}"`);
+        expect(page.text).to.not.include(`data-batch="${rose}"`);
+      }
+      const missing = await get(`${t.gateway.url}/cooperatives/999999?lang=fr`);
+      expect(missing.status).to.equal(404);
+      expect(visible(missing.text)).to.include(CATALOGS.fr.directory.notFoundTitle);
+      expect((await get(`${t.gateway.url}/cooperatives/abc`)).status).to.equal(404);
     });
 
     it("says how many of the lot's members confirmed a payout and what remains to be paid, naming nobody", async function () {

@@ -67,6 +67,8 @@ describe("public pages on a phone, in four languages (e2e)", function () {
     ["home", "/", 200],
     ["market", "/market", 200],
     ["cooperatives", "/cooperatives", 200],
+    ["cooperative", `/cooperatives/${demo.cooperativeId}`, 200],
+    ["no-cooperative", "/cooperatives/999999", 404],
     ["find-nothing", "/find?lot=NOPE-1", 404],
     ["stats", "/stats", 200],
     ["signin", "/signin", 200],

@@ -905,6 +905,19 @@ export const ar: Catalog = {
       "ar-MA",
       "{n, plural, zero {لا عضو بعد} one {عضو واحد} two {عضوان} few {# أعضاء} many {# عضوًا} other {# عضو}}",
     ),
+    registration: "رقم التسجيل",
+    since: (date) => `على CoopTrace منذ ${date}`,
+    lotsTitle: counted(
+      "ar-MA",
+      "{n, plural, zero {دفعاتها} one {دفعتها} two {دفعتاها} few {دفعاتها الـ#} many {دفعاتها الـ#} other {دفعاتها الـ#}}",
+    ),
+    noLots: "لم تُسجَّل أي دفعة بعد.",
+    moreLots: counted(
+      "ar-MA",
+      "{n, plural, zero {ولا دفعة أخرى} one {ودفعة أخرى} two {ودفعتان أخريان} few {و# دفعات أخرى} many {و# دفعة أخرى} other {و# دفعة أخرى}}",
+    ),
+    notFoundTitle: "التعاونية غير موجودة",
+    notFoundText: "لا توجد تعاونية مسجلة بهذا الرقم.",
   },
 
   signin: {

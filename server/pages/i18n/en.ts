@@ -184,7 +184,8 @@ export const en: Catalog = {
     count: counted("en-GB", "{n, plural, =0 {No offer} one {# offer} other {# offers}}"),
     story: "Where it comes from",
     cooperative: "Cooperative",
-    fundHint: "To buy, open an offer and sign in with your buyer account: your payment is held in escrow until you confirm delivery.",
+    fundHint:
+      "To buy, open an offer and sign in with your buyer account: your payment is held in escrow until you confirm delivery.",
     uncheckedNotice: "The blockchain cannot be reached right now: this list may be out of date.",
     next: "Next",
     previous: "Previous",
@@ -932,6 +933,13 @@ export const en: Catalog = {
     none: "No cooperative yet.",
     count: counted("en-GB", "{n, plural, one {# cooperative} other {# cooperatives}}"),
     members: counted("en-GB", "{n, plural, =0 {no member yet} one {# member} other {# members}}"),
+    registration: "Registration number",
+    since: (date) => `On CoopTrace since ${date}`,
+    lotsTitle: counted("en-GB", "{n, plural, =0 {Its lots} one {Its lot} other {Its # lots}}"),
+    noLots: "No lot recorded yet.",
+    moreLots: counted("en-GB", "{n, plural, one {and # more lot} other {and # more lots}}"),
+    notFoundTitle: "Cooperative not found",
+    notFoundText: "No cooperative with this number is recorded.",
   },
 
   signin: {

@@ -184,7 +184,8 @@ export const fr: Catalog = {
     count: counted("fr-MA", "{n, plural, =0 {Aucune offre} one {# offre} other {# offres}}"),
     story: "D'où il vient",
     cooperative: "Coopérative",
-    fundHint: "Pour acheter, ouvrez une offre et connectez-vous avec votre compte d'acheteur : votre paiement reste sous séquestre jusqu'à ce que vous confirmiez la livraison.",
+    fundHint:
+      "Pour acheter, ouvrez une offre et connectez-vous avec votre compte d'acheteur : votre paiement reste sous séquestre jusqu'à ce que vous confirmiez la livraison.",
     uncheckedNotice: "La blockchain est injoignable pour le moment : cette liste peut être en retard.",
     next: "Suivant",
     previous: "Précédent",
@@ -958,6 +959,13 @@ export const fr: Catalog = {
     none: "Pas encore de coopérative.",
     count: counted("fr-MA", "{n, plural, one {# coopérative} other {# coopératives}}"),
     members: counted("fr-MA", "{n, plural, =0 {pas encore de membre} one {# membre} other {# membres}}"),
+    registration: "Numéro d'immatriculation",
+    since: (date) => `Sur CoopTrace depuis le ${date}`,
+    lotsTitle: counted("fr-MA", "{n, plural, =0 {Ses lots} one {Son lot} other {Ses # lots}}"),
+    noLots: "Aucun lot enregistré pour l'instant.",
+    moreLots: counted("fr-MA", "{n, plural, one {et # autre lot} other {et # autres lots}}"),
+    notFoundTitle: "Coopérative introuvable",
+    notFoundText: "Aucune coopérative n'est enregistrée sous ce numéro.",
   },
 
   signin: {

@@ -845,6 +845,14 @@ export interface Catalog {
     none: string;
     count: Counted;
     members: Counted;
+    /** A cooperative's own page (/cooperatives/:id). */
+    registration: string;
+    since: (date: string) => string;
+    lotsTitle: Counted;
+    noLots: string;
+    moreLots: Counted;
+    notFoundTitle: string;
+    notFoundText: string;
   };
 
   /** Sign-in (/signin): a token for staff and buyers; members are sent to their card. */

@@ -920,6 +920,19 @@ export const zgh: Catalog = {
     none: "ⵓⵔ ⵙⵓⵍ ⵜⵍⵍⵉ ⴽⵔⴰ ⵏ ⵜⵎⵢⴰⵡⴰⵙⵜ.",
     count: counted(ZGH_PLURAL_LOCALE, "{n, plural, one {ⵜⵉⵎⵢⴰⵡⴰⵙⵉⵏ: #} other {ⵜⵉⵎⵢⴰⵡⴰⵙⵉⵏ: #}}"),
     members: counted(ZGH_PLURAL_LOCALE, "{n, plural, one {ⵉⵎⵢⴰⵡⴰⵙⵏ: #} other {ⵉⵎⵢⴰⵡⴰⵙⵏ: #}}"),
+    registration: "ⵓⵟⵟⵓⵏ ⵏ ⵓⵙⵊⵊⵍ",
+    since: (date) => `ⴳ CoopTrace ⵙⴳ ${date}`,
+    lotsTitle: counted(
+      ZGH_PLURAL_LOCALE,
+      "{n, plural, =0 {ⵜⵉⴳⵔⵓⵎⵎⴰⵡⵉⵏ ⵏⵏⵙ} =1 {ⵜⴰⴳⵔⵓⵎⵎⴰ ⵏⵏⵙ} one {ⵜⵉⴳⵔⵓⵎⵎⴰⵡⵉⵏ ⵏⵏⵙ: #} other {ⵜⵉⴳⵔⵓⵎⵎⴰⵡⵉⵏ ⵏⵏⵙ: #}}",
+    ),
+    noLots: "ⵓⵔ ⵜⵜⵓⵣⵎⵎⴻⵎ ⴽⵔⴰ ⵏ ⵜⴳⵔⵓⵎⵎⴰ ⵢⴰⴷⵍⵍⵉ.",
+    moreLots: counted(
+      ZGH_PLURAL_LOCALE,
+      "{n, plural, =1 {ⴷ ⵢⴰⵜ ⵜⴳⵔⵓⵎⵎⴰ ⵢⴰⴹⵏ} one {ⴷ ⵜⴳⵔⵓⵎⵎⴰⵡⵉⵏ ⵢⴰⴹⵏ: #} other {ⴷ ⵜⴳⵔⵓⵎⵎⴰⵡⵉⵏ ⵢⴰⴹⵏ: #}}",
+    ),
+    notFoundTitle: "ⵜⴰⵎⵢⴰⵡⴰⵙⵜ ⵓⵔ ⵜⵍⵍⵉ",
+    notFoundText: "ⵓⵔ ⵜⵍⵍⵉ ⴽⵔⴰ ⵏ ⵜⵎⵢⴰⵡⴰⵙⵜ ⵉⵜⵜⵓⵣⵎⵎⴻⵎⵏ ⵙ ⵓⵟⵟⵓⵏ ⴰⴷ.",
   },
 
   signin: {
