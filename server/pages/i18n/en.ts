@@ -1009,6 +1009,33 @@ export const en: Catalog = {
 
   pieces: counted("en-GB", "{n, plural, one {{q} piece} other {{q} pieces}}"),
 
+  selling: {
+    refused: "The ledger refused this value: check it and send again",
+    futureDate: "The date cannot be in the future",
+    currency: "Currency",
+    currencyHint: "Members are paid in dirhams",
+    currencyNames: {
+      MAD: "Moroccan dirham",
+      EUR: "Euro",
+      USD: "US dollar",
+      ETH: "Ether",
+    },
+    currencyBad: "Choose a currency from the list",
+    priceLabel: "Total price",
+    priceHint: "For example: 1 000.50",
+    priceBad: "Write the price in figures, for example 1 000.50 or 1000.50",
+    priceAmbiguous: "Does this separate thousands or cents? Write 1000 or 1000.50",
+    priceDecimals: counted(
+      "en",
+      "{n, plural, =0 {No digits after the decimal point in this currency} one {At most # digit after the decimal point} other {At most # digits after the decimal point}}",
+    ),
+    confirmTitle: "Confirm receipt",
+    confirmQuestion: (what) => `Do you confirm that you received ${what}?`,
+    confirmWarn: "The money goes to the cooperative and cannot be taken back.",
+    confirmYes: "Yes, I received everything",
+    confirmBack: "No, back to my orders",
+  },
+
   units: { g: "g", kg: "kg", ml: "ml", l: "L", piece: "pieces", pieces: "pieces" },
 
   products: {
