@@ -37,7 +37,16 @@ export function suggestLot(productCode: string, used: (lotCode: string) => boole
     .toUpperCase()
     .split(/[^A-Z0-9]+/)
     .filter(Boolean);
-  const prefix = parts.length === 0 ? "LOT" : (parts[0].slice(0, 4) + parts.slice(1).map((x) => x[0]).join("")).slice(0, 6);
+  const prefix =
+    parts.length === 0
+      ? "LOT"
+      : (
+          parts[0].slice(0, 4) +
+          parts
+            .slice(1)
+            .map((x) => x[0])
+            .join("")
+        ).slice(0, 6);
   const stem = `${prefix}-${now.toISOString().slice(0, 10).replace(/-/g, "")}`;
   for (let n = 1; n < 1000; n++) if (!used(`${stem}-${n}`)) return `${stem}-${n}`;
   return `${stem}-${now.getTime() % 100_000}`;
@@ -99,7 +108,9 @@ export function batchPages(deps: BatchDeps): ManagerPage[] {
       members,
       values: {
         productCode,
-        lotCode: values.lotCode ?? suggestLot(productCode, (code) => deps.getBatch(batchIdOf(BigInt(r.coopId), code)) !== null),
+        lotCode:
+          values.lotCode ??
+          suggestLot(productCode, (code) => deps.getBatch(batchIdOf(BigInt(r.coopId), code)) !== null),
         unit: values.unit ?? "kg",
         productionDate: values.productionDate ?? new Date().toISOString().slice(0, 10),
         ...values,
@@ -152,7 +163,8 @@ export function batchPages(deps: BatchDeps): ManagerPage[] {
         if (refused === undefined) return null;
         if (refused.name === "BatchRegistryInvalidTime")
           return [{ field: "productionDate", message: r.c.selling.futureDate }];
-        if (refused.name === "BatchRegistryDuplicateLot") return [{ field: "lotCode", message: r.c.manager2.lotExists }];
+        if (refused.name === "BatchRegistryDuplicateLot")
+          return [{ field: "lotCode", message: r.c.manager2.lotExists }];
         return [{ field: "lotCode", message: r.c.selling.refused }];
       },
     });

@@ -128,7 +128,9 @@ export function dashboardPage(c: Catalog, m: DashboardModel): { title: string; b
           (s) =>
             html`<li data-sale="${String(s.saleId)}">
               ${t.saleLine(f.integer(s.saleId), c.sales.states[s.state as keyof typeof c.sales.states] ?? s.state)}
-              <a class="sale-open" href="${q(c, `/w/manager/sales/${s.saleId}`)}">${c.sales.sale(f.integer(s.saleId))}</a>
+              <a class="sale-open" href="${q(c, `/w/manager/sales/${s.saleId}`)}"
+                >${c.sales.sale(f.integer(s.saleId))}</a
+              >
             </li>`,
         )}
       </ul>
