@@ -9,7 +9,7 @@
  * - a sale of more than the lot holds → beside the quantity, "only N left".
  *
  * And the lot form proposes a code that names the product and that the cooperative has not used: once a
- * lot takes it, the next form proposes another.
+ * lot takes it, the next form proposes another; left untouched, it follows the product chosen.
  */
 import { expect } from "chai";
 import { quantity } from "../../server/pages/format";
@@ -92,6 +92,20 @@ describe("manager forms: the contract's refusals beside their field (e2e)", func
       expect(await page.locator("#lotCode-error").innerText()).to.equal(c.manager2.lotExists);
       await noSeriousViolation(page, `lot code used ${lang}`);
       await shot(page, `${lang}-02-lot-code-used`);
+
+      // The proposed code left as it is follows the product chosen instead (no script on the page).
+      await page.goto(`${url}/w/manager/batches/new?lang=${lang}`);
+      await page.selectOption("#productCode", "dates-mejhoul");
+      await fill(day(-1));
+      expect(await page.inputValue("#lotCode")).to.match(/^ROSEP-/);
+      expect((await submitForm()).status()).to.equal(200);
+      const dates = new URL(page.url()).pathname.split("/")[4];
+      let lotCode: string | undefined;
+      for (let i = 0; i < 20 && lotCode === undefined; i++) {
+        lotCode = s.t.gateway.ctx.services.reads.getBatch(dates)?.lotCode;
+        if (lotCode === undefined) await page.waitForTimeout(500);
+      }
+      expect(lotCode).to.match(/^DATEM-\d{8}-\d+$/);
 
       // A step dated in the future.
       await page.goto(`${url}/w/manager/batches/${batchId}/step?lang=${lang}`);

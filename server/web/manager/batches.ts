@@ -96,6 +96,9 @@ export function batchPages(deps: BatchDeps): ManagerPage[] {
   };
 
   // ---- record a lot ----
+  const proposeLot = (r: ManagerRequest, productCode: string) =>
+    suggestLot(productCode, (code) => deps.getBatch(batchIdOf(BigInt(r.coopId), code)) !== null);
+
   const batchForm = (r: ManagerRequest, values: Body, problems: FieldProblem[]) => {
     const members = services.cooperatives
       .listMembers(r.user, r.coopId)
@@ -103,14 +106,15 @@ export function batchPages(deps: BatchDeps): ManagerPage[] {
       .map((x) => ({ userId: x.userId!, displayName: x.displayName }));
     const products = Object.keys(r.c.products);
     const productCode = values.productCode ?? products[0];
+    const lotCode = values.lotCode ?? proposeLot(r, productCode);
     return batchFormPage(r.c, {
       products,
       members,
       values: {
         productCode,
-        lotCode:
-          values.lotCode ??
-          suggestLot(productCode, (code) => deps.getBatch(batchIdOf(BigInt(r.coopId), code)) !== null),
+        lotCode,
+        // The code proposed, sent back: left as it is, it follows the product chosen (no script needed).
+        proposedLot: values.proposedLot ?? lotCode,
         unit: values.unit ?? "kg",
         productionDate: values.productionDate ?? new Date().toISOString().slice(0, 10),
         ...values,
@@ -122,7 +126,13 @@ export function batchPages(deps: BatchDeps): ManagerPage[] {
   };
 
   const register = (r: ManagerRequest) => {
-    const b = r.body;
+    const b = { ...r.body };
+    // The proposed code left untouched, for another product than the one it was proposed for: that product's.
+    const proposed = blank(b.proposedLot);
+    if (proposed !== undefined && b.lotCode?.trim() === proposed && b.productCode !== undefined) {
+      const own = proposeLot(r, b.productCode);
+      if (own.split("-")[0] !== proposed.split("-")[0]) b.lotCode = b.proposedLot = own;
+    }
     const { contributors, total, problems } = contributorsOf(r);
     // An empty quantity is the total delivered (what a manager expects); a different one is said beside it.
     const quantity = blank(b.quantity) ?? (total > 0n ? String(total) : undefined);

@@ -234,6 +234,7 @@ export function batchFormPage(c: Catalog, m: BatchFormModel): { title: string; b
   const body = html`${errorSummary(c, m.problems)}
     <form method="post" action="/w/manager/batches" novalidate>
       ${hidden(c, m.csrf, m.once)}
+      <input type="hidden" name="proposedLot" value="${v.proposedLot ?? ""}" />
       <h1>${t.batchTitle}</h1>
       ${select(
         "productCode",
