@@ -179,6 +179,10 @@ select{min-height:2.75rem;font-size:1rem}
 @media print{header.top,body footer,.no-print{display:none}.member-card img{border:0}}
 .button.big{width:100%;min-height:3.5rem;font-size:1.2rem}
 svg.icon{vertical-align:middle}
+button.secondary{background:#fff;color:#8a2846;border:2px solid #8a2846}
+a.button.primary{display:inline-block;background:#8a2846;color:#fff;border:1px solid #8a2846;border-radius:6px;padding:.55rem 1rem;text-decoration:none;min-height:2.75rem}
+.actions{display:flex;flex-wrap:wrap;gap:.75rem;align-items:center;margin:.75rem 0 0}
+.actions form{margin:0}
 figure.chart{margin:.5rem 0;overflow-x:auto;max-width:100%}figure.chart svg{display:block;max-width:none;height:auto}
 label.choice{display:flex;align-items:center;gap:.6rem;min-height:2.75rem}
 label.choice input{width:1.5rem;height:1.5rem}

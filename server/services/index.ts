@@ -85,6 +85,8 @@ export interface Services {
    */
   reads: Queries;
   payouts: PayoutService;
+  /** The tokens the escrow recorded with a currency (ISO 4217), which sales may be priced in. */
+  settlementTokens: () => { token: string; currency: string; decimals: number }[];
 }
 
 export function createServices(deps: ServiceDeps): Services {
@@ -163,5 +165,9 @@ export function createServices(deps: ServiceDeps): Services {
     tokens: deps.tokenInfo,
     reads: deps.queries,
     payouts: createPayoutService({ ...deps, writer, payouts: deps.payoutQueries }),
+    settlementTokens: () =>
+      deps.payoutQueries
+        .settlementTokens()
+        .map((t) => ({ token: t.token, currency: t.currency, decimals: t.decimals })),
   };
 }

@@ -105,7 +105,7 @@ describe("manager pages (e2e)", function () {
       // A lot: uneven deliveries; a wrong quantity is refused beside the field, an empty one is the total.
       await page.goto(`${t.gateway.url}/w/manager/batches/new?lang=${lang}`);
       await noSeriousViolation(page, `batch form ${lang}`);
-      expect(await page.inputValue("#lotCode")).to.match(/^[A-Z0-9]+-\d{8}$/);
+      expect(await page.inputValue("#lotCode")).to.match(/^[A-Z0-9]+-\d{8}-\d+$/);
       const lot = `MGR-${tag}${Date.now() % 100000}`;
       await page.selectOption("#productCode", "rose-petals");
       await page.fill("#lotCode", lot);

@@ -7,7 +7,9 @@
  *   in "my orders" as paid; the manager marks it shipped on his page; the buyer confirms delivery;
  * - axe-core: no serious or critical violation on each of these pages.
  *
- * The manager offers one unit of a lot on his form first (a bad price first: the message beside it).
+ * The manager offers one unit of a lot on his form first, in dirhams (a bad price and an ambiguous one
+ * first: the message beside it), finds it on his dashboard and ships it on his own sale page; the buyer's
+ * orders say each sale's number and date, and confirming delivery asks first on a page of its own.
  * Screenshots are kept in SCREENSHOT_DIR (default: <tmp>/cooptrace-sales).
  */
 import { expect } from "chai";
@@ -15,6 +17,7 @@ import { readFileSync } from "node:fs";
 import type { Browser } from "playwright-core";
 import { seedDemo, type DemoResult } from "../../server/demo/seed";
 import { CATALOGS } from "../../server/pages/i18n";
+import { amountText } from "../../server/web/views/components";
 import { launchChromium, LOCALES, noSeriousViolation, PHONE, screenshots, submit } from "../helpers/browser";
 import { startTestGateway, type TestGateway } from "../helpers/gateway";
 
@@ -50,29 +53,61 @@ describe("selling and buying pages (e2e)", function () {
     return { context, page };
   }
 
-  /** The manager puts one unit of the rose water lot on sale through his form (a bad price first). */
+  /** The dirham token the demo's escrow recorded. */
+  const dirham = () => t.gateway.ctx.services.settlementTokens().find((x) => x.currency === "MAD")!;
+  /** 1 000,50 MAD as the reader's language writes it. */
+  const priceText = (lang: "ar" | "fr") =>
+    amountText(CATALOGS[lang], 100050n, { symbol: "dMAD", decimals: 2, currency: "MAD" });
+
+  /**
+   * The manager puts one unit of the rose water lot on sale through his form, in dirhams (offered first and
+   * chosen by default): a bad price first, then one that reads two ways, then "1 000,50" as he writes it.
+   */
   async function offer(lang: "ar" | "fr"): Promise<number> {
     const c = CATALOGS[lang];
     const { context, page } = await managerPage(lang);
     await page.goto(`${t.gateway.url}/w?lang=${lang}`);
     await submit(page, `li[data-batch="${demo.roseWaterBatchId}"] a.sell`);
     expect(await page.locator("h1").innerText()).to.equal(c.buying.offerFormTitle);
+    // The currencies the escrow records, dirhams first and checked; no ETH beside them.
+    const choices = await page
+      .locator("input[name=token]")
+      .evaluateAll((xs) =>
+        (xs as unknown as { value: string; checked: boolean }[]).map(({ value, checked }) => ({ value, checked })),
+      );
+    expect(choices[0]).to.deep.equal({ value: dirham().token, checked: true });
+    expect(choices.map((x) => x.value)).to.not.include("ETH");
+    expect(choices.length).to.equal(t.gateway.ctx.services.settlementTokens().length);
+    expect(await page.locator("main form").innerText())
+      .to.include(c.selling.currencyNames.MAD)
+      .and.not.include("ETH");
     await noSeriousViolation(page, `offer form ${lang}`);
     await page.fill("#quantity", "1");
     await page.fill("#price", "beaucoup");
     const refused = await submit(page, "#offer-submit");
     expect(refused.status()).to.equal(400);
-    expect(await page.locator("#price-error").innerText()).to.not.equal("");
+    expect(await page.locator("#price-error").innerText()).to.equal(c.selling.priceBad);
     expect(await page.inputValue("#quantity")).to.equal("1");
     await noSeriousViolation(page, `offer form error ${lang}`);
+    await page.fill("#price", "1.000");
+    await submit(page, "#offer-submit");
+    expect(await page.locator("#price-error").innerText()).to.equal(c.selling.priceAmbiguous);
     await shot(page, `${lang}-00-offer-error`);
-    await page.fill("#price", lang === "fr" ? "0,001" : "0.001");
+    await page.fill("#price", lang === "fr" ? "1 000,50" : "1.000,50");
     await submit(page, "#offer-submit");
     expect(await page.locator("#step-done h1").innerText()).to.equal(c.buying.offeredTitle);
     const saleId = Number(/\/w\/manager\/sales\/([0-9]+)\//.exec(new URL(page.url()).pathname)![1]);
     const sale = t.gateway.ctx.services.sales.get(saleId);
-    expect(sale.price).to.equal("1000000000000000");
+    expect(sale.price).to.equal("100050");
+    expect(sale.token.toLowerCase()).to.equal(dirham().token.toLowerCase());
     expect(sale.state).to.equal("Created");
+    // The confirmation says what was offered: the sale, the product, the lot, the quantity and the price.
+    const done = await page.locator("main").innerText();
+    expect(done)
+      .to.include(c.sales.sale(String(saleId)))
+      .and.include(c.products["rose-water"])
+      .and.include(priceText(lang));
+    await shot(page, `${lang}-00-offered`);
     await context.close();
     return saleId;
   }
@@ -121,7 +156,7 @@ describe("selling and buying pages (e2e)", function () {
       await page.goto(`${t.gateway.url}/market?lang=${lang}`);
       await submit(page, `#offer-${saleId} a.offer-open`);
       expect(new URL(page.url()).pathname).to.equal(`/market/${saleId}`);
-      expect(await page.locator(".price").innerText()).to.include("ETH");
+      expect(await page.locator(".price").innerText()).to.equal(priceText(lang));
       await noSeriousViolation(page, `offer ${lang}`);
       await shot(page, `${lang}-04-offer`);
       await submit(page, "#buy");
@@ -136,23 +171,46 @@ describe("selling and buying pages (e2e)", function () {
       await noSeriousViolation(page, `orders ${lang}`);
       await shot(page, `${lang}-05-orders-paid`);
 
-      // The manager ships, on his page.
+      // The manager finds the sale on his dashboard and ships it on his own page.
       const { context: mctx, page: mpage } = await managerPage(lang);
-      await mpage.goto(`${t.gateway.url}/w/manager/sales/${saleId}?lang=${lang}`);
+      await mpage.goto(`${t.gateway.url}/w/manager?lang=${lang}`);
+      await submit(mpage, `#sales li[data-sale="${saleId}"] a`);
+      expect(new URL(mpage.url()).pathname).to.equal(`/w/manager/sales/${saleId}`);
       await noSeriousViolation(mpage, `manager sale ${lang}`);
       await submit(mpage, "#ship");
       expect(await mpage.locator("#step-done h1").innerText()).to.equal(c.buying.shippedTitle);
+      expect(await mpage.locator("main").innerText())
+        .to.include(c.sales.sale(String(saleId)))
+        .and.include(c.products["rose-water"])
+        .and.include(priceText(lang));
       expect(t.gateway.ctx.services.sales.get(saleId).state).to.equal("Shipped");
       await shot(mpage, `${lang}-06-shipped`);
       await mctx.close();
 
-      // The buyer confirms delivery: the money goes to the cooperative.
+      // Each order says its sale number and date; confirming is a link to a page that asks first, and
+      // "report a problem" looks secondary beside it.
       await page.reload();
       expect(await order.locator(".state").innerText()).to.equal(c.sales.states.Shipped);
-      await submit(page, `.order[data-sale="${saleId}"] button.confirm`);
+      expect(await order.locator(".sale-no").innerText()).to.equal(c.sales.sale(String(saleId)));
+      expect(await order.locator(".sale-date").innerText()).to.not.equal("");
+      type Styles = { getComputedStyle(e: unknown): { backgroundColor: string; color: string } };
+      const look = (sel: string) =>
+        order.locator(sel).evaluate((e) => {
+          const style = (globalThis as unknown as Styles).getComputedStyle(e);
+          return `${style.backgroundColor} ${style.color}`;
+        });
+      expect(await look("a.confirm")).to.not.equal(await look("button.dispute"));
+      await shot(page, `${lang}-07-orders-shipped`);
+      await submit(page, `.order[data-sale="${saleId}"] a.confirm`);
+      expect(await page.locator("h1").innerText()).to.equal(c.selling.confirmTitle);
+      expect(await page.locator("#confirm-warn").innerText()).to.equal(c.selling.confirmWarn);
+      expect(t.gateway.ctx.services.sales.get(saleId).state).to.equal("Shipped");
+      await noSeriousViolation(page, `confirm delivery ${lang}`);
+      await shot(page, `${lang}-08-confirm-ask`);
+      await submit(page, "#confirm-yes");
       expect(await page.locator("#step-done h1").innerText()).to.equal(c.buying.confirmedTitle);
       expect(t.gateway.ctx.services.sales.get(saleId).state).to.not.equal("Shipped");
-      await shot(page, `${lang}-07-confirmed`);
+      await shot(page, `${lang}-09-confirmed`);
 
       // Another role may not open the buyer's orders' writes; the signed-out are sent to /signin.
       const anon = await browser.newContext({ viewport: PHONE });

@@ -485,8 +485,6 @@ export const en: Catalog = {
     back: "Back to my workspace",
     sell: "Put on sale",
     offerFormTitle: "How much do you sell, and at what price?",
-    priceLabel: "Total price, in ETH",
-    priceHint: "For example: 0.05",
     offeredTitle: "The offer is on the market",
   },
 
@@ -1016,6 +1014,33 @@ export const en: Catalog = {
   },
 
   pieces: counted("en-GB", "{n, plural, one {{q} piece} other {{q} pieces}}"),
+
+  selling: {
+    refused: "The ledger refused this value: check it and send again",
+    futureDate: "The date cannot be in the future",
+    currency: "Currency",
+    currencyHint: "Members are paid in dirhams",
+    currencyNames: {
+      MAD: "Moroccan dirham",
+      EUR: "Euro",
+      USD: "US dollar",
+      ETH: "Ether",
+    },
+    currencyBad: "Choose a currency from the list",
+    priceLabel: "Total price",
+    priceHint: "For example: 1 000.50",
+    priceBad: "Write the price in figures, for example 1 000.50 or 1000.50",
+    priceAmbiguous: "Does this separate thousands or cents? Write 1000 or 1000.50",
+    priceDecimals: counted(
+      "en",
+      "{n, plural, =0 {No digits after the decimal point in this currency} one {At most # digit after the decimal point} other {At most # digits after the decimal point}}",
+    ),
+    confirmTitle: "Confirm receipt",
+    confirmQuestion: (what) => `Do you confirm that you received ${what}?`,
+    confirmWarn: "The money goes to the cooperative and cannot be taken back.",
+    confirmYes: "Yes, I received everything",
+    confirmBack: "No, back to my orders",
+  },
 
   units: { g: "g", kg: "kg", ml: "ml", l: "L", piece: "pieces", pieces: "pieces" },
 

@@ -495,8 +495,6 @@ export const fr: Catalog = {
     back: "Retour à mon espace",
     sell: "Mettre en vente",
     offerFormTitle: "Quelle quantité vendre, et à quel prix ?",
-    priceLabel: "Prix total, en ETH",
-    priceHint: "Par exemple : 0,05",
     offeredTitle: "L'offre est sur le marché",
   },
 
@@ -1043,6 +1041,33 @@ export const fr: Catalog = {
   },
 
   pieces: counted("fr-MA", "{n, plural, one {{q} pièce} other {{q} pièces}}"),
+
+  selling: {
+    refused: "Le registre a refusé cette valeur : vérifiez-la et envoyez de nouveau",
+    futureDate: "La date ne peut pas être dans le futur",
+    currency: "Monnaie",
+    currencyHint: "Les membres sont payés en dirhams",
+    currencyNames: {
+      MAD: "dirham marocain",
+      EUR: "euro",
+      USD: "dollar des États-Unis",
+      ETH: "ether",
+    },
+    currencyBad: "Choisissez une monnaie de la liste",
+    priceLabel: "Prix total",
+    priceHint: "Par exemple : 1 000,50",
+    priceBad: "Écrivez le prix en chiffres, par exemple 1 000,50 ou 1000,50",
+    priceAmbiguous: "Ce point sépare-t-il les milliers ou les centimes ? Écrivez 1000 ou 1000,50",
+    priceDecimals: counted(
+      "fr-MA",
+      "{n, plural, =0 {Pas de chiffre après la virgule pour cette monnaie} one {Au plus # chiffre après la virgule} other {Au plus # chiffres après la virgule}}",
+    ),
+    confirmTitle: "Confirmer la réception",
+    confirmQuestion: (what) => `Confirmez-vous avoir reçu ${what} ?`,
+    confirmWarn: "L'argent va à la coopérative et ne peut pas être repris.",
+    confirmYes: "Oui, j'ai tout reçu",
+    confirmBack: "Non, revenir à mes commandes",
+  },
 
   units: { g: "g", kg: "kg", ml: "ml", l: "L", piece: "pièces", pieces: "pièces" },
 

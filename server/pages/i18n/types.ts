@@ -472,8 +472,6 @@ export interface Catalog {
     back: string;
     sell: string;
     offerFormTitle: string;
-    priceLabel: string;
-    priceHint: string;
     offeredTitle: string;
   };
 
@@ -957,6 +955,32 @@ export interface Catalog {
   /** The words a printed label carries besides the catalog's names (server/labels/words.ts). */
   labelPrint: {
     scanToVerify: string;
+  };
+
+  /** The manager's sale and lot forms and the buyer's confirmation (currencies, prices, the contract's refusals). */
+  selling: {
+    /** Any other refusal of the contract, beside the field most likely at fault. */
+    refused: string;
+    /** Beside a date the contract refused: it is later than now. */
+    futureDate: string;
+    currency: string;
+    currencyHint: string;
+    /** A currency's name by its ISO 4217 code ("MAD"), and ETH (the page adds the code). */
+    currencyNames: Record<string, string>;
+    currencyBad: string;
+    priceLabel: string;
+    priceHint: string;
+    /** A price that is not a number as people write it. */
+    priceBad: string;
+    /** "1.000": a thousand or one? */
+    priceAmbiguous: string;
+    /** More digits after the decimal sign than the currency has. */
+    priceDecimals: Counted;
+    confirmTitle: string;
+    confirmQuestion: (what: string) => string;
+    confirmWarn: string;
+    confirmYes: string;
+    confirmBack: string;
   };
 
   units: Record<string, string>;

@@ -486,8 +486,6 @@ export const zgh: Catalog = {
     back: "ⴰⵖⵓⵍ ⵙ ⵜⵙⴳⴰ ⵉⵏⵓ",
     sell: "ⵙⵏⵣ",
     offerFormTitle: "ⵎⴰⵛⴽ ⴰⴷ ⵜⵙⵏⵣⴷ, ⵙ ⵎⵏⵛⴽ?",
-    priceLabel: "ⴰⵜⵉⴳ, ⵙ ETH",
-    priceHint: "ⴰⵎⴷⵢⴰ: 0,05",
     offeredTitle: "ⴰⵙⵏⵣⵉ ⵉⵍⵍⴰ ⴳ ⵓⵙⵡⵡⴰⵇ",
   },
 
@@ -1006,6 +1004,33 @@ export const zgh: Catalog = {
   },
 
   pieces: counted(ZGH_PLURAL_LOCALE, "{n, plural, =1 {ⵢⴰⵏ ⵓⴼⵔⴷⵉⵙ} one {ⵉⴼⵔⴷⵉⵙⵏ: {q}} other {ⵉⴼⵔⴷⵉⵙⵏ: {q}}}"),
+
+  selling: {
+    refused: "ⵢⵓⴳⵉ ⵓⵎⵣⵔⵓⵢ ⴰⵣⴰⵍ ⴰ: ⵙⵙⵉⴷⵏ ⵜ ⵜⴰⵣⵏⴷ ⵜ ⴷⴰⵖ",
+    futureDate: "ⵓⵔ ⵉⵣⵎⵔ ⵓⵣⵎⵣ ⴰⴷ ⵉⵍⵉ ⴳ ⵓⵙⵙⴰⵖⵓⵍ",
+    currency: "ⵜⴰⴷⵔⵉⵎⵜ",
+    currencyHint: "ⵉⵎⵢⴰⵡⴰⵙⵏ ⵜⵜⵓⵅⵍⵍⵚⵏ ⵙ ⴷⴷⵔⴰⵀⵎ",
+    currencyNames: {
+      MAD: "ⴰⴷⵔⵀⴰⵎ ⴰⵎⵖⵔⵉⴱⵉ",
+      EUR: "ⵓⵔⵓ",
+      USD: "ⴰⴷⵓⵍⴰⵔ ⴰⵎⵉⵔⵉⴽⴰⵏⵉ",
+      ETH: "ⵉⵜⵔ",
+    },
+    currencyBad: "ⵙⵜⵉ ⵜⴰⴷⵔⵉⵎⵜ ⵣⴳ ⵜⵍⴳⴰⵎⵜ",
+    priceLabel: "ⴰⵜⵉⴳ ⴰⵎⴰⵜⴰⵢ",
+    priceHint: "ⴰⵎⴷⵢⴰ: 1 000,50",
+    priceBad: "ⴰⵔⵓ ⴰⵜⵉⴳ ⵙ ⵡⵓⵟⵟⵓⵏ, ⴰⵎⴷⵢⴰ 1 000,50 ⵏⵖ 1000,50",
+    priceAmbiguous: "ⵉⵙ ⵜⴰⵏⵇⵇⵉⴹⵜ ⴰⴷ ⵜⵙⴱⴹⴰ ⵉⴼⴹⴰⵏ ⵏⵖ ⵉⵙⵏⵜⵉⵎⵏ? ⴰⵔⵓ 1000 ⵏⵖ 1000,50",
+    priceDecimals: counted(
+      ZGH_PLURAL_LOCALE,
+      "{n, plural, =0 {ⵓⵍⴰ ⴰⵎⴹⴰⵏ ⴷⴼⴼⵉⵔ ⵜⴰⴼⵉⵍⵍⵓⵜ} one {ⵓⴳⴳⴰⵔ ⵏ # ⵏ ⵓⵎⴹⴰⵏ ⴷⴼⴼⵉⵔ ⵜⴰⴼⵉⵍⵍⵓⵜ} other {ⵓⴳⴳⴰⵔ ⵏ # ⵏ ⵡⵓⵟⵟⵓⵏ ⴷⴼⴼⵉⵔ ⵜⴰⴼⵉⵍⵍⵓⵜ}}",
+    ),
+    confirmTitle: "ⵙⵙⵏⵜⵎ ⴰⵎⵓⵙⵙⵓ",
+    confirmQuestion: (what) => `ⵉⵙ ⵜⵙⵙⵏⵜⵎⴷ ⵉⵙ ⵜⴰⵎⵥⴷ ${what}?`,
+    confirmWarn: "ⴰⵇⵔⵉⴹ ⴰⴷ ⵉⴷⴷⵓ ⵖⵔ ⵜⵎⵢⴰⵡⴰⵙⵜ, ⵓⵔ ⵉⵣⵎⵔ ⴰⴷ ⵉⵜⵜⵓⵔⴰⵔ.",
+    confirmYes: "ⵢⴰⵀ, ⵎⵥⵉⵖ ⴽⵓⵍⵍⵓ",
+    confirmBack: "ⵓⵀⵓ, ⵓⵖⴰⵍ ⵖⵔ ⵜⵓⵜⵔⴰ ⵉⵏⵓ",
+  },
 
   units: { g: "g", kg: "kg", ml: "ml", l: "L", piece: "ⵉⴼⵔⴷⵉⵙⵏ", pieces: "ⵉⴼⵔⴷⵉⵙⵏ" },
 

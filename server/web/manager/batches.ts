@@ -8,6 +8,7 @@
  * Before the write, what a manager types differently from the schema is said in words beside the field:
  * a weight in decimals ("7,5": the chain counts whole units), a quantity that is not the total delivered.
  */
+import { batchIdOf } from "../../../domain/batchId";
 import type { Queries } from "../../index";
 import type { Services } from "../../services";
 import { registerBatchInput, recordEventInput } from "../../services/batches";
@@ -16,7 +17,7 @@ import { formKey, ONCE_FIELD, parseForm, submitForm, type FormOnce } from "../fo
 import type { Body } from "../page";
 import { opQuery } from "../progress";
 import type { FieldProblem } from "../views/components";
-import { blank, quantityText, type ManagerPage, type ManagerRequest } from "./kit";
+import { blank, quantityText, revertOf, type ManagerPage, type ManagerRequest } from "./kit";
 import { batchDonePage, batchFormPage, stepDonePage, stepFormPage } from "./views";
 
 export interface BatchDeps {
@@ -26,15 +27,29 @@ export interface BatchDeps {
   gtinOf: (batchId: string) => string;
 }
 
-/** "ROSE-20261204" from the product code and today's date: short, GS1 AI (10) characters only. */
-export function suggestLot(productCode: string, now = new Date()): string {
+/**
+ * A lot code not yet used by the cooperative: a short prefix of the product ("rose-water" → ROSEW,
+ * "rose-petals" → ROSEP), today's date and the first counter free ("ROSEW-20261204-1", then -2…); GS1
+ * AI (10) characters only, 20 at most. `used` says whether the cooperative has a lot with that code.
+ */
+export function suggestLot(productCode: string, used: (lotCode: string) => boolean, now = new Date()): string {
+  const parts = productCode
+    .toUpperCase()
+    .split(/[^A-Z0-9]+/)
+    .filter(Boolean);
   const prefix =
-    productCode
-      .replace(/[^A-Za-z0-9]+/g, "-")
-      .split("-")[0]
-      .toUpperCase()
-      .slice(0, 6) || "LOT";
-  return `${prefix}-${now.toISOString().slice(0, 10).replace(/-/g, "")}`;
+    parts.length === 0
+      ? "LOT"
+      : (
+          parts[0].slice(0, 4) +
+          parts
+            .slice(1)
+            .map((x) => x[0])
+            .join("")
+        ).slice(0, 6);
+  const stem = `${prefix}-${now.toISOString().slice(0, 10).replace(/-/g, "")}`;
+  for (let n = 1; n < 1000; n++) if (!used(`${stem}-${n}`)) return `${stem}-${n}`;
+  return `${stem}-${now.getTime() % 100_000}`;
 }
 
 /** The contributors a lot's form names (member-i / weight-i rows): those with a weight, and what is wrong. */
@@ -81,6 +96,9 @@ export function batchPages(deps: BatchDeps): ManagerPage[] {
   };
 
   // ---- record a lot ----
+  const proposeLot = (r: ManagerRequest, productCode: string) =>
+    suggestLot(productCode, (code) => deps.getBatch(batchIdOf(BigInt(r.coopId), code)) !== null);
+
   const batchForm = (r: ManagerRequest, values: Body, problems: FieldProblem[]) => {
     const members = services.cooperatives
       .listMembers(r.user, r.coopId)
@@ -88,12 +106,15 @@ export function batchPages(deps: BatchDeps): ManagerPage[] {
       .map((x) => ({ userId: x.userId!, displayName: x.displayName }));
     const products = Object.keys(r.c.products);
     const productCode = values.productCode ?? products[0];
+    const lotCode = values.lotCode ?? proposeLot(r, productCode);
     return batchFormPage(r.c, {
       products,
       members,
       values: {
         productCode,
-        lotCode: values.lotCode ?? suggestLot(productCode),
+        lotCode,
+        // The code proposed, sent back: left as it is, it follows the product chosen (no script needed).
+        proposedLot: values.proposedLot ?? lotCode,
         unit: values.unit ?? "kg",
         productionDate: values.productionDate ?? new Date().toISOString().slice(0, 10),
         ...values,
@@ -105,7 +126,13 @@ export function batchPages(deps: BatchDeps): ManagerPage[] {
   };
 
   const register = (r: ManagerRequest) => {
-    const b = r.body;
+    const b = { ...r.body };
+    // The proposed code left untouched, for another product than the one it was proposed for: that product's.
+    const proposed = blank(b.proposedLot);
+    if (proposed !== undefined && b.lotCode?.trim() === proposed && b.productCode !== undefined) {
+      const own = proposeLot(r, b.productCode);
+      if (own.split("-")[0] !== proposed.split("-")[0]) b.lotCode = b.proposedLot = own;
+    }
     const { contributors, total, problems } = contributorsOf(r);
     // An empty quantity is the total delivered (what a manager expects); a different one is said beside it.
     const quantity = blank(b.quantity) ?? (total > 0n ? String(total) : undefined);
@@ -139,6 +166,16 @@ export function batchPages(deps: BatchDeps): ManagerPage[] {
       write: async (data) => {
         const res = await services.batches.register(r.user, data);
         return `/w/manager/batches/${res.batchId}/done${opQuery(res.outcome)}`;
+      },
+      // The contract's refusals, beside the field they are about.
+      refused: (err) => {
+        const refused = revertOf(err);
+        if (refused === undefined) return null;
+        if (refused.name === "BatchRegistryInvalidTime")
+          return [{ field: "productionDate", message: r.c.selling.futureDate }];
+        if (refused.name === "BatchRegistryDuplicateLot")
+          return [{ field: "lotCode", message: r.c.manager2.lotExists }];
+        return [{ field: "lotCode", message: r.c.selling.refused }];
       },
     });
   };
@@ -181,6 +218,13 @@ export function batchPages(deps: BatchDeps): ManagerPage[] {
         const res = await services.batches.recordEvent(r.user, batch.batchId, data);
         const op = opQuery(res.outcome, "&");
         return `/w/manager/batches/${batch.batchId}/step/done?step=${encodeURIComponent(data.bizStep)}${op}`;
+      },
+      // The contract's refusals, beside the field they are about.
+      refused: (err) => {
+        const refused = revertOf(err);
+        if (refused === undefined) return null;
+        const message = refused.name === "BatchRegistryInvalidTime" ? r.c.selling.futureDate : r.c.selling.refused;
+        return [{ field: "eventTime", message }];
       },
     });
   };

@@ -128,7 +128,9 @@ export function dashboardPage(c: Catalog, m: DashboardModel): { title: string; b
           (s) =>
             html`<li data-sale="${String(s.saleId)}">
               ${t.saleLine(f.integer(s.saleId), c.sales.states[s.state as keyof typeof c.sales.states] ?? s.state)}
-              <a href="${q(c, `/audit/sales/${s.saleId}`)}">${c.sales.sale(f.integer(s.saleId))}</a>
+              <a class="sale-open" href="${q(c, `/w/manager/sales/${s.saleId}`)}"
+                >${c.sales.sale(f.integer(s.saleId))}</a
+              >
             </li>`,
         )}
       </ul>
@@ -232,6 +234,7 @@ export function batchFormPage(c: Catalog, m: BatchFormModel): { title: string; b
   const body = html`${errorSummary(c, m.problems)}
     <form method="post" action="/w/manager/batches" novalidate>
       ${hidden(c, m.csrf, m.once)}
+      <input type="hidden" name="proposedLot" value="${v.proposedLot ?? ""}" />
       <h1>${t.batchTitle}</h1>
       ${select(
         "productCode",

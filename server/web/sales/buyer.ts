@@ -3,8 +3,9 @@
  *
  * - /w/buyer/funds: test money from the faucet (the embedded demo chain only), a refusal said kindly;
  * - POST /market/<saleId>/buy → services.sales.fund → a confirmation;
- * - /w/buyer/orders: the buyer's orders, each state in words, confirm delivery / report a problem, and
- *   money returned after a refund, to withdraw.
+ * - /w/buyer/orders: the buyer's orders (sale number and date on each), each state in words, confirm
+ *   delivery (a page that asks first: the money then goes to the cooperative for good) / report a
+ *   problem, and money returned after a refund, to withdraw.
  */
 import { requireRole } from "../../services/access";
 import { DomainError } from "../../services/errors";
@@ -13,7 +14,7 @@ import { formKey, parseForm, writeOnce } from "../forms";
 import { withLang, type WebPage, type WebRequest } from "../page";
 import { opQuery } from "../progress";
 import { saleIdOf, saleView, type SalesDeps } from "./kit";
-import { fundsPage, ordersPage, stepDonePage } from "./views";
+import { confirmDeliveryPage, fundsPage, ordersPage, stepDonePage } from "./views";
 
 export function buyerPages(deps: SalesDeps): WebPage[] {
   const { services, once } = deps;
@@ -81,6 +82,18 @@ export function buyerPages(deps: SalesDeps): WebPage[] {
     });
   };
 
+  /** "Did you receive it?" before the confirmation that releases the money (her own shipped order only). */
+  const askConfirm = async (r: WebRequest) => {
+    const user = requireRole(r.user, "buyer");
+    const sale = services.sales.get(saleIdOf(r.params));
+    if (sale.buyer.toLowerCase() !== (user.address ?? "").toLowerCase())
+      throw new DomainError("not_found", "sale_not_found", "no such sale");
+    // Nothing to confirm (not shipped yet, or confirmed already): back to the orders, which say where it stands.
+    if (sale.state !== "Shipped") return { redirect: withLang(r.c, "/w/buyer/orders") };
+    const view = confirmDeliveryPage(r.c, { s: await saleView(deps, sale), csrf: r.csrf, once: formKey() });
+    return { status: 200, view };
+  };
+
   /** A confirmation that leads back to the orders. */
   const done = (r: WebRequest, title: string, text: string) => {
     const t = r.c.buying;
@@ -99,6 +112,7 @@ export function buyerPages(deps: SalesDeps): WebPage[] {
       path: "/w/buyer/withdrawn",
       handle: (r) => done(r, r.c.buying.withdrawnTitle, r.c.buying.withdrawnText),
     },
+    { method: "get", path: "/w/buyer/orders/:saleId/confirm", handle: askConfirm },
     { method: "post", path: "/w/buyer/orders/:saleId/confirm", handle: step("confirm") },
     { method: "post", path: "/w/buyer/orders/:saleId/dispute", handle: step("dispute") },
     {

@@ -4,42 +4,61 @@
  * was paid for, or cancel an offer nobody paid. Only the lot's cooperative's manager may (the services ask
  * requireCoopAdmin).
  */
-import { parseEther } from "viem";
 import { requireRole } from "../../services/access";
 import { DomainError } from "../../services/errors";
 import { offerSaleInput, shipInput } from "../../services/sales";
+import { quantity as quantityText } from "../../pages/format";
 import { formKey, ONCE_FIELD, parseForm, submitForm, writeOnce } from "../forms";
+import { revertOf } from "../manager/kit";
 import { withLang, type Body, type View, type WebPage, type WebRequest } from "../page";
 import { opQuery } from "../progress";
 import type { FieldProblem } from "../views/components";
 import { saleIdOf, saleView, type SalesDeps } from "./kit";
-import { managerSalePage, offerFormPage, stepDonePage } from "./views";
+import { parsePrice } from "./price";
+import { managerSalePage, offerFormPage, stepDonePage, type CurrencyChoice } from "./views";
 
-/** "0,05" or "0.05" ETH → wei; anything else goes to the schema as is, to be refused beside the field. */
-function weiOf(text: string | undefined): string {
-  const priceText = (text ?? "").trim().replace(",", ".");
-  if (!/^[0-9]+(\.[0-9]{1,18})?$/.test(priceText)) return priceText;
-  try {
-    return parseEther(priceText).toString();
-  } catch {
-    return priceText;
-  }
+/** The problem of a price as typed, in the reader's language (null: it reads as one amount). */
+function priceProblem(r: WebRequest, text: string | undefined, decimals: number): string | bigint {
+  const p = parsePrice(text, decimals);
+  if (p.ok) return p.raw;
+  const t = r.c.selling;
+  return p.problem === "ambiguous"
+    ? t.priceAmbiguous
+    : p.problem === "decimals"
+      ? t.priceDecimals(p.decimals)
+      : t.priceBad;
 }
 
 export function managerSalePages(deps: SalesDeps): WebPage[] {
   const { services, once } = deps;
 
-  const offerForm = (r: WebRequest, batchId: string, values: Body, problems: FieldProblem[]): View => {
+  /**
+   * The currencies a sale may be priced in: those the escrow recorded with a currency, dirhams first
+   * (members are paid in dirhams), then by code; ETH only when there is none.
+   */
+  const currencies = (): CurrencyChoice[] => {
+    const tokens = services
+      .settlementTokens()
+      .map((t) => ({ param: t.token, code: t.currency, decimals: t.decimals }))
+      .sort((a, b) => Number(b.code === "MAD") - Number(a.code === "MAD") || a.code.localeCompare(b.code));
+    return tokens.length > 0 ? tokens : [{ param: "ETH", code: "ETH", decimals: 18 }];
+  };
+
+  const lotOf = (batchId: string) => {
     const batch = deps.getBatch(batchId);
     if (batch === null) throw new DomainError("not_found", "batch_not_found", "no such lot");
-    return offerFormPage(r.c, {
-      batch: { ...batch, available: String(batch.available ?? batch.quantity) },
+    return { ...batch, available: String(batch.available ?? batch.quantity) };
+  };
+
+  const offerForm = (r: WebRequest, batchId: string, values: Body, problems: FieldProblem[]): View =>
+    offerFormPage(r.c, {
+      batch: lotOf(batchId),
+      currencies: currencies(),
       values,
       problems,
       csrf: r.csrf,
       once: values[ONCE_FIELD] ?? formKey(),
     });
-  };
 
   const newOffer = (r: WebRequest) => {
     const batchId = r.query.batch ?? "";
@@ -53,20 +72,44 @@ export function managerSalePages(deps: SalesDeps): WebPage[] {
   const offer = (r: WebRequest) => {
     const b = r.body;
     const batchId = b.batchId ?? "";
-    const values = { quantity: b.quantity, price: b.price, [ONCE_FIELD]: b[ONCE_FIELD] };
+    const lot = lotOf(batchId);
+    const t = r.c.selling;
+    const values = { quantity: b.quantity, price: b.price, token: b.token, [ONCE_FIELD]: b[ONCE_FIELD] };
+    const choices = currencies();
+    const currency = choices.find((x) => x.param.toLowerCase() === (b.token ?? choices[0].param).toLowerCase());
+    const price = currency === undefined ? undefined : priceProblem(r, b.price, currency.decimals);
     const parsed = parseForm(r.c, offerSaleInput, {
       batchId,
       quantity: (b.quantity ?? "").trim(),
-      price: weiOf(b.price),
+      token: currency?.param ?? "",
+      price: typeof price === "bigint" ? price.toString() : "",
     });
+    const problems = parsed.ok ? [] : parsed.problems.filter((p) => p.field !== "price" && p.field !== "token");
+    if (currency === undefined) problems.push({ field: "token", message: t.currencyBad });
+    else if (typeof price === "string") problems.push({ field: "price", message: price });
+    // More than the lot holds: said before the contract is asked (it would refuse too).
+    const left = (available: string) => r.c.manager2.takeTooMuch(quantityText(r.c, available, lot.unit));
+    if (parsed.ok && parsed.data.quantity > BigInt(lot.available))
+      problems.push({ field: "quantity", message: left(lot.available) });
     return submitForm(r, once, {
       parsed,
+      problems,
       form: (p) => offerForm(r, batchId, values, p),
       write: async (data) => {
         const res = await services.sales.offer(r.user, data);
         return res.saleId === null
           ? `/w/manager/sales/new?batch=${batchId}`
           : `/w/manager/sales/${res.saleId}/done/offered${opQuery(res.outcome)}`;
+      },
+      // The contract's refusals (another page sold from the lot meanwhile…), beside their field.
+      refused: (err) => {
+        const refused = revertOf(err);
+        if (refused === undefined) return null;
+        if (refused.name === "BatchRegistryQuantityExceeded")
+          return [{ field: "quantity", message: left(String(refused.args[1])) }];
+        if (refused.name === "SaleEscrowTokenNotAllowed") return [{ field: "token", message: t.currencyBad }];
+        if (refused.name === "SaleEscrowZeroPrice") return [{ field: "price", message: t.priceBad }];
+        return [{ field: "quantity", message: t.refused }];
       },
     });
   };
@@ -90,7 +133,7 @@ export function managerSalePages(deps: SalesDeps): WebPage[] {
     });
   };
 
-  const done = (r: WebRequest) => {
+  const done = async (r: WebRequest) => {
     const t = r.c.buying;
     const what = r.params.what;
     const title = what.startsWith("ship")
@@ -99,9 +142,17 @@ export function managerSalePages(deps: SalesDeps): WebPage[] {
         ? t.offeredTitle
         : t.cancelledTitle;
     const saleId = saleIdOf(r.params);
+    // What was offered or shipped, once the index has it (a write on its way: the title says so).
+    let sale: Awaited<ReturnType<typeof saleView>> | undefined;
+    try {
+      sale = await saleView(deps, services.sales.get(saleId));
+    } catch (err) {
+      if (!(err instanceof DomainError && err.kind === "not_found")) throw err;
+    }
     const view = stepDonePage(r.c, {
       title,
       text: "",
+      sale,
       pending: r.pending,
       next: withLang(r.c, `/w/manager/sales/${saleId}`),
       nextLabel: t.saleTitle(String(saleId)),

@@ -7,9 +7,17 @@ import type { Sale } from "../../index/queries";
 import { html, type Html } from "../../pages/html";
 import { progressBanner, type PendingWrite } from "../progress";
 import { productName, unitName, type Catalog } from "../../pages/i18n";
-import { quantity } from "../../pages/format";
 import { ONCE_FIELD, onceFields } from "../forms";
-import { amountText, banner, errorSummary, field, tokenShownOnce, type FieldProblem } from "../views/components";
+import { formatterFor, quantity as quantityOf } from "../../pages/format";
+import {
+  amountText,
+  banner,
+  errorSummary,
+  field,
+  radios,
+  tokenShownOnce,
+  type FieldProblem,
+} from "../views/components";
 
 type View = { title: string; body: Html };
 const q = (c: Catalog, path: string) => `${path}?lang=${c.lang}`;
@@ -37,12 +45,25 @@ function price(c: Catalog, s: SaleView): Html {
 function facts(c: Catalog, s: SaleView): Html {
   return html`<dl class="facts">
     <dt>${c.sales.quantity}</dt>
-    <dd class="quantity">${quantity(c, s.sale.quantity, s.unit)}</dd>
+    <dd class="quantity">${quantityOf(c, s.sale.quantity, s.unit)}</dd>
     <dt>${c.sales.price}</dt>
     <dd>${price(c, s)}</dd>
     <dt>${c.buying.cooperative}</dt>
     <dd><bdi>${s.cooperativeName}</bdi></dd>
   </dl>`;
+}
+
+/** "Sale 3 · 4 Dec 2026" and the product and lot: what tells two sales of one lot apart. */
+function saleHeading(c: Catalog, s: SaleView, level: "h2" | "p"): Html {
+  const when = s.sale.fundedAt ?? s.sale.chain.blockTime;
+  const what = html`<bdi>${productName(c, s.productCode)}</bdi> · <bdi class="mono">${s.lotCode}</bdi>`;
+  const which = html`<span class="sale-no">${c.sales.sale(formatterFor(c).integer(s.sale.saleId))}</span> ·
+    <span class="sale-date">${formatterFor(c).date(when)}</span>`;
+  return level === "h2"
+    ? html`<h2>${what}</h2>
+        <p class="sale-id">${which}</p>`
+    : html`<p>${what}</p>
+        <p class="sale-id">${which}</p>`;
 }
 
 const hidden = onceFields;
@@ -144,13 +165,22 @@ export function offerPage(
 
 export function stepDonePage(
   c: Catalog,
-  m: { title: string; text: string; pending: PendingWrite | null; next: string; nextLabel: string },
+  m: {
+    title: string;
+    text: string;
+    pending: PendingWrite | null;
+    next: string;
+    nextLabel: string;
+    /** The sale the step was about: its product, lot, quantity and price under the title. */
+    sale?: SaleView;
+  },
 ): View {
   const t = c.buying;
   const body = html`<div class="panel confirmation" id="step-done">
       <h1>${m.pending === null ? m.title : t.pending}</h1>
     </div>
     ${progressBanner(c, m.pending, c.manager.lookAgain)} ${m.text === "" ? "" : html`<p>${m.text}</p>`}
+    ${m.sale === undefined ? "" : html`<section class="sale-facts">${saleHeading(c, m.sale, "h2")} ${facts(c, m.sale)}</section>`}
     <ul class="links">
       <li><a class="button" id="next" href="${m.next}">${m.nextLabel}</a></li>
       <li><a href="${q(c, "/w")}">${t.back}</a></li>
@@ -189,24 +219,52 @@ export function ordersPage(
   m: { orders: SaleView[]; refunds: RefundView[]; csrf: Html; once: () => string },
 ): View {
   const t = c.buying;
-  const step = (s: SaleView, path: string, label: string, cls: string) =>
-    html`<form method="post" action="${q(c, `/w/buyer/orders/${s.sale.saleId}/${path}`)}">
+  // Confirming releases the money for good: a link to a page that asks first. A problem is a secondary button.
+  const confirm = (s: SaleView) =>
+    html`<a class="button primary confirm" href="${q(c, `/w/buyer/orders/${s.sale.saleId}/confirm`)}"
+      >${t.confirmDelivery}</a
+    >`;
+  const dispute = (s: SaleView) =>
+    html`<form method="post" action="${q(c, `/w/buyer/orders/${s.sale.saleId}/dispute`)}">
       ${hidden(m.csrf, m.once())}
-      <button type="submit" class="${`button ${cls}`}">${label}</button>
+      <button type="submit" class="button secondary dispute">${t.openDispute}</button>
     </form>`;
   const body = html`<h1>${t.ordersTitle}</h1>
     ${refunds(c, m)} ${m.orders.length === 0 ? html`<p id="no-orders">${t.noOrders}</p>` : ""}
     ${m.orders.map(
       (s) =>
         html`<section class="panel order" data-sale="${s.sale.saleId}">
-          <h2><bdi>${productName(c, s.productCode)}</bdi> · <bdi class="mono">${s.lotCode}</bdi></h2>
+          ${saleHeading(c, s, "h2")}
           <p class="state"><strong>${c.sales.states[s.sale.state]}</strong></p>
-          ${facts(c, s)} ${s.sale.state === "Shipped" ? step(s, "confirm", t.confirmDelivery, "confirm") : ""}
-          ${s.sale.state === "Funded" || s.sale.state === "Shipped" ? step(s, "dispute", t.openDispute, "secondary dispute") : ""}
+          ${facts(c, s)}
+          ${
+            s.sale.state === "Funded" || s.sale.state === "Shipped"
+              ? html`<div class="actions">${s.sale.state === "Shipped" ? confirm(s) : ""} ${dispute(s)}</div>`
+              : ""
+          }
         </section>`,
     )}
     <p><a href="${q(c, "/w")}">${t.back}</a></p>`;
   return { title: t.ordersTitle, body };
+}
+
+/** "Did you receive it?": the one step before the money goes to the cooperative for good. */
+export function confirmDeliveryPage(c: Catalog, m: { s: SaleView; csrf: Html; once: string }): View {
+  const t = c.selling;
+  const what = `${quantityOf(c, m.s.sale.quantity, m.s.unit)} · ${productName(c, m.s.productCode)} (${m.s.lotCode})`;
+  const body = html`<h1>${t.confirmTitle}</h1>
+    ${saleHeading(c, m.s, "p")}
+    <p id="confirm-question"><strong>${t.confirmQuestion(`\u2068${what}\u2069`)}</strong></p>
+    ${facts(c, m.s)}
+    <p class="banner warn" id="confirm-warn">${t.confirmWarn}</p>
+    <div class="actions">
+      <form method="post" action="${q(c, `/w/buyer/orders/${m.s.sale.saleId}/confirm`)}">
+        ${hidden(m.csrf, m.once)}
+        <button type="submit" class="button big" id="confirm-yes">${t.confirmYes}</button>
+      </form>
+      <a id="confirm-back" href="${q(c, "/w/buyer/orders")}">${t.confirmBack}</a>
+    </div>`;
+  return { title: t.confirmTitle, body };
 }
 
 export function managerSalePage(c: Catalog, m: { s: SaleView; csrf: Html; once: () => string }): View {
@@ -226,11 +284,20 @@ export function managerSalePage(c: Catalog, m: { s: SaleView; csrf: Html; once: 
   return { title, body };
 }
 
+/** A currency a sale may be priced in: `param` is what the form sends (a token's address, or ETH). */
+export interface CurrencyChoice {
+  param: string;
+  /** ISO 4217 ("MAD"), or ETH. */
+  code: string;
+  decimals: number;
+}
+
 export function offerFormPage(
   c: Catalog,
   m: {
     batch: { batchId: string; productCode: string; lotCode: string; unit: string; available: string };
-    values: { quantity?: string; price?: string };
+    currencies: CurrencyChoice[];
+    values: { quantity?: string; price?: string; token?: string };
     problems: FieldProblem[];
     csrf: Html;
     once: string;
@@ -247,16 +314,29 @@ export function offerFormPage(
       ${field({
         id: "quantity",
         label: `${c.sales.quantity} (${unitName(c, m.batch.unit)})`,
-        hint: c.workspace.available(`${quantity(c, m.batch.available, m.batch.unit)}`),
+        hint: c.workspace.available(`${quantityOf(c, m.batch.available, m.batch.unit)}`),
         value: m.values.quantity,
         error: err("quantity"),
         attributes: html`inputmode="numeric"`,
         ltr: true,
       })}
+      ${radios({
+        name: "token",
+        legend: c.selling.currency,
+        error: err("token"),
+        options: m.currencies.map((x): [string, Html] => [
+          x.param,
+          html`${c.selling.currencyNames[x.code] ?? x.code} <bdi dir="ltr">(${x.code})</bdi>`,
+        ]),
+        checked:
+          m.currencies.find((x) => x.param.toLowerCase() === (m.values.token ?? "").toLowerCase())?.param ??
+          m.currencies[0]?.param,
+      })}
+      <p class="note" id="token-hint">${c.selling.currencyHint}</p>
       ${field({
         id: "price",
-        label: t.priceLabel,
-        hint: t.priceHint,
+        label: c.selling.priceLabel,
+        hint: c.selling.priceHint,
         value: m.values.price,
         error: err("price"),
         attributes: html`inputmode="decimal"`,
