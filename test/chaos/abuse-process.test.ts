@@ -21,6 +21,7 @@ import path from "node:path";
 import { childrenOf, commandOf } from "../../scripts/bench/proc";
 import { GATEWAY_NODE_FLAGS } from "../../scripts/lib/nodeFlags";
 import { record, type ChaosRow } from "./summary";
+import { chainModeEnv } from "../helpers/chainMode";
 
 const ROOT = path.join(__dirname, "..", "..");
 const START = path.join(ROOT, "dist", "scripts", "start.js");
@@ -64,7 +65,7 @@ interface Started {
 function startGateway(cwd: string, dataDir: string): Promise<Started | { code: number | null; stderr: string }> {
   const child = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, START], {
     cwd,
-    env: { ...process.env, DATA_DIR: dataDir, PORT: "0", NODE_ENV: "test", LOG_LEVEL: "info" },
+    env: { ...process.env, ...chainModeEnv(), DATA_DIR: dataDir, PORT: "0", NODE_ENV: "test", LOG_LEVEL: "info" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";

@@ -15,6 +15,7 @@ import { startEmbeddedChain, type EmbeddedChain } from "../../server/chain/embed
 import { writeDeployment } from "../../server/chain/deploy";
 import { startGatewayProcess, type GatewayProcess } from "../../scripts/bench/gateway-process";
 import { startTestChain, type TestChain } from "../helpers/chain";
+import { rpcModeEnv, TEST_BLOCK_TIME } from "../helpers/chainMode";
 import { ApiClient, type ApiResponse } from "../helpers/gateway";
 import { record, type ChaosRow } from "./summary";
 
@@ -68,6 +69,7 @@ describe("chaos: faults with real processes", function () {
       CHAIN_ID: "31337",
       RELAYER_KEY: tc.wallets[1].privateKey,
       DEPLOYER_KEY: tc.wallets[0].privateKey,
+      ...rpcModeEnv(),
     });
     const started = startGatewayProcess(gwDir, "info");
     delete process.env.GATEWAY_CHILD_ENV;
@@ -85,7 +87,7 @@ describe("chaos: faults with real processes", function () {
   }
 
   async function restartNode(): Promise<void> {
-    node = await startEmbeddedChain({ dataDir: nodeDir, port });
+    node = await startEmbeddedChain({ dataDir: nodeDir, port, blockTime: TEST_BLOCK_TIME });
   }
 
   async function ok(p: Promise<ApiResponse>, status = 201) {

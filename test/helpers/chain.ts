@@ -11,6 +11,7 @@ import { createProvider } from "../../scripts/ethers-provider";
 import { createChainClient, type ChainClient } from "../../server/chain/client";
 import type { DeployOptions } from "../../server/chain/deploy";
 import { deployCoopTrace, type Deployed } from "../../scripts/ethers-deploy";
+import { TEST_BLOCK_TIME } from "./chainMode";
 import { MockStablecoin__factory, type MockStablecoin } from "../../typechain-types";
 
 export interface TestChain {
@@ -34,7 +35,7 @@ export function anvilWallet(index: number): HDNodeWallet {
 
 export async function startTestChain(options: { dataDir?: string; deploy?: DeployOptions } = {}): Promise<TestChain> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), "cooptrace-test-"));
-  const chain = await startEmbeddedChain({ dataDir });
+  const chain = await startEmbeddedChain({ dataDir, blockTime: TEST_BLOCK_TIME });
   const provider = createProvider(chain.rpcUrl, chain.chainId, 20);
   const client = createChainClient(chain.rpcUrl, chain.chainId, 20);
   const wallets = Array.from({ length: 10 }, (_, i) => anvilWallet(i).connect(provider));
