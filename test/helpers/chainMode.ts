@@ -32,11 +32,3 @@ export function chainModeEnv(): Record<string, string> {
 export function rpcModeEnv(): Record<string, string> {
   return INTERVAL_MODE ? { CONFIRMATIONS: String(TEST_CONFIRMATIONS) } : {};
 }
-
-/**
- * How long a test may wait for something the chain must do once (a block, a receipt, the index at a
- * block): generous in interval mode, where a write takes a block and the index confirmations more.
- */
-export function chainWaitMs(automineMs: number): number {
-  return INTERVAL_MODE ? automineMs + (TEST_CONFIRMATIONS + 2) * TEST_BLOCK_TIME * 1000 : automineMs;
-}
