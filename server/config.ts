@@ -48,6 +48,11 @@ const schema = z
       .min(0, "must be an integer from 0 to 64")
       .max(64, "must be an integer from 0 to 64")
       .default(0),
+    /**
+     * Seconds between blocks of the embedded chain; 0 (the default) mines each transaction as it
+     * arrives. Set, the embedded chain behaves like a real network (a write waits for the next block).
+     */
+    EMBEDDED_BLOCK_TIME: intBetween(0, 60).default(0),
     RELAYER_MAX_BATCH: intBetween(1, 200).default(20),
     RELAYER_MAX_IN_FLIGHT: intBetween(1, 64).default(4),
     RELAYER_REPLACE_AFTER_SECONDS: intBetween(1, 86_400).default(30),
@@ -108,6 +113,8 @@ export interface Config {
   keystoreKey: string | undefined;
   logLevel: string;
   confirmations: number;
+  /** Seconds between blocks of the embedded chain; 0: each transaction is mined as it arrives. */
+  embeddedBlockTime: number;
   relayer: {
     /** Forward requests per executeBatch transaction. */
     maxBatch: number;
@@ -175,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keystoreKey: e.KEYSTORE_KEY,
     logLevel: e.LOG_LEVEL,
     confirmations: e.CONFIRMATIONS,
+    embeddedBlockTime: e.EMBEDDED_BLOCK_TIME,
     relayer: {
       maxBatch: e.RELAYER_MAX_BATCH,
       maxInFlight: e.RELAYER_MAX_IN_FLIGHT,

@@ -160,6 +160,7 @@ async function connectChain(config: Config, log: Logger, cleanups: Cleanups) {
   if (embedded) {
     const chain: EmbeddedChain = await startEmbeddedChain({
       dataDir: config.dataDir,
+      blockTime: config.embeddedBlockTime,
       // anvil's own log (a line per JSON-RPC call) only when it will be written.
       onLog: log.isLevelEnabled("trace") ? (line) => log.trace({ anvil: line }, "anvil") : undefined,
       onWarning: (message, fields) => log.warn(fields, message),
@@ -186,7 +187,9 @@ async function connectChain(config: Config, log: Logger, cleanups: Cleanups) {
   }
   if (actualChainId !== BigInt(chainId))
     throw new StartupError(`CHAIN_ID is ${chainId} but the node at RPC_URL is chain ${actualChainId}`);
-  return { embedded, rpcUrl, chainId, relayerKey, deployer, client };
+  // A receipt is there as soon as the send returns only when the embedded chain mines on arrival.
+  const minesOnArrival = embedded && config.embeddedBlockTime === 0;
+  return { embedded, minesOnArrival, rpcUrl, chainId, relayerKey, deployer, client };
 }
 
 type Cleanups = (() => Promise<void> | void)[];
@@ -227,12 +230,13 @@ async function startWorkers(
     forwarder: deployment.contracts.Forwarder.address,
     policy: createRelayPolicy(deployment.contracts),
     relayer: { address: relayerAccount.address, privateKey: chain.relayerKey },
-    // On the embedded chain a transaction is mined as it arrives: look for its receipt soon.
+    // On the embedded chain (without a block time) a transaction is mined as it arrives: look for its
+    // receipt soon.
     options: {
       ...config.relayer,
       userDailyGas: config.limits.userDailyGas,
       confirmations: config.confirmations,
-      ...(chain.embedded ? { inFlightPollMs: 10, eagerReceipts: true } : {}),
+      ...(chain.minesOnArrival ? { inFlightPollMs: 10, eagerReceipts: true } : {}),
     },
     signTypedData: (
       userId: string,

@@ -39,6 +39,11 @@ export interface EmbeddedChainOptions {
   /** Seconds between state snapshots. Default 2. */
   stateInterval?: number;
   port?: number;
+  /**
+   * Seconds between blocks (anvil --block-time): a block every interval, as on a real network. 0 or
+   * absent: each transaction is mined as it arrives (automine).
+   */
+  blockTime?: number;
   onLog?: (line: string) => void;
   /** Told when the start had to stop an earlier anvil left running on the same state file. */
   onWarning?: (message: string, fields: Record<string, unknown>) => void;
@@ -225,6 +230,7 @@ export async function startEmbeddedChain(options: EmbeddedChainOptions): Promise
       stateFile,
       "--state-interval",
       String(options.stateInterval ?? 2),
+      ...(options.blockTime ? ["--block-time", String(options.blockTime)] : []),
       // anvil prints a line per JSON-RPC call; unless someone reads them, it need not (errors still print).
       ...(options.onLog ? [] : ["--quiet"]),
     ],

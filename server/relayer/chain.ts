@@ -267,6 +267,13 @@ export function createRelayerChain(deps: ChainDeps) {
       sawBlock(n);
       return n;
     },
+    /** The node's head block, number and hash (the reconciler compares hashes: same hash, same chain below). */
+    headBlock: async (): Promise<{ number: number; hash: string }> => {
+      const block = await rpc("getBlock", client.getBlock("latest"));
+      if (block === null) throw new RelayerUnavailableError("chain_unavailable", "the node has no latest block");
+      sawBlock(block.number);
+      return { number: block.number, hash: block.hash.toLowerCase() };
+    },
     /** Whether the node still knows a transaction (mined or in its pool). */
     knows: async (hash: string) =>
       (await rpc("getTransaction", client.request("eth_getTransactionByHash", [hash]))) !== null,

@@ -16,6 +16,10 @@
  *   itself. Nonces handed out above every open transaction and never used are given back to the
  *   allocator. A gap must be seen on two checks in a row before anything is done (a broadcast may
  *   be on its way).
+ *
+ * Both are skipped when the head block is the one of the last check (same number and hash: the chain
+ * below it is the same, so are the receipts and the code) and nothing of ours is open or handed out
+ * since: an idle gateway asks its node for the head only (test/server/relayer-idle.test.ts).
  */
 import { getAddress, type Hex } from "viem";
 import { nonceGaps } from "./nonces";
@@ -39,9 +43,11 @@ export function createReconciler(parts: RelayerParts, settler: Pick<Settler, "fo
   /** The gap nonces of the previous check. */
   let suspected = new Set<number>();
 
+  /** The head of the last complete check, and the allocator's next nonce after it. */
+  let checked: { hash: string; next: number | undefined } | undefined;
+
   /** Reopens the transactions a reorganisation took back; returns how many. */
-  async function reorgs(): Promise<number> {
-    const head = await chain.blockNumber();
+  async function reorgs(head: number): Promise<number> {
     const recent = store.minedSince(relayerAddress, head - REORG_WATCH_BLOCKS - opts.confirmations);
     // Transactions recorded above the head: the chain went back below them (evm_revert, a deep reorg).
     const receipts = await Promise.all(recent.map((tx) => chain.receipt(tx.mined_hash!)));
@@ -117,17 +123,31 @@ export function createReconciler(parts: RelayerParts, settler: Pick<Settler, "fo
     for (const nonce of found.fill) if (seen.has(nonce)) await fill(nonce);
   }
 
+  /** Nothing can have changed since the last check: same head block, nothing open, no nonce handed out. */
+  function unchangedSince(head: { hash: string }): boolean {
+    return (
+      checked !== undefined &&
+      checked.hash === head.hash &&
+      store.openTxs(relayerAddress).length === 0 &&
+      store.nextNonce(relayerAddress) === checked.next
+    );
+  }
+
   return {
     /** Runs both checks when RECONCILE_MS has passed, or now when `due`. Returns the transactions reopened. */
     async run(due = false): Promise<number> {
       if (!due && Date.now() - lastRun < RECONCILE_MS) return 0;
       lastRun = Date.now();
+      const head = await chain.headBlock();
+      if (!due && unchangedSince(head)) return 0;
+      checked = undefined;
       // A node without the contracts is another chain (state lost, a wrong RPC_URL), not a
       // reorganisation of ours: sending our transactions there again, or handing out its nonces,
       // would spend the relayer's account on that chain for nothing.
       if (!(await chain.forwarderDeployed())) return 0;
-      const reopened = await reorgs();
+      const reopened = await reorgs(head.number);
       await gaps();
+      checked = { hash: head.hash, next: store.nextNonce(relayerAddress) };
       return reopened;
     },
   };

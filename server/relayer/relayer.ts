@@ -172,9 +172,11 @@ export function createRelayer(deps: RelayerDeps): Relayer {
       userId: row.user_id,
       state: row.state,
       stage: stageOf(row.state, row.block_number, chain.head(false), opts.confirmations),
+      final: false,
       createdAt: new Date(row.created_at).toISOString(),
       updatedAt: new Date(row.updated_at).toISOString(),
     };
+    status.final = status.stage === "confirmed";
     // The node is asked for its head (in the background) only while a mined request may deepen.
     if (status.stage === "mined") chain.head(true);
     const transactions = txIdsOf(row).flatMap((txId) => {

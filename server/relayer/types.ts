@@ -45,6 +45,12 @@ export interface OperationStatus {
   state: RequestState;
   /** The state with one later step: `confirmed` once mined at the configured depth (states.ts). */
   stage: RequestStage;
+  /**
+   * True once the stage is `confirmed`: the request's block is CONFIRMATIONS deep, the depth at which the
+   * index (and so every page and read of the API) shows its effects. Final as far as that depth goes:
+   * on an L2 it is the sequencer's word, not yet L1 finality (README, "Running on a public L2").
+   */
+  final: boolean;
   /** The transaction that executed the request once settled; while sent, the latest broadcast version. */
   txHash?: string;
   /**

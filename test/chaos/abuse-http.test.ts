@@ -24,6 +24,7 @@ import { MAX_JSON_DEPTH } from "../../server/api/body";
 import { PAYOUT_COLUMNS, toCsv } from "../../server/audit/csv";
 import { DEFAULT_PAGE_CACHE_BYTES, PageCache } from "../../server/pages/cache";
 import { ApiClient, startTestGateway, type ApiResponse, type TestGateway } from "../helpers/gateway";
+import { chainModeEnv } from "../helpers/chainMode";
 import { record } from "./summary";
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -92,7 +93,7 @@ const { buildApp } = dist("server/api/app");
 const { PageCache } = dist("server/pages/cache");
 (async () => {
   const dataDir = process.env.ABUSE_DATA;
-  const config = loadConfig({ NODE_ENV: "test", PORT: "0", DATA_DIR: dataDir, LOG_LEVEL: "info" });
+  const config = loadConfig({ ...JSON.parse(process.env.ABUSE_CHAIN_ENV), NODE_ENV: "test", PORT: "0", DATA_DIR: dataDir, LOG_LEVEL: "info" });
   const log = createLogger("info", pino.destination({ dest: path.join(dataDir, "gateway.log"), sync: true }));
   const gateway = await startGateway(config, { log, writeTimeoutMs: 20000 });
   const cache = new PageCache();
@@ -143,7 +144,7 @@ async function startGatewayChild(dataDir: string): Promise<GatewayChild> {
     throw new Error("dist/ is not built (or predates the page cache): npx tsc -p tsconfig.build.json");
   const child = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, "-e", CHILD_SCRIPT], {
     cwd: ROOT,
-    env: { ...process.env, ABUSE_ROOT: ROOT, ABUSE_DATA: dataDir },
+    env: { ...process.env, ABUSE_ROOT: ROOT, ABUSE_DATA: dataDir, ABUSE_CHAIN_ENV: JSON.stringify(chainModeEnv()) },
     stdio: ["ignore", "ignore", "pipe", "ipc"],
   });
   let stderr = "";

@@ -21,6 +21,14 @@ import path from "node:path";
 import { childrenOf, commandOf } from "../../scripts/bench/proc";
 import { GATEWAY_NODE_FLAGS } from "../../scripts/lib/nodeFlags";
 import { record, type ChaosRow } from "./summary";
+import { chainModeEnv, INTERVAL_MODE } from "../helpers/chainMode";
+
+/**
+ * How long `npm start` may take to be ready. Its first start deploys and seeds the demo (about 30
+ * writes, one after the other); on 2-s blocks each waits for its block and the index two more: about
+ * two minutes there.
+ */
+const READY_MS = INTERVAL_MODE ? 360_000 : 120_000;
 
 const ROOT = path.join(__dirname, "..", "..");
 const START = path.join(ROOT, "dist", "scripts", "start.js");
@@ -64,7 +72,7 @@ interface Started {
 function startGateway(cwd: string, dataDir: string): Promise<Started | { code: number | null; stderr: string }> {
   const child = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, START], {
     cwd,
-    env: { ...process.env, DATA_DIR: dataDir, PORT: "0", NODE_ENV: "test", LOG_LEVEL: "info" },
+    env: { ...process.env, ...chainModeEnv(), DATA_DIR: dataDir, PORT: "0", NODE_ENV: "test", LOG_LEVEL: "info" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
@@ -91,8 +99,8 @@ function startGateway(cwd: string, dataDir: string): Promise<Started | { code: n
       clearInterval(timer);
       // Not left running: it would hold the data folder's lock for the next scenario.
       child.kill("SIGKILL");
-      reject(new Error(`the gateway was not ready within 120 s:\n${err}\n${out}`));
-    }, 120_000).unref();
+      reject(new Error(`the gateway was not ready within ${READY_MS / 1000} s:\n${err}\n${out}`));
+    }, READY_MS).unref();
   });
 }
 
@@ -113,7 +121,7 @@ function anvilOf(pid: number): number | undefined {
 }
 
 describe("chaos: abuse of the gateway process and its data folder", function () {
-  this.timeout(180_000);
+  this.timeout(READY_MS + 60_000);
 
   let base: string;
   let dataDir: string;

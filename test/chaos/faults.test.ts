@@ -15,6 +15,7 @@ import { startEmbeddedChain, type EmbeddedChain } from "../../server/chain/embed
 import { writeDeployment } from "../../server/chain/deploy";
 import { startGatewayProcess, type GatewayProcess } from "../../scripts/bench/gateway-process";
 import { startTestChain, type TestChain } from "../helpers/chain";
+import { rpcModeEnv, TEST_BLOCK_TIME } from "../helpers/chainMode";
 import { ApiClient, type ApiResponse } from "../helpers/gateway";
 import { record, type ChaosRow } from "./summary";
 
@@ -62,6 +63,19 @@ describe("chaos: faults with real processes", function () {
 
   const client = (token?: string) => new ApiClient(gw!.url, token);
 
+  /** Stops mining: automine off, or in the interval mode (2-s blocks) the interval itself. */
+  async function pauseMining(): Promise<void> {
+    if (TEST_BLOCK_TIME > 0) await rpc("evm_setIntervalMining", [0]);
+    else await rpc("evm_setAutomine", [false]);
+  }
+
+  /** Mines what waits, and goes on mining as the suite's chain mode does. */
+  async function resumeMining(): Promise<void> {
+    if (TEST_BLOCK_TIME > 0) await rpc("evm_setIntervalMining", [TEST_BLOCK_TIME]);
+    else await rpc("evm_setAutomine", [true]);
+    await rpc("evm_mine");
+  }
+
   async function startGw(): Promise<GatewayProcess> {
     // startGatewayProcess spawns synchronously: the variable is read by this child only.
     process.env.GATEWAY_CHILD_ENV = JSON.stringify({
@@ -69,6 +83,7 @@ describe("chaos: faults with real processes", function () {
       CHAIN_ID: "31337",
       RELAYER_KEY: tc.wallets[1].privateKey,
       DEPLOYER_KEY: tc.wallets[0].privateKey,
+      ...rpcModeEnv(),
     });
     const started = startGatewayProcess(gwDir, "info");
     delete process.env.GATEWAY_CHILD_ENV;
@@ -86,7 +101,7 @@ describe("chaos: faults with real processes", function () {
   }
 
   async function restartNode(): Promise<void> {
-    node = await startEmbeddedChain({ dataDir: nodeDir, port });
+    node = await startEmbeddedChain({ dataDir: nodeDir, port, blockTime: TEST_BLOCK_TIME });
   }
 
   async function ok(p: Promise<ApiResponse>, status = 201) {
@@ -274,7 +289,7 @@ describe("chaos: faults with real processes", function () {
     await scenario("1 node killed (20 writes in flight)", async (row) => {
       // Mining paused so that the 20 are accepted and sent but not mined when the node dies; the last
       // block is older than anvil's 2 s state interval, so the kill loses nothing that was settled.
-      await rpc("evm_setAutomine", [false]);
+      await pauseMining();
       const lots = Array.from({ length: 20 }, () => lot("K"));
       const inFlight = lots.map((code, i) => {
         const m = members[i % members.length];
@@ -333,7 +348,7 @@ describe("chaos: faults with real processes", function () {
 
   it("2. gateway SIGKILLed with 20 accepted unmined requests, restarted: outbox reconciles, each once", async function () {
     await scenario("2 gateway killed (20 accepted, unmined)", async (row) => {
-      await rpc("evm_setAutomine", [false]);
+      await pauseMining();
       const lots = Array.from({ length: 20 }, () => lot("G"));
       const answers = await Promise.all(
         lots.map(async (code, i) => {
@@ -353,8 +368,7 @@ describe("chaos: faults with real processes", function () {
       await gw!.stop(); // returns once the process is gone
       stopped.push(gw!);
       await startGw();
-      await rpc("evm_setAutomine", [true]);
-      await rpc("evm_mine");
+      await resumeMining();
 
       const final = await settle(ids.map((id, i) => ({ id, token: answers[i].token })));
       const counts = await eventCounts();
@@ -428,7 +442,7 @@ describe("chaos: faults with real processes", function () {
     this.timeout(90_000);
     await scenario("3 stuck tx replaced (same nonce)", async (row) => {
       // replaceAfterMs is 30 s in the gateway (no setting for it): this waits for the real one.
-      await rpc("evm_setAutomine", [false]);
+      await pauseMining();
       const m = members[0];
       const code = lot("P");
       const r = await client(m.token).post("/api/v1/batches?wait=false", batchBody(m, code));
@@ -453,8 +467,7 @@ describe("chaos: faults with real processes", function () {
         await sleep(500);
       expect(s.txHashes.length, "replaced").to.be.greaterThanOrEqual(2);
       const second = await txByHash(s.txHashes.at(-1));
-      await rpc("evm_setAutomine", [true]);
-      await rpc("evm_mine");
+      await resumeMining();
       const final = (await settle([{ id, token: m.token }])).get(id);
       const counts = await eventCounts();
       row.landed = final?.state === "mined" && counts.get(code) === 1 ? 1 : 0;
@@ -543,7 +556,7 @@ describe("chaos: faults with real processes", function () {
 
   it("5. a forwarded request that reverts on-chain does not stall the queue: later requests land", async function () {
     await scenario("5 on-chain revert mid-queue", async (row) => {
-      await rpc("evm_setAutomine", [false]);
+      await pauseMining();
       const post = (m: Member, code: string, wait = false) =>
         client(m.token).post(`/api/v1/batches${wait ? "" : "?wait=false"}`, batchBody(m, code));
       // Two registrations of the same lot sent together: both simulate fine (neither is pending yet),
@@ -570,8 +583,7 @@ describe("chaos: faults with real processes", function () {
         }),
       );
       first.push(...later);
-      await rpc("evm_setAutomine", [true]);
-      await rpc("evm_mine");
+      await resumeMining();
       for (const { r } of first) expect(r.status, r.text).to.equal(202);
       const final = await settle(first.map((x) => ({ id: x.r.body.operationId as string, token: x.token })));
       // After the revert, a new write is served at once.
@@ -629,7 +641,12 @@ describe("chaos: faults with real processes", function () {
         expect(r.body.code).to.equal("contracts_missing");
       }
       expect(nonce).to.equal(0);
-      expect(blocks).to.equal(0);
+      // No transaction in any block of the fresh node (in the interval mode it makes empty blocks on its own).
+      for (let b = 0; b <= blocks; b++) {
+        const block = await rpc<{ transactions: string[] }>("eth_getBlockByNumber", ["0x" + b.toString(16), false]);
+        expect(block.transactions, `block ${b}`).to.deep.equal([]);
+      }
+      if (TEST_BLOCK_TIME === 0) expect(blocks).to.equal(0);
     });
   });
 });

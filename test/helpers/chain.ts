@@ -11,6 +11,7 @@ import { createProvider } from "../../scripts/ethers-provider";
 import { createChainClient, type ChainClient } from "../../server/chain/client";
 import type { DeployOptions } from "../../server/chain/deploy";
 import { deployCoopTrace, type Deployed } from "../../scripts/ethers-deploy";
+import { TEST_BLOCK_TIME } from "./chainMode";
 import { MockStablecoin__factory, type MockStablecoin } from "../../typechain-types";
 
 export interface TestChain {
@@ -32,9 +33,15 @@ export function anvilWallet(index: number): HDNodeWallet {
   return HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(ANVIL_MNEMONIC), `m/44'/60'/0'/0/${index}`);
 }
 
-export async function startTestChain(options: { dataDir?: string; deploy?: DeployOptions } = {}): Promise<TestChain> {
+export async function startTestChain(
+  options: {
+    dataDir?: string;
+    deploy?: DeployOptions;
+    /** Default: the suite's chain mode. */ blockTime?: number;
+  } = {},
+): Promise<TestChain> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), "cooptrace-test-"));
-  const chain = await startEmbeddedChain({ dataDir });
+  const chain = await startEmbeddedChain({ dataDir, blockTime: options.blockTime ?? TEST_BLOCK_TIME });
   const provider = createProvider(chain.rpcUrl, chain.chainId, 20);
   const client = createChainClient(chain.rpcUrl, chain.chainId, 20);
   const wallets = Array.from({ length: 10 }, (_, i) => anvilWallet(i).connect(provider));

@@ -11,6 +11,7 @@ import { createLogger } from "../../server/log";
 import { startGateway, type Gateway } from "../../server/main";
 import { attachCoopTrace, type CoopTraceContracts } from "../../scripts/ethers-deploy";
 import { createProvider } from "../../scripts/ethers-provider";
+import { chainModeEnv } from "./chainMode";
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -97,6 +98,7 @@ export async function startTestGateway(
     DATA_DIR: dataDir,
     LOG_LEVEL: "info",
     ...TEST_LIMITS,
+    ...chainModeEnv(),
     ...options.env,
   });
   const gateway = await startGateway(config, {
