@@ -565,6 +565,9 @@ function ownRecords(db: Db, q: Statements, insertAttempt: (txId: number, a: NewA
     opTx: db.prepare(
       "UPDATE outbox_requests SET tx_id = @txId, updated_at = @now WHERE id = @requestId AND state = 'sent'",
     ),
+    minedSince: db.prepare<[number], TxRow>(`
+      SELECT t.* FROM relayer_txs t JOIN own_steps s ON s.tx_id = t.id
+      WHERE t.state = 'mined' AND t.block_number >= ? ORDER BY t.relayer, t.nonce`),
     openTxs: db.prepare<[], OwnTxRow>(`
       SELECT t.*, s.request_id, s.step, r.user_id,
              (SELECT MAX(step) FROM own_steps l WHERE l.request_id = s.request_id) AS last_step
@@ -650,6 +653,8 @@ function ownRecords(db: Db, q: Statements, insertAttempt: (txId: number, a: NewA
     recordOwnStep: (tx: OwnStepTx): number | undefined => db.transaction(() => recordStep(tx)).immediate(),
     ownSteps: (requestId: string) => s.steps.all(requestId),
     openOwnTxs: () => s.openTxs.all(),
+    /** Accounts' own transactions mined at or above `fromBlock` (the reconciler watches them for reorganisations). */
+    minedOwnSince: (fromBlock: number) => s.minedSince.all(fromBlock),
     dueOwnSteps: () => s.due.all(),
   };
 }

@@ -22,8 +22,8 @@
  *   Nothing is ever re-signed at another nonce: a step runs at most once, so nothing is paid twice.
  * - Recovery (recover): every open step is broadcast again (the node may have lost its pool).
  *
- * Not handled here: a reorganisation that takes back a mined step (the reconciler watches the
- * relayer's account only).
+ * A reorganisation that takes back a mined step: reconcile.ts reopens it (and the operation, when the
+ * step had settled it) like a relayer transaction; the next round sends the same signed version again.
  */
 import { randomUUID } from "node:crypto";
 import { getAddress, parseTransaction, type Hex } from "viem";

@@ -2,8 +2,9 @@
  * Keeping the outbox true to the chain when the chain changes its mind. Two checks, run by the loop
  * at most every RECONCILE_MS (at once when the node's nonce count shows one is due) and at recovery:
  *
- * - Reorganisations. Every relayer transaction mined in the last REORG_WATCH_BLOCKS (+ the
- *   confirmations) blocks has its receipt looked up again. One without a receipt any more was taken
+ * - Reorganisations. Every relayer transaction, and every transaction of an account's own operation
+ *   (own.ts), mined in the last REORG_WATCH_BLOCKS (+ the confirmations) blocks has its receipt
+ *   looked up again. One without a receipt any more was taken
  *   back with its block: it is open again (state sent, not broadcast) and the requests it settled
  *   are `sent` again with their `reorgs` count raised, so no operation says mined with a
  *   transaction that no longer exists, and the ids its events named (a sale id) are not served from
@@ -48,7 +49,10 @@ export function createReconciler(parts: RelayerParts, settler: Pick<Settler, "fo
 
   /** Reopens the transactions a reorganisation took back; returns how many. */
   async function reorgs(head: number): Promise<number> {
-    const recent = store.minedSince(relayerAddress, head - REORG_WATCH_BLOCKS - opts.confirmations);
+    const from = head - REORG_WATCH_BLOCKS - opts.confirmations;
+    // The relayer's transactions and accounts' own (a buyer's payment, own.ts): a step taken back is
+    // open again, and own.ts's round sends its signed version again at the same nonce (never twice paid).
+    const recent = [...store.minedSince(relayerAddress, from), ...store.minedOwnSince(from)];
     // Transactions recorded above the head: the chain went back below them (evm_revert, a deep reorg).
     const receipts = await Promise.all(recent.map((tx) => chain.receipt(tx.mined_hash!)));
     let reopened = 0;

@@ -296,6 +296,32 @@ describe("a buyer's funding through the outbox", function () {
     expect(await indexedState(saleId)).to.equal("Funded");
   });
 
+  // Before the restart test: a restarted gateway moves to another port.
+  it("sends a mined payment again when a reorganisation takes its block back, and it is paid once", async () => {
+    const buyer = await newBuyer(t, "Coopérative d'achat de Zagora");
+    const price = 4_000_000n;
+    const saleId = await offer(price, "ETH", buyer.address);
+    const before = await t.provider.getBalance(buyer.address);
+    const snapshot = await t.provider.send("evm_snapshot", []);
+    const funded = await ok(buyer.client.post(`/api/v1/sales/${saleId}/fund`));
+    expect(funded.status).to.equal("mined");
+    // The block that carried the payment goes away (a reorganisation, as anvil can make one).
+    await t.provider.send("evm_revert", [snapshot]);
+    expect(await saleState(saleId)).to.equal(1); // Created again on the chain
+    const end = Date.now() + 30_000;
+    let op: any;
+    for (;;) {
+      op = await ok(buyer.client.get(`/api/v1/operations/${funded.operationId}`), 200);
+      if (op.reorgs >= 1 && op.state === "mined" && (await saleState(saleId)) === FUNDED) break;
+      if (Date.now() > end) throw new Error(`payment not sent again: ${JSON.stringify(op)}`);
+      await sleep(100);
+    }
+    // The same signed payment, at the same nonce: paid once, with one transaction's gas.
+    const receipt = (await t.provider.getTransactionReceipt(op.txHash))!;
+    expect(receipt.status).to.equal(1);
+    expect(before - (await t.provider.getBalance(buyer.address))).to.equal(price + (await gasPaid(op.txHash)));
+  });
+
   it("finishes a payment pending across a gateway restart, once", async () => {
     const buyer = await newBuyer(t, "Épicerie Tinghir");
     const price = 4_000_000n;
