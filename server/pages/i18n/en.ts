@@ -133,6 +133,12 @@ export const en: Catalog = {
       "en-GB",
       "{n, plural, =0 {None of this lot's {members} has confirmed receiving their pay from the cooperative yet.} one {# of this lot's {members} confirmed, in their own name, receiving their pay from the cooperative.} other {# of this lot's {members} confirmed, in their own name, receiving their pay from the cooperative.}}",
     ),
+    payoutsContested: counted(
+      "en-GB",
+      "{n, plural, one {# member of this lot contests a payment the cooperative recorded: it is not counted as paid.} other {# members of this lot contest a payment the cooperative recorded: it is not counted as paid.}}",
+    ),
+    payoutsOldestFirst:
+      "The cooperative records what it pays each member, not for which lot: a payment is counted against her oldest shares first.",
     remainsToPay: (amount) => `Still to be paid to them: ${amount}.`,
     nothingRemains: "Nothing remains to be paid to them.",
     dirhamEquivalent: (amount, rate, source, date) => `≈ ${amount} (${rate} MAD each, ${source}, ${date})`,

@@ -133,6 +133,12 @@ export const fr: Catalog = {
       "fr-MA",
       "{n, plural, =0 {Aucun des {members} de ce lot n'a encore confirmé avoir reçu son paiement de la coopérative.} one {# des {members} de ce lot a confirmé, en son nom, avoir reçu son paiement de la coopérative.} other {# des {members} de ce lot ont confirmé, en leur nom, avoir reçu leur paiement de la coopérative.}}",
     ),
+    payoutsContested: counted(
+      "fr-MA",
+      "{n, plural, one {# membre de ce lot conteste un paiement inscrit par la coopérative : il n'est pas compté comme payé.} other {# membres de ce lot contestent un paiement inscrit par la coopérative : il n'est pas compté comme payé.}}",
+    ),
+    payoutsOldestFirst:
+      "La coopérative inscrit ce qu'elle paie à chaque membre, sans dire pour quel lot : un paiement est compté d'abord sur ses parts les plus anciennes.",
     remainsToPay: (amount) => `Reste à leur payer : ${amount}.`,
     nothingRemains: "Il ne reste rien à leur payer.",
     dirhamEquivalent: (amount, rate, source, date) => `≈ ${amount} (${rate} MAD l'unité, ${source}, ${date})`,

@@ -107,6 +107,10 @@ export interface Catalog {
     memberCount: Counted;
     /** Counts the members who confirmed; `{members}` is `memberCount` of the lot's members. */
     payoutsConfirmed: Counted;
+    /** Counts the lot's members who contest a payout recorded for them (not counted as paid). */
+    payoutsContested: Counted;
+    /** The ledger records payouts per member, not per lot: how the page counts them against this lot. */
+    payoutsOldestFirst: string;
     remainsToPay: (amount: string) => string;
     nothingRemains: string;
     /** A euro (or other) amount's dirham equivalent at the platform's reference rate. */

@@ -138,6 +138,12 @@ export const zgh: Catalog = {
       ZGH_PLURAL_LOCALE,
       "{n, plural, one {# / {members}: ⵙⵙⵏⵜⵎⴰⵏ ⵉⵙ ⵜⵜⵓⵅⵍⵍⵚⵏ ⵙⴳ ⵜⵎⵢⴰⵡⴰⵙⵜ.} other {# / {members}: ⵙⵙⵏⵜⵎⴰⵏ ⵉⵙ ⵜⵜⵓⵅⵍⵍⵚⵏ ⵙⴳ ⵜⵎⵢⴰⵡⴰⵙⵜ.}}",
     ),
+    payoutsContested: counted(
+      ZGH_PLURAL_LOCALE,
+      "{n, plural, one {# / ⵉⵎⵢⴰⵡⴰⵙⵏ ⵏ ⵜⴳⵔⵓⵎⵎⴰ ⴰ: ⵉⵙⵏⴰⵇⵇⵙ ⴽⵔⴰ ⵏ ⵓⵅⵍⵍⵚ; ⵓⵔ ⵉⵜⵜⵓⵃⵙⴰⴱ.} other {# / ⵉⵎⵢⴰⵡⴰⵙⵏ ⵏ ⵜⴳⵔⵓⵎⵎⴰ ⴰ: ⵙⵏⴰⵇⵇⴰⵙⵏ ⴽⵔⴰ ⵏ ⵓⵅⵍⵍⵚ; ⵓⵔ ⵉⵜⵜⵓⵃⵙⴰⴱ.}}",
+    ),
+    payoutsOldestFirst:
+      "ⵜⴰⵎⵢⴰⵡⴰⵙⵜ ⵜⴰⵔⴰ ⵎⴰ ⵜⵅⵍⵍⵚ ⵉ ⴽⵓ ⴰⵎⵢⴰⵡⴰⵙ, ⵓⵔ ⵜⵏⵏⵉ ⵉ ⵎⴰⵏ ⵜⴰⴳⵔⵓⵎⵎⴰ: ⴽⵓ ⴰⵅⵍⵍⵚ ⵉⵜⵜⵓⵃⵙⴰⴱ ⵣⵡⴰⵔ ⴳ ⵜⴳⵣⵎⵉⵡⵉⵏ ⵏⵏⵙ ⵉⵇⴱⵓⵔⵏ.",
     remainsToPay: (amount) => `ⵎⴰ ⵉⵇⵇⵉⵎⵏ ⵉ ⵓⵅⵍⵍⵚ: ${amount}.`,
     nothingRemains: "ⵓⵔ ⵉⵇⵇⵉⵎ ⴽⵔⴰ ⵉ ⵓⵅⵍⵍⵚ.",
     dirhamEquivalent: (amount, rate, source, date) => `≈ ${amount} (${rate} MAD, ${source}, ${date})`,

@@ -379,7 +379,10 @@ function shared(x: Ctx): Html {
   </section>`;
 }
 
-/** How the lot's members were paid by their cooperative, in words, naming nobody (issue 13). */
+/**
+ * How the lot's members were paid by their cooperative for this lot, in words, naming nobody (issue 13):
+ * only this lot's shares, in the currencies of this lot's sales (services.payouts.lotSummary).
+ */
 function paidToMembers(x: Ctx): Html | string {
   const { c, f, m } = x;
   const p = m.payouts;
@@ -390,7 +393,9 @@ function paidToMembers(x: Ctx): Html | string {
     .map((o) => f.money(o.amount, { symbol: o.currency ?? "", decimals: o.decimals!, currency: o.currency }));
   return html`<h3 id="paid-to-members">${c.sales.payoutsTitle}</h3>
     <p>${c.sales.payoutsConfirmed(p.confirmed, { members: c.sales.memberCount(p.members) })}</p>
-    <p>${remaining.length === 0 ? c.sales.nothingRemains : c.sales.remainsToPay(remaining.join(" + "))}</p>`;
+    ${p.contested > 0 ? html`<p class="banner warn" id="payouts-contested">${c.sales.payoutsContested(p.contested)}</p>` : ""}
+    <p>${remaining.length === 0 ? c.sales.nothingRemains : c.sales.remainsToPay(remaining.join(" + "))}</p>
+    <p class="note">${c.sales.payoutsOldestFirst}</p>`;
 }
 
 /** Every proof of the page, and how to check it without this site (issue 14: one section, at the end). */
