@@ -805,6 +805,7 @@ describe("public pages (e2e)", function () {
         const equivalent = c.sales.dirhamEquivalent(
           f.dirhams(90_000n, EUR, 10_850_000n),
           f.amount(10_850_000n, 6),
+          "€",
           "Bank Al-Maghrib",
           f.date(asOf),
         );

@@ -1,6 +1,9 @@
 import { counted } from "./icu";
 import type { Catalog } from "./types";
 
+/** A sentence ending with an amount in dirhams: "د.م." already ends with its full stop (no "د.م.."). */
+const endWith = (s: string): string => (/\.[\u200e\u200f\u061c\u2069]*$/.test(s) ? s : `${s}.`);
+
 // Numbers with a count are written "label: n" to avoid Arabic number–noun agreement rules.
 export const ar: Catalog = {
   lang: "ar",
@@ -145,9 +148,10 @@ export const ar: Catalog = {
       "{n, plural, zero {لا أحد من أعضاء هذه الدفعة يعترض على دفعة سجّلتها التعاونية.} one {عضو واحد من هذه الدفعة يعترض على دفعة سجّلتها التعاونية: لا تُحسب مدفوعة.} two {عضوان من هذه الدفعة يعترضان على دفعة سجّلتها التعاونية: لا تُحسب مدفوعة.} few {# أعضاء من هذه الدفعة يعترضون على دفعة سجّلتها التعاونية: لا تُحسب مدفوعة.} many {# عضوًا من هذه الدفعة يعترضون على دفعة سجّلتها التعاونية: لا تُحسب مدفوعة.} other {# عضو من هذه الدفعة يعترضون على دفعة سجّلتها التعاونية: لا تُحسب مدفوعة.}}",
     ),
     payoutsOldestFirst: "تسجّل التعاونية ما تدفعه لكل عضو دون ذكر الدفعة: تُحسب كل دفعة مالية أولًا من أقدم حصصه.",
-    remainsToPay: (amount) => `ما زال يجب أن يُدفع لهم: ${amount}.`,
+    remainsToPay: (amount) => endWith(`ما زال يجب أن يُدفع لهم: ${amount}`),
     nothingRemains: "لم يبقَ شيء يجب دفعه لهم.",
-    dirhamEquivalent: (amount, rate, source, date) => `≈ ${amount} (${rate} درهم للوحدة، ${source}، ${date})`,
+    dirhamEquivalent: (amount, rate, unit, source, date) =>
+      `≈ ${amount} (1 ${unit} = ${rate} درهم، ${source}، ${date})`,
     refunded: "رُدّ إلى المشتري",
     disputeOpen: "فتح المشتري نزاعًا.",
     disputeResolved: (pct) => `سُوّي النزاع: رُدّ ${pct} إلى المشتري.`,
@@ -312,7 +316,7 @@ export const ar: Catalog = {
 
   money: {
     about: (dirhams) => `≈ ${dirhams}`,
-    at: (rate, unit, source, date) => `بسعر ${rate} درهم لكل ${unit}، ${source}، ${date}`,
+    at: (rate, unit, source, date) => `سعر الصرف: 1 ${unit} = ${rate} درهم، ${source}، ${date}`,
     equivalents: (at) => `المبالغ بالدرهم (≈) ${at}: آخر سعر مرجعي.`,
     noRate: (currency) => `لم يُسجَّل بعد سعر مرجعي لعملة ${currency}، فلا مبلغ بالدرهم.`,
   },
@@ -650,7 +654,7 @@ export const ar: Catalog = {
     notDisputedTitle: "هذا البيع ليس في نزاع",
     notDisputed: (state) => `لا شيء يحتاج إلى قرار: حالة البيع الآن «${state}».`,
     resolvedTitle: "تم الفصل في النزاع",
-    buyerGets: (amount) => `يُرد إلى المشتري ${amount}.`,
+    buyerGets: (amount) => endWith(`يُرد إلى المشتري ${amount}`),
     cooperativeGets: (amount) => `يذهب ${amount} إلى التعاونية وأعضائها (بعد خصم عمولة المنصة واحتياطي التعاونية).`,
     resolvedText: "يرى المشتري والتعاونية القرار في صفحاتهما. لا شيء آخر يجب فعله.",
     pending: "العملية في الطريق: لم تسجلها السلسلة بعد. انظر مرة أخرى بعد دقيقة.",
@@ -714,6 +718,8 @@ export const ar: Catalog = {
     amountInvalid: "اكتب المبلغ بالدرهم، مثلًا 445.00",
     referenceRequired: "اكتب مرجع الأداء (رقم الوصل أو التحويل).",
     duplicate: "هذا المرجع مسجّل من قبل لهذه العضوة: لكل أداء مرجعه.",
+    exceedsOwed: (amount) =>
+      `أكثر مما بقي لها (${amount}). ادفع هذا المبلغ على الأكثر، أو اختر «تسبيق» إن كنت تدفع لها قبل حصصها.`,
     recordedTitle: counted(
       "ar-MA",
       "{n, plural, zero {لم يُسجّل أي أداء} one {سُجّل أداء واحد} two {سُجّل أداءان} few {سُجّلت # أداءات} many {سُجّل # أداءً} other {سُجّل # أداء}}",

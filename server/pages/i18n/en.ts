@@ -141,7 +141,7 @@ export const en: Catalog = {
       "The cooperative records what it pays each member, not for which lot: a payment is counted against her oldest shares first.",
     remainsToPay: (amount) => `Still to be paid to them: ${amount}.`,
     nothingRemains: "Nothing remains to be paid to them.",
-    dirhamEquivalent: (amount, rate, source, date) => `≈ ${amount} (${rate} MAD each, ${source}, ${date})`,
+    dirhamEquivalent: (amount, rate, unit, source, date) => `≈ ${amount} (1 ${unit} = ${rate} MAD, ${source}, ${date})`,
     refunded: "Refunded to the buyer",
     disputeOpen: "The buyer opened a dispute.",
     disputeResolved: (pct) => `Dispute settled: ${pct} refunded to the buyer.`,
@@ -303,7 +303,7 @@ export const en: Catalog = {
 
   money: {
     about: (dirhams) => `≈ ${dirhams}`,
-    at: (rate, unit, source, date) => `at ${rate} MAD per ${unit}, ${source}, ${date}`,
+    at: (rate, unit, source, date) => `rate: 1 ${unit} = ${rate} MAD, ${source}, ${date}`,
     equivalents: (at) => `Amounts in dirhams (≈) ${at}: the latest reference rate.`,
     noRate: (currency) => `No reference rate for ${currency} is recorded yet, so no amount in dirhams.`,
   },
@@ -703,6 +703,8 @@ export const en: Catalog = {
     amountInvalid: "Write the amount in dirhams, like 445.00",
     referenceRequired: "Write the payment's reference (receipt or transfer number).",
     duplicate: "This reference is already recorded for this member: each payment has its own reference.",
+    exceedsOwed: (amount) =>
+      `More than she is still owed (${amount}). Pay at most that, or choose “Advance” if you are paying her ahead of her shares.`,
     recordedTitle: counted("en", "{n, plural, one {# payment recorded} other {# payments recorded}}"),
     recordedText:
       "Each member now sees the payment in her space and is asked whether she received it. Her answer appears in the list of payments.",

@@ -141,7 +141,7 @@ export const fr: Catalog = {
       "La coopérative inscrit ce qu'elle paie à chaque membre, sans dire pour quel lot : un paiement est compté d'abord sur ses parts les plus anciennes.",
     remainsToPay: (amount) => `Reste à leur payer : ${amount}.`,
     nothingRemains: "Il ne reste rien à leur payer.",
-    dirhamEquivalent: (amount, rate, source, date) => `≈ ${amount} (${rate} MAD l'unité, ${source}, ${date})`,
+    dirhamEquivalent: (amount, rate, unit, source, date) => `≈ ${amount} (1 ${unit} = ${rate} MAD, ${source}, ${date})`,
     refunded: "Remboursé à l'acheteur",
     disputeOpen: "L'acheteur a ouvert un litige.",
     disputeResolved: (pct) => `Litige réglé : ${pct} remboursé à l'acheteur.`,
@@ -304,7 +304,7 @@ export const fr: Catalog = {
 
   money: {
     about: (dirhams) => `≈ ${dirhams}`,
-    at: (rate, unit, source, date) => `au cours de ${rate} MAD pour 1 ${unit}, ${source}, ${date}`,
+    at: (rate, unit, source, date) => `taux : 1 ${unit} = ${rate} MAD, ${source}, ${date}`,
     equivalents: (at) => `Montants en dirhams (≈) ${at} : le dernier cours de référence.`,
     noRate: (currency) =>
       `Aucun cours de référence pour ${currency} n’est encore enregistré : pas de montant en dirhams.`,
@@ -724,6 +724,8 @@ export const fr: Catalog = {
     amountInvalid: "Écrivez le montant en dirhams, par exemple 445,00",
     referenceRequired: "Écrivez la référence du paiement (numéro du reçu ou du virement).",
     duplicate: "Cette référence est déjà enregistrée pour cette membre : chaque paiement a sa propre référence.",
+    exceedsOwed: (amount) =>
+      `Plus que ce qui lui est encore dû (${amount}). Payez au plus ce montant, ou choisissez « Avance » si vous la payez avant ses parts.`,
     recordedTitle: counted("fr-MA", "{n, plural, one {# paiement enregistré} other {# paiements enregistrés}}"),
     recordedText:
       "Chaque membre voit maintenant le paiement dans son espace et on lui demande si elle l'a reçu. Sa réponse apparaît dans la liste des paiements.",
@@ -809,7 +811,7 @@ export const fr: Catalog = {
     checked: (time) => `Vérifié sur le registre public le ${time}.`,
     sharedTitle: "Où est allé l'argent",
     lotTitle: "Ce lot",
-    perHundred: (hundred, share, who) => `Sur chaque ${hundred} payés, ${share} sont allés ${who}.`,
+    perHundred: (hundred, share, who) => `Sur ${hundred} payés, ${share} sont allés ${who}.`,
     perCent: (percent, who) => `${percent} de ce qui a été payé est allé ${who}.`,
     womenWho: counted(
       "fr-FR",

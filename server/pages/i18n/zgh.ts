@@ -146,7 +146,7 @@ export const zgh: Catalog = {
       "ⵜⴰⵎⵢⴰⵡⴰⵙⵜ ⵜⴰⵔⴰ ⵎⴰ ⵜⵅⵍⵍⵚ ⵉ ⴽⵓ ⴰⵎⵢⴰⵡⴰⵙ, ⵓⵔ ⵜⵏⵏⵉ ⵉ ⵎⴰⵏ ⵜⴰⴳⵔⵓⵎⵎⴰ: ⴽⵓ ⴰⵅⵍⵍⵚ ⵉⵜⵜⵓⵃⵙⴰⴱ ⵣⵡⴰⵔ ⴳ ⵜⴳⵣⵎⵉⵡⵉⵏ ⵏⵏⵙ ⵉⵇⴱⵓⵔⵏ.",
     remainsToPay: (amount) => `ⵎⴰ ⵉⵇⵇⵉⵎⵏ ⵉ ⵓⵅⵍⵍⵚ: ${amount}.`,
     nothingRemains: "ⵓⵔ ⵉⵇⵇⵉⵎ ⴽⵔⴰ ⵉ ⵓⵅⵍⵍⵚ.",
-    dirhamEquivalent: (amount, rate, source, date) => `≈ ${amount} (${rate} MAD, ${source}, ${date})`,
+    dirhamEquivalent: (amount, rate, unit, source, date) => `≈ ${amount} (1 ${unit} = ${rate} MAD, ${source}, ${date})`,
     refunded: "ⵓⵖⵓⵍⵏ ⵉ ⵓⵎⵙⵖⵉ",
     disputeOpen: "ⴰⵎⵙⵖⵉ ⵉⵔⵥⵎ ⴰⵎⵏⵏⵓⵖ.",
     disputeResolved: (pct) => `ⵉⵜⵜⵓⴼⵙⵉ ⵓⵎⵏⵏⵓⵖ: ${pct} ⵓⵖⵓⵍⵏ ⵉ ⵓⵎⵙⵖⵉ.`,
@@ -307,7 +307,7 @@ export const zgh: Catalog = {
 
   money: {
     about: (dirhams) => `≈ ${dirhams}`,
-    at: (rate, unit, source, date) => `ⵙ ${rate} MAD ⵉ 1 ${unit}, ${source}, ${date}`,
+    at: (rate, unit, source, date) => `ⴰⵙⵖⴰⵍ: 1 ${unit} = ${rate} MAD, ${source}, ${date}`,
     equivalents: (at) => `ⵉⵎⴹⴰⵏ ⵙ ⴷⴷⵔⵀⵎ (≈) ${at}.`,
     noRate: (currency) => `ⵓⵔ ⵉⵍⵍⵉ ⵓⵙⵖⴰⵍ ⵏ ${currency}: ⵓⵔ ⵉⵍⵍⵉ ⵓⵎⴹⴰⵏ ⵙ ⴷⴷⵔⵀⵎ.`,
   },
@@ -703,6 +703,8 @@ export const zgh: Catalog = {
     amountInvalid: "ⴰⵔⴰ ⵜⴰⵎⴽⵜⵉ ⵙ ⴷⴷⵔⵀⵎ, ⵎⴷ 445.00",
     referenceRequired: "ⴰⵔⴰ ⴰⵙⵏⴰⵍ ⵏ ⵓⵅⵍⵍⵚ (ⵓⵟⵟⵓⵏ ⵏ ⵓⵡⵚⵍ).",
     duplicate: "ⴰⵙⵏⴰⵍ ⴰ ⵉⵜⵜⵓⵙⵊⵊⵍ ⵢⴰⴷ ⵉ ⵓⵎⵢⴰⵡⴰⵙ ⴰ: ⴽⵓ ⴰⵅⵍⵍⵚ ⵖⵓⵔⵙ ⴰⵙⵏⴰⵍ ⵏⵏⵙ.",
+    exceedsOwed: (amount) =>
+      `ⵓⴳⴳⴰⵔ ⵏ ⵎⴰ ⵙ ⵉⵇⵇⵉⵎ ⵓⵎⵢⴰⵡⴰⵙ (${amount}). ⵅⵍⵍⵚ ⴰⵢⴰ ⵖⴰⵙ, ⵏⵖ ⴼⵔⵏ «ⴰⵙⵣⵡⵓⵔ» ⵎⴽ ⵜⵅⵍⵍⵚⴷ ⵜ ⴷⴰⵜ ⵏ ⵜⴳⵣⵎⵉⵡⵉⵏ ⵏⵏⵙ.`,
     recordedTitle: counted(ZGH_PLURAL_LOCALE, "{n, plural, one {# ⵓⵅⵍⵍⵚ ⵉⵜⵜⵓⵙⵊⵊⵍⵏ} other {# ⵉⵅⵍⵍⵚⵏ ⵉⵜⵜⵓⵙⵊⵊⵍⵏ}}"),
     recordedText: "ⴽⵓ ⴰⵎⵢⴰⵡⴰⵙ ⵉⵥⵕⴰ ⴰⵅⵍⵍⵚ ⴳ ⵓⵙⴰⵢⵙ ⵏⵏⵙ, ⵉⵜⵜⵓⵙⵇⵙⴰ ⵉⵙ ⵜ ⵉⵎⵥⴰ. ⴰⵔⵔⴰ ⵏⵏⵙ ⴰⴷ ⵉⴱⴰⵢⵏ ⴳ ⵓⵍⵎⵎⵓⵙ ⵏ ⵉⵅⵍⵍⵚⵏ.",
     backToPay: "ⵓⵖⴰⵍ ⵖⵔ ⵓⵅⵍⵍⵚ ⵏ ⵉⵎⵢⴰⵡⴰⵙⵏ",

@@ -12,6 +12,7 @@ import { html, type Html } from "../html";
 import { productName, stepName, unitName, type Catalog, type Lang } from "../i18n";
 import { formatterFor, quantity, type Formatter } from "../format";
 import { sharesOf100 } from "../../../domain/money";
+import { unitOf } from "./money";
 import type { VerifyModel } from "../model";
 import { layout } from "./layout";
 import { figureRow, table } from "./table";
@@ -280,6 +281,7 @@ function sale(x: Ctx, s: SaleDetail): Html {
             >${c.sales.dirhamEquivalent(
               f.dirhams(raw, token, rate.rateE6),
               f.amount(rate.rateE6, 6),
+              unitOf(c, rate.currency),
               rate.source,
               f.date(Number(rate.asOf)),
             )}</span
