@@ -60,4 +60,18 @@ describe("money wording", function () {
     }
     expect(c.sales.remainsToPay("3")).to.match(/3\.$/);
   });
+
+  for (const lang of LANGS) {
+    it(`${lang}: the member's two money pages and the manager's two payment pages are named for what they do`, function () {
+      const c = CATALOGS[lang];
+      // Her shares of the sales (escrow) vs the dirhams her cooperative recorded (payout ledger).
+      expect(c.roles.moneyTitle).to.not.equal(c.payouts.memberTitle);
+      expect(c.roles.openMoney).to.equal(c.roles.moneyTitle);
+      expect(c.payouts.memberLink).to.equal(c.payouts.memberTitle);
+      expect(c.roles.paid).to.not.equal(c.payouts.paidYou);
+      // Sending the shares out of the escrow vs recording dirhams paid by hand.
+      expect(c.manager2.payoutsLink).to.not.equal(c.payouts.managerLink);
+      expect(c.payouts.managerTitle).to.equal(c.payouts.managerLink);
+    });
+  }
 });

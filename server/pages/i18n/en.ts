@@ -401,15 +401,15 @@ export const en: Catalog = {
   },
 
   roles: {
-    moneyTitle: "My money",
+    moneyTitle: "My shares of the sales",
     moneyIntro:
-      "For each sale of a lot you helped make: your share, what you were already paid, and what is still owed to you.",
+      "For each sale of a lot you helped make: your share, what the sale already sent out (to your account, or to your cooperative when it pays you in dirhams), and what is still owed to you. What your cooperative paid you in dirhams is on “Payments from my cooperative”.",
     deliveriesTitle: "My deliveries",
     deliveriesIntro: "The lots your cooperative made with what you delivered, and your part of each.",
     noDeliveries: "No lot with your harvest yet.",
     noShares: "No sale has paid your lots yet.",
     share: "Your share",
-    paid: "Already paid",
+    paid: "Sent out by the sale",
     due: "Still owed",
     releasedOn: (d: string) => `Paid by the buyer on ${d}`,
     sale: (n: string) => `Sale no. ${n}`,
@@ -422,7 +422,7 @@ export const en: Catalog = {
     delivered: "You delivered",
     part: (p: string) => `Your part: ${p}`,
     back: "Back to my page",
-    openMoney: "My money",
+    openMoney: "My shares of the sales",
     openDeliveries: "My deliveries",
     registerTitle: "Register a cooperative",
     coopName: "Name of the cooperative",
@@ -585,7 +585,7 @@ export const en: Catalog = {
     mergeDoneTitle: "The new lot is recorded",
     mergeDoneText: "Each member's share in it follows what she delivered to the lots used.",
     madeFrom: "Made from",
-    payoutsLink: "Pay members their shares",
+    payoutsLink: "Send the members their shares of the sales",
     payoutsTitle: "Who is still owed money?",
     payoutsIntro:
       "Each released sale adds to the share of every member who delivered the lot. Paying sends her share to her account; she sees it with her card.",
@@ -662,8 +662,8 @@ export const en: Catalog = {
   },
 
   payouts: {
-    managerLink: "Pay members in dirhams",
-    managerTitle: "Pay members in dirhams",
+    managerLink: "Record dirhams paid to members",
+    managerTitle: "Record dirhams paid to members",
     managerIntro:
       "Each member's share of the sales, what the cooperative paid her and what she answered. Tick the members you paid, check each amount, say how you paid, then record it once for all.",
     dueCount: counted(
@@ -730,9 +730,10 @@ export const en: Catalog = {
       confirmed: "She confirmed",
       contested: "She says she did not receive it",
     },
-    memberLink: "My money in dirhams",
-    memberTitle: "My money",
-    memberIntro: "What your cooperative owes you from the sales, and what it paid you.",
+    memberLink: "Payments from my cooperative",
+    memberTitle: "Payments from my cooperative",
+    memberIntro:
+      "The payments in dirhams your cooperative recorded for you, to confirm or contest, against your share of the sales. A payment you contest is not counted as paid.",
     yourShare: "Your share of sales",
     paidYou: "The cooperative paid you",
     stillToCome: "Still to come",
@@ -994,11 +995,11 @@ export const en: Catalog = {
     },
     cooperative: "Your cooperative",
     noCooperative: "No cooperative yet.",
-    moneyTitle: "My money",
+    moneyTitle: "My shares of the sales",
     moneyIntro: "Your share of each sale of the lots you helped make.",
     noMoney: "No sale has paid you yet. When a buyer pays for a lot you helped make, your share shows here.",
     earned: "Your share of the sales",
-    paid: "Already paid to you",
+    paid: "Sent out by the sale (to you or your cooperative)",
     due: "Still owed to you",
     part: (pct) => `Your part of this lot: ${pct}`,
     membersTitle: "Members",

@@ -407,15 +407,15 @@ export const fr: Catalog = {
   },
 
   roles: {
-    moneyTitle: "Mon argent",
+    moneyTitle: "Mes parts des ventes",
     moneyIntro:
-      "Pour chaque vente d’un lot auquel vous avez participé : votre part, ce qui vous a déjà été payé et ce qui vous est encore dû.",
+      "Pour chaque vente d’un lot auquel vous avez participé : votre part, ce que la vente a déjà versé (sur votre compte, ou à votre coopérative si elle vous paie en dirhams) et ce qui vous est encore dû. Ce que votre coopérative vous a payé en dirhams est dans « Paiements de ma coopérative ».",
     deliveriesTitle: "Mes livraisons",
     deliveriesIntro: "Les lots faits par votre coopérative avec ce que vous avez livré, et votre part de chacun.",
     noDeliveries: "Aucun lot avec votre récolte pour l’instant.",
     noShares: "Aucune vente n’a encore payé vos lots.",
     share: "Votre part",
-    paid: "Déjà payé",
+    paid: "Déjà versé par la vente",
     due: "Encore dû",
     releasedOn: (d: string) => `Payé par l’acheteur le ${d}`,
     sale: (n: string) => `Vente n° ${n}`,
@@ -428,7 +428,7 @@ export const fr: Catalog = {
     delivered: "Vous avez livré",
     part: (p: string) => `Votre part : ${p}`,
     back: "Retour à ma page",
-    openMoney: "Mon argent",
+    openMoney: "Mes parts des ventes",
     openDeliveries: "Mes livraisons",
     registerTitle: "Enregistrer une coopérative",
     coopName: "Nom de la coopérative",
@@ -598,7 +598,7 @@ export const fr: Catalog = {
     mergeDoneTitle: "Le nouveau lot est enregistré",
     mergeDoneText: "La part de chaque membre suit ce qu'elle a livré aux lots utilisés.",
     madeFrom: "Fait à partir de",
-    payoutsLink: "Payer leurs parts aux membres",
+    payoutsLink: "Verser aux membres leurs parts des ventes",
     payoutsTitle: "À qui la coopérative doit-elle encore de l'argent ?",
     payoutsIntro:
       "Chaque vente versée ajoute à la part de chaque membre qui a livré le lot. Payer envoie sa part sur son compte ; elle la voit avec sa carte.",
@@ -678,8 +678,8 @@ export const fr: Catalog = {
   },
 
   payouts: {
-    managerLink: "Payer les membres en dirhams",
-    managerTitle: "Payer les membres en dirhams",
+    managerLink: "Inscrire les dirhams payés aux membres",
+    managerTitle: "Inscrire les dirhams payés aux membres",
     managerIntro:
       "La part de chaque membre dans les ventes, ce que la coopérative lui a payé et ce qu'elle a répondu. Cochez les membres que vous avez payées, vérifiez chaque montant, dites comment vous avez payé, puis enregistrez tout en une fois.",
     dueCount: counted(
@@ -752,9 +752,10 @@ export const fr: Catalog = {
       confirmed: "Elle a confirmé",
       contested: "Elle dit ne pas l'avoir reçu",
     },
-    memberLink: "Mon argent en dirhams",
-    memberTitle: "Mon argent",
-    memberIntro: "Ce que votre coopérative vous doit sur les ventes, et ce qu'elle vous a payé.",
+    memberLink: "Paiements de ma coopérative",
+    memberTitle: "Paiements de ma coopérative",
+    memberIntro:
+      "Les paiements en dirhams que votre coopérative a inscrits pour vous, à confirmer ou contester, face à votre part des ventes. Un paiement que vous contestez n'est pas compté comme payé.",
     yourShare: "Votre part des ventes",
     paidYou: "La coopérative vous a payé",
     stillToCome: "Reste à venir",
@@ -1020,12 +1021,12 @@ export const fr: Catalog = {
     },
     cooperative: "Votre coopérative",
     noCooperative: "Pas encore de coopérative.",
-    moneyTitle: "Mon argent",
+    moneyTitle: "Mes parts des ventes",
     moneyIntro: "Votre part de chaque vente des lots auxquels vous avez contribué.",
     noMoney:
       "Aucune vente ne vous a encore payé. Quand un acheteur paie un lot auquel vous avez contribué, votre part s'affiche ici.",
     earned: "Votre part des ventes",
-    paid: "Déjà versé",
+    paid: "Déjà versé par la vente (à vous ou à votre coopérative)",
     due: "Encore dû",
     part: (pct) => `Votre part de ce lot : ${pct}`,
     membersTitle: "Membres",
