@@ -53,23 +53,26 @@ export interface MemberReconciliation {
   token: string;
   /** Her shares of released sales. */
   shares: bigint;
-  /** Premiums the cooperative paid her (they add to what she is entitled to). */
+  /** Premiums the cooperative paid her and she did not contest (they add to what she is entitled to). */
   premiums: bigint;
   /** shares + premiums. */
   entitled: bigint;
-  /** Everything the cooperative says it paid her (advances included). */
+  /**
+   * What the cooperative paid her and she did not contest (advances included): confirmed + unanswered.
+   * A contested payout is not counted as paid until the cooperative records it again as it was paid.
+   */
   paid: bigint;
-  /** Of which advances. */
+  /** Of `paid`, advances. */
   advances: bigint;
   /** Of `paid`, what she confirmed receiving. */
   confirmed: bigint;
-  /** Of `paid`, what she says she did not receive as recorded. */
+  /** Recorded by the cooperative but contested by her: not in `paid`. */
   contested: bigint;
   /** Of `paid`, what she has not answered yet. */
   unanswered: bigint;
   /** entitled − paid: negative when advances exceed her shares so far (she owes it from later shares). */
   outstanding: bigint;
-  /** Dirhams handed over (centimes), and of them confirmed. */
+  /** Dirhams handed over and not contested (centimes), and of them confirmed. */
   paidDirhams: bigint;
   confirmedDirhams: bigint;
   payouts: number;
@@ -114,6 +117,11 @@ export function reconcile(entitlements: EntitlementFact[], payouts: PayoutFact[]
   for (const p of payouts) {
     const r = row(p.member, p.token);
     r.payouts += 1;
+    // Contested: she says it was not paid as recorded; it counts neither as paid nor as a premium.
+    if (p.status === "contested") {
+      r.contested += p.tokenAmount;
+      continue;
+    }
     r.paid += p.tokenAmount;
     r.paidDirhams += p.dirhams;
     if (isPremium(p.purpose)) r.premiums += p.tokenAmount;
@@ -121,8 +129,7 @@ export function reconcile(entitlements: EntitlementFact[], payouts: PayoutFact[]
     if (p.status === "confirmed") {
       r.confirmed += p.tokenAmount;
       r.confirmedDirhams += p.dirhams;
-    } else if (p.status === "contested") r.contested += p.tokenAmount;
-    else r.unanswered += p.tokenAmount;
+    } else r.unanswered += p.tokenAmount;
   }
   for (const r of rows.values()) {
     r.entitled = r.shares + r.premiums;

@@ -315,15 +315,26 @@ function sales(a: CooperativeAudit, c: Catalog, rates: RateLookup): Html {
 type ReconciliationLine = Reconciliation["members"][number];
 const PAYOUT_COLUMNS = ["entitled", "paid", "confirmed", "contested", "outstanding"] as const;
 
-/** One member's (or the totals') figures in one token: exact integers in `data-raw`, money shown. */
-function payoutCells(c: Catalog, row: ReconciliationLine, rates: RateLookup): Html[] {
+/**
+ * One member's (or the totals') figures in one token, as a list of labelled figures (it fits a 360 px
+ * phone without cutting a number): exact integers in `data-raw`, money shown.
+ */
+function payoutFigures(c: Catalog, row: ReconciliationLine, rates: RateLookup): Html {
+  const p = c.auditPayouts;
+  const label = {
+    entitled: p.entitled,
+    paid: p.paid,
+    confirmed: p.confirmedColumn,
+    contested: p.contested,
+    outstanding: p.outstanding,
+  };
   const token: TokenRef = {
     address: row.token,
     symbol: row.currency ?? shortAddress(row.token),
     decimals: row.decimals,
     currency: row.currency,
   };
-  return PAYOUT_COLUMNS.map((k) => {
+  const cells = PAYOUT_COLUMNS.map((k) => {
     const raw = row[k];
     // A negative outstanding is an advance her shares do not cover yet: said so, in words.
     const shown =
@@ -332,8 +343,12 @@ function payoutCells(c: Catalog, row: ReconciliationLine, rates: RateLookup): Ht
             >${c.auditPayouts.advance(moneyText(c, -BigInt(raw), moneyToken(token), token.symbol))}</span
           >`
         : amount(c, raw, token, rates);
-    return html`<td class="${`num ${k}`}">${shown}</td>`;
+    return html`<div class="figure">
+      <dt>${label[k]}</dt>
+      <dd class="${`num ${k}`}">${shown}</dd>
+    </div>`;
   });
+  return html`<dl class="payout-figures">${cells}</dl>`;
 }
 
 /**
@@ -342,7 +357,6 @@ function payoutCells(c: Catalog, row: ReconciliationLine, rates: RateLookup): Ht
  */
 export function payoutsSection(c: Catalog, r: Reconciliation, csvHref: string, rates: RateLookup = NO_RATES): Html {
   const p = c.auditPayouts;
-  const head = [c.audit.member, p.entitled, p.paid, p.confirmedColumn, p.contested, p.outstanding];
   const tables = r.tokens.map((t) => {
     const rows = r.members.filter((m) => m.token === t.token);
     const token: TokenRef = {
@@ -351,29 +365,26 @@ export function payoutsSection(c: Catalog, r: Reconciliation, csvHref: string, r
       decimals: t.decimals,
       currency: t.currency,
     };
-    return html`${scrollTable(p.auditTitle, {
-      cls: "split payouts-table",
-      data: { token: t.token },
-      caption: { content: html`<bdi>${currencyLabel(token)}</bdi>` },
-      head,
-      rows: [
-        ...rows.map(
+    return html`<div class="payouts-token" data-token="${t.token}">
+      <h3><bdi>${currencyLabel(token)}</bdi></h3>
+      <ul class="plain payouts-list">
+        ${rows.map(
           (m) =>
-            html`<tr data-account="${m.member}">
-              <th scope="row">
-                <bdi>${m.displayName ?? shortAddress(m.member)}</bdi>${
-                  m.throughCooperative ? html`<br /><span class="note">${p.throughCooperative}</span>` : ""
-                }
-              </th>
-              ${payoutCells(c, m, rates)}
-            </tr>`,
-        ),
-        html`<tr class="total" data-account="*">
-          <th scope="row">${p.total}</th>
-          ${payoutCells(c, { ...t.totals, ...t, member: "*" }, rates)}
-        </tr>`,
-      ],
-    })}${rateUnder(c, token, rates)}`;
+            html`<li class="payout-member" data-account="${m.member}">
+              <p class="who">
+                <strong><bdi>${m.displayName ?? shortAddress(m.member)}</bdi></strong
+                >${m.throughCooperative ? html` <span class="note">${p.throughCooperative}</span>` : ""}
+              </p>
+              ${payoutFigures(c, m, rates)}
+            </li>`,
+        )}
+        <li class="payout-member total" data-account="*">
+          <p class="who"><strong>${p.total}</strong></p>
+          ${payoutFigures(c, { ...t.totals, ...t, member: "*" }, rates)}
+        </li>
+      </ul>
+      ${rateUnder(c, token, rates)}
+    </div>`;
   });
   return html`<section id="payouts" aria-labelledby="payouts-title">
     <h2 id="payouts-title">${p.auditTitle}</h2>

@@ -123,6 +123,13 @@ bdi.money{white-space:nowrap}
 .equivalent{display:block;font-weight:400;font-size:.85rem;white-space:normal}
 td.num .equivalent{white-space:nowrap}
 td.num .advance{white-space:normal}
+dl.payout-figures{margin:.2rem 0 0}
+dl.payout-figures .figure{display:flex;flex-wrap:wrap;justify-content:space-between;gap:0 .75rem;padding:.15rem 0;border-bottom:1px solid #f0e8df}
+dl.payout-figures dt{color:#5d5348}
+dl.payout-figures dd{margin:0;margin-inline-start:auto;text-align:end;font-variant-numeric:tabular-nums;min-width:0;max-width:100%}
+dl.payout-figures .advance{white-space:normal}
+li.payout-member.total .who{font-weight:700}
+li.payout-member p.who{margin:0}
 details.proof{font-size:.85rem;color:#5d5348;margin-top:.3rem}
 details.proof summary{cursor:pointer}
 details.proof dl{display:grid;grid-template-columns:max-content 1fr;gap:.1rem .6rem;margin:.3rem 0 0}

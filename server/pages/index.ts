@@ -218,7 +218,8 @@ function verifyRoute(deps: PageDeps, check: () => Promise<ChainCheck>, rendered:
         publicRpcUrl,
         tokens,
         labels: (ids) => reads.labels(ids),
-        payouts: (cooperativeId, accounts) => deps.services.payouts.lotSummary(cooperativeId, accounts),
+        payouts: (cooperativeId, batchId, accounts) =>
+          deps.services.payouts.lotSummary(cooperativeId, batchId, accounts),
         rate: (currency) => deps.services.payouts.latestRate(currency),
         network: networkInfo,
         certifierName: (address) => deps.services.users.certifierName(address),

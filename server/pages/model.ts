@@ -57,7 +57,7 @@ export interface ModelDeps {
   tokens: TokenLookup;
   labels: (ids: string[]) => Map<string, BatchLabel>;
   /** The lot's payouts summary (services.payouts.lotSummary). */
-  payouts?: (cooperativeId: number, accounts: string[]) => LotPayouts;
+  payouts?: (cooperativeId: number, batchId: string, accounts: string[]) => LotPayouts;
   /** The latest reference rate of a currency (services.payouts.latestRate). */
   rate?: (currency: string) => ReferenceRate | null;
 }
@@ -86,7 +86,7 @@ export async function buildVerifyModel(batch: BatchDetail, check: Confirmed, dep
   return {
     batch,
     check,
-    payouts: deps.payouts && accounts.length > 0 ? deps.payouts(batch.cooperativeId, accounts) : null,
+    payouts: deps.payouts && accounts.length > 0 ? deps.payouts(batch.cooperativeId, batch.batchId, accounts) : null,
     rates,
     certificationStates: new Map(batch.certifications.map((c) => [c.certificationId, certificationState(c, now)])),
     disputedSales: batch.sales.filter(isUnderDispute).map((s) => s.saleId),

@@ -10,6 +10,7 @@
 import { encodeAbiParameters, keccak256, stringToBytes, toHex, type Hex } from "viem";
 import { z } from "zod";
 import {
+  isPremium,
   PAYOUT_METHODS,
   PAYOUT_PURPOSES,
   reconcile,
@@ -18,8 +19,9 @@ import {
   type PayoutFact,
 } from "../../domain/payouts";
 import { toDecimalString } from "../../domain/money";
+import { shareOf } from "../../domain/split";
 import { payoutLedgerAbi, saleEscrowAbi } from "../chain/abis.generated";
-import { ZERO_ADDRESS, ZERO_HASH } from "../chain/address";
+import { toAddress, ZERO_ADDRESS, ZERO_HASH } from "../chain/address";
 import { encodeCall } from "../chain/calldata";
 import type { ChainClient } from "../chain/client";
 import type { DeploymentFile } from "../chain/deploy";
@@ -175,20 +177,39 @@ export interface PayoutService {
   memberMoney(actor: User | undefined): MemberMoney;
   /**
    * Public and naming nobody (the verify page): of these accounts (a lot's contributors), how many
-   * confirmed receiving a payout from the cooperative, and what remains to be paid to them per token.
+   * confirmed being paid their share of this lot, how many contest a payout, and what remains to be
+   * paid to them of this lot's shares, per token of this lot's sales only.
    */
-  lotSummary(cooperativeId: number, accounts: readonly string[]): LotPayouts;
+  lotSummary(cooperativeId: number, batchId: string, accounts: readonly string[]): LotPayouts;
   /** The reference rate of a currency recorded last (public: the platform publishes it on-chain). */
   latestRate(currency: string): ReferenceRate | null;
   /** The batches of a cooperative whose accounts are closed (public, as on-chain). */
   closedBatches(cooperativeId: number): string[];
 }
 
+/**
+ * A lot's members and their pay. The ledger records what a member was paid in a token, not for which
+ * lot: her payouts (not contested, premiums aside: they add to what she is owed as they are paid) are
+ * counted against her shares oldest lot first, and what is left of this lot's share is still due.
+ */
 export interface LotPayouts {
   members: number;
+  /** Members whose share of this lot, in every token it was sold in, is covered by payouts she confirmed. */
   confirmed: number;
-  /** Σ of the positive outstanding amounts, per token (advances beyond a share are not subtracted). */
+  /** Members of the lot who contest a payout recorded for them in a token of this lot's sales. */
+  contested: number;
+  /** Σ over the lot's members of (her share of this lot − what of it was paid), per token of this lot. */
   outstanding: (TokenCurrency & { amount: string })[];
+}
+
+/** Of `pool`, what reaches `batchId` when it is spent on `shares` in their order (oldest lot first). */
+function allocatedTo(pool: bigint, shares: { batchId: string; amount: bigint }[], batchId: string): bigint {
+  for (const s of shares) {
+    const take = pool < s.amount ? pool : s.amount;
+    if (s.batchId.toLowerCase() === batchId.toLowerCase()) return take;
+    pool -= take;
+  }
+  return 0n;
 }
 
 export interface PayoutServiceDeps {
@@ -273,6 +294,42 @@ function tokenTerms(
   return { tokenAmount: p.tokenAmount, rateE6 };
 }
 
+/**
+ * What each member is still owed per token (her outstanding balance, contested payouts not counted as
+ * paid), drawn down as the payouts of one request are checked: a share or instalment above it is
+ * refused (422 payout_exceeds_owed, naming what she is owed); money paid ahead of her shares must be
+ * recorded as an advance, and a premium adds to what she is owed.
+ */
+function owedIn(deps: PayoutServiceDeps, cooperativeId: number) {
+  const left = new Map<string, bigint>();
+  const key = (member: string, token: string) => `${member.toLowerCase()}|${token.toLowerCase()}`;
+  return {
+    take(member: string, token: string, amount: bigint, field: string): void {
+      const k = key(member, token);
+      let owed = left.get(k);
+      if (owed === undefined) {
+        const facts = deps.payouts.payouts({ cooperativeId, member }).map(factOf);
+        const rows = reconcile(entitlementsOf(deps.queries, [member], cooperativeId), facts);
+        const row = rows.find((r) => r.token.toLowerCase() === token.toLowerCase());
+        owed = row === undefined || row.outstanding < 0n ? 0n : row.outstanding;
+      }
+      if (amount > owed) {
+        const t = currencyOf(deps.payouts, token);
+        const decimal = t.decimals === null ? owed.toString() : toDecimalString(owed, t.decimals);
+        const said = `${decimal} ${t.currency ?? token}`;
+        const message =
+          `is more than this member is still owed (${said}): pay at most that, ` +
+          `or record the payment as an advance (purpose "advance")`;
+        throw new DomainError("rejected", "payout_exceeds_owed", `${field}.amount: ${message}`, {
+          errors: [{ field: `${field}.amount`, message }],
+          owed: { member, token, currency: t.currency, decimals: t.decimals, amount: owed.toString(), decimal },
+        });
+      }
+      left.set(k, owed - amount);
+    },
+  };
+}
+
 /** The payout a member answers: hers, recorded, not yet confirmed. */
 function answerable(deps: PayoutServiceDeps, actor: User | undefined, payoutId: string, contest: boolean) {
   const user = requireRole(actor, "member", "coop_admin");
@@ -329,12 +386,14 @@ function payoutWrites(deps: PayoutServiceDeps) {
       const admin = requireCoopAdmin(queries, actor, cooperativeId);
       const members = new Set(queries.listMembers(cooperativeId).map((m) => m.account.toLowerCase()));
       const seen = new Set<string>();
+      const owed = owedIn(deps, cooperativeId);
       const records = input.payouts.map((p, i) => {
         const field = `payouts.${i}`;
         if (!members.has(p.member.toLowerCase())) {
           throw invalidField(`${field}.member`, "is not a member of this cooperative", "not_a_member");
         }
         const { tokenAmount, rateE6 } = tokenTerms(payouts, p, field);
+        if (!isPremium(p.purpose) && p.purpose !== "advance") owed.take(p.member, p.token, tokenAmount, field);
         const referenceHash = textHash(p.reference);
         const payoutId = payoutIdOf(cooperativeId, p.member, referenceHash);
         // Refused before sending: the ledger would refuse it too, with a less telling revert.
@@ -493,17 +552,60 @@ function payoutReads(deps: PayoutServiceDeps) {
       return { filename: `cooperative-${cooperativeId}-reconciliation.csv`, csv: reconciliationCsv(r) };
     },
 
-    lotSummary(cooperativeId: number, accounts: readonly string[]): LotPayouts {
-      const { rows } = rowsOf(cooperativeId, accounts);
-      const wanted = new Set(accounts.map((a) => a.toLowerCase()));
-      const mine = rows.filter((r) => wanted.has(r.member.toLowerCase()));
-      const confirmed = new Set(mine.filter((r) => r.confirmed > 0n).map((r) => r.member.toLowerCase())).size;
+    lotSummary(cooperativeId: number, batchId: string, accounts: readonly string[]): LotPayouts {
+      const lot = batchId.toLowerCase();
+      const wanted = [...new Map(accounts.map((a) => [a.toLowerCase(), a])).values()];
       const due = new Map<string, bigint>();
-      for (const r of mine) if (r.outstanding > 0n) due.set(r.token, (due.get(r.token) ?? 0n) + r.outstanding);
+      let confirmed = 0;
+      let contested = 0;
+      for (const account of wanted) {
+        // Her shares per batch and token, in the order the batches were registered (oldest first).
+        const shares = queries
+          .balancesOf(account)
+          .filter((b) => b.cooperativeId === cooperativeId)
+          .map((b) => ({
+            batchId: b.batchId,
+            token: b.token.toLowerCase(),
+            amount: shareOf(BigInt(b.releasedTotal), BigInt(b.weight), BigInt(b.totalWeight)),
+          }));
+        const here = shares.filter((s) => s.batchId.toLowerCase() === lot);
+        if (here.length === 0) continue;
+        const facts = payouts
+          .payouts({ cooperativeId, member: account })
+          .map(factOf)
+          .filter((p) => !isPremium(p.purpose));
+        let covered = here.some((s) => s.amount > 0n);
+        for (const share of here) {
+          const inToken = shares.filter((s) => s.token === share.token);
+          const sum = (keep: (p: PayoutFact) => boolean) =>
+            facts
+              .filter((p) => p.token.toLowerCase() === share.token && keep(p))
+              .reduce((a, p) => a + p.tokenAmount, 0n);
+          const paid = allocatedTo(
+            sum((p) => p.status !== "contested"),
+            inToken,
+            lot,
+          );
+          const confirmedHere = allocatedTo(
+            sum((p) => p.status === "confirmed"),
+            inToken,
+            lot,
+          );
+          if (share.amount > paid) due.set(share.token, (due.get(share.token) ?? 0n) + share.amount - paid);
+          if (confirmedHere < share.amount) covered = false;
+        }
+        if (covered) confirmed += 1;
+        const lotTokens = new Set(here.map((s) => s.token));
+        if (facts.some((p) => p.status === "contested" && lotTokens.has(p.token.toLowerCase()))) contested += 1;
+      }
       return {
-        members: wanted.size,
+        members: wanted.length,
         confirmed,
-        outstanding: [...due].map(([token, amount]) => ({ ...currencyOf(payouts, token), amount: amount.toString() })),
+        contested,
+        outstanding: [...due].map(([token, amount]) => ({
+          ...currencyOf(payouts, toAddress(token)),
+          amount: amount.toString(),
+        })),
       };
     },
 

@@ -68,6 +68,22 @@ describe("audit pages on a phone, in four languages (e2e)", function () {
                 return box.scrollWidth - box.clientWidth;
               }),
               ids: [...doc.querySelectorAll("a[download]")].map((a) => a.getAttribute("id") ?? ""),
+              // The payouts to members: every figure whole on the screen, none cut by a box that scrolls.
+              clipped: [...doc.querySelectorAll("#payouts dd, #payouts td, #payouts th, #payouts .scroll")]
+                .map((e) => {
+                  const el = e as unknown as {
+                    scrollWidth: number;
+                    clientWidth: number;
+                    textContent: string;
+                    getBoundingClientRect(): { left: number; right: number };
+                  };
+                  const r = el.getBoundingClientRect();
+                  const width = (globalThis as unknown as { innerWidth: number }).innerWidth;
+                  const cut = el.scrollWidth > el.clientWidth + 1 || r.left < -1 || r.right > width + 1;
+                  return cut ? el.textContent.trim().slice(0, 60) : "";
+                })
+                .filter((x) => x !== ""),
+              payoutFigures: [...doc.querySelectorAll("#payouts dd, #payouts td")].length,
               // A sale's steps: the raw step (data-step) beside the words the reader sees.
               steps: [...doc.querySelectorAll("tr[data-step]")].map((r) => [
                 r.getAttribute("data-step") ?? "",
@@ -90,6 +106,10 @@ describe("audit pages on a phone, in four languages (e2e)", function () {
             xs.every((x) => x <= 0),
           );
           if (name === "cooperative") expect(seen.charts, `${name} ${lang}: the members' chart`).not.to.be.empty;
+          if (name === "cooperative") {
+            expect(seen.payoutFigures, `${lang}: the payouts' figures`).to.be.greaterThan(0);
+            expect(seen.clipped, `${lang}: payout figures cut at 360 px`).to.deep.equal([]);
+          }
           if (name === "sale") {
             // The demo sale was created, funded, shipped, confirmed, released and claimed: each step in words.
             expect(seen.steps.map(([step]) => step)).to.include.members(["created", "funded", "released", "claim"]);

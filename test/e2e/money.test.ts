@@ -147,6 +147,17 @@ describe("money in dirhams (e2e)", function () {
       await shot(page, `${lang}-02-manager-invalid`);
       expect(await payoutCount()).to.equal(count);
 
+      // More than she is still owed, as a share of a sale: refused beside the amount, naming what she is owed.
+      await page.fill(`#amount-${itto}`, "99999999.00");
+      const tooMuch = await submit(page, "#record");
+      expect(tooMuch.status()).to.equal(400);
+      expect(await text(page, `#amount-${itto}-error`)).to.equal(
+        c.payouts.exceedsOwed(`\u2066${f.money(ittoDue, MAD)}\u2069`),
+      );
+      expect(await page.inputValue(`#amount-${itto}`)).to.equal("99999999.00");
+      await shot(page, `${lang}-02b-manager-exceeds-owed`);
+      expect(await payoutCount()).to.equal(count);
+
       // Corrected (a French decimal comma is read as the point), and sent: both recorded in one write.
       await page.fill(`#amount-${itto}`, lang === "fr" ? "500,00" : "500.00");
       // The form as the browser sends it, kept to send it again below.

@@ -795,7 +795,8 @@ describe("public pages (e2e)", function () {
 
     it("shows a dirham sale in dirhams for the reader's locale, and never a smallest unit", async function () {
       const fr = visible((await get(`${pages.url}/b/${dirhamLot}?lang=fr`)).text);
-      expect(fr).to.include("3.752,00 MAD");
+      // What remains to pay the lot's members (the contested 1.000,00 MAD is not counted as paid).
+      expect(fr).to.include("4.752,00 MAD");
     });
 
     it("shows a euro offer with its dirham equivalent, the rate, its source and its date", async function () {
@@ -807,6 +808,7 @@ describe("public pages (e2e)", function () {
         const equivalent = c.sales.dirhamEquivalent(
           f.dirhams(90_000n, EUR, 10_850_000n),
           f.amount(10_850_000n, 6),
+          "€",
           "Bank Al-Maghrib",
           f.date(asOf),
         );
@@ -861,7 +863,8 @@ describe("public pages (e2e)", function () {
         rec.body.members.filter((r: { token: string }) => r.token.toLowerCase() === mad.toLowerCase());
       expect(rows).to.have.length(3);
       const remaining = rows.reduce((a, r) => a + (BigInt(r.outstanding) > 0n ? BigInt(r.outstanding) : 0n), 0n);
-      expect(remaining).to.equal(356_400n - 100_000n + 118_800n); // 3,752.00 MAD to the centime
+      // 4,752.00 MAD to the centime: the 1,000.00 MAD payout she contested is not counted as paid.
+      expect(remaining).to.equal(356_400n + 118_800n);
       const confirmed = rows.filter((r) => BigInt(r.confirmed) > 0n).length;
       expect(confirmed).to.equal(1);
       for (const lang of LANGS) {
@@ -875,10 +878,11 @@ describe("public pages (e2e)", function () {
         );
         const amount = f.money(remaining, { symbol: "dMAD", decimals: 2, currency: "MAD" });
         expect(text, lang).to.include(norm(escapeHtml(c.sales.remainsToPay(amount))));
+        expect(text, lang).to.include(norm(escapeHtml(c.sales.payoutsContested(1))));
         for (const r of rows) expect(section).not.to.include(r.displayName); // names nobody
       }
       const fr = visible((await get(`${pages.url}/b/${dirhamLot}?lang=fr`)).text);
-      expect(fr).to.include("3.752,00 MAD"); // what remains, to the centime, as a French reader reads it
+      expect(fr).to.include("4.752,00 MAD"); // what remains, to the centime, as a French reader reads it
     });
   });
 });

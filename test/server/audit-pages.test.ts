@@ -356,12 +356,13 @@ describe("audit pages", function () {
     expect(rows.filter((r) => r.member !== "*")).to.have.length(3);
     let negative = 0;
     for (const r of rows) {
+      // One list item per member (and the totals), each figure a <dd> beside its label: fits a phone.
       const tr = new RegExp(
-        `<tr(?: class="total")? data-account="${r.member.replace("*", "\\*")}">([\\s\\S]*?)</tr>`,
+        `<li class="payout-member(?: total)?" data-account="${r.member.replace("*", "\\*")}">([\\s\\S]*?)</li>`,
       ).exec(section);
       expect(tr, r.member).to.not.equal(null);
       for (const k of ["entitled", "paid", "confirmed", "contested", "outstanding"] as const) {
-        const cell = new RegExp(`<td class="num ${k}">([\\s\\S]*?)</td>`).exec(tr![1])![1];
+        const cell = new RegExp(`<dd class="num ${k}">([\\s\\S]*?)</dd>`).exec(tr![1])![1];
         expect(/data-raw="(-?\d+)"/.exec(cell)?.[1], `${r.member} ${k}`).to.equal(r[k]);
         const token = { symbol: r.currency, decimals: r.decimals, currency: r.currency };
         const raw = BigInt(r[k]);

@@ -35,16 +35,17 @@ describe("domain: payouts reconciliation", function () {
     );
     expect(rows.map((r) => [r.member, r.entitled, r.paid, r.confirmed, r.contested, r.outstanding])).to.deep.equal([
       [A, 44_500n, 44_500n, 44_500n, 0n, 0n],
-      [B, 26_700n, 26_700n, 0n, 26_700n, 0n],
+      // Contested: not paid, still owed to her.
+      [B, 26_700n, 0n, 0n, 26_700n, 26_700n],
       [C, 17_800n, 0n, 0n, 0n, 17_800n],
     ]);
     const total = totalOf(rows, MAD);
     expect([total.entitled, total.paid, total.confirmed, total.contested, total.outstanding]).to.deep.equal([
       89_000n,
-      71_200n,
+      44_500n,
       44_500n,
       26_700n,
-      17_800n,
+      44_500n,
     ]);
   });
 
@@ -62,6 +63,27 @@ describe("domain: payouts reconciliation", function () {
       row.unanswered,
       row.outstanding,
     ]).to.deep.equal([10_000n, 5_000n, 15_000n, 25_000n, 20_000n, 5_000n, -10_000n]);
+  });
+
+  it("a contested advance or premium counts neither as paid nor as entitled", function () {
+    const [row] = reconcile(
+      [{ member: A, token: MAD, amount: 239_500n }],
+      [
+        paid(A, 9_999_999_900n, { purpose: "advance", status: "contested" }),
+        paid(A, 5_000n, { purpose: "womensPremium", status: "contested" }),
+        paid(A, 1_000n, { purpose: "saleShare", status: "confirmed" }),
+      ],
+    );
+    expect([
+      row.premiums,
+      row.entitled,
+      row.paid,
+      row.advances,
+      row.contested,
+      row.outstanding,
+      row.paidDirhams,
+      row.payouts,
+    ]).to.deep.equal([0n, 239_500n, 1_000n, 0n, 10_000_004_900n, 238_500n, 1_000n, 3]);
   });
 
   it("keeps tokens apart and matches members whatever the letter case", function () {

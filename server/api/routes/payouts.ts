@@ -70,7 +70,9 @@ function managerRoutes(router: Router, api: OpenApiBuilder, payouts: PayoutServi
       403: "not this cooperative's admin",
       404: "unknown cooperative",
       409: "payout_duplicate: the same member and reference are already recorded",
-      422: "rejected by the contract",
+      422:
+        "payout_exceeds_owed: a share or instalment above what the member is still owed (record it as an " +
+        "advance if it is one); or rejected by the contract",
     },
     async handler({ params, body, req, res }) {
       const { outcome, payoutIds } = await payouts.recordPayouts(req.user, params.id, body, waitPreference(req));

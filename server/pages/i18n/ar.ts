@@ -1,6 +1,9 @@
 import { counted } from "./icu";
 import type { Catalog } from "./types";
 
+/** A sentence ending with an amount in dirhams: "د.م." already ends with its full stop (no "د.م.."). */
+const endWith = (s: string): string => (/\.[\u200e\u200f\u061c\u2069]*$/.test(s) ? s : `${s}.`);
+
 // Numbers with a count are written "label: n" to avoid Arabic number–noun agreement rules.
 export const ar: Catalog = {
   lang: "ar",
@@ -141,9 +144,15 @@ export const ar: Catalog = {
       "ar-MA",
       "{n, plural, zero {لم يؤكّد أحد من {members} في هذه الدفعة استلام مستحقاته من التعاونية بعد.} one {أكّد واحد من أصل {members} في هذه الدفعة، بنفسه، استلام مستحقاته من التعاونية.} two {أكّد اثنان من أصل {members} في هذه الدفعة، بنفسيهما، استلام مستحقاتهما من التعاونية.} few {أكّد # من أصل {members} في هذه الدفعة، بأنفسهم، استلام مستحقاتهم من التعاونية.} many {أكّد # من أصل {members} في هذه الدفعة، بأنفسهم، استلام مستحقاتهم من التعاونية.} other {أكّد # من أصل {members} في هذه الدفعة، بأنفسهم، استلام مستحقاتهم من التعاونية.}}",
     ),
-    remainsToPay: (amount) => `ما زال يجب أن يُدفع لهم: ${amount}.`,
+    payoutsContested: counted(
+      "ar-MA",
+      "{n, plural, zero {لا أحد من أعضاء هذه الدفعة يعترض على دفعة سجّلتها التعاونية.} one {عضو واحد من هذه الدفعة يعترض على دفعة سجّلتها التعاونية: لا تُحسب مدفوعة.} two {عضوان من هذه الدفعة يعترضان على دفعة سجّلتها التعاونية: لا تُحسب مدفوعة.} few {# أعضاء من هذه الدفعة يعترضون على دفعة سجّلتها التعاونية: لا تُحسب مدفوعة.} many {# عضوًا من هذه الدفعة يعترضون على دفعة سجّلتها التعاونية: لا تُحسب مدفوعة.} other {# عضو من هذه الدفعة يعترضون على دفعة سجّلتها التعاونية: لا تُحسب مدفوعة.}}",
+    ),
+    payoutsOldestFirst: "تسجّل التعاونية ما تدفعه لكل عضو دون ذكر الدفعة: تُحسب كل دفعة مالية أولًا من أقدم حصصه.",
+    remainsToPay: (amount) => endWith(`ما زال يجب أن يُدفع لهم: ${amount}`),
     nothingRemains: "لم يبقَ شيء يجب دفعه لهم.",
-    dirhamEquivalent: (amount, rate, source, date) => `≈ ${amount} (${rate} درهم للوحدة، ${source}، ${date})`,
+    dirhamEquivalent: (amount, rate, unit, source, date) =>
+      `≈ ${amount} (1 ${unit} = ${rate} درهم، ${source}، ${date})`,
     refunded: "رُدّ إلى المشتري",
     disputeOpen: "فتح المشتري نزاعًا.",
     disputeResolved: (pct) => `سُوّي النزاع: رُدّ ${pct} إلى المشتري.`,
@@ -308,7 +317,7 @@ export const ar: Catalog = {
 
   money: {
     about: (dirhams) => `≈ ${dirhams}`,
-    at: (rate, unit, source, date) => `بسعر ${rate} درهم لكل ${unit}، ${source}، ${date}`,
+    at: (rate, unit, source, date) => `سعر الصرف: 1 ${unit} = ${rate} درهم، ${source}، ${date}`,
     equivalents: (at) => `المبالغ بالدرهم (≈) ${at}: آخر سعر مرجعي.`,
     noRate: (currency) => `لم يُسجَّل بعد سعر مرجعي لعملة ${currency}، فلا مبلغ بالدرهم.`,
   },
@@ -408,14 +417,15 @@ export const ar: Catalog = {
   },
 
   roles: {
-    moneyTitle: "أموالي",
-    moneyIntro: "لكل بيع لدفعة ساهمتِ فيها: نصيبك، وما دُفع لك، وما بقي لك.",
+    moneyTitle: "حصصي من المبيعات",
+    moneyIntro:
+      "لكل بيع لدفعة ساهمتِ فيها: نصيبك، وما أرسله البيع (إلى حسابك، أو إلى تعاونيتك إن كانت تدفع لك بالدرهم)، وما بقي لك. ما دفعته لك تعاونيتك بالدرهم تجدينه في «ما دفعته لي التعاونية».",
     deliveriesTitle: "ما سلّمتُه",
     deliveriesIntro: "الدفعات التي صنعتها تعاونيتك مما سلّمتِه، ونصيبك من كل واحدة.",
     noDeliveries: "لا توجد دفعة من محصولك بعد.",
     noShares: "لم يدفع أي بيع ثمن دفعاتك بعد.",
     share: "نصيبك",
-    paid: "دُفع لك",
+    paid: "أرسله البيع (إليك أو إلى تعاونيتك)",
     due: "بقي لك",
     releasedOn: (d: string) => `دفعه المشتري في ${d}`,
     sale: (n: string) => `البيع رقم ${n}`,
@@ -428,7 +438,7 @@ export const ar: Catalog = {
     delivered: "سلّمتِ",
     part: (p: string) => `نصيبك: ${p}`,
     back: "العودة إلى صفحتي",
-    openMoney: "أموالي",
+    openMoney: "حصصي من المبيعات",
     openDeliveries: "ما سلّمتُه",
     registerTitle: "تسجيل تعاونية",
     coopName: "اسم التعاونية",
@@ -587,7 +597,7 @@ export const ar: Catalog = {
     mergeDoneTitle: "سُجلت الدفعة الجديدة",
     mergeDoneText: "حصة كل عضوة فيها تتبع ما سلّمته للدفعات المستعملة.",
     madeFrom: "مصنوعة من",
-    payoutsLink: "ادفع للعضوات حصصهن",
+    payoutsLink: "أرسل للعضوات حصصهن من المبيعات",
     payoutsTitle: "لمن ما زالت التعاونية مدينة؟",
     payoutsIntro: "كل بيع مدفوع يزيد حصة كل عضوة سلّمت للدفعة. الدفع يرسل حصتها إلى حسابها؛ تراها ببطاقتها.",
     nobodyOwed: "لا أحد ينتظر مالًا الآن.",
@@ -644,7 +654,7 @@ export const ar: Catalog = {
     notDisputedTitle: "هذا البيع ليس في نزاع",
     notDisputed: (state) => `لا شيء يحتاج إلى قرار: حالة البيع الآن «${state}».`,
     resolvedTitle: "تم الفصل في النزاع",
-    buyerGets: (amount) => `يُرد إلى المشتري ${amount}.`,
+    buyerGets: (amount) => endWith(`يُرد إلى المشتري ${amount}`),
     cooperativeGets: (amount) => `يذهب ${amount} إلى التعاونية وأعضائها (بعد خصم عمولة المنصة واحتياطي التعاونية).`,
     resolvedText: "يرى المشتري والتعاونية القرار في صفحاتهما. لا شيء آخر يجب فعله.",
     pending: "العملية في الطريق: لم تسجلها السلسلة بعد. انظر مرة أخرى بعد دقيقة.",
@@ -668,8 +678,8 @@ export const ar: Catalog = {
   },
 
   payouts: {
-    managerLink: "ادفع للعضوات بالدرهم",
-    managerTitle: "ادفع للعضوات بالدرهم",
+    managerLink: "سجّل الدراهم المدفوعة للعضوات",
+    managerTitle: "سجّل الدراهم المدفوعة للعضوات",
     managerIntro:
       "حصة كل عضوة من المبيعات، وما دفعته لها التعاونية، وما أجابت به. ضع علامة على العضوات اللواتي دفعت لهن، وتحقق من كل مبلغ، وقل كيف دفعت، ثم سجّل الكل مرة واحدة.",
     dueCount: counted(
@@ -708,6 +718,8 @@ export const ar: Catalog = {
     amountInvalid: "اكتب المبلغ بالدرهم، مثلًا 445.00",
     referenceRequired: "اكتب مرجع الأداء (رقم الوصل أو التحويل).",
     duplicate: "هذا المرجع مسجّل من قبل لهذه العضوة: لكل أداء مرجعه.",
+    exceedsOwed: (amount) =>
+      `أكثر مما بقي لها (${amount}). ادفع هذا المبلغ على الأكثر، أو اختر «تسبيق» إن كنت تدفع لها قبل حصصها.`,
     recordedTitle: counted(
       "ar-MA",
       "{n, plural, zero {لم يُسجّل أي أداء} one {سُجّل أداء واحد} two {سُجّل أداءان} few {سُجّلت # أداءات} many {سُجّل # أداءً} other {سُجّل # أداء}}",
@@ -730,9 +742,10 @@ export const ar: Catalog = {
     listTitle: "الأداءات المسجّلة",
     noPayouts: "لم يُسجّل أي أداء بعد.",
     statuses: { recorded: "لم تُجب بعد", confirmed: "أكّدت الاستلام", contested: "تقول إنها لم تستلمه" },
-    memberLink: "مالي بالدرهم",
-    memberTitle: "مالي",
-    memberIntro: "ما تدين لك به تعاونيتك من المبيعات، وما دفعته لك.",
+    memberLink: "ما دفعته لي التعاونية",
+    memberTitle: "ما دفعته لي التعاونية",
+    memberIntro:
+      "الأداءات بالدرهم التي سجّلتها تعاونيتك لك، لتؤكّديها أو تعترضي عليها، مقابل حصتك من المبيعات. الأداء الذي تعترضين عليه لا يُحسب مدفوعًا.",
     yourShare: "حصتك من المبيعات",
     paidYou: "دفعت لك التعاونية",
     stillToCome: "ما زال سيأتي",
@@ -968,11 +981,11 @@ export const ar: Catalog = {
     },
     cooperative: "تعاونيتك",
     noCooperative: "لا توجد تعاونية بعد.",
-    moneyTitle: "أموالي",
+    moneyTitle: "حصصي من المبيعات",
     moneyIntro: "نصيبك من كل بيع للدفعات التي ساهمت فيها.",
     noMoney: "لم يُدفع لك شيء من بيع بعد. عندما يدفع مشترٍ ثمن دفعة ساهمت فيها، يظهر نصيبك هنا.",
     earned: "نصيبك من المبيعات",
-    paid: "دُفع لك",
+    paid: "أرسله البيع (إليك أو إلى تعاونيتك)",
     due: "باقٍ لك",
     part: (pct) => `نصيبك من هذه الدفعة: ${pct}`,
     membersTitle: "الأعضاء",

@@ -133,9 +133,15 @@ export const en: Catalog = {
       "en-GB",
       "{n, plural, =0 {None of this lot's {members} has confirmed receiving their pay from the cooperative yet.} one {# of this lot's {members} confirmed, in their own name, receiving their pay from the cooperative.} other {# of this lot's {members} confirmed, in their own name, receiving their pay from the cooperative.}}",
     ),
+    payoutsContested: counted(
+      "en-GB",
+      "{n, plural, one {# member of this lot contests a payment the cooperative recorded: it is not counted as paid.} other {# members of this lot contest a payment the cooperative recorded: it is not counted as paid.}}",
+    ),
+    payoutsOldestFirst:
+      "The cooperative records what it pays each member, not for which lot: a payment is counted against her oldest shares first.",
     remainsToPay: (amount) => `Still to be paid to them: ${amount}.`,
     nothingRemains: "Nothing remains to be paid to them.",
-    dirhamEquivalent: (amount, rate, source, date) => `≈ ${amount} (${rate} MAD each, ${source}, ${date})`,
+    dirhamEquivalent: (amount, rate, unit, source, date) => `≈ ${amount} (1 ${unit} = ${rate} MAD, ${source}, ${date})`,
     refunded: "Refunded to the buyer",
     disputeOpen: "The buyer opened a dispute.",
     disputeResolved: (pct) => `Dispute settled: ${pct} refunded to the buyer.`,
@@ -298,7 +304,7 @@ export const en: Catalog = {
 
   money: {
     about: (dirhams) => `≈ ${dirhams}`,
-    at: (rate, unit, source, date) => `at ${rate} MAD per ${unit}, ${source}, ${date}`,
+    at: (rate, unit, source, date) => `rate: 1 ${unit} = ${rate} MAD, ${source}, ${date}`,
     equivalents: (at) => `Amounts in dirhams (≈) ${at}: the latest reference rate.`,
     noRate: (currency) => `No reference rate for ${currency} is recorded yet, so no amount in dirhams.`,
   },
@@ -396,15 +402,15 @@ export const en: Catalog = {
   },
 
   roles: {
-    moneyTitle: "My money",
+    moneyTitle: "My shares of the sales",
     moneyIntro:
-      "For each sale of a lot you helped make: your share, what you were already paid, and what is still owed to you.",
+      "For each sale of a lot you helped make: your share, what the sale already sent out (to your account, or to your cooperative when it pays you in dirhams), and what is still owed to you. What your cooperative paid you in dirhams is on “Payments from my cooperative”.",
     deliveriesTitle: "My deliveries",
     deliveriesIntro: "The lots your cooperative made with what you delivered, and your part of each.",
     noDeliveries: "No lot with your harvest yet.",
     noShares: "No sale has paid your lots yet.",
     share: "Your share",
-    paid: "Already paid",
+    paid: "Sent out by the sale",
     due: "Still owed",
     releasedOn: (d: string) => `Paid by the buyer on ${d}`,
     sale: (n: string) => `Sale no. ${n}`,
@@ -417,7 +423,7 @@ export const en: Catalog = {
     delivered: "You delivered",
     part: (p: string) => `Your part: ${p}`,
     back: "Back to my page",
-    openMoney: "My money",
+    openMoney: "My shares of the sales",
     openDeliveries: "My deliveries",
     registerTitle: "Register a cooperative",
     coopName: "Name of the cooperative",
@@ -578,7 +584,7 @@ export const en: Catalog = {
     mergeDoneTitle: "The new lot is recorded",
     mergeDoneText: "Each member's share in it follows what she delivered to the lots used.",
     madeFrom: "Made from",
-    payoutsLink: "Pay members their shares",
+    payoutsLink: "Send the members their shares of the sales",
     payoutsTitle: "Who is still owed money?",
     payoutsIntro:
       "Each released sale adds to the share of every member who delivered the lot. Paying sends her share to her account; she sees it with her card.",
@@ -655,8 +661,8 @@ export const en: Catalog = {
   },
 
   payouts: {
-    managerLink: "Pay members in dirhams",
-    managerTitle: "Pay members in dirhams",
+    managerLink: "Record dirhams paid to members",
+    managerTitle: "Record dirhams paid to members",
     managerIntro:
       "Each member's share of the sales, what the cooperative paid her and what she answered. Tick the members you paid, check each amount, say how you paid, then record it once for all.",
     dueCount: counted(
@@ -696,6 +702,8 @@ export const en: Catalog = {
     amountInvalid: "Write the amount in dirhams, like 445.00",
     referenceRequired: "Write the payment's reference (receipt or transfer number).",
     duplicate: "This reference is already recorded for this member: each payment has its own reference.",
+    exceedsOwed: (amount) =>
+      `More than she is still owed (${amount}). Pay at most that, or choose “Advance” if you are paying her ahead of her shares.`,
     recordedTitle: counted("en", "{n, plural, one {# payment recorded} other {# payments recorded}}"),
     recordedText:
       "Each member now sees the payment in her space and is asked whether she received it. Her answer appears in the list of payments.",
@@ -721,9 +729,10 @@ export const en: Catalog = {
       confirmed: "She confirmed",
       contested: "She says she did not receive it",
     },
-    memberLink: "My money in dirhams",
-    memberTitle: "My money",
-    memberIntro: "What your cooperative owes you from the sales, and what it paid you.",
+    memberLink: "Payments from my cooperative",
+    memberTitle: "Payments from my cooperative",
+    memberIntro:
+      "The payments in dirhams your cooperative recorded for you, to confirm or contest, against your share of the sales. A payment you contest is not counted as paid.",
     yourShare: "Your share of sales",
     paidYou: "The cooperative paid you",
     stillToCome: "Still to come",
@@ -992,11 +1001,11 @@ export const en: Catalog = {
     },
     cooperative: "Your cooperative",
     noCooperative: "No cooperative yet.",
-    moneyTitle: "My money",
+    moneyTitle: "My shares of the sales",
     moneyIntro: "Your share of each sale of the lots you helped make.",
     noMoney: "No sale has paid you yet. When a buyer pays for a lot you helped make, your share shows here.",
     earned: "Your share of the sales",
-    paid: "Already paid to you",
+    paid: "Sent out by the sale (to you or your cooperative)",
     due: "Still owed to you",
     part: (pct) => `Your part of this lot: ${pct}`,
     membersTitle: "Members",

@@ -133,9 +133,15 @@ export const fr: Catalog = {
       "fr-MA",
       "{n, plural, =0 {Aucun des {members} de ce lot n'a encore confirmé avoir reçu son paiement de la coopérative.} one {# des {members} de ce lot a confirmé, en son nom, avoir reçu son paiement de la coopérative.} other {# des {members} de ce lot ont confirmé, en leur nom, avoir reçu leur paiement de la coopérative.}}",
     ),
+    payoutsContested: counted(
+      "fr-MA",
+      "{n, plural, one {# membre de ce lot conteste un paiement inscrit par la coopérative : il n'est pas compté comme payé.} other {# membres de ce lot contestent un paiement inscrit par la coopérative : il n'est pas compté comme payé.}}",
+    ),
+    payoutsOldestFirst:
+      "La coopérative inscrit ce qu'elle paie à chaque membre, sans dire pour quel lot : un paiement est compté d'abord sur ses parts les plus anciennes.",
     remainsToPay: (amount) => `Reste à leur payer : ${amount}.`,
     nothingRemains: "Il ne reste rien à leur payer.",
-    dirhamEquivalent: (amount, rate, source, date) => `≈ ${amount} (${rate} MAD l'unité, ${source}, ${date})`,
+    dirhamEquivalent: (amount, rate, unit, source, date) => `≈ ${amount} (1 ${unit} = ${rate} MAD, ${source}, ${date})`,
     refunded: "Remboursé à l'acheteur",
     disputeOpen: "L'acheteur a ouvert un litige.",
     disputeResolved: (pct) => `Litige réglé : ${pct} remboursé à l'acheteur.`,
@@ -299,7 +305,7 @@ export const fr: Catalog = {
 
   money: {
     about: (dirhams) => `≈ ${dirhams}`,
-    at: (rate, unit, source, date) => `au cours de ${rate} MAD pour 1 ${unit}, ${source}, ${date}`,
+    at: (rate, unit, source, date) => `taux : 1 ${unit} = ${rate} MAD, ${source}, ${date}`,
     equivalents: (at) => `Montants en dirhams (≈) ${at} : le dernier cours de référence.`,
     noRate: (currency) =>
       `Aucun cours de référence pour ${currency} n’est encore enregistré : pas de montant en dirhams.`,
@@ -402,15 +408,15 @@ export const fr: Catalog = {
   },
 
   roles: {
-    moneyTitle: "Mon argent",
+    moneyTitle: "Mes parts des ventes",
     moneyIntro:
-      "Pour chaque vente d’un lot auquel vous avez participé : votre part, ce qui vous a déjà été payé et ce qui vous est encore dû.",
+      "Pour chaque vente d’un lot auquel vous avez participé : votre part, ce que la vente a déjà versé (sur votre compte, ou à votre coopérative si elle vous paie en dirhams) et ce qui vous est encore dû. Ce que votre coopérative vous a payé en dirhams est dans « Paiements de ma coopérative ».",
     deliveriesTitle: "Mes livraisons",
     deliveriesIntro: "Les lots faits par votre coopérative avec ce que vous avez livré, et votre part de chacun.",
     noDeliveries: "Aucun lot avec votre récolte pour l’instant.",
     noShares: "Aucune vente n’a encore payé vos lots.",
     share: "Votre part",
-    paid: "Déjà payé",
+    paid: "Déjà versé par la vente",
     due: "Encore dû",
     releasedOn: (d: string) => `Payé par l’acheteur le ${d}`,
     sale: (n: string) => `Vente n° ${n}`,
@@ -423,7 +429,7 @@ export const fr: Catalog = {
     delivered: "Vous avez livré",
     part: (p: string) => `Votre part : ${p}`,
     back: "Retour à ma page",
-    openMoney: "Mon argent",
+    openMoney: "Mes parts des ventes",
     openDeliveries: "Mes livraisons",
     registerTitle: "Enregistrer une coopérative",
     coopName: "Nom de la coopérative",
@@ -591,7 +597,7 @@ export const fr: Catalog = {
     mergeDoneTitle: "Le nouveau lot est enregistré",
     mergeDoneText: "La part de chaque membre suit ce qu'elle a livré aux lots utilisés.",
     madeFrom: "Fait à partir de",
-    payoutsLink: "Payer leurs parts aux membres",
+    payoutsLink: "Verser aux membres leurs parts des ventes",
     payoutsTitle: "À qui la coopérative doit-elle encore de l'argent ?",
     payoutsIntro:
       "Chaque vente versée ajoute à la part de chaque membre qui a livré le lot. Payer envoie sa part sur son compte ; elle la voit avec sa carte.",
@@ -671,8 +677,8 @@ export const fr: Catalog = {
   },
 
   payouts: {
-    managerLink: "Payer les membres en dirhams",
-    managerTitle: "Payer les membres en dirhams",
+    managerLink: "Inscrire les dirhams payés aux membres",
+    managerTitle: "Inscrire les dirhams payés aux membres",
     managerIntro:
       "La part de chaque membre dans les ventes, ce que la coopérative lui a payé et ce qu'elle a répondu. Cochez les membres que vous avez payées, vérifiez chaque montant, dites comment vous avez payé, puis enregistrez tout en une fois.",
     dueCount: counted(
@@ -717,6 +723,8 @@ export const fr: Catalog = {
     amountInvalid: "Écrivez le montant en dirhams, par exemple 445,00",
     referenceRequired: "Écrivez la référence du paiement (numéro du reçu ou du virement).",
     duplicate: "Cette référence est déjà enregistrée pour cette membre : chaque paiement a sa propre référence.",
+    exceedsOwed: (amount) =>
+      `Plus que ce qui lui est encore dû (${amount}). Payez au plus ce montant, ou choisissez « Avance » si vous la payez avant ses parts.`,
     recordedTitle: counted("fr-MA", "{n, plural, one {# paiement enregistré} other {# paiements enregistrés}}"),
     recordedText:
       "Chaque membre voit maintenant le paiement dans son espace et on lui demande si elle l'a reçu. Sa réponse apparaît dans la liste des paiements.",
@@ -743,9 +751,10 @@ export const fr: Catalog = {
       confirmed: "Elle a confirmé",
       contested: "Elle dit ne pas l'avoir reçu",
     },
-    memberLink: "Mon argent en dirhams",
-    memberTitle: "Mon argent",
-    memberIntro: "Ce que votre coopérative vous doit sur les ventes, et ce qu'elle vous a payé.",
+    memberLink: "Paiements de ma coopérative",
+    memberTitle: "Paiements de ma coopérative",
+    memberIntro:
+      "Les paiements en dirhams que votre coopérative a inscrits pour vous, à confirmer ou contester, face à votre part des ventes. Un paiement que vous contestez n'est pas compté comme payé.",
     yourShare: "Votre part des ventes",
     paidYou: "La coopérative vous a payé",
     stillToCome: "Reste à venir",
@@ -802,7 +811,7 @@ export const fr: Catalog = {
     checked: (time) => `Vérifié sur le registre public le ${time}.`,
     sharedTitle: "Où est allé l'argent",
     lotTitle: "Ce lot",
-    perHundred: (hundred, share, who) => `Sur chaque ${hundred} payés, ${share} sont allés ${who}.`,
+    perHundred: (hundred, share, who) => `Sur ${hundred} payés, ${share} sont allés ${who}.`,
     perCent: (percent, who) => `${percent} de ce qui a été payé est allé ${who}.`,
     womenWho: counted(
       "fr-FR",
@@ -1018,12 +1027,12 @@ export const fr: Catalog = {
     },
     cooperative: "Votre coopérative",
     noCooperative: "Pas encore de coopérative.",
-    moneyTitle: "Mon argent",
+    moneyTitle: "Mes parts des ventes",
     moneyIntro: "Votre part de chaque vente des lots auxquels vous avez contribué.",
     noMoney:
       "Aucune vente ne vous a encore payé. Quand un acheteur paie un lot auquel vous avez contribué, votre part s'affiche ici.",
     earned: "Votre part des ventes",
-    paid: "Déjà versé",
+    paid: "Déjà versé par la vente (à vous ou à votre coopérative)",
     due: "Encore dû",
     part: (pct) => `Votre part de ce lot : ${pct}`,
     membersTitle: "Membres",

@@ -107,10 +107,15 @@ export interface Catalog {
     memberCount: Counted;
     /** Counts the members who confirmed; `{members}` is `memberCount` of the lot's members. */
     payoutsConfirmed: Counted;
+    /** Counts the lot's members who contest a payout recorded for them (not counted as paid). */
+    payoutsContested: Counted;
+    /** The ledger records payouts per member, not per lot: how the page counts them against this lot. */
+    payoutsOldestFirst: string;
     remainsToPay: (amount: string) => string;
     nothingRemains: string;
     /** A euro (or other) amount's dirham equivalent at the platform's reference rate. */
-    dirhamEquivalent: (amount: string, rate: string, source: string, date: string) => string;
+    /** `unit` is the currency's symbol ("€"): "≈ 9.765,00 MAD (1 € = 10,85 MAD, Bank Al-Maghrib, …)". */
+    dirhamEquivalent: (amount: string, rate: string, unit: string, source: string, date: string) => string;
     refunded: string;
     disputeOpen: string;
     disputeResolved: (pct: string) => string;
@@ -276,7 +281,7 @@ export interface Catalog {
   money: {
     /** "≈ 9.765,00 MAD" */
     about: (dirhams: string) => string;
-    /** "at 10.85 MAD per €, Bank Al-Maghrib, 3 December 2026" */
+    /** "rate: 1 € = 10.85 MAD, Bank Al-Maghrib, 3 December 2026" (an exchange rate, not a unit price) */
     at: (rate: string, unit: string, source: string, date: string) => string;
     /** Under a table: "Dirham equivalents at 10.85 MAD per €, …, the latest reference rate." */
     equivalents: (at: string) => string;
@@ -665,6 +670,8 @@ export interface Catalog {
     amountInvalid: string;
     referenceRequired: string;
     duplicate: string;
+    /** A payout above what the member is still owed (`amount`, formatted): refused unless it is an advance. */
+    exceedsOwed: (amount: string) => string;
     recordedTitle: Counted;
     recordedText: string;
     backToPay: string;

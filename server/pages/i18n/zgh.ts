@@ -138,9 +138,15 @@ export const zgh: Catalog = {
       ZGH_PLURAL_LOCALE,
       "{n, plural, one {# / {members}: ⵙⵙⵏⵜⵎⴰⵏ ⵉⵙ ⵜⵜⵓⵅⵍⵍⵚⵏ ⵙⴳ ⵜⵎⵢⴰⵡⴰⵙⵜ.} other {# / {members}: ⵙⵙⵏⵜⵎⴰⵏ ⵉⵙ ⵜⵜⵓⵅⵍⵍⵚⵏ ⵙⴳ ⵜⵎⵢⴰⵡⴰⵙⵜ.}}",
     ),
+    payoutsContested: counted(
+      ZGH_PLURAL_LOCALE,
+      "{n, plural, one {# / ⵉⵎⵢⴰⵡⴰⵙⵏ ⵏ ⵜⴳⵔⵓⵎⵎⴰ ⴰ: ⵉⵙⵏⴰⵇⵇⵙ ⴽⵔⴰ ⵏ ⵓⵅⵍⵍⵚ; ⵓⵔ ⵉⵜⵜⵓⵃⵙⴰⴱ.} other {# / ⵉⵎⵢⴰⵡⴰⵙⵏ ⵏ ⵜⴳⵔⵓⵎⵎⴰ ⴰ: ⵙⵏⴰⵇⵇⴰⵙⵏ ⴽⵔⴰ ⵏ ⵓⵅⵍⵍⵚ; ⵓⵔ ⵉⵜⵜⵓⵃⵙⴰⴱ.}}",
+    ),
+    payoutsOldestFirst:
+      "ⵜⴰⵎⵢⴰⵡⴰⵙⵜ ⵜⴰⵔⴰ ⵎⴰ ⵜⵅⵍⵍⵚ ⵉ ⴽⵓ ⴰⵎⵢⴰⵡⴰⵙ, ⵓⵔ ⵜⵏⵏⵉ ⵉ ⵎⴰⵏ ⵜⴰⴳⵔⵓⵎⵎⴰ: ⴽⵓ ⴰⵅⵍⵍⵚ ⵉⵜⵜⵓⵃⵙⴰⴱ ⵣⵡⴰⵔ ⴳ ⵜⴳⵣⵎⵉⵡⵉⵏ ⵏⵏⵙ ⵉⵇⴱⵓⵔⵏ.",
     remainsToPay: (amount) => `ⵎⴰ ⵉⵇⵇⵉⵎⵏ ⵉ ⵓⵅⵍⵍⵚ: ${amount}.`,
     nothingRemains: "ⵓⵔ ⵉⵇⵇⵉⵎ ⴽⵔⴰ ⵉ ⵓⵅⵍⵍⵚ.",
-    dirhamEquivalent: (amount, rate, source, date) => `≈ ${amount} (${rate} MAD, ${source}, ${date})`,
+    dirhamEquivalent: (amount, rate, unit, source, date) => `≈ ${amount} (1 ${unit} = ${rate} MAD, ${source}, ${date})`,
     refunded: "ⵓⵖⵓⵍⵏ ⵉ ⵓⵎⵙⵖⵉ",
     disputeOpen: "ⴰⵎⵙⵖⵉ ⵉⵔⵥⵎ ⴰⵎⵏⵏⵓⵖ.",
     disputeResolved: (pct) => `ⵉⵜⵜⵓⴼⵙⵉ ⵓⵎⵏⵏⵓⵖ: ${pct} ⵓⵖⵓⵍⵏ ⵉ ⵓⵎⵙⵖⵉ.`,
@@ -301,7 +307,7 @@ export const zgh: Catalog = {
 
   money: {
     about: (dirhams) => `≈ ${dirhams}`,
-    at: (rate, unit, source, date) => `ⵙ ${rate} MAD ⵉ 1 ${unit}, ${source}, ${date}`,
+    at: (rate, unit, source, date) => `ⴰⵙⵖⴰⵍ: 1 ${unit} = ${rate} MAD, ${source}, ${date}`,
     equivalents: (at) => `ⵉⵎⴹⴰⵏ ⵙ ⴷⴷⵔⵀⵎ (≈) ${at}.`,
     noRate: (currency) => `ⵓⵔ ⵉⵍⵍⵉ ⵓⵙⵖⴰⵍ ⵏ ${currency}: ⵓⵔ ⵉⵍⵍⵉ ⵓⵎⴹⴰⵏ ⵙ ⴷⴷⵔⵀⵎ.`,
   },
@@ -401,14 +407,14 @@ export const zgh: Catalog = {
   },
 
   roles: {
-    moneyTitle: "ⵉⴷⵔⵉⵎⵏ ⵉⵏⵓ",
+    moneyTitle: "ⵜⵉⴳⵣⵎⵉⵡⵉⵏ ⵉⵏⵓ ⴳ ⵉⵣⵣⵏⵣⵏ",
     moneyIntro: "ⵉ ⴽⵓ ⴰⵣⵏⵣⵉ: ⵜⴰⴼⵔⴷⵉⵙⵜ ⵏⵏⵎ, ⵎⴰ ⵜⵜⵓⵅⵍⵙⵏ, ⴷ ⵎⴰ ⵢⵇⵇⵉⵎⵏ.",
     deliveriesTitle: "ⵎⴰ ⴼⴽⵉⵖ",
     deliveriesIntro: "ⵉⵙⴳⵔⴰⵡⵏ ⵏ ⵜⴰⵎⵢⵓⵡⵓⵏⵜ ⵙ ⵎⴰ ⵜⴼⴽⵉⴷ, ⴷ ⵜⴰⴼⵔⴷⵉⵙⵜ ⵏⵏⵎ.",
     noDeliveries: "ⵓⵔ ⵢⵍⵍⵉ ⴽⵔⴰ ⵏ ⵓⵙⴳⵔⴰⵡ.",
     noShares: "ⵓⵔ ⵢⵍⵍⵉ ⴽⵔⴰ ⵏ ⵓⵣⵏⵣⵉ.",
     share: "ⵜⴰⴼⵔⴷⵉⵙⵜ ⵏⵏⵎ",
-    paid: "ⵉⵜⵜⵓⵅⵍⵙ",
+    paid: "ⵉⵜⵜⵓⵣⵏ ⵙⴳ ⵓⵣⵏⵣⵉ",
     due: "ⵢⵇⵇⵉⵎ",
     releasedOn: (d: string) => `ⵉⵅⵍⵙ ⵜ ⵓⵎⵙⵙⴰⵖ ⴳ ${d}`,
     sale: (n: string) => `ⴰⵣⵏⵣⵉ ${n}`,
@@ -421,7 +427,7 @@ export const zgh: Catalog = {
     delivered: "ⵜⴼⴽⵉⴷ",
     part: (p: string) => `ⵜⴰⴼⵔⴷⵉⵙⵜ ⵏⵏⵎ: ${p}`,
     back: "ⵓⵖⵓⵍ",
-    openMoney: "ⵉⴷⵔⵉⵎⵏ ⵉⵏⵓ",
+    openMoney: "ⵜⵉⴳⵣⵎⵉⵡⵉⵏ ⵉⵏⵓ ⴳ ⵉⵣⵣⵏⵣⵏ",
     openDeliveries: "ⵎⴰ ⴼⴽⵉⵖ",
     registerTitle: "ⵙⵊⵊⵍ ⵜⴰⵎⵢⵓⵡⵓⵏⵜ",
     coopName: "ⵉⵙⵎ ⵏ ⵜⵎⵢⵓⵡⵓⵏⵜ",
@@ -577,7 +583,7 @@ export const zgh: Catalog = {
     mergeDoneTitle: "ⵜⵜⵓⵣⵎⵎⴻⵎ ⵜⴳⵔⵓⵎⵎⴰ ⵜⴰⵎⴰⵢⵏⵓⵜ",
     mergeDoneText: "ⵜⴰⴳⵣⵎⵉⵜ ⵏ ⴽⵓ ⴰⵎⵢⴰⵡⴰⵙ ⵜⴹⴼⴼⵓⵔ ⵎⴰⴷ ⵢⵓⵡⵉ ⵖⵔ ⵜⵉⴳⵔⵓⵎⵎⴰ.",
     madeFrom: "ⵜⵜⵓⴳ ⵙⴳ",
-    payoutsLink: "ⵅⵍⵍⵚ ⵉⵎⵢⴰⵡⴰⵙⵏ",
+    payoutsLink: "ⴰⵣⵏ ⵉ ⵉⵎⵢⴰⵡⴰⵙⵏ ⵜⵉⴳⵣⵎⵉⵡⵉⵏ ⵏⵏⵙⵏ ⴳ ⵉⵣⵣⵏⵣⵏ",
     payoutsTitle: "ⵎⴰⵏⵉ ⵡⵉⵍⵍⵉ ⵎⵉ ⵜⵜⵢⴰⵔⵥⴰ ⵜⵎⵢⴰⵡⴰⵙⵜ?",
     payoutsIntro: "ⴽⵓ ⴰⵣⵏⵣⵉ ⵉⵜⵜⵓⵅⵍⵍⵚⵏ ⵉⵔⵏⵓ ⵜⴰⴳⵣⵎⵉⵜ ⵏ ⴽⵓ ⴰⵎⵢⴰⵡⴰⵙ. ⴰⵅⵍⵍⵚ ⵉⵜⵜⴰⵣⵏ ⵜⴰⴳⵣⵎⵉⵜ ⵏⵏⵙ ⵖⵔ ⵓⵎⵉⴹⴰⵏ ⵏⵏⵙ.",
     nobodyOwed: "ⵓⵔ ⵉⵍⵍⵉ ⵡⵏⵏⴰ ⵉⵔⴰⵊⵊⵓⵏ ⵉⴷⵔⵉⵎⵏ.",
@@ -654,8 +660,8 @@ export const zgh: Catalog = {
   },
 
   payouts: {
-    managerLink: "ⵅⵍⵍⵚ ⵉⵎⵢⴰⵡⴰⵙⵏ ⵙ ⴷⴷⵔⵀⵎ",
-    managerTitle: "ⵅⵍⵍⵚ ⵉⵎⵢⴰⵡⴰⵙⵏ ⵙ ⴷⴷⵔⵀⵎ",
+    managerLink: "ⵙⵊⵊⵍ ⴷⴷⵔⵀⵎ ⵉⵜⵜⵓⵅⵍⵍⵚⵏ ⵉ ⵉⵎⵢⴰⵡⴰⵙⵏ",
+    managerTitle: "ⵙⵊⵊⵍ ⴷⴷⵔⵀⵎ ⵉⵜⵜⵓⵅⵍⵍⵚⵏ ⵉ ⵉⵎⵢⴰⵡⴰⵙⵏ",
     managerIntro:
       "ⵜⴰⴳⵣⵎⵉⵜ ⵏ ⴽⵓ ⴰⵎⵢⴰⵡⴰⵙ ⴳ ⵉⵣⵣⵏⵣⵏ, ⵎⴰⵏⵉ ⵜⵅⵍⵍⵚ ⵜⵎⵢⴰⵡⴰⵙⵜ ⴷ ⵎⴰⵏⵉ ⵢⵔⴰⵔ. ⵙⵎⴰⵜⵜⴰ ⵉⵎⵢⴰⵡⴰⵙⵏ ⵍⵍⵉ ⵜⵅⵍⵍⵚⴷ, ⵥⵕ ⴽⵓ ⵜⴰⵎⴽⵜⵉ, ⵉⵏⵉ ⵎⴰⵎⴽ ⴰⴷ ⵜⵅⵍⵍⵚⴷ, ⵜⵙⵊⵊⵍⴷ ⴽⵓⵍⵍⵓ ⵢⴰⵜ ⵜⵉⴽⴽⴰⵍ.",
     dueCount: counted(
@@ -695,6 +701,8 @@ export const zgh: Catalog = {
     amountInvalid: "ⴰⵔⴰ ⵜⴰⵎⴽⵜⵉ ⵙ ⴷⴷⵔⵀⵎ, ⵎⴷ 445.00",
     referenceRequired: "ⴰⵔⴰ ⴰⵙⵏⴰⵍ ⵏ ⵓⵅⵍⵍⵚ (ⵓⵟⵟⵓⵏ ⵏ ⵓⵡⵚⵍ).",
     duplicate: "ⴰⵙⵏⴰⵍ ⴰ ⵉⵜⵜⵓⵙⵊⵊⵍ ⵢⴰⴷ ⵉ ⵓⵎⵢⴰⵡⴰⵙ ⴰ: ⴽⵓ ⴰⵅⵍⵍⵚ ⵖⵓⵔⵙ ⴰⵙⵏⴰⵍ ⵏⵏⵙ.",
+    exceedsOwed: (amount) =>
+      `ⵓⴳⴳⴰⵔ ⵏ ⵎⴰ ⵙ ⵉⵇⵇⵉⵎ ⵓⵎⵢⴰⵡⴰⵙ (${amount}). ⵅⵍⵍⵚ ⴰⵢⴰ ⵖⴰⵙ, ⵏⵖ ⴼⵔⵏ «ⴰⵙⵣⵡⵓⵔ» ⵎⴽ ⵜⵅⵍⵍⵚⴷ ⵜ ⴷⴰⵜ ⵏ ⵜⴳⵣⵎⵉⵡⵉⵏ ⵏⵏⵙ.`,
     recordedTitle: counted(ZGH_PLURAL_LOCALE, "{n, plural, one {# ⵓⵅⵍⵍⵚ ⵉⵜⵜⵓⵙⵊⵊⵍⵏ} other {# ⵉⵅⵍⵍⵚⵏ ⵉⵜⵜⵓⵙⵊⵊⵍⵏ}}"),
     recordedText: "ⴽⵓ ⴰⵎⵢⴰⵡⴰⵙ ⵉⵥⵕⴰ ⴰⵅⵍⵍⵚ ⴳ ⵓⵙⴰⵢⵙ ⵏⵏⵙ, ⵉⵜⵜⵓⵙⵇⵙⴰ ⵉⵙ ⵜ ⵉⵎⵥⴰ. ⴰⵔⵔⴰ ⵏⵏⵙ ⴰⴷ ⵉⴱⴰⵢⵏ ⴳ ⵓⵍⵎⵎⵓⵙ ⵏ ⵉⵅⵍⵍⵚⵏ.",
     backToPay: "ⵓⵖⴰⵍ ⵖⵔ ⵓⵅⵍⵍⵚ ⵏ ⵉⵎⵢⴰⵡⴰⵙⵏ",
@@ -714,8 +722,8 @@ export const zgh: Catalog = {
     listTitle: "ⵉⵅⵍⵍⵚⵏ ⵉⵜⵜⵓⵙⵊⵊⵍⵏ",
     noPayouts: "ⵓⵔ ⵉⵜⵜⵓⵙⵊⵊⵍ ⵓⵍⴰ ⴰⵅⵍⵍⵚ.",
     statuses: { recorded: "ⵓⵔ ⵉⵔⴰⵔ ⴰⵔ ⴷⵖⵉ", confirmed: "ⵉⵙⵙⵏⵜⵎ ⵜ", contested: "ⵉⵏⵏⴰ ⵓⵔ ⵜ ⵉⵎⵥⵉ" },
-    memberLink: "ⵉⴷⵔⵉⵎⵏ ⵉⵏⵓ ⵙ ⴷⴷⵔⵀⵎ",
-    memberTitle: "ⵉⴷⵔⵉⵎⵏ ⵉⵏⵓ",
+    memberLink: "ⵉⵅⵍⵍⵚⵏ ⵏ ⵜⵎⵢⴰⵡⴰⵙⵜ ⵉⵏⵓ",
+    memberTitle: "ⵉⵅⵍⵍⵚⵏ ⵏ ⵜⵎⵢⴰⵡⴰⵙⵜ ⵉⵏⵓ",
     memberIntro: "ⵎⴰⵏⵉ ⴰⴽ ⵜⵔⵥⴰ ⵜⵎⵢⴰⵡⴰⵙⵜ ⵏⵏⴽ ⴳ ⵉⵣⵣⵏⵣⵏ, ⴷ ⵎⴰⵏⵉ ⴰⴽ ⵜⵅⵍⵍⵚ.",
     yourShare: "ⵜⴰⴳⵣⵎⵉⵜ ⵏⵏⴽ ⴳ ⵉⵣⵣⵏⵣⵏ",
     paidYou: "ⵜⵅⵍⵍⵚ ⴽ ⵜⵎⵢⴰⵡⴰⵙⵜ",
@@ -982,7 +990,7 @@ export const zgh: Catalog = {
     },
     cooperative: "ⵜⴰⵎⵢⴰⵡⴰⵙⵜ ⵏⵏⴽ",
     noCooperative: "ⵓⵔ ⵙⵓⵍ ⵜⵍⵍⵉ ⵜⵎⵢⴰⵡⴰⵙⵜ.",
-    moneyTitle: "ⵉⴷⵔⵉⵎⵏ ⵉⵏⵓ",
+    moneyTitle: "ⵜⵉⴳⵣⵎⵉⵡⵉⵏ ⵉⵏⵓ ⴳ ⵉⵣⵣⵏⵣⵏ",
     moneyIntro: "ⵜⴰⴳⵣⵎⵉ ⵏⵏⴽ ⵙⴳ ⴽⵓ ⴰⵣⵏⵣⵉ ⵏ ⵜⴳⵔⵓⵎⵎⴰ ⵏⵏⴰ ⴳ ⵜⵅⴷⵎⴷ.",
     noMoney: "ⵓⵔ ⵙⵓⵍ ⵉⵍⵍⵉ ⴽⵔⴰ ⵏ ⵓⵣⵏⵣⵉ. ⵎⴽ ⵉⵅⵍⵍⵚ ⵓⵎⵙⵖⵉ ⵢⴰⵜ ⵜⴳⵔⵓⵎⵎⴰ ⵏⵏⴰ ⴳ ⵜⵅⴷⵎⴷ, ⴰⴷ ⴷ ⵜⴱⴰⵢⵏ ⵜⴰⴳⵣⵎⵉ ⵏⵏⴽ ⴷⵉⴳⵉ.",
     earned: "ⵜⴰⴳⵣⵎⵉ ⵏⵏⴽ ⵙⴳ ⵓⵣⵏⵣⵉ",

@@ -7,6 +7,7 @@ import { formatterFor, quantity } from "../format";
 import type { Offer } from "../lookup";
 import type { TokenInfo } from "../tokens";
 import { layout } from "./layout";
+import { unitOf } from "./money";
 import { placeLabel } from "../../../domain/regions";
 
 export interface MarketView {
@@ -55,6 +56,7 @@ export function marketPage(v: MarketView, c: Catalog, hrefFor: (lang: Lang) => s
             >${c.sales.dirhamEquivalent(
               f.dirhams(o.price, t, rate.rateE6),
               f.amount(rate.rateE6, 6),
+              unitOf(c, rate.currency),
               rate.source,
               f.date(Number(rate.asOf)),
             )}</span

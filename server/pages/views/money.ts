@@ -47,7 +47,7 @@ export function money(c: Catalog, raw: string | bigint, token: MoneyToken): Html
 }
 
 /** The unit of a currency as Intl writes it for the locale ("€", "US$"), its code when Intl has no symbol. */
-function unitOf(c: Catalog, currency: string): string {
+export function unitOf(c: Catalog, currency: string): string {
   try {
     const parts = new Intl.NumberFormat(c.locale, { style: "currency", currency }).formatToParts(1);
     return parts.find((p) => p.type === "currency")?.value ?? currency;
@@ -56,7 +56,7 @@ function unitOf(c: Catalog, currency: string): string {
   }
 }
 
-/** "at 10.85 MAD per €, Bank Al-Maghrib, 3 December 2026": the rate, where it comes from, its date. */
+/** "rate: 1 € = 10.85 MAD, Bank Al-Maghrib, 3 December 2026": the exchange rate, where it comes from, its date. */
 export function rateText(c: Catalog, currency: string, rate: RateView): string {
   const f = formatterFor(c);
   return c.money.at(

@@ -12,6 +12,7 @@ import { html, type Html } from "../html";
 import { productName, stepName, unitName, type Catalog, type Lang } from "../i18n";
 import { formatterFor, quantity, type Formatter } from "../format";
 import { sharesOf100 } from "../../../domain/money";
+import { unitOf } from "./money";
 import type { VerifyModel } from "../model";
 import { layout } from "./layout";
 import { figureRow, table } from "./table";
@@ -280,6 +281,7 @@ function sale(x: Ctx, s: SaleDetail): Html {
             >${c.sales.dirhamEquivalent(
               f.dirhams(raw, token, rate.rateE6),
               f.amount(rate.rateE6, 6),
+              unitOf(c, rate.currency),
               rate.source,
               f.date(Number(rate.asOf)),
             )}</span
@@ -379,7 +381,10 @@ function shared(x: Ctx): Html {
   </section>`;
 }
 
-/** How the lot's members were paid by their cooperative, in words, naming nobody (issue 13). */
+/**
+ * How the lot's members were paid by their cooperative for this lot, in words, naming nobody (issue 13):
+ * only this lot's shares, in the currencies of this lot's sales (services.payouts.lotSummary).
+ */
 function paidToMembers(x: Ctx): Html | string {
   const { c, f, m } = x;
   const p = m.payouts;
@@ -390,7 +395,9 @@ function paidToMembers(x: Ctx): Html | string {
     .map((o) => f.money(o.amount, { symbol: o.currency ?? "", decimals: o.decimals!, currency: o.currency }));
   return html`<h3 id="paid-to-members">${c.sales.payoutsTitle}</h3>
     <p>${c.sales.payoutsConfirmed(p.confirmed, { members: c.sales.memberCount(p.members) })}</p>
-    <p>${remaining.length === 0 ? c.sales.nothingRemains : c.sales.remainsToPay(remaining.join(" + "))}</p>`;
+    ${p.contested > 0 ? html`<p class="banner warn" id="payouts-contested">${c.sales.payoutsContested(p.contested)}</p>` : ""}
+    <p>${remaining.length === 0 ? c.sales.nothingRemains : c.sales.remainsToPay(remaining.join(" + "))}</p>
+    <p class="note">${c.sales.payoutsOldestFirst}</p>`;
 }
 
 /** Every proof of the page, and how to check it without this site (issue 14: one section, at the end). */

@@ -34,7 +34,8 @@ import {
   type DueRow,
   type ManagerMoneyModel,
 } from "./managerViews";
-import { centimesDecimal, dirhamsText, typedDirhams } from "./text";
+import { formatterFor } from "../../pages/format";
+import { centimesDecimal, dirhamsText, ltr, typedDirhams } from "./text";
 
 export interface ManagerMoneyDeps {
   services: Pick<Services, "payouts" | "sales" | "batches">;
@@ -189,6 +190,20 @@ function refusedRow(r: ManagerRequest, picked: number[], err: unknown): FieldPro
   if (err instanceof DomainError && err.code === "payout_duplicate") {
     const k = Number(/^payouts\.([0-9]+)/.exec(err.message)?.[1] ?? 0);
     return [{ field: `reference-${picked[k] ?? picked[0]}`, message: r.c.payouts.duplicate }];
+  }
+  if (err instanceof DomainError && err.code === "payout_exceeds_owed") {
+    // Beside the row's amount, in the manager's language, naming what she is still owed.
+    const k = Number(/^payouts\.([0-9]+)/.exec(err.message)?.[1] ?? 0);
+    const owed = err.extra.owed as { amount: string; currency: string | null; decimals: number | null } | undefined;
+    const amount =
+      owed === undefined || owed.decimals === null
+        ? ""
+        : formatterFor(r.c).money(owed.amount, {
+            symbol: owed.currency ?? "",
+            decimals: owed.decimals,
+            currency: owed.currency,
+          });
+    return [{ field: `amount-${picked[k] ?? picked[0]}`, message: r.c.payouts.exceedsOwed(ltr(amount)) }];
   }
   const fields = problemsOf(err);
   if (fields === null) return null;
