@@ -78,6 +78,8 @@ interface IBatchRegistry {
     error BatchRegistryQuantityExceeded(bytes32 batchId, uint64 available, uint64 requested);
     /// @dev No contributors, or more than {MAX_CONTRIBUTORS}.
     error BatchRegistryInvalidContributorCount(uint256 count, uint256 max);
+    /// @dev Contributor at `index` is not an address and a 64-bit weight (its words carry higher bits).
+    error BatchRegistryInvalidContributor(uint256 index);
     /// @dev Contributor at `index` has weight zero.
     error BatchRegistryZeroWeight(uint256 index);
     /// @dev Contributors must be listed by strictly ascending address (this also rules out duplicates).

@@ -531,6 +531,44 @@ describe("BatchRegistry", function () {
       });
     });
 
+    context("when a contributor's words carry bits beyond an address or a 64-bit weight", function () {
+      // The list is read word by word (not through Solidity's decoder), so dirty words must meet a
+      // custom error of their own rather than pass masked or fail without a reason.
+      async function dirtyCall(f: Awaited<ReturnType<typeof fixture>>, word: number, lotCode: string) {
+        const info = await batchInfo({ lotCode });
+        const list = sortContributors([
+          { account: f.alice.address, weight: 1n },
+          { account: f.bob.address, weight: 2n },
+          { account: f.carol.address, weight: 3n },
+        ]);
+        const data = f.batches.interface.encodeFunctionData("registerBatch", [f.cooperativeId, info, list]);
+        // The contributors are the last dynamic argument: their 3 × 2 words end the calldata.
+        const bytes = ethers.getBytes(data);
+        bytes[bytes.length - 6 * 32 + word * 32] = 0x01;
+        return { to: await f.batches.getAddress(), data: ethers.hexlify(bytes) };
+      }
+
+      it("reverts with BatchRegistryInvalidContributor for a weight above 64 bits", async function () {
+        const f = await loadFixture(fixture);
+        const tx = await dirtyCall(f, 3, "ROSE-DIRTY-W");
+        await expectUnchanged(f, [offChainBatchId(f.cooperativeId, "ROSE-DIRTY-W")], async () => {
+          await expect(f.alice.sendTransaction(tx))
+            .to.be.revertedWithCustomError(f.batches, "BatchRegistryInvalidContributor")
+            .withArgs(1n);
+        });
+      });
+
+      it("reverts with BatchRegistryInvalidContributor for an address word above 160 bits", async function () {
+        const f = await loadFixture(fixture);
+        const tx = await dirtyCall(f, 4, "ROSE-DIRTY-A");
+        await expectUnchanged(f, [offChainBatchId(f.cooperativeId, "ROSE-DIRTY-A")], async () => {
+          await expect(f.alice.sendTransaction(tx))
+            .to.be.revertedWithCustomError(f.batches, "BatchRegistryInvalidContributor")
+            .withArgs(2n);
+        });
+      });
+    });
+
     context("when the contributors are not in ascending address order", function () {
       it("reverts with BatchRegistryContributorsNotSorted naming the first out-of-order index", async function () {
         const f = await loadFixture(fixture);
