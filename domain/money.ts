@@ -68,3 +68,25 @@ export function dirhamCentimes(raw: bigint, decimals: number, rateE6: bigint): b
 
 /** The dirham currency of a 2-decimal amount in centimes. */
 export const MAD: Currency = { code: "MAD", decimals: 2 };
+
+/**
+ * Parts of a whole as whole numbers out of 100 that add up to exactly 100 (largest remainder): "of each
+ * 100 dirhams paid, 89 went to the members, 10 to the reserve, 1 to the platform". Each share is the
+ * part's exact share rounded down, and the points left go to the parts with the largest remainders
+ * (the first of equal ones), so no share is off by more than one point. All parts 0: all shares 0.
+ */
+export function sharesOf100(parts: readonly bigint[]): number[] {
+  if (parts.some((p) => p < 0n)) throw new RangeError("parts must not be negative");
+  const total = parts.reduce((a, p) => a + p, 0n);
+  if (total === 0n) return parts.map(() => 0);
+  const floors = parts.map((p) => (p * 100n) / total);
+  const remainders = parts.map((p, i) => ({ i, r: p * 100n - floors[i] * total }));
+  let left = 100n - floors.reduce((a, x) => a + x, 0n);
+  remainders.sort((a, b) => (b.r > a.r ? 1 : b.r < a.r ? -1 : a.i - b.i));
+  for (const { i } of remainders) {
+    if (left === 0n) break;
+    floors[i] += 1n;
+    left -= 1n;
+  }
+  return floors.map(Number);
+}

@@ -1,9 +1,10 @@
 /**
  * `npm run bench:pages`: the public verify page and its JSON at 200 concurrent connections
  * (autocannon) against a populated index, side by side in the same run with a static "hello" route
- * of the same Express application as the ceiling. Targets: p99 ≤ 25 ms and ≥ 50% of the ceiling's
- * requests/s. Time on these shared machines is noisy: each target is run 3 times, interleaved, and
- * the median is reported.
+ * of the same Express application as the ceiling. Targets (issue 14): the verify page serves ≥ 90% of
+ * the ceiling's requests/s with a p99 ≤ 1.5× the ceiling's p99 in the same run. Time on these shared
+ * machines is noisy (an absolute p99 depends on what else runs): each target is run 3 times,
+ * interleaved, and the median is reported.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import type { Server } from "node:http";
@@ -90,15 +91,20 @@ async function main() {
     const ceiling = summary[0].rps;
     console.log(
       `Verify page at ${CONNECTIONS} connections, ${ROUNDS} × ${DURATION_S} s per target, interleaved; medians. ` +
-        `Targets: p99 ≤ 25 ms, ≥ 50% of the ceiling's requests/s.`,
+        `Targets: ≥ 90% of the ceiling's requests/s, p99 ≤ 1.5× the ceiling's p99.`,
     );
     console.log("");
-    console.log("| route | requests/s | p50 ms | p99 ms | errors | vs ceiling | p99 target |");
-    console.log("| --- | ---: | ---: | ---: | ---: | ---: | :---: |");
+    const ceilingP99 = summary[0].p99;
+    console.log("| route | requests/s | p50 ms | p99 ms | errors | vs ceiling | p99 vs ceiling's | targets |");
+    console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | :---: |");
     for (const s of summary) {
-      const share = `${((100 * s.rps) / ceiling).toFixed(0)}%`;
-      const p99ok = s === summary[0] ? "—" : s.p99 <= 25 ? "met" : "missed";
-      console.log(`| ${s.name} | ${s.rps.toFixed(0)} | ${s.p50} | ${s.p99} | ${s.errors} | ${share} | ${p99ok} |`);
+      const share = s.rps / ceiling;
+      const p99ratio = s.p99 / ceilingP99;
+      const met = s === summary[0] ? "—" : share >= 0.9 && p99ratio <= 1.5 ? "met" : "missed";
+      console.log(
+        `| ${s.name} | ${s.rps.toFixed(0)} | ${s.p50} | ${s.p99} | ${s.errors} | ${(100 * share).toFixed(0)}% | ` +
+          `${p99ratio.toFixed(2)}× | ${met} |`,
+      );
     }
   } finally {
     await new Promise<void>((resolve) => (bench ? bench.close(() => resolve()) : resolve()));

@@ -27,6 +27,12 @@ const schema = z
     DATA_DIR: z.string().min(1).default("./data"),
     PUBLIC_URL: z.url().optional(),
     RPC_URL: z.url().optional(),
+    /** The network's name as visitors know it, on the verify page ("Base", "Réseau des coopératives"). */
+    NETWORK_NAME: z.string().trim().min(1).max(60).optional(),
+    /** A block explorer of the network (e.g. https://basescan.org): the verify page links its proofs there. */
+    EXPLORER_URL: z.url().optional(),
+    /** A JSON-RPC URL anyone may use to re-check (never one holding an API key): the verify command names it. */
+    PUBLIC_RPC_URL: z.url().optional(),
     CHAIN_ID: z.coerce
       .number({ error: "must be a positive integer" })
       .int("must be a positive integer")
@@ -45,6 +51,7 @@ const schema = z
     RELAYER_MAX_BATCH: intBetween(1, 200).default(20),
     RELAYER_MAX_IN_FLIGHT: intBetween(1, 64).default(4),
     RELAYER_REPLACE_AFTER_SECONDS: intBetween(1, 86_400).default(30),
+    RELAYER_STALL_SECONDS: intBetween(1, 86_400).default(120),
     RELAYER_MIN_BALANCE: z
       .string()
       .regex(/^\d{1,9}(\.\d{1,18})?$/, "must be an amount of ether such as 0.01")
@@ -93,6 +100,8 @@ export interface Config {
   publicUrl: string | undefined;
   /** Undefined: the gateway starts its embedded chain. */
   rpcUrl: string | undefined;
+  /** What visitors are told of the network (the verify page's "check it yourself"). */
+  network: { name: string | undefined; explorerUrl: string | undefined; publicRpcUrl: string | undefined };
   chainId: number | undefined;
   relayerKey: string | undefined;
   deployerKey: string | undefined;
@@ -108,6 +117,8 @@ export interface Config {
     replaceAfterMs: number;
     /** Below this balance (wei) the relayer refuses new requests with 503 relayer_low_balance. */
     minBalanceWei: bigint;
+    /** Pending requests this old while the chain moves on and nothing settles: /health answers 503. */
+    stallAfterMs: number;
   };
   /** What one user may spend; and how much guessing one address may do. */
   limits: {
@@ -153,6 +164,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(e.DATA_DIR),
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ""),
     rpcUrl: e.RPC_URL,
+    network: {
+      name: e.NETWORK_NAME,
+      explorerUrl: e.EXPLORER_URL?.replace(/\/+$/, ""),
+      publicRpcUrl: e.PUBLIC_RPC_URL,
+    },
     chainId: e.CHAIN_ID,
     relayerKey: e.RELAYER_KEY,
     deployerKey: e.DEPLOYER_KEY,
@@ -164,6 +180,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxInFlight: e.RELAYER_MAX_IN_FLIGHT,
       replaceAfterMs: e.RELAYER_REPLACE_AFTER_SECONDS * 1000,
       minBalanceWei: parseEther(e.RELAYER_MIN_BALANCE),
+      stallAfterMs: e.RELAYER_STALL_SECONDS * 1000,
     },
     limits: {
       userWritesPerMinute: e.USER_WRITES_PER_MINUTE,

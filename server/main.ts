@@ -38,6 +38,7 @@ import type { Services } from "./services";
 import type { Db } from "./store/db";
 import type { UserStore } from "./custody/users";
 import type { Relayer } from "./relayer";
+import { networkNameOf } from "./chain/networks";
 import type { Indexer, Queries } from "./index";
 import type { TypedDataDomain, TypedDataField } from "./relayer/types";
 import {
@@ -292,6 +293,9 @@ function composeHttp(
     embedded,
     chainId: chain.chainId,
     rpcUrl: chain.rpcUrl,
+    networkName: config.network.name ?? networkNameOf(chain.chainId, embedded),
+    explorerUrl: config.network.explorerUrl ?? null,
+    publicRpcUrl: config.network.publicRpcUrl ?? null,
   };
   // The platform's own transactions (role grants) are sent with DEPLOYER_KEY only, never with the
   // relayer's key: the relayer allocates its nonces from its database, and a transaction it did not

@@ -231,7 +231,13 @@ export function buildApp(deps: HttpDeps, options: BuildOptions = {}): Express {
   pageRoutes(app, deps, options.pages);
   auditPageRoutes(
     app,
-    { audit: services.audit, users: services.users, log, lists: { ...services, tokens: services.tokens } },
+    {
+      audit: services.audit,
+      users: services.users,
+      log,
+      lists: { ...services, tokens: services.tokens },
+      payouts: services.payouts,
+    },
     sessions,
   );
   webRoutes(app, deps, sessions);

@@ -30,6 +30,12 @@ export interface HttpSettings {
   embedded: boolean;
   chainId: number;
   rpcUrl: string;
+  /** The network's name for visitors: NETWORK_NAME, else a known chain's name, else null (the page names it). */
+  networkName: string | null;
+  /** EXPLORER_URL without its trailing slash, or null. */
+  explorerUrl: string | null;
+  /** PUBLIC_RPC_URL, or null: the verify command then leaves the node to the reader. */
+  publicRpcUrl: string | null;
 }
 
 /** Stores of the HTTP layer itself (not of the domain), built at the composition root. */

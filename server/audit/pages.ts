@@ -16,6 +16,7 @@ import { ZERO_ADDRESS as ZeroAddress } from "../chain/address";
 import { auditPeriodInput, type AuditPeriodInput, type AuditService } from "../services/audit";
 import type { BatchService } from "../services/batches";
 import type { CooperativeService } from "../services/cooperatives";
+import type { PayoutService } from "../services/payouts";
 import type { SaleService } from "../services/sales";
 import type { TokenLookup } from "../pages/tokens";
 import { DomainError } from "../services/errors";
@@ -24,12 +25,16 @@ import { hrefFor } from "../pages/links";
 import { html, type Html } from "../pages/html";
 import { CATALOGS, chooseLang, isLang, type Catalog } from "../pages/i18n";
 import { layout } from "../pages/views/layout";
+import type { RateLookup } from "../pages/views/money";
+import type { CooperativeAudit } from "./cooperative";
+import type { SaleAudit, TokenRef } from "./sale";
 import {
   auditHomeLists,
   banner,
   cooperativeAuditPage,
   downloadLinks,
   HOME_PAGE_SIZE,
+  payoutsSection,
   PAGE_SIZE,
   periodQuery,
   saleAuditPage,
@@ -41,7 +46,7 @@ const AUDITORS = new Set(["auditor", "platform_admin"]);
 /** The query parameters the audit pages read: the only ones their links carry. */
 const AUDIT_PARAMS = ["from", "to", "offset", "sale", "cooperative", "out"] as const;
 const CONTENT_SECURITY_POLICY =
-  "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+  "default-src 'none'; style-src 'self'; font-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 /** A sale's or a cooperative's number in a path or a query. */
 const ID = /^\d{1,9}$/;
@@ -58,6 +63,8 @@ export interface AuditPageDeps {
     batches: Pick<BatchService, "get">;
     tokens: TokenLookup;
   };
+  /** A cooperative's reconciliation of payouts (page and CSV), and the reference rates of dirham equivalents. */
+  payouts: Pick<PayoutService, "reconciliation" | "reconciliationCsv" | "latestRate">;
 }
 
 function catalogFor(req: Request): Catalog {
@@ -293,6 +300,40 @@ function sessionRoutes(app: Express, deps: AuditPageDeps, sessions: PageSessions
   );
 }
 
+/** The currency of each token (the escrow's, through the token lookup); null when it cannot be read. */
+async function currenciesOf(tokens: TokenLookup, addresses: Iterable<string>): Promise<Map<string, string | null>> {
+  const out = new Map<string, string | null>();
+  for (const a of new Set(addresses)) out.set(a, (await tokens(a).catch(() => null))?.currency ?? null);
+  return out;
+}
+
+/** A token reference with its currency, so the views show its amounts as money. */
+const withCurrency = (t: TokenRef, currencies: Map<string, string | null>): TokenRef => ({
+  ...t,
+  currency: currencies.get(t.address) ?? null,
+});
+
+/** A sale's audit with its token's currency (the JSON audit is left as the builders made it). */
+async function saleWithCurrency(tokens: TokenLookup, a: SaleAudit): Promise<SaleAudit> {
+  return { ...a, token: withCurrency(a.token, await currenciesOf(tokens, [a.token.address])) };
+}
+
+/** A cooperative's audit with each token's currency. */
+async function cooperativeWithCurrency(tokens: TokenLookup, a: CooperativeAudit): Promise<CooperativeAudit> {
+  const currencies = await currenciesOf(tokens, [
+    ...a.tokens.map((x) => x.token.address),
+    ...a.members.map((x) => x.token.address),
+    ...a.sales.items.map((x) => x.token.address),
+  ]);
+  const token = <T extends { token: TokenRef }>(x: T): T => ({ ...x, token: withCurrency(x.token, currencies) });
+  return {
+    ...a,
+    tokens: a.tokens.map(token),
+    members: a.members.map(token),
+    sales: { ...a.sales, items: a.sales.items.map(token) },
+  };
+}
+
 /** The home's cooperatives (the first 100) and one page of sales, newest first, named from the services. */
 async function homeLists(lists: AuditPageDeps["lists"], c: Catalog, offset: number): Promise<Html> {
   const cooperatives = lists.cooperatives.list({ limit: 100, offset: 0 }).items;
@@ -312,16 +353,18 @@ async function homeLists(lists: AuditPageDeps["lists"], c: Catalog, offset: numb
       }
       const info =
         sale.token === ZeroAddress
-          ? { symbol: "ETH", decimals: 18, currency: null }
-          : await lists
-              .tokens(sale.token)
-              .catch(() => ({ symbol: sale.token.slice(0, 8), decimals: null, currency: null }));
+          ? { symbol: "ETH", decimals: 18, currency: "ETH" }
+          : await lists.tokens(sale.token).catch(() => ({
+              symbol: sale.token.slice(0, 8),
+              decimals: null,
+              currency: null,
+            }));
       return {
         sale,
         productCode: batch?.productCode ?? null,
         lotCode: batch?.lotCode ?? null,
         cooperativeName: names.get(sale.cooperativeId) ?? `#${sale.cooperativeId}`,
-        token: { address: sale.token, symbol: info.symbol, decimals: info.decimals, currency: info.currency ?? null },
+        token: { address: sale.token, symbol: info.symbol, decimals: info.decimals, currency: info.currency },
       };
     }),
   );
@@ -330,6 +373,7 @@ async function homeLists(lists: AuditPageDeps["lists"], c: Catalog, offset: numb
 
 /** The audit pages: a home to pick a sale or a cooperative, a sale's audit, a cooperative's over a period. */
 function auditRoutesOf(app: Express, deps: AuditPageDeps, kit: AuditKit): void {
+  const rates: RateLookup = (currency) => deps.payouts.latestRate(currency);
   app.get(
     "/audit",
     asAuditor(kit, async (req, res, c, user) => {
@@ -366,14 +410,18 @@ function auditRoutesOf(app: Express, deps: AuditPageDeps, kit: AuditKit): void {
         { id: "sale-csv", href: `/audit/sales/${id}.csv`, label: c.roles3.saleCsv },
         { id: "sale-pack", href: `/audit/sales/${id}/pack`, label: c.roles3.salePack },
       ]);
-      kit.signedIn(req, res, c, saleAuditPage(await deps.audit.sale(user, Number(id)), c, files));
+      const audit = await saleWithCurrency(deps.lists.tokens, await deps.audit.sale(user, Number(id)));
+      kit.signedIn(req, res, c, saleAuditPage(audit, c, files, rates));
     }),
   );
 
   app.get(
     "/audit/cooperatives/:id",
     forPeriod(kit, async (req, res, c, user, id, period) => {
-      const audit = await deps.audit.cooperative(user, Number(id), period.input);
+      const audit = await cooperativeWithCurrency(
+        deps.lists.tokens,
+        await deps.audit.cooperative(user, Number(id), period.input),
+      );
       const query = { from: period.from, to: period.to, offset: period.input.offset };
       // The CSV of the page shown: the same period and the same page of sales and claims.
       const files = downloadLinks(c, [
@@ -383,14 +431,17 @@ function auditRoutesOf(app: Express, deps: AuditPageDeps, kit: AuditKit): void {
           label: c.roles3.cooperativeCsv,
         },
       ]);
-      kit.signedIn(req, res, c, cooperativeAuditPage(audit, c, query, files));
+      const reconciliation = deps.payouts.reconciliation(user, Number(id));
+      const payouts = payoutsSection(c, reconciliation, `/audit/cooperatives/${id}/reconciliation.csv`, rates);
+      kit.signedIn(req, res, c, cooperativeAuditPage(audit, c, query, files, { rates, payouts }));
     }),
   );
 }
 
 /**
  * The downloads of the audit pages, for the signed-in auditor's session (a browser sends no bearer header):
- * a sale's CSV and evidence pack, a cooperative's CSV for a period, exactly as the API serves them.
+ * a sale's CSV and evidence pack, a cooperative's CSV for a period and its reconciliation of payouts,
+ * exactly as the API serves them.
  * Registered before /audit/sales/:id, which would otherwise take "5.csv" for an id.
  */
 function downloadRoutes(app: Express, deps: AuditPageDeps, kit: AuditKit): void {
@@ -408,6 +459,13 @@ function downloadRoutes(app: Express, deps: AuditPageDeps, kit: AuditKit): void 
       res.set("Cache-Control", "no-store");
       res.set("Content-Disposition", `attachment; filename="sale-${Number(id)}-pack.json"`);
       res.status(200).json(pack);
+    }),
+  );
+
+  app.get(
+    "/audit/cooperatives/:id/reconciliation.csv",
+    forId(kit, (req, res, c, user, id) => {
+      sendCsv(res, deps.payouts.reconciliationCsv(user, Number(id)));
     }),
   );
 

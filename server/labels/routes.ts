@@ -2,7 +2,8 @@
  * Label routes (public reads, like the batch itself):
  *  - GET /batches/:id/qr.svg  the QR code of the batch's public URL, as SVG
  *  - GET /batches/:id/qr.png  the same as a PNG, ?size= 128..1024 pixels (default 256)
- *  - GET /cooperatives/:id/labels.pdf  a printable A4 sheet with a label for each of its batches
+ *  - GET /cooperatives/:id/labels.pdf  printable labels, one per pack, of the lots it offers for sale (or of
+ *    the lots asked for), on a common label stock
  * Parse, call the label service (server/services/labels.ts), answer with the headers of each format.
  */
 import type { Response, Router } from "express";
@@ -11,7 +12,7 @@ import type { OpenApiBuilder, RouteSpec } from "../api/openapi";
 import { bytes32, id } from "../api/validate";
 import type { Services } from "../services";
 import { labelSheetInput, qrPngInput } from "../services/labels";
-import { LABELS_PER_PAGE } from "./pdf";
+import { MAX_LABELS_PER_PRINT } from "./pdf";
 import { MAX_PNG_SIZE, MIN_PNG_SIZE } from "./qr";
 
 const batchParams = z.object({ id: bytes32 });
@@ -72,13 +73,20 @@ export function labelRoutes(router: Router, api: OpenApiBuilder, services: Servi
   api.defineRoute(router, {
     ...PUBLIC_READ,
     path: "/cooperatives/:id/labels.pdf",
-    summary: `Printable label sheet (PDF, A4, ${LABELS_PER_PAGE} per page) for the cooperative's batches (public)`,
+    summary:
+      "Printable labels (PDF), one per pack, of the lots the cooperative offers for sale or of those in ?batch=, " +
+      `on A4 sheets of 24 or 65 or a 62 mm roll (?stock=); at most ${MAX_LABELS_PER_PRINT} labels (public)`,
     params: coopParams,
     query: labelSheetInput,
-    responses: { 200: "application/pdf", 400: "malformed id or paging", 404: "unknown cooperative" },
+    responses: {
+      200: "application/pdf",
+      400: "malformed id or paging, a pack that does not fit the lot, too many labels, an internal lot",
+      404: "unknown cooperative or lot",
+    },
     async handler({ params, query, res }) {
       const sheet = await labels.labelSheet(params.id, query);
       res.setHeader("X-Total-Count", String(sheet.total));
+      res.setHeader("X-Label-Count", String(sheet.labels));
       if (sheet.next !== null) res.setHeader("Link", `<?offset=${sheet.next}&limit=${query.limit}>; rel="next"`);
       res.setHeader("Content-Disposition", `inline; filename="cooperative-${sheet.cooperativeId}-labels.pdf"`);
       res.setHeader("Cache-Control", "no-cache");

@@ -1,16 +1,75 @@
 /**
- * The only asset of the public pages: one small style sheet, served from this origin under a name
- * that changes with its content, so browsers keep it for a year. Logical properties (inline-start,
- * inline-end) make the same rules work right-to-left.
+ * The assets of the pages: one small style sheet and the fonts of the scripts a phone may lack, served
+ * from this origin under names that change with their content, so browsers keep them for a year. Logical
+ * properties (inline-start, inline-end) make the same rules work right-to-left.
+ *
+ * Fonts: many phones sold in Morocco have no Tifinagh font and show boxes, so the Tifinagh subset of Noto
+ * Sans Tifinagh (and Noto Sans Arabic, with its Latin subset for the digits and codes of those pages) is
+ * shipped as WOFF2 (@fontsource, OFL). The faces are named only in rules on `html[lang=zgh]` and
+ * `html[lang=ar]`, and each has a `unicode-range`, so a browser downloads one only on a page in that
+ * script (and, for the language switch on other pages, only on a phone without a font of that script);
+ * `font-display: swap` shows the text at once in a system font while it loads.
  */
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+
+export interface Asset {
+  path: string;
+  body: Buffer;
+  contentType: string;
+}
+
+const versioned = (name: string, ext: string, body: string | Buffer): string =>
+  `/assets/${name}.${createHash("sha256").update(body).digest("hex").slice(0, 12)}.${ext}`;
+
+function font(name: string, file: string): Asset {
+  const body = readFileSync(require.resolve(file));
+  return { path: versioned(name, "woff2", body), body, contentType: "font/woff2" };
+}
+
+const FONT = {
+  tifinagh: font("tifinagh", "@fontsource/noto-sans-tifinagh/files/noto-sans-tifinagh-tifinagh-400-normal.woff2"),
+  arabic400: font("arabic-400", "@fontsource/noto-sans-arabic/files/noto-sans-arabic-arabic-400-normal.woff2"),
+  arabic700: font("arabic-700", "@fontsource/noto-sans-arabic/files/noto-sans-arabic-arabic-700-normal.woff2"),
+  latin400: font("latin-400", "@fontsource/noto-sans-arabic/files/noto-sans-arabic-latin-400-normal.woff2"),
+  latin700: font("latin-700", "@fontsource/noto-sans-arabic/files/noto-sans-arabic-latin-700-normal.woff2"),
+};
+
+/** The ranges of the subsets, as @fontsource declares them (Tifinagh, Arabic, basic Latin). */
+const RANGES = {
+  tifinagh: "U+2D30-2D7F,U+200C-200D,U+202E,U+25CC",
+  arabic:
+    "U+0600-06FF,U+0750-077F,U+0870-088E,U+0890-0891,U+0897-08E1,U+08E3-08FF,U+200C-200E,U+2010-2011,U+204F,U+2E41,U+FB50-FDFF,U+FE70-FE74,U+FE76-FEFC",
+  latin:
+    "U+0000-00FF,U+0131,U+0152-0153,U+02BB-02BC,U+02C6,U+02DA,U+02DC,U+0304,U+0308,U+0329,U+2000-206F,U+20AC,U+2122,U+2191,U+2193,U+2212,U+2215,U+FEFF,U+FFFD",
+};
+
+const face = (family: string, asset: Asset, weight: number, range: string): string =>
+  `@font-face{font-family:"${family}";src:url(${asset.path}) format("woff2");font-weight:${weight};font-style:normal;font-display:swap;unicode-range:${range}}`;
+
+/** The shipped faces first (they cover only their script), then what the phone has. */
+const FONT_CSS = [
+  face("CoopTrace Tifinagh", FONT.tifinagh, 400, RANGES.tifinagh),
+  face("CoopTrace Arabic", FONT.arabic400, 400, RANGES.arabic),
+  face("CoopTrace Arabic", FONT.arabic700, 700, RANGES.arabic),
+  face("CoopTrace Latin", FONT.latin400, 400, RANGES.latin),
+  face("CoopTrace Latin", FONT.latin700, 700, RANGES.latin),
+  `html[lang=ar] body{font-family:"CoopTrace Arabic","Noto Naskh Arabic","Noto Sans Arabic",Tahoma,"Segoe UI",system-ui,sans-serif,"CoopTrace Latin"}`,
+  `html[lang=zgh] body{font-family:"CoopTrace Tifinagh","Noto Sans Tifinagh",Ebrima,system-ui,"Noto Sans",sans-serif,"CoopTrace Latin"}`,
+  // The language switch names each language in its script on every page: there the shipped face comes
+  // after the phone's own, so it is downloaded only by a phone that has none.
+  `nav.langs a[lang=zgh]{font-family:"Noto Sans Tifinagh",Ebrima,"CoopTrace Tifinagh",sans-serif}`,
+  `nav.langs a[lang=ar]{font-family:"Noto Naskh Arabic","Noto Sans Arabic",Tahoma,"Geeza Pro","Segoe UI","CoopTrace Arabic",sans-serif}`,
+  // Form controls do not inherit the page's font by default.
+  `html[lang=ar] :is(input,select,button,textarea),html[lang=zgh] :is(input,select,button,textarea){font-family:inherit}`,
+].join("");
 
 const CSS = `
 *{box-sizing:border-box}
 html{-webkit-text-size-adjust:100%}
 body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",Arial,sans-serif;color:#2b2118;background:#faf6f1}
-:lang(ar) body,body:lang(ar){font-family:"Noto Naskh Arabic","Noto Sans Arabic",Tahoma,"Segoe UI",sans-serif;font-size:17px;line-height:1.7}
-:lang(zgh) body,body:lang(zgh){font-family:"Noto Sans Tifinagh",Ebrima,"Noto Sans",sans-serif;line-height:1.7}
+:lang(ar) body,body:lang(ar){font-size:17px;line-height:1.7}
+:lang(zgh) body,body:lang(zgh){line-height:1.7}
 a{color:#8a2846}
 a:focus-visible,summary:focus-visible,button:focus-visible,select:focus-visible{outline:3px solid #d9a441;outline-offset:2px}
 header.top{background:#8a2846;color:#fff;padding:.5rem 1rem}
@@ -31,9 +90,11 @@ section p{margin:.35rem 0}
 .warn{background:#fff4e0;border-color:#b26a00;color:#5c3700}
 .bad{background:#fdecec;border-color:#b3261e;color:#6d1711}
 .lead{font-size:1.05rem;margin:.25rem 0}
-dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.25rem .9rem;margin:.5rem 0 0}
+dl.facts{display:grid;grid-template-columns:fit-content(45%) minmax(0,1fr);gap:.25rem .9rem;margin:.5rem 0 0}
 dl.facts dt{color:#6b5a4c}
-dl.facts dd{margin:0;font-weight:600;min-width:0;overflow-wrap:anywhere}
+dl.facts dd{margin:0;font-weight:600;min-width:0;overflow-wrap:break-word}
+.code{white-space:nowrap;word-break:normal;overflow-wrap:normal}
+ol.proofs{padding-inline-start:1.2rem}ol.proofs li{margin:.4rem 0}
 .badge{display:inline-block;border-radius:999px;padding:.05rem .6rem;font-size:.85rem;font-weight:700;border:1px solid;white-space:nowrap}
 .badge.women{background:#fbe7ef;color:#8a2846;border-color:#e3a9bf}
 .badge.valid{background:#eaf6ec;color:#1b5e20;border-color:#8fc79a}
@@ -55,8 +116,13 @@ ol.steps li{padding:.35rem 0 0}
 ol.steps .when{display:inline;font-size:.85rem}
 table.split th,table.split td{padding:.3rem 0;border-bottom:1px solid #f0e8df;text-align:start;vertical-align:top}
 table.split td.num{text-align:end;font-variant-numeric:tabular-nums;white-space:nowrap;padding-inline-start:.75rem}
+table.split thead th+th{padding-inline-start:.75rem}
 table.split tr.members th,table.split tr.members td{font-weight:700;color:#1b4d1f}
 .note{font-size:.9rem;color:#6b5a4c;margin:.25rem 0}
+bdi.money{white-space:nowrap}
+.equivalent{display:block;font-weight:400;font-size:.85rem;white-space:normal}
+td.num .equivalent{white-space:nowrap}
+td.num .advance{white-space:normal}
 details.proof{font-size:.85rem;color:#5d5348;margin-top:.3rem}
 details.proof summary{cursor:pointer}
 details.proof dl{display:grid;grid-template-columns:max-content 1fr;gap:.1rem .6rem;margin:.3rem 0 0}
@@ -113,15 +179,22 @@ select{min-height:2.75rem;font-size:1rem}
 @media print{header.top,body footer,.no-print{display:none}.member-card img{border:0}}
 .button.big{width:100%;min-height:3.5rem;font-size:1.2rem}
 svg.icon{vertical-align:middle}
+figure.chart{margin:.5rem 0;overflow-x:auto;max-width:100%}figure.chart svg{display:block;max-width:none;height:auto}
 label.choice{display:flex;align-items:center;gap:.6rem;min-height:2.75rem}
 label.choice input{width:1.5rem;height:1.5rem}
 code.token{word-break:break-all;font-size:1.1rem}
 .scroll{overflow-x:auto;max-width:100%}
+bdi.mono,bdi[dir=ltr],.code{white-space:nowrap;word-break:normal;overflow-wrap:normal}
+.code{direction:ltr;unicode-bidi:isolate;font-family:ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:.85em}
+html[lang=ar] :is(code,.mono,.code,pre),html[lang=zgh] :is(code,.mono,.code,pre){font-family:ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace,"CoopTrace Latin"}
 `
   .trim()
   .replace(/\n/g, "");
 
 export const STYLESHEET = {
-  body: CSS,
-  path: `/assets/cooptrace.${createHash("sha256").update(CSS).digest("hex").slice(0, 12)}.css`,
+  body: CSS + FONT_CSS,
+  path: versioned("cooptrace", "css", CSS + FONT_CSS),
 };
+
+/** The fonts, each served from its versioned path (server/pages/index.ts). */
+export const FONTS: readonly Asset[] = Object.values(FONT);

@@ -2,8 +2,10 @@
  * The rendered-page cache of the verify page: least recently used first out, bounded in bytes (not
  * in entries), so that no sequence of requests can make it hold more than `maxBytes` of pages. Its
  * keys are what changes the answer (format, language, batch, canonical path), never the raw URL; each
- * entry remembers the chain check it was rendered under, and is only served under that same check.
+ * entry remembers the chain check it was rendered under, and is served under that same check (or, by the
+ * verify route, while the page of the next check is being rendered: see server/pages/index.ts).
  */
+import { createHash } from "node:crypto";
 
 /** Default bound of the cache: a verify page is 10–40 KB, so a few hundred pages. */
 export const DEFAULT_PAGE_CACHE_BYTES = 8 * 1024 * 1024;
@@ -19,6 +21,13 @@ export interface CachedPage {
   /** The full Content-Type, charset included. */
   type: string;
   body: Buffer;
+  /** A weak validator of the body, computed once when rendered (Express would hash the body per request). */
+  etag: string;
+}
+
+/** The weak ETag of a rendered body: its length and a SHA-1 of its bytes, as Express writes them. */
+export function etagOf(body: Buffer): string {
+  return `W/"${body.byteLength.toString(16)}-${createHash("sha1").update(body).digest("base64").slice(0, 27)}"`;
 }
 
 export class PageCache {

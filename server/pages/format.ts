@@ -21,6 +21,8 @@ export interface Formatter {
   dirhams(raw: string | bigint, token: MoneyToken, rateE6: string | bigint): string;
   /** Basis points as a percentage. */
   percent(bps: number): string;
+  /** "100 Moroccan dirhams", "100 euros": a hundred of a currency in words, for "of each 100 … paid". */
+  hundred(currency: string): string;
   /** Unix seconds → a date. */
   date(seconds: number): string;
   /** Unix seconds → a date and time. */
@@ -45,8 +47,22 @@ export function formatterFor(c: Catalog): Formatter {
   return f;
 }
 
+/**
+ * Thousands are grouped with a narrow no-break space in every language (as SI and ISO 80000 write them):
+ * Morocco's French and Arabic group with a point, so "100.000 ml" read as a hundred millilitres to a
+ * buyer in Lyon, and a comma misleads others. A space cannot be read as a decimal sign, nor broken.
+ */
+function groupedWithSpace(format: Intl.NumberFormat): (value: number | bigint) => string {
+  return (value) =>
+    format
+      .formatToParts(value)
+      .map((part) => (part.type === "group" ? "\u202f" : part.value))
+      .join("");
+}
+
 function createFormatter(locale: string): Formatter {
   const int = new Intl.NumberFormat(locale, { maximumFractionDigits: 0, numberingSystem: "latn" });
+  const grouped = groupedWithSpace(int);
   const pct = new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 2, numberingSystem: "latn" });
   const decimalSeparator =
     int.formatToParts(1.5).find((p) => p.type === "decimal")?.value ??
@@ -66,11 +82,11 @@ function createFormatter(locale: string): Formatter {
     const base = 10n ** BigInt(decimals);
     const whole = abs / base;
     const fraction = decimals === 0 ? "" : (abs % base).toString().padStart(decimals, "0").replace(/0+$/, "");
-    const text = int.format(whole) + (fraction === "" ? "" : decimalSeparator + fraction);
+    const text = grouped(whole) + (fraction === "" ? "" : decimalSeparator + fraction);
     return negative ? `-${text}` : text;
   }
   return {
-    integer: (value) => int.format(BigInt(value)),
+    integer: (value) => grouped(BigInt(value)),
     amount,
     money(raw, token) {
       // Ether keeps its symbol after the exact amount, as before ("0.12 ETH"): it is not money members read.
@@ -81,6 +97,15 @@ function createFormatter(locale: string): Formatter {
     dirhams: (raw, token, rateE6) =>
       formatMoney(dirhamCentimes(BigInt(raw), token.decimals, BigInt(rateE6)), MAD, locale),
     percent: (bps) => pct.format(bps / 10_000),
+    hundred: (currency) =>
+      new Intl.NumberFormat(locale, {
+        style: "currency",
+        currency,
+        currencyDisplay: "name",
+        maximumFractionDigits: 0,
+        minimumFractionDigits: 0,
+        numberingSystem: "latn",
+      }).format(100),
     date: (seconds) => day.format(new Date(seconds * 1000)),
     dateTime: (seconds) => dayTime.format(new Date(seconds * 1000)),
   };

@@ -13,12 +13,12 @@ import { sendProblem } from "../api/problem";
 import { MAX_INDEX_LAG } from "../api/routes/health";
 import { isValidGtin } from "../api/validate";
 import { buildEpcisDocument } from "../epcis";
-import { STYLESHEET } from "./assets";
+import { FONTS, STYLESHEET } from "./assets";
 import { createChainCheck, type ChainCheck } from "./chainCheck";
-import { PageCache } from "./cache";
+import { PageCache, etagOf, type CachedPage } from "./cache";
 import { CATALOGS, chooseLang, type Catalog } from "./i18n";
 import { hrefFor, languageLinks, pageHref } from "./links";
-import { buildVerifyModel, ratesOf, toJson } from "./model";
+import { buildVerifyModel, ratesOf, toJson, verifyCommandOf } from "./model";
 import type { TokenInfo } from "./tokens";
 import type { Logger } from "../log";
 import type { Services } from "../services";
@@ -30,7 +30,7 @@ export { PageCache, DEFAULT_PAGE_CACHE_BYTES } from "./cache";
 export { hrefFor, languageLinks, pageHref } from "./links";
 
 export const CONTENT_SECURITY_POLICY =
-  "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+  "default-src 'none'; style-src 'self'; font-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 export interface PageRouteOptions {
   /** How long a good chain check is reused (ms). */
@@ -94,8 +94,8 @@ function queryText(value: unknown, max = 128): string | undefined {
 
 /** What the public pages read: the index, token symbols, the chain's state; the public URL and the chain's id. */
 export interface PageDeps {
-  services: Pick<Services, "reads" | "tokens" | "network" | "payouts">;
-  settings: Pick<HttpSettings, "publicUrl" | "chainId" | "embedded" | "rpcUrl">;
+  services: Pick<Services, "reads" | "tokens" | "network" | "payouts" | "users">;
+  settings: Pick<HttpSettings, "publicUrl" | "chainId" | "embedded" | "networkName" | "explorerUrl" | "publicRpcUrl">;
   log: Logger;
 }
 
@@ -136,12 +136,17 @@ function fail(
 function verifyRoute(deps: PageDeps, check: () => Promise<ChainCheck>, rendered: PageCache) {
   const { reads, tokens, network } = deps.services;
   const { settings } = deps;
-  // The embedded chain's URL is already public (GET /health); another node's URL may hold an API key.
-  const publicRpcUrl = settings.embedded ? settings.rpcUrl : null;
+  // Only a node published for everyone (PUBLIC_RPC_URL): the gateway's own may be a loopback address
+  // (useless to a visitor) or hold an API key.
+  const publicRpcUrl = settings.publicRpcUrl;
   const commandFor = (batchId: string) =>
-    `npx cooptrace verify ${batchId} --rpc ${publicRpcUrl ?? "<rpc url>"} --deployment ${settings.chainId}.json`;
+    verifyCommandOf(settings.publicUrl.replace(/\/+$/, ""), batchId, settings.chainId, publicRpcUrl);
+  const networkInfo = { name: settings.networkName, explorerUrl: settings.explorerUrl, embedded: settings.embedded };
 
-  return async function verify(req: Request, res: Response, target: Target): Promise<void> {
+  const renders = new Map<string, Promise<Rendered>>();
+  return verify;
+
+  async function verify(req: Request, res: Response, target: Target): Promise<void> {
     const c = catalogFor(req);
     setPageHeaders(res, c);
     const format = negotiate(req);
@@ -175,14 +180,36 @@ function verifyRoute(deps: PageDeps, check: () => Promise<ChainCheck>, rendered:
     // indexed a moment ago): a page is only reused while the index still stands where it was rendered.
     const indexed = network.indexedBlock();
     const hit = rendered.get(cacheKey);
-    if (hit !== undefined && hit.state === state && hit.indexed === indexed) {
-      res.set({ "Cache-Control": "public, max-age=15", "Content-Type": hit.type });
-      res.send(hit.body);
-      return;
+    if (hit !== undefined && hit.indexed === indexed && (hit.state === state || renders.has(cacheKey))) {
+      // Under a newer check than the page's, one request renders it again and the others are served the
+      // page of the check before (never older than one check's ttl, and only while the index has not
+      // moved): a page that expires under load is not rendered by every request waiting for it.
+      return sendCached(res, hit);
     }
-    const batch = batchId === null ? null : reads.getBatch(batchId);
-    if (batch === null) return fail(req, res, format, c, 404, "notFound");
+    let render = renders.get(cacheKey);
+    if (render === undefined) {
+      render = renderPage(batchId, format, c, path, state, indexed).finally(() => renders.delete(cacheKey));
+      renders.set(cacheKey, render);
+    }
+    const outcome = await render;
+    if (outcome.kind === "notFound") return fail(req, res, format, c, 404, "notFound");
+    if (outcome.kind === "unavailable")
+      return fail(req, res, format, c, 503, "unavailable", { verifyCommand: outcome.verifyCommand });
+    rendered.set(cacheKey, outcome.page);
+    sendCached(res, outcome.page);
+  }
 
+  /** A rendered page (HTML, JSON or EPCIS), or why there is none; one render per cache key at a time. */
+  async function renderPage(
+    batchId: string | null,
+    format: Format,
+    c: Catalog,
+    path: string,
+    state: ChainCheck & { ok: true },
+    indexed: number,
+  ): Promise<Rendered> {
+    const batch = batchId === null ? null : reads.getBatch(batchId);
+    if (batch === null) return { kind: "notFound" };
     let model;
     try {
       model = await buildVerifyModel(batch, state, {
@@ -193,31 +220,39 @@ function verifyRoute(deps: PageDeps, check: () => Promise<ChainCheck>, rendered:
         labels: (ids) => reads.labels(ids),
         payouts: (cooperativeId, accounts) => deps.services.payouts.lotSummary(cooperativeId, accounts),
         rate: (currency) => deps.services.payouts.latestRate(currency),
+        network: networkInfo,
+        certifierName: (address) => deps.services.users.certifierName(address),
       });
     } catch (err) {
       // A token's decimals could not be read: amounts cannot be shown truthfully.
       deps.log.warn({ err: String((err as Error)?.message ?? err), batchId }, "verify page: chain read failed");
-      return fail(req, res, format, c, 503, "unavailable", { verifyCommand: commandFor(batch.batchId) });
+      return { kind: "unavailable", verifyCommand: commandFor(batch.batchId) };
     }
-
-    let body: string;
+    let text: string;
     if (format === "json") {
-      body = JSON.stringify(toJson(model));
+      text = JSON.stringify(toJson(model));
     } else if (format === "ld") {
       const doc = buildEpcisDocument(batch, {
         publicUrl: settings.publicUrl,
         chainId: settings.chainId,
         lookupBatch: (id) => reads.getBatch(id),
       });
-      body = JSON.stringify(doc);
+      text = JSON.stringify(doc);
     } else {
-      body = verifyPage(model, c, languageLinks(path), publicRpcUrl !== null);
+      text = verifyPage(model, c, languageLinks(path), publicRpcUrl !== null);
     }
-    const page = { state, indexed, type: CONTENT_TYPES[format], body: Buffer.from(body, "utf8") };
-    rendered.set(cacheKey, page);
-    res.set({ "Cache-Control": "public, max-age=15", "Content-Type": page.type });
-    res.send(page.body);
-  };
+    const body = Buffer.from(text, "utf8");
+    return { kind: "page", page: { state, indexed, type: CONTENT_TYPES[format], body, etag: etagOf(body) } };
+  }
+}
+
+type Rendered =
+  { kind: "page"; page: CachedPage } | { kind: "notFound" } | { kind: "unavailable"; verifyCommand: string };
+
+/** A rendered page with its validator: a visitor who has it gets 304 (Express compares If-None-Match). */
+function sendCached(res: Response, page: CachedPage): void {
+  res.set({ "Cache-Control": "public, max-age=15", "Content-Type": page.type, ETag: page.etag });
+  res.send(page.body);
 }
 
 /** The market of open offers, filtered by product and region, paged; HTML or JSON. */
@@ -301,6 +336,16 @@ export function pageRoutes(app: Express, deps: PageDeps, options: PageRouteOptio
       })
       .send(STYLESHEET.body);
   });
+  for (const font of FONTS)
+    app.get(font.path, (_req, res) => {
+      res
+        .set({
+          "Cache-Control": "public, max-age=31536000, immutable",
+          "X-Content-Type-Options": "nosniff",
+          "Content-Type": font.contentType,
+        })
+        .send(font.body);
+    });
 
   app.get("/b/:batchId", (req, res) => verify(req, res, { kind: "id", batchId: String(req.params.batchId) }));
 

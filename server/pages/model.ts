@@ -28,6 +28,10 @@ export interface VerifyModel {
   /** The latest reference rate of each currency other than the dirham the lot was sold in. */
   rates: Map<string, ReferenceRate>;
   labels: Map<string, BatchLabel>;
+  /** The names of the lot's certifiers (a certifier acts in public; members are never named). */
+  certifiers: Map<string, string>;
+  /** The network as visitors know it (null: the page names it) and its block explorer, if any. */
+  network: { name: string | null; explorerUrl: string | null; embedded: boolean };
   contracts: { name: string; address: string; blockNumber: number }[];
   verifyCommand: string;
   links: { page: string; digitalLink: string | null; json: string };
@@ -45,13 +49,16 @@ export function isUnderDispute(s: SaleDetail): boolean {
 export interface ModelDeps {
   publicUrl: string;
   deployment: DeploymentFile;
-  /** The node the verifier should use when it is public (the embedded demo chain); else a placeholder. */
+  /** A node anyone may use to re-check (PUBLIC_RPC_URL); null: the command leaves --rpc to the reader. */
   publicRpcUrl: string | null;
+  network?: { name: string | null; explorerUrl: string | null; embedded: boolean };
+  /** A certifier's public name, by address. */
+  certifierName?: (address: string) => string | null;
   tokens: TokenLookup;
   labels: (ids: string[]) => Map<string, BatchLabel>;
   /** The lot's payouts summary (services.payouts.lotSummary). */
   payouts?: (cooperativeId: number, accounts: string[]) => LotPayouts;
-  /** The latest reference rate of a currency (services.payouts.referenceRate). */
+  /** The latest reference rate of a currency (services.payouts.latestRate). */
   rate?: (currency: string) => ReferenceRate | null;
 }
 
@@ -85,18 +92,40 @@ export async function buildVerifyModel(batch: BatchDetail, check: Confirmed, dep
     disputedSales: batch.sales.filter(isUnderDispute).map((s) => s.saleId),
     tokens,
     labels: deps.labels([...batch.parents, ...batch.children].map((l) => l.batchId)),
+    certifiers: certifierNames(batch, deps.certifierName),
+    network: deps.network ?? { name: null, explorerUrl: null, embedded: false },
     contracts: Object.entries(deps.deployment.contracts).map(([name, c]) => ({
       name,
       address: c.address,
       blockNumber: c.blockNumber,
     })),
-    verifyCommand: `npx cooptrace verify ${batch.batchId} --rpc ${deps.publicRpcUrl ?? "<rpc url>"} --deployment ${deps.deployment.chainId}.json`,
+    verifyCommand: verifyCommandOf(base, batch.batchId, deps.deployment.chainId, deps.publicRpcUrl),
     links: {
       page: `${base}/b/${batch.batchId}`,
       digitalLink: dl === null ? null : base + dl,
       json: `${base}/api/v1/batches/${batch.batchId}`,
     },
   };
+}
+
+/**
+ * The command that re-checks the lot from a node alone. It names the page (the CLI reads the batch id
+ * from it), the deployment file the page lists, and, when there is one to publish, a public node; never
+ * the gateway's own node, whose URL may be a loopback address or hold an API key.
+ */
+export function verifyCommandOf(base: string, batchId: string, chainId: number, publicRpcUrl: string | null): string {
+  const rpc = publicRpcUrl === null ? "" : ` --rpc ${publicRpcUrl}`;
+  return `npx cooptrace verify ${base}/b/${batchId}${rpc} --deployment ${chainId}.json`;
+}
+
+function certifierNames(batch: BatchDetail, nameOf: ((address: string) => string | null) | undefined) {
+  const names = new Map<string, string>();
+  if (nameOf === undefined) return names;
+  for (const c of batch.certifications) {
+    const name = nameOf(c.certifier);
+    if (name !== null) names.set(c.certifier.toLowerCase(), name);
+  }
+  return names;
 }
 
 /** The JSON form: the batch as the read model has it, plus what the page computed and how to check it. */
@@ -111,7 +140,13 @@ export function toJson(m: VerifyModel): Record<string, unknown> {
         state: m.certificationStates.get(c.certificationId),
       })),
     },
-    tokens: Object.fromEntries([...m.tokens].map(([a, t]) => [a, { symbol: t.symbol, decimals: t.decimals }])),
+    tokens: Object.fromEntries(
+      [...m.tokens].map(([a, t]) => [a, { symbol: t.symbol, decimals: t.decimals, currency: t.currency ?? null }]),
+    ),
+    // The rates the page's dirham equivalents were computed at (rate × 10⁶, its date in Unix seconds, source).
+    referenceRates: Object.fromEntries(
+      [...m.rates].map(([currency, r]) => [currency, { rateE6: r.rateE6, asOf: r.asOf, source: r.source }]),
+    ),
     verification: {
       confirmed: true,
       chainId: m.check.chainId,

@@ -48,7 +48,8 @@ export interface SignedFields {
 /**
  * The fields of a request the member signed itself, checked in the order the API reports them:
  * addresses, integers, the common checks, a 65-byte signature, a uint48 deadline not past nor
- * within DEADLINE_SLACK_SECONDS of `nowSec`.
+ * within DEADLINE_SLACK_SECONDS of `nowSec` (0: the caller checks the deadline itself, against the
+ * chain's clock once the node is asked).
  */
 export function checkSignedRequest(
   userId: unknown,

@@ -10,6 +10,15 @@ import { RelayRejectedError, type DecodedError } from "./errors";
 import { decodeRevert, revertDataOf } from "./nodeErrors";
 import type { RelayerChain } from "./chain";
 
+/** Clients that refused the pending block tag in an estimate (asked with latest since). */
+const pendingRefused = new WeakSet<ChainClient>();
+
+/** A node's refusal of the block tag itself (a client without a pending block), not of the call. */
+function blockTagRefused(err: unknown): boolean {
+  const message = err instanceof Error ? err.message.toLowerCase() : "";
+  return /pending|block tag|blocktag|unsupported|not supported/.test(message);
+}
+
 /** The call's gas estimate, or RelayRejectedError 'would_revert' with the decoded revert. */
 export async function simulate(
   chain: RelayerChain,
@@ -24,12 +33,26 @@ export async function simulate(
     data: call.data + call.from.slice(2).toLowerCase(),
     value: numberToHex(call.value),
   };
+  // Straight JSON-RPC (ethers' estimateGas would re-check and re-encode every field); a value is
+  // lent to the forwarder, which holds no ether, with a state override.
+  const estimate = (tag: "pending" | "latest") => {
+    const params = call.value === 0n ? [tx, tag] : [tx, tag, { [address]: { balance: numberToHex(call.value * 2n) } }];
+    return chain.rpc("estimateGas", client.request("eth_estimateGas", params));
+  };
   try {
-    // Straight JSON-RPC (ethers' estimateGas would re-check and re-encode every field); a value
-    // is lent to the forwarder, which holds no ether, with a state override.
-    const params =
-      call.value === 0n ? [tx, "latest"] : [tx, "latest", { [address]: { balance: numberToHex(call.value * 2n) } }];
-    const hex = await chain.rpc("estimateGas", client.request("eth_estimateGas", params));
+    // On the pending block: the one the request will be mined in, with the chain's clock of now. The
+    // latest block of an idle chain is old: an event timed now would be "in the future" there.
+    let hex: unknown;
+    if (pendingRefused.has(client)) hex = await estimate("latest");
+    else {
+      try {
+        hex = await estimate("pending");
+      } catch (err) {
+        if (revertDataOf(err).reverted || !blockTagRefused(err)) throw err;
+        pendingRefused.add(client); // a client without a pending block: the latest one, from now on
+        hex = await estimate("latest");
+      }
+    }
     return BigInt(hex as string);
   } catch (err) {
     const revert = revertDataOf(err);

@@ -33,6 +33,11 @@ const EXECUTED_EVENT = forwarderAbi.find((item) => item.type === "event" && item
 const EXECUTED_TOPIC = toEventSelector(EXECUTED_EVENT as never);
 const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
 
+/** The time requests are measured against: the head block's, unless the host's clock is later (an idle chain). */
+export function chainNowSec(headTimestamp: number, hostMs: number): number {
+  return Math.max(headTimestamp, Math.floor(hostMs / 1000));
+}
+
 export interface ForwarderContext {
   address: Hex;
   chainId: bigint;
@@ -157,7 +162,7 @@ export function createRelayerChain(deps: ChainDeps) {
   let context: Promise<ForwarderContext> | undefined;
   let availableUntil = 0;
   let availabilityCheck: Promise<void> | undefined;
-  let prices: { at: number; value: Promise<{ fees: FeeData; blockNumber: number }> } | undefined;
+  let prices: { at: number; value: Promise<{ fees: FeeData; blockNumber: number; timestamp: number }> } | undefined;
   let head: number | undefined;
   let headAskedAt = 0;
 
@@ -206,12 +211,16 @@ export function createRelayerChain(deps: ChainDeps) {
    * Fee data and head block, shared by the batches sent within PRICES_TTL_MS: a few seconds old they
    * are still good (maxFeePerGas is twice the base fee; the head is a lower bound for log queries).
    */
-  function currentPrices(): Promise<{ fees: FeeData; blockNumber: number }> {
+  function currentPrices(): Promise<{ fees: FeeData; blockNumber: number; timestamp: number }> {
     if (prices !== undefined && Date.now() - prices.at < PRICES_TTL_MS) return prices.value;
     const value = Promise.all([
       rpc("getFeeData", client.getFeeData()),
-      rpc("getBlockNumber", client.getBlockNumber()),
-    ]).then(([fees, blockNumber]) => (sawBlock(blockNumber), { fees, blockNumber }));
+      rpc("getBlock", client.getBlock("latest")),
+    ]).then(([fees, block]) => {
+      if (block === null) throw new RelayerUnavailableError("chain_unavailable", "the node has no latest block");
+      sawBlock(block.number);
+      return { fees, blockNumber: block.number, timestamp: block.timestamp };
+    });
     const entry = { at: Date.now(), value };
     prices = entry;
     value.catch(() => {
@@ -233,6 +242,13 @@ export function createRelayerChain(deps: ChainDeps) {
     ensureTrusted,
     forwarderNonces,
     currentPrices,
+    /**
+     * The chain's time (unix s) for deadlines and expiry: the head block's timestamp, or the host's
+     * clock when it is later. A chain whose clock runs ahead of the host's (an L2 sequencer, a test
+     * network moved forward) would take a host-clock deadline as already past; an idle chain's head
+     * is old, and its next block is not (chainNowSec).
+     */
+    now: async () => chainNowSec((await currentPrices()).timestamp, Date.now()),
     forwarderNonce: (signer: string) =>
       rpc(
         "nonces",
@@ -243,6 +259,14 @@ export function createRelayerChain(deps: ChainDeps) {
       rpc("getTransactionCount", client.getTransactionCount(relayerAddress, tag)),
     balance: () => rpc("getBalance", client.getBalance(relayerAddress)),
     receipt: (hash: string) => rpc("getTransactionReceipt", client.getTransactionReceipt(hash)),
+    /** Whether the forwarder has code on the node's chain (none: the chain was replaced, not reorganised). */
+    forwarderDeployed: async () => (await rpc("getCode", client.getCode(deps.forwarder))) !== "0x",
+    /** The node's head block number (moves the known head only forward: a reorg is seen by its receipts). */
+    blockNumber: async () => {
+      const n = await rpc("getBlockNumber", client.getBlockNumber());
+      sawBlock(n);
+      return n;
+    },
     /** Whether the node still knows a transaction (mined or in its pool). */
     knows: async (hash: string) =>
       (await rpc("getTransaction", client.request("eth_getTransactionByHash", [hash]))) !== null,

@@ -9,6 +9,7 @@ export {
   type Relayer,
   type RelayerDeps,
   type RelayerOptions,
+  type RelayerProgress,
   type SignedSubmission,
   type SubmitRequest,
 } from "./types";

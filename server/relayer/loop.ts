@@ -15,6 +15,7 @@ import { relayerNonceAfterRecovery } from "./nonces";
 import type { TxRow } from "./outbox";
 import type { RelayerParts } from "./parts";
 import { nonceUsedStep, openTxStep } from "./replacement";
+import type { Reconciler } from "./reconcile";
 import type { Sender } from "./sender";
 import type { Settler } from "./settler";
 
@@ -54,9 +55,12 @@ async function receiptsInHand(
 
 export type RelayerLoop = ReturnType<typeof createLoop>;
 
-export function createLoop(parts: RelayerParts, w: { sender: Sender; broadcaster: Broadcaster; settler: Settler }) {
+export function createLoop(
+  parts: RelayerParts,
+  w: { sender: Sender; broadcaster: Broadcaster; settler: Settler; reconciler: Reconciler },
+) {
   const { store, chain, log, opts, relayerAddress } = parts;
-  const { sender, broadcaster, settler } = w;
+  const { sender, broadcaster, settler, reconciler } = w;
   /** Relayer transactions whose nonce the node counts as used while none of their versions has a receipt, since when. */
   const nonceUsedSince = new Map<number, number>();
   let running = false;
@@ -105,6 +109,8 @@ export function createLoop(parts: RelayerParts, w: { sender: Sender; broadcaster
   }
 
   async function tick(): Promise<void> {
+    // Before the open transactions are looked at: a reorganisation may have reopened some.
+    await reconciler.run();
     const open = store.openTxs(relayerAddress);
     if (open.length > 0) {
       const { mined, receiptOf } = await receiptsInHand(parts, open);
@@ -142,6 +148,8 @@ export function createLoop(parts: RelayerParts, w: { sender: Sender; broadcaster
   }
 
   async function recover(): Promise<void> {
+    // A reorganisation while the gateway was down: what it took back is open again first.
+    await reconciler.run(true);
     const open = store.openTxs(relayerAddress);
     const mined = await chain.accountNonce("latest");
     let rebroadcast = 0;

@@ -39,3 +39,25 @@ export function relayerNonceAfterRecovery(pendingCount: number, openNonces: read
 export function releasesNonce(allocatorNext: number | undefined, droppedNonce: number): boolean {
   return allocatorNext === droppedNonce + 1;
 }
+
+/**
+ * The relayer's nonces the node holds nothing at while a later one is ours: `pending` is the node's
+ * pending count (it counts only nonces it can execute in a row), `open` the nonces of our open
+ * transactions, `next` the allocator's. A gap below an open transaction holds it back for ever (a
+ * transaction dropped by a reorganisation, or refused, after later ones were sent); it is filled.
+ * Gaps above every open transaction are only nonces handed out and never used: the allocator goes
+ * back to `lowerTo` instead.
+ */
+export function nonceGaps(
+  pending: number,
+  open: readonly number[],
+  next: number | undefined,
+): { fill: number[]; lowerTo?: number } {
+  if (next === undefined || next <= pending) return { fill: [] };
+  const held = new Set(open);
+  const highestOpen = open.length > 0 ? Math.max(...open) : -1;
+  const fill: number[] = [];
+  for (let n = pending; n < Math.min(next, highestOpen); n++) if (!held.has(n)) fill.push(n);
+  const floor = Math.max(pending, highestOpen + 1);
+  return floor < next ? { fill, lowerTo: floor } : { fill };
+}

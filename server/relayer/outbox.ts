@@ -78,6 +78,13 @@ export const outboxMigrations: Migrations = {
     `,
     // The daily gas budget sums a user's requests of the current UTC day on every submission.
     `CREATE INDEX outbox_requests_user_day ON outbox_requests (user_id, created_at);`,
+    // A reorganisation can take back a block that mined a relayer transaction: the transaction is
+    // open again and its requests sent again; the counts say how often that happened to each.
+    `
+    ALTER TABLE relayer_txs ADD COLUMN reorgs INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE outbox_requests ADD COLUMN reorgs INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX relayer_txs_mined ON relayer_txs (relayer, state, block_number);
+    `,
   ],
 };
 
@@ -103,6 +110,8 @@ export interface RequestRow {
   error_code: string | null;
   error_message: string | null;
   error_decoded: string | null;
+  /** Times a reorganisation took back the block that settled it. */
+  reorgs: number;
   created_at: number;
   updated_at: number;
 }
@@ -120,6 +129,8 @@ export interface TxRow {
   block_number: number | null;
   status: number | null;
   last_sent_at: number;
+  /** Times a reorganisation took back the block that mined it. */
+  reorgs: number;
   created_at: number;
   updated_at: number;
 }
@@ -231,6 +242,28 @@ function prepareStatements(db: Db) {
       "UPDATE relayer_txs SET state = 'mined', mined_hash = ?, block_number = ?, status = ?, updated_at = ? WHERE id = ?",
     ),
     txDropped: db.prepare("UPDATE relayer_txs SET state = 'dropped', updated_at = ? WHERE id = ?"),
+    minedSince: db.prepare<[string, number], TxRow>(
+      "SELECT * FROM relayer_txs WHERE relayer = ? AND state = 'mined' AND block_number >= ? ORDER BY nonce",
+    ),
+    reopenTx: db.prepare(`
+      UPDATE relayer_txs SET state = 'sent', broadcast = 0, mined_hash = NULL, block_number = NULL, status = NULL,
+             reorgs = reorgs + 1, last_sent_at = @now, updated_at = @now
+      WHERE id = @id AND state = 'mined'`),
+    // Only what a block of the chain settled goes back (no block: expired, not executed, ... stay).
+    reopenRequests: db.prepare(`
+      UPDATE outbox_requests SET state = 'sent', tx_hash = NULL, block_number = NULL, error_code = NULL,
+             error_message = NULL, error_decoded = NULL, reorgs = reorgs + 1, updated_at = @now
+      WHERE tx_id = @id AND state IN ('mined', 'failed') AND block_number IS NOT NULL`),
+    movedTx: db.prepare("UPDATE relayer_txs SET block_number = @block, updated_at = @now WHERE id = @id"),
+    movedRequests: db.prepare(`
+      UPDATE outbox_requests SET block_number = @block, updated_at = @now
+      WHERE tx_id = @id AND tx_hash = @hash AND state IN ('mined', 'failed')`),
+    insertFiller: db.prepare(`
+      INSERT INTO relayer_txs (relayer, nonce, gas_limit, value, from_block, state, last_sent_at, created_at, updated_at)
+      VALUES (@relayer, @nonce, @gasLimit, '0', @fromBlock, 'sent', @now, @now, @now)`),
+    oldestPending: db.prepare<[], { at: number | null }>(
+      "SELECT MIN(created_at) AS at FROM outbox_requests WHERE state IN ('queued', 'sent')",
+    ),
     nextNonce: db.prepare<[string], { next_nonce: number }>("SELECT next_nonce FROM relayer_nonces WHERE relayer = ?"),
     setNonce: db.prepare(
       "INSERT INTO relayer_nonces (relayer, next_nonce) VALUES (?, ?) ON CONFLICT(relayer) DO UPDATE SET next_nonce = excluded.next_nonce",
@@ -376,6 +409,9 @@ export function createOutboxStore(db: Db) {
       })();
     },
     setBroadcast: (txId: number, ok: boolean) => void q.broadcast.run(ok ? 1 : 0, now(), txId),
+    ...reorgRecords(db, q, insertAttempt),
+    /** When the oldest request still queued or sent was accepted (ms), or null. */
+    oldestPending: () => q.oldestPending.get()?.at ?? null,
     /** Marks a transaction mined and settles or requeues its requests, in one SQLite transaction. */
     settleTx(
       txId: number,
@@ -392,5 +428,62 @@ export function createOutboxStore(db: Db) {
       })();
     },
     settle: settleOne,
+  };
+}
+
+/**
+ * What the reconciler (reconcile.ts) records when the chain changes its mind: transactions a reorg took
+ * back or moved, and fillers of nonce gaps; each in one SQLite transaction.
+ */
+function reorgRecords(
+  db: Db,
+  q: ReturnType<typeof prepareStatements>,
+  insertAttempt: (txId: number, a: NewAttempt) => void,
+) {
+  return {
+    /** The relayer's transactions recorded mined in block `fromBlock` or later. */
+    minedSince: (relayer: string, fromBlock: number) => q.minedSince.all(relayer, fromBlock),
+    /**
+     * A mined transaction whose block a reorganisation took back: open again (to be sent again, or
+     * resolved by its nonce), and the requests it settled sent again, in one SQLite transaction.
+     * Returns the ids of those requests.
+     */
+    reopenTx(txId: number): string[] {
+      return db.transaction(() => {
+        if (q.reopenTx.run({ id: txId, now: now() }).changes !== 1) return [];
+        const ids = q.ofTx
+          .all(txId)
+          .filter((r) => (r.state === "mined" || r.state === "failed") && r.block_number !== null)
+          .map((r) => r.id);
+        q.reopenRequests.run({ id: txId, now: now() });
+        return ids;
+      })();
+    },
+    /** A mined transaction the chain now shows in another block (re-included after a reorganisation). */
+    movedTx(txId: number, hash: string, block: number): void {
+      db.transaction(() => {
+        q.movedTx.run({ id: txId, block, now: now() });
+        q.movedRequests.run({ id: txId, hash, block, now: now() });
+      })();
+    },
+    /**
+     * A transaction that only uses up `nonce` (a gap below our open transactions, which the node
+     * would hold back for ever otherwise), outside the allocator: the nonce is below its next one.
+     */
+    recordFiller(tx: { relayer: string; nonce: number; gasLimit: bigint; fromBlock: number; attempt: NewAttempt }) {
+      return db.transaction(() => {
+        const txId = Number(
+          q.insertFiller.run({
+            relayer: tx.relayer,
+            nonce: tx.nonce,
+            gasLimit: tx.gasLimit.toString(),
+            fromBlock: tx.fromBlock,
+            now: now(),
+          }).lastInsertRowid,
+        );
+        insertAttempt(txId, tx.attempt);
+        return txId;
+      })();
+    },
   };
 }

@@ -106,11 +106,13 @@ import { createIntake } from "./intake";
 import { createLoop } from "./loop";
 import { createOutboxStore, type RequestRow } from "./outbox";
 import type { RelayerParts } from "./parts";
+import { createReconciler } from "./reconcile";
 import { createRpc } from "./rpc";
 import { createSender } from "./sender";
 import { createSettler } from "./settler";
 import { isSettled, stageOf, versionStates } from "./states";
-import { resolveOptions, type OperationStatus, type Relayer, type RelayerDeps } from "./types";
+import { stalled } from "./progress";
+import { resolveOptions, type OperationStatus, type Relayer, type RelayerDeps, type RelayerProgress } from "./types";
 
 /** waitFor looks at the outbox this often for requests another gateway on the same file settles. */
 const WAIT_POLL_MS = 200;
@@ -129,6 +131,8 @@ export function createRelayer(deps: RelayerDeps): Relayer {
   });
   /** waitFor's sleepers by request id, woken when this instance settles that request. */
   const waiters = new Map<string, Set<() => void>>();
+  /** When this instance last settled a request (or started), and the head it knew then. */
+  let lastProgress: { at: number; head: number | undefined } = { at: Date.now(), head: undefined };
   const parts: RelayerParts = {
     opts,
     store,
@@ -140,6 +144,7 @@ export function createRelayer(deps: RelayerDeps): Relayer {
     privateKey: hexToBytes(deps.relayer.privateKey as Hex),
     signTypedData: deps.signTypedData,
     settled(ids) {
+      lastProgress = { at: Date.now(), head: chain.head(false) };
       for (const id of ids) for (const wake of [...(waiters.get(id) ?? [])]) wake();
     },
     wake: () => loop.wake(),
@@ -148,7 +153,8 @@ export function createRelayer(deps: RelayerDeps): Relayer {
   const broadcaster = createBroadcaster(parts);
   const settler = createSettler(parts);
   const sender = createSender(parts, broadcaster);
-  const loop = createLoop(parts, { sender, broadcaster, settler });
+  const reconciler = createReconciler(parts, settler);
+  const loop = createLoop(parts, { sender, broadcaster, settler, reconciler });
 
   function toStatus(row: RequestRow): OperationStatus {
     const status: OperationStatus = {
@@ -171,6 +177,7 @@ export function createRelayer(deps: RelayerDeps): Relayer {
       status.transactions = hashes.map((hash, i) => ({ hash, state: states[i] }));
     }
     if (row.block_number !== null) status.blockNumber = row.block_number;
+    if (row.reorgs > 0) status.reorgs = row.reorgs;
     if (row.error_code !== null) {
       status.error = { code: row.error_code, message: row.error_message ?? "" };
       if (row.error_decoded !== null) status.error.decoded = JSON.parse(row.error_decoded) as DecodedError;
@@ -219,6 +226,18 @@ export function createRelayer(deps: RelayerDeps): Relayer {
     stop: loop.stop,
     recover: loop.recover,
     depth: () => store.depth(),
+    async progress(): Promise<RelayerProgress> {
+      const { queued, sent } = store.depth();
+      const oldest = store.oldestPending();
+      lastProgress.head ??= await chain.blockNumber();
+      const head = await chain.blockNumber();
+      const now = Date.now();
+      return {
+        pending: queued + sent,
+        oldestPendingSeconds: oldest === null ? null : Math.floor((now - oldest) / 1000),
+        stalled: stalled({ now, oldestPending: oldest, lastProgress, head, stallAfterMs: opts.stallAfterMs }),
+      };
+    },
     balance: () => chain.balance(),
   };
 }

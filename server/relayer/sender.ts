@@ -39,7 +39,8 @@ export function createSender(parts: RelayerParts, broadcaster: Broadcaster) {
     if (rows.length === 0) return false;
     const context = await chain.forwarderContext();
     const chainNonces = await chain.forwarderNonces([...new Set(rows.map((r) => r.signer))]);
-    const nowSec = Math.floor(Date.now() / 1000);
+    // The chain's clock, not the host's: the forwarder checks deadlines against block.timestamp.
+    const nowSec = await chain.now();
     const { picked, terminal, gasLimit } = selectBatch({
       rows,
       chainNonces,

@@ -50,7 +50,7 @@ export function createSettler(parts: RelayerParts) {
         error,
       });
     } else if (verdict.kind === "retry") {
-      const decision = retryOrFail(row, opts.maxAttempts, Math.floor(Date.now() / 1000));
+      const decision = retryOrFail(row, opts.maxAttempts, await chain.now());
       if (decision === "requeue") out.requeue.push(row.id);
       else out.settlements.push(decision);
     } else {
@@ -138,5 +138,8 @@ export function createSettler(parts: RelayerParts) {
     return cut.get(executionKey(row.signer, row.nonce))?.logs ?? [];
   }
 
-  return { settleTx, logs };
+  /** Forgets a receipt a reorganisation took back (the same hash mined again may emit other ids). */
+  const forget = (hash: string) => void recentReceipts.delete(hash);
+
+  return { settleTx, logs, forget };
 }

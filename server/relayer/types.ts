@@ -51,6 +51,11 @@ export interface OperationStatus {
   /** The same versions, oldest first, each with its state (sent, replaced, mined, dropped). */
   transactions?: { hash: string; state: VersionState }[];
   blockNumber?: number;
+  /**
+   * Times a chain reorganisation took back the block that had settled it (absent when never): it was
+   * sent again, and what it answered then (ids in its events) is only true once it is mined again.
+   */
+  reorgs?: number;
   error?: { code: string; message: string; decoded?: DecodedError };
   createdAt: string;
   updatedAt: string;
@@ -91,6 +96,21 @@ export interface RelayerOptions {
    * index's depth). Default 0: mined is confirmed.
    */
   confirmations?: number;
+  /**
+   * The relayer is reported stalled (progress(), GET /health) when its oldest pending request is older
+   * than this and nothing settled for as long while the chain's head moved. Default 120 s.
+   */
+  stallAfterMs?: number;
+}
+
+/** Whether the relayer makes progress (GET /health). */
+export interface RelayerProgress {
+  /** Requests queued or sent. */
+  pending: number;
+  /** Age of the oldest of them (s), or null. */
+  oldestPendingSeconds: number | null;
+  /** Pending requests older than stallAfterMs, nothing settled for as long, and the chain's head moved meanwhile. */
+  stalled: boolean;
 }
 
 export type ResolvedOptions = Required<RelayerOptions>;
@@ -109,6 +129,7 @@ export function resolveOptions(o: RelayerOptions = {}): ResolvedOptions {
     rpcTimeoutMs: o.rpcTimeoutMs ?? 10_000,
     userDailyGas: o.userDailyGas ?? 100_000_000n,
     confirmations: o.confirmations ?? 0,
+    stallAfterMs: o.stallAfterMs ?? 120_000,
   };
 }
 
@@ -166,5 +187,7 @@ export interface Relayer {
   stop(): Promise<void>;
   recover(): Promise<void>;
   depth(): { queued: number; sent: number };
+  /** Whether the relayer makes progress while the chain does (asks the node for its head). */
+  progress(): Promise<RelayerProgress>;
   balance(): Promise<bigint>;
 }

@@ -17,6 +17,7 @@ import { createCardService, type CardService } from "./cards";
 import { createBatchService, type BatchService } from "./batches";
 import { createCooperativeService, type CooperativeService } from "./cooperatives";
 import { createLabelService, type LabelService } from "./labels";
+import { labelWords } from "../labels/words";
 import { createUserService, type ChainAccount, type ForwarderReads, type UserService } from "./users";
 import { createWriter, type Writer } from "./writes";
 import { createAuditService, type AuditService } from "./audit";
@@ -118,7 +119,7 @@ export function createServices(deps: ServiceDeps): Services {
       deployment: deps.deployment,
       publicUrl: deps.publicUrl,
     }),
-    labels: createLabelService({ queries: deps.queries, publicUrl: deps.publicUrl }),
+    labels: createLabelService({ queries: deps.queries, publicUrl: deps.publicUrl, words: labelWords }),
     users: createUserService({
       users: deps.users,
       sessions: deps.sessions,

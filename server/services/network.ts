@@ -6,7 +6,7 @@
 import type { ChainClient } from "../chain/client";
 import type { DeploymentFile } from "../chain/deploy";
 import type { Indexer, IndexerStatus } from "../index";
-import type { Relayer } from "../relayer";
+import type { Relayer, RelayerProgress } from "../relayer";
 
 export interface NetworkService {
   readonly chainId: number;
@@ -21,8 +21,11 @@ export interface NetworkService {
   indexStatus(): Promise<IndexerStatus>;
   /** The last block whose events the index holds (no node call). */
   indexedBlock(): number;
-  /** The relayer's balance (wei, decimal) and the requests it holds queued and sent. */
-  relayer(): Promise<{ balanceWei: string; queued: number; sent: number }>;
+  /**
+   * The relayer's balance (wei, decimal), the requests it holds queued and sent, and whether it makes
+   * progress while the chain does (stalled: GET /health answers 503).
+   */
+  relayer(): Promise<{ balanceWei: string; queued: number; sent: number } & RelayerProgress>;
 }
 
 export interface NetworkDeps {
@@ -30,7 +33,7 @@ export interface NetworkDeps {
   client: Pick<ChainClient, "getBlockNumber" | "getBlock" | "getCode">;
   deployment: DeploymentFile;
   indexer: Pick<Indexer, "status" | "indexedBlock">;
-  relayer: Pick<Relayer, "balance" | "depth">;
+  relayer: Pick<Relayer, "balance" | "depth" | "progress">;
 }
 
 export function createNetworkService(deps: NetworkDeps): NetworkService {
@@ -43,6 +46,9 @@ export function createNetworkService(deps: NetworkDeps): NetworkService {
     escrowDeployed: async () => (await client.getCode(deps.deployment.contracts.SaleEscrow.address)) !== "0x",
     indexStatus: () => indexer.status(),
     indexedBlock: () => indexer.indexedBlock(),
-    relayer: async () => ({ balanceWei: (await relayer.balance()).toString(), ...relayer.depth() }),
+    relayer: async () => {
+      const [balance, progress] = await Promise.all([relayer.balance(), relayer.progress()]);
+      return { balanceWei: balance.toString(), ...relayer.depth(), ...progress };
+    },
   };
 }

@@ -60,7 +60,7 @@ export function createStatsService(deps: StatsServiceDeps): StatsService {
     for (const token of tokensOf(snap)) {
       try {
         const info = await deps.tokenInfo(token);
-        meta.set(token, { symbol: info.symbol, decimals: info.decimals });
+        meta.set(token, { symbol: info.symbol, decimals: info.decimals, currency: info.currency ?? null });
       } catch (err) {
         // Shown in the token's smallest unit only; tried again on the next request.
         complete = false;

@@ -106,7 +106,7 @@ export interface ForwardRequestInfo {
   types: typeof FORWARD_REQUEST_TYPES;
   from: string;
   nonce: string;
-  contracts: { CooperativeRegistry: string; BatchRegistry: string; SaleEscrow: string };
+  contracts: { CooperativeRegistry: string; BatchRegistry: string; SaleEscrow: string; PayoutLedger: string };
   allowed: AllowedCall[];
 }
 
@@ -138,6 +138,11 @@ export interface UserService {
   forwardRequestInfo(actor: User | undefined): Promise<ForwardRequestInfo>;
   /** Relays a forward request the caller signed with its own key; the relayer pays the gas. */
   relaySigned(actor: User | undefined, input: ForwardRequestInput, options?: WriteOptions): Promise<WriteOutcome>;
+  /**
+   * The public name of a certifier, by address (a certifier signs certifications in public, under its
+   * name); null for anyone else: a member, a buyer or a manager is never named on a public page.
+   */
+  certifierName(address: string): string | null;
   /** True on the embedded demo chain, where the faucet exists. */
   readonly hasFaucet: boolean;
   /** 1 test ETH and 1,000 demo stablecoins for a buyer, once per UTC day. */
@@ -268,6 +273,8 @@ export function createUserService(deps: UserServiceDeps): UserService {
           CooperativeRegistry: contracts.CooperativeRegistry.address,
           BatchRegistry: contracts.BatchRegistry.address,
           SaleEscrow: contracts.SaleEscrow.address,
+          // A member confirms or contests the payouts her cooperative records, with her own key too.
+          PayoutLedger: contracts.PayoutLedger.address,
         },
         // The only calls the relayer pays for on this user's behalf (anything else: relay_not_allowed).
         allowed: allowedCalls(user.role),
@@ -278,6 +285,11 @@ export function createUserService(deps: UserServiceDeps): UserService {
       const user = requireKeyHolder(actor);
       // No value: the relayer's ether is never sent on a member's behalf.
       return writer.writeSigned(user, { from: user.address, value: 0n, ...input }, options);
+    },
+
+    certifierName(address) {
+      const user = users.findByAddress(address);
+      return user !== undefined && user.role === "certifier" ? user.displayName : null;
     },
 
     hasFaucet: deps.faucet !== undefined,

@@ -34,7 +34,7 @@ export const CSRF_FIELD = "csrf";
 export const FORM_REFERRER_POLICY = "same-origin";
 
 const REFUSAL_CSP =
-  "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+  "default-src 'none'; style-src 'self'; font-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 declare module "express-serve-static-core" {
   interface Request {
@@ -238,7 +238,7 @@ export function createPageSessions(deps: PageSessionsDeps): PageSessions {
       if (wait === 0) return true;
       const c = catalogFor(req);
       res.set("Retry-After", String(wait));
-      refuse(req, res, 429, c.session.rateLimitedTitle, c.session.rateLimitedText(String(wait)));
+      refuse(req, res, 429, c.session.rateLimitedTitle, c.session.rateLimitedText(wait));
       return false;
     },
 

@@ -15,8 +15,10 @@
  * Definitions. Cooperatives, women's cooperatives and members of a region are counted at the end of
  * the month (registered by then, members not removed by then). For a product, they are those that
  * delivered in the month: cooperatives and members (contributors) of the batches registered then.
- * Batches and quantities are registered (harvested) batches only; splits and merges move quantities
- * that are already counted. Quantities are summed per unit, never across units. Sales and revenue are
+ * A region's batches and quantities are registered (harvested) batches only; splits and merges move
+ * quantities that are already counted there. A product's are also the lots made into it in the month
+ * (merged, split, transformed), with the cooperatives of the harvests they come from (through the
+ * lineage): rose water sold in a month is never shown beside "0 lots, 0 cooperatives". Quantities are summed per unit, never across units. Sales and revenue are
  * the payments released in the month (confirmation, timeout or dispute ruling), per token, never
  * across tokens; the members' share is net / gross (what remains after the platform fee and the
  * cooperative's reserve, shared among the contributors).
@@ -30,6 +32,8 @@ export const K_ANONYMITY = 3;
 export interface TokenMeta {
   symbol: string;
   decimals: number;
+  /** The currency the escrow recorded for the token ("ETH" for ether), null when none. */
+  currency?: string | null;
 }
 
 export interface MembersFigure {
@@ -48,6 +52,8 @@ export interface RevenueFigure {
   token: string;
   symbol: string | null;
   decimals: number | null;
+  /** ISO 4217 code of the token's currency ("ETH" for ether), null when none is recorded or unknown. */
+  currency: string | null;
   /** Exact integer amounts in the token's smallest unit, null when suppressed. */
   gross: string | null;
   grossHuman: string | null;
@@ -250,6 +256,10 @@ export function computeStats(
     for (const a of contributors) p.members.add(a);
   }
 
+  countMadeLots(snap, coops, (productCode, month) =>
+    monthSet.has(month) ? cell(products, productCode, month) : undefined,
+  );
+
   // Payments released in the month.
   for (const r of snap.releases) {
     const coop = coops.get(r.cooperativeId);
@@ -304,6 +314,7 @@ export function computeStats(
                   token,
                   symbol: meta?.symbol ?? null,
                   decimals: meta?.decimals ?? null,
+                  currency: meta?.currency ?? null,
                   gross: a.suppressed ? null : a.sum.toString(),
                   grossHuman: a.suppressed || meta === null ? null : toDecimal(a.sum, meta.decimals),
                   net: a.suppressed ? null : a.net.toString(),
@@ -330,4 +341,41 @@ function acc2(groups: Map<string, Acc[]>, key: string): Acc[] {
 /** The tokens that revenue was paid in (to resolve their decimals before computing). */
 export function tokensOf(snap: StatsSnapshot): string[] {
   return [...new Set(snap.releases.map((r) => r.token))];
+}
+
+/**
+ * Lots made from others in the month (a merge, a split: rose water distilled from petals), for their
+ * product only: the region already counted the harvest they came from, so its lots and quantities would
+ * be counted twice there. A made product counts its own lots and quantity, and the cooperatives (and
+ * women's cooperatives) of the harvests it comes from, found through the lineage.
+ */
+function countMadeLots(
+  snap: StatsSnapshot,
+  coops: Map<number, StatsSnapshot["cooperatives"][number]>,
+  productCell: (productCode: string, month: string) => Draft | undefined,
+): void {
+  const contributorsOf = (batchId: string) => snap.contributors.get(batchId) ?? [];
+  const allBatches = new Map([...snap.batches, ...(snap.derived ?? [])].map((b) => [b.batchId, b]));
+  const rootsOf = (batchId: string, seen = new Set<string>()): string[] => {
+    if (seen.has(batchId)) return [];
+    seen.add(batchId);
+    const parents = snap.parents?.get(batchId) ?? [];
+    return parents.length === 0 ? [batchId] : parents.flatMap((p) => rootsOf(p, seen));
+  };
+  for (const b of snap.derived ?? []) {
+    const p = productCell(b.productCode, b.month);
+    if (p === undefined) continue;
+    p.batches += 1;
+    const contributors = contributorsOf(b.batchId);
+    const q = acc(p.quantities, b.unit);
+    q.sum += BigInt(b.quantity);
+    for (const a of contributors) q.members.add(a);
+    for (const a of contributors) p.members.add(a);
+    for (const root of rootsOf(b.batchId)) {
+      const coop = coops.get(allBatches.get(root)?.cooperativeId ?? b.cooperativeId);
+      if (coop === undefined) continue;
+      p.cooperatives.add(coop.cooperativeId);
+      if (coop.womenLed) p.women.add(coop.cooperativeId);
+    }
+  }
 }

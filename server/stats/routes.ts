@@ -24,9 +24,9 @@ export function statsRoutes(
   app: Express,
   router: Router,
   api: OpenApiBuilder,
-  deps: { services: Pick<Services, "stats">; log: Logger },
+  deps: { services: Pick<Services, "stats" | "payouts">; log: Logger },
 ): void {
-  const { stats } = deps.services;
+  const { stats, payouts } = deps.services;
 
   api.defineRoute(router, {
     method: "get",
@@ -57,7 +57,8 @@ export function statsRoutes(
       const figures = await stats.figures();
       res.set("Cache-Control", "public, max-age=60");
       // The page reads no parameter but `lang`: its links carry nothing else of the query.
-      res.type("html").send(statsPage(figures, c, languageLinks("/stats")));
+      const rates = (currency: string) => payouts.latestRate(currency);
+      res.type("html").send(statsPage(figures, c, languageLinks("/stats"), rates));
     } catch (err) {
       deps.log.error({ err }, "stats page failed");
       sendProblem(res, 500, "internal", "an internal error occurred; it was logged");

@@ -8,6 +8,7 @@ import { formatterFor } from "../pages/format";
 import { productName, unitName, type Catalog, type Lang } from "../pages/i18n";
 import { layout } from "../pages/views/layout";
 import { figureRow, table } from "../pages/views/table";
+import { currencyLabel, moneyCell, NO_RATES, rateNote, type RateLookup } from "../pages/views/money";
 import { chartFigure, PALETTE } from "./chart";
 import type { AreaStats, MonthCell, Stats } from "./compute";
 
@@ -41,7 +42,7 @@ export function barChart(title: string, months: string[], series: Series[], c: C
           x="${left - 4}"
           y="${y(v) + 4}"
           text-anchor="end"
-          font-size="11"
+          font-size="12"
           fill="#6b5a4c"
           >${f.integer(v)}</text
         >`,
@@ -57,7 +58,7 @@ export function barChart(title: string, months: string[], series: Series[], c: C
           x="${x + barWidth / 2}"
           y="${top + plotHeight - 2}"
           text-anchor="middle"
-          font-size="11"
+          font-size="12"
           fill="${color}"
           >—<title>${s.name} · ${month}: ${c.stats.suppressed}</title></text
         >`;
@@ -76,7 +77,7 @@ export function barChart(title: string, months: string[], series: Series[], c: C
             x="${x0 + (groupWidth * 0.8) / 2}"
             y="${top + plotHeight + 16}"
             text-anchor="middle"
-            font-size="11"
+            font-size="12"
             fill="#2b2118"
             >${month}</text
           >`
@@ -101,7 +102,7 @@ function hasFacts(m: MonthCell): boolean {
   return m.cooperatives > 0 || m.batches > 0 || m.sales > 0;
 }
 
-function monthTable(m: MonthCell, c: Catalog, isRegion: boolean): Html {
+function monthTable(m: MonthCell, c: Catalog, isRegion: boolean, rates: RateLookup): Html {
   const s = c.stats;
   const f = formatterFor(c);
   const hidden = html`<span class="note" aria-label="${s.suppressed}" title="${s.suppressed}">—</span>`;
@@ -118,26 +119,34 @@ function monthTable(m: MonthCell, c: Catalog, isRegion: boolean): Html {
     ),
     figureRow(s.sales, f.integer(m.sales)),
     ...m.revenue.flatMap((r) => {
-      const symbol = r.symbol ?? r.token.slice(0, 10);
+      const token = { symbol: r.symbol ?? r.token.slice(0, 10), decimals: r.decimals, currency: r.currency };
+      const label = currencyLabel(token);
       const gross =
         r.suppressed || r.gross === null
           ? hidden
-          : html`<span dir="ltr">${r.decimals === null ? r.gross : f.amount(r.gross, r.decimals)} ${symbol}</span>`;
+          : token.decimals === null
+            ? html`<span dir="ltr">${r.gross} ${label}</span>`
+            : moneyCell(c, r.gross, { ...token, decimals: token.decimals }, rates);
       const share = r.suppressed || r.membersSharePpm === null ? hidden : f.percent(r.membersSharePpm / 100);
       return [
-        figureRow(html`${s.gross} (<bdi>${symbol}</bdi>)`, gross),
-        figureRow(html`${s.membersShare} (<bdi>${symbol}</bdi>)`, share, "members"),
+        figureRow(html`${s.gross} (<bdi>${label}</bdi>)`, gross),
+        // A percentage of the revenue in that currency: labelled as a percentage, the currency after it.
+        figureRow(html`${s.membersShare} (%, <bdi>${label}</bdi>)`, share, "members"),
       ];
     }),
   ];
-  return table({
+  // The rate of the dirham equivalents above, once per currency shown with one.
+  const notes = m.revenue
+    .filter((r) => !r.suppressed && r.decimals !== null)
+    .map((r) => rateNote(c, { symbol: r.symbol ?? "", decimals: r.decimals!, currency: r.currency }, rates));
+  return html`${table({
     cls: "split",
     caption: { content: html`${s.month}: <span dir="ltr">${m.month}</span>`, cls: "note" },
     rows,
-  });
+  })}${notes}`;
 }
 
-function areaSection(a: AreaStats, title: string, c: Catalog, isRegion: boolean): Html {
+function areaSection(a: AreaStats, title: string, c: Catalog, isRegion: boolean, rates: RateLookup): Html {
   const months = a.months.filter(hasFacts).reverse();
   return html`<section>
     <h2><bdi>${title}</bdi></h2>
@@ -148,14 +157,20 @@ function areaSection(a: AreaStats, title: string, c: Catalog, isRegion: boolean)
             (m, i) =>
               html`<details ${i === 0 ? html`open` : ""}>
                 <summary><span dir="ltr">${m.month}</span></summary>
-                ${monthTable(m, c, isRegion)}
+                ${monthTable(m, c, isRegion, rates)}
               </details>`,
           )
     }
   </section>`;
 }
 
-export function statsPage(st: Stats, c: Catalog, hrefFor: (lang: Lang) => string): string {
+/** `rates`: the latest reference rate of a currency, for the dirham equivalents of revenue in another one. */
+export function statsPage(
+  st: Stats,
+  c: Catalog,
+  hrefFor: (lang: Lang) => string,
+  rates: RateLookup = NO_RATES,
+): string {
   const s = c.stats;
   const f = formatterFor(c);
   const regionSeries = (pick: MonthFigure) => st.regions.map((r) => ({ name: r.key, values: r.months.map(pick) }));
@@ -167,7 +182,7 @@ export function statsPage(st: Stats, c: Catalog, hrefFor: (lang: Lang) => string
   const empty = st.months.length === 0;
   const body = html`<h1>${s.title}</h1>
     <p class="lead">${s.intro}</p>
-    <div class="banner warn" role="note"><strong>${s.privacy(f.integer(st.k))}</strong></div>
+    <div class="banner warn" role="note"><strong>${s.privacy(st.k)}</strong></div>
     <p class="note">${s.definitions}</p>
     <p class="note">
       ${st.lastBlock === null ? "" : s.asOf(f.integer(st.lastBlock))}
@@ -184,7 +199,7 @@ export function statsPage(st: Stats, c: Catalog, hrefFor: (lang: Lang) => string
                 [s.chartSales, (m) => m.sales],
               ])}
             </section>
-            ${st.regions.map((r) => areaSection(r, r.key, c, true))}
+            ${st.regions.map((r) => areaSection(r, r.key, c, true, rates))}
             <section>
               <h2>${s.productsTitle}</h2>
               ${charts(productSeries, [
@@ -192,7 +207,7 @@ export function statsPage(st: Stats, c: Catalog, hrefFor: (lang: Lang) => string
                 [s.chartSales, (m) => m.sales],
               ])}
             </section>
-            ${st.products.map((p) => areaSection(p, productName(c, p.key), c, false))}`
+            ${st.products.map((p) => areaSection(p, productName(c, p.key), c, false, rates))}`
     }`;
   return layout({ c, title: s.title, hrefFor, body });
 }

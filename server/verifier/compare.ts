@@ -125,6 +125,24 @@ export function chainView(snap: Snapshot) {
       feeBps: Number(s.created.feeBps),
       reserveBps: Number(s.created.reserveBps),
       state: s.onChain ? SALE_STATES[s.onChain.state] : null,
+      // The times and shares the page serves: each forgeable in an index, each compared.
+      shippingPeriod: Number(s.created.shippingPeriod),
+      disputeWindow: Number(s.created.disputeWindow),
+      fundedAmount: s.funded ? s.funded.amount.toString() : null,
+      shipBy: s.funded ? Number(s.funded.shipBy) : null,
+      shipmentDocumentHash: s.shipped ? s.shipped.documentHash : null,
+      disputeUntil: s.shipped ? Number(s.shipped.disputeUntil) : null,
+      dispute: s.disputeOpened && {
+        buyer: s.disputeOpened.buyer,
+        reasonHash: s.disputeOpened.reasonHash,
+        chain: ref(s.disputeOpened.ref),
+        resolution: s.disputeResolved && {
+          arbiter: s.disputeResolved.arbiter,
+          refundBps: Number(s.disputeResolved.refundBps),
+          rulingHash: s.disputeResolved.rulingHash,
+          chain: ref(s.disputeResolved.ref),
+        },
+      },
       chain: ref(s.created.ref),
       releases: s.releases.map((r) => ({
         gross: r.gross.toString(),

@@ -19,7 +19,7 @@ import { FORM_REFERRER_POLICY, type PageSessions } from "../sessions/http";
  * inline script, no other site); the script may ask this origin how a write is going.
  */
 export const PAGE_CSP =
-  "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+  "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; font-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /** The language of a request: a form's `lang` field, then `?lang=`, then Accept-Language. */
 export function catalogFor(req: Request): Catalog {

@@ -444,6 +444,7 @@ describe("chaos: abuse over HTTP (issue 10: pages, CSV, deep JSON, headers, revo
       indexed: 0,
       type: "text/html; charset=utf-8",
       body: Buffer.alloc(kb * 1024, 0x61),
+      etag: 'W/"0"',
     });
     for (let i = 0; i < 100; i++) {
       cache.set(`k${i}`, page(10));

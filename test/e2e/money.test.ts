@@ -15,22 +15,22 @@
  * Screenshots are kept in SCREENSHOT_DIR (default: <tmp>/cooptrace-money).
  */
 import { expect } from "chai";
-import { readFileSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import { dirhamCentimes } from "../../domain/money";
-import { seedDemo, type DemoResult } from "../../server/demo/seed";
+import type { DemoResult } from "../../server/demo/seed";
 import { formatterFor } from "../../server/pages/format";
 import { CATALOGS } from "../../server/pages/i18n";
 import {
-  launchChromium,
   noSeriousViolation,
   screenshots,
   signInWithCard,
   signInWithToken,
   submit,
   type TestLang,
+  startSeededDemo,
+  stopSeededDemo,
 } from "../helpers/browser";
-import { startTestGateway, type TestGateway } from "../helpers/gateway";
+import type { TestGateway } from "../helpers/gateway";
 
 const { dir: SCREENSHOTS, shot } = screenshots("cooptrace-money");
 
@@ -63,16 +63,11 @@ describe("money in dirhams (e2e)", function () {
   let browser: Browser;
 
   before(async function () {
-    t = await startTestGateway({ env: { AUTH_FAILURES_PER_MINUTE: "1000" } });
-    demo = await seedDemo(t.gateway.url, t.adminToken, t.dataDir);
-    tokens = JSON.parse(readFileSync(demo.tokensFile, "utf8")) as DemoTokens;
-    browser = await launchChromium();
+    ({ t, demo, tokens, browser } = await startSeededDemo<DemoTokens>());
   });
 
   after(async function () {
-    await browser?.close();
-    await t?.stop();
-    console.log(`        screenshots in ${SCREENSHOTS}`);
+    await stopSeededDemo({ t, browser }, SCREENSHOTS);
   });
 
   const member = (name: string) => tokens.members.find((m) => m.name === name)!;

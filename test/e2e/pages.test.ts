@@ -7,11 +7,12 @@
 import { expect } from "chai";
 import express from "express";
 import { mkdirSync } from "node:fs";
-import type { Server } from "node:http";
+import { get as httpGet, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium, type Browser } from "playwright-core";
 import { createChainClient } from "../../server/chain/client";
+import { formatterFor } from "../../server/pages/format";
 import { validateEpcis } from "../../server/epcis";
 import { escapeHtml } from "../../server/pages/html";
 import { CATALOGS, LANGS, type Lang } from "../../server/pages/i18n";
@@ -47,6 +48,25 @@ const HOSTILE = {
   coopName: `Coop "<Tafilalet>" & 'Fils'`,
 };
 
+/** The little of the DOM the page-side checks use (the test's own lib has no DOM types). */
+interface NodeLike {
+  textContent: string | null;
+}
+interface ElementLike extends NodeLike {
+  contains(n: NodeLike): boolean;
+  getBoundingClientRect(): { top: number; bottom: number };
+  getAttribute(name: string): string | null;
+  scrollWidth: number;
+  clientWidth: number;
+}
+interface DocumentLike {
+  body: ElementLike;
+  documentElement: ElementLike;
+  querySelector(selector: string): ElementLike | null;
+  querySelectorAll(selector: string): Iterable<ElementLike>;
+  createTreeWalker(root: ElementLike, what: number): { nextNode(): NodeLike | null };
+}
+
 async function serve(deps: PageDeps, options?: PageRouteOptions): Promise<{ url: string; server: Server }> {
   const app = express();
   pageRoutes(app, deps, options);
@@ -79,6 +99,11 @@ describe("public pages (e2e)", function () {
   let releasedSaleId: number;
   let releaseTx: string;
   let certifierClient: ReturnType<TestGateway["api"]["as"]>;
+  let dirhamLot: string;
+  let dirhamSaleId: number;
+  let euroOfferId: number;
+  let dirhamCoop: number;
+  let auditor: ReturnType<TestGateway["api"]["as"]>;
 
   before(async function () {
     t = await startTestGateway();
@@ -108,13 +133,17 @@ describe("public pages (e2e)", function () {
       );
       const admin = t.api.as(c.admin.token);
       const ids: string[] = [];
+      const clients: ReturnType<TestGateway["api"]["as"]>[] = [];
+      const addresses: string[] = [];
       for (const m of members) {
         const r = await ok(
           admin.post(`/api/v1/cooperatives/${c.cooperativeId}/members`, { displayName: m, reference: `card-${m}` }),
         );
         ids.push(r.member.userId);
+        clients.push(t.api.as(r.member.token));
+        addresses.push(r.member.address);
       }
-      return { id: Number(c.cooperativeId), admin, members: ids };
+      return { id: Number(c.cooperativeId), admin, members: ids, clients, addresses };
     };
     const buyer = async () => {
       const s = await ok(t.api.post("/api/v1/buyers", { displayName: "Shop" }));
@@ -228,6 +257,71 @@ describe("public pages (e2e)", function () {
     await ok(dates.admin.post(`/api/v1/sales/${disputed.saleId}/ship`, {}));
     await ok(angry.client.post(`/api/v1/sales/${disputed.saleId}/dispute`, {}));
 
+    // Money in dirhams (issue 13): dates sold for 12,000.00 MAD and released; one member paid by
+    // M-Wallet confirms, one paid in cash contests, one is not paid yet; a euro reference rate and an
+    // open offer in euros.
+    auditor = await mk("auditor");
+    const money = t.gateway.ctx.deployment.demoMoney!;
+    const amal = await coop("Coopérative Amal des Dattes", "Errachidia", true, ["Fatima", "Zahra", "Hadda"]);
+    dirhamCoop = amal.id;
+    dirhamLot = (
+      await ok(
+        amal.admin.post("/api/v1/batches", {
+          cooperativeId: amal.id,
+          productCode: "dates-mejhoul",
+          lotCode: "AMAL-MAD-1",
+          quantity: "900",
+          unit: "kg",
+          origin: "Erfoud",
+          productionDate: day(-2).slice(0, 10),
+          contributors: amal.members.map((memberId, i) => ({ memberId, weight: String([500, 300, 100][i]) })),
+        }),
+      )
+    ).batchId;
+    const grocer = await buyer();
+    dirhamSaleId = Number(
+      (
+        await ok(
+          amal.admin.post("/api/v1/sales", {
+            batchId: dirhamLot,
+            quantity: "100",
+            token: money.MAD,
+            price: "1200000",
+            buyer: grocer.address,
+          }),
+        )
+      ).saleId,
+    );
+    await ok(grocer.client.post(`/api/v1/sales/${dirhamSaleId}/fund`));
+    await ok(amal.admin.post(`/api/v1/sales/${dirhamSaleId}/ship`, {}));
+    await ok(grocer.client.post(`/api/v1/sales/${dirhamSaleId}/confirm`, {}));
+    // Net 10,692.00 MAD: shares 5,940.00, 3,564.00 and 1,188.00 (weights 5:3:1).
+    const paid = await ok(
+      amal.admin.post(`/api/v1/cooperatives/${amal.id}/payouts`, {
+        payouts: [
+          { member: amal.addresses[0], amount: "5940.00", token: money.MAD, method: "mwallet", reference: "MW-1" },
+          { member: amal.addresses[1], amount: "1000", token: money.MAD, method: "cash", reference: "Reçu 1" },
+        ],
+      }),
+    );
+    await ok(amal.clients[0].post(`/api/v1/payouts/${paid.payoutIds[0]}/confirm`));
+    await ok(amal.clients[1].post(`/api/v1/payouts/${paid.payoutIds[1]}/contest`, { reason: "reçu 900 DH" }));
+    await ok(
+      t.admin.post("/api/v1/reference-rates", {
+        currency: "EUR",
+        rate: "10.85",
+        asOf: "2026-12-03",
+        source: "Bank Al-Maghrib",
+      }),
+    );
+    euroOfferId = Number(
+      (
+        await ok(
+          amal.admin.post("/api/v1/sales", { batchId: dirhamLot, quantity: "50", token: money.EUR, price: "90000" }),
+        )
+      ).saleId,
+    );
+
     pages = await serve(t.gateway.http);
   });
 
@@ -282,8 +376,9 @@ describe("public pages (e2e)", function () {
             .and.to.match(/0[.,]04455 ETH/);
           expect(await page.locator(".badge.women").first().innerText()).to.equal(c.cooperative.womenLed);
           expect(await page.locator(".badge.revoked").innerText()).to.equal(c.certifications.revoked);
-          expect(await page.locator("#verify-yourself pre").innerText()).to.include(
-            `npx cooptrace verify ${rose} --rpc`,
+          // No public node configured: the command names the page and leaves --rpc to the reader.
+          expect(await page.locator("#verify-yourself pre").innerText()).to.equal(
+            `npx cooptrace verify ${t.gateway.ctx.publicUrl}/b/${rose} --deployment 31337.json`,
           );
           // The stylesheet applied (no inline style is allowed, so this proves it loaded).
           const background = await page.$eval(
@@ -305,6 +400,79 @@ describe("public pages (e2e)", function () {
         }
       });
     }
+
+    it("puts people first at 360 px in every language: the money in words on the first screens, proofs only at the end", async function () {
+      const api = (await t.api.get(`/api/v1/batches/${rose}`)).body;
+      for (const lang of LANGS) {
+        const c = CATALOGS[lang];
+        const context = await browser!.newContext({ viewport: { width: 360, height: 800 } });
+        const page = await context.newPage();
+        try {
+          await page.goto(`${pages.url}/b/${rose}?lang=${lang}`);
+          const seen = await page.evaluate(() => {
+            const doc = (globalThis as unknown as { document: DocumentLike }).document;
+            const check = doc.querySelector("#verify-yourself");
+            const outside: string[] = [];
+            const walker = doc.createTreeWalker(doc.body, 4 /* NodeFilter.SHOW_TEXT */);
+            for (let n = walker.nextNode(); n !== null; n = walker.nextNode())
+              if (!check!.contains(n)) outside.push(n.textContent ?? "");
+            const lead = doc.querySelector("#shared p.lead")!.getBoundingClientRect();
+            return {
+              overflow: doc.documentElement.scrollWidth - doc.documentElement.clientWidth,
+              leadBottom: lead.bottom,
+              outside: outside.join(" "),
+              hrefsOutside: [...doc.querySelectorAll("a")]
+                .filter((a) => !check!.contains(a))
+                .map((a) => a.getAttribute("href") ?? ""),
+            };
+          });
+          expect(seen.overflow, lang).to.equal(0);
+          // "Visible without scrolling more than one screen": measured 650–740 px, i.e. on the first one.
+          expect(seen.leadBottom, lang).to.be.at.most(2 * 800);
+          expect(seen.outside, lang).not.to.match(/0x[0-9a-f]/i);
+          expect(seen.outside, lang).not.to.include("31337");
+          expect(seen.outside, lang).not.to.include(c.proof.tx);
+          // The demo's rose lot: one sale of 0.05 ETH released (1 % fee, 10 % of the rest to the reserve).
+          const who = c.plain.womenWho(api.contributors.length);
+          expect(await page.locator("#shared p.lead").innerText(), lang).to.equal(
+            c.plain.perCent(
+              new Intl.NumberFormat(c.locale, { style: "percent", numberingSystem: "latn" }).format(0.89),
+              who,
+            ),
+          );
+          expect(await page.locator("#shared p").nth(1).innerText(), lang).to.equal(c.plain.rest("10", "1"));
+          // Every proof is still there, at the end: the release's transaction among the facts.
+          await page.click("#facts summary");
+          expect(await page.locator("#facts").innerText()).to.include(releaseTx);
+          await page.screenshot({ path: path.join(SCREENSHOTS, `verify-people-${lang}.png`) });
+        } finally {
+          await context.close();
+        }
+      }
+    });
+
+    it("names the network, links the explorer and gives a public node when they are configured", async function () {
+      const http = t.gateway.http;
+      const settings = {
+        ...http.settings,
+        networkName: "Réseau des coopératives",
+        explorerUrl: "https://explorer.example",
+        publicRpcUrl: "https://rpc.example",
+      };
+      const fresh = await serve({ ...http, settings });
+      try {
+        const r = await get(`${fresh.url}/b/${rose}?lang=fr`);
+        const check = r.text.slice(r.text.indexOf('id="verify-yourself"'));
+        expect(check).to.include("Réseau des coopératives");
+        expect(check).to.include(`href="https://explorer.example/tx/${releaseTx}"`);
+        expect(check).to.include(
+          `npx cooptrace verify ${http.settings.publicUrl}/b/${rose} --rpc https://rpc.example --deployment 31337.json`,
+        );
+        expect(r.text.slice(0, r.text.indexOf('id="verify-yourself"'))).not.to.include("explorer.example");
+      } finally {
+        await close(fresh.server);
+      }
+    });
 
     it("switches language with a link and keeps it in the URL", async function () {
       const context = await browser!.newContext({ viewport: { width: 390, height: 844 }, locale: "ar-MA" });
@@ -363,12 +531,16 @@ describe("public pages (e2e)", function () {
       expect(body.states.underDispute).to.equal(false);
       expect(body.verification).to.include({ confirmed: true, chainId: 31337 });
       expect(body.verification.command).to.equal(
-        `npx cooptrace verify ${rose} --rpc ${t.gateway.ctx.rpcUrl} --deployment 31337.json`,
+        `npx cooptrace verify ${t.gateway.ctx.publicUrl}/b/${rose} --deployment 31337.json`,
       );
       const released = body.sales.find((s: { saleId: number }) => s.saleId === releasedSaleId);
       expect(released.releases[0]).to.include({ gross: "50000000000000000", net: "44550000000000000" });
       expect(released.releases[0].chain.txHash).to.equal(releaseTx);
-      expect(body.tokens[t.gateway.ctx.deployment.demoStablecoin!]).to.deep.equal({ symbol: "dUSD", decimals: 6 });
+      expect(body.tokens[t.gateway.ctx.deployment.demoStablecoin!]).to.deep.equal({
+        symbol: "dUSD",
+        decimals: 6,
+        currency: "USD",
+      });
       expect(body.links.digitalLink).to.equal(`${t.gateway.ctx.publicUrl}/01/${ROSE_GTIN}/10/ROSE-2026-01`);
     });
 
@@ -424,7 +596,10 @@ describe("public pages (e2e)", function () {
         expect(r.text, url).not.to.match(/<style/i);
         for (const [, ref] of r.text.matchAll(/\s(?:src|href)="([^"]*)"/g))
           expect(
-            ref.startsWith("/") || ref.startsWith("data:") || ref.startsWith(t.gateway.ctx.publicUrl),
+            ref.startsWith("/") ||
+              ref.startsWith("#") ||
+              ref.startsWith("data:") ||
+              ref.startsWith(t.gateway.ctx.publicUrl),
             ref,
           ).to.equal(true);
       }
@@ -548,6 +723,43 @@ describe("public pages (e2e)", function () {
       }
     });
 
+    it("renders a page once for many concurrent visitors and answers 304 to its ETag", async function () {
+      // A counting wrapper over the real read service: how many times the page was built from the index.
+      let builds = 0;
+      const reads = t.gateway.http.services.reads;
+      const counting = {
+        ...reads,
+        getBatch: (id: string) => {
+          builds++;
+          return reads.getBatch(id);
+        },
+      };
+      const fresh = await serve({ ...t.gateway.http, services: { ...t.gateway.http.services, reads: counting } });
+      try {
+        const answers = await Promise.all(Array.from({ length: 40 }, () => get(`${fresh.url}/b/${roseWater}?lang=fr`)));
+        expect(answers.map((a) => a.status)).to.deep.equal(answers.map(() => 200));
+        expect(new Set(answers.map((a) => a.text)).size).to.equal(1);
+        expect(builds).to.equal(1);
+        const etag = answers[0].headers.get("etag");
+        expect(etag).to.match(/^W\/"[0-9a-f]+-/);
+        // node:http, not fetch: fetch marks a conditional request `Cache-Control: no-cache` (an end-to-end
+        // reload, always answered in full), where a browser revalidating its cached copy does not.
+        const again = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+          httpGet(`${fresh.url}/b/${roseWater}?lang=fr`, { headers: { "if-none-match": etag! } }, (res) => {
+            let body = "";
+            res.on("data", (chunk: Buffer) => (body += chunk.toString()));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+          }).on("error", reject);
+        });
+        expect(again.status).to.equal(304);
+        expect(again.body).to.equal("");
+        const other = await get(`${fresh.url}/b/${roseWater}?lang=fr`, { "if-none-match": 'W/"0-nothing"' });
+        expect(other.status).to.equal(200);
+      } finally {
+        await close(fresh.server);
+      }
+    });
+
     it("lists the open offers on the market, filtered by product and region", async function () {
       const all = await get(`${pages.url}/market?lang=en`);
       expect(all.status).to.equal(200);
@@ -572,6 +784,77 @@ describe("public pages (e2e)", function () {
       const json = JSON.parse((await get(`${pages.url}/market?region=Tinghir`, { accept: "application/json" })).text);
       expect(json.items.map((o: { saleId: number }) => o.saleId)).to.deep.equal([openSaleId]);
       expect(json.items[0].tokenInfo).to.include({ symbol: "dUSD", decimals: 6 });
+    });
+
+    /** Bidi marks and isolates aside, every space (Intl's no-break ones too) one plain space. */
+    const norm = (text: string) => text.replace(/[\u2068\u2069\u200f]/g, "").replace(/\s+/g, " ");
+    /** What a person reads: the text between the tags, hex (hashes, addresses) aside. */
+    const visible = (page: string) => norm(page.replace(/<[^>]*>/g, " ").replace(/0x[0-9a-fA-F]+/g, " "));
+
+    it("shows a dirham sale in dirhams for the reader's locale, and never a smallest unit", async function () {
+      const fr = visible((await get(`${pages.url}/b/${dirhamLot}?lang=fr`)).text);
+      expect(fr).to.include("3.752,00 MAD");
+    });
+
+    it("shows a euro offer with its dirham equivalent, the rate, its source and its date", async function () {
+      const EUR = { symbol: "dEUR", decimals: 2, currency: "EUR" };
+      const asOf = Date.UTC(2026, 11, 3) / 1000;
+      const seen = (lang: "fr" | "en") => {
+        const c = CATALOGS[lang];
+        const f = formatterFor(c);
+        const equivalent = c.sales.dirhamEquivalent(
+          f.dirhams(90_000n, EUR, 10_850_000n),
+          f.amount(10_850_000n, 6),
+          "Bank Al-Maghrib",
+          f.date(asOf),
+        );
+        return { price: norm(f.money(90_000n, EUR)), equivalent: norm(escapeHtml(equivalent)) };
+      };
+      const fr = seen("fr");
+      expect(fr.equivalent).to.include("9.765,00 MAD").and.to.include("10,85").and.to.include("3 décembre 2026");
+      const verify = visible((await get(`${pages.url}/b/${dirhamLot}?lang=fr`)).text);
+      expect(verify).to.include(`${fr.price} ${fr.equivalent}`);
+      const market = visible((await get(`${pages.url}/market?lang=fr&region=Errachidia`)).text);
+      expect(market).to.include(`${fr.price} ${fr.equivalent} — 50 kg`);
+      const en = seen("en");
+      const marketEn = visible((await get(`${pages.url}/market?lang=en&region=Errachidia`)).text);
+      expect(marketEn).to.include(`${en.price} ${en.equivalent} — 50 kg`);
+      const json = JSON.parse((await get(`${pages.url}/b/${dirhamLot}`, { accept: "application/json" })).text);
+      expect(json.referenceRates.EUR).to.deep.equal({
+        rateE6: "10850000",
+        asOf: String(Date.UTC(2026, 11, 3) / 1000),
+        source: "Bank Al-Maghrib",
+      });
+      const offer = json.sales.find((s: { saleId: number }) => s.saleId === euroOfferId);
+      expect(offer.price).to.equal("90000"); // JSON keeps the exact integer
+    });
+
+    it("says how many of the lot's members confirmed a payout and what remains to be paid, naming nobody", async function () {
+      const rec = await auditor.get(`/api/v1/audit/cooperatives/${dirhamCoop}/reconciliation`);
+      expect(rec.status, rec.text).to.equal(200);
+      const mad = t.gateway.ctx.deployment.demoMoney!.MAD;
+      const rows: { member: string; token: string; confirmed: string; outstanding: string; displayName: string }[] =
+        rec.body.members.filter((r: { token: string }) => r.token.toLowerCase() === mad.toLowerCase());
+      expect(rows).to.have.length(3);
+      const remaining = rows.reduce((a, r) => a + (BigInt(r.outstanding) > 0n ? BigInt(r.outstanding) : 0n), 0n);
+      expect(remaining).to.equal(356_400n - 100_000n + 118_800n); // 3,752.00 MAD to the centime
+      const confirmed = rows.filter((r) => BigInt(r.confirmed) > 0n).length;
+      expect(confirmed).to.equal(1);
+      for (const lang of LANGS) {
+        const c = CATALOGS[lang];
+        const page = (await get(`${pages.url}/b/${dirhamLot}?lang=${lang}`)).text;
+        const section = /<section aria-labelledby="shared-h" id="shared">([\s\S]*?)<\/section>/.exec(page)?.[1] ?? "";
+        const text = visible(section);
+        const f = formatterFor(c);
+        expect(text, lang).to.include(
+          norm(escapeHtml(c.sales.payoutsConfirmed(confirmed, { members: c.sales.memberCount(3) }))),
+        );
+        const amount = f.money(remaining, { symbol: "dMAD", decimals: 2, currency: "MAD" });
+        expect(text, lang).to.include(norm(escapeHtml(c.sales.remainsToPay(amount))));
+        for (const r of rows) expect(section).not.to.include(r.displayName); // names nobody
+      }
+      const fr = visible((await get(`${pages.url}/b/${dirhamLot}?lang=fr`)).text);
+      expect(fr).to.include("3.752,00 MAD"); // what remains, to the centime, as a French reader reads it
     });
   });
 });

@@ -12,13 +12,19 @@
  * Screenshots are kept in SCREENSHOT_DIR (default: <tmp>/cooptrace-roles).
  */
 import { expect } from "chai";
-import { readFileSync } from "node:fs";
 import type { Browser } from "playwright-core";
-import { seedDemo, type DemoResult } from "../../server/demo/seed";
 import { formatterFor } from "../../server/pages/format";
 import { CATALOGS } from "../../server/pages/i18n";
-import { launchChromium, LOCALES, noSeriousViolation, PHONE, screenshots, submit } from "../helpers/browser";
-import { startTestGateway, type TestGateway } from "../helpers/gateway";
+import {
+  LOCALES,
+  noSeriousViolation,
+  PHONE,
+  screenshots,
+  submit,
+  startSeededDemo,
+  stopSeededDemo,
+} from "../helpers/browser";
+import type { TestGateway } from "../helpers/gateway";
 
 const { dir: SCREENSHOTS, shot } = screenshots("cooptrace-roles");
 
@@ -31,21 +37,15 @@ interface DemoTokens {
 describe("member and registrar pages (e2e)", function () {
   this.timeout(300_000);
   let t: TestGateway;
-  let demo: DemoResult;
   let tokens: DemoTokens;
   let browser: Browser;
 
   before(async function () {
-    t = await startTestGateway({ env: { AUTH_FAILURES_PER_MINUTE: "1000" } });
-    demo = await seedDemo(t.gateway.url, t.adminToken, t.dataDir);
-    tokens = JSON.parse(readFileSync(demo.tokensFile, "utf8")) as DemoTokens;
-    browser = await launchChromium();
+    ({ t, tokens, browser } = await startSeededDemo<DemoTokens>());
   });
 
   after(async function () {
-    await browser?.close();
-    await t?.stop();
-    console.log(`        screenshots in ${SCREENSHOTS}`);
+    await stopSeededDemo({ t, browser }, SCREENSHOTS);
   });
 
   async function memberSignedIn(lang: "ar" | "fr", member: DemoTokens["members"][number], javaScriptEnabled = true) {

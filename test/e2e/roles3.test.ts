@@ -16,21 +16,21 @@
  * Screenshots are kept in SCREENSHOT_DIR (default: <tmp>/cooptrace-roles3).
  */
 import { expect } from "chai";
-import { readFileSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
-import { seedDemo, type DemoResult } from "../../server/demo/seed";
+import type { DemoResult } from "../../server/demo/seed";
 import { formatterFor } from "../../server/pages/format";
 import { CATALOGS } from "../../server/pages/i18n";
 import {
-  launchChromium,
   noSeriousViolation,
   phone,
   screenshots,
   signInWithToken,
   submit,
   type TestLang,
+  startSeededDemo,
+  stopSeededDemo,
 } from "../helpers/browser";
-import { startTestGateway, type TestGateway } from "../helpers/gateway";
+import type { TestGateway } from "../helpers/gateway";
 
 const { dir: SCREENSHOTS, shot } = screenshots("cooptrace-roles3");
 const PRICE = "1000000000000000"; // 0.001 ETH
@@ -53,16 +53,11 @@ describe("arbiter and auditor pages (e2e)", function () {
   const resolved: number[] = [];
 
   before(async function () {
-    t = await startTestGateway({ env: { AUTH_FAILURES_PER_MINUTE: "1000" } });
-    demo = await seedDemo(t.gateway.url, t.adminToken, t.dataDir);
-    tokens = JSON.parse(readFileSync(demo.tokensFile, "utf8")) as DemoTokens;
-    browser = await launchChromium();
+    ({ t, demo, tokens, browser } = await startSeededDemo<DemoTokens>());
   });
 
   after(async function () {
-    await browser?.close();
-    await t?.stop();
-    console.log(`        screenshots in ${SCREENSHOTS}`);
+    await stopSeededDemo({ t, browser }, SCREENSHOTS);
   });
 
   /** What the manager and the buyer do before the arbiter (their pages are not this test's): a disputed sale. */

@@ -476,6 +476,46 @@ describe("independent verifier CLI (e2e)", function () {
     expect(clean.stdout).to.include("every field it claims matches the chain");
   });
 
+  it("compares the sale times the page serves: a forged shipping period, dispute window, ship-by or dispute-until fails --compare, each named", async function () {
+    const saleId = Number((await t.api.get(`/api/v1/batches/${childA}`)).body.sales[0].saleId);
+    const forged = {
+      shippingPeriod: "shipping_period",
+      disputeWindow: "dispute_window",
+      shipBy: "ship_by",
+      disputeUntil: "dispute_until",
+    } as const;
+    const db = new Database(path.join(t.dataDir, "cooptrace.sqlite"));
+    try {
+      db.pragma("busy_timeout = 5000");
+      for (const column of Object.values(forged)) {
+        db.prepare(`UPDATE ix_sales SET ${column} = ${column} + 3600 WHERE sale_id = ?`).run(saleId);
+      }
+    } finally {
+      db.close();
+    }
+    const url = `${t.gateway.url}/api/v1/batches/${childA}`;
+    const served = (await t.api.get(url.slice(t.gateway.url.length))).body.sales[0];
+    const json = await cli(
+      "verify",
+      childA,
+      "--rpc",
+      rpcUrl,
+      "--deployment",
+      deploymentFile,
+      "--compare",
+      url,
+      "--json",
+    );
+    expect(json.code, json.stdout + json.stderr).to.equal(1);
+    const differences = JSON.parse(json.stdout).comparison.differences as { path: string; claimed: unknown }[];
+    for (const field of Object.keys(forged) as (keyof typeof forged)[]) {
+      const found = differences.find((d) => d.path === `sales[${saleId}].${field}`);
+      expect(found, field).not.to.equal(undefined);
+      expect(found!.claimed).to.equal(served[field]);
+    }
+    expect(differences).to.have.length(Object.keys(forged).length);
+  });
+
   it("fails clearly against a node without the contracts (exit 1, no code at) or no node at all (exit 2)", async function () {
     const dir = mkdtempSync(path.join(tmpdir(), "cooptrace-verifier-"));
     let other: EmbeddedChain | undefined;

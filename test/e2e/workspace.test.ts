@@ -13,15 +13,23 @@
  * Screenshots are kept in SCREENSHOT_DIR (default: <tmp>/cooptrace-workspace).
  */
 import { expect } from "chai";
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import jsQR from "jsqr";
 import { PNG } from "pngjs";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { seedDemo, type DemoResult } from "../../server/demo/seed";
+import type { DemoResult } from "../../server/demo/seed";
 import { formatterFor } from "../../server/pages/format";
 import { CATALOGS, type Catalog } from "../../server/pages/i18n";
-import { launchChromium, LOCALES, noSeriousViolation, PHONE, screenshots, submit } from "../helpers/browser";
-import { startTestGateway, type TestGateway } from "../helpers/gateway";
+import {
+  LOCALES,
+  noSeriousViolation,
+  PHONE,
+  screenshots,
+  submit,
+  startSeededDemo,
+  stopSeededDemo,
+} from "../helpers/browser";
+import type { TestGateway } from "../helpers/gateway";
 
 const { dir: SCREENSHOTS, shot } = screenshots("cooptrace-workspace");
 
@@ -46,17 +54,12 @@ describe("workspace (e2e)", function () {
   let browser: Browser;
 
   before(async function () {
-    // A generous guessing budget: this file types many wrong PINs on purpose, from one address.
-    t = await startTestGateway({ env: { AUTH_FAILURES_PER_MINUTE: "1000" } });
-    demo = await seedDemo(t.gateway.url, t.adminToken, t.dataDir);
-    tokens = JSON.parse(readFileSync(demo.tokensFile, "utf8")) as DemoTokens;
-    browser = await launchChromium();
+    // A generous guessing budget (the helper's default): this file types many wrong PINs on purpose.
+    ({ t, demo, tokens, browser } = await startSeededDemo<DemoTokens>());
   });
 
   after(async function () {
-    await browser?.close();
-    await t?.stop();
-    console.log(`        screenshots in ${SCREENSHOTS}`);
+    await stopSeededDemo({ t, browser }, SCREENSHOTS);
   });
 
   async function phone(lang: "ar" | "fr", javaScriptEnabled = true): Promise<{ context: BrowserContext; page: Page }> {

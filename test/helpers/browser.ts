@@ -5,11 +5,13 @@
  * screenshots kept in a folder per test file (SCREENSHOT_DIR overrides the parent folder).
  */
 import { expect } from "chai";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import AxeBuilder from "@axe-core/playwright";
 import { chromium, type Browser, type BrowserContext, type Page, type Response } from "playwright-core";
+import { seedDemo, type DemoResult } from "../../server/demo/seed";
+import { startTestGateway, type TestGateway } from "./gateway";
 
 export const PHONE = { width: 360, height: 800 };
 export const LOCALES = { ar: "ar-MA", fr: "fr-FR" } as const;
@@ -24,8 +26,13 @@ const CHROMIUM_ARGS = [
   "--no-first-run",
 ];
 
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: CHROMIUM_ARGS });
+/** `env` is added to this process's environment for the browser (e.g. FONTCONFIG_FILE, to hide the system's fonts). */
+export function launchChromium(options: { env?: Record<string, string> } = {}): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: CHROMIUM_ARGS,
+    ...(options.env === undefined ? {} : { env: { ...process.env, ...options.env } }),
+  });
 }
 
 /** A fresh context (no cookies) at a phone's size in the language's locale. */
@@ -92,4 +99,36 @@ export async function signInWithCard(
   await submit(s.page, "form button[type=submit]");
   expect(new URL(s.page.url()).pathname).to.equal("/w");
   return s;
+}
+
+/** What a browser test file starts with: a gateway seeded with the demo as `npm start` seeds it, the
+ * demo's tokens file (its shape is the test's: `T`) and Chromium. */
+export interface SeededDemo<T> {
+  t: TestGateway;
+  demo: DemoResult;
+  tokens: T;
+  browser: Browser;
+}
+
+/**
+ * Starts a seeded gateway and Chromium. A generous guessing budget by default: browser tests type wrong
+ * PINs and tokens on purpose, all from one address.
+ */
+export async function startSeededDemo<T = Record<string, unknown>>(
+  options: Parameters<typeof startTestGateway>[0] = {},
+): Promise<SeededDemo<T>> {
+  const t = await startTestGateway({ ...options, env: { AUTH_FAILURES_PER_MINUTE: "1000", ...options.env } });
+  const demo = await seedDemo(t.gateway.url, t.adminToken, t.dataDir);
+  const tokens = JSON.parse(readFileSync(demo.tokensFile, "utf8")) as T;
+  return { t, demo, tokens, browser: await launchChromium() };
+}
+
+/** Stops whatever of a seeded demo did start (a failed `before` leaves parts undefined). */
+export async function stopSeededDemo(
+  started: { t?: TestGateway; browser?: Browser },
+  screenshotsDir?: string,
+): Promise<void> {
+  await started.browser?.close();
+  await started.t?.stop();
+  if (screenshotsDir !== undefined) console.log(`        screenshots in ${screenshotsDir}`);
 }

@@ -10,11 +10,13 @@ import { buildSaleAudit } from "../../server/audit/sale";
 import { createChainReader } from "../../server/audit/chain";
 import { escrowViews } from "../../server/chain/accounts";
 import type { GatewayParts } from "../../server/main";
+import { formatterFor } from "../../server/pages/format";
+import { CATALOGS } from "../../server/pages/i18n";
 
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString();
 const EVIL = 'Itto <script>alert("x")</script>';
 const CSP =
-  "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+  "default-src 'none'; style-src 'self'; font-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 describe("audit pages", function () {
   this.timeout(180_000);
@@ -25,6 +27,8 @@ describe("audit pages", function () {
   let memberToken: string;
   let saleId: number;
   const members: { userId: string; address: string; client: ApiClient; name: string }[] = [];
+  /** The second cooperative, which sells in dirhams (issue 13). */
+  let madSaleId: number;
 
   const get = (path: string, cookie?: string) =>
     fetch(url + path, { redirect: "manual", headers: cookie ? { cookie } : {} });
@@ -105,7 +109,84 @@ describe("audit pages", function () {
     expect(confirm.status, confirm.text).to.equal(201);
     const claim = await members[1].client.post("/api/v1/claims", { batchId, token: "ETH" });
     expect(claim.status, claim.text).to.equal(201);
+
+    // A second cooperative sells dates for 12,000.00 MAD (net 10,692.00: shares 5,940.00, 3,564.00,
+    // 1,188.00); one member paid by M-Wallet confirms, one paid in cash contests, the third had an
+    // advance larger than her share.
+    const ok = async (p: Promise<{ status: number; text: string; body: any }>) => {
+      const r = await p;
+      expect(r.status, r.text).to.equal(201);
+      return r.body;
+    };
+    const amal = await ok(
+      registrar.post("/api/v1/cooperatives", {
+        name: "Coopérative Amal",
+        region: "Zagora",
+        registrationNumber: "ODCO-ZAG-2",
+        reserveBps: 1000,
+        womenLed: true,
+        admin: { displayName: "Zahra" },
+      }),
+    );
+    const amalAdmin = t.api.as(amal.admin.token);
+    const amalMembers: { userId: string; address: string; client: ApiClient }[] = [];
+    for (const name of ["Fadma", "Hadda", "Touda"]) {
+      const m = await ok(
+        amalAdmin.post(`/api/v1/cooperatives/${amal.cooperativeId}/members`, {
+          displayName: name,
+          reference: `amal-${name}`,
+        }),
+      );
+      amalMembers.push({ userId: m.member.userId, address: m.member.address, client: t.api.as(m.member.token) });
+    }
+    const mad = ctx.deployment.demoMoney!.MAD;
+    const lot = await ok(
+      amalAdmin.post("/api/v1/batches", {
+        cooperativeId: Number(amal.cooperativeId),
+        productCode: "dates-mejhoul",
+        lotCode: "AMAL-1",
+        quantity: "900",
+        unit: "kg",
+        origin: "Zagora",
+        productionDate: day(-2),
+        contributors: amalMembers.map((m, i) => ({ memberId: m.userId, weight: String([500, 300, 100][i]) })),
+      }),
+    );
+    const madSale = await ok(
+      amalAdmin.post("/api/v1/sales", {
+        batchId: lot.batchId,
+        quantity: "100",
+        token: mad,
+        price: "1200000",
+        buyer: signup.body.user.address,
+      }),
+    );
+    madSaleId = Number(madSale.saleId);
+    await ok(buyer.post(`/api/v1/sales/${madSaleId}/fund`));
+    await ok(amalAdmin.post(`/api/v1/sales/${madSaleId}/ship`, {}));
+    await ok(buyer.post(`/api/v1/sales/${madSaleId}/confirm`, {}));
+    const [fadma, hadda, touda] = amalMembers;
+    const paid = await ok(
+      amalAdmin.post(`/api/v1/cooperatives/${amal.cooperativeId}/payouts`, {
+        payouts: [
+          { member: fadma.address, amount: "5940.00", token: mad, method: "mwallet", reference: "MW-1" },
+          { member: hadda.address, amount: "1000", token: mad, method: "cash", reference: "Reçu 1" },
+          { member: touda.address, amount: "2000", token: mad, purpose: "advance", method: "bank", reference: "VIR-1" },
+        ],
+      }),
+    );
+    await ok(fadma.client.post(`/api/v1/payouts/${paid.payoutIds[0]}/confirm`));
+    await ok(hadda.client.post(`/api/v1/payouts/${paid.payoutIds[1]}/contest`, { reason: "reçu 900 DH" }));
   });
+
+  /** Bidi marks and isolates aside, every space (Intl's no-break ones too) one plain space. */
+  const norm = (text: string) =>
+    text
+      .replace(/[\u2068\u2069\u200f]/g, "")
+      .replace(/\s+/g, " ")
+      .trim();
+  /** What a person reads: the text between the tags, hex (hashes, addresses) aside. */
+  const visible = (page: string) => norm(page.replace(/<[^>]*>/g, " ").replace(/0x[0-9a-fA-F]+/g, " "));
 
   after(async function () {
     await t?.stop();
@@ -226,6 +307,79 @@ describe("audit pages", function () {
     expect(bad.status).to.equal(400);
     const missing = await get("/audit/cooperatives/99", cookie);
     expect(missing.status).to.equal(404);
+  });
+
+  it("a dirham sale's page reads in dirhams for the auditor's language, with no smallest unit shown", async function () {
+    const cookie = await cookieFor(auditorToken);
+    const fr = await (await get(`/audit/sales/${madSaleId}?lang=fr`, cookie)).text();
+    const en = await (await get(`/audit/sales/${madSaleId}?lang=en`, cookie)).text();
+    expect(visible(fr)).to.include("12.000,00 MAD");
+    expect(visible(fr)).to.include("10.692,00 MAD");
+    expect(visible(en)).to.include("MAD 12,000.00");
+    for (const page of [fr, en]) {
+      expect(visible(page)).not.to.match(/\d{15,}/);
+      expect(visible(page)).not.to.include("1200000");
+      // The exact integer is still there for a machine to compare with the chain.
+      expect(/<tr class="gross">[\s\S]*?data-raw="(\d+)"/.exec(page)?.[1]).to.equal("1200000");
+    }
+    const home = await (await get("/audit?lang=fr", cookie)).text();
+    const line = new RegExp(`<li data-sale="${madSaleId}">[\\s\\S]*?</li>`).exec(home)?.[0] ?? "";
+    expect(visible(line)).to.include("12.000,00 MAD");
+    expect(visible(line)).not.to.match(/\d{15,}/);
+  });
+
+  it("the cooperative page's payouts equal the reconciliation API to the centime, and its CSV downloads", async function () {
+    const cookie = await cookieFor(auditorToken);
+    const api = t.api.as(auditorToken);
+    const rec = await api.get("/api/v1/audit/cooperatives/2/reconciliation");
+    expect(rec.status, rec.text).to.equal(200);
+    const c = CATALOGS.fr;
+    const f = formatterFor(c);
+    const page = await (await get("/audit/cooperatives/2?lang=fr", cookie)).text();
+    expect(visible(page)).not.to.match(/\d{15,}/);
+    const section = /<section id="payouts"[\s\S]*?<\/section>/.exec(page)?.[0] ?? "";
+    expect(section).to.include(c.auditPayouts.auditTitle);
+    type Row = Record<"entitled" | "paid" | "confirmed" | "contested" | "outstanding", string> & {
+      member: string;
+      token: string;
+      currency: string;
+      decimals: number;
+    };
+    const rows: Row[] = [
+      ...rec.body.members,
+      ...rec.body.tokens.map((x: { totals: Row; token: string; currency: string; decimals: number }) => ({
+        ...x.totals,
+        ...x,
+        member: "*",
+      })),
+    ];
+    expect(rows.filter((r) => r.member !== "*")).to.have.length(3);
+    let negative = 0;
+    for (const r of rows) {
+      const tr = new RegExp(
+        `<tr(?: class="total")? data-account="${r.member.replace("*", "\\*")}">([\\s\\S]*?)</tr>`,
+      ).exec(section);
+      expect(tr, r.member).to.not.equal(null);
+      for (const k of ["entitled", "paid", "confirmed", "contested", "outstanding"] as const) {
+        const cell = new RegExp(`<td class="num ${k}">([\\s\\S]*?)</td>`).exec(tr![1])![1];
+        expect(/data-raw="(-?\d+)"/.exec(cell)?.[1], `${r.member} ${k}`).to.equal(r[k]);
+        const token = { symbol: r.currency, decimals: r.decimals, currency: r.currency };
+        const raw = BigInt(r[k]);
+        const expected = raw < 0n ? c.auditPayouts.advance(f.money(-raw, token)) : f.money(raw, token);
+        if (raw < 0n) negative += 1;
+        expect(visible(cell), `${r.member} ${k}`).to.equal(norm(expected));
+      }
+    }
+    expect(negative).to.equal(1); // Touda's advance (2,000.00 MAD against a share of 1,188.00)
+    expect(visible(section)).to.include("Avance de 812,00 MAD pas encore couverte par ses parts");
+    expect(visible(section)).to.include("5.940,00 MAD");
+    const csv = await get("/audit/cooperatives/2/reconciliation.csv", cookie);
+    expect(csv.status).to.equal(200);
+    expect(csv.headers.get("content-type")).to.match(/^text\/csv/);
+    const fromApi = await api.get("/api/v1/audit/cooperatives/2/reconciliation.csv");
+    expect(await csv.text()).to.equal(fromApi.text);
+    expect(section).to.include('href="/audit/cooperatives/2/reconciliation.csv"');
+    expect((await get("/audit/cooperatives/2/reconciliation.csv")).status).to.equal(303); // no session
   });
 
   it("no cookie or a bad cookie redirects to the sign-in; a member's session gets 403", async function () {

@@ -89,24 +89,28 @@ describe("configuration", function () {
         maxInFlight: 4,
         replaceAfterMs: 30_000,
         minBalanceWei: 10n ** 16n,
+        stallAfterMs: 120_000,
       });
       const set = loadConfig({
         RELAYER_MAX_BATCH: "50",
         RELAYER_MAX_IN_FLIGHT: "1",
         RELAYER_REPLACE_AFTER_SECONDS: "120",
         RELAYER_MIN_BALANCE: "0.5",
+        RELAYER_STALL_SECONDS: "300",
       }).relayer;
       expect(set).to.deep.equal({
         maxBatch: 50,
         maxInFlight: 1,
         replaceAfterMs: 120_000,
         minBalanceWei: 5n * 10n ** 17n,
+        stallAfterMs: 300_000,
       });
       expect(badVariables({ RELAYER_MAX_BATCH: "0" })).to.deep.equal(["RELAYER_MAX_BATCH"]);
       expect(badVariables({ RELAYER_MAX_BATCH: "201" })).to.deep.equal(["RELAYER_MAX_BATCH"]);
       expect(badVariables({ RELAYER_MAX_IN_FLIGHT: "two" })).to.deep.equal(["RELAYER_MAX_IN_FLIGHT"]);
       expect(badVariables({ RELAYER_REPLACE_AFTER_SECONDS: "1.5" })).to.deep.equal(["RELAYER_REPLACE_AFTER_SECONDS"]);
       expect(badVariables({ RELAYER_MIN_BALANCE: "-1" })).to.deep.equal(["RELAYER_MIN_BALANCE"]);
+      expect(badVariables({ RELAYER_STALL_SECONDS: "0" })).to.deep.equal(["RELAYER_STALL_SECONDS"]);
       expect(badVariables({ RELAYER_MIN_BALANCE: "1e18" })).to.deep.equal(["RELAYER_MIN_BALANCE"]);
       expect(badVariables({ RELAYER_MIN_BALANCE: "0." + "1".repeat(19) })).to.deep.equal(["RELAYER_MIN_BALANCE"]);
     });

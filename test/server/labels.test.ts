@@ -19,8 +19,10 @@ import {
   findLabelFonts,
   gtin14,
   labelSheetPdf,
-  LABELS_PER_PAGE,
-  MAX_LABELS_PER_SHEET,
+  labelsPerPage,
+  LABEL_STOCKS,
+  MAX_LABELS_PER_PRINT,
+  STOCK_LAYOUTS,
   qrMatrix,
   qrPng,
   qrSvg,
@@ -33,6 +35,21 @@ import { errorHandler } from "../../server/api/problem";
 import { isValidGtin } from "../../domain/gs1";
 import { createLogger } from "../../server/log";
 import { ApiClient, startTestGateway, type TestGateway } from "../helpers/gateway";
+import { labelQrs, pdfText, type Grid } from "../helpers/labels";
+
+const MM = 72 / 25.4;
+/** A stock's grid in millimetres, for reading the rendered page back. */
+const gridOf = (stock: (typeof LABEL_STOCKS)[number]): Grid => {
+  const l = STOCK_LAYOUTS[stock];
+  const mm = (p: { x: number; y: number }) => ({ x: p.x / MM, y: p.y / MM });
+  return {
+    columns: l.columns,
+    rows: l.rows,
+    cell: { width: l.cell.width / MM, height: l.cell.height / MM },
+    origin: mm(l.origin),
+    pitch: mm(l.pitch),
+  };
+};
 
 // Valid GTINs, check digits worked out by hand (GS1 mod 10: weights 3,1,3,… from the left of a GTIN-14).
 const GTIN13_MA = "6111234567895"; // 611 = GS1 Morocco
@@ -119,10 +136,18 @@ function hasCommand(cmd: string): boolean {
 function label(i: number, over: Partial<LabelInput> = {}): LabelInput {
   return {
     url: `https://cooptrace.example/01/0${GTIN13_MA}/10/ROSE-${i}`,
-    product: ["Eau de rose de Kelaat M'Gouna", "ماء الورد", "Dattes Mejhoul ⵜⴰⵎⵔⵜ"][i % 3],
+    shortUrl: `cooptrace.example/01/0${GTIN13_MA}/10/ROSE-${i}`,
+    names: [
+      ["ماء الورد", "Eau de rose"],
+      ["Eau de rose de Kelaat M'Gouna", "ماء الورد"],
+      ["Dattes Mejhoul", "ⵜⴰⵎⵔⵜ"],
+    ][i % 3],
+    pack: `${100 + i} g`,
     lot: `ROSE-${i}`,
+    date: "3 mai 2025",
+    scan: ["امسح الرمز للتحقق", "Scannez pour vérifier"],
+    mark: i % 2 === 0 ? "AOP Rose de Kelâat M'Gouna-Dadès" : null,
     cooperative: i % 2 === 0 ? "Coopérative Tighmert des Roses" : "تعاونية تغمرت للورد",
-    quantity: `${100 + i} kg`,
     ...over,
   };
 }
@@ -286,7 +311,9 @@ describe("labels", function () {
     });
 
     it("loses no character (property)", function () {
-      const mirror = (s: string) => s.replace(/[()]/g, "");
+      // A right-to-left run shows a bracket mirrored (its pair): both of a pair count as one character.
+      const PAIRS: Record<string, string> = { ")": "(", "]": "[", "}": "{", ">": "<", "»": "«", "›": "‹" };
+      const mirror = (s: string) => s.replace(/[)\]}>»›]/g, (ch) => PAIRS[ch]);
       fc.assert(
         fc.property(fc.string({ unit: "grapheme", maxLength: 40 }), (s) => {
           const runs = visualRuns(s);
@@ -306,7 +333,7 @@ describe("labels", function () {
       pdf30 = await labelSheetPdf(Array.from({ length: 30 }, (_, i) => label(i)));
     });
 
-    it(`is a PDF with ${LABELS_PER_PAGE} labels per A4 page`, async function () {
+    it(`is a PDF with ${labelsPerPage("a4-24")} labels per A4 page`, async function () {
       expect(pdf30.subarray(0, 5).toString("latin1")).to.equal("%PDF-");
       expect(pdf30.subarray(-6).toString("latin1")).to.match(/%%EOF\s*$/);
       expect(pdfPageCount(pdf30)).to.equal(2);
@@ -331,7 +358,7 @@ describe("labels", function () {
 
     it("falls back to Helvetica, transliterating Arabic and Tifinagh, without fonts", async function () {
       const pdf = await labelSheetPdf(
-        [label(1), label(2, { cooperative: "ⵜⴰⵎⵙⵎⵓⵏⵜ ⵜⵉⵖⵎⵔⵜ", product: "Amandes 🌰 木 ء", lot: "L-١٢" })],
+        [label(1), label(2, { cooperative: "ⵜⴰⵎⵙⵎⵓⵏⵜ ⵜⵉⵖⵎⵔⵜ", names: ["Amandes 🌰 木 ء"], lot: "L-١٢" })],
         { fontDirs: [] },
       );
       const text = pdf.toString("latin1");
@@ -344,24 +371,49 @@ describe("labels", function () {
       await fc.assert(
         fc.asyncProperty(
           fc.record({
-            product: fc.string({ unit: "binary", maxLength: 60 }),
+            names: fc.array(fc.string({ unit: "binary", maxLength: 60 }), { maxLength: 3 }),
             lot: fc.string({ unit: "binary", maxLength: 30 }),
             cooperative: fc.oneof(fc.string({ unit: "grapheme", maxLength: 60 }), fc.constant("ب".repeat(5000))),
-            quantity: fc.string({ maxLength: 20 }),
+            pack: fc.string({ maxLength: 20 }),
+            date: fc.string({ maxLength: 20 }),
+            scan: fc.array(fc.string({ unit: "grapheme", maxLength: 30 }), { maxLength: 2 }),
+            mark: fc.option(fc.string({ maxLength: 80 })),
             url: fc.oneof(fc.webUrl(), fc.constant(""), fc.constant("x".repeat(5000))),
+            shortUrl: fc.oneof(fc.webUrl(), fc.constant("/".repeat(300))),
           }),
           fc.boolean(),
-          async (l, withFonts) => {
-            const pdf = await labelSheetPdf([l], withFonts ? {} : { fontDirs: [] });
+          fc.constantFrom(...LABEL_STOCKS),
+          async (l, withFonts, stock) => {
+            const pdf = await labelSheetPdf([l], withFonts ? { stock } : { fontDirs: [], stock });
             expect(pdfPageCount(pdf)).to.equal(1);
           },
         ),
         { numRuns: 40 },
       );
       const odd = "\u202Eevil\u202C \u0000\u0007 \uD800 \uDFFF ﷽ 𝕏 \u0301 \t\n";
-      const pdf = await labelSheetPdf([label(0, { product: odd, lot: odd, cooperative: odd, quantity: odd })]);
+      const pdf = await labelSheetPdf([label(0, { names: [odd], lot: odd, cooperative: odd, pack: odd, scan: [odd] })]);
       expect(pdfPageCount(pdf)).to.equal(1);
     });
+
+    for (const stock of LABEL_STOCKS) {
+      it(`${stock}: one label per pack, QR codes decode to the page, text in two scripts (pdftotext)`, async function () {
+        const perPage = labelsPerPage(stock);
+        const labels = Array.from({ length: perPage + 1 }, (_, i) => label(i));
+        const pdf = await labelSheetPdf(labels, { stock });
+        expect(pdfPageCount(pdf)).to.equal(2);
+        const text = pdfText(pdf);
+        const qrs = labelQrs(pdf, gridOf(stock), Math.min(perPage, 7), stock === "a4-65" ? 300 : 200);
+        if (text === null || qrs === null) {
+          console.log("      pdftoppm (poppler-utils) is not installed: the sheet is not read back");
+          this.skip();
+        }
+        expect(qrs).to.deep.equal(labels.slice(0, qrs!.length).map((l) => l.url));
+        expect(text).to.include("Eau de rose");
+        expect(text).to.include("الورد");
+        expect(text).to.include("Scannez pour vérifier");
+        expect(text).to.include("ROSE-0");
+      });
+    }
 
     it("renders page 1 (pdftoppm) with readable QR codes", async function () {
       if (!hasCommand("pdftoppm")) {
@@ -465,6 +517,9 @@ describe("labels", function () {
       server = await new Promise<Server>((resolve) => {
         const s = app.listen(0, "127.0.0.1", () => resolve(s));
       });
+      // A sheet of hundreds of labels takes seconds on these 2 cores: fetch reuses the idle socket, which
+      // Node's default 5 s keep-alive would have closed under it (ECONNRESET).
+      server.keepAliveTimeout = 60_000;
       client = new ApiClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
     });
 
@@ -527,29 +582,74 @@ describe("labels", function () {
       }
     });
 
-    it("labels.pdf holds one label per batch of the cooperative", async function () {
-      const r = await fetch(`${client.baseUrl}/api/v1/cooperatives/1/labels.pdf`);
+    const sheet = async (query: string) => {
+      const r = await fetch(`${client.baseUrl}/api/v1/cooperatives/1/labels.pdf?${query}`);
+      const body = Buffer.from(await r.arrayBuffer());
+      const type = r.headers.get("content-type") ?? "";
+      return { r, body, json: type.includes("json") ? JSON.parse(body.toString()) : undefined };
+    };
+
+    it("labels.pdf: one label per pack of the lot, at each stock size, readable back", async function () {
+      const url = `${PUBLIC_URL}/01/06111234567895/10/ROSE%2F24%25A`;
+      for (const [stock, query, labels, pages] of [
+        ["a4-65", "pack=1&packUnit=l", 250, 4],
+        ["a4-24", "pack=0,5&packUnit=l&languages=fr,ar,zgh", 500, 21],
+        ["roll-62", "pack=250&packUnit=ml&count=3&languages=ar,fr", 3, 3],
+      ] as const) {
+        const { r, body } = await sheet(`batch=${withGtin}&stock=${stock}&${query}`).catch((e) => {
+          throw new Error(`${stock}: ${String(e.cause ?? e)}`);
+        });
+        expect(r.status, `${stock} ${body.toString().slice(0, 200)}`).to.equal(200);
+        expect(r.headers.get("x-label-count")).to.equal(String(labels));
+        expect(pdfPageCount(body)).to.equal(pages);
+        const text = pdfText(body);
+        // The first two labels of page 1 (a roll's page holds one).
+        const onPage = Math.min(2, labelsPerPage(stock));
+        const qrs = labelQrs(body, gridOf(stock), onPage, stock === "a4-65" ? 400 : 300);
+        if (text === null || qrs === null) continue;
+        expect(qrs, stock).to.deep.equal(Array(onPage).fill(url));
+        expect(text, stock).to.include("Eau de rose");
+        expect(text, stock).to.include("الورد");
+        expect(text, stock).to.match(/Scannez pour vérifier|امسح الرمز للتحقق/);
+        expect(text, stock).to.include("labels.cooptrace.example/01/");
+      }
+    });
+
+    it("labels.pdf refuses a pack that does not fit, too many labels and bad options, with a code", async function () {
+      for (const [query, code, extra] of [
+        ["", "too_many_labels", { labels: 1000, max: MAX_LABELS_PER_PRINT }], // 250 l in the default 250 ml bottles
+        ["pack=300&packUnit=l", "not_enough_in_lot", { packs: 0 }],
+        ["pack=1&packUnit=l&count=251", "not_enough_in_lot", { packs: 250 }],
+        ["pack=1&packUnit=kg", "pack_unit_mismatch", { unit: "l" }],
+        ["pack=0&packUnit=l", "invalid_field", {}],
+        ["stock=a5", "invalid_field", {}],
+        ["languages=ar", "invalid_field", {}],
+        ["languages=ar,ar", "invalid_field", {}],
+      ] as const) {
+        const { r, json } = await sheet(`batch=${withGtin}&${query}`);
+        expect(r.status, query).to.equal(400);
+        expect(json.code, query).to.equal(code);
+        expect(json, query).to.include(extra);
+        expect(json.errors?.[0]?.field, query).to.be.a("string");
+      }
+    });
+
+    it("labels.pdf without ?batch= lists only the lots offered for sale (none here)", async function () {
+      const { r, body } = await sheet("");
       expect(r.status).to.equal(200);
-      expect(r.headers.get("content-type")).to.match(/^application\/pdf/);
-      expect(r.headers.get("x-total-count")).to.equal("3");
-      const pdf = Buffer.from(await r.arrayBuffer());
-      expect(pdf.subarray(0, 5).toString("latin1")).to.equal("%PDF-");
-      expect(pdfPageCount(pdf)).to.equal(1);
-      expect(r.headers.get("link")).to.equal(null);
-      const part = await fetch(`${client.baseUrl}/api/v1/cooperatives/1/labels.pdf?offset=1&limit=1`);
-      expect(part.status).to.equal(200);
-      expect(pdfPageCount(Buffer.from(await part.arrayBuffer()))).to.equal(1);
-      expect(part.headers.get("link")).to.equal('<?offset=2&limit=1>; rel="next"');
-      const tooMany = await raw(`/api/v1/cooperatives/1/labels.pdf?limit=${MAX_LABELS_PER_SHEET + 1}`);
-      expect(tooMany.status).to.equal(400);
+      expect(r.headers.get("x-total-count")).to.equal("0");
+      expect(r.headers.get("x-label-count")).to.equal("0");
+      expect(pdfPageCount(body)).to.equal(1);
     });
 
     it("labels.pdf?batch=… holds only the lots asked for, of this cooperative", async function () {
-      const one = await fetch(`${client.baseUrl}/api/v1/cooperatives/1/labels.pdf?batch=${withGtin}`);
+      const one = await fetch(
+        `${client.baseUrl}/api/v1/cooperatives/1/labels.pdf?batch=${withGtin}&pack=50&packUnit=l`,
+      );
       expect(one.status).to.equal(200);
       expect(one.headers.get("x-total-count")).to.equal("1");
       const two = await fetch(
-        `${client.baseUrl}/api/v1/cooperatives/1/labels.pdf?batch=${withGtin}&batch=${withoutGtin}&batch=${withGtin}`,
+        `${client.baseUrl}/api/v1/cooperatives/1/labels.pdf?batch=${withGtin}&batch=${withoutGtin}&batch=${withGtin}&pack=50&packUnit=l`,
       );
       expect(two.headers.get("x-total-count")).to.equal("2"); // each lot once
       expect((await raw(`/api/v1/cooperatives/1/labels.pdf?batch=0x${"ab".repeat(32)}`)).status).to.equal(404);

@@ -14,7 +14,7 @@ import { expect } from "chai";
 import { Wallet, ZeroHash, getAddress, id as textHash } from "ethers";
 import { startTestGateway, type ApiClient, type TestGateway } from "../helpers/gateway";
 import { anvilWallet } from "../helpers/chain";
-import { DemoMoney__factory, type DemoMoney } from "../../typechain-types";
+import { DemoMoney__factory, PayoutLedger__factory, type DemoMoney } from "../../typechain-types";
 import {
   PAYOUT_PURPOSES,
   reconcile,
@@ -25,6 +25,7 @@ import {
 import { shareOf } from "../../domain/split";
 import { toDecimalString } from "../../domain/money";
 import { PAYOUT_TABLES } from "../../server/index/payoutSchema";
+import { EXPORT_CONFIRMATION } from "../../server/custody/users";
 
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString();
 
@@ -348,7 +349,8 @@ describe("payouts in dirhams (API)", function () {
         .replace(/[\u00a0\u202f]/g, " ")
         .replace(/&#39;/g, "'");
     const fr = seen((await t.api.get(`/b/${batchId}?lang=fr`)).text);
-    expect(fr).to.include("1 des 3 membres de ce lot ont confirmé");
+    // One member: the ICU plural's singular verb ("a confirmé", not "ont").
+    expect(fr).to.include("1 des 3 membres de ce lot a confirmé");
     expect(fr).to.include(`Reste à leur payer : ${seen(formatMoney(due, MAD, "fr-MA"))}.`);
     const en = seen((await t.api.get(`/b/${batchId}?lang=en`)).text);
     expect(en).to.include("1 of this lot's 3 members confirmed");
@@ -624,5 +626,54 @@ describe("payouts in dirhams (API)", function () {
     await indexer.reindex();
     expect(dump()).to.deep.equal(after);
     await expectReconciliationMatchesChain();
+  });
+
+  it("lets a member who holds her own key confirm her payout with her own signature (self-custody)", async function () {
+    const { client, address } = members[2];
+    const premium = (await fromChain()).recorded.find(
+      (e) => e.args.member === address && e.args.tokenAmount === 5000n,
+    )!;
+    const exported = await client.post("/api/v1/me/export-key", { confirm: EXPORT_CONFIRMATION });
+    expect(exported.status, exported.text).to.equal(201);
+    const wallet = new Wallet(exported.body.privateKey);
+    expect(wallet.address).to.equal(address);
+    const template = await client.get("/api/v1/me/forward-request");
+    expect(template.status, template.text).to.equal(200);
+    expect(template.body.contracts.PayoutLedger).to.equal(t.gateway.ctx.deployment.contracts.PayoutLedger.address);
+    const allowed = (template.body.allowed as { contract: string; function: string }[])
+      .filter((a) => a.contract === "PayoutLedger")
+      .map((a) => a.function);
+    expect(allowed).to.have.members(["confirm", "contest"]);
+    const data = PayoutLedger__factory.createInterface().encodeFunctionData("confirm", [premium.args.payoutId]);
+    const request = {
+      from: address,
+      to: template.body.contracts.PayoutLedger,
+      value: 0n,
+      gas: 100_000n, // within the relayer's bound: its estimate (~30k) plus at most max(50 %, 100k)
+      nonce: BigInt(template.body.nonce),
+      deadline: BigInt(Math.floor(Date.now() / 1000) + 3600),
+      data,
+    };
+    const signature = await wallet.signTypedData(
+      template.body.domain,
+      { ForwardRequest: template.body.types.ForwardRequest },
+      request,
+    );
+    const r = await client.post("/api/v1/me/forward-requests", {
+      to: request.to,
+      gas: "100000",
+      deadline: String(request.deadline),
+      data,
+      signature,
+    });
+    expect(r.status, r.text).to.equal(201);
+    const confirmed = await t.contracts.payouts.queryFilter(t.contracts.payouts.filters.PayoutConfirmed());
+    expect(confirmed.map((e) => e.args.payoutId)).to.include(premium.args.payoutId);
+    await t.gateway.ctx.indexer.syncOnce();
+    const body = await expectReconciliationMatchesChain();
+    const row = body.members.find(
+      (m: { member: string; token: string }) => m.member === address && m.token === eurAddress,
+    );
+    expect(row.confirmed).to.equal("5000");
   });
 });

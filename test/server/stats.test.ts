@@ -12,6 +12,8 @@ import { startTestGateway, type ApiClient, type TestGateway } from "../helpers/g
 import { createOpenApi } from "../../server/api/openapi";
 import { statsRoutes, K_ANONYMITY, toDecimal } from "../../server/stats/routes";
 import { STYLESHEET } from "../../server/pages/assets";
+import { escapeHtml } from "../../server/pages/html";
+import { CATALOGS } from "../../server/pages/i18n";
 
 const HOSTILE = `Zagora <script>alert("x")</script> & 'co'`;
 const ETH = "0x0000000000000000000000000000000000000000";
@@ -239,6 +241,7 @@ describe("regional figures (stats)", function () {
       token: ETH,
       symbol: "ETH",
       decimals: 18,
+      currency: "ETH",
       gross: "700000",
       grossHuman: toDecimal(700_000n, 18),
       net: eth1.net.toString(),
@@ -260,6 +263,7 @@ describe("regional figures (stats)", function () {
     expect(zagoraUsd).to.include({
       token: stablecoin,
       decimals: 6,
+      currency: "USD",
       gross: "250000000",
       grossHuman: "250",
       net: usd.net.toString(),
@@ -288,6 +292,7 @@ describe("regional figures (stats)", function () {
         token: ETH,
         symbol: "ETH",
         decimals: 18,
+        currency: "ETH",
         gross: null,
         grossHuman: null,
         net: null,
@@ -320,6 +325,12 @@ describe("regional figures (stats)", function () {
       expect(r.text).to.include("—"); // suppressed cells
       expect(r.text).not.to.match(/src="https?:/);
     }
+    // Revenue in the demo dollar reads as money in its currency, labelled by it (no symbol of a token).
+    const en = (await get("/stats?lang=en")).text.replace(/\s+/g, " ");
+    expect(en).to.include("US$250.00");
+    expect(en).to.include("(<bdi>USD</bdi>)");
+    expect(en).to.include("(<bdi>ETH</bdi>)");
+    expect(en).to.include(escapeHtml(CATALOGS.en.money.noRate("USD")));
     const fr = await get("/stats", { "accept-language": "fr-MA,fr;q=0.9" });
     expect(fr.text).to.include('<html lang="fr" dir="ltr">');
     expect(fr.text).to.include("Chiffres régionaux");

@@ -3,7 +3,7 @@
  */
 import { expect } from "chai";
 import fc from "fast-check";
-import { dirhamCentimes, formatMoney, MAD, toDecimalString } from "../../domain/money";
+import { dirhamCentimes, formatMoney, MAD, sharesOf100, toDecimalString } from "../../domain/money";
 
 const EUR = { code: "EUR", decimals: 2 };
 const ETH = { code: "ETH", decimals: 18 };
@@ -45,5 +45,27 @@ describe("domain: money", function () {
     expect(dirhamCentimes(1n, 2, 10_854_321n)).to.equal(11n);
     // A 6-decimal token: 1.000001 units at 10.85 → 10.85001085 MAD → 10.85 MAD.
     expect(dirhamCentimes(1_000_001n, 6, 10_850_000n)).to.equal(1_085n);
+  });
+
+  it("shares a whole out of 100 in whole numbers that add up to 100, each within one point of exact", function () {
+    // The demo sale: 1 % fee, 10 % of the rest to the reserve: 89.1 / 9.9 / 1 of each 100.
+    expect(sharesOf100([1_069_200n, 118_800n, 12_000n])).to.deep.equal([89, 10, 1]);
+    expect(sharesOf100([1n, 1n, 1n])).to.deep.equal([34, 33, 33]);
+    expect(sharesOf100([0n, 0n])).to.deep.equal([0, 0]);
+    expect(() => sharesOf100([-1n, 2n])).to.throw(RangeError);
+    fc.assert(
+      fc.property(fc.array(fc.bigInt({ min: 0n, max: 10n ** 30n }), { minLength: 1, maxLength: 6 }), (parts) => {
+        const shares = sharesOf100(parts);
+        const total = parts.reduce((a, p) => a + p, 0n);
+        if (total === 0n) return shares.every((x) => x === 0);
+        expect(shares.reduce((a, x) => a + x, 0)).to.equal(100);
+        parts.forEach((p, i) => {
+          // |share − exact| < 1, with exact = 100·p/total: compared in integers.
+          const diff = BigInt(shares[i]) * total - 100n * p;
+          expect(diff < total && -diff < total).to.equal(true);
+        });
+        return true;
+      }),
+    );
   });
 });

@@ -1,6 +1,6 @@
 /**
  * GET /health: 200 only when the gateway can serve (chain reachable, contracts deployed, index caught
- * up within its lag bound), 503 otherwise. Embedded chain: also its RPC URL.
+ * up within its lag bound, relayer not stalled), 503 otherwise. Embedded chain: also its RPC URL.
  */
 import type { Express } from "express";
 import type { NetworkService } from "../../services/network";
@@ -24,7 +24,10 @@ export function healthRoutes(
       const index = await network.indexStatus();
       body.index = index;
       ok &&= index.lag <= MAX_INDEX_LAG;
-      body.relayer = await network.relayer();
+      const relayer = await network.relayer();
+      body.relayer = relayer;
+      // Requests held while the chain moves on (a nonce the node holds back, a balance that cannot pay).
+      ok &&= !relayer.stalled;
       body.chainReachable = true;
     } catch {
       body.chainReachable = false;

@@ -51,6 +51,31 @@ export interface StatsSnapshot {
   releases: StatsRelease[];
   /** Contributor accounts of every batch above (registered and sold), by batch id. */
   contributors: Map<string, string[]>;
+  /** Lots made from others (a split, a merge: rose water distilled from petals), with the month made. */
+  derived?: StatsBatch[];
+  /** Each derived lot's parent lots (lineage), by child id. */
+  parents?: Map<string, string[]>;
+}
+
+interface BatchRowOf {
+  batch_id: string;
+  cooperative_id: number;
+  product_code: string;
+  quantity: string;
+  unit: string;
+  month: string;
+}
+
+/** A lot's row as the figures read it (harvested and made lots alike). */
+function batchOf(r: BatchRowOf): StatsBatch {
+  return {
+    batchId: r.batch_id,
+    cooperativeId: r.cooperative_id,
+    productCode: r.product_code,
+    quantity: r.quantity,
+    unit: r.unit,
+    month: r.month,
+  };
 }
 
 const MONTH = `strftime('%Y-%m', block_time, 'unixepoch')`;
@@ -96,10 +121,19 @@ export function createStatsReads(db: Db): StatsReads {
        JOIN ix_sales s ON s.sale_id = r.sale_id
        JOIN ix_batches b ON b.batch_id = r.batch_id`,
   );
+  const derived = db.prepare<
+    [],
+    { batch_id: string; cooperative_id: number; product_code: string; quantity: string; unit: string; month: string }
+  >(
+    `SELECT batch_id, cooperative_id, product_code, quantity, unit, ${MONTH} AS month
+       FROM ix_batches WHERE kind <> 'registered'`,
+  );
+  const lineage = db.prepare<[], { parent_id: string; child_id: string }>(`SELECT parent_id, child_id FROM ix_lineage`);
   const contributors = db.prepare<[], { batch_id: string; account: string }>(
     `SELECT c.batch_id, c.account FROM ix_batch_contributors c
       WHERE c.batch_id IN (SELECT batch_id FROM ix_batches WHERE kind = 'registered'
-                           UNION SELECT batch_id FROM ix_releases)`,
+                           UNION SELECT batch_id FROM ix_releases
+                           UNION SELECT child_id FROM ix_lineage)`,
   );
 
   const read = db.transaction((): StatsSnapshot => {
@@ -123,14 +157,7 @@ export function createStatsReads(db: Db): StatsReads {
         since: r.block_time,
         until: r.removed_block_time,
       })),
-      batches: batches.all().map((r) => ({
-        batchId: r.batch_id,
-        cooperativeId: r.cooperative_id,
-        productCode: r.product_code,
-        quantity: r.quantity,
-        unit: r.unit,
-        month: r.month,
-      })),
+      batches: batches.all().map(batchOf),
       releases: releases.all().map((r) => ({
         saleId: r.sale_id,
         batchId: r.batch_id,
@@ -142,6 +169,10 @@ export function createStatsReads(db: Db): StatsReads {
         month: r.month,
       })),
       contributors: byBatch,
+      derived: derived.all().map(batchOf),
+      parents: lineage
+        .all()
+        .reduce((m, l) => m.set(l.child_id, [...(m.get(l.child_id) ?? []), l.parent_id]), new Map<string, string[]>()),
     };
   });
   return { statsSnapshot: () => read.deferred() };

@@ -37,8 +37,11 @@ export const en: Catalog = {
     title: "The cooperative",
     region: "Region",
     womenLed: "Women's cooperative",
-    members: (n) => `${n} members`,
-    contributors: (n) => `${n} members worked on this lot`,
+    members: counted("en-GB", "{n, plural, =0 {No member yet} one {# member} other {# members}}"),
+    contributors: counted(
+      "en-GB",
+      "{n, plural, =0 {No member has worked on this lot yet} one {# member worked on this lot} other {# members worked on this lot}}",
+    ),
     reserveRate: (pct) => `Keeps ${pct} of each sale for its reserve`,
   },
 
@@ -119,12 +122,17 @@ export const en: Catalog = {
     fee: (pct) => `Platform fee (${pct})`,
     reserve: (pct) => `Cooperative reserve (${pct})`,
     net: "To the members",
-    netNote: (n) => `Shared among ${n} members, by what each one gave.`,
+    netNote: counted(
+      "en-GB",
+      "{n, plural, =0 {Shared among the members, by what each one gave.} one {Goes to the one member who worked on this lot.} other {Shared among # members, by what each one gave.}}",
+    ),
     notPaidYet: "Not paid out yet.",
     payoutsTitle: "Paid to the members",
     memberCount: counted("en-GB", "{n, plural, one {# member} other {# members}}"),
-    payoutsConfirmed: (confirmed, members) =>
-      `${confirmed} of this lot's ${members} confirmed, in their own name, receiving their pay from the cooperative.`,
+    payoutsConfirmed: counted(
+      "en-GB",
+      "{n, plural, =0 {None of this lot's {members} has confirmed receiving their pay from the cooperative yet.} one {# of this lot's {members} confirmed, in their own name, receiving their pay from the cooperative.} other {# of this lot's {members} confirmed, in their own name, receiving their pay from the cooperative.}}",
+    ),
     remainsToPay: (amount) => `Still to be paid to them: ${amount}.`,
     nothingRemains: "Nothing remains to be paid to them.",
     dirhamEquivalent: (amount, rate, source, date) => `≈ ${amount} (${rate} MAD each, ${source}, ${date})`,
@@ -173,7 +181,7 @@ export const en: Catalog = {
     all: "All",
     show: "Show",
     none: "No offer matches.",
-    count: (n) => `${n} offers`,
+    count: counted("en-GB", "{n, plural, =0 {No offer} one {# offer} other {# offers}}"),
     story: "Where it comes from",
     cooperative: "Cooperative",
     fundHint: "Buyers with an account pay into escrow through the CoopTrace API.",
@@ -185,8 +193,10 @@ export const en: Catalog = {
   stats: {
     title: "Regional figures",
     intro: "What the cooperatives of each region and of each product record on the blockchain, month by month (UTC).",
-    privacy: (k) =>
-      `Privacy: no figure here can point to one member. A figure about members (how many, quantities delivered, revenue and the members' share) is hidden (—) when fewer than ${k} members stand behind it, and a few more are hidden when needed so that it cannot be found by subtraction.`,
+    privacy: counted(
+      "en-GB",
+      "Privacy: no figure here can point to one member. A figure about members (how many, quantities delivered, revenue and the members' share) is hidden (—) when {n, plural, one {fewer than # member stands} other {fewer than # members stand}} behind it, and a few more are hidden when needed so that it cannot be found by subtraction.",
+    ),
     definitions:
       "Cooperatives and members of a region are counted at the end of the month. Quantities: harvests registered in the month, per unit (kg and litres are never added). Sales and revenue: payments released in the month, per currency. Members' share: the part of the price paid to the members, after the platform fee and the cooperative's reserve.",
     asOf: (block) => `From the chain index, up to block ${block}.`,
@@ -198,14 +208,14 @@ export const en: Catalog = {
     womenCooperatives: "Women's cooperatives",
     members: "Members",
     contributors: "Members who delivered",
-    batches: "Batches registered",
+    batches: "Lots registered",
     quantity: "Quantity",
     sales: "Sales paid",
     gross: "Revenue",
     membersShare: "Share that reached members",
     suppressed: "hidden: too few members",
     chartMembers: "Members at the end of each month",
-    chartBatches: "Batches registered per month",
+    chartBatches: "Lots registered per month",
     chartSales: "Sales paid per month",
     json: "These figures as JSON",
   },
@@ -235,7 +245,10 @@ export const en: Catalog = {
     consistent: "Consistent",
     consistentText: "The split recomputed from the blockchain matches the index.",
     inconsistent: "Not consistent",
-    inconsistentText: (n) => `${n} differences between the blockchain and the index.`,
+    inconsistentText: counted(
+      "en-GB",
+      "{n, plural, one {# difference between the blockchain and the index.} other {# differences between the blockchain and the index.}}",
+    ),
     discrepancies: "Differences",
     field: "Field",
     index: "Index",
@@ -265,10 +278,33 @@ export const en: Catalog = {
     reserveBalance: "Reserve balance",
     outstanding: "Outstanding claims",
     members: "Members",
-    chart: (symbol) => `What each member received (${symbol})`,
+    chart: (symbol) => `Each member's share of these sales (${symbol})`,
     noSales: "No sale in this period.",
     more: "More sales",
     json: "The same audit as JSON (API, with a token)",
+  },
+
+  money: {
+    about: (dirhams) => `≈ ${dirhams}`,
+    at: (rate, unit, source, date) => `at ${rate} MAD per ${unit}, ${source}, ${date}`,
+    equivalents: (at) => `Amounts in dirhams (≈) ${at}: the latest reference rate.`,
+    noRate: (currency) => `No reference rate for ${currency} is recorded yet, so no amount in dirhams.`,
+  },
+
+  auditPayouts: {
+    auditTitle: "Payouts to members",
+    auditIntro:
+      "What each member is entitled to (her shares of released sales, on the blockchain, and premiums), what the cooperative says it paid her, and what she confirmed or contested. Since the beginning, not only this period.",
+    entitled: "Entitled",
+    paid: "Paid",
+    confirmedColumn: "Confirmed by her",
+    contested: "Contested",
+    outstanding: "Still owed",
+    advance: (amount) => `Advance of ${amount} not yet covered by her shares`,
+    total: "All members",
+    throughCooperative: "Paid through the cooperative",
+    none: "No share and no payout yet.",
+    csv: "Reconciliation of payouts (CSV, for a spreadsheet)",
   },
 
   form: {
@@ -729,12 +765,60 @@ export const en: Catalog = {
     backToMoney: "Back to my money",
   },
 
+  plain: {
+    checked: (time) => `Checked against the public record on ${time}.`,
+    sharedTitle: "Where the money went",
+    lotTitle: "This lot",
+    perHundred: (hundred, share, who) => `Of each ${hundred} paid, ${share} went to ${who}.`,
+    perCent: (percent, who) => `${percent} of what was paid went to ${who}.`,
+    womenWho: counted(
+      "en-GB",
+      "{n, plural, one {the woman who worked on this lot} other {the # women who worked on this lot}}",
+    ),
+    membersWho: counted(
+      "en-GB",
+      "{n, plural, one {the member who worked on this lot} other {the # members who worked on this lot}}",
+    ),
+    rest: (reserve, platform) => `The cooperative kept ${reserve} for its reserve; the platform took ${platform}.`,
+    noPaymentYet: "Nothing has been paid for this lot yet: the members are paid when a buyer confirms delivery.",
+    madeIntoOthers:
+      "This lot was made into other lots: the money of their sales is shown on their pages (below, under the lots it was made into).",
+    certifiedBy: (name) => `Certified by ${name}`,
+    checkIntro: (network, time) =>
+      `Every fact on this page was read on ${time} from ${network}, a public record (a blockchain): anyone can read it and find the same facts.`,
+    checkedUpTo: (block, chain) => `Read up to block ${block} (chain number ${chain}).`,
+    demoNetwork: "the CoopTrace demonstration chain",
+    demoNote: "This is a demonstration: nothing on this chain has any value.",
+    numberedNetwork: (chain) => `the network with chain number ${chain}`,
+    factsTitle: counted(
+      "en-GB",
+      "{n, plural, one {Where this fact is recorded} other {Where each of the # facts is recorded}}",
+    ),
+    factRegistered: "The lot was registered",
+    factCooperative: "The cooperative was registered",
+    factCertified: (scheme) => `Certification: ${scheme}`,
+    factRevoked: (scheme) => `Certification withdrawn: ${scheme}`,
+    factLineage: "Link to another lot",
+    factSale: (sale, step) => `${sale}: ${step}`,
+    onExplorer: "See it on the block explorer",
+    commandWithRpc: "With Node.js, this command checks everything again from the record alone:",
+    commandWithoutRpc: (network) =>
+      `With Node.js, this command checks everything again from the record alone; add --rpc with the address of a node of ${network} you trust:`,
+  },
+
+  labelPrint: {
+    scanToVerify: "Scan to verify",
+  },
+
   session: {
     formRefusedTitle: "This form was not accepted",
     formRefusedText:
       "It was not sent from this site's own page, or your session has ended. Open the page again and send the form from there.",
     rateLimitedTitle: "Too many attempts",
-    rateLimitedText: (s) => `Too many failed sign-ins from your connection. Try again in ${s} seconds.`,
+    rateLimitedText: counted(
+      "en-GB",
+      "Too many failed sign-ins from your connection. Try again in {n, plural, one {# second} other {# seconds}}.",
+    ),
     signOutText: "End your session on this browser.",
     signedOut: "You are signed out.",
   },
@@ -873,7 +957,7 @@ export const en: Catalog = {
     elsewhereTitle: "Also on CoopTrace",
   },
 
-  units: { g: "g", kg: "kg", ml: "ml", l: "l", piece: "pieces", pieces: "pieces" },
+  units: { g: "g", kg: "kg", ml: "ml", l: "L", piece: "pieces", pieces: "pieces" },
 
   products: {
     "rose-petals": "Damask rose petals",

@@ -37,8 +37,11 @@ export const fr: Catalog = {
     title: "La coopérative",
     region: "Région",
     womenLed: "Coopérative de femmes",
-    members: (n) => `${n} membres`,
-    contributors: (n) => `${n} membres ont travaillé sur ce lot`,
+    members: counted("fr-MA", "{n, plural, =0 {Aucun membre pour l'instant} one {# membre} other {# membres}}"),
+    contributors: counted(
+      "fr-MA",
+      "{n, plural, =0 {Aucun membre n'a encore travaillé sur ce lot} one {# membre a travaillé sur ce lot} other {# membres ont travaillé sur ce lot}}",
+    ),
     reserveRate: (pct) => `Garde ${pct} de chaque vente pour sa réserve`,
   },
 
@@ -119,12 +122,17 @@ export const fr: Catalog = {
     fee: (pct) => `Frais de la plateforme (${pct})`,
     reserve: (pct) => `Réserve de la coopérative (${pct})`,
     net: "Pour les membres",
-    netNote: (n) => `Partagé entre ${n} membres, selon l'apport de chacun.`,
+    netNote: counted(
+      "fr-MA",
+      "{n, plural, =0 {Partagé entre les membres, selon l'apport de chacun.} =1 {Revient au seul membre qui a travaillé sur ce lot.} one {Partagé entre # membre, selon son apport.} other {Partagé entre # membres, selon l'apport de chacun.}}",
+    ),
     notPaidYet: "Pas encore versé.",
     payoutsTitle: "Payé aux membres",
     memberCount: counted("fr-FR", "{n, plural, one {# membre} other {# membres}}"),
-    payoutsConfirmed: (confirmed, members) =>
-      `${confirmed} des ${members} de ce lot ont confirmé, en leur nom, avoir reçu leur paiement de la coopérative.`,
+    payoutsConfirmed: counted(
+      "fr-MA",
+      "{n, plural, =0 {Aucun des {members} de ce lot n'a encore confirmé avoir reçu son paiement de la coopérative.} one {# des {members} de ce lot a confirmé, en son nom, avoir reçu son paiement de la coopérative.} other {# des {members} de ce lot ont confirmé, en leur nom, avoir reçu leur paiement de la coopérative.}}",
+    ),
     remainsToPay: (amount) => `Reste à leur payer : ${amount}.`,
     nothingRemains: "Il ne reste rien à leur payer.",
     dirhamEquivalent: (amount, rate, source, date) => `≈ ${amount} (${rate} MAD l'unité, ${source}, ${date})`,
@@ -173,7 +181,7 @@ export const fr: Catalog = {
     all: "Tous",
     show: "Afficher",
     none: "Aucune offre ne correspond.",
-    count: (n) => `${n} offres`,
+    count: counted("fr-MA", "{n, plural, =0 {Aucune offre} one {# offre} other {# offres}}"),
     story: "D'où il vient",
     cooperative: "Coopérative",
     fundHint: "Les acheteurs ayant un compte paient sous séquestre via l'API CoopTrace.",
@@ -186,8 +194,10 @@ export const fr: Catalog = {
     title: "Chiffres régionaux",
     intro:
       "Ce que les coopératives de chaque région et de chaque produit enregistrent sur la blockchain, mois par mois (UTC).",
-    privacy: (k) =>
-      `Vie privée : aucun chiffre ici ne permet de reconnaître un membre. Un chiffre sur les membres (leur nombre, les quantités livrées, les recettes et la part des membres) est masqué (—) quand moins de ${k} membres sont derrière, et d'autres sont masqués si besoin pour qu'on ne puisse pas le retrouver par soustraction.`,
+    privacy: counted(
+      "fr-MA",
+      "Vie privée : aucun chiffre ici ne permet de reconnaître un membre. Un chiffre sur les membres (leur nombre, les quantités livrées, les recettes et la part des membres) est masqué (—) quand {n, plural, one {moins de # membre est derrière} other {moins de # membres sont derrière}}, et d'autres sont masqués si besoin pour qu'on ne puisse pas le retrouver par soustraction.",
+    ),
     definitions:
       "Les coopératives et les membres d'une région sont comptés à la fin du mois. Quantités : récoltes enregistrées dans le mois, par unité (on n'additionne jamais kg et litres). Ventes et recettes : paiements libérés dans le mois, par monnaie. Part des membres : la part du prix versée aux membres, après la commission de la plateforme et la réserve de la coopérative.",
     asOf: (block) => `D'après l'index de la chaîne, jusqu'au bloc ${block}.`,
@@ -236,7 +246,10 @@ export const fr: Catalog = {
     consistent: "Cohérent",
     consistentText: "Le partage recalculé depuis la blockchain correspond à l'index.",
     inconsistent: "Incohérent",
-    inconsistentText: (n) => `${n} écarts entre la blockchain et l'index.`,
+    inconsistentText: counted(
+      "fr-MA",
+      "{n, plural, one {# écart entre la blockchain et l'index.} other {# écarts entre la blockchain et l'index.}}",
+    ),
     discrepancies: "Écarts",
     field: "Champ",
     index: "Index",
@@ -266,10 +279,34 @@ export const fr: Catalog = {
     reserveBalance: "Solde de la réserve",
     outstanding: "Montants non retirés",
     members: "Membres",
-    chart: (symbol) => `Ce que chaque membre a reçu (${symbol})`,
+    chart: (symbol) => `La part de chaque membre dans ces ventes (${symbol})`,
     noSales: "Aucune vente sur cette période.",
     more: "Ventes suivantes",
     json: "Le même audit en JSON (API, avec un jeton)",
+  },
+
+  money: {
+    about: (dirhams) => `≈ ${dirhams}`,
+    at: (rate, unit, source, date) => `au cours de ${rate} MAD pour 1 ${unit}, ${source}, ${date}`,
+    equivalents: (at) => `Montants en dirhams (≈) ${at} : le dernier cours de référence.`,
+    noRate: (currency) =>
+      `Aucun cours de référence pour ${currency} n’est encore enregistré : pas de montant en dirhams.`,
+  },
+
+  auditPayouts: {
+    auditTitle: "Paiements aux membres",
+    auditIntro:
+      "Ce à quoi chaque membre a droit (ses parts des ventes libérées, sur la blockchain, et les primes), ce que la coopérative dit lui avoir payé, et ce qu’elle a confirmé ou contesté. Depuis le début, pas seulement sur la période.",
+    entitled: "Dû",
+    paid: "Payé",
+    confirmedColumn: "Confirmé par elle",
+    contested: "Contesté",
+    outstanding: "Reste dû",
+    advance: (amount) => `Avance de ${amount} pas encore couverte par ses parts`,
+    total: "Tous les membres",
+    throughCooperative: "Payée par la coopérative",
+    none: "Aucune part et aucun paiement pour l’instant.",
+    csv: "Rapprochement des paiements (CSV, pour un tableur)",
   },
 
   form: {
@@ -285,7 +322,7 @@ export const fr: Catalog = {
   manager: {
     dashboardTitle: "Votre coopérative",
     openDashboard: "Ouvrir la page de votre coopérative : membres, lots, ventes",
-    addMember: "Ajouter une adhérente",
+    addMember: "Ajouter une membre",
     recordBatch: "Enregistrer une récolte ou un lot",
     recordStep: "Enregistrer une étape",
     printLabels: "Imprimer les étiquettes",
@@ -295,13 +332,13 @@ export const fr: Catalog = {
       "{n, plural, =0 {Aucune vente en cours.} one {# vente en cours} other {# ventes en cours}}",
     ),
     saleLine: (saleId, state) => `Vente ${saleId} : ${state}`,
-    unpaidTitle: "Parts des adhérentes pas encore payées",
+    unpaidTitle: "Parts des membres pas encore payées",
     unpaidCount: counted(
       "fr-MA",
       "{n, plural, =0 {Toutes les parts sont payées.} one {# part à payer} other {# parts à payer}}",
     ),
     seeLot: "Voir la page du lot",
-    memberTitle: "Qui est la nouvelle adhérente ?",
+    memberTitle: "Qui est la nouvelle membre ?",
     memberName: "Son nom",
     memberReference: "Sa référence à la coopérative",
     memberReferenceHint: "Son numéro de carte ou de registre, comme la coopérative l'écrit.",
@@ -311,33 +348,33 @@ export const fr: Catalog = {
     pinMismatch: "Les deux codes ne sont pas les mêmes",
     pinEasy: "Ce code est trop facile à deviner. Choisissez-en un autre",
     save: "Enregistrer",
-    memberDoneTitle: (name) => `${name} est adhérente`,
+    memberDoneTitle: (name) => `${name} est membre`,
     memberDoneText:
       "Imprimez sa carte ci-dessous. Avec cette carte et son code, elle se connecte sur n'importe quel téléphone.",
     pinNeverShare: "Son code est à elle seule : elle ne doit jamais le dire à personne, pas même à la coopérative.",
     printCard: "Imprimer la carte",
-    addAnother: "Ajouter une autre adhérente",
+    addAnother: "Ajouter une autre membre",
     backToDashboard: "Retour à votre coopérative",
     batchTitle: "Enregistrer une récolte ou un lot",
     product: "Produit",
     lotCode: "Code du lot",
     lotCodeHint: "Proposé d'après le produit et la date du jour. Vous pouvez le changer.",
     quantity: "Quantité",
-    quantityHint: "Laissez vide : ce sera le total de ce que les adhérentes ont livré.",
+    quantityHint: "Laissez vide : ce sera le total de ce que les membres ont livré.",
     wholeUnits: "Nombres entiers seulement. Pour 7,5 kg, choisissez le gramme (g) comme unité et écrivez 7500.",
     quantityMismatch: (total) =>
-      `Les adhérentes ont livré ${total} en tout. Mettez la même quantité, ou corrigez le tableau.`,
+      `Les membres ont livré ${total} en tout. Mettez la même quantité, ou corrigez le tableau.`,
     unit: "Unité",
     origin: "D'où il vient",
     productionDate: "Date de récolte ou de production",
     gtin: "GTIN (numéro du code-barres, s'il y en a un)",
     gtinHint: "Facultatif : 8 à 14 chiffres.",
     contributorsTitle: "Qui a livré quoi",
-    contributorsHint: "Écrivez ce que chaque adhérente a livré. Laissez vide si elle n'a rien livré.",
+    contributorsHint: "Écrivez ce que chaque membre a livré. Laissez vide si elle n'a rien livré.",
     delivered: "Livré",
-    noContributor: "Écrivez ce qu'au moins une adhérente a livré",
+    noContributor: "Écrivez ce qu'au moins une membre a livré",
     batchDoneTitle: "Le lot est enregistré",
-    batchDoneText: "La part de chaque adhérente dans les ventes suivra ce qu'elle a livré.",
+    batchDoneText: "La part de chaque membre dans les ventes suivra ce qu'elle a livré.",
     publicPage: "Ouvrir la page publique du lot",
     stepTitle: "Par quelle étape ce lot est-il passé ?",
     step: "Étape",
@@ -751,12 +788,61 @@ export const fr: Catalog = {
     backToMoney: "Retour à mon argent",
   },
 
+  plain: {
+    checked: (time) => `Vérifié sur le registre public le ${time}.`,
+    sharedTitle: "Où est allé l'argent",
+    lotTitle: "Ce lot",
+    perHundred: (hundred, share, who) => `Sur chaque ${hundred} payés, ${share} sont allés ${who}.`,
+    perCent: (percent, who) => `${percent} de ce qui a été payé est allé ${who}.`,
+    womenWho: counted(
+      "fr-FR",
+      "{n, plural, one {à la femme qui a travaillé sur ce lot} other {aux # femmes qui ont travaillé sur ce lot}}",
+    ),
+    membersWho: counted(
+      "fr-FR",
+      "{n, plural, one {au membre qui a travaillé sur ce lot} other {aux # membres qui ont travaillé sur ce lot}}",
+    ),
+    rest: (reserve, platform) => `La coopérative en a gardé ${reserve} pour sa réserve ; la plateforme, ${platform}.`,
+    noPaymentYet:
+      "Rien n'a encore été payé pour ce lot : les membres sont payés quand un acheteur confirme la livraison.",
+    madeIntoOthers:
+      "Ce lot a été transformé en d'autres lots : l'argent de leurs ventes est montré sur leurs pages (plus bas, sous les lots qu'il a servi à faire).",
+    certifiedBy: (name) => `Certifié par ${name}`,
+    checkIntro: (network, time) =>
+      `Chaque fait de cette page a été lu le ${time} dans ${network}, un registre public (une blockchain) : chacun peut le lire et y trouver les mêmes faits.`,
+    checkedUpTo: (block, chain) => `Lu jusqu'au bloc ${block} (chaîne numéro ${chain}).`,
+    demoNetwork: "la chaîne de démonstration de CoopTrace",
+    demoNote: "Ceci est une démonstration : rien sur cette chaîne n'a de valeur.",
+    numberedNetwork: (chain) => `le réseau de numéro de chaîne ${chain}`,
+    factsTitle: counted(
+      "fr-FR",
+      "{n, plural, one {Où ce fait est enregistré} other {Où chacun des # faits est enregistré}}",
+    ),
+    factRegistered: "Le lot a été enregistré",
+    factCooperative: "La coopérative a été enregistrée",
+    factCertified: (scheme) => `Certification : ${scheme}`,
+    factRevoked: (scheme) => `Certification retirée : ${scheme}`,
+    factLineage: "Lien avec un autre lot",
+    factSale: (sale, step) => `${sale} : ${step}`,
+    onExplorer: "Voir dans l'explorateur de blocs",
+    commandWithRpc: "Avec Node.js, cette commande vérifie tout à nouveau à partir du seul registre :",
+    commandWithoutRpc: (network) =>
+      `Avec Node.js, cette commande vérifie tout à nouveau à partir du seul registre ; ajoutez --rpc avec l'adresse d'un nœud de ${network} en qui vous avez confiance :`,
+  },
+
+  labelPrint: {
+    scanToVerify: "Scannez pour vérifier",
+  },
+
   session: {
     formRefusedTitle: "Ce formulaire n'a pas été accepté",
     formRefusedText:
       "Il n'a pas été envoyé depuis une page de ce site, ou votre session a pris fin. Rouvrez la page et envoyez le formulaire depuis celle-ci.",
     rateLimitedTitle: "Trop de tentatives",
-    rateLimitedText: (s) => `Trop de connexions échouées depuis votre connexion. Réessayez dans ${s} secondes.`,
+    rateLimitedText: counted(
+      "fr-MA",
+      "Trop de connexions échouées depuis votre connexion. Réessayez dans {n, plural, one {# seconde} other {# secondes}}.",
+    ),
     signOutText: "Terminer votre session sur ce navigateur.",
     signedOut: "Vous êtes déconnecté.",
   },
@@ -897,7 +983,7 @@ export const fr: Catalog = {
     elsewhereTitle: "Aussi sur CoopTrace",
   },
 
-  units: { g: "g", kg: "kg", ml: "ml", l: "l", piece: "pièces", pieces: "pièces" },
+  units: { g: "g", kg: "kg", ml: "ml", l: "L", piece: "pièces", pieces: "pièces" },
 
   products: {
     "rose-petals": "Pétales de rose de Damas",

@@ -49,8 +49,8 @@ export interface Catalog {
     title: string;
     region: string;
     womenLed: string;
-    members: (n: string) => string;
-    contributors: (n: string) => string;
+    members: Counted;
+    contributors: Counted;
     reserveRate: (pct: string) => string;
   };
 
@@ -100,12 +100,13 @@ export interface Catalog {
     fee: (pct: string) => string;
     reserve: (pct: string) => string;
     net: string;
-    netNote: (n: string) => string;
+    netNote: Counted;
     notPaidYet: string;
     /** The lot's members and their pay from the cooperative, naming nobody (issue 13). */
     payoutsTitle: string;
     memberCount: Counted;
-    payoutsConfirmed: (confirmed: string, members: string) => string;
+    /** Counts the members who confirmed; `{members}` is `memberCount` of the lot's members. */
+    payoutsConfirmed: Counted;
     remainsToPay: (amount: string) => string;
     nothingRemains: string;
     /** A euro (or other) amount's dirham equivalent at the platform's reference rate. */
@@ -155,7 +156,7 @@ export interface Catalog {
     all: string;
     show: string;
     none: string;
-    count: (n: string) => string;
+    count: Counted;
     story: string;
     cooperative: string;
     fundHint: string;
@@ -168,8 +169,8 @@ export interface Catalog {
   stats: {
     title: string;
     intro: string;
-    /** The privacy rule, with the threshold k already formatted. */
-    privacy: (k: string) => string;
+    /** The privacy rule, counted by the threshold k. */
+    privacy: Counted;
     definitions: string;
     asOf: (block: string) => string;
     regionsTitle: string;
@@ -218,7 +219,7 @@ export interface Catalog {
     consistent: string;
     consistentText: string;
     inconsistent: string;
-    inconsistentText: (n: string) => string;
+    inconsistentText: Counted;
     discrepancies: string;
     field: string;
     index: string;
@@ -252,6 +253,39 @@ export interface Catalog {
     noSales: string;
     more: string;
     json: string;
+  };
+
+  /**
+   * Amounts in another currency than the dirham and their dirham equivalents (server/pages/views/money.ts).
+   * Values come formatted and isolated; `about` + " " + `at` follow the amount in parentheses.
+   */
+  money: {
+    /** "≈ 9.765,00 MAD" */
+    about: (dirhams: string) => string;
+    /** "at 10.85 MAD per €, Bank Al-Maghrib, 3 December 2026" */
+    at: (rate: string, unit: string, source: string, date: string) => string;
+    /** Under a table: "Dirham equivalents at 10.85 MAD per €, …, the latest reference rate." */
+    equivalents: (at: string) => string;
+    /** "No reference rate for USD is recorded: no dirham equivalent." */
+    noRate: (currency: string) => string;
+  };
+
+  /** Payouts members receive from their cooperative: the verify page's sentence, the audit's section. */
+  auditPayouts: {
+    /** The audit page's section. */
+    auditTitle: string;
+    auditIntro: string;
+    entitled: string;
+    paid: string;
+    confirmedColumn: string;
+    contested: string;
+    outstanding: string;
+    /** A negative outstanding, in words. */
+    advance: (amount: string) => string;
+    total: string;
+    throughCooperative: string;
+    none: string;
+    csv: string;
   };
 
   /** What is wrong with a form field, in general words (the field's label says which). */
@@ -688,11 +722,47 @@ export interface Catalog {
     backToMoney: string;
   };
 
+  /** The verify page for people first (issue 14): the money in words, and one "check it yourself" section. */
+  plain: {
+    /** The short banner: checked at a time (words, no chain id or block). */
+    checked: (time: string) => string;
+    sharedTitle: string;
+    lotTitle: string;
+    /** "Of each 100 dirhams paid, 89 went to the 4 women who worked on this lot." */
+    perHundred: (hundred: string, share: string, who: string) => string;
+    /** The same where the currency has no name (a test token): in percent. */
+    perCent: (percent: string, who: string) => string;
+    /** Who did the work, counted (with the preposition the sentence needs): a women's cooperative's members are women. */
+    womenWho: Counted;
+    membersWho: Counted;
+    /** What the cooperative kept for its reserve and what the platform took, as shares of 100. */
+    rest: (reserve: string, platform: string) => string;
+    noPaymentYet: string;
+    /** A lot with no payment of its own that went into other lots (a harvest distilled into rose water). */
+    madeIntoOthers: string;
+    certifiedBy: (name: string) => string;
+    checkIntro: (network: string, time: string) => string;
+    checkedUpTo: (block: string, chain: string) => string;
+    demoNetwork: string;
+    demoNote: string;
+    numberedNetwork: (chain: string) => string;
+    factsTitle: Counted;
+    factRegistered: string;
+    factCooperative: string;
+    factCertified: (scheme: string) => string;
+    factRevoked: (scheme: string) => string;
+    factLineage: string;
+    factSale: (sale: string, step: string) => string;
+    onExplorer: string;
+    commandWithRpc: string;
+    commandWithoutRpc: (network: string) => string;
+  };
+
   session: {
     formRefusedTitle: string;
     formRefusedText: string;
     rateLimitedTitle: string;
-    rateLimitedText: (seconds: string) => string;
+    rateLimitedText: Counted;
     signOutText: string;
     signedOut: string;
   };
@@ -826,6 +896,11 @@ export interface Catalog {
     auditText: string;
     openAudit: string;
     elsewhereTitle: string;
+  };
+
+  /** The words a printed label carries besides the catalog's names (server/labels/words.ts). */
+  labelPrint: {
+    scanToVerify: string;
   };
 
   units: Record<string, string>;

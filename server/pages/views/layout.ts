@@ -111,6 +111,7 @@ export function layout(p: PageShell): string {
         <main>${p.body}</main>
         <footer>
           <p>${c.site.footer}</p>
+          <p><a href="${`/stats?lang=${c.lang}`}">${c.nav.stats}</a></p>
         </footer>
       </body>
     </html> `.value

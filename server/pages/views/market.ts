@@ -85,7 +85,7 @@ export function marketPage(v: MarketView, c: Catalog, hrefFor: (lang: Lang) => s
     ${v.checked ? "" : html`<div class="banner warn" role="status">${m.uncheckedNotice}</div>`}
     <section>${form}</section>
     <section aria-live="polite">
-      <p class="note">${m.count(f.integer(v.total))}</p>
+      <p class="note">${m.count(v.total)}</p>
       ${
         offers.length === 0
           ? html`<p>${m.none}</p>`

@@ -107,8 +107,20 @@ export function managerRoutes(app: Express, web: WebDeps, sessions: PageSessions
     kit.guarded(async (req, res) => {
       const m = manager(req, res);
       if (m === null) return;
-      const input = labelSheetInput.safeParse({ batch: req.query.batch });
-      if (!input.success) throw new DomainError("not_found", "batch_not_found", "no such lot");
+      const q = req.query;
+      const input = labelSheetInput.safeParse({
+        batch: q.batch,
+        stock: q.stock,
+        pack: q.pack,
+        packUnit: q.packUnit,
+        count: q.count,
+        languages: q.languages,
+      });
+      if (!input.success) {
+        const field = String(input.error.issues[0]?.path[0] ?? "batch");
+        if (field === "batch") throw new DomainError("not_found", "batch_not_found", "no such lot");
+        throw new DomainError("invalid", "invalid_field", `${field}: ${input.error.issues[0]?.message ?? "invalid"}`);
+      }
       const sheet = await services.labels.labelSheet(m.coopId, input.data);
       sendAnswer(req, res, kit, { pdf: sheet.pdf, filename: `labels-${m.coopId}.pdf` });
     }),
