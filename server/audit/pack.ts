@@ -6,8 +6,7 @@
  */
 import type { DeploymentFile } from "../chain/deploy";
 import { buildEpcisDocument } from "../epcis";
-import { buildContributorTree } from "../../domain/contributors";
-import { contributorSource } from "../verifier/collect";
+import { contributorSource, treeOfContributors } from "../verifier/collect";
 import { buildSaleAudit, type AuditDeps, type SaleAudit } from "./sale";
 
 export interface PackDeps extends AuditDeps {
@@ -57,7 +56,7 @@ export async function buildSalePack(deps: PackDeps, saleId: number): Promise<Sal
   const audit = await buildSaleAudit(deps, saleId);
   const { snap } = await deps.chain.batch(audit.batchId);
   const source = contributorSource(snap, audit.batchId);
-  const tree = source === null ? null : buildContributorTree(source.contributors);
+  const tree = source === null ? null : treeOfContributors(source.contributors);
   const batch = deps.index.getBatch(audit.batchId);
   const deploymentFile = `${deps.deployment.chainId}.json`;
   const money = snap.money;

@@ -91,12 +91,18 @@ describe("audit API", function () {
   /** The expected audit of a sale, from raw events and bigint arithmetic only. */
   async function expectedOf(saleId: number): Promise<Expected> {
     const { escrow, registry, batches: batchRegistry } = t.contracts;
-    void registry;
+    // Contributors are emitted as packed (index << 64 | weight) words; MemberAdded names each index.
+    const accountAt = new Map(
+      (await registry.queryFilter(registry.filters.MemberAdded())).map((e) => [Number(e.args.index), e.args.member]),
+    );
     const [created] = await escrow.queryFilter(escrow.filters.SaleCreated(saleId));
     const { batchId, token, feeBps, reserveBps } = created.args;
     // The contributors emitted at registration (these batches are not split children).
     const [reg] = await batchRegistry.queryFilter(batchRegistry.filters.BatchRegistered(batchId));
-    const contributors = reg.args.contributors.map((c) => ({ account: getAddress(c.account), weight: c.weight }));
+    const contributors = reg.args.contributors.map((word) => ({
+      account: getAddress(accountAt.get(Number(word >> 64n))!),
+      weight: word & (2n ** 64n - 1n),
+    }));
     let total = 0n;
     for (const c of contributors) total += c.weight;
     expect(total).to.equal(reg.args.totalWeight);
