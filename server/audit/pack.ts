@@ -25,7 +25,11 @@ export interface SalePack {
     emittedBy: string | null;
     root: string;
     totalWeight: string;
-    list: { account: string; weight: string; proof: string[] }[];
+    /**
+     * Each contributor with her account index, the packed word the batch committed to (index << 64 |
+     * weight, as a decimal string) and its Merkle proof: the leaf is keccak256(abi.encode(word)).
+     */
+    list: { account: string; weight: string; index: number; word: string; proof: string[] }[];
   };
   epcis: Record<string, unknown> | null;
   /**
@@ -71,6 +75,8 @@ export async function buildSalePack(deps: PackDeps, saleId: number): Promise<Sal
       list: (tree?.contributors ?? []).map((c) => ({
         account: c.account,
         weight: c.weight.toString(),
+        index: c.index,
+        word: tree!.wordOf(c.account).toString(),
         proof: tree!.proof(c.account),
       })),
     },

@@ -17,6 +17,7 @@ import {
   type MemberReconciliation,
   type PayoutFact,
 } from "../../domain/payouts";
+import { packContributor } from "../../domain/contributors";
 import { toDecimalString } from "../../domain/money";
 import { payoutLedgerAbi, saleEscrowAbi } from "../chain/abis.generated";
 import { ZERO_ADDRESS, ZERO_HASH } from "../chain/address";
@@ -416,7 +417,10 @@ function payoutWrites(deps: PayoutServiceDeps) {
       const saleIds = allPages((p) => queries.listSales({ ...p, batchId: batch.batchId }))
         .map((s) => s.saleId)
         .sort((a, b) => a - b);
-      const contributors = batch.contributors.map((c) => ({ account: c.account, weight: BigInt(c.weight) }));
+      // As packed words (account index << 64 | weight), in the emitted order (ascending index).
+      const contributors = batch.contributors.map((c) =>
+        packContributor(queries.accountIndexOf(c.account) ?? 0, BigInt(c.weight)),
+      );
       const data = encodeCall(saleEscrowAbi, "closeBatch", [batch.batchId, saleIds, contributors]);
       const outcome = await writer.write(admin, { to: escrow, data }, options);
       const roundedOff = outcome.events

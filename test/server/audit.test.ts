@@ -9,7 +9,8 @@ import express from "express";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ZeroAddress, getAddress } from "ethers";
-import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { SimpleMerkleTree } from "@openzeppelin/merkle-tree";
+import { contributorLeaf, unpackContributor } from "../../domain/contributors";
 import { startTestGateway, ApiClient, type TestGateway } from "../helpers/gateway";
 import { authenticate } from "../../server/api/auth";
 import { createOpenApi } from "../../server/api/openapi";
@@ -540,9 +541,11 @@ describe("audit API", function () {
       expect(p.contributors.root).to.equal(onChain.contributorsRoot);
       expect(p.contributors.list).to.have.length(3);
       for (const c of p.contributors.list) {
-        expect(
-          StandardMerkleTree.verify(onChain.contributorsRoot, ["address", "uint256"], [c.account, c.weight], c.proof),
-        ).to.equal(true);
+        expect(SimpleMerkleTree.verify(onChain.contributorsRoot, contributorLeaf(BigInt(c.word)), c.proof)).to.equal(
+          true,
+        );
+        expect(unpackContributor(BigInt(c.word))).to.deep.equal({ index: c.index, weight: BigInt(c.weight) });
+        expect(await t.contracts.registry.accountAt(c.index)).to.equal(c.account);
       }
       expect(p.epcis.type).to.equal("EPCISDocument");
       expect(p.deployment.contracts.SaleEscrow.address).to.equal(ctx.deployment.contracts.SaleEscrow.address);

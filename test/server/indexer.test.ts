@@ -911,7 +911,9 @@ describe("chain index", function () {
           .recordEvent(ids.M, BIZ("packing"), "Kelaat M'Gouna", now, keccakId("doc:packing")),
       );
       r.claimCarol = await mined(
-        tc.deployed.escrow.connect(carol).claim(ids.B1, ZeroAddress, 200_000n, trees.B1.proof(carol.address)),
+        tc.deployed.escrow
+          .connect(carol)
+          .claim(ids.B1, ZeroAddress, trees.B1.wordOf(carol.address), trees.B1.proof(carol.address)),
       );
       expect(await resumed.syncOnce()).to.deep.equal({ from: last + 1, to: await head(), events: 2 });
       expect(queries.counts().logs).to.equal(await chainLogCount());
