@@ -17,11 +17,6 @@ import {IBatchRegistry} from "../interfaces/IBatchRegistry.sol";
  * laid from the end of an array of 2n-1 nodes, node i = commutative keccak of nodes 2i+1 and 2i+2.
  */
 library ContributorsMerkle {
-    /// @notice The word of a contributor.
-    function pack(uint32 index, uint64 weight) internal pure returns (uint256) {
-        return (uint256(index) << 64) | weight;
-    }
-
     /// @notice The leaf of a contributor word.
     function leaf(uint256 contributor) internal pure returns (bytes32 hash) {
         // solhint-disable-next-line no-inline-assembly
