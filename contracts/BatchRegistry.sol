@@ -14,8 +14,8 @@ import {Roles} from "./libraries/Roles.sol";
  * @notice Product batches, their lifecycle, certifications, lineage and mass balance. See {IBatchRegistry}.
  */
 contract BatchRegistry is IBatchRegistry, ERC2771Context {
-    /// @notice Most contributors in one batch (keeps a registration of 1,000 well under the 2^24 gas cap).
-    uint256 public constant MAX_CONTRIBUTORS = 1_000;
+    /// @notice Most contributors in one batch (a registration of 10,000 stays well under the 2^24 gas cap).
+    uint256 public constant MAX_CONTRIBUTORS = 10_000;
     /// @notice Most children in one split.
     uint256 public constant MAX_CHILDREN = 50;
     /// @notice Most parents in one merge.
@@ -42,13 +42,12 @@ contract BatchRegistry is IBatchRegistry, ERC2771Context {
     function registerBatch(
         uint64 cooperativeId,
         BatchInfo calldata info,
-        Contributor[] calldata contributors
+        uint256[] calldata contributors
     ) external returns (bytes32 batchId) {
         address sender = _msgSender();
         _checkActor(cooperativeId, sender);
         _checkContributorCount(contributors.length);
-        registry.checkMembers(cooperativeId, _accounts(contributors));
-        return _register(cooperativeId, sender, info, contributors);
+        return _register(cooperativeId, sender, info, contributors, true);
     }
 
     /// @inheritdoc IBatchRegistry
@@ -124,7 +123,7 @@ contract BatchRegistry is IBatchRegistry, ERC2771Context {
         childIds = new bytes32[](count);
         bytes32 root = parent.contributorsRoot;
         uint64 totalWeight = parent.totalWeight;
-        Contributor[] memory none;
+        uint256[] memory none;
         for (uint256 i = 0; i < count; ++i) {
             ChildLot calldata child = children[i];
             bytes32 childId = _newBatchId(cooperativeId, child.lotCode);
@@ -152,7 +151,7 @@ contract BatchRegistry is IBatchRegistry, ERC2771Context {
         uint64 cooperativeId,
         Draw[] calldata inputs,
         BatchInfo calldata info,
-        Contributor[] calldata contributors
+        uint256[] calldata contributors
     ) external returns (bytes32 batchId) {
         address sender = _msgSender();
         _checkActor(cooperativeId, sender);
@@ -169,7 +168,7 @@ contract BatchRegistry is IBatchRegistry, ERC2771Context {
             if (inputs[i].quantity == 0) revert BatchRegistryZeroQuantity();
             _draw(parentId, parent, inputs[i].quantity);
         }
-        batchId = _register(cooperativeId, sender, info, contributors);
+        batchId = _register(cooperativeId, sender, info, contributors, false);
         emit BatchesMerged(batchId, sender, inputs);
     }
 
@@ -220,11 +219,15 @@ contract BatchRegistry is IBatchRegistry, ERC2771Context {
         return _batchIdOf(cooperativeId, lotCode);
     }
 
+    /// @dev Checks `info` and the contributors (current members of `cooperativeId` when
+    /// `membersOnly`, else any account with an index: a merge may pay members who left), stores the
+    /// batch and emits it.
     function _register(
         uint64 cooperativeId,
         address sender,
         BatchInfo calldata info,
-        Contributor[] calldata contributors
+        uint256[] calldata contributors,
+        bool membersOnly
     ) private returns (bytes32 batchId) {
         if (info.quantity == 0) revert BatchRegistryZeroQuantity();
         uint256 len = bytes(info.productCode).length;
@@ -234,7 +237,14 @@ contract BatchRegistry is IBatchRegistry, ERC2771Context {
         if (bytes(info.origin).length > _MAX_TEXT) revert BatchRegistryInvalidText("origin");
         _checkTime(info.productionDate);
         batchId = _newBatchId(cooperativeId, info.lotCode);
-        (bytes32 root, uint64 totalWeight) = ContributorsMerkle.commit(contributors);
+        (bytes32 root, uint64 totalWeight, uint256[] memory wordIndices, uint256[] memory masks) = ContributorsMerkle
+            .commit(contributors);
+        if (membersOnly) {
+            _checkMembers(cooperativeId, wordIndices, masks);
+        } else {
+            uint256 last = contributors[contributors.length - 1] >> 64; // sorted: the highest index
+            if (last >= registry.accountCount()) revert BatchRegistryUnknownAccount(last);
+        }
         _batches[batchId] = Batch({
             cooperativeId: cooperativeId,
             quantity: info.quantity,
@@ -243,6 +253,19 @@ contract BatchRegistry is IBatchRegistry, ERC2771Context {
             contributorsRoot: root
         });
         emit BatchRegistered(batchId, cooperativeId, sender, info, contributors, root, totalWeight);
+    }
+
+    /// @dev One call reads the bitmap words the contributors fall in; every bit they need must be set.
+    function _checkMembers(uint64 cooperativeId, uint256[] memory wordIndices, uint256[] memory masks) private view {
+        uint256[] memory words = registry.memberWords(cooperativeId, wordIndices);
+        for (uint256 k = 0; k < masks.length; ++k) {
+            uint256 missing = masks[k] & ~words[k];
+            if (missing != 0) {
+                uint256 bit = 0;
+                while (missing & (uint256(1) << bit) == 0) ++bit;
+                revert BatchRegistryNotMember(cooperativeId, (wordIndices[k] << 8) | bit);
+            }
+        }
     }
 
     function _newBatchId(uint64 cooperativeId, string calldata lotCode) private view returns (bytes32 batchId) {
@@ -290,13 +313,6 @@ contract BatchRegistry is IBatchRegistry, ERC2771Context {
 
     function _checkTime(uint64 time) private view {
         if (time == 0 || time > block.timestamp) revert BatchRegistryInvalidTime(time);
-    }
-
-    function _accounts(Contributor[] calldata contributors) private pure returns (address[] memory accounts) {
-        accounts = new address[](contributors.length);
-        for (uint256 i = 0; i < contributors.length; ++i) {
-            accounts[i] = contributors[i].account;
-        }
     }
 
     function _batchIdOf(uint64 cooperativeId, string calldata lotCode) private pure returns (bytes32) {

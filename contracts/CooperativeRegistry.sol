@@ -27,6 +27,13 @@ contract CooperativeRegistry is ICooperativeRegistry, AccessControlDefaultAdminR
     mapping(uint64 cooperativeId => Cooperative) private _cooperatives;
     mapping(uint64 cooperativeId => mapping(address account => bool)) private _members;
     mapping(bytes32 registrationHash => uint64 cooperativeId) private _byRegistration;
+    /// @dev Bitmap of current members by account index: bit i % 256 of word i / 256.
+    mapping(uint64 cooperativeId => mapping(uint256 word => uint256)) private _memberWords;
+    /// @dev Account → index + 1 (0: none given yet).
+    mapping(address account => uint256) private _indexPlusOne;
+    /// @dev Index → account, written once when the index is given.
+    mapping(uint256 index => address) private _accountAt;
+    uint32 private _accountCount;
 
     /**
      * @param initialAdmin the platform admin (DEFAULT_ADMIN_ROLE).
@@ -101,9 +108,20 @@ contract CooperativeRegistry is ICooperativeRegistry, AccessControlDefaultAdminR
         if (member == address(0)) revert CooperativeRegistryZeroAddress();
         if (referenceHash == bytes32(0)) revert CooperativeRegistryEmptyReference();
         if (_members[cooperativeId][member]) revert CooperativeRegistryAlreadyMember(cooperativeId, member);
+        uint256 indexPlusOne = _indexPlusOne[member];
+        if (indexPlusOne == 0) {
+            // Her first membership anywhere: the next index is hers for good.
+            uint32 next = _accountCount;
+            _accountCount = next + 1;
+            _accountAt[next] = member;
+            indexPlusOne = uint256(next) + 1;
+            _indexPlusOne[member] = indexPlusOne;
+        }
+        uint256 index = indexPlusOne - 1;
         _members[cooperativeId][member] = true;
+        _memberWords[cooperativeId][index >> 8] |= uint256(1) << (index & 0xff);
         ++coop.memberCount;
-        emit MemberAdded(cooperativeId, member, referenceHash);
+        emit MemberAdded(cooperativeId, member, uint32(index), referenceHash);
     }
 
     /// @inheritdoc ICooperativeRegistry
@@ -111,6 +129,8 @@ contract CooperativeRegistry is ICooperativeRegistry, AccessControlDefaultAdminR
         Cooperative storage coop = _onlyCooperativeAdmin(cooperativeId);
         if (!_members[cooperativeId][member]) revert CooperativeRegistryNotMember(cooperativeId, member);
         _members[cooperativeId][member] = false;
+        uint256 index = _indexPlusOne[member] - 1; // a member always has an index
+        _memberWords[cooperativeId][index >> 8] &= ~(uint256(1) << (index & 0xff));
         --coop.memberCount;
         emit MemberRemoved(cooperativeId, member);
     }
@@ -131,10 +151,41 @@ contract CooperativeRegistry is ICooperativeRegistry, AccessControlDefaultAdminR
     }
 
     /// @inheritdoc ICooperativeRegistry
-    function checkMembers(uint64 cooperativeId, address[] calldata accounts) external view {
-        mapping(address => bool) storage members = _members[cooperativeId];
-        for (uint256 i = 0; i < accounts.length; ++i) {
-            if (!members[accounts[i]]) revert CooperativeRegistryNotMember(cooperativeId, accounts[i]);
+    function indexOf(address account) external view returns (uint32) {
+        uint256 indexPlusOne = _indexPlusOne[account];
+        if (indexPlusOne == 0) revert CooperativeRegistryNoIndex(account);
+        return uint32(indexPlusOne - 1);
+    }
+
+    /// @inheritdoc ICooperativeRegistry
+    function accountAt(uint256 index) external view returns (address) {
+        return _accountAt[index];
+    }
+
+    /// @inheritdoc ICooperativeRegistry
+    function accountCount() external view returns (uint32) {
+        return _accountCount;
+    }
+
+    /// @inheritdoc ICooperativeRegistry
+    function accountsOf(uint256[] calldata contributors) external view returns (address[] memory accounts) {
+        uint256 n = contributors.length;
+        accounts = new address[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            accounts[i] = _accountAt[uint32(contributors[i] >> 64)];
+        }
+    }
+
+    /// @inheritdoc ICooperativeRegistry
+    function memberWords(
+        uint64 cooperativeId,
+        uint256[] calldata wordIndices
+    ) external view returns (uint256[] memory words) {
+        mapping(uint256 => uint256) storage bitmap = _memberWords[cooperativeId];
+        uint256 n = wordIndices.length;
+        words = new uint256[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            words[i] = bitmap[wordIndices[i]];
         }
     }
 

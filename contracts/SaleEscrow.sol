@@ -37,6 +37,8 @@ contract SaleEscrow is ISaleEscrow, ERC2771Context, Pausable, ReentrancyGuardTra
     /// @notice Longest shipping period or dispute window (180 days).
     uint32 public constant MAX_PERIOD = 180 days;
     uint16 private constant _BPS = 10_000;
+    /// @notice Gas given to an ether payment made by {payAll}; a payee needing more is credited instead.
+    uint256 public constant PUSH_GAS = 30_000;
 
     /// @notice The registry of cooperatives and platform roles.
     CooperativeRegistry public immutable registry;
@@ -271,19 +273,71 @@ contract SaleEscrow is ISaleEscrow, ERC2771Context, Pausable, ReentrancyGuardTra
     }
 
     /// @inheritdoc ISaleEscrow
-    function claim(bytes32 batchId, address token, uint64 weight, bytes32[] calldata proof) external nonReentrant {
-        _claim(batchId, token, _msgSender(), weight, proof);
+    function claim(
+        bytes32 batchId,
+        address token,
+        uint256 contributor,
+        bytes32[] calldata proof
+    ) external nonReentrant {
+        (address account, uint64 cooperativeId, uint256 amount) = _claimOne(batchId, token, contributor, proof);
+        if (account != _msgSender()) revert SaleEscrowNotContributor(_msgSender());
+        if (amount == 0) revert SaleEscrowNothingDue(account);
+        _payMember(batchId, token, account, cooperativeId, amount);
     }
 
     /// @inheritdoc ISaleEscrow
     function claimFor(
         bytes32 batchId,
         address token,
-        address account,
-        uint64 weight,
+        uint256 contributor,
         bytes32[] calldata proof
     ) external nonReentrant {
-        _claim(batchId, token, account, weight, proof);
+        (address account, uint64 cooperativeId, uint256 amount) = _claimOne(batchId, token, contributor, proof);
+        if (amount == 0) revert SaleEscrowNothingDue(account);
+        _payMember(batchId, token, account, cooperativeId, amount);
+    }
+
+    /// @inheritdoc ISaleEscrow
+    function claimMany(address token, BatchClaim[] calldata claims) external nonReentrant {
+        if (claims.length == 0) revert SaleEscrowMixedClaims(0);
+        (address account, uint64 cooperativeId, uint256 total) = _claimOne(
+            claims[0].batchId,
+            token,
+            claims[0].contributor,
+            claims[0].proof
+        );
+        address to = _routeOf(cooperativeId, account);
+        if (to != account && total != 0) emit ClaimRouted(claims[0].batchId, account, cooperativeId, to, total);
+        for (uint256 i = 1; i < claims.length; ++i) {
+            BatchClaim calldata c = claims[i];
+            (address a, uint64 coop, uint256 amount) = _claimOne(c.batchId, token, c.contributor, c.proof);
+            if (a != account || coop != cooperativeId) revert SaleEscrowMixedClaims(i);
+            if (to != account && amount != 0) emit ClaimRouted(c.batchId, account, cooperativeId, to, amount);
+            total += amount;
+        }
+        if (total == 0) revert SaleEscrowNothingDue(account);
+        _pay(token, to, total);
+    }
+
+    /// @inheritdoc ISaleEscrow
+    function payAll(bytes32 batchId, address token, uint256[] calldata contributors) external nonReentrant {
+        IBatchRegistry.Batch memory batch = batches.getBatch(batchId);
+        if (contributors.length == 0 || ContributorsMerkle.rootOf(contributors) != batch.contributorsRoot) {
+            revert SaleEscrowWrongContributors(batchId);
+        }
+        address[] memory accounts = registry.accountsOf(contributors);
+        uint256 total = _released[batchId][token];
+        for (uint256 i = 0; i < contributors.length; ++i) {
+            address account = accounts[i];
+            uint256 amount = _book(batchId, token, account, uint64(contributors[i]), total, batch.totalWeight);
+            if (amount == 0) continue;
+            address to = _routeOf(batch.cooperativeId, account);
+            if (to != account) emit ClaimRouted(batchId, account, batch.cooperativeId, to, amount);
+            if (!_tryPay(token, to, amount)) {
+                _credits[token][to] += amount;
+                emit PaymentDeferred(token, to, amount);
+            }
+        }
     }
 
     /// @inheritdoc ISaleEscrow
@@ -315,7 +369,7 @@ contract SaleEscrow is ISaleEscrow, ERC2771Context, Pausable, ReentrancyGuardTra
     function closeBatch(
         bytes32 batchId,
         uint256[] calldata saleIds,
-        IBatchRegistry.Contributor[] calldata contributors
+        uint256[] calldata contributors
     ) external nonReentrant {
         IBatchRegistry.Batch memory batch = batches.getBatch(batchId);
         address sender = _msgSender();
@@ -328,8 +382,9 @@ contract SaleEscrow is ISaleEscrow, ERC2771Context, Pausable, ReentrancyGuardTra
             revert SaleEscrowIncompleteSales(batchId, saleIds.length, batchSales_.count);
         }
         if (contributors.length == 0) revert SaleEscrowWrongContributors(batchId);
-        (bytes32 root, ) = ContributorsMerkle.commit(contributors);
-        if (root != batch.contributorsRoot) revert SaleEscrowWrongContributors(batchId);
+        if (ContributorsMerkle.rootOf(contributors) != batch.contributorsRoot) {
+            revert SaleEscrowWrongContributors(batchId);
+        }
         address[] memory tokens = _settledTokens(batchId, saleIds);
         batchSales_.closed = true;
         for (uint256 t = 0; t < tokens.length; ++t) {
@@ -343,12 +398,12 @@ contract SaleEscrow is ISaleEscrow, ERC2771Context, Pausable, ReentrancyGuardTra
         uint64 cooperativeId,
         uint64 totalWeight,
         address token,
-        IBatchRegistry.Contributor[] calldata contributors
+        uint256[] calldata contributors
     ) private {
         uint256 total = _released[batchId][token];
         uint256 owed;
         for (uint256 i = 0; i < contributors.length; ++i) {
-            owed += RevenueSplit.share(total, contributors[i].weight, totalWeight);
+            owed += RevenueSplit.share(total, uint64(contributors[i]), totalWeight);
         }
         uint256 leftover = total - owed;
         _roundedOff[batchId][token] = leftover;
@@ -548,26 +603,65 @@ contract SaleEscrow is ISaleEscrow, ERC2771Context, Pausable, ReentrancyGuardTra
         emit SaleRefunded(saleId, buyer, token, amount);
     }
 
-    function _claim(bytes32 batchId, address token, address account, uint64 weight, bytes32[] calldata proof) private {
+    /// @dev Checks the proof and books what is due to the contributor in `batchId` (zero: nothing).
+    function _claimOne(
+        bytes32 batchId,
+        address token,
+        uint256 contributor,
+        bytes32[] calldata proof
+    ) private returns (address account, uint64 cooperativeId, uint256 amount) {
         IBatchRegistry.Batch memory batch = batches.getBatch(batchId);
-        if (!MerkleProof.verifyCalldata(proof, batch.contributorsRoot, ContributorsMerkle.leaf(account, weight))) {
-            revert SaleEscrowInvalidProof(batchId, account, weight);
+        if (!MerkleProof.verifyCalldata(proof, batch.contributorsRoot, ContributorsMerkle.leaf(contributor))) {
+            revert SaleEscrowInvalidProof(batchId, contributor);
         }
-        uint256 due = RevenueSplit.share(_released[batchId][token], weight, batch.totalWeight);
+        // In the tree, so registered: its index names an account and its weight fits 64 bits.
+        account = registry.accountAt(uint32(contributor >> 64));
+        cooperativeId = batch.cooperativeId;
+        amount = _book(batchId, token, account, uint64(contributor), _released[batchId][token], batch.totalWeight);
+    }
+
+    /// @dev Books what is due to `account` of `weight` out of `releasedTotal` (zero: nothing) and emits it.
+    function _book(
+        bytes32 batchId,
+        address token,
+        address account,
+        uint64 weight,
+        uint256 releasedTotal,
+        uint64 totalWeight
+    ) private returns (uint256 amount) {
+        uint256 due = RevenueSplit.share(releasedTotal, weight, totalWeight);
         uint256 paid = _claimed[batchId][token][account];
-        if (due <= paid) revert SaleEscrowNothingDue(account);
-        uint256 amount = due - paid;
-        _claimed[batchId][token][account] = due;
-        emit Claimed(batchId, token, account, amount, weight);
-        uint64 cooperativeId = batch.cooperativeId;
-        if (_throughCooperative[cooperativeId][account]) {
-            // She chose, by her own signature, to be paid in dirhams by her cooperative: the token
-            // goes to its payout account (never zero once chosen: it can only be replaced).
-            address to = _payoutAccounts[cooperativeId];
-            emit ClaimRouted(batchId, account, cooperativeId, to, amount);
-            _pay(token, to, amount);
+        if (due > paid) {
+            amount = due - paid;
+            _claimed[batchId][token][account] = due;
+            emit Claimed(batchId, token, account, amount, weight);
+        }
+    }
+
+    /// @dev Pays a member's claim, to her or to her cooperative's payout account if she chose so.
+    function _payMember(bytes32 batchId, address token, address account, uint64 cooperativeId, uint256 amount) private {
+        address to = _routeOf(cooperativeId, account);
+        if (to != account) emit ClaimRouted(batchId, account, cooperativeId, to, amount);
+        _pay(token, to, amount);
+    }
+
+    /// @dev Where a member of `cooperativeId` is paid: herself, or the payout account if she chose,
+    /// by her own signature, to be paid in dirhams by her cooperative (never zero once chosen).
+    function _routeOf(uint64 cooperativeId, address account) private view returns (address) {
+        return _throughCooperative[cooperativeId][account] ? _payoutAccounts[cooperativeId] : account;
+    }
+
+    /// @dev A payment that may fail without reverting: ether with {PUSH_GAS} and no return data
+    /// copied (a payee cannot burn the caller's gas or memory), tokens through SafeERC20's try.
+    function _tryPay(address token, address to, uint256 amount) private returns (bool ok) {
+        if (token == address(0)) {
+            uint256 gasLimit = PUSH_GAS;
+            // solhint-disable-next-line no-inline-assembly
+            assembly ("memory-safe") {
+                ok := call(gasLimit, to, amount, 0, 0, 0, 0)
+            }
         } else {
-            _pay(token, account, amount);
+            ok = IERC20(token).trySafeTransfer(to, amount);
         }
     }
 

@@ -6,10 +6,19 @@
 import { ethers } from "hardhat";
 import type { ContractTransactionResponse } from "ethers";
 import { deployCoopTrace } from "./ethers-deploy";
-import { buildContributorTree, type Contributor } from "../domain/contributors";
+import { buildContributorTree, type ContributorTree } from "../domain/contributors";
 
 const DAY = 24 * 3600;
 const SIZES = [1, 10, 100, 1000];
+const HUGE = 10_000; // a batch of this many contributors, sent with a 2^24 gas limit
+const TX_CAP = 16_777_216n; // 2^24
+const SEASON_MEMBERS = 50;
+const SEASON_SALES = 10;
+/**
+ * 0xSplits v2, as quoted in issue 16 (not measured here: their contracts are not in this
+ * repository): 10 distributions of an ERC-20 to 50 recipients with push payments.
+ */
+const SPLITS_V2_PUSH_10x50 = 5_920_000n;
 
 async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<bigint> {
   const receipt = await (await tx).wait();
@@ -40,10 +49,11 @@ async function main() {
   await registry.registerCooperative("Bench cooperative", "Tinghir", "BENCH-1", coopAdmin.address, 1_000, true);
   const coop = 1n;
 
-  // Members 1..1000 at deterministic addresses; each is given 1 wei so that a claim measures the
-  // contract, not the 25,000 gas the EVM charges once to create a never-funded account.
+  // Members 1..10,000 at deterministic addresses (account indices 0..9,999, in that order); each
+  // claimant is given 1 wei so that a claim measures the contract, not the 25,000 gas the EVM
+  // charges once to create a never-funded account.
   const members: string[] = [];
-  for (let i = 1; i <= Math.max(...SIZES); i++) {
+  for (let i = 1; i <= HUGE; i++) {
     const account = ethers.getAddress(ethers.toBeHex(0x1000_0000n + BigInt(i) * 0x1_0000_0000n, 20));
     members.push(account);
     await registry.connect(coopAdmin).addMember(coop, account, ethers.id(`bench-member-${i}`));
@@ -63,7 +73,9 @@ async function main() {
   const register: Record<number, bigint> = {};
   const releaseFirst: Record<number, bigint> = {};
   const releaseNext: Record<number, bigint> = {};
-  const trees: Record<number, { batchId: string; contributors: Contributor[] }> = {};
+  const trees: Record<number, { batchId: string; tree: ContributorTree }> = {};
+  const indexOf = (account: string) => members.findIndex((m) => m.toLowerCase() === account.toLowerCase());
+  if (Number(await registry.indexOf(members[HUGE - 1])) !== HUGE - 1) throw new Error("unexpected account indices");
   let saleId = 0n;
   async function sell(batchId: string): Promise<bigint> {
     await escrow.connect(coopAdmin).createSale(batchId, 1000n, ethers.ZeroAddress, 10n ** 18n, buyer.address, DAY, DAY);
@@ -75,38 +87,47 @@ async function main() {
 
   for (const n of SIZES) {
     const contributors = members.slice(0, n).map((account, i) => ({ account, weight: BigInt(1000 + i) }));
-    const tree = buildContributorTree(contributors);
+    const tree = buildContributorTree(contributors, indexOf);
     const lot = `BENCH-${n}`;
-    register[n] = await gasOf(batches.connect(coopAdmin).registerBatch(coop, info(lot), tree.contributors));
+    register[n] = await gasOf(batches.connect(coopAdmin).registerBatch(coop, info(lot), tree.words));
     const batchId = await batches.batchIdOf(coop, lot);
-    trees[n] = { batchId, contributors: tree.contributors };
+    trees[n] = { batchId, tree };
     releaseFirst[n] = await sell(batchId);
     releaseNext[n] = await sell(batchId);
   }
 
-  // Claims in a cooperative of 1,000 members: a member claiming for itself pays its own gas, so the
+  // The largest batch: 10,000 contributors in one transaction capped at 2^24 gas.
+  const hugeTree = buildContributorTree(
+    members.map((account, i) => ({ account, weight: BigInt(1000 + i) })),
+    indexOf,
+  );
+  const registerHuge = await gasOf(
+    batches.connect(coopAdmin).registerBatch(coop, info("BENCH-10000"), hugeTree.words, { gasLimit: TX_CAP }),
+  );
+
+  // Claims in a batch of 1,000 members: a member claiming for itself pays its own gas, so the
   // figure is claimFor sent by the relayer (what the gateway does), to an account that holds ETH.
-  const big = buildContributorTree(trees[1000].contributors);
+  const big = trees[1000].tree;
   const member = big.contributors[500];
   await relayer.sendTransaction({ to: member.account, value: 1n });
   const claim1000 = await gasOf(
     escrow
       .connect(relayer)
-      .claimFor(trees[1000].batchId, ethers.ZeroAddress, member.account, member.weight, big.proof(member.account)),
+      .claimFor(trees[1000].batchId, ethers.ZeroAddress, big.wordOf(member.account), big.proof(member.account)),
   );
-  const small = buildContributorTree(trees[10].contributors);
+  const small = trees[10].tree;
   const m10 = small.contributors[3];
   await relayer.sendTransaction({ to: m10.account, value: 1n });
   const claim10 = await gasOf(
     escrow
       .connect(relayer)
-      .claimFor(trees[10].batchId, ethers.ZeroAddress, m10.account, m10.weight, small.proof(m10.account)),
+      .claimFor(trees[10].batchId, ethers.ZeroAddress, small.wordOf(m10.account), small.proof(m10.account)),
   );
   const fresh = big.contributors[900];
   const claimFresh = await gasOf(
     escrow
       .connect(relayer)
-      .claimFor(trees[1000].batchId, ethers.ZeroAddress, fresh.account, fresh.weight, big.proof(fresh.account)),
+      .claimFor(trees[1000].batchId, ethers.ZeroAddress, big.wordOf(fresh.account), big.proof(fresh.account)),
   );
 
   // A member of the 10-member batch chooses to be paid in dirhams through the cooperative: her share
@@ -117,7 +138,50 @@ async function main() {
   const claimRouted = await gasOf(
     escrow
       .connect(relayer)
-      .claimFor(trees[10].batchId, ethers.ZeroAddress, routed.account, routed.weight, small.proof(routed.account)),
+      .claimFor(trees[10].batchId, ethers.ZeroAddress, small.wordOf(routed.account), small.proof(routed.account)),
+  );
+
+  // A season: a harvest batch of 50 members sold in 10 sales (each released), then every member
+  // paid once for all 10. The members are 2,001..2,050 (they hold ETH, as 0xSplits' recipients hold
+  // the token). Two ways: one payAll by the cooperative's gateway, or one claimFor per member; each
+  // measured on its own batch, with the same sales.
+  const seasonMembers = members.slice(2000, 2000 + SEASON_MEMBERS);
+  for (const account of seasonMembers) await relayer.sendTransaction({ to: account, value: 1n });
+  const season = async (lot: string) => {
+    const tree = buildContributorTree(
+      seasonMembers.map((account, i) => ({ account, weight: BigInt(100 + i) })),
+      indexOf,
+    );
+    const registration = await gasOf(batches.connect(coopAdmin).registerBatch(coop, info(lot), tree.words));
+    const batchId = await batches.batchIdOf(coop, lot);
+    let releases = 0n;
+    for (let k = 0; k < SEASON_SALES; k++) releases += await sell(batchId);
+    return { tree, batchId, registration, releases };
+  };
+  const push = await season("SEASON-PUSH");
+  const payAll = await gasOf(escrow.connect(relayer).payAll(push.batchId, ethers.ZeroAddress, push.tree.words));
+  const pull = await season("SEASON-PULL");
+  let claims = 0n;
+  for (const c of pull.tree.contributors) {
+    claims += await gasOf(
+      escrow
+        .connect(relayer)
+        .claimFor(pull.batchId, ethers.ZeroAddress, pull.tree.wordOf(c.account), pull.tree.proof(c.account)),
+    );
+  }
+  // One member paid for several batches in one transfer: the 10- and 100-member batches (both
+  // sold twice), member 5 is in both.
+  const multi = members[5];
+  await relayer.sendTransaction({ to: multi, value: 1n });
+  const claimMany = await gasOf(
+    escrow.connect(relayer).claimMany(
+      ethers.ZeroAddress,
+      [trees[100], trees[1000]].map(({ batchId, tree }) => ({
+        batchId,
+        contributor: tree.wordOf(multi),
+        proof: tree.proof(multi),
+      })),
+    ),
   );
 
   // Payouts in dirhams recorded by the cooperative, then confirmed by the member (directly: the
@@ -156,7 +220,7 @@ async function main() {
   for (const [i, n] of SIZES.entries()) {
     if (n === 1) continue;
     const ids = [BigInt(2 * i + 1), BigInt(2 * i + 2)];
-    closeBatch[n] = await gasOf(escrow.connect(coopAdmin).closeBatch(trees[n].batchId, ids, trees[n].contributors));
+    closeBatch[n] = await gasOf(escrow.connect(coopAdmin).closeBatch(trees[n].batchId, ids, trees[n].tree.words));
   }
 
   const recordEvent = await gasOf(
@@ -196,8 +260,96 @@ async function main() {
 
   const out: string[] = [];
   out.push(
-    `Gas on Hardhat ${(await ethers.provider.send("web3_clientVersion", [])) as string}, solc 0.8.28 (runs 10,000), EVM cancun.`,
+    `Gas on Hardhat ${(await ethers.provider.send("web3_clientVersion", [])) as string}, solc 0.8.28 (runs 10,000; SaleEscrow 2,000, to fit EIP-170), EVM cancun.`,
   );
+  out.push("");
+  const marginal = (register[1000] - register[100]) / 900n;
+  const largest = (TX_CAP - register[1]) / marginal + 1n;
+  const seasonPush = push.releases + payAll;
+  const seasonPull = pull.releases + claims;
+  out.push("Issue 16 targets:");
+  out.push("");
+  out.push(row(["measure", "gas", "target", "met"]));
+  out.push(row(["---", "---:", "---:", "---"]));
+  const met = (ok: boolean) => (ok ? "yes" : "NO");
+  out.push(row(["registerBatch, 1 contributor", register[1], "≤ 90,000", met(register[1] <= 90_000n)]));
+  out.push(
+    row(["registerBatch, marginal per contributor (100 → 1,000)", marginal, "≤ 1,500", met(marginal <= 1_500n)]),
+  );
+  out.push(
+    row(["registerBatch, 1,000 contributors", register[1000], "≤ 1,600,000", met(register[1000] <= 1_600_000n)]),
+  );
+  const releaseMax = SIZES.reduce((m, n) => (releaseNext[n] > m ? releaseNext[n] : m), 0n);
+  const releaseFlat = SIZES.every((n) => releaseNext[n] === releaseNext[1]);
+  out.push(
+    row([
+      "release, any N (steady: batch's 2nd sale), 1 / 10 / 100 / 1,000",
+      SIZES.map((n) => releaseNext[n]).join(" / "),
+      "≤ 60,000, flat in N",
+      met(releaseMax <= 60_000n && releaseFlat),
+    ]),
+  );
+  out.push(
+    row(["claimFor, 1,000-member batch, recipient holds ETH", claim1000, "≤ 70,000", met(claim1000 <= 70_000n)]),
+  );
+  out.push(
+    row([
+      `season: ${SEASON_SALES} releases + payAll to ${SEASON_MEMBERS} (one tx)`,
+      seasonPush,
+      `≤ 0.5 × 0xSplits v2 push = ${SPLITS_V2_PUSH_10x50 / 2n}`,
+      met(2n * seasonPush <= SPLITS_V2_PUSH_10x50),
+    ]),
+  );
+  out.push(
+    row([
+      `season: ${SEASON_SALES} releases + ${SEASON_MEMBERS} claimFor (one per member)`,
+      seasonPull,
+      `≤ ${SPLITS_V2_PUSH_10x50 / 2n}`,
+      met(2n * seasonPull <= SPLITS_V2_PUSH_10x50),
+    ]),
+  );
+  out.push(
+    row([
+      `registerBatch, ${HUGE.toLocaleString("en")} contributors, gas limit 2^24`,
+      registerHuge,
+      `≤ ${TX_CAP}`,
+      met(registerHuge <= TX_CAP),
+    ]),
+  );
+  out.push(
+    row([
+      "largest batch in a 2^24 gas transaction (1 contributor + marginal × (n − 1))",
+      `≈ ${largest}`,
+      "≥ 10,000",
+      met(largest >= 10_000n),
+    ]),
+  );
+  out.push("");
+  out.push(row(["season detail", "gas", "", ""]));
+  out.push(row(["---", "---:", "---", "---"]));
+  out.push(row([`${SEASON_SALES} releases (the batch's 1st to 10th sale)`, push.releases, "", ""]));
+  out.push(row([`payAll, ${SEASON_MEMBERS} members (ETH, each holding some)`, payAll, "", ""]));
+  out.push(row([`${SEASON_MEMBERS} claimFor, summed`, claims, "", ""]));
+  out.push(
+    row([
+      `registerBatch, ${SEASON_MEMBERS} contributors (setup, not counted, like creating a split)`,
+      push.registration,
+      "",
+      "",
+    ]),
+  );
+  out.push(
+    row([
+      "0xSplits v2 push, 10 distributions to 50 (reference figure quoted in issue 16; NOT measured here)",
+      SPLITS_V2_PUSH_10x50,
+      "",
+      "",
+    ]),
+  );
+  out.push(
+    row(["0xSplits v2 pull (withdraw via the warehouse): no published figure at hand; NOT measured here", "—", "", ""]),
+  );
+  out.push(row(["claimMany, one member, 2 batches (100 and 1,000 members), one transfer", claimMany, "", ""]));
   out.push("");
   out.push(row(["operation", "gas", "target", "gas / target"]));
   out.push(row(["---", "---:", "---:", "---:"]));
@@ -207,7 +359,7 @@ async function main() {
       row([
         `registerBatch, ${n} contributor${n > 1 ? "s" : ""}`,
         register[n],
-        target ?? "growth: calldata + log + membership read",
+        target ?? "growth: calldata + log + hashing",
         target ? ratio(register[n], target) : `+${register[n] - register[1]} vs 1`,
       ]),
     );

@@ -10,9 +10,11 @@ pragma solidity ^0.8.24;
  * saves two storage writes per registration; see {batchIdOf}).
  *
  * Contributors (the members who delivered the goods, weighted by the quantity each delivered)
- * are emitted in full in {BatchRegistered} and committed on-chain as the root of an
- * OpenZeppelin standard Merkle tree of `(address account, uint256 weight)` leaves, built in
- * the order given (`StandardMerkleTree.of(values, ["address", "uint256"], { sortLeaves: false })`),
+ * are given as packed words, one per contributor: `index << 64 | weight`, where `index` is the
+ * member's account index in the {ICooperativeRegistry} (32 bits) and `weight` the quantity she
+ * delivered (64 bits). They are emitted in full in {BatchRegistered} and committed on-chain as the
+ * root of an OpenZeppelin simple Merkle tree of leaves `keccak256(abi.encode(word))`, built in the
+ * order given (`SimpleMerkleTree.of(leaves, { sortLeaves: false })`; see {ContributorsMerkle}),
  * plus the total weight. Storage per batch is two slots whatever the number of contributors.
  *
  * Quantities are integers in the batch's unit (use small units such as g or ml where
@@ -39,12 +41,6 @@ interface IBatchRegistry {
         string origin; // place of production
         uint64 productionDate; // unix seconds
         bytes32 metadataHash; // hash of the off-chain metadata document
-    }
-
-    /// @notice One contributor and its weight (the quantity it delivered).
-    struct Contributor {
-        address account;
-        uint64 weight;
     }
 
     /// @notice A quantity drawn from a parent batch by a merge.
@@ -78,9 +74,15 @@ interface IBatchRegistry {
     error BatchRegistryQuantityExceeded(bytes32 batchId, uint64 available, uint64 requested);
     /// @dev No contributors, or more than {MAX_CONTRIBUTORS}.
     error BatchRegistryInvalidContributorCount(uint256 count, uint256 max);
+    /// @dev Contributor at `index` is not a 32-bit account index and a 64-bit weight (its word has bits above 96).
+    error BatchRegistryInvalidContributor(uint256 index);
+    /// @dev The account of index `accountIndex` is not a current member of `cooperativeId`.
+    error BatchRegistryNotMember(uint64 cooperativeId, uint256 accountIndex);
+    /// @dev No account holds index `accountIndex` (in a merge, contributors need only have an index).
+    error BatchRegistryUnknownAccount(uint256 accountIndex);
     /// @dev Contributor at `index` has weight zero.
     error BatchRegistryZeroWeight(uint256 index);
-    /// @dev Contributors must be listed by strictly ascending address (this also rules out duplicates).
+    /// @dev Contributors must be listed by strictly ascending account index (this also rules out duplicates).
     error BatchRegistryContributorsNotSorted(uint256 index);
     /// @dev The sum of the weights does not fit the 64-bit total.
     error BatchRegistryWeightOverflow();
@@ -115,7 +117,7 @@ interface IBatchRegistry {
         uint64 indexed cooperativeId,
         address indexed registeredBy,
         BatchInfo info,
-        Contributor[] contributors,
+        uint256[] contributors,
         bytes32 contributorsRoot,
         uint64 totalWeight
     );
@@ -167,8 +169,10 @@ interface IBatchRegistry {
      * - `info.quantity` > 0; `info.lotCode` 1..20 bytes and not used in the cooperative;
      *   `info.productCode` 1..128 bytes, `info.unit` 1..16 bytes, `info.origin` at most 128 bytes;
      *   `info.productionDate` not zero nor in the future (limits count bytes, not characters);
-     * - 1..{MAX_CONTRIBUTORS} contributors, strictly ascending by address, each a current member
-     *   with a weight > 0, the weights summing to at most 2^64-1.
+     * - 1..{MAX_CONTRIBUTORS} contributors as packed words (see the contract notes), strictly
+     *   ascending by account index, each a current member of `cooperativeId` with a weight > 0,
+     *   the weights summing to at most 2^64-1. Membership is read from the registry's bitmap, one
+     *   word per 256 indices, in one call.
      *
      * Emits a {BatchRegistered} event.
      * @return batchId `batchIdOf(cooperativeId, info.lotCode)`.
@@ -176,7 +180,7 @@ interface IBatchRegistry {
     function registerBatch(
         uint64 cooperativeId,
         BatchInfo calldata info,
-        Contributor[] calldata contributors
+        uint256[] calldata contributors
     ) external returns (bytes32 batchId);
 
     /**
@@ -239,11 +243,12 @@ interface IBatchRegistry {
      * @dev The new batch's contributors are computed off-chain from the parents' emitted lists by
      * the rule in `scripts/lib/contributors.ts` (`mergeContributors`): each parent contributor's
      * weight times the quantity drawn from that parent, divided by that parent's total weight,
-     * rounded down, summed per address, zeros dropped, sorted by address. The verifier re-checks it.
+     * rounded down, summed per account, zeros dropped, sorted by account index. The verifier re-checks it.
      * Requirements: the caller is the admin or a member of `cooperativeId` and of every parent's
      * cooperative; 1..{MAX_PARENTS} distinct existing parents, each draw > 0 and within what the
      * parent holds; `info` and `contributors` as for {registerBatch}, except that contributors
-     * need not be current members (a member who left keeps the right to be paid for past work).
+     * need not be current members (a member who left keeps the right to be paid for past work):
+     * they need only have an account index ({BatchRegistryUnknownAccount} otherwise).
      *
      * Emits a {BatchRegistered} event, then a {BatchesMerged} event.
      */
@@ -251,7 +256,7 @@ interface IBatchRegistry {
         uint64 cooperativeId,
         Draw[] calldata inputs,
         BatchInfo calldata info,
-        Contributor[] calldata contributors
+        uint256[] calldata contributors
     ) external returns (bytes32 batchId);
 
     /**

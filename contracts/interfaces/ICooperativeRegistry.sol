@@ -8,6 +8,15 @@ pragma solidity ^0.8.24;
  *
  * Members are addresses plus a hash of an off-chain reference (for instance a membership card
  * number salted by the cooperative): no personal data is ever written on-chain.
+ *
+ * Every account is given a compact index (0, 1, 2… in the order accounts first join any
+ * cooperative) the first time it is added as a member; the index is hers for good (leaving and
+ * coming back, or joining another cooperative of a union, keeps it) and never changes hands.
+ * Batches name their contributors by index, and each cooperative keeps a bitmap of its current
+ * members by index, one storage word per 256 indices ({memberWords}): a batch of any size is
+ * checked with one read per distinct word rather than one per contributor. The index is global
+ * rather than per cooperative so that a merge across the cooperatives of a union names every
+ * contributor in one index space.
  */
 interface ICooperativeRegistry {
     /// @notice A cooperative as stored on-chain.
@@ -37,6 +46,8 @@ interface ICooperativeRegistry {
     error CooperativeRegistryAlreadyMember(uint64 cooperativeId, address account);
     /// @dev `account` is not a member of `cooperativeId`.
     error CooperativeRegistryNotMember(uint64 cooperativeId, address account);
+    /// @dev `account` never was a member of any cooperative, so has no index.
+    error CooperativeRegistryNoIndex(address account);
     /// @dev The member reference hash is zero.
     error CooperativeRegistryEmptyReference();
 
@@ -61,7 +72,8 @@ interface ICooperativeRegistry {
     /// @dev Emitted when a cooperative's reserve rate changes.
     event ReserveRateChanged(uint64 indexed cooperativeId, uint16 previousBps, uint16 newBps);
     /// @dev Emitted when a member joins a cooperative. `referenceHash` commits to an off-chain record.
-    event MemberAdded(uint64 indexed cooperativeId, address indexed member, bytes32 referenceHash);
+    /// `index` is the member's account index, the one batches name her by (see the contract notes).
+    event MemberAdded(uint64 indexed cooperativeId, address indexed member, uint32 index, bytes32 referenceHash);
     /// @dev Emitted when a member leaves a cooperative. Shares already earned stay claimable.
     event MemberRemoved(uint64 indexed cooperativeId, address indexed member);
 
@@ -134,10 +146,31 @@ interface ICooperativeRegistry {
     function canActFor(uint64 cooperativeId, address account) external view returns (bool);
 
     /**
-     * @notice Reverts with {CooperativeRegistryNotMember} naming the first address of `accounts`
-     * that is not a current member of `cooperativeId`. One call checks a whole contributor list.
+     * @notice The index of `account`, given when it first became a member of any cooperative.
+     * @dev Reverts with {CooperativeRegistryNoIndex} if it never was a member.
      */
-    function checkMembers(uint64 cooperativeId, address[] calldata accounts) external view;
+    function indexOf(address account) external view returns (uint32);
+
+    /// @notice The account holding `index` (zero if no account was given it yet).
+    function accountAt(uint256 index) external view returns (address);
+
+    /// @notice How many indices were given (ids run from 0 to this number − 1).
+    function accountCount() external view returns (uint32);
+
+    /**
+     * @notice The accounts named by packed contributor words (index in bits 64..95; see
+     * {IBatchRegistry-registerBatch}); zero for an index not given.
+     */
+    function accountsOf(uint256[] calldata contributors) external view returns (address[] memory accounts);
+
+    /**
+     * @notice Words of the bitmap of the current members of `cooperativeId`: bit `i % 256` of word
+     * `i / 256` is set when the account of index `i` is a member. One word per entry of `wordIndices`.
+     */
+    function memberWords(
+        uint64 cooperativeId,
+        uint256[] calldata wordIndices
+    ) external view returns (uint256[] memory words);
 
     /// @notice The admin and the reserve rate of a cooperative (reverts if unknown).
     function adminAndReserve(uint64 cooperativeId) external view returns (address admin, uint16 reserveBps);

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {IBatchRegistry} from "./IBatchRegistry.sol";
-
 /**
  * @title ISaleEscrow
  * @notice Escrow of buyer payments for sales of batches, and the fair split of each sale.
@@ -14,9 +12,12 @@ import {IBatchRegistry} from "./IBatchRegistry.sol";
  * On release the gross amount is split by {RevenueSplit}: the platform fee and the reserve rate
  * are those in force when the sale was created; the net goes to the batch's contributors pro
  * rata to weight. Release is O(1): it adds the net to a cumulative total per (batch, token);
- * each member claims `released × weight / totalWeight − alreadyClaimed` with a Merkle proof of
- * (address, weight). Money only leaves by pull: {claim}/{claimFor} for members, {withdraw} for
- * refunds and fees, {withdrawReserve} for the cooperative reserve.
+ * each member claims `released × weight / totalWeight − alreadyClaimed` with a Merkle proof of her
+ * packed contributor word (account index, weight; see {IBatchRegistry}). Money leaves by pull:
+ * {claim}/{claimFor}/{claimMany} for members (many batches in one transfer), {withdraw} for
+ * refunds, fees and deferred payments, {withdrawReserve} for the cooperative reserve. {payAll}
+ * pays every contributor of a batch in one transaction; a member whose account refuses the payment
+ * (or needs more than {PUSH_GAS}) is credited instead and withdraws it herself: she blocks no one.
  *
  * Accounting invariant, per token: deposits = held + refunds + fees + reserves + claimed +
  * claimable + dust, where held is the price of sales funded but not yet settled (Funded, Shipped,
@@ -83,7 +84,7 @@ interface ISaleEscrow {
     /// @dev A fee above {MAX_FEE_BPS} or a refund share above 10,000 bps.
     error SaleEscrowInvalidBps(uint256 bps, uint256 max);
     /// @dev The Merkle proof does not show (account, weight) among the batch's contributors.
-    error SaleEscrowInvalidProof(bytes32 batchId, address account, uint64 weight);
+    error SaleEscrowInvalidProof(bytes32 batchId, uint256 contributor);
     /// @dev Nothing to pay.
     error SaleEscrowNothingDue(address account);
     /// @dev The zero address was given where an account is required.
@@ -106,6 +107,10 @@ interface ISaleEscrow {
     error SaleEscrowIncompleteSales(bytes32 batchId, uint256 given, uint256 count);
     /// @dev The contributors given are not the batch's whole list (their tree is not the batch's root).
     error SaleEscrowWrongContributors(bytes32 batchId);
+    /// @dev {claim} by `account`, which is not the account of the contributor word it proves.
+    error SaleEscrowNotContributor(address account);
+    /// @dev Claim `index` of a {claimMany} names another account or cooperative than the first, or no claim was given.
+    error SaleEscrowMixedClaims(uint256 index);
 
     /// @dev Emitted when the cooperative admin offers a quantity of a batch for sale.
     event SaleCreated(
@@ -183,6 +188,8 @@ interface ISaleEscrow {
         address to,
         uint256 amount
     );
+    /// @dev Emitted by {payAll} when paying `account` failed: the amount is credited to it ({withdraw}).
+    event PaymentDeferred(address indexed token, address indexed account, uint256 amount);
     /// @dev Emitted when the platform fee changes (for sales created afterwards).
     event FeeChanged(uint16 previousBps, uint16 newBps);
     /// @dev Emitted when the account credited with platform fees changes.
@@ -272,27 +279,47 @@ interface ISaleEscrow {
      */
     function cancel(uint256 saleId) external;
 
-    /**
-     * @notice Pays the caller its share of everything released for `batchId` in `token`.
-     * @dev Works while paused. Requirements: `proof` shows (caller, weight) in the batch's
-     * contributors tree; something is due.
-     *
-     * Emits a {Claimed} event.
-     */
-    function claim(bytes32 batchId, address token, uint64 weight, bytes32[] calldata proof) external;
+    /// @notice One batch of a {claimMany}: the member's packed contributor word and its Merkle proof.
+    struct BatchClaim {
+        bytes32 batchId;
+        uint256 contributor;
+        bytes32[] proof;
+    }
 
     /**
-     * @notice Pays `account` its share: to `account` itself, or to her cooperative's payout account
-     * if she chose to be paid through it. Anyone may call; the gateway does it for members without a wallet.
-     * @dev As {claim}. Emits a {Claimed} event (and {ClaimRouted} when paid through the cooperative).
+     * @notice Pays the caller its share of everything released for `batchId` in `token`.
+     * @dev As {claimFor}, and the contributor's account must be the caller ({SaleEscrowNotContributor}).
      */
-    function claimFor(
-        bytes32 batchId,
-        address token,
-        address account,
-        uint64 weight,
-        bytes32[] calldata proof
-    ) external;
+    function claim(bytes32 batchId, address token, uint256 contributor, bytes32[] calldata proof) external;
+
+    /**
+     * @notice Pays the account of `contributor` its share: to the account itself, or to her
+     * cooperative's payout account if she chose to be paid through it. Anyone may call; the gateway
+     * does it for members without a wallet, and a member may send it herself.
+     * @dev Works while paused. Requirements: `proof` shows `contributor` (index << 64 | weight) in
+     * the batch's contributors tree; something is due. Emits a {Claimed} event (and {ClaimRouted}
+     * when paid through the cooperative).
+     */
+    function claimFor(bytes32 batchId, address token, uint256 contributor, bytes32[] calldata proof) external;
+
+    /**
+     * @notice Pays one member her shares in `token` of several batches of one cooperative, in one
+     * transfer. Anyone may call. Batches with nothing due are skipped.
+     * @dev Works while paused. Requirements: every proof valid ({SaleEscrowInvalidProof}); every
+     * claim names the same account and batches of the same cooperative ({SaleEscrowMixedClaims});
+     * something is due in all. Emits a {Claimed} event per batch paid (and {ClaimRouted}).
+     */
+    function claimMany(address token, BatchClaim[] calldata claims) external;
+
+    /**
+     * @notice Pays every contributor of `batchId` what is due to her in `token`, in one transaction.
+     * Anyone may call. A payment that fails (a contract that refuses it, or an ether transfer needing
+     * more than {PUSH_GAS}) is credited to the payee instead ({PaymentDeferred}; {withdraw}).
+     * @dev Works while paused. `contributors`: the batch's whole list as registered (its tree must be
+     * the batch's root, else {SaleEscrowWrongContributors}). Emits {Claimed} (and {ClaimRouted}) for
+     * each member paid something.
+     */
+    function payAll(bytes32 batchId, address token, uint256[] calldata contributors) external;
 
     /**
      * @notice Pays `account` what it was credited in `token` (refunds, platform fees). Anyone may
@@ -343,11 +370,7 @@ interface ISaleEscrow {
      * (released, resolved, cancelled or refunded); `contributors`: the batch's whole list, as registered
      * (its tree must be the batch's root). O(contributors × tokens). Emits {BatchClosed} per token.
      */
-    function closeBatch(
-        bytes32 batchId,
-        uint256[] calldata saleIds,
-        IBatchRegistry.Contributor[] calldata contributors
-    ) external;
+    function closeBatch(bytes32 batchId, uint256[] calldata saleIds, uint256[] calldata contributors) external;
 
     /// @notice Whether the batch's accounts are closed, and how many sales it had.
     function batchSales(bytes32 batchId) external view returns (uint64 count, bool closed);

@@ -29,6 +29,8 @@ export interface RawChain {
   chain: EmbeddedChain;
   provider: JsonRpcProvider;
   wallets: HDNodeWallet[];
+  /** Each wallet's account index in the registry (contributors are named by it). */
+  indices: Map<string, bigint>;
   batches: BatchRegistry;
   batchesAddress: string;
   cooperativeId: number;
@@ -66,10 +68,13 @@ export async function startRawChain(): Promise<RawChain> {
     ).wait();
     const cooperativeId = Number(await deployed.registry.cooperativeCount());
     for (const w of wallets) await (await deployed.registry.addMember(cooperativeId, w.address, id(w.address))).wait();
+    const indices = new Map<string, bigint>();
+    for (const w of wallets) indices.set(w.address, await deployed.registry.indexOf(w.address));
     return {
       chain,
       provider,
       wallets,
+      indices,
       batches: deployed.batches,
       batchesAddress: await deployed.batches.getAddress(),
       cooperativeId,
@@ -118,7 +123,8 @@ export async function runRaw(
   // Prepared per signer before the clock starts (the "tuned" sender's one-off reads).
   const prepared = await Promise.all(
     raw.wallets.map(async (w) => {
-      const contributors = [{ account: w.address, weight: 1000n }];
+      // One contributor, packed: her account index << 64 | weight (see IBatchRegistry).
+      const contributors = [(raw.indices.get(w.address)! << 64n) | 1000n];
       const estimate = await raw.batches
         .connect(w)
         .registerBatch.estimateGas(raw.cooperativeId, info("ESTIMATE-LOT-0000000"), contributors);
@@ -138,7 +144,7 @@ export async function runRaw(
       while (performance.now() < end) {
         const t0 = performance.now();
         try {
-          const args: [number, ReturnType<typeof info>, { account: string; weight: bigint }[]] = [
+          const args: [number, ReturnType<typeof info>, bigint[]] = [
             raw.cooperativeId,
             info(nextLot()),
             s.contributors,

@@ -6,8 +6,7 @@
  */
 import type { DeploymentFile } from "../chain/deploy";
 import { buildEpcisDocument } from "../epcis";
-import { buildContributorTree } from "../../domain/contributors";
-import { contributorSource } from "../verifier/collect";
+import { contributorSource, treeOfContributors } from "../verifier/collect";
 import { buildSaleAudit, type AuditDeps, type SaleAudit } from "./sale";
 
 export interface PackDeps extends AuditDeps {
@@ -26,7 +25,11 @@ export interface SalePack {
     emittedBy: string | null;
     root: string;
     totalWeight: string;
-    list: { account: string; weight: string; proof: string[] }[];
+    /**
+     * Each contributor with her account index, the packed word the batch committed to (index << 64 |
+     * weight, as a decimal string) and its Merkle proof: the leaf is keccak256(abi.encode(word)).
+     */
+    list: { account: string; weight: string; index: number; word: string; proof: string[] }[];
   };
   epcis: Record<string, unknown> | null;
   /**
@@ -57,7 +60,7 @@ export async function buildSalePack(deps: PackDeps, saleId: number): Promise<Sal
   const audit = await buildSaleAudit(deps, saleId);
   const { snap } = await deps.chain.batch(audit.batchId);
   const source = contributorSource(snap, audit.batchId);
-  const tree = source === null ? null : buildContributorTree(source.contributors);
+  const tree = source === null ? null : treeOfContributors(source.contributors);
   const batch = deps.index.getBatch(audit.batchId);
   const deploymentFile = `${deps.deployment.chainId}.json`;
   const money = snap.money;
@@ -72,6 +75,8 @@ export async function buildSalePack(deps: PackDeps, saleId: number): Promise<Sal
       list: (tree?.contributors ?? []).map((c) => ({
         account: c.account,
         weight: c.weight.toString(),
+        index: c.index,
+        word: tree!.wordOf(c.account).toString(),
         proof: tree!.proof(c.account),
       })),
     },

@@ -16,10 +16,10 @@ import { formatUnits } from "../chain/units";
 import { ZERO_ADDRESS as ZeroAddress, toAddress as getAddress } from "../chain/address";
 import type { UserStore } from "../custody/users";
 import { DomainError, notFound } from "../services/errors";
-import { buildContributorTree, type ContributorTree } from "../../domain/contributors";
+import type { ContributorTree } from "../../domain/contributors";
 import { shareOf } from "../../domain/split";
 import { SALE_STATES, type Check } from "../verifier/checks";
-import { contributorSource, type LogRef, type SaleFacts, type Snapshot } from "../verifier/collect";
+import { contributorSource, treeOfContributors, type LogRef, type SaleFacts, type Snapshot } from "../verifier/collect";
 import type { BatchFacts, ChainReader } from "./chain";
 import type { IndexView } from "./indexView";
 
@@ -226,7 +226,7 @@ function recomputeSplit(deps: AuditDeps, snap: Snapshot, sale: SaleFacts, token:
   const dec = token.decimals;
   const source = contributorSource(snap, s.batchId);
   let tree: ContributorTree | null = null;
-  if (source !== null) tree = buildContributorTree(source.contributors);
+  if (source !== null) tree = treeOfContributors(source.contributors);
   else out.push({ saleId, field: "chain.contributors", index: null, chain: "no emitted contributor list" });
   const total = tree?.totalWeight ?? 0n;
   const releases = sale.releases;

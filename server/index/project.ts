@@ -10,6 +10,7 @@ import { PROJECTION_TABLES } from "./schema";
 import { createPayoutProjection } from "./projectPayouts";
 
 import type { SaleState } from "../../domain/saleStates";
+import { unpackContributor } from "../../domain/contributors";
 
 export type { SaleState };
 
@@ -141,6 +142,7 @@ function cooperativeHandlers(db: Db): Record<string, Handler> {
     ),
     coopAdmin: db.prepare(`UPDATE ix_cooperatives SET admin = ? WHERE cooperative_id = ?`),
     coopReserve: db.prepare(`UPDATE ix_cooperatives SET reserve_bps = ? WHERE cooperative_id = ?`),
+    accountIndex: db.prepare(`INSERT OR IGNORE INTO ix_accounts (account_index, account) VALUES (?, ?)`),
     memberAdd: db.prepare(
       `INSERT INTO ix_members (cooperative_id, account, reference_hash, active, tx_hash, block_number, log_index, block_time)
        VALUES (@id, @account, @referenceHash, 1, @txHash, @blockNumber, @logIndex, @blockTime)
@@ -180,6 +182,7 @@ function cooperativeHandlers(db: Db): Record<string, Handler> {
       q.coopReserve.run(value, id);
     },
     MemberAdded(a, f) {
+      q.accountIndex.run(num(a, "index"), str(a, "member"));
       q.memberAdd.run({
         ...f,
         id: num(a, "cooperativeId"),
@@ -247,11 +250,24 @@ function batchHandlers(db: Db): Record<string, Handler> {
     q.batchDrawn.run(drawnTotal, batchId); // the contract's running total is authoritative
   }
 
+  /** A packed contributor word (index << 64 | weight) as the account and weight it names. */
+  const accountAt = db.prepare<[number], { account: string }>(
+    `SELECT account FROM ix_accounts WHERE account_index = ?`,
+  );
+  function contributorOf(word: Json): { account: string; weight: string } {
+    if (typeof word !== "string" && typeof word !== "number") throw new Error("contributor: expected a number");
+    const { index, weight } = unpackContributor(BigInt(word));
+    const row = accountAt.get(index);
+    // MemberAdded gives an index before any batch can name it: a miss is a broken journal.
+    if (row === undefined) throw new Error(`contributor: no account has index ${index}`);
+    return { account: row.account, weight: weight.toString() };
+  }
+
   return {
     BatchRegistered(a, f) {
       const batchId = str(a, "batchId");
       const info = record(a.info);
-      const contributors = list(a, "contributors").map(record);
+      const contributors = list(a, "contributors").map((w) => contributorOf(w));
       q.batch.run({
         ...f,
         batchId,
@@ -270,7 +286,7 @@ function batchHandlers(db: Db): Record<string, Handler> {
         contributorsRoot: str(a, "contributorsRoot"),
         totalWeight: str(a, "totalWeight"),
       });
-      contributors.forEach((c, i) => q.contributor.run(batchId, i, str(c, "account"), str(c, "weight")));
+      contributors.forEach((c, i) => q.contributor.run(batchId, i, c.account, c.weight));
     },
     BatchSplit(a, f) {
       const parentId = str(a, "parentId");

@@ -264,10 +264,22 @@ const V2 = `
 CREATE INDEX ix_batches_digital_link ON ix_batches (gtin, lot_code, block_number, log_index);
 `;
 
-export const indexMigrations: Migrations = { module: "index", steps: [V1, V2, PAYOUTS_MIGRATION] };
+/**
+ * Issue 16: every account is given an index when it first joins a cooperative (MemberAdded carries
+ * it); batches name their contributors by index, and the index turns them back into addresses.
+ */
+const ACCOUNTS = `
+CREATE TABLE ix_accounts (
+  account_index INTEGER PRIMARY KEY,
+  account TEXT NOT NULL UNIQUE
+);
+`;
+
+export const indexMigrations: Migrations = { module: "index", steps: [V1, V2, PAYOUTS_MIGRATION, ACCOUNTS] };
 
 /** Projection tables, rebuilt from `ix_logs` (children before parents is irrelevant: no foreign keys). */
 export const PROJECTION_TABLES = [
+  "ix_accounts",
   "ix_cooperatives",
   "ix_cooperative_changes",
   "ix_members",

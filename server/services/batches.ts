@@ -15,7 +15,7 @@ import type { Batch, BatchDetail, Page, Queries } from "../index";
 import { RelayRejectedError } from "../relayer";
 import { batchIdOf } from "../../domain/batchId";
 import { batchRegistryAbi } from "../chain/abis.generated";
-import { mergeContributors, sortContributors } from "../../domain/contributors";
+import { mergeContributors, packContributor, sortContributors } from "../../domain/contributors";
 import { LOT_PATTERN, MAX_LOT_LENGTH } from "../../domain/gs1";
 import { requireCoopActor, requireRole } from "./access";
 import { DomainError, invalidField, notFound } from "./errors";
@@ -201,11 +201,24 @@ export function createBatchService(deps: BatchServiceDeps): BatchService {
     });
   }
 
+  /** Each contributor's account index from the index (MemberAdded): one that never joined is refused here. */
+  function packedContributors(list: { account: string; weight: bigint }[]): bigint[] {
+    const indexed = list.map((c, i) => {
+      const index = queries.accountIndexOf(c.account);
+      if (index === null) {
+        throw invalidField(`contributors.${i}`, "is not a member of this cooperative", "not_a_member");
+      }
+      return { ...c, index };
+    });
+    return sortContributors(indexed).map((c) => packContributor(c.index, c.weight));
+  }
+
   return {
     async register(actor, input, options) {
       const user = requireCoopActor(queries, actor, input.cooperativeId);
-      // In the contract's order; the contract computes the commitment itself.
-      const contributors = sortContributors(resolveContributors(input.contributors));
+      // Packed words (account index << 64 | weight) in the contract's order (ascending index); the
+      // contract computes the commitment itself.
+      const contributors = packedContributors(resolveContributors(input.contributors));
       const data = encodeCall(abi, "registerBatch", [input.cooperativeId, toInfo(input), contributors]);
       const outcome = await write(user, data, options);
       // Not mined yet (202): the id is known anyway, it is derived from the cooperative and the lot.
@@ -300,7 +313,7 @@ export function createBatchService(deps: BatchServiceDeps): BatchService {
         input.cooperativeId,
         input.inputs.map((i) => ({ batchId: i.batchId, quantity: i.quantity })),
         toInfo(input),
-        contributors,
+        packedContributors(contributors),
       ]);
       const outcome = await write(user, data, options);
       return { outcome, batchId: eventArg(outcome, "BatchesMerged", "batchId") ?? null };

@@ -18,6 +18,7 @@ import {
   type MemberReconciliation,
   type PayoutFact,
 } from "../../domain/payouts";
+import { packContributor } from "../../domain/contributors";
 import { toDecimalString } from "../../domain/money";
 import { shareOf } from "../../domain/split";
 import { payoutLedgerAbi, saleEscrowAbi } from "../chain/abis.generated";
@@ -475,7 +476,10 @@ function payoutWrites(deps: PayoutServiceDeps) {
       const saleIds = allPages((p) => queries.listSales({ ...p, batchId: batch.batchId }))
         .map((s) => s.saleId)
         .sort((a, b) => a - b);
-      const contributors = batch.contributors.map((c) => ({ account: c.account, weight: BigInt(c.weight) }));
+      // As packed words (account index << 64 | weight), in the emitted order (ascending index).
+      const contributors = batch.contributors.map((c) =>
+        packContributor(queries.accountIndexOf(c.account) ?? 0, BigInt(c.weight)),
+      );
       const data = encodeCall(saleEscrowAbi, "closeBatch", [batch.batchId, saleIds, contributors]);
       const outcome = await writer.write(admin, { to: escrow, data }, options);
       const roundedOff = outcome.events

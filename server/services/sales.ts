@@ -344,6 +344,7 @@ export function createSaleService(deps: SaleServiceDeps): SaleService {
     }
     const tree = buildContributorTree(
       batch.contributors.map((c) => ({ account: c.account, weight: BigInt(c.weight) })),
+      (account) => queries.accountIndexOf(account) ?? -1,
     );
     const weight = tree.weightOf(member.address ?? ZeroAddress);
     if (weight === 0n) {
@@ -352,7 +353,7 @@ export function createSaleService(deps: SaleServiceDeps): SaleService {
     const { outcome } = await relay(
       caller,
       "claimFor",
-      [input.batchId, input.token, member.address, weight, tree.proof(member.address!)],
+      [input.batchId, input.token, tree.wordOf(member.address!), tree.proof(member.address!)],
       options,
     );
     return { outcome, amount: (eventArg(outcome, "Claimed", "amount") as string | undefined) ?? null };

@@ -5,7 +5,7 @@
  */
 import { toDecimalString } from "../../domain/money";
 import { formatUnits } from "../chain/units";
-import { buildContributorTree, mergeContributors, type ContributorTree } from "../../domain/contributors";
+import { mergeContributors, type ContributorTree } from "../../domain/contributors";
 import { shareOf, splitRevenue } from "../../domain/split";
 import { batchIdOf } from "../../domain/batchId";
 
@@ -20,6 +20,7 @@ import {
   type SaleFacts,
   type Snapshot,
   type SplitEvent,
+  treeOfContributors,
 } from "./collect";
 
 export const SECTIONS = [
@@ -324,7 +325,7 @@ function checkCommitment({ snap, add, batchId, reg, chain }: BatchScope): Contri
     add("contributors", "commitment", "cannot find the emitted contributor list of this batch", false);
     return null;
   }
-  const tree = buildContributorTree(source.contributors);
+  const tree = treeOfContributors(source.contributors);
   const emittedOrder = source.contributors.map((x) => x.account).join(",");
   const sortedOrder = tree.contributors.map((x) => x.account).join(",");
   const src = source.registration;
@@ -354,7 +355,7 @@ function checkCommitment({ snap, add, batchId, reg, chain }: BatchScope): Contri
         ? `list emitted by ${nameOf(snap, src.batchId)} at its registration (${at(src.ref)}); this batch shares it through split of ${source.via.map((v) => nameOf(snap, v)).join(" ← ")}`
         : `list emitted at registration (${at(src.ref)})`,
       `recomputed root ${tree.root}, total weight ${tree.totalWeight}`,
-      ...(ordered ? [] : ["the emitted list is not in ascending address order"]),
+      ...(ordered ? [] : ["the emitted list is not in ascending account index order"]),
       ...bad.map(([what, claimed, computed]) => `${what}: ${claimed}, recomputed ${computed}  ← differs`),
       ...tree.contributors.map((x) => `${x.account} weight ${x.weight}`),
     ],
@@ -374,7 +375,7 @@ function checkMergeRule({ snap, add, reg }: BatchScope, made: MergeEvent): void 
       details.push(`parent ${nameOf(snap, input.batchId)}: contributor list or state not found`);
       return { contributors: [], totalWeight: 1n, drawn: input.quantity };
     }
-    const t = buildContributorTree(src.contributors);
+    const t = treeOfContributors(src.contributors);
     const rootOk = t.root === onChain.contributorsRoot && t.totalWeight === onChain.totalWeight;
     ok &&= rootOk;
     details.push(
@@ -393,8 +394,8 @@ function checkMergeRule({ snap, add, reg }: BatchScope, made: MergeEvent): void 
   const expectedSet = new Set(expected.map((e) => e.account));
   for (const e of emitted)
     if (!expectedSet.has(e.account)) diffs.push(`${e.account}: emitted ${e.weight}, rule gives nothing`);
-  if (ok && diffs.length === 0 && expected.map((e) => e.account).join() !== emitted.map((e) => e.account).join()) {
-    diffs.push("same weights but not in ascending address order");
+  if (ok && diffs.length === 0 && emitted.some((e, i) => i > 0 && e.index <= emitted[i - 1].index)) {
+    diffs.push("same weights but not in ascending account index order");
   }
   ok &&= diffs.length === 0;
   add(

@@ -20,6 +20,7 @@ import {
 } from "./abi";
 import { RpcError, mapLimit, type RpcClient, type RpcLog } from "./rpc";
 import { UsageError, type Target } from "./target";
+import { buildContributorTree, unpackContributor, type ContributorTree } from "../../domain/contributors";
 import { collectMoney, type MoneyFacts, type MoneyReader } from "./money";
 
 // The names are the deploy path's: the verifier reads the file that path writes.
@@ -62,6 +63,14 @@ export interface LogRef {
 export interface Contributor {
   account: string;
   weight: bigint;
+  /** The account index the packed word names (the account comes from MemberAdded). */
+  index: number;
+}
+
+/** The commitment of an emitted list, recomputed: ordered by account index, as the contract builds it. */
+export function treeOfContributors(list: readonly Contributor[]): ContributorTree {
+  const indexOf = new Map(list.map((c) => [c.account, c.index]));
+  return buildContributorTree(list, (account) => indexOf.get(account) ?? -1);
 }
 
 export interface BatchInfo {
@@ -265,6 +274,7 @@ const T = {
   Claimed: topicOf(saleEscrowAbi, "Claimed"),
   CooperativeRegistered: topicOf(cooperativeRegistryAbi, "CooperativeRegistered"),
   ReserveRateChanged: topicOf(cooperativeRegistryAbi, "ReserveRateChanged"),
+  MemberAdded: topicOf(cooperativeRegistryAbi, "MemberAdded"),
 };
 const SALE_EVENTS = [
   "SaleFunded",
@@ -299,7 +309,26 @@ function decode(iface: Interface, log: RpcLog) {
   return { name: parsed.name, args: parsed.args, ref: refOf(log) };
 }
 
-function registrationOf(args: Result, ref: LogRef): Registration {
+/**
+ * The account of each index, from the registry's MemberAdded events (an index is given once, when an
+ * account first joins a cooperative): contributors are emitted as packed (index, weight) words.
+ */
+type Accounts = Map<number, string>;
+
+async function loadAccounts(rpc: RpcClient, contracts: Deployment["contracts"], block: number): Promise<Accounts> {
+  const registry = contracts.CooperativeRegistry;
+  const logs = await rpc.getLogs({ address: registry.address, topics: [T.MemberAdded] }, registry.blockNumber, block);
+  const accounts: Accounts = new Map();
+  for (const log of logs) {
+    const d = decode(cooperativeRegistryAbi, log);
+    if (d === null) continue;
+    const index = Number(d.args.index as bigint);
+    if (!accounts.has(index)) accounts.set(index, getAddress(d.args.member as string));
+  }
+  return accounts;
+}
+
+function registrationOf(args: Result, ref: LogRef, accounts: Accounts): Registration {
   const info = args.info as Result;
   return {
     batchId: lower(args.batchId as string),
@@ -315,10 +344,11 @@ function registrationOf(args: Result, ref: LogRef): Registration {
       productionDate: info.productionDate as bigint,
       metadataHash: lower(info.metadataHash as string),
     },
-    contributors: (args.contributors as Result[]).map((c) => ({
-      account: getAddress(c.account as string),
-      weight: c.weight as bigint,
-    })),
+    contributors: (args.contributors as bigint[]).map((word) => {
+      const { index, weight } = unpackContributor(word);
+      // An index no MemberAdded gave: shown as the zero address (the checks then fail visibly).
+      return { account: accounts.get(index) ?? ZeroAddress, weight, index };
+    }),
     contributorsRoot: lower(args.contributorsRoot as string),
     totalWeight: args.totalWeight as bigint,
     ref,
@@ -365,6 +395,8 @@ interface Collector {
   snap: Snapshot;
   /** Logs already in snap.splits or snap.merges (`txHash:logIndex`): one log can be reached from several batches. */
   seen: Set<string>;
+  /** Account of each index (MemberAdded). */
+  accounts: Accounts;
 }
 
 type DecodedLog = NonNullable<ReturnType<typeof decode>>;
@@ -391,6 +423,7 @@ export async function collect(
     concurrency: options.concurrency ?? 8,
     snap,
     seen: new Set(),
+    accounts: await loadAccounts(rpc, deployment.contracts, block),
   };
 
   // 1. The batch id: given, or found by GTIN + lot among all registrations.
@@ -408,7 +441,7 @@ export async function collect(
     return snap;
   }
   snap.batchId = batchId;
-  snap.registrations[batchId] = registrationOf(ownReg.args, ownReg.ref);
+  snap.registrations[batchId] = registrationOf(ownReg.args, ownReg.ref, col.accounts);
   snap.onChain[batchId] = await getBatch(col, batchId);
   await loadContributorSource(col, batchId);
   collectOwnLogs(col, own);
@@ -543,7 +576,7 @@ async function findByDigitalLink(
   const regs = (await registryLogs(col, [T.BatchRegistered]))
     .map((l) => decode(batchRegistryAbi, l))
     .filter((d) => d !== null)
-    .map((d) => registrationOf(d.args, d.ref));
+    .map((d) => registrationOf(d.args, d.ref, col.accounts));
   const splitParent = new Map<string, string>();
   for (const log of await registryLogs(col, [T.BatchSplit])) {
     const d = decode(batchRegistryAbi, log);
@@ -586,7 +619,7 @@ async function registration(col: Collector, id: string): Promise<Registration | 
   const logs = await registryLogs(col, [T.BatchRegistered, id]);
   const d = logs.length > 0 ? decode(batchRegistryAbi, logs[0]) : null;
   if (d === null) return null;
-  snap.registrations[id] = registrationOf(d.args, d.ref);
+  snap.registrations[id] = registrationOf(d.args, d.ref, col.accounts);
   return snap.registrations[id];
 }
 
@@ -665,7 +698,7 @@ async function collectChildren(col: Collector, batchId: string): Promise<void> {
     if (chunk.length === 0) continue;
     for (const log of await registryLogs(col, [T.BatchRegistered, chunk])) {
       const d = decode(batchRegistryAbi, log);
-      if (d !== null) snap.registrations[lower(d.args.batchId as string)] = registrationOf(d.args, d.ref);
+      if (d !== null) snap.registrations[lower(d.args.batchId as string)] = registrationOf(d.args, d.ref, col.accounts);
     }
   }
   await mapLimit(childIds, col.concurrency, async (id) => {

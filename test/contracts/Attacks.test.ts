@@ -8,8 +8,15 @@ import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import { loadFixture, setBalance, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { BaseContract, ContractTransactionResponse, Interface, TypedDataDomain } from "ethers";
-import { DAY, RESERVE_BPS, batchInfo, deployWithBatch, referenceHash, registerBatch } from "../helpers/fixtures";
-import { buildContributorTree } from "../../domain/contributors";
+import {
+  DAY,
+  RESERVE_BPS,
+  batchInfo,
+  deployWithBatch,
+  referenceHash,
+  registerBatch,
+  treeOf,
+} from "../helpers/fixtures";
 import { shareOf, splitRevenue } from "../../domain/split";
 import type { Forwarder } from "../../typechain-types";
 
@@ -98,7 +105,7 @@ describe("Attacks", function () {
         const claimData = escrow.interface.encodeFunctionData("claim", [
           reBatch.batchId,
           ETH,
-          RE_WEIGHT,
+          reBatch.tree.wordOf(env.receiverAddress),
           reBatch.tree.proof(env.receiverAddress),
         ]);
         return { env, due, claimData, receiver, escrowAddress };
@@ -181,7 +188,7 @@ describe("Attacks", function () {
         const claimData = escrow.interface.encodeFunctionData("claim", [
           reBatch.batchId,
           ETH,
-          RE_WEIGHT,
+          reBatch.tree.wordOf(env.receiverAddress),
           reBatch.tree.proof(env.receiverAddress),
         ]);
         await receiver.arm(escrowAddress, claimData, false);
@@ -221,7 +228,7 @@ describe("Attacks", function () {
         const weight = tree.weightOf(member.address);
         const share = shareOf(net, weight, tree.totalWeight);
         await expect(
-          escrow.connect(member).claim(batchId, tokenAddress, weight, tree.proof(member.address)),
+          escrow.connect(member).claim(batchId, tokenAddress, tree.wordOf(member.address), tree.proof(member.address)),
         ).to.changeTokenBalances(token, [member, escrow], [share, -share]);
         paid += share;
       }
@@ -288,13 +295,12 @@ describe("Attacks", function () {
 
       let paid = 0n;
       for (const [i, c] of members.entries()) {
-        await expect(escrow.claimFor(batchId, ETH, c.account, c.weight, tree.proof(c.account))).to.changeEtherBalance(
-          c.account,
-          before.claimable[i],
-        );
+        await expect(
+          escrow.claimFor(batchId, ETH, tree.wordOf(c.account), tree.proof(c.account)),
+        ).to.changeEtherBalance(c.account, before.claimable[i]);
         paid += before.claimable[i];
         expect(await escrow.claimable(batchId, ETH, c.account, c.weight)).to.equal(0n);
-        await expect(escrow.claimFor(batchId, ETH, c.account, c.weight, tree.proof(c.account)))
+        await expect(escrow.claimFor(batchId, ETH, tree.wordOf(c.account), tree.proof(c.account)))
           .to.be.revertedWithCustomError(escrow, "SaleEscrowNothingDue")
           .withArgs(c.account);
       }
@@ -337,7 +343,7 @@ describe("Attacks", function () {
         const register = batches.interface.encodeFunctionData("registerBatch", [
           cooperativeId,
           info,
-          buildContributorTree([{ account: alice.address, weight: 1n }]).contributors,
+          (await treeOf(batches, [{ account: alice.address, weight: 1n }])).words,
         ]);
         await expect(outsider.sendTransaction({ to: await batches.getAddress(), data: spoof(register, alice.address) }))
           .to.be.revertedWithCustomError(batches, "BatchRegistryNotAuthorized")
@@ -415,15 +421,11 @@ describe("Attacks", function () {
 
       async function registration(env: Env, lotCode: string) {
         const info = await batchInfo({ lotCode });
-        const tree = buildContributorTree([
+        const tree = await treeOf(env.batches, [
           { account: env.alice.address, weight: 3n },
           { account: env.bob.address, weight: 2n },
         ]);
-        const data = env.batches.interface.encodeFunctionData("registerBatch", [
-          env.cooperativeId,
-          info,
-          tree.contributors,
-        ]);
+        const data = env.batches.interface.encodeFunctionData("registerBatch", [env.cooperativeId, info, tree.words]);
         return { info, tree, data, batchId: await env.batches.batchIdOf(env.cooperativeId, lotCode) };
       }
 

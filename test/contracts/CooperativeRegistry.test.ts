@@ -301,7 +301,7 @@ describe("CooperativeRegistry", function () {
           .withArgs(f.cooperativeId, f.coopAdmin.address);
         await expect(f.registry.connect(f.dave).addMember(f.cooperativeId, f.buyer.address, referenceHash("x")))
           .to.emit(f.registry, "MemberAdded")
-          .withArgs(f.cooperativeId, f.buyer.address, referenceHash("x"));
+          .withArgs(f.cooperativeId, f.buyer.address, 4n, referenceHash("x"));
       });
     });
 
@@ -431,7 +431,10 @@ describe("CooperativeRegistry", function () {
         expect(await f.registry.isMember(f.cooperativeId, f.buyer.address)).to.equal(false);
         await expect(f.registry.connect(f.coopAdmin).addMember(f.cooperativeId, f.buyer.address, ref))
           .to.emit(f.registry, "MemberAdded")
-          .withArgs(f.cooperativeId, f.buyer.address, ref);
+          .withArgs(f.cooperativeId, f.buyer.address, 4n, ref);
+        expect(await f.registry.indexOf(f.buyer.address)).to.equal(4n);
+        expect(await f.registry.accountAt(4n)).to.equal(f.buyer.address);
+        expect(await f.registry.accountCount()).to.equal(5n);
         expect(await f.registry.isMember(f.cooperativeId, f.buyer.address)).to.equal(true);
         expect((await f.registry.getCooperative(f.cooperativeId)).memberCount).to.equal(5n);
       });
@@ -440,8 +443,13 @@ describe("CooperativeRegistry", function () {
         const f = await loadFixture(fixture);
         await register(f);
         expect(await f.registry.isMember(2n, f.alice.address)).to.equal(false);
-        await f.registry.connect(f.outsider).addMember(2n, f.alice.address, referenceHash("alice-2"));
+        await expect(f.registry.connect(f.outsider).addMember(2n, f.alice.address, referenceHash("alice-2")))
+          .to.emit(f.registry, "MemberAdded")
+          .withArgs(2n, f.alice.address, 0n, referenceHash("alice-2"));
         expect(await f.registry.isMember(2n, f.alice.address)).to.equal(true);
+        // One index per account, whatever the cooperative: bit 0 is set in both bitmaps.
+        expect((await f.registry.memberWords(2n, [0n]))[0]).to.equal(1n);
+        expect((await f.registry.memberWords(1n, [0n]))[0]).to.equal(0b1111n);
         expect(await f.registry.isMember(1n, f.alice.address)).to.equal(true);
         expect((await f.registry.getCooperative(2n)).memberCount).to.equal(1n);
         expect((await f.registry.getCooperative(1n)).memberCount).to.equal(4n);
@@ -453,7 +461,7 @@ describe("CooperativeRegistry", function () {
           f.registry.connect(f.coopAdmin).addMember(f.cooperativeId, f.coopAdmin.address, referenceHash("a")),
         )
           .to.emit(f.registry, "MemberAdded")
-          .withArgs(f.cooperativeId, f.coopAdmin.address, referenceHash("a"));
+          .withArgs(f.cooperativeId, f.coopAdmin.address, 4n, referenceHash("a"));
         expect(await f.registry.isMember(f.cooperativeId, f.coopAdmin.address)).to.equal(true);
       });
     });
@@ -538,8 +546,12 @@ describe("CooperativeRegistry", function () {
         await f.registry.connect(f.coopAdmin).removeMember(f.cooperativeId, f.bob.address);
         await expect(f.registry.connect(f.coopAdmin).addMember(f.cooperativeId, f.bob.address, referenceHash("bob-2")))
           .to.emit(f.registry, "MemberAdded")
-          .withArgs(f.cooperativeId, f.bob.address, referenceHash("bob-2"));
+          .withArgs(f.cooperativeId, f.bob.address, 1n, referenceHash("bob-2"));
         expect(await f.registry.isMember(f.cooperativeId, f.bob.address)).to.equal(true);
+        // Back with the same index, which no one else was given.
+        expect(await f.registry.indexOf(f.bob.address)).to.equal(1n);
+        expect(await f.registry.accountCount()).to.equal(4n);
+        expect((await f.registry.memberWords(f.cooperativeId, [0n]))[0]).to.equal(0b1111n);
         expect((await f.registry.getCooperative(f.cooperativeId)).memberCount).to.equal(4n);
       });
     });
@@ -642,33 +654,42 @@ describe("CooperativeRegistry", function () {
       });
     });
 
-    describe("checkMembers", function () {
-      it("passes when every account is a member (and for an empty list)", async function () {
-        const { registry, cooperativeId, alice, bob, carol, dave } = await loadFixture(fixture);
-        await registry.checkMembers(cooperativeId, [alice.address, bob.address, carol.address, dave.address]);
-        await registry.checkMembers(cooperativeId, []);
+    describe("account indices and the members bitmap", function () {
+      it("gives indices 0, 1, 2… in joining order and maps them both ways", async function () {
+        const { registry, alice, bob, carol, dave } = await loadFixture(fixture);
+        for (const [i, m] of [alice, bob, carol, dave].entries()) {
+          expect(await registry.indexOf(m.address)).to.equal(BigInt(i));
+          expect(await registry.accountAt(BigInt(i))).to.equal(m.address);
+        }
+        expect(await registry.accountCount()).to.equal(4n);
+        expect(await registry.accountAt(4n)).to.equal(ethers.ZeroAddress);
       });
 
-      it("reverts with CooperativeRegistryNotMember naming the first non-member", async function () {
-        const { registry, cooperativeId, alice, outsider, buyer, coopAdmin } = await loadFixture(fixture);
-        await expect(registry.checkMembers(cooperativeId, [alice.address, outsider.address, buyer.address]))
-          .to.be.revertedWithCustomError(registry, "CooperativeRegistryNotMember")
-          .withArgs(cooperativeId, outsider.address);
-        await expect(registry.checkMembers(cooperativeId, [buyer.address, outsider.address]))
-          .to.be.revertedWithCustomError(registry, "CooperativeRegistryNotMember")
-          .withArgs(cooperativeId, buyer.address);
-        // The admin acts for the cooperative but is not a member.
-        await expect(registry.checkMembers(cooperativeId, [coopAdmin.address]))
-          .to.be.revertedWithCustomError(registry, "CooperativeRegistryNotMember")
-          .withArgs(cooperativeId, coopAdmin.address);
+      it("reverts with CooperativeRegistryNoIndex for an account that never joined", async function () {
+        const { registry, outsider } = await loadFixture(fixture);
+        await expect(registry.indexOf(outsider.address))
+          .to.be.revertedWithCustomError(registry, "CooperativeRegistryNoIndex")
+          .withArgs(outsider.address);
       });
 
-      it("reverts for a member who was removed", async function () {
-        const { registry, cooperativeId, coopAdmin, alice, carol } = await loadFixture(fixture);
+      it("reads the accounts of packed contributor words (zero for an index not given)", async function () {
+        const { registry, alice, carol } = await loadFixture(fixture);
+        const word = (index: bigint, weight: bigint) => (index << 64n) | weight;
+        expect(await registry.accountsOf([word(0n, 5n), word(2n, 1n), word(9n, 1n)])).to.deep.equal([
+          alice.address,
+          carol.address,
+          ethers.ZeroAddress,
+        ]);
+        expect(await registry.accountsOf([])).to.deep.equal([]);
+      });
+
+      it("sets a member's bit when she joins and clears it when she leaves", async function () {
+        const { registry, cooperativeId, coopAdmin, carol } = await loadFixture(fixture);
+        expect(await registry.memberWords(cooperativeId, [0n, 1n, 0n])).to.deep.equal([0b1111n, 0n, 0b1111n]);
         await registry.connect(coopAdmin).removeMember(cooperativeId, carol.address);
-        await expect(registry.checkMembers(cooperativeId, [alice.address, carol.address]))
-          .to.be.revertedWithCustomError(registry, "CooperativeRegistryNotMember")
-          .withArgs(cooperativeId, carol.address);
+        expect(await registry.memberWords(cooperativeId, [0n])).to.deep.equal([0b1011n]);
+        expect(await registry.memberWords(cooperativeId, [])).to.deep.equal([]);
+        expect(await registry.memberWords(99n, [0n])).to.deep.equal([0n]);
       });
     });
 

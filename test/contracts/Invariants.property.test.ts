@@ -18,8 +18,13 @@ import fc from "fast-check";
 import hre, { ethers } from "hardhat";
 import { loadFixture, setBalance, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { ContractTransactionReceipt, ContractTransactionResponse, Interface } from "ethers";
-import { DAY, deployPlatform, referenceHash } from "../helpers/fixtures";
-import { buildContributorTree, mergeContributors, type ContributorTree } from "../../domain/contributors";
+import { DAY, deployPlatform, indexOfAccounts, referenceHash } from "../helpers/fixtures";
+import {
+  buildContributorTree,
+  mergeContributors,
+  packContributor,
+  type ContributorTree,
+} from "../../domain/contributors";
 import { shareOf, splitRevenue } from "../../domain/split";
 
 const SEED = 20_260_501;
@@ -83,6 +88,7 @@ async function propertyFixture() {
   return {
     ...platform,
     pool,
+    indexOf: await indexOfAccounts(registry, pool),
     buyers,
     keeper: carol, // triggers releases, claims and withdrawals for others
     treasury: ethers.getAddress(ethers.dataSlice(ethers.id("property-treasury"), 12)),
@@ -523,10 +529,13 @@ class Scenario {
     await this.send("setReserveRate", ok(), (o) =>
       env.registry.connect(env.coopAdmin).setReserveRate(env.cooperativeId, s.reserveBps, o),
     );
-    const tree = buildContributorTree(s.contributors.map((c) => ({ account: env.pool[c.member], weight: c.weight })));
+    const tree = buildContributorTree(
+      s.contributors.map((c) => ({ account: env.pool[c.member], weight: c.weight })),
+      env.indexOf,
+    );
     const info = this.info("ROOT", s.quantity);
     await this.send("registerBatch", ok(), (o) =>
-      env.batches.connect(env.coopAdmin).registerBatch(env.cooperativeId, info, tree.contributors, o),
+      env.batches.connect(env.coopAdmin).registerBatch(env.cooperativeId, info, tree.words, o),
     );
     this.batches.push({
       id: await env.batches.batchIdOf(env.cooperativeId, "ROOT"),
@@ -764,7 +773,13 @@ class Scenario {
         await this.send(label, fails("SaleEscrowInvalidProof"), (o) =>
           escrow
             .connect(env.keeper)
-            .claimFor(batch.id, env.tokens[a.token], account, w, batch.tree.proof(c.account), o),
+            .claimFor(
+              batch.id,
+              env.tokens[a.token],
+              packContributor(env.indexOf(account), w),
+              batch.tree.proof(c.account),
+              o,
+            ),
         );
         return;
       }
@@ -861,7 +876,7 @@ class Scenario {
               env.cooperativeId,
               inputs,
               info,
-              contributors.length === 0 ? [] : buildContributorTree(contributors).contributors,
+              contributors.length === 0 ? [] : buildContributorTree(contributors, env.indexOf).words,
               o,
             ),
         );
@@ -870,7 +885,7 @@ class Scenario {
         this.batches.push({
           id: await env.batches.batchIdOf(env.cooperativeId, lotCode),
           quantity: a.quantity,
-          tree: buildContributorTree(contributors),
+          tree: buildContributorTree(contributors, env.indexOf),
           lineageDrawn: 0n,
         });
         return;
@@ -903,7 +918,9 @@ class Scenario {
     const expected =
       due > 0n ? ok(["Claimed", [batch.id, tokenAddress, c.account, due, c.weight]]) : fails("SaleEscrowNothingDue");
     const receipt = await this.send(label, expected, (o) =>
-      escrow.connect(keeper).claimFor(batch.id, tokenAddress, c.account, c.weight, batch.tree.proof(c.account), o),
+      escrow
+        .connect(keeper)
+        .claimFor(batch.id, tokenAddress, batch.tree.wordOf(c.account), batch.tree.proof(c.account), o),
     );
     if (receipt === null) return;
     add(L.claimed, key, due);

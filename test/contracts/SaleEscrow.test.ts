@@ -142,9 +142,9 @@ describe("SaleEscrow in a 6-decimal stablecoin", function () {
         const saleId = await shippedSale(ctx);
         await ctx.escrow.connect(ctx.deployer).setTokenAllowed(ctx.token, false);
         await expect(ctx.escrow.connect(ctx.buyer).confirmDelivery(saleId)).to.emit(ctx.escrow, "SaleReleased");
-        const w = ctx.tree.weightOf(ctx.alice.address);
+        const word = ctx.tree.wordOf(ctx.alice.address);
         await expect(
-          ctx.escrow.connect(ctx.alice).claim(ctx.batchId, ctx.token, w, ctx.tree.proof(ctx.alice.address)),
+          ctx.escrow.connect(ctx.alice).claim(ctx.batchId, ctx.token, word, ctx.tree.proof(ctx.alice.address)),
         ).to.emit(ctx.escrow, "Claimed");
       });
     });

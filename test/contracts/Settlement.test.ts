@@ -140,7 +140,7 @@ describe("SaleEscrow settlement in dirhams", function () {
       const aliceDue = shareOf(net, a.weight, await totalWeight(ctx));
       const claimAlice = escrow
         .connect(outsider)
-        .claimFor(batchId, mad, alice.address, a.weight, tree.proof(alice.address));
+        .claimFor(batchId, mad, tree.wordOf(alice.address), tree.proof(alice.address));
       await expect(claimAlice)
         .to.emit(escrow, "Claimed")
         .withArgs(batchId, await mad.getAddress(), alice.address, aliceDue, a.weight)
@@ -148,7 +148,7 @@ describe("SaleEscrow settlement in dirhams", function () {
         .withArgs(batchId, alice.address, cooperativeId, payoutAccount, aliceDue);
       await expect(claimAlice).to.changeTokenBalances(mad, [payoutAccount, alice.address], [aliceDue, 0n]);
       const bobDue = shareOf(net, b.weight, await totalWeight(ctx));
-      const claimBob = escrow.connect(bob).claim(batchId, mad, b.weight, tree.proof(bob.address));
+      const claimBob = escrow.connect(bob).claim(batchId, mad, tree.wordOf(bob.address), tree.proof(bob.address));
       await expect(claimBob).to.changeTokenBalances(mad, [payoutAccount, bob.address], [0n, bobDue]);
       await expect(claimBob).not.to.emit(escrow, "ClaimRouted");
     });
@@ -211,7 +211,7 @@ describe("SaleEscrow settlement in dirhams", function () {
       const leftover = released - owed;
       expect(leftover > 0n).to.equal(true);
       const reserveBefore = await escrow.reserveOf(cooperativeId, mad);
-      await expect(escrow.connect(coopAdmin).closeBatch(batchId, [1n, 2n, 3n], tree.contributors))
+      await expect(escrow.connect(coopAdmin).closeBatch(batchId, [1n, 2n, 3n], tree.words))
         .to.emit(escrow, "BatchClosed")
         .withArgs(batchId, cooperativeId, await mad.getAddress(), leftover);
       expect(await escrow.reserveOf(cooperativeId, mad)).to.equal(reserveBefore + leftover);
@@ -219,7 +219,7 @@ describe("SaleEscrow settlement in dirhams", function () {
       expect(await escrow.batchSales(batchId)).to.deep.equal([3n, true]);
       // Every member still claims her whole share; then the escrow holds the reserve and nothing else.
       for (const c of tree.contributors) {
-        await escrow.connect(outsider).claimFor(batchId, mad, c.account, c.weight, tree.proof(c.account));
+        await escrow.connect(outsider).claimFor(batchId, mad, tree.wordOf(c.account), tree.proof(c.account));
       }
       const reserve = await escrow.reserveOf(cooperativeId, mad);
       const fees = await escrow.credited(mad, await escrow.feeRecipient());
@@ -228,7 +228,7 @@ describe("SaleEscrow settlement in dirhams", function () {
       await expect(escrow.connect(coopAdmin).createSale(batchId, 1n, mad, 1n, ethers.ZeroAddress, 7 * DAY, 3 * DAY))
         .to.be.revertedWithCustomError(escrow, "SaleEscrowBatchClosed")
         .withArgs(batchId);
-      await expect(escrow.connect(coopAdmin).closeBatch(batchId, [1n, 2n, 3n], tree.contributors))
+      await expect(escrow.connect(coopAdmin).closeBatch(batchId, [1n, 2n, 3n], tree.words))
         .to.be.revertedWithCustomError(escrow, "SaleEscrowBatchClosed")
         .withArgs(batchId);
     });
@@ -236,16 +236,16 @@ describe("SaleEscrow settlement in dirhams", function () {
     it("refuses anyone but the admin, a missing, repeated, foreign or open sale and a wrong contributor list, changing nothing", async function () {
       const ctx = await loadFixture(soldOut);
       const { escrow, mad, coopAdmin, alice, buyer, batchId, tree, cooperativeId } = ctx;
-      await expect(escrow.connect(alice).closeBatch(batchId, [1n, 2n, 3n], tree.contributors))
+      await expect(escrow.connect(alice).closeBatch(batchId, [1n, 2n, 3n], tree.words))
         .to.be.revertedWithCustomError(escrow, "CooperativeRegistryNotCooperativeAdmin")
         .withArgs(cooperativeId, alice.address);
-      await expect(escrow.connect(coopAdmin).closeBatch(batchId, [1n, 2n], tree.contributors))
+      await expect(escrow.connect(coopAdmin).closeBatch(batchId, [1n, 2n], tree.words))
         .to.be.revertedWithCustomError(escrow, "SaleEscrowIncompleteSales")
         .withArgs(batchId, 2n, 3n);
-      await expect(escrow.connect(coopAdmin).closeBatch(batchId, [1n, 1n, 2n], tree.contributors))
+      await expect(escrow.connect(coopAdmin).closeBatch(batchId, [1n, 1n, 2n], tree.words))
         .to.be.revertedWithCustomError(escrow, "SaleEscrowOpenSale")
         .withArgs(batchId, 1n);
-      await expect(escrow.connect(coopAdmin).closeBatch(batchId, [1n, 2n, 3n], tree.contributors.slice(1)))
+      await expect(escrow.connect(coopAdmin).closeBatch(batchId, [1n, 2n, 3n], tree.words.slice(1)))
         .to.be.revertedWithCustomError(escrow, "SaleEscrowWrongContributors")
         .withArgs(batchId);
       await expect(escrow.connect(coopAdmin).closeBatch(batchId, [1n, 2n, 3n], [])).to.be.revertedWithCustomError(
@@ -257,7 +257,7 @@ describe("SaleEscrow settlement in dirhams", function () {
       await mad.mint(buyer.address, 100n);
       await mad.connect(buyer).approve(escrow, 100n);
       await escrow.connect(buyer).fund(4n);
-      await expect(escrow.connect(coopAdmin).closeBatch(batchId, [1n, 2n, 3n, 4n], tree.contributors))
+      await expect(escrow.connect(coopAdmin).closeBatch(batchId, [1n, 2n, 3n, 4n], tree.words))
         .to.be.revertedWithCustomError(escrow, "SaleEscrowOpenSale")
         .withArgs(batchId, 4n);
       expect(await escrow.batchSales(batchId)).to.deep.equal([4n, false]);
@@ -277,10 +277,10 @@ describe("SaleEscrow settlement in dirhams", function () {
             try {
               for (const price of prices) await releasedInDirhams(ctx, price);
               const ids = Array.from({ length: prices.length }, (_, i) => BigInt(i + 1));
-              await escrow.connect(coopAdmin).closeBatch(batchId, ids, tree.contributors);
+              await escrow.connect(coopAdmin).closeBatch(batchId, ids, tree.words);
               for (const c of tree.contributors) {
                 if ((await escrow.claimable(batchId, mad, c.account, c.weight)) === 0n) continue;
-                await escrow.connect(outsider).claimFor(batchId, mad, c.account, c.weight, tree.proof(c.account));
+                await escrow.connect(outsider).claimFor(batchId, mad, tree.wordOf(c.account), tree.proof(c.account));
               }
               const held =
                 (await escrow.reserveOf(cooperativeId, mad)) +
@@ -329,7 +329,9 @@ describe("SaleEscrow settlement in dirhams", function () {
                 const due =
                   shareOf(await escrow.released(batchId, mad), c.weight, W) -
                   (await escrow.claimed(batchId, mad, m.address));
-                const tx = escrow.connect(outsider).claimFor(batchId, mad, m.address, c.weight, tree.proof(m.address));
+                const tx = escrow
+                  .connect(outsider)
+                  .claimFor(batchId, mad, tree.wordOf(m.address), tree.proof(m.address));
                 if (due === 0n) {
                   await expect(tx).to.be.revertedWithCustomError(escrow, "SaleEscrowNothingDue");
                   continue;

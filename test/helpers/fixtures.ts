@@ -5,7 +5,7 @@ import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { deployCoopTrace } from "../../scripts/ethers-deploy";
-import { buildContributorTree, type Contributor, type ContributorTree } from "../../domain/contributors";
+import { buildContributorTree, type Contributor, type ContributorTree, type IndexOf } from "../../domain/contributors";
 import type { IBatchRegistry } from "../../typechain-types";
 
 export const DAY = 24 * 3600;
@@ -83,6 +83,47 @@ export async function deployPlatform() {
   };
 }
 
+/**
+ * The account indices of `accounts` in the registry, as a lookup for buildContributorTree. An account
+ * that never was a member has none: it is given 2^32 − 1 − (its position), so that tests can still
+ * name it (and see the contract refuse it).
+ */
+export async function indexOfAccounts(
+  registry: { indexOf(account: string): Promise<bigint> },
+  accounts: readonly string[],
+): Promise<IndexOf> {
+  const map = new Map<string, number>();
+  for (const [i, account] of accounts.entries()) {
+    let index: number;
+    try {
+      index = Number(await registry.indexOf(account));
+    } catch {
+      index = 0xffffffff - i;
+    }
+    map.set(account.toLowerCase(), index);
+  }
+  return (account: string) => {
+    const index = map.get(account.toLowerCase());
+    if (index === undefined) throw new Error(`no index looked up for ${account}`);
+    return index;
+  };
+}
+
+/** The contributor tree of `contributors`, their indices read from the batch registry's registry. */
+export async function treeOf(
+  batches: IBatchRegistryLike,
+  contributors: readonly Contributor[],
+): Promise<ContributorTree> {
+  const registry = await ethers.getContractAt("CooperativeRegistry", await batches.registry());
+  return buildContributorTree(
+    contributors,
+    await indexOfAccounts(
+      registry,
+      contributors.map((c) => c.account),
+    ),
+  );
+}
+
 /** Registers a batch and returns its id with the contributor tree. */
 export async function registerBatch(
   batches: IBatchRegistryLike,
@@ -92,8 +133,8 @@ export async function registerBatch(
   overrides: Partial<IBatchRegistry.BatchInfoStruct> = {},
 ): Promise<{ batchId: string; tree: ContributorTree; info: IBatchRegistry.BatchInfoStruct }> {
   const info = await batchInfo(overrides);
-  const tree = buildContributorTree(contributors);
-  await batches.connect(signer).registerBatch(cooperativeId, info, tree.contributors);
+  const tree = await treeOf(batches, contributors);
+  await batches.connect(signer).registerBatch(cooperativeId, info, tree.words);
   const batchId = await batches.batchIdOf(cooperativeId, info.lotCode);
   return { batchId, tree, info };
 }

@@ -117,7 +117,8 @@ export async function createCooperative(tc: TestChain, memberCount: number): Pro
     members,
     custody,
     async registerBatchData(member, lotCode) {
-      const tree = buildContributorTree([{ account: member.address, weight: 1_000n }]);
+      const index = await registry.indexOf(member.address);
+      const tree = buildContributorTree([{ account: member.address, weight: 1_000n }], () => index);
       return batches.interface.encodeFunctionData("registerBatch", [
         cooperativeId,
         {
@@ -130,7 +131,7 @@ export async function createCooperative(tc: TestChain, memberCount: number): Pro
           productionDate: BigInt(block!.timestamp - 86_400),
           metadataHash: hashText(`metadata:${lotCode}`),
         },
-        tree.contributors,
+        tree.words,
       ]);
     },
     batchIdOf: (lotCode) => batches.batchIdOf(cooperativeId, lotCode),

@@ -9,7 +9,8 @@ import express from "express";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ZeroAddress, getAddress } from "ethers";
-import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { SimpleMerkleTree } from "@openzeppelin/merkle-tree";
+import { contributorLeaf, unpackContributor } from "../../domain/contributors";
 import { startTestGateway, ApiClient, type TestGateway } from "../helpers/gateway";
 import { authenticate } from "../../server/api/auth";
 import { createOpenApi } from "../../server/api/openapi";
@@ -91,12 +92,18 @@ describe("audit API", function () {
   /** The expected audit of a sale, from raw events and bigint arithmetic only. */
   async function expectedOf(saleId: number): Promise<Expected> {
     const { escrow, registry, batches: batchRegistry } = t.contracts;
-    void registry;
+    // Contributors are emitted as packed (index << 64 | weight) words; MemberAdded names each index.
+    const accountAt = new Map(
+      (await registry.queryFilter(registry.filters.MemberAdded())).map((e) => [Number(e.args.index), e.args.member]),
+    );
     const [created] = await escrow.queryFilter(escrow.filters.SaleCreated(saleId));
     const { batchId, token, feeBps, reserveBps } = created.args;
     // The contributors emitted at registration (these batches are not split children).
     const [reg] = await batchRegistry.queryFilter(batchRegistry.filters.BatchRegistered(batchId));
-    const contributors = reg.args.contributors.map((c) => ({ account: getAddress(c.account), weight: c.weight }));
+    const contributors = reg.args.contributors.map((word) => ({
+      account: getAddress(accountAt.get(Number(word >> 64n))!),
+      weight: word & (2n ** 64n - 1n),
+    }));
     let total = 0n;
     for (const c of contributors) total += c.weight;
     expect(total).to.equal(reg.args.totalWeight);
@@ -534,9 +541,11 @@ describe("audit API", function () {
       expect(p.contributors.root).to.equal(onChain.contributorsRoot);
       expect(p.contributors.list).to.have.length(3);
       for (const c of p.contributors.list) {
-        expect(
-          StandardMerkleTree.verify(onChain.contributorsRoot, ["address", "uint256"], [c.account, c.weight], c.proof),
-        ).to.equal(true);
+        expect(SimpleMerkleTree.verify(onChain.contributorsRoot, contributorLeaf(BigInt(c.word)), c.proof)).to.equal(
+          true,
+        );
+        expect(unpackContributor(BigInt(c.word))).to.deep.equal({ index: c.index, weight: BigInt(c.weight) });
+        expect(await t.contracts.registry.accountAt(c.index)).to.equal(c.account);
       }
       expect(p.epcis.type).to.equal("EPCISDocument");
       expect(p.deployment.contracts.SaleEscrow.address).to.equal(ctx.deployment.contracts.SaleEscrow.address);

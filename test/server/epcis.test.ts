@@ -26,7 +26,18 @@ import {
   type Indexer,
   type Queries,
 } from "../../server/index";
-import { buildContributorTree, mergeContributors, type ContributorTree } from "../../domain/contributors";
+import {
+  buildContributorTree,
+  mergeContributors,
+  type Contributor,
+  type ContributorTree,
+  type IndexOf,
+} from "../../domain/contributors";
+import { indexOfAccounts } from "../helpers/fixtures";
+
+/** Account indices of the test's members (read from the registry once they joined). */
+let idx: IndexOf;
+const treeWith = (list: readonly Contributor[]): ContributorTree => buildContributorTree(list, idx);
 import { BIZSTEP_VOCABULARY_PATH, buildEpcisDocument, validateEpcis, type EpcisOptions } from "../../server/epcis";
 
 const DAY = 86_400;
@@ -115,11 +126,12 @@ describe("EPCIS 2.0 export", function () {
     );
     await mined(registry.connect(coopAdmin).addMember(1, alice.address, keccakId("ref:alice")));
     await mined(registry.connect(coopAdmin).addMember(1, bob.address, keccakId("ref:bob")));
-    trees.one = buildContributorTree([
+    idx = await indexOfAccounts(registry, [alice.address, bob.address]);
+    trees.one = treeWith([
       { account: alice.address, weight: 600n },
       { account: bob.address, weight: 400n },
     ]);
-    trees.alice = buildContributorTree([{ account: alice.address, weight: 1n }]);
+    trees.alice = treeWith([{ account: alice.address, weight: 1n }]);
 
     const info = (
       lotCode: string,
@@ -137,7 +149,7 @@ describe("EPCIS 2.0 export", function () {
       ...extra,
     });
     const register = async (label: string, lot: string, i: ReturnType<typeof info>, tree = trees.one) => {
-      r[label] = await mined(batches.connect(coopAdmin).registerBatch(1, i, tree.contributors));
+      r[label] = await mined(batches.connect(coopAdmin).registerBatch(1, i, tree.words));
       ids[label] = (await batches.batchIdOf(1, lot)).toLowerCase();
     };
 
@@ -166,9 +178,7 @@ describe("EPCIS 2.0 export", function () {
 
     // The rose harvest: recorded steps of CBV and of our vocabulary in every spelling the chain accepts.
     await register("rose", "ROSE-2026-001", info("ROSE-2026-001", 1_000_000n));
-    r.rose2 = await mined(
-      batches.connect(alice).registerBatch(1, info("ROSE-2026-002", 400_000n), trees.alice.contributors),
-    );
+    r.rose2 = await mined(batches.connect(alice).registerBatch(1, info("ROSE-2026-002", 400_000n), trees.alice.words));
     ids.rose2 = (await batches.batchIdOf(1, "ROSE-2026-002")).toLowerCase();
     const step = (bizStep: string, location: string, ago: number) =>
       mined(batches.connect(alice).recordEvent(ids.rose, bizStep, location, now - ago, keccakId(`doc:${bizStep}`)));
@@ -197,7 +207,7 @@ describe("EPCIS 2.0 export", function () {
     );
     ids.childA = (await batches.batchIdOf(1, "ROSE-2026-001-A")).toLowerCase();
     ids.childB = (await batches.batchIdOf(1, "ROSE-2026-001-B")).toLowerCase();
-    trees.water = buildContributorTree(
+    trees.water = treeWith(
       mergeContributors([
         { contributors: trees.one.contributors, totalWeight: trees.one.totalWeight, drawn: 300_000n },
         { contributors: trees.alice.contributors, totalWeight: trees.alice.totalWeight, drawn: 200_000n },
@@ -211,7 +221,7 @@ describe("EPCIS 2.0 export", function () {
           { batchId: ids.rose2, quantity: 200_000n },
         ],
         info("RW-2026-01", 500n, { productCode: "rose-water", unit: "l", gtin: 6111234567895n }),
-        trees.water.contributors,
+        trees.water.words,
       ),
     );
     ids.water = (await batches.batchIdOf(1, "RW-2026-01")).toLowerCase();

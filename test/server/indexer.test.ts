@@ -32,7 +32,18 @@ import {
   type Indexer,
   type Queries,
 } from "../../server/index";
-import { buildContributorTree, mergeContributors, type ContributorTree } from "../../domain/contributors";
+import {
+  buildContributorTree,
+  mergeContributors,
+  type Contributor,
+  type ContributorTree,
+  type IndexOf,
+} from "../../domain/contributors";
+import { indexOfAccounts } from "../helpers/fixtures";
+
+/** Account indices of the test's members (read from the registry once they joined). */
+let idx: IndexOf;
+const treeWith = (list: readonly Contributor[]): ContributorTree => buildContributorTree(list, idx);
 import { shareOf, splitRevenue } from "../../domain/split";
 import type { DeploymentFile } from "../../server/chain/deploy";
 import { BatchRegistry__factory, CooperativeRegistry__factory, SaleEscrow__factory } from "../../typechain-types";
@@ -192,27 +203,26 @@ describe("chain index", function () {
       metadataHash: keccakId(`metadata:${lotCode}`),
       ...extra,
     });
-    trees.B1 = buildContributorTree([
+    idx = await indexOfAccounts(registry, [alice.address, bob.address, carol.address]);
+    trees.B1 = treeWith([
       { account: alice.address, weight: 500_000n },
       { account: bob.address, weight: 300_000n },
       { account: carol.address, weight: 200_000n },
     ]);
-    trees.B2 = buildContributorTree([
+    trees.B2 = treeWith([
       { account: alice.address, weight: 100n },
       { account: bob.address, weight: 300n },
     ]);
-    trees.B3 = buildContributorTree([{ account: carol.address, weight: 1n }]);
-    r.B1 = await mined(
-      batches.connect(coopAdmin).registerBatch(1, info("ROSE-2026-001", 1_000_000n), trees.B1.contributors),
-    );
-    r.B2 = await mined(batches.connect(alice).registerBatch(1, info("ROSE-2026-002", 400_000n), trees.B2.contributors));
+    trees.B3 = treeWith([{ account: carol.address, weight: 1n }]);
+    r.B1 = await mined(batches.connect(coopAdmin).registerBatch(1, info("ROSE-2026-001", 1_000_000n), trees.B1.words));
+    r.B2 = await mined(batches.connect(alice).registerBatch(1, info("ROSE-2026-002", 400_000n), trees.B2.words));
     r.B3 = await mined(
       batches
         .connect(admin)
         .registerBatch(
           2,
           info("DATES-2026-001", 5_000n, { productCode: "dates-mejhoul", unit: "kg", origin: "Erfoud" }),
-          trees.B3.contributors,
+          trees.B3.words,
         ),
     );
     ids.B1 = await batches.batchIdOf(1, "ROSE-2026-001");
@@ -251,7 +261,7 @@ describe("chain index", function () {
     );
     ids.C1 = await batches.batchIdOf(1, "ROSE-2026-001-A");
     ids.C2 = await batches.batchIdOf(1, "ROSE-2026-001-B");
-    trees.M = buildContributorTree(
+    trees.M = treeWith(
       mergeContributors([
         { contributors: trees.B1.contributors, totalWeight: trees.B1.totalWeight, drawn: 300_000n },
         { contributors: trees.B2.contributors, totalWeight: trees.B2.totalWeight, drawn: 200_000n },
@@ -265,7 +275,7 @@ describe("chain index", function () {
           { batchId: ids.B2, quantity: 200_000n },
         ],
         info("ROSE-WATER-2026-01", 700n, { productCode: "rose-water", unit: "l", gtin: 6111234567892n }),
-        trees.M.contributors,
+        trees.M.words,
       ),
     );
     ids.M = await batches.batchIdOf(1, "ROSE-WATER-2026-01");
@@ -309,14 +319,14 @@ describe("chain index", function () {
 
     // Money out: claims (own and on behalf), withdrawals, reserve.
     r.claimAlice = await mined(
-      escrow.connect(alice).claim(ids.B1, ZeroAddress, 500_000n, trees.B1.proof(alice.address)),
+      escrow.connect(alice).claim(ids.B1, ZeroAddress, trees.B1.wordOf(alice.address), trees.B1.proof(alice.address)),
     );
     r.claimBobM = await mined(
-      escrow
-        .connect(coopAdmin)
-        .claimFor(ids.M, stablecoin, bob.address, trees.M.weightOf(bob.address), trees.M.proof(bob.address)),
+      escrow.connect(coopAdmin).claimFor(ids.M, stablecoin, trees.M.wordOf(bob.address), trees.M.proof(bob.address)),
     );
-    r.claimBobC1 = await mined(escrow.connect(bob).claim(ids.C1, ZeroAddress, 300_000n, trees.B1.proof(bob.address)));
+    r.claimBobC1 = await mined(
+      escrow.connect(bob).claim(ids.C1, ZeroAddress, trees.B1.wordOf(bob.address), trees.B1.proof(bob.address)),
+    );
     r.withdrawBuyer = await mined(escrow.connect(buyer).withdraw(ZeroAddress, buyer.address));
     r.withdrawFee = await mined(escrow.connect(admin).withdraw(stablecoin, feeRecipient.address));
     r.reserveOut = await mined(
@@ -901,7 +911,9 @@ describe("chain index", function () {
           .recordEvent(ids.M, BIZ("packing"), "Kelaat M'Gouna", now, keccakId("doc:packing")),
       );
       r.claimCarol = await mined(
-        tc.deployed.escrow.connect(carol).claim(ids.B1, ZeroAddress, 200_000n, trees.B1.proof(carol.address)),
+        tc.deployed.escrow
+          .connect(carol)
+          .claim(ids.B1, ZeroAddress, trees.B1.wordOf(carol.address), trees.B1.proof(carol.address)),
       );
       expect(await resumed.syncOnce()).to.deep.equal({ from: last + 1, to: await head(), events: 2 });
       expect(queries.counts().logs).to.equal(await chainLogCount());

@@ -55,8 +55,12 @@ describe("payouts in dirhams (API)", function () {
 
   /** Entitlements and payouts from the chain's events alone, reconciled by the domain function. */
   async function fromChain() {
-    const { escrow, batches, payouts } = t.contracts;
+    const { escrow, batches, payouts, registry } = t.contracts;
     const entitlements: EntitlementFact[] = [];
+    // Contributors are emitted as packed (index << 64 | weight) words; MemberAdded names each index.
+    const accountAt = new Map(
+      (await registry.queryFilter(registry.filters.MemberAdded())).map((e) => [Number(e.args.index), e.args.member]),
+    );
     for (const reg of await batches.queryFilter(batches.filters.BatchRegistered())) {
       if (reg.args.cooperativeId !== 1n) continue;
       const latest = new Map<string, bigint>();
@@ -64,7 +68,8 @@ describe("payouts in dirhams (API)", function () {
         latest.set(getAddress(r.args.token), r.args.releasedTotal);
       }
       for (const [token, total] of latest) {
-        for (const c of reg.args.contributors) {
+        for (const word of reg.args.contributors) {
+          const c = { account: accountAt.get(Number(word >> 64n))!, weight: word & (2n ** 64n - 1n) };
           entitlements.push({
             member: getAddress(c.account),
             token,

@@ -16,7 +16,14 @@ import {
 } from "../../domain/gs1";
 import { isSafeName, isSafeText, printableLine } from "../../domain/text";
 import { shareOf, splitRevenue } from "../../domain/split";
-import { buildContributorTree, mergeContributors, sortContributors } from "../../domain/contributors";
+import { SimpleMerkleTree } from "@openzeppelin/merkle-tree";
+import {
+  buildContributorTree,
+  contributorLeaf,
+  mergeContributors,
+  treeFromWords,
+  unpackContributor,
+} from "../../domain/contributors";
 import { SALE_STATES } from "../../domain/saleStates";
 import { batchIdOf } from "../../domain/batchId";
 import { AbiCoder, keccak256 } from "ethers";
@@ -133,25 +140,36 @@ describe("domain: the split and shares", function () {
 describe("domain: contributors", function () {
   const a = "0x00000000000000000000000000000000000000aa";
   const b = "0x00000000000000000000000000000000000000Bb";
-  it("sorts by address and builds a tree whose proofs name the weights", function () {
-    const tree = buildContributorTree([
-      { account: b, weight: 3n },
-      { account: a, weight: 1n },
-    ]);
-    expect(tree.contributors.map((c) => c.account.toLowerCase())).to.deep.equal([a, b.toLowerCase()]);
+  it("sorts by account index, packs index << 64 | weight and builds a tree whose proofs name the words", function () {
+    // b has index 2, a index 7: b comes first although its address is higher.
+    const indexOf = (account: string) => (account.toLowerCase() === a ? 7 : 2);
+    const tree = buildContributorTree(
+      [
+        { account: a, weight: 1n },
+        { account: b, weight: 3n },
+      ],
+      indexOf,
+    );
+    expect(tree.contributors.map((c) => c.account.toLowerCase())).to.deep.equal([b.toLowerCase(), a]);
+    expect(tree.words).to.deep.equal([(2n << 64n) | 3n, (7n << 64n) | 1n]);
+    expect(tree.wordOf(a)).to.equal((7n << 64n) | 1n);
+    expect(unpackContributor(tree.wordOf(b))).to.deep.equal({ index: 2, weight: 3n });
     expect(tree.totalWeight).to.equal(4n);
     expect(tree.weightOf(b.toLowerCase())).to.equal(3n);
     expect(tree.proof(a)).to.have.length(1);
-    expect(() => buildContributorTree([])).to.throw(/at least one/);
+    // The root is the simple tree of the single-hashed words, and the proof verifies against it.
+    expect(SimpleMerkleTree.verify(tree.root, contributorLeaf(tree.wordOf(a)), tree.proof(a))).to.equal(true);
+    expect(treeFromWords(tree.words, (i) => (i === 7 ? a : b)).root).to.equal(tree.root);
+    expect(() => buildContributorTree([], indexOf)).to.throw(/at least one/);
   });
   it("merges by the quantity each parent gave", function () {
     const merged = mergeContributors([
       { contributors: [{ account: a, weight: 1n }], totalWeight: 1n, drawn: 10n },
       {
-        contributors: sortContributors([
+        contributors: [
           { account: a, weight: 1n },
           { account: b, weight: 1n },
-        ]),
+        ],
         totalWeight: 2n,
         drawn: 5n,
       },

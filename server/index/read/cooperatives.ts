@@ -18,6 +18,8 @@ export interface CooperativeReads {
   standingIn(cooperativeId: number, account: string): "admin" | "member" | null | undefined;
   /** The cooperative whose admin is `address` per the index, if any (the lowest id). */
   cooperativeOfAdmin(address: string): number | null;
+  /** The account index of `address` (given when it first joined a cooperative), or null if it never did. */
+  accountIndexOf(address: string): number | null;
 }
 
 /** SQLite's 0/1 where the answer has a boolean; a change's values as stored (TEXT). */
@@ -53,6 +55,9 @@ export function createCooperativeReads(db: Db): CooperativeReads {
       "SELECT 1 AS one FROM ix_members WHERE cooperative_id = ? AND lower(account) = ? AND active = 1",
     ),
     count: db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM ix_cooperatives"),
+    accountIndex: db.prepare<[string], { account_index: number }>(
+      "SELECT account_index FROM ix_accounts WHERE lower(account) = ?",
+    ),
     page: db.prepare<[number, number], CooperativeRow>(
       `${COOPERATIVE_SELECT} ORDER BY cooperative_id LIMIT ? OFFSET ?`,
     ),
@@ -77,6 +82,9 @@ export function createCooperativeReads(db: Db): CooperativeReads {
   };
 
   return {
+    accountIndexOf(address) {
+      return q.accountIndex.get(address.toLowerCase())?.account_index ?? null;
+    },
     listCooperatives(options) {
       const { limit, offset } = pageOf(options);
       return { items: q.page.all(limit, offset).map(cooperativeOf), total: q.count.get()?.n ?? 0, limit, offset };

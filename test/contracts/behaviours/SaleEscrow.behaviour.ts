@@ -14,6 +14,7 @@ import {
 } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { shareOf, splitRevenue } from "../../../domain/split";
+import { packContributor } from "../../../domain/contributors";
 import { DAY, FEE_BPS, RESERVE_BPS, type deployWithBatch } from "../../helpers/fixtures";
 
 export type Platform = Awaited<ReturnType<typeof deployWithBatch>>;
@@ -177,6 +178,12 @@ export function shouldBehaveLikeSaleEscrow(getContext: () => Promise<SaleEscrowC
   const split = (gross: bigint) => splitRevenue(gross, FEE_BPS, RESERVE_BPS);
   const weightOf = (account: HardhatEthersSigner) => ctx.tree.weightOf(account.address);
   const proofOf = (account: HardhatEthersSigner) => ctx.tree.proof(account.address);
+  /** The contributor word of `account` with weight `weight` (its index: alice..dave are 0..3). */
+  const wordFor = (account: HardhatEthersSigner, weight: bigint) =>
+    packContributor(
+      [ctx.alice, ctx.bob, ctx.carol, ctx.dave].findIndex((m) => m.address === account.address),
+      weight,
+    );
 
   describe("createSale", function () {
     context("when the caller is the cooperative admin", function () {
@@ -1066,7 +1073,9 @@ export function shouldBehaveLikeSaleEscrow(getContext: () => Promise<SaleEscrowC
         for (const member of [ctx.alice, ctx.bob, ctx.carol]) {
           const due = shareOf(net, weightOf(member), ctx.tree.totalWeight);
           expect(await ctx.escrow.claimable(ctx.batchId, ctx.token, member.address, weightOf(member))).to.equal(due);
-          const tx = ctx.escrow.connect(member).claim(ctx.batchId, ctx.token, weightOf(member), proofOf(member));
+          const tx = ctx.escrow
+            .connect(member)
+            .claim(ctx.batchId, ctx.token, wordFor(member, weightOf(member)), proofOf(member));
           await expect(tx)
             .to.emit(ctx.escrow, "Claimed")
             .withArgs(ctx.batchId, ctx.token, member.address, due, weightOf(member));
@@ -1078,13 +1087,15 @@ export function shouldBehaveLikeSaleEscrow(getContext: () => Promise<SaleEscrowC
 
       it("pays only the new part on a second claim", async function () {
         const w = weightOf(ctx.alice);
-        await ctx.escrow.connect(ctx.alice).claim(ctx.batchId, ctx.token, w, proofOf(ctx.alice));
+        await ctx.escrow.connect(ctx.alice).claim(ctx.batchId, ctx.token, wordFor(ctx.alice, w), proofOf(ctx.alice));
         const price2 = ctx.amount("55.000013");
         await releasedSale(ctx, { price: price2 });
         const total = net + split(price2).net;
         const fresh = shareOf(total, w, ctx.tree.totalWeight) - shareOf(net, w, ctx.tree.totalWeight);
         expect(await ctx.escrow.claimable(ctx.batchId, ctx.token, ctx.alice.address, w)).to.equal(fresh);
-        const tx = ctx.escrow.connect(ctx.alice).claim(ctx.batchId, ctx.token, w, proofOf(ctx.alice));
+        const tx = ctx.escrow
+          .connect(ctx.alice)
+          .claim(ctx.batchId, ctx.token, wordFor(ctx.alice, w), proofOf(ctx.alice));
         await expect(tx).to.emit(ctx.escrow, "Claimed").withArgs(ctx.batchId, ctx.token, ctx.alice.address, fresh, w);
         await ctx.changeBalances(tx, [ctx.alice, ctx.escrow], [fresh, -fresh]);
         expect(await ctx.escrow.claimed(ctx.batchId, ctx.token, ctx.alice.address)).to.equal(
@@ -1096,7 +1107,9 @@ export function shouldBehaveLikeSaleEscrow(getContext: () => Promise<SaleEscrowC
         await ctx.escrow.connect(ctx.deployer).pause();
         const w = weightOf(ctx.carol);
         const due = shareOf(net, w, ctx.tree.totalWeight);
-        await expect(ctx.escrow.connect(ctx.carol).claim(ctx.batchId, ctx.token, w, proofOf(ctx.carol)))
+        await expect(
+          ctx.escrow.connect(ctx.carol).claim(ctx.batchId, ctx.token, wordFor(ctx.carol, w), proofOf(ctx.carol)),
+        )
           .to.emit(ctx.escrow, "Claimed")
           .withArgs(ctx.batchId, ctx.token, ctx.carol.address, due, w);
       });
@@ -1105,9 +1118,9 @@ export function shouldBehaveLikeSaleEscrow(getContext: () => Promise<SaleEscrowC
     context("when nothing is due", function () {
       it("reverts with SaleEscrowNothingDue on a repeated claim", async function () {
         const w = weightOf(ctx.bob);
-        await ctx.escrow.connect(ctx.bob).claim(ctx.batchId, ctx.token, w, proofOf(ctx.bob));
+        await ctx.escrow.connect(ctx.bob).claim(ctx.batchId, ctx.token, wordFor(ctx.bob, w), proofOf(ctx.bob));
         const before = await ledger(ctx);
-        await expect(ctx.escrow.connect(ctx.bob).claim(ctx.batchId, ctx.token, w, proofOf(ctx.bob)))
+        await expect(ctx.escrow.connect(ctx.bob).claim(ctx.batchId, ctx.token, wordFor(ctx.bob, w), proofOf(ctx.bob)))
           .to.be.revertedWithCustomError(ctx.escrow, "SaleEscrowNothingDue")
           .withArgs(ctx.bob.address);
         expect(await ledger(ctx)).to.deep.equal(before);
@@ -1118,7 +1131,9 @@ export function shouldBehaveLikeSaleEscrow(getContext: () => Promise<SaleEscrowC
         const otherToken = ctx.token === ZeroAddress ? await other.getAddress() : ZeroAddress;
         const w = weightOf(ctx.alice);
         expect(await ctx.escrow.claimable(ctx.batchId, otherToken, ctx.alice.address, w)).to.equal(0n);
-        await expect(ctx.escrow.connect(ctx.alice).claim(ctx.batchId, otherToken, w, proofOf(ctx.alice)))
+        await expect(
+          ctx.escrow.connect(ctx.alice).claim(ctx.batchId, otherToken, wordFor(ctx.alice, w), proofOf(ctx.alice)),
+        )
           .to.be.revertedWithCustomError(ctx.escrow, "SaleEscrowNothingDue")
           .withArgs(ctx.alice.address);
       });
@@ -1135,34 +1150,54 @@ export function shouldBehaveLikeSaleEscrow(getContext: () => Promise<SaleEscrowC
         expect(await ledger(ctx)).to.deep.equal(before);
       });
 
-      it("reverts with SaleEscrowInvalidProof for another member's proof", async function () {
+      it("reverts with SaleEscrowNotContributor for another member's word and proof", async function () {
         const w = weightOf(ctx.bob);
-        await expect(ctx.escrow.connect(ctx.alice).claim(ctx.batchId, ctx.token, w, proofOf(ctx.bob)))
+        await expect(ctx.escrow.connect(ctx.alice).claim(ctx.batchId, ctx.token, wordFor(ctx.bob, w), proofOf(ctx.bob)))
+          .to.be.revertedWithCustomError(ctx.escrow, "SaleEscrowNotContributor")
+          .withArgs(ctx.alice.address);
+      });
+
+      it("reverts with SaleEscrowInvalidProof for her index with another member's proof", async function () {
+        const w = weightOf(ctx.bob);
+        await expect(
+          ctx.escrow.connect(ctx.alice).claim(ctx.batchId, ctx.token, wordFor(ctx.alice, w), proofOf(ctx.bob)),
+        )
           .to.be.revertedWithCustomError(ctx.escrow, "SaleEscrowInvalidProof")
-          .withArgs(ctx.batchId, ctx.alice.address, w);
+          .withArgs(ctx.batchId, wordFor(ctx.alice, w));
       });
 
       it("reverts with SaleEscrowInvalidProof for a wrong weight", async function () {
         const w = weightOf(ctx.alice) + 1n;
-        await expect(ctx.escrow.connect(ctx.alice).claim(ctx.batchId, ctx.token, w, proofOf(ctx.alice)))
+        await expect(
+          ctx.escrow.connect(ctx.alice).claim(ctx.batchId, ctx.token, wordFor(ctx.alice, w), proofOf(ctx.alice)),
+        )
           .to.be.revertedWithCustomError(ctx.escrow, "SaleEscrowInvalidProof")
-          .withArgs(ctx.batchId, ctx.alice.address, w);
+          .withArgs(ctx.batchId, wordFor(ctx.alice, w));
       });
 
       it("reverts with SaleEscrowInvalidProof for a member who did not contribute", async function () {
         const w = weightOf(ctx.alice);
-        await expect(ctx.escrow.connect(ctx.dave).claim(ctx.batchId, ctx.token, w, proofOf(ctx.alice)))
+        await expect(
+          ctx.escrow.connect(ctx.dave).claim(ctx.batchId, ctx.token, wordFor(ctx.dave, w), proofOf(ctx.alice)),
+        )
           .to.be.revertedWithCustomError(ctx.escrow, "SaleEscrowInvalidProof")
-          .withArgs(ctx.batchId, ctx.dave.address, w);
+          .withArgs(ctx.batchId, wordFor(ctx.dave, w));
+      });
+
+      it("reverts with SaleEscrowInvalidProof for a word with bits above the index", async function () {
+        const word = wordFor(ctx.alice, weightOf(ctx.alice)) | (1n << 200n);
+        await expect(ctx.escrow.connect(ctx.alice).claim(ctx.batchId, ctx.token, word, proofOf(ctx.alice)))
+          .to.be.revertedWithCustomError(ctx.escrow, "SaleEscrowInvalidProof")
+          .withArgs(ctx.batchId, word);
       });
 
       it("reverts with SaleEscrowInvalidProof through claimFor", async function () {
         const w = weightOf(ctx.bob);
         await expect(
-          ctx.escrow.connect(ctx.outsider).claimFor(ctx.batchId, ctx.token, ctx.bob.address, w, proofOf(ctx.carol)),
+          ctx.escrow.connect(ctx.outsider).claimFor(ctx.batchId, ctx.token, wordFor(ctx.bob, w), proofOf(ctx.carol)),
         )
           .to.be.revertedWithCustomError(ctx.escrow, "SaleEscrowInvalidProof")
-          .withArgs(ctx.batchId, ctx.bob.address, w);
+          .withArgs(ctx.batchId, wordFor(ctx.bob, w));
       });
     });
 
@@ -1172,12 +1207,12 @@ export function shouldBehaveLikeSaleEscrow(getContext: () => Promise<SaleEscrowC
         const due = shareOf(net, w, ctx.tree.totalWeight);
         const tx = ctx.escrow
           .connect(ctx.outsider)
-          .claimFor(ctx.batchId, ctx.token, ctx.bob.address, w, proofOf(ctx.bob));
+          .claimFor(ctx.batchId, ctx.token, wordFor(ctx.bob, w), proofOf(ctx.bob));
         await expect(tx).to.emit(ctx.escrow, "Claimed").withArgs(ctx.batchId, ctx.token, ctx.bob.address, due, w);
         await ctx.changeBalances(tx, [ctx.bob, ctx.outsider, ctx.escrow], [due, 0n, -due]);
         expect(await ctx.escrow.claimed(ctx.batchId, ctx.token, ctx.bob.address)).to.equal(due);
         expect(await ctx.escrow.claimed(ctx.batchId, ctx.token, ctx.outsider.address)).to.equal(0n);
-        await expect(ctx.escrow.connect(ctx.bob).claim(ctx.batchId, ctx.token, w, proofOf(ctx.bob)))
+        await expect(ctx.escrow.connect(ctx.bob).claim(ctx.batchId, ctx.token, wordFor(ctx.bob, w), proofOf(ctx.bob)))
           .to.be.revertedWithCustomError(ctx.escrow, "SaleEscrowNothingDue")
           .withArgs(ctx.bob.address);
       });
@@ -1187,10 +1222,104 @@ export function shouldBehaveLikeSaleEscrow(getContext: () => Promise<SaleEscrowC
         const w = weightOf(ctx.alice);
         const due = shareOf(net, w, ctx.tree.totalWeight);
         await expect(
-          ctx.escrow.connect(ctx.outsider).claimFor(ctx.batchId, ctx.token, ctx.alice.address, w, proofOf(ctx.alice)),
+          ctx.escrow.connect(ctx.outsider).claimFor(ctx.batchId, ctx.token, wordFor(ctx.alice, w), proofOf(ctx.alice)),
         )
           .to.emit(ctx.escrow, "Claimed")
           .withArgs(ctx.batchId, ctx.token, ctx.alice.address, due, w);
+      });
+    });
+
+    context("claimMany", function () {
+      it("pays one member her shares of several sales of the batch in one transfer", async function () {
+        const price2 = ctx.amount("55.000013");
+        await releasedSale(ctx, { price: price2 });
+        const w = weightOf(ctx.alice);
+        const claim = { batchId: ctx.batchId, contributor: wordFor(ctx.alice, w), proof: proofOf(ctx.alice) };
+        const due = shareOf(net + split(price2).net, w, ctx.tree.totalWeight);
+        const tx = ctx.escrow.connect(ctx.outsider).claimMany(ctx.token, [claim, claim]);
+        await expect(tx).to.emit(ctx.escrow, "Claimed").withArgs(ctx.batchId, ctx.token, ctx.alice.address, due, w);
+        await ctx.changeBalances(tx, [ctx.alice, ctx.escrow], [due, -due]);
+        expect(await ctx.escrow.claimed(ctx.batchId, ctx.token, ctx.alice.address)).to.equal(due);
+        await expect(ctx.escrow.connect(ctx.outsider).claimMany(ctx.token, [claim]))
+          .to.be.revertedWithCustomError(ctx.escrow, "SaleEscrowNothingDue")
+          .withArgs(ctx.alice.address);
+      });
+
+      it("reverts with SaleEscrowMixedClaims for two members, or none", async function () {
+        const a = {
+          batchId: ctx.batchId,
+          contributor: wordFor(ctx.alice, weightOf(ctx.alice)),
+          proof: proofOf(ctx.alice),
+        };
+        const b = { batchId: ctx.batchId, contributor: wordFor(ctx.bob, weightOf(ctx.bob)), proof: proofOf(ctx.bob) };
+        const before = await ledger(ctx);
+        await expect(ctx.escrow.connect(ctx.outsider).claimMany(ctx.token, [a, b]))
+          .to.be.revertedWithCustomError(ctx.escrow, "SaleEscrowMixedClaims")
+          .withArgs(1n);
+        await expect(ctx.escrow.connect(ctx.outsider).claimMany(ctx.token, []))
+          .to.be.revertedWithCustomError(ctx.escrow, "SaleEscrowMixedClaims")
+          .withArgs(0n);
+        expect(await ledger(ctx)).to.deep.equal(before);
+      });
+
+      it("reverts with SaleEscrowInvalidProof naming the bad word", async function () {
+        const a = {
+          batchId: ctx.batchId,
+          contributor: wordFor(ctx.alice, weightOf(ctx.alice)),
+          proof: proofOf(ctx.alice),
+        };
+        const bad = { ...a, contributor: a.contributor + 1n };
+        await expect(ctx.escrow.connect(ctx.outsider).claimMany(ctx.token, [a, bad]))
+          .to.be.revertedWithCustomError(ctx.escrow, "SaleEscrowInvalidProof")
+          .withArgs(ctx.batchId, bad.contributor);
+      });
+    });
+
+    context("payAll", function () {
+      it("pays every contributor her share in one transaction, then nothing more", async function () {
+        const members = [ctx.alice, ctx.bob, ctx.carol];
+        const dues = members.map((m) => shareOf(net, weightOf(m), ctx.tree.totalWeight));
+        const tx = ctx.escrow.connect(ctx.outsider).payAll(ctx.batchId, ctx.token, ctx.tree.words);
+        for (const [i, m] of members.entries()) {
+          await expect(tx)
+            .to.emit(ctx.escrow, "Claimed")
+            .withArgs(ctx.batchId, ctx.token, m.address, dues[i], weightOf(m));
+        }
+        const total = dues.reduce((a, b) => a + b, 0n);
+        await ctx.changeBalances(tx, [...members, ctx.escrow], [...dues, -total]);
+        for (const [i, m] of members.entries()) {
+          expect(await ctx.escrow.claimed(ctx.batchId, ctx.token, m.address)).to.equal(dues[i]);
+        }
+        // Again: nothing is due, nothing moves.
+        const again = await (
+          await ctx.escrow.connect(ctx.outsider).payAll(ctx.batchId, ctx.token, ctx.tree.words)
+        ).wait();
+        expect(paidOut(ctx, again)).to.equal(0n);
+        await expect(
+          ctx.escrow
+            .connect(ctx.alice)
+            .claim(ctx.batchId, ctx.token, wordFor(ctx.alice, weightOf(ctx.alice)), proofOf(ctx.alice)),
+        ).to.be.revertedWithCustomError(ctx.escrow, "SaleEscrowNothingDue");
+      });
+
+      it("pays only what a member has not claimed yet", async function () {
+        const w = weightOf(ctx.bob);
+        await ctx.escrow.connect(ctx.bob).claim(ctx.batchId, ctx.token, wordFor(ctx.bob, w), proofOf(ctx.bob));
+        const price2 = ctx.amount("7.000001");
+        await releasedSale(ctx, { price: price2 });
+        const fresh = shareOf(net + split(price2).net, w, ctx.tree.totalWeight) - shareOf(net, w, ctx.tree.totalWeight);
+        const tx = ctx.escrow.connect(ctx.outsider).payAll(ctx.batchId, ctx.token, ctx.tree.words);
+        await expect(tx).to.emit(ctx.escrow, "Claimed").withArgs(ctx.batchId, ctx.token, ctx.bob.address, fresh, w);
+      });
+
+      it("reverts with SaleEscrowWrongContributors for a list that is not the batch's", async function () {
+        const before = await ledger(ctx);
+        for (const list of [[], ctx.tree.words.slice(1), [...ctx.tree.words].reverse()]) {
+          await expect(ctx.escrow.connect(ctx.outsider).payAll(ctx.batchId, ctx.token, list))
+            .to.be.revertedWithCustomError(ctx.escrow, "SaleEscrowWrongContributors")
+            .withArgs(ctx.batchId);
+        }
+        expect(await ledger(ctx)).to.deep.equal(before);
       });
     });
 
@@ -1415,11 +1544,15 @@ export function shouldBehaveLikeSaleEscrow(getContext: () => Promise<SaleEscrowC
 
       let payouts = 0n;
       const receipts = [
-        await (await escrow.connect(ctx.alice).claim(batchId, token, weightOf(ctx.alice), proofOf(ctx.alice))).wait(),
+        await (
+          await escrow
+            .connect(ctx.alice)
+            .claim(batchId, token, wordFor(ctx.alice, weightOf(ctx.alice)), proofOf(ctx.alice))
+        ).wait(),
         await (
           await escrow
             .connect(ctx.outsider)
-            .claimFor(batchId, token, ctx.bob.address, weightOf(ctx.bob), proofOf(ctx.bob))
+            .claimFor(batchId, token, wordFor(ctx.bob, weightOf(ctx.bob)), proofOf(ctx.bob))
         ).wait(),
         await (await escrow.withdraw(token, ctx.buyer.address)).wait(),
         await (await escrow.withdraw(token, ctx.feeRecipient.address)).wait(),
@@ -1453,7 +1586,9 @@ export function shouldBehaveLikeSaleEscrow(getContext: () => Promise<SaleEscrowC
       expect(await ctx.balanceOf(escrow)).to.equal(stillClaimable + dust);
 
       // carol claims: only the dust stays in escrow.
-      await escrow.connect(ctx.carol).claim(batchId, token, weightOf(ctx.carol), proofOf(ctx.carol));
+      await escrow
+        .connect(ctx.carol)
+        .claim(batchId, token, wordFor(ctx.carol, weightOf(ctx.carol)), proofOf(ctx.carol));
       expect(await ctx.balanceOf(escrow)).to.equal(dust);
     });
   });
