@@ -1068,8 +1068,8 @@ export const ar: Catalog = {
     },
     currencyBad: "اختر عملة من القائمة",
     priceLabel: "الثمن الإجمالي",
-    priceHint: "مثلًا: 1 000,50",
-    priceBad: "اكتب الثمن بالأرقام، مثلًا 1 000,50 أو 1000,50",
+    priceHint: "مثلًا: \u20661 000,50\u2069",
+    priceBad: "اكتب الثمن بالأرقام، مثلًا \u20661 000,50\u2069 أو 1000,50",
     priceAmbiguous: "هل تفصل هذه النقطة الآلاف أم السنتيمات؟ اكتب 1000 أو 1000,50",
     priceDecimals: counted(
       "ar-MA",

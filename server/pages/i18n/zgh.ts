@@ -1026,8 +1026,8 @@ export const zgh: Catalog = {
     },
     currencyBad: "ⵙⵜⵉ ⵜⴰⴷⵔⵉⵎⵜ ⵣⴳ ⵜⵍⴳⴰⵎⵜ",
     priceLabel: "ⴰⵜⵉⴳ ⴰⵎⴰⵜⴰⵢ",
-    priceHint: "ⴰⵎⴷⵢⴰ: 1 000,50",
-    priceBad: "ⴰⵔⵓ ⴰⵜⵉⴳ ⵙ ⵡⵓⵟⵟⵓⵏ, ⴰⵎⴷⵢⴰ 1 000,50 ⵏⵖ 1000,50",
+    priceHint: "ⴰⵎⴷⵢⴰ: \u20661 000,50\u2069",
+    priceBad: "ⴰⵔⵓ ⴰⵜⵉⴳ ⵙ ⵡⵓⵟⵟⵓⵏ, ⴰⵎⴷⵢⴰ \u20661 000,50\u2069 ⵏⵖ 1000,50",
     priceAmbiguous: "ⵉⵙ ⵜⴰⵏⵇⵇⵉⴹⵜ ⴰⴷ ⵜⵙⴱⴹⴰ ⵉⴼⴹⴰⵏ ⵏⵖ ⵉⵙⵏⵜⵉⵎⵏ? ⴰⵔⵓ 1000 ⵏⵖ 1000,50",
     priceDecimals: counted(
       ZGH_PLURAL_LOCALE,

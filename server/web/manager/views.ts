@@ -107,6 +107,10 @@ export function dashboardPage(c: Catalog, m: DashboardModel): { title: string; b
               ${
                 BigInt(b.available) > 0n
                   ? html`·
+                      <a class="sell" href="${`/w/manager/sales/new?batch=${b.batchId}&lang=${c.lang}`}"
+                        >${c.buying.sell}</a
+                      >
+                      ·
                       <a class="split-link" href="${q(c, `/w/manager/batches/${b.batchId}/split`)}"
                         >${c.manager2.splitLink}</a
                       >
