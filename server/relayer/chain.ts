@@ -155,10 +155,30 @@ async function executionOf(
   return undefined;
 }
 
+/** Whether a target contract trusts our forwarder (ERC-2771), asked once per target and remembered. */
+function trustChecker(deps: ChainDeps, forwarderContext: () => Promise<ForwarderContext>) {
+  const { client } = deps;
+  const { rpc } = deps.rpc;
+  const trustedTargets = new Set<string>();
+  return async function ensureTrusted(target: string): Promise<void> {
+    if (trustedTargets.has(target)) return;
+    const { address } = await forwarderContext();
+    let trusted = false;
+    try {
+      const data = encodeFunctionData({ abi: TRUST_ABI, functionName: "isTrustedForwarder", args: [address] });
+      const out = await rpc("isTrustedForwarder", client.call({ to: target, data }));
+      trusted = (out.length - 2) / 2 >= 32 && BigInt(out.slice(0, 66)) !== 0n;
+    } catch (err) {
+      if (!revertDataOf(err).reverted) throw err;
+    }
+    if (!trusted) throw new RelayRejectedError("untrusted_target", `${target} does not trust the CoopTrace forwarder`);
+    trustedTargets.add(target);
+  };
+}
+
 export function createRelayerChain(deps: ChainDeps) {
   const { client, relayerAddress } = deps;
   const { rpc } = deps.rpc;
-  const trustedTargets = new Set<string>();
   let context: Promise<ForwarderContext> | undefined;
   let availableUntil = 0;
   let availabilityCheck: Promise<void> | undefined;
@@ -187,20 +207,7 @@ export function createRelayerChain(deps: ChainDeps) {
     return availabilityCheck;
   }
 
-  async function ensureTrusted(target: string): Promise<void> {
-    if (trustedTargets.has(target)) return;
-    const { address } = await forwarderContext();
-    let trusted = false;
-    try {
-      const data = encodeFunctionData({ abi: TRUST_ABI, functionName: "isTrustedForwarder", args: [address] });
-      const out = await rpc("isTrustedForwarder", client.call({ to: target, data }));
-      trusted = (out.length - 2) / 2 >= 32 && BigInt(out.slice(0, 66)) !== 0n;
-    } catch (err) {
-      if (!revertDataOf(err).reverted) throw err;
-    }
-    if (!trusted) throw new RelayRejectedError("untrusted_target", `${target} does not trust the CoopTrace forwarder`);
-    trustedTargets.add(target);
-  }
+  const ensureTrusted = trustChecker(deps, forwarderContext);
 
   async function forwarderNonces(signers: string[]): Promise<Map<string, number>> {
     if (signers.length === 0) return new Map();

@@ -179,6 +179,45 @@ function toInfo(b: BatchInfoInput) {
   };
 }
 
+/** A certifier's writes: certify a lot, revoke one's own certification. */
+function certifications(
+  write: (user: User, data: string, options?: WriteOptions) => Promise<WriteOutcome>,
+  get: (batchId: string) => BatchDetail,
+): Pick<BatchService, "certify" | "revokeCertification"> {
+  const abi = batchRegistryAbi;
+  return {
+    async certify(actor, batchId, input, options) {
+      const user = requireRole(actor, "certifier");
+      get(batchId);
+      const data = encodeCall(abi, "certify", [batchId, input.scheme, input.certificateHash, input.validUntil]);
+      const outcome = await write(user, data, options);
+      return { outcome, certificationId: eventArg(outcome, "BatchCertified", "certificationId") ?? null };
+    },
+
+    async revokeCertification(actor, certificationId, input, options) {
+      const user = requireRole(actor, "certifier");
+      const data = encodeCall(abi, "revokeCertification", [certificationId, input.reasonHash]);
+      try {
+        return { outcome: await write(user, data, options) };
+      } catch (err) {
+        // The contract stays the judge of who issued what (the simulation reverts); refusing another
+        // certifier is a matter of permission, so it is forbidden, not rejected.
+        if (err instanceof RelayRejectedError && err.decoded?.name === "BatchRegistryNotIssuer") {
+          throw new DomainError(
+            "forbidden",
+            "not_issuer",
+            "only the certifier who issued this certification may revoke it",
+            {
+              error: err.decoded,
+            },
+          );
+        }
+        throw err;
+      }
+    },
+  };
+}
+
 export function createBatchService(deps: BatchServiceDeps): BatchService {
   const { users, queries, writer } = deps;
   const to = deps.deployment.contracts.BatchRegistry.address;
@@ -252,35 +291,7 @@ export function createBatchService(deps: BatchServiceDeps): BatchService {
       return { outcome: await write(user, data, options) };
     },
 
-    async certify(actor, batchId, input, options) {
-      const user = requireRole(actor, "certifier");
-      get(batchId);
-      const data = encodeCall(abi, "certify", [batchId, input.scheme, input.certificateHash, input.validUntil]);
-      const outcome = await write(user, data, options);
-      return { outcome, certificationId: eventArg(outcome, "BatchCertified", "certificationId") ?? null };
-    },
-
-    async revokeCertification(actor, certificationId, input, options) {
-      const user = requireRole(actor, "certifier");
-      const data = encodeCall(abi, "revokeCertification", [certificationId, input.reasonHash]);
-      try {
-        return { outcome: await write(user, data, options) };
-      } catch (err) {
-        // The contract stays the judge of who issued what (the simulation reverts); refusing another
-        // certifier is a matter of permission, so it is forbidden, not rejected.
-        if (err instanceof RelayRejectedError && err.decoded?.name === "BatchRegistryNotIssuer") {
-          throw new DomainError(
-            "forbidden",
-            "not_issuer",
-            "only the certifier who issued this certification may revoke it",
-            {
-              error: err.decoded,
-            },
-          );
-        }
-        throw err;
-      }
-    },
+    ...certifications(write, get),
 
     async split(actor, batchId, input, options) {
       const batch = get(batchId);

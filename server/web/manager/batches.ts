@@ -79,11 +79,9 @@ function contributorsOf(r: ManagerRequest): {
   return { contributors, total, problems };
 }
 
-export function batchPages(deps: BatchDeps): ManagerPage[] {
-  const { services, once } = deps;
-
-  /** A lot of the manager's cooperative (not found for any other). */
-  const lotOf = (r: ManagerRequest, batchId: string) => {
+/** A lot of the manager's cooperative (not found for any other), as the pages name it. */
+function lotFinder(deps: BatchDeps) {
+  return (r: ManagerRequest, batchId: string) => {
     const batch = /^0x[0-9a-fA-F]{64}$/.test(batchId) ? deps.getBatch(batchId) : null;
     if (batch === null || Number(batch.cooperativeId) !== r.coopId)
       throw new DomainError("not_found", "batch_not_found", `no batch ${batchId}`);
@@ -94,6 +92,12 @@ export function batchPages(deps: BatchDeps): ManagerPage[] {
       gtin: deps.gtinOf(batch.batchId),
     };
   };
+}
+
+export function batchPages(deps: BatchDeps): ManagerPage[] {
+  const { services, once } = deps;
+
+  const lotOf = lotFinder(deps);
 
   // ---- record a lot ----
   const proposeLot = (r: ManagerRequest, productCode: string) =>
@@ -190,7 +194,17 @@ export function batchPages(deps: BatchDeps): ManagerPage[] {
     return { status: 200, view: batchDonePage(r.c, lotOf(r, id), r.pending) };
   };
 
-  // ---- record a step ----
+  return [
+    { method: "get", path: "/w/manager/batches/new", handle: (r) => ({ status: 200, view: batchForm(r, {}, []) }) },
+    { method: "post", path: "/w/manager/batches", handle: register },
+    { method: "get", path: "/w/manager/batches/:batchId/done", handle: registered },
+    ...stepPages(deps, lotOf),
+  ];
+}
+
+/** Recording a step of a lot: its form, the write, its confirmation. */
+function stepPages(deps: BatchDeps, lotOf: ReturnType<typeof lotFinder>): ManagerPage[] {
+  const { services, once } = deps;
   const stepForm = (r: ManagerRequest, values: Body, problems: FieldProblem[]) =>
     stepFormPage(r.c, {
       batch: lotOf(r, r.params.batchId),
@@ -235,9 +249,6 @@ export function batchPages(deps: BatchDeps): ManagerPage[] {
   };
 
   return [
-    { method: "get", path: "/w/manager/batches/new", handle: (r) => ({ status: 200, view: batchForm(r, {}, []) }) },
-    { method: "post", path: "/w/manager/batches", handle: register },
-    { method: "get", path: "/w/manager/batches/:batchId/done", handle: registered },
     {
       method: "get",
       path: "/w/manager/batches/:batchId/step",
