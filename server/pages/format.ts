@@ -125,3 +125,40 @@ export function quantity(c: Catalog, value: string | number | bigint, unit: stri
   const count = n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : Number(n % 10n ** 15n);
   return c.pieces(count, { q: text });
 }
+
+const WALL_CLOCK = new Intl.DateTimeFormat("en-US", {
+  timeZone: TIME_ZONE,
+  hourCycle: "h23",
+  year: "numeric",
+  month: "2-digit",
+  day: "2-digit",
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
+});
+
+/** Morocco's offset from UTC at instant `ms`, in ms: one hour, none during Ramadan (the tz database's rules). */
+function moroccoOffsetMs(ms: number): number {
+  const parts = WALL_CLOCK.formatToParts(new Date(ms));
+  const n = (type: Intl.DateTimeFormatPartTypes) => Number(parts.find((p) => p.type === type)?.value);
+  return Date.UTC(n("year"), n("month") - 1, n("day"), n("hour"), n("minute"), n("second")) - (ms - (ms % 1000));
+}
+
+/** The time on a clock in Morocco at `ms`, as an `<input type="datetime-local">` holds it ("2026-12-04T21:30"). */
+export function moroccoWallClock(ms: number = Date.now()): string {
+  return new Date(ms + moroccoOffsetMs(ms)).toISOString().slice(0, 16);
+}
+
+/**
+ * A time read on a clock in Morocco ("2026-12-04T21:30", what a datetime-local field sends: no offset) as
+ * an ISO instant ("2026-12-04T20:30:00.000Z"); null when it is not such a time. A manager types the time
+ * on his own clock; taking it as UTC put every step an hour late, and a step recorded "now" in the future.
+ */
+export function fromMoroccoWallClock(local: string): string | null {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(local)) return null;
+  const wall = Date.parse(`${local}:00Z`);
+  if (Number.isNaN(wall)) return null;
+  // The offset at the guess, then at the instant it gives (they differ only across a change of offset).
+  const first = wall - moroccoOffsetMs(wall);
+  return new Date(wall - moroccoOffsetMs(first)).toISOString();
+}

@@ -13,6 +13,7 @@ import type { Queries } from "../../index";
 import type { Services } from "../../services";
 import { registerBatchInput, recordEventInput } from "../../services/batches";
 import { DomainError } from "../../services/errors";
+import { fromMoroccoWallClock, moroccoWallClock } from "../../pages/format";
 import { formKey, ONCE_FIELD, parseForm, submitForm, type FormOnce } from "../forms";
 import type { Body } from "../page";
 import { opQuery } from "../progress";
@@ -208,7 +209,7 @@ function stepPages(deps: BatchDeps, lotOf: ReturnType<typeof lotFinder>): Manage
   const stepForm = (r: ManagerRequest, values: Body, problems: FieldProblem[]) =>
     stepFormPage(r.c, {
       batch: lotOf(r, r.params.batchId),
-      values: { eventTime: new Date().toISOString().slice(0, 16), ...values },
+      values: { eventTime: moroccoWallClock(), ...values },
       problems,
       csrf: r.csrf,
       once: values[ONCE_FIELD] ?? formKey(),
@@ -217,9 +218,9 @@ function stepPages(deps: BatchDeps, lotOf: ReturnType<typeof lotFinder>): Manage
   const recordStep = (r: ManagerRequest) => {
     const b = r.body;
     const batch = lotOf(r, r.params.batchId);
-    // datetime-local has no offset: the manager's time is read as UTC (Morocco is UTC+1 at most, the day holds).
+    // datetime-local has no offset: the manager types the time on his clock, Morocco's.
     const time = b.eventTime ?? "";
-    const eventTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(time) ? `${time}:00Z` : time;
+    const eventTime = fromMoroccoWallClock(time) ?? time;
     const parsed = parseForm(r.c, recordEventInput, {
       bizStep: b.bizStep ?? "",
       location: b.location?.trim() ?? "",
