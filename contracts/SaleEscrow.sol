@@ -50,8 +50,16 @@ contract SaleEscrow is ISaleEscrow, ERC2771Context, Pausable, ReentrancyGuardTra
     uint256 private _saleCount;
     mapping(uint256 saleId => Sale) private _sales;
     mapping(address token => bool) private _allowedTokens;
-    mapping(bytes32 batchId => mapping(address token => uint256)) private _released;
-    mapping(bytes32 batchId => mapping(address token => mapping(address account => uint256))) private _claimed;
+    /// @dev What a batch's members are due in a token and what a claim needs of the batch, one word.
+    mapping(bytes32 batchId => mapping(address token => uint256 pot)) private _pots;
+    /// @dev What each contributor has claimed, two per word: the contributor of account index `i`
+    /// holds the low half of word `i >> 1` if `i` is even, the high half if odd (amounts ≤ 2^128 − 1,
+    /// as every released total is). Neighbours share a word, so half the first claims of a batch
+    /// update a word instead of creating one.
+    mapping(bytes32 batchId => mapping(address token => mapping(uint256 pair => uint256))) private _claimedPairs;
+    /// @dev A batch's contributors root, copied from the batch registry when its first sale is created
+    /// (contributors never change), so that a claim reads it here instead of calling the registry.
+    mapping(bytes32 batchId => bytes32) private _roots;
     mapping(address token => mapping(address account => uint256)) private _credits;
     mapping(uint64 cooperativeId => mapping(address token => uint256)) private _reserves;
     /// @dev Currency (ISO 4217) and decimals of each settlement token, recorded when it is allowed.
@@ -61,11 +69,18 @@ contract SaleEscrow is ISaleEscrow, ERC2771Context, Pausable, ReentrancyGuardTra
     mapping(bytes32 batchId => BatchSales) private _batchSales;
     mapping(bytes32 batchId => mapping(address token => uint256)) private _roundedOff;
 
-    /// @dev Sales ever created of a batch (so closing can demand them all) and whether it is closed: one word.
+    /// @dev Sales ever created of a batch (so closing can demand them all), whether it is closed and
+    /// its total weight (copied when its first sale is created, to start each token's {Pot}): one word.
     struct BatchSales {
         uint64 count;
         bool closed;
+        uint64 totalWeight;
     }
+
+    /// @dev A pot, per batch and token, is one word: the net released to members so far (cumulative,
+    /// bits 0–127) and, for claims, the batch's total weight (128–191) and cooperative (192–255),
+    /// set at the first release in the token. Read and written as a word: a release pays one read.
+    uint256 private constant _LOW128 = type(uint128).max;
 
     struct Currency {
         bytes3 code;
@@ -113,9 +128,7 @@ contract SaleEscrow is ISaleEscrow, ERC2771Context, Pausable, ReentrancyGuardTra
         saleId = _saleCount + 1;
         if (sender != admin) revert SaleEscrowNotSeller(saleId, sender);
 
-        BatchSales storage batchSales_ = _batchSales[batchId];
-        if (batchSales_.closed) revert SaleEscrowBatchClosed(batchId);
-        batchSales_.count += 1;
+        _countSale(batchId, batch);
         _saleCount = saleId;
         _sales[saleId] = Sale({
             batchId: batchId,
@@ -137,6 +150,18 @@ contract SaleEscrow is ISaleEscrow, ERC2771Context, Pausable, ReentrancyGuardTra
         // The batch registry is ours (no callback into this contract): drawing last keeps the
         // emitted order natural (SaleCreated, then QuantityDrawn) without any reentrancy concern.
         batches.drawForSale(batchId, quantity);
+    }
+
+    /// @dev Counts a new sale of `batchId` (refused once closed); at its first, copies what claims need.
+    function _countSale(bytes32 batchId, IBatchRegistry.Batch memory batch) private {
+        BatchSales storage batchSales_ = _batchSales[batchId];
+        if (batchSales_.closed) revert SaleEscrowBatchClosed(batchId);
+        uint64 count = batchSales_.count;
+        if (count == 0) {
+            batchSales_.totalWeight = batch.totalWeight;
+            _roots[batchId] = batch.contributorsRoot;
+        }
+        batchSales_.count = count + 1;
     }
 
     /// @inheritdoc ISaleEscrow
@@ -326,10 +351,10 @@ contract SaleEscrow is ISaleEscrow, ERC2771Context, Pausable, ReentrancyGuardTra
             revert SaleEscrowWrongContributors(batchId);
         }
         address[] memory accounts = registry.accountsOf(contributors);
-        uint256 total = _released[batchId][token];
+        uint256 total = (_pots[batchId][token] & _LOW128);
         for (uint256 i = 0; i < contributors.length; ++i) {
             address account = accounts[i];
-            uint256 amount = _book(batchId, token, account, uint64(contributors[i]), total, batch.totalWeight);
+            uint256 amount = _book(batchId, token, account, contributors[i], total, batch.totalWeight);
             if (amount == 0) continue;
             address to = _routeOf(batch.cooperativeId, account);
             if (to != account) emit ClaimRouted(batchId, account, batch.cooperativeId, to, amount);
@@ -400,7 +425,7 @@ contract SaleEscrow is ISaleEscrow, ERC2771Context, Pausable, ReentrancyGuardTra
         address token,
         uint256[] calldata contributors
     ) private {
-        uint256 total = _released[batchId][token];
+        uint256 total = (_pots[batchId][token] & _LOW128);
         uint256 owed;
         for (uint256 i = 0; i < contributors.length; ++i) {
             owed += RevenueSplit.share(total, uint64(contributors[i]), totalWeight);
@@ -494,19 +519,19 @@ contract SaleEscrow is ISaleEscrow, ERC2771Context, Pausable, ReentrancyGuardTra
     function claimable(bytes32 batchId, address token, address account, uint64 weight) external view returns (uint256) {
         IBatchRegistry.Batch memory batch = batches.getBatch(batchId);
         if (weight > batch.totalWeight) return 0;
-        uint256 due = RevenueSplit.share(_released[batchId][token], weight, batch.totalWeight);
-        uint256 paid = _claimed[batchId][token][account];
+        uint256 due = RevenueSplit.share((_pots[batchId][token] & _LOW128), weight, batch.totalWeight);
+        uint256 paid = _claimedOf(batchId, token, account);
         return due > paid ? due - paid : 0;
     }
 
     /// @inheritdoc ISaleEscrow
     function released(bytes32 batchId, address token) external view returns (uint256) {
-        return _released[batchId][token];
+        return (_pots[batchId][token] & _LOW128);
     }
 
     /// @inheritdoc ISaleEscrow
     function claimed(bytes32 batchId, address token, address account) external view returns (uint256) {
-        return _claimed[batchId][token][account];
+        return _claimedOf(batchId, token, account);
     }
 
     /// @inheritdoc ISaleEscrow
@@ -591,8 +616,15 @@ contract SaleEscrow is ISaleEscrow, ERC2771Context, Pausable, ReentrancyGuardTra
         address token = sale.token;
         if (fee != 0) _credits[token][_feeRecipient] += fee;
         if (reserve != 0) _reserves[sale.cooperativeId][token] += reserve;
-        uint256 total = _released[batchId][token] + net;
-        _released[batchId][token] = total;
+        // One word read and written (see {Pot}): released in the low 128 bits.
+        uint256 pot = _pots[batchId][token];
+        uint256 total = (pot & _LOW128) + net;
+        if (total > _LOW128) revert SaleEscrowReleasedOverflow(batchId, token);
+        if (pot >> 128 == 0) {
+            // The batch's first release in this token: the pot learns what claims need of the batch.
+            pot = (uint256(sale.cooperativeId) << 192) | (uint256(_batchSales[batchId].totalWeight) << 128);
+        }
+        _pots[batchId][token] = (pot & ~_LOW128) | total;
         emit SaleReleased(saleId, batchId, token, gross, fee, reserve, net, total);
     }
 
@@ -610,31 +642,52 @@ contract SaleEscrow is ISaleEscrow, ERC2771Context, Pausable, ReentrancyGuardTra
         uint256 contributor,
         bytes32[] calldata proof
     ) private returns (address account, uint64 cooperativeId, uint256 amount) {
-        IBatchRegistry.Batch memory batch = batches.getBatch(batchId);
-        if (!MerkleProof.verifyCalldata(proof, batch.contributorsRoot, ContributorsMerkle.leaf(contributor))) {
+        bytes32 root = _roots[batchId];
+        // A batch never offered for sale has no copy here (and nothing due): its registry still
+        // answers, so a wrong proof or an unknown batch is refused as before.
+        if (root == bytes32(0)) root = batches.getBatch(batchId).contributorsRoot;
+        if (!MerkleProof.verifyCalldata(proof, root, ContributorsMerkle.leaf(contributor))) {
             revert SaleEscrowInvalidProof(batchId, contributor);
         }
         // In the tree, so registered: its index names an account and its weight fits 64 bits.
         account = registry.accountAt(uint32(contributor >> 64));
-        cooperativeId = batch.cooperativeId;
-        amount = _book(batchId, token, account, uint64(contributor), _released[batchId][token], batch.totalWeight);
+        uint256 pot = _pots[batchId][token];
+        cooperativeId = uint64(pot >> 192);
+        // No release in this token yet: nothing due (and no weight to divide by).
+        if (pot != 0) amount = _book(batchId, token, account, contributor, pot & _LOW128, uint64(pot >> 128));
     }
 
-    /// @dev Books what is due to `account` of `weight` out of `releasedTotal` (zero: nothing) and emits it.
+    /// @dev Books what is due to `account`, contributor word `contributor` (index, weight), of
+    /// `releasedTotal` (zero: nothing) and emits it.
     function _book(
         bytes32 batchId,
         address token,
         address account,
-        uint64 weight,
+        uint256 contributor,
         uint256 releasedTotal,
         uint64 totalWeight
     ) private returns (uint256 amount) {
+        uint64 weight = uint64(contributor);
         uint256 due = RevenueSplit.share(releasedTotal, weight, totalWeight);
-        uint256 paid = _claimed[batchId][token][account];
+        uint256 index = uint32(contributor >> 64);
+        uint256 shift = (index & 1) << 7;
+        mapping(uint256 => uint256) storage pairs = _claimedPairs[batchId][token];
+        uint256 word = pairs[index >> 1];
+        uint256 paid = (word >> shift) & _LOW128;
         if (due > paid) {
             amount = due - paid;
-            _claimed[batchId][token][account] = due;
+            // due ≤ releasedTotal < 2^128: it fits its half.
+            pairs[index >> 1] = (word & ~(_LOW128 << shift)) | (due << shift);
             emit Claimed(batchId, token, account, amount, weight);
+        }
+    }
+
+    /// @dev What `account` has claimed of `batchId` in `token` (zero for an account never a member).
+    function _claimedOf(bytes32 batchId, address token, address account) private view returns (uint256) {
+        try registry.indexOf(account) returns (uint32 index) {
+            return (_claimedPairs[batchId][token][index >> 1] >> ((uint256(index) & 1) << 7)) & _LOW128;
+        } catch {
+            return 0;
         }
     }
 

@@ -115,6 +115,16 @@ async function main() {
       .connect(relayer)
       .claimFor(trees[1000].batchId, ethers.ZeroAddress, big.wordOf(member.account), big.proof(member.account)),
   );
+  // Claimed amounts are kept two members to a storage word (account indices 2k and 2k + 1): the
+  // figure above (index 500) is the first of its pair to claim, so it creates the word; its
+  // neighbour (index 501) then only updates it. The mean over the whole batch is measured below.
+  const neighbour = big.contributors[501];
+  await relayer.sendTransaction({ to: neighbour.account, value: 1n });
+  const claim1000Second = await gasOf(
+    escrow
+      .connect(relayer)
+      .claimFor(trees[1000].batchId, ethers.ZeroAddress, big.wordOf(neighbour.account), big.proof(neighbour.account)),
+  );
   const small = trees[10].tree;
   const m10 = small.contributors[3];
   await relayer.sendTransaction({ to: m10.account, value: 1n });
@@ -183,6 +193,27 @@ async function main() {
       })),
     ),
   );
+
+  // Every other member of the 1,000-member batch claims once (each holding ETH): with the two
+  // above, the mean of a batch's claims. Left out: the member who never held ETH (25,000 more, paid
+  // once by the EVM, not by the contract) and the one paid above by claimMany.
+  const claimedAlready = new Set([member.account, neighbour.account, fresh.account, multi].map((a) => a.toLowerCase()));
+  let claimsSum = claim1000 + claim1000Second;
+  let claimsCount = 2n;
+  let claimsMax = 0n;
+  for (const c of big.contributors) {
+    if (claimedAlready.has(c.account.toLowerCase())) continue;
+    await relayer.sendTransaction({ to: c.account, value: 1n });
+    const g = await gasOf(
+      escrow
+        .connect(relayer)
+        .claimFor(trees[1000].batchId, ethers.ZeroAddress, big.wordOf(c.account), big.proof(c.account)),
+    );
+    claimsSum += g;
+    claimsCount += 1n;
+    if (g > claimsMax) claimsMax = g;
+  }
+  const claim1000Mean = claimsSum / claimsCount;
 
   // Payouts in dirhams recorded by the cooperative, then confirmed by the member (directly: the
   // gateway relays it through the forwarder, which adds its own signature check).
@@ -290,7 +321,20 @@ async function main() {
     ]),
   );
   out.push(
-    row(["claimFor, 1,000-member batch, recipient holds ETH", claim1000, "≤ 70,000", met(claim1000 <= 70_000n)]),
+    row([
+      `claimFor, 1,000-member batch, recipient holds ETH: mean of ${claimsCount} claims (every member once)`,
+      claim1000Mean,
+      "≤ 70,000",
+      met(claim1000Mean <= 70_000n),
+    ]),
+  );
+  out.push(
+    row([
+      "claimFor, 1,000-member batch: first of a pair to claim (creates the word) / second (updates it) / highest",
+      `${claim1000} / ${claim1000Second} / ${claimsMax > claim1000 ? claimsMax : claim1000}`,
+      "≤ 70,000 (first: below the floor, see README)",
+      met(claim1000 <= 70_000n),
+    ]),
   );
   out.push(
     row([

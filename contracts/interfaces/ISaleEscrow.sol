@@ -111,6 +111,9 @@ interface ISaleEscrow {
     error SaleEscrowNotContributor(address account);
     /// @dev Claim `index` of a {claimMany} names another account or cooperative than the first, or no claim was given.
     error SaleEscrowMixedClaims(uint256 index);
+    /// @dev What a batch's members are due in `token` would pass 2^128 − 1 (no real token comes near:
+    /// a platform admin allows only settlement tokens).
+    error SaleEscrowReleasedOverflow(bytes32 batchId, address token);
 
     /// @dev Emitted when the cooperative admin offers a quantity of a batch for sale.
     event SaleCreated(
