@@ -50,8 +50,9 @@ task(TASK_COMPILE, async (args, hre, runSuper) => {
 });
 
 const optimizer = { enabled: true, runs: 10_000 };
-/** The escrow alone is optimized for fewer runs, to fit the contract size limit (EIP-170). */
-const saleEscrowOptimizer = { enabled: true, runs: 2_000 };
+/** The escrow alone is optimized for fewer runs, to fit the contract size limit (EIP-170): 1,000 since the
+ * payout route moved beside the account (issue 16), which leaves it 624 bytes under. */
+const saleEscrowOptimizer = { enabled: true, runs: 1000 };
 
 /** EAS (gas comparison only) is compiled with the solc it pins and the settings it ships with. */
 const EAS_DIR = "@ethereum-attestation-service/eas-contracts/contracts";

@@ -32,7 +32,10 @@ contract CooperativeRegistry is ICooperativeRegistry, AccessControlDefaultAdminR
     /// @dev Account → index + 1 (0: none given yet).
     mapping(address account => uint256) private _indexPlusOne;
     /// @dev Index → account, written once when the index is given.
-    mapping(uint256 index => address) private _accountAt;
+    /// @dev Per index, one word: the account (bits 0–159) and the cooperative through whose payout
+    /// account she is paid in dirhams (bits 160–223; zero: paid to herself), so that a claim learns
+    /// both with one read.
+    mapping(uint256 index => uint256 payee) private _payees;
     uint32 private _accountCount;
 
     /**
@@ -113,7 +116,7 @@ contract CooperativeRegistry is ICooperativeRegistry, AccessControlDefaultAdminR
             // Her first membership anywhere: the next index is hers for good.
             uint32 next = _accountCount;
             _accountCount = next + 1;
-            _accountAt[next] = member;
+            _payees[next] = uint256(uint160(member));
             indexPlusOne = uint256(next) + 1;
             _indexPlusOne[member] = indexPlusOne;
         }
@@ -159,7 +162,27 @@ contract CooperativeRegistry is ICooperativeRegistry, AccessControlDefaultAdminR
 
     /// @inheritdoc ICooperativeRegistry
     function accountAt(uint256 index) external view returns (address) {
-        return _accountAt[index];
+        return address(uint160(_payees[index]));
+    }
+
+    /// @inheritdoc ICooperativeRegistry
+    function payeeAt(uint256 index) external view returns (address account, uint64 routeCooperativeId) {
+        uint256 payee = _payees[index];
+        return (address(uint160(payee)), uint64(payee >> 160));
+    }
+
+    /// @inheritdoc ICooperativeRegistry
+    function payoutRouteOf(address account) external view returns (uint64) {
+        uint256 indexPlusOne = _indexPlusOne[account];
+        return indexPlusOne == 0 ? 0 : uint64(_payees[indexPlusOne - 1] >> 160);
+    }
+
+    /// @inheritdoc ICooperativeRegistry
+    function setPayoutRoute(address account, uint64 cooperativeId) external {
+        _checkRole(Roles.DRAWER);
+        uint256 indexPlusOne = _indexPlusOne[account];
+        if (indexPlusOne == 0) revert CooperativeRegistryNoIndex(account);
+        _payees[indexPlusOne - 1] = uint256(uint160(account)) | (uint256(cooperativeId) << 160);
     }
 
     /// @inheritdoc ICooperativeRegistry
@@ -168,11 +191,11 @@ contract CooperativeRegistry is ICooperativeRegistry, AccessControlDefaultAdminR
     }
 
     /// @inheritdoc ICooperativeRegistry
-    function accountsOf(uint256[] calldata contributors) external view returns (address[] memory accounts) {
+    function payeesOf(uint256[] calldata contributors) external view returns (uint256[] memory payees) {
         uint256 n = contributors.length;
-        accounts = new address[](n);
+        payees = new uint256[](n);
         for (uint256 i = 0; i < n; ++i) {
-            accounts[i] = _accountAt[uint32(contributors[i] >> 64)];
+            payees[i] = _payees[uint32(contributors[i] >> 64)];
         }
     }
 

@@ -65,7 +65,6 @@ contract SaleEscrow is ISaleEscrow, ERC2771Context, Pausable, ReentrancyGuardTra
     /// @dev Currency (ISO 4217) and decimals of each settlement token, recorded when it is allowed.
     mapping(address token => Currency) private _currencies;
     mapping(uint64 cooperativeId => address) private _payoutAccounts;
-    mapping(uint64 cooperativeId => mapping(address member => bool)) private _throughCooperative;
     mapping(bytes32 batchId => BatchSales) private _batchSales;
     mapping(bytes32 batchId => mapping(address token => uint256)) private _roundedOff;
 
@@ -304,10 +303,7 @@ contract SaleEscrow is ISaleEscrow, ERC2771Context, Pausable, ReentrancyGuardTra
         uint256 contributor,
         bytes32[] calldata proof
     ) external nonReentrant {
-        (address account, uint64 cooperativeId, uint256 amount) = _claimOne(batchId, token, contributor, proof);
-        if (account != _msgSender()) revert SaleEscrowNotContributor(_msgSender());
-        if (amount == 0) revert SaleEscrowNothingDue(account);
-        _payMember(batchId, token, account, cooperativeId, amount);
+        _claimAndPay(batchId, token, contributor, proof, true);
     }
 
     /// @inheritdoc ISaleEscrow
@@ -317,25 +313,22 @@ contract SaleEscrow is ISaleEscrow, ERC2771Context, Pausable, ReentrancyGuardTra
         uint256 contributor,
         bytes32[] calldata proof
     ) external nonReentrant {
-        (address account, uint64 cooperativeId, uint256 amount) = _claimOne(batchId, token, contributor, proof);
-        if (amount == 0) revert SaleEscrowNothingDue(account);
-        _payMember(batchId, token, account, cooperativeId, amount);
+        _claimAndPay(batchId, token, contributor, proof, false);
     }
 
     /// @inheritdoc ISaleEscrow
     function claimMany(address token, BatchClaim[] calldata claims) external nonReentrant {
         if (claims.length == 0) revert SaleEscrowMixedClaims(0);
-        (address account, uint64 cooperativeId, uint256 total) = _claimOne(
+        (address account, address to, uint64 cooperativeId, uint256 total) = _claimOne(
             claims[0].batchId,
             token,
             claims[0].contributor,
             claims[0].proof
         );
-        address to = _routeOf(cooperativeId, account);
         if (to != account && total != 0) emit ClaimRouted(claims[0].batchId, account, cooperativeId, to, total);
         for (uint256 i = 1; i < claims.length; ++i) {
             BatchClaim calldata c = claims[i];
-            (address a, uint64 coop, uint256 amount) = _claimOne(c.batchId, token, c.contributor, c.proof);
+            (address a, , uint64 coop, uint256 amount) = _claimOne(c.batchId, token, c.contributor, c.proof);
             if (a != account || coop != cooperativeId) revert SaleEscrowMixedClaims(i);
             if (to != account && amount != 0) emit ClaimRouted(c.batchId, account, cooperativeId, to, amount);
             total += amount;
@@ -350,13 +343,13 @@ contract SaleEscrow is ISaleEscrow, ERC2771Context, Pausable, ReentrancyGuardTra
         if (contributors.length == 0 || ContributorsMerkle.rootOf(contributors) != batch.contributorsRoot) {
             revert SaleEscrowWrongContributors(batchId);
         }
-        address[] memory accounts = registry.accountsOf(contributors);
+        uint256[] memory payees = registry.payeesOf(contributors);
         uint256 total = (_pots[batchId][token] & _LOW128);
         for (uint256 i = 0; i < contributors.length; ++i) {
-            address account = accounts[i];
+            address account = address(uint160(payees[i]));
             uint256 amount = _book(batchId, token, account, contributors[i], total, batch.totalWeight);
             if (amount == 0) continue;
-            address to = _routeOf(batch.cooperativeId, account);
+            address to = _routeOf(batch.cooperativeId, account, uint64(payees[i] >> 160));
             if (to != account) emit ClaimRouted(batchId, account, batch.cooperativeId, to, amount);
             if (!_tryPay(token, to, amount)) {
                 _credits[token][to] += amount;
@@ -472,11 +465,16 @@ contract SaleEscrow is ISaleEscrow, ERC2771Context, Pausable, ReentrancyGuardTra
     /// @inheritdoc ISaleEscrow
     function setPaidThroughCooperative(uint64 cooperativeId, bool through) external {
         address sender = _msgSender();
+        // Kept beside her account in the registry (one read for a claim): one cooperative at a time.
+        uint64 current = registry.payoutRouteOf(sender);
         if (through) {
             if (!registry.isMember(cooperativeId, sender)) revert SaleEscrowNotMember(cooperativeId, sender);
             if (_payoutAccounts[cooperativeId] == address(0)) revert SaleEscrowNoPayoutAccount(cooperativeId);
+            if (current != 0 && current != cooperativeId) emit PayoutRouteChosen(current, sender, false);
+            registry.setPayoutRoute(sender, cooperativeId);
+        } else if (current == cooperativeId) {
+            registry.setPayoutRoute(sender, 0);
         }
-        _throughCooperative[cooperativeId][sender] = through;
         emit PayoutRouteChosen(cooperativeId, sender, through);
     }
 
@@ -574,7 +572,7 @@ contract SaleEscrow is ISaleEscrow, ERC2771Context, Pausable, ReentrancyGuardTra
 
     /// @inheritdoc ISaleEscrow
     function paidThroughCooperative(uint64 cooperativeId, address member) external view returns (bool) {
-        return _throughCooperative[cooperativeId][member];
+        return cooperativeId != 0 && registry.payoutRouteOf(member) == cooperativeId;
     }
 
     /// @inheritdoc ISaleEscrow
@@ -635,13 +633,14 @@ contract SaleEscrow is ISaleEscrow, ERC2771Context, Pausable, ReentrancyGuardTra
         emit SaleRefunded(saleId, buyer, token, amount);
     }
 
-    /// @dev Checks the proof and books what is due to the contributor in `batchId` (zero: nothing).
+    /// @dev Checks the proof and books what is due to the contributor in `batchId` (zero: nothing);
+    /// `to` is where she is paid (see {_routeOf}).
     function _claimOne(
         bytes32 batchId,
         address token,
         uint256 contributor,
         bytes32[] calldata proof
-    ) private returns (address account, uint64 cooperativeId, uint256 amount) {
+    ) private returns (address account, address to, uint64 cooperativeId, uint256 amount) {
         bytes32 root = _roots[batchId];
         // A batch never offered for sale has no copy here (and nothing due): its registry still
         // answers, so a wrong proof or an unknown batch is refused as before.
@@ -650,9 +649,11 @@ contract SaleEscrow is ISaleEscrow, ERC2771Context, Pausable, ReentrancyGuardTra
             revert SaleEscrowInvalidProof(batchId, contributor);
         }
         // In the tree, so registered: its index names an account and its weight fits 64 bits.
-        account = registry.accountAt(uint32(contributor >> 64));
+        uint64 route;
+        (account, route) = registry.payeeAt(uint32(contributor >> 64));
         uint256 pot = _pots[batchId][token];
         cooperativeId = uint64(pot >> 192);
+        to = _routeOf(cooperativeId, account, route);
         // No release in this token yet: nothing due (and no weight to divide by).
         if (pot != 0) amount = _book(batchId, token, account, contributor, pot & _LOW128, uint64(pot >> 128));
     }
@@ -691,17 +692,31 @@ contract SaleEscrow is ISaleEscrow, ERC2771Context, Pausable, ReentrancyGuardTra
         }
     }
 
-    /// @dev Pays a member's claim, to her or to her cooperative's payout account if she chose so.
-    function _payMember(bytes32 batchId, address token, address account, uint64 cooperativeId, uint256 amount) private {
-        address to = _routeOf(cooperativeId, account);
+    /// @dev One claim, paid to herself or her cooperative's payout account; `own`: she must be the caller.
+    function _claimAndPay(
+        bytes32 batchId,
+        address token,
+        uint256 contributor,
+        bytes32[] calldata proof,
+        bool own
+    ) private {
+        (address account, address to, uint64 cooperativeId, uint256 amount) = _claimOne(
+            batchId,
+            token,
+            contributor,
+            proof
+        );
+        if (own && account != _msgSender()) revert SaleEscrowNotContributor(_msgSender());
+        if (amount == 0) revert SaleEscrowNothingDue(account);
         if (to != account) emit ClaimRouted(batchId, account, cooperativeId, to, amount);
         _pay(token, to, amount);
     }
 
     /// @dev Where a member of `cooperativeId` is paid: herself, or the payout account if she chose,
-    /// by her own signature, to be paid in dirhams by her cooperative (never zero once chosen).
-    function _routeOf(uint64 cooperativeId, address account) private view returns (address) {
-        return _throughCooperative[cooperativeId][account] ? _payoutAccounts[cooperativeId] : account;
+    /// by her own signature, to be paid in dirhams by that cooperative (`route`, from the registry;
+    /// never zero once chosen, as a payout account can be replaced but not removed).
+    function _routeOf(uint64 cooperativeId, address account, uint64 route) private view returns (address) {
+        return route != 0 && route == cooperativeId ? _payoutAccounts[cooperativeId] : account;
     }
 
     /// @dev A payment that may fail without reverting: ether with {PUSH_GAS} and no return data

@@ -291,7 +291,7 @@ async function main() {
 
   const out: string[] = [];
   out.push(
-    `Gas on Hardhat ${(await ethers.provider.send("web3_clientVersion", [])) as string}, solc 0.8.28 (runs 10,000; SaleEscrow 2,000, to fit EIP-170), EVM cancun.`,
+    `Gas on Hardhat ${(await ethers.provider.send("web3_clientVersion", [])) as string}, solc 0.8.28 (runs 10,000; SaleEscrow 1,000, to fit EIP-170), EVM cancun.`,
   );
   out.push("");
   const marginal = (register[1000] - register[100]) / 900n;

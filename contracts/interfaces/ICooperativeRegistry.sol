@@ -158,10 +158,27 @@ interface ICooperativeRegistry {
     function accountCount() external view returns (uint32);
 
     /**
-     * @notice The accounts named by packed contributor words (index in bits 64..95; see
-     * {IBatchRegistry-registerBatch}); zero for an index not given.
+     * @notice The account of `index` and the cooperative through whose payout account she chose to be
+     * paid in dirhams (zero: to herself); zero address for an index not given.
      */
-    function accountsOf(uint256[] calldata contributors) external view returns (address[] memory accounts);
+    function payeeAt(uint256 index) external view returns (address account, uint64 routeCooperativeId);
+
+    /**
+     * @notice The payees named by packed contributor words (index in bits 64..95; see
+     * {IBatchRegistry-registerBatch}), each as {payeeAt} in one word: the account in bits 0..159, the
+     * route's cooperative in bits 160..223.
+     */
+    function payeesOf(uint256[] calldata contributors) external view returns (uint256[] memory payees);
+
+    /// @notice The cooperative through whose payout account `account` is paid (zero: herself, or no index).
+    function payoutRouteOf(address account) external view returns (uint64);
+
+    /**
+     * @notice Records that `account` is paid through `cooperativeId`'s payout account (zero: to herself).
+     * @dev Caller: the sale escrow (it holds {Roles-DRAWER}), which checks her choice and signature;
+     * reverts with {CooperativeRegistryNoIndex} if she never was a member.
+     */
+    function setPayoutRoute(address account, uint64 cooperativeId) external;
 
     /**
      * @notice Words of the bitmap of the current members of `cooperativeId`: bit `i % 256` of word

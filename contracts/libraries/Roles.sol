@@ -12,6 +12,7 @@ library Roles {
     bytes32 internal constant CERTIFIER = keccak256("CERTIFIER_ROLE");
     /// @notice Settles sale disputes.
     bytes32 internal constant ARBITER = keccak256("ARBITER_ROLE");
-    /// @notice Draws batch quantities for sales: granted to the sale escrow contract only.
+    /// @notice Draws batch quantities for sales and records members' payout routes: granted to the
+    /// sale escrow contract only.
     bytes32 internal constant DRAWER = keccak256("DRAWER_ROLE");
 }

@@ -672,15 +672,26 @@ describe("CooperativeRegistry", function () {
           .withArgs(outsider.address);
       });
 
-      it("reads the accounts of packed contributor words (zero for an index not given)", async function () {
+      it("reads the payees of packed contributor words (zero for an index not given)", async function () {
         const { registry, alice, carol } = await loadFixture(fixture);
         const word = (index: bigint, weight: bigint) => (index << 64n) | weight;
-        expect(await registry.accountsOf([word(0n, 5n), word(2n, 1n), word(9n, 1n)])).to.deep.equal([
-          alice.address,
-          carol.address,
-          ethers.ZeroAddress,
+        expect(await registry.payeesOf([word(0n, 5n), word(2n, 1n), word(9n, 1n)])).to.deep.equal([
+          BigInt(alice.address),
+          BigInt(carol.address),
+          0n,
         ]);
-        expect(await registry.accountsOf([])).to.deep.equal([]);
+        expect(await registry.payeesOf([])).to.deep.equal([]);
+        expect(await registry.payeeAt(9n)).to.deep.equal([ethers.ZeroAddress, 0n]);
+      });
+
+      it("refuses a payout route for an account that never joined, even from the escrow", async function () {
+        const { registry, outsider, alice, deployer: admin } = await loadFixture(fixture);
+        await registry.connect(admin).grantRole(await registry.DRAWER_ROLE(), admin.address);
+        await expect(registry.connect(admin).setPayoutRoute(outsider.address, 1n))
+          .to.be.revertedWithCustomError(registry, "CooperativeRegistryNoIndex")
+          .withArgs(outsider.address);
+        await registry.connect(admin).setPayoutRoute(alice.address, 1n);
+        expect(await registry.payeeAt(0n)).to.deep.equal([alice.address, 1n]);
       });
 
       it("sets a member's bit when she joins and clears it when she leaves", async function () {

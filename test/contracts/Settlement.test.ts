@@ -131,6 +131,39 @@ describe("SaleEscrow settlement in dirhams", function () {
       expect(await escrow.paidThroughCooperative(cooperativeId, alice.address)).to.equal(false);
     });
 
+    it("is kept beside her account in the registry, one cooperative at a time; only the escrow writes it", async function () {
+      const { escrow, alice, cooperativeId, registry, registrar, coopAdmin, outsider } = await loadFixture(withDirhams);
+      const index = await registry.indexOf(alice.address);
+      await escrow.connect(alice).setPaidThroughCooperative(cooperativeId, true);
+      expect(await registry.payoutRouteOf(alice.address)).to.equal(cooperativeId);
+      expect(await registry.payeeAt(index)).to.deep.equal([alice.address, cooperativeId]);
+      expect(await registry.accountAt(index)).to.equal(alice.address);
+      // A second cooperative with a payout account: choosing it ends the first choice, said by an event.
+      await registry
+        .connect(registrar)
+        .registerCooperative("Dates of Zagora", "Zagora", "ODCO-ZAG-1", coopAdmin.address, 500, false);
+      await registry.connect(coopAdmin).addMember(2n, alice.address, ethers.id("ref"));
+      await escrow.connect(coopAdmin).setPayoutAccount(2n, coopAdmin.address);
+      await expect(escrow.connect(alice).setPaidThroughCooperative(2n, true))
+        .to.emit(escrow, "PayoutRouteChosen")
+        .withArgs(cooperativeId, alice.address, false)
+        .and.to.emit(escrow, "PayoutRouteChosen")
+        .withArgs(2n, alice.address, true);
+      expect(await escrow.paidThroughCooperative(cooperativeId, alice.address)).to.equal(false);
+      expect(await escrow.paidThroughCooperative(2n, alice.address)).to.equal(true);
+      // Declining a cooperative she is not paid through changes nothing.
+      await escrow.connect(alice).setPaidThroughCooperative(cooperativeId, false);
+      expect(await registry.payoutRouteOf(alice.address)).to.equal(2n);
+      await escrow.connect(alice).setPaidThroughCooperative(2n, false);
+      expect(await registry.payeeAt(index)).to.deep.equal([alice.address, 0n]);
+      // Nobody but the escrow (it holds the drawer role) writes a route.
+      await expect(registry.connect(alice).setPayoutRoute(alice.address, cooperativeId))
+        .to.be.revertedWithCustomError(registry, "AccessControlUnauthorizedAccount")
+        .withArgs(alice.address, await registry.DRAWER_ROLE());
+      expect(await registry.payoutRouteOf(outsider.address)).to.equal(0n);
+      expect(await escrow.paidThroughCooperative(0n, outsider.address)).to.equal(false);
+    });
+
     it("a member who chose it is paid into the cooperative's payout account; the others into their own", async function () {
       const ctx = await loadFixture(withDirhams);
       const { escrow, mad, alice, bob, outsider, batchId, tree, cooperativeId, payoutAccount } = ctx;
