@@ -94,6 +94,67 @@ describe("SaleEscrow settlement in dirhams", function () {
     });
   });
 
+  describe("claims read the escrow's copy of the batch", function () {
+    it("before its first sale, a claim still checks the proof against the registry and finds nothing due", async function () {
+      const { escrow, batches, mad, alice, bob, batchId, tree } = await loadFixture(withDirhams);
+      await expect(escrow.claimFor(batchId, mad, tree.wordOf(alice.address), tree.proof(alice.address)))
+        .to.be.revertedWithCustomError(escrow, "SaleEscrowNothingDue")
+        .withArgs(alice.address);
+      await expect(escrow.claimFor(batchId, mad, tree.wordOf(alice.address), tree.proof(bob.address)))
+        .to.be.revertedWithCustomError(escrow, "SaleEscrowInvalidProof")
+        .withArgs(batchId, tree.wordOf(alice.address));
+      await expect(
+        escrow.claimFor(ethers.id("no such batch"), mad, tree.wordOf(alice.address), tree.proof(alice.address)),
+      ).to.be.revertedWithCustomError(batches, "BatchRegistryUnknownBatch");
+    });
+
+    it("neighbours by account index share a word and neither overwrites the other", async function () {
+      const ctx = await loadFixture(withDirhams);
+      const { escrow, mad, registry, alice, bob, carol, batchId, tree } = ctx;
+      // alice, bob and carol hold indices 0, 1 and 2: alice and bob share a word, carol starts the next.
+      expect([alice, bob, carol].map((m) => tree.wordOf(m.address) >> 64n)).to.deep.equal(
+        await Promise.all([alice, bob, carol].map((m) => registry.indexOf(m.address))),
+      );
+      const net = await releasedInDirhams(ctx);
+      const total = await totalWeight(ctx);
+      const due = (m: HardhatEthersSigner) =>
+        shareOf(net, tree.contributors.find((c) => c.account === m.address)!.weight, total);
+      await escrow.claimFor(batchId, mad, tree.wordOf(bob.address), tree.proof(bob.address));
+      expect(await escrow.claimed(batchId, mad, alice.address)).to.equal(0n);
+      expect(await escrow.claimed(batchId, mad, bob.address)).to.equal(due(bob));
+      await escrow.claimFor(batchId, mad, tree.wordOf(alice.address), tree.proof(alice.address));
+      expect(await escrow.claimed(batchId, mad, alice.address)).to.equal(due(alice));
+      expect(await escrow.claimed(batchId, mad, bob.address)).to.equal(due(bob));
+      expect(await escrow.claimed(batchId, mad, carol.address)).to.equal(0n);
+      expect(await mad.balanceOf(alice.address)).to.equal(due(alice));
+      expect(await mad.balanceOf(bob.address)).to.equal(due(bob));
+    });
+
+    it("refuses a release that would take a batch's released total past 2^128 − 1; the arbiter can still refund it", async function () {
+      const { escrow, mad, coopAdmin, buyer, arbiter, batchId } = await loadFixture(withDirhams);
+      const max = 2n ** 128n - 1n;
+      const shipped = async () => {
+        await escrow.connect(coopAdmin).createSale(batchId, 1n, mad, max, ethers.ZeroAddress, 7 * DAY, 3 * DAY);
+        const saleId = await escrow.saleCount();
+        await mad.mint(buyer.address, max);
+        await mad.connect(buyer).approve(escrow, max);
+        await escrow.connect(buyer).fund(saleId);
+        await escrow.connect(coopAdmin).markShipped(saleId, ethers.ZeroHash);
+        return saleId;
+      };
+      await escrow.connect(buyer).confirmDelivery(await shipped());
+      const released = await escrow.released(batchId, mad);
+      const second = await shipped();
+      await expect(escrow.connect(buyer).confirmDelivery(second))
+        .to.be.revertedWithCustomError(escrow, "SaleEscrowReleasedOverflow")
+        .withArgs(batchId, await mad.getAddress());
+      expect(await escrow.released(batchId, mad)).to.equal(released);
+      await escrow.connect(buyer).openDispute(second, ethers.id("never delivered"));
+      await escrow.connect(arbiter).resolveDispute(second, 10_000, ethers.id("refund in full"));
+      expect(await escrow.credited(mad, buyer.address)).to.equal(max);
+    });
+  });
+
   describe("payout through the cooperative", function () {
     it("only the cooperative's admin names its payout account, never zero", async function () {
       const { escrow, coopAdmin, alice, cooperativeId, payoutAccount } = await loadFixture(withDirhams);
