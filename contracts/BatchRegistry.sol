@@ -20,7 +20,6 @@ contract BatchRegistry is IBatchRegistry, ERC2771Context {
     uint256 public constant MAX_CHILDREN = 50;
     /// @notice Most parents in one merge.
     uint256 public constant MAX_PARENTS = 20;
-    uint256 private constant _MAX_LOT = 20; // GS1 AI (10) batch/lot number
     uint256 private constant _MAX_TEXT = 128;
     uint256 private constant _MAX_BIZSTEP = 256;
 
@@ -45,7 +44,6 @@ contract BatchRegistry is IBatchRegistry, ERC2771Context {
         uint256[] calldata contributors
     ) external returns (bytes32 batchId) {
         address sender = _msgSender();
-        _checkActor(cooperativeId, sender);
         _checkContributorCount(contributors.length);
         return _register(cooperativeId, sender, info, contributors, true);
     }
@@ -215,7 +213,7 @@ contract BatchRegistry is IBatchRegistry, ERC2771Context {
     }
 
     /// @inheritdoc IBatchRegistry
-    function batchIdOf(uint64 cooperativeId, string calldata lotCode) external pure returns (bytes32) {
+    function batchIdOf(uint64 cooperativeId, bytes32 lotCode) external pure returns (bytes32) {
         return _batchIdOf(cooperativeId, lotCode);
     }
 
@@ -230,17 +228,15 @@ contract BatchRegistry is IBatchRegistry, ERC2771Context {
         bool membersOnly
     ) private returns (bytes32 batchId) {
         if (info.quantity == 0) revert BatchRegistryZeroQuantity();
-        uint256 len = bytes(info.productCode).length;
-        if (len == 0 || len > _MAX_TEXT) revert BatchRegistryInvalidText("productCode");
-        len = bytes(info.unit).length;
-        if (len == 0 || len > 16) revert BatchRegistryInvalidText("unit");
+        if (info.productCode == bytes32(0)) revert BatchRegistryInvalidText("productCode");
+        if (info.unit == bytes32(0)) revert BatchRegistryInvalidText("unit");
         if (bytes(info.origin).length > _MAX_TEXT) revert BatchRegistryInvalidText("origin");
         _checkTime(info.productionDate);
         batchId = _newBatchId(cooperativeId, info.lotCode);
         (bytes32 root, uint64 totalWeight, uint256[] memory wordIndices, uint256[] memory masks) = ContributorsMerkle
             .commit(contributors);
         if (membersOnly) {
-            _checkMembers(cooperativeId, wordIndices, masks);
+            _checkMembers(cooperativeId, sender, wordIndices, masks);
         } else {
             uint256 last = contributors[contributors.length - 1] >> 64; // sorted: the highest index
             if (last >= registry.accountCount()) revert BatchRegistryUnknownAccount(last);
@@ -256,21 +252,19 @@ contract BatchRegistry is IBatchRegistry, ERC2771Context {
     }
 
     /// @dev One call reads the bitmap words the contributors fall in; every bit they need must be set.
-    function _checkMembers(uint64 cooperativeId, uint256[] memory wordIndices, uint256[] memory masks) private view {
-        uint256[] memory words = registry.memberWords(cooperativeId, wordIndices);
-        for (uint256 k = 0; k < masks.length; ++k) {
-            uint256 missing = masks[k] & ~words[k];
-            if (missing != 0) {
-                uint256 bit = 0;
-                while (missing & (uint256(1) << bit) == 0) ++bit;
-                revert BatchRegistryNotMember(cooperativeId, (wordIndices[k] << 8) | bit);
-            }
-        }
+    function _checkMembers(
+        uint64 cooperativeId,
+        address sender,
+        uint256[] memory wordIndices,
+        uint256[] memory masks
+    ) private view {
+        (bool canAct, uint256 missing) = registry.checkContributors(cooperativeId, sender, wordIndices, masks);
+        if (!canAct) revert BatchRegistryNotAuthorized(cooperativeId, sender);
+        if (missing != type(uint256).max) revert BatchRegistryNotMember(cooperativeId, missing);
     }
 
-    function _newBatchId(uint64 cooperativeId, string calldata lotCode) private view returns (bytes32 batchId) {
-        uint256 len = bytes(lotCode).length;
-        if (len == 0 || len > _MAX_LOT) revert BatchRegistryInvalidText("lotCode");
+    function _newBatchId(uint64 cooperativeId, bytes32 lotCode) private view returns (bytes32 batchId) {
+        if (lotCode == bytes32(0) || uint96(uint256(lotCode)) != 0) revert BatchRegistryInvalidText("lotCode");
         batchId = _batchIdOf(cooperativeId, lotCode);
         if (_batches[batchId].quantity != 0) revert BatchRegistryDuplicateLot(cooperativeId, lotCode);
     }
@@ -315,7 +309,7 @@ contract BatchRegistry is IBatchRegistry, ERC2771Context {
         if (time == 0 || time > block.timestamp) revert BatchRegistryInvalidTime(time);
     }
 
-    function _batchIdOf(uint64 cooperativeId, string calldata lotCode) private pure returns (bytes32) {
+    function _batchIdOf(uint64 cooperativeId, bytes32 lotCode) private pure returns (bytes32) {
         return keccak256(abi.encode(cooperativeId, lotCode));
     }
 }

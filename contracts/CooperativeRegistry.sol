@@ -149,6 +149,27 @@ contract CooperativeRegistry is ICooperativeRegistry, AccessControlDefaultAdminR
     }
 
     /// @inheritdoc ICooperativeRegistry
+    function checkContributors(
+        uint64 cooperativeId,
+        address account,
+        uint256[] calldata wordIndices,
+        uint256[] calldata masks
+    ) external view returns (bool canAct, uint256 firstMissing) {
+        canAct = account == _existing(cooperativeId).admin || _members[cooperativeId][account];
+        mapping(uint256 => uint256) storage bitmap = _memberWords[cooperativeId];
+        uint256 n = wordIndices.length;
+        for (uint256 k = 0; k < n; ++k) {
+            uint256 missing = masks[k] & ~bitmap[wordIndices[k]];
+            if (missing != 0) {
+                uint256 bit = 0;
+                while (missing & (uint256(1) << bit) == 0) ++bit;
+                return (canAct, (wordIndices[k] << 8) | bit);
+            }
+        }
+        firstMissing = type(uint256).max;
+    }
+
+    /// @inheritdoc ICooperativeRegistry
     function canActFor(uint64 cooperativeId, address account) external view returns (bool) {
         return account == _existing(cooperativeId).admin || _members[cooperativeId][account];
     }

@@ -145,6 +145,15 @@ interface ICooperativeRegistry {
      */
     function canActFor(uint64 cooperativeId, address account) external view returns (bool);
 
+    /// @notice {canActFor}, and the lowest index set in `masks` (one mask per word of `wordIndices`)
+    /// that is not a current member of `cooperativeId` (2^256 − 1: all are), in one call.
+    function checkContributors(
+        uint64 cooperativeId,
+        address account,
+        uint256[] calldata wordIndices,
+        uint256[] calldata masks
+    ) external view returns (bool canAct, uint256 firstMissing);
+
     /**
      * @notice The index of `account`, given when it first became a member of any cooperative.
      * @dev Reverts with {CooperativeRegistryNoIndex} if it never was a member.
