@@ -9,6 +9,7 @@
 import { ethers } from "hardhat";
 import { deployCoopTrace } from "./ethers-deploy";
 import { buildContributorTree } from "../domain/contributors";
+import { MAX_LOT_BYTES, textToWord } from "../domain/words";
 
 interface StructLog {
   op: string;
@@ -106,11 +107,11 @@ async function main() {
     const tx = await batches.connect(coopAdmin).registerBatch(
       coop,
       {
-        productCode: "rose-petals",
+        productCode: textToWord("rose-petals"),
         gtin: 6111234567895n,
-        lotCode: `BREAK-${n}`,
+        lotCode: textToWord(`BREAK-${n}`, MAX_LOT_BYTES),
         quantity: 10_000_000n,
-        unit: "g",
+        unit: textToWord("g"),
         origin: "Kelaat M'Gouna",
         productionDate: BigInt(now - DAY),
         metadataHash: ethers.id(`meta:BREAK-${n}`),

@@ -7,6 +7,7 @@ import { ethers } from "hardhat";
 import type { ContractTransactionResponse } from "ethers";
 import { deployCoopTrace } from "./ethers-deploy";
 import { buildContributorTree, type ContributorTree } from "../domain/contributors";
+import { MAX_LOT_BYTES, textToWord } from "../domain/words";
 
 const DAY = 24 * 3600;
 const SIZES = [1, 10, 100, 1000];
@@ -59,12 +60,13 @@ async function main() {
     await registry.connect(coopAdmin).addMember(coop, account, ethers.id(`bench-member-${i}`));
   }
   const now = (await ethers.provider.getBlock("latest"))!.timestamp;
+  // The short codes go to the registry as padded 32-byte words (domain/words.ts).
   const info = (lotCode: string) => ({
-    productCode: "rose-petals",
+    productCode: textToWord("rose-petals"),
     gtin: 6111234567895n,
-    lotCode,
+    lotCode: textToWord(lotCode, MAX_LOT_BYTES),
     quantity: 10_000_000n,
-    unit: "g",
+    unit: textToWord("g"),
     origin: "Kelaat M'Gouna",
     productionDate: BigInt(now - DAY),
     metadataHash: ethers.id(`meta:${lotCode}`),
@@ -90,7 +92,7 @@ async function main() {
     const tree = buildContributorTree(contributors, indexOf);
     const lot = `BENCH-${n}`;
     register[n] = await gasOf(batches.connect(coopAdmin).registerBatch(coop, info(lot), tree.words));
-    const batchId = await batches.batchIdOf(coop, lot);
+    const batchId = await batches.batchIdOf(coop, textToWord(lot, MAX_LOT_BYTES));
     trees[n] = { batchId, tree };
     releaseFirst[n] = await sell(batchId);
     releaseNext[n] = await sell(batchId);
@@ -163,7 +165,7 @@ async function main() {
       indexOf,
     );
     const registration = await gasOf(batches.connect(coopAdmin).registerBatch(coop, info(lot), tree.words));
-    const batchId = await batches.batchIdOf(coop, lot);
+    const batchId = await batches.batchIdOf(coop, textToWord(lot, MAX_LOT_BYTES));
     let releases = 0n;
     for (let k = 0; k < SEASON_SALES; k++) releases += await sell(batchId);
     return { tree, batchId, registration, releases };

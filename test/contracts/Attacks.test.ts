@@ -16,6 +16,7 @@ import {
   referenceHash,
   registerBatch,
   treeOf,
+  word,
 } from "../helpers/fixtures";
 import { shareOf, splitRevenue } from "../../domain/split";
 import type { Forwarder } from "../../typechain-types";
@@ -426,7 +427,7 @@ describe("Attacks", function () {
           { account: env.bob.address, weight: 2n },
         ]);
         const data = env.batches.interface.encodeFunctionData("registerBatch", [env.cooperativeId, info, tree.words]);
-        return { info, tree, data, batchId: await env.batches.batchIdOf(env.cooperativeId, lotCode) };
+        return { info, tree, data, batchId: await env.batches.batchIdOf(env.cooperativeId, word(lotCode)) };
       }
 
       it("makes the signer the sender while the relayer pays", async function () {

@@ -5,7 +5,18 @@ import { anyValue } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import { SimpleMerkleTree } from "@openzeppelin/merkle-tree";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { mergeContributors, packContributor, type Contributor } from "../../domain/contributors";
-import { DAY, batchInfo, deployWithBatch, referenceHash, registerBatch, treeOf } from "../helpers/fixtures";
+import { batchIdOf as domainBatchIdOf } from "../../domain/batchId";
+import {
+  DAY,
+  batchInfo,
+  deployWithBatch,
+  referenceHash,
+  registerBatch,
+  treeOf,
+  text,
+  word,
+  type BatchInfoText,
+} from "../helpers/fixtures";
 import type { BatchRegistry, IBatchRegistry } from "../../typechain-types";
 
 const MAX_CONTRIBUTORS = 10_000n;
@@ -59,9 +70,14 @@ async function fixture() {
 
 type Fixture = Awaited<ReturnType<typeof fixture>>;
 
-/** The off-chain batch id: keccak256(abi.encode(uint64 cooperativeId, string lotCode)). */
+/**
+ * The off-chain batch id: keccak256(abi.encode(uint64 cooperativeId, bytes32 lotCode)), the lot code
+ * (text, or already a word) as its padded word.
+ */
 function offChainBatchId(cooperativeId: bigint, lotCode: string): string {
-  return ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["uint64", "string"], [cooperativeId, lotCode]));
+  return ethers.keccak256(
+    ethers.AbiCoder.defaultAbiCoder().encode(["uint64", "bytes32"], [cooperativeId, word(lotCode)]),
+  );
 }
 
 /** A BatchInfo as the positional array that `withArgs` compares an emitted struct with. */
@@ -119,8 +135,9 @@ async function expectUnchanged(f: Fixture, ids: string[], action: () => Promise<
   expect(await state(f.batches, all)).to.deep.equal(before);
 }
 
+/** A child lot; `lotCode` is text (or a word), sent as its padded word. */
 function child(lotCode: string, quantity: bigint): IBatchRegistry.ChildLotStruct {
-  return { lotCode, quantity, metadataHash: ethers.id(`metadata:${lotCode}`) };
+  return { lotCode: word(lotCode), quantity, metadataHash: ethers.id(`metadata:${lotCode}`) };
 }
 
 /** The contributors of the fixture's merge: 250,000 of the rose batch and 100,000 of the almond batch. */
@@ -159,17 +176,19 @@ describe("BatchRegistry", function () {
   });
 
   describe("batchIdOf", function () {
-    it("is keccak256(abi.encode(uint64 cooperativeId, string lotCode))", async function () {
+    it("is keccak256(abi.encode(uint64 cooperativeId, bytes32 lotCode)), the lot code as its padded word", async function () {
       const { batches } = await loadFixture(fixture);
       for (const [coop, lot] of [
         [1n, "ROSE-2026-001"],
         [2n, "ROSE-2026-001"],
         [MAX_UINT64, "L"],
         [7n, "تمر-٢٠٢٦"],
+        [3n, "L".repeat(20)],
       ] as const) {
-        expect(await batches.batchIdOf(coop, lot)).to.equal(offChainBatchId(coop, lot));
+        expect(await batches.batchIdOf(coop, word(lot))).to.equal(offChainBatchId(coop, lot));
+        expect(await batches.batchIdOf(coop, word(lot))).to.equal(domainBatchIdOf(coop, lot));
       }
-      expect(await batches.batchIdOf(1n, "A")).to.not.equal(await batches.batchIdOf(2n, "A"));
+      expect(await batches.batchIdOf(1n, word("A"))).to.not.equal(await batches.batchIdOf(2n, word("A")));
     });
   });
 
@@ -183,7 +202,7 @@ describe("BatchRegistry", function () {
           { account: f.bob.address, weight: 35n },
         ]);
         const expectedId = offChainBatchId(f.cooperativeId, "ROSE-2026-002");
-        expect(await f.batches.batchIdOf(f.cooperativeId, "ROSE-2026-002")).to.equal(expectedId);
+        expect(await f.batches.batchIdOf(f.cooperativeId, word("ROSE-2026-002"))).to.equal(expectedId);
         expect(await f.batches.connect(f.bob).registerBatch.staticCall(f.cooperativeId, info, tree.words)).to.equal(
           expectedId,
         );
@@ -254,6 +273,28 @@ describe("BatchRegistry", function () {
             tree.root,
             1n,
           );
+      });
+
+      it("accepts a product code and a unit of 32 bytes (a whole word: no shorter limit)", async function () {
+        const f = await loadFixture(fixture);
+        const info = await batchInfo({ lotCode: "ROSE-WORD", productCode: "p".repeat(32), unit: "ت".repeat(16) });
+        const tree = await treeOf(f.batches, [{ account: f.alice.address, weight: 1n }]);
+        const tx = f.batches.connect(f.alice).registerBatch(f.cooperativeId, info, tree.words);
+        await expect(tx)
+          .to.emit(f.batches, "BatchRegistered")
+          .withArgs(
+            offChainBatchId(f.cooperativeId, "ROSE-WORD"),
+            f.cooperativeId,
+            f.alice.address,
+            infoArgs(info),
+            tree.words,
+            tree.root,
+            1n,
+          );
+        const log = (await (await tx).wait())!.logs.map((l) => f.batches.interface.parseLog(l)!)[0];
+        expect(text(log.args.info.productCode)).to.equal("p".repeat(32));
+        expect(text(log.args.info.lotCode)).to.equal("ROSE-WORD");
+        expect(text(log.args.info.unit)).to.equal("ت".repeat(16));
       });
 
       it("accepts the weights summing to exactly 2^64-1", async function () {
@@ -340,6 +381,27 @@ describe("BatchRegistry", function () {
             .withArgs(f.cooperativeId, f.dave.address);
         });
       });
+
+      it("checks the input before the actor: an outsider sending a zero quantity gets BatchRegistryZeroQuantity", async function () {
+        const f = await loadFixture(fixture);
+        const info = await batchInfo({ lotCode: "ROSE-X", quantity: 0n });
+        const tree = await treeOf(f.batches, [{ account: f.alice.address, weight: 1n }]);
+        await expect(
+          f.batches.connect(f.outsider).registerBatch(f.cooperativeId, info, tree.words),
+        ).to.be.revertedWithCustomError(f.batches, "BatchRegistryZeroQuantity");
+      });
+
+      it("checks the actor before the contributors' membership (one registry call)", async function () {
+        const f = await loadFixture(fixture);
+        const info = await batchInfo({ lotCode: "ROSE-X" });
+        const tree = await treeOf(f.batches, [
+          { account: f.alice.address, weight: 1n },
+          { account: f.erin.address, weight: 1n },
+        ]);
+        await expect(f.batches.connect(f.outsider).registerBatch(f.cooperativeId, info, tree.words))
+          .to.be.revertedWithCustomError(f.batches, "BatchRegistryNotAuthorized")
+          .withArgs(f.cooperativeId, f.outsider.address);
+      });
     });
 
     context("when the cooperative is unknown", function () {
@@ -382,11 +444,13 @@ describe("BatchRegistry", function () {
     });
 
     for (const [what, lotCode] of [
-      ["empty", ""],
-      ["longer than 20 bytes", "L".repeat(21)],
-      ["20 characters but 40 bytes", "ت".repeat(20)],
+      ["the zero word (empty)", ""],
+      ["21 bytes (a byte in the word's last 12)", "L".repeat(21)],
+      ["11 characters but 21 bytes", "ت".repeat(10) + "L"],
+      ["32 bytes (the whole word)", "L".repeat(32)],
+      ["one byte then a byte only in the word's last 12", "0x41" + "00".repeat(30) + "01"],
     ] as const) {
-      context(`when the lot code is ${what}`, function () {
+      context(`when the lot code is ${what}: a lot code must be non-zero with its last 12 bytes zero`, function () {
         it('reverts with BatchRegistryInvalidText("lotCode")', async function () {
           const f = await loadFixture(fixture);
           const info = await batchInfo({ lotCode });
@@ -401,7 +465,7 @@ describe("BatchRegistry", function () {
     }
 
     for (const field of ["productCode", "unit"] as const) {
-      context(`when the ${field} is empty`, function () {
+      context(`when the ${field} is the zero word (empty text): it must be non-zero`, function () {
         it(`reverts with BatchRegistryInvalidText("${field}")`, async function () {
           const f = await loadFixture(fixture);
           const info = await batchInfo({ lotCode: "ROSE-X", [field]: "" });
@@ -1031,7 +1095,7 @@ describe("BatchRegistry", function () {
               ids[i],
               f.cooperativeId,
               f.bob.address,
-              ["", 0n, c.lotCode, c.quantity, "", "", 0n, c.metadataHash],
+              [ethers.ZeroHash, 0n, c.lotCode, c.quantity, ethers.ZeroHash, "", 0n, c.metadataHash],
               [],
               f.tree.root,
               f.tree.totalWeight,
@@ -1146,7 +1210,7 @@ describe("BatchRegistry", function () {
         await expectUnchanged(f, [offChainBatchId(1n, "A")], async () => {
           await expect(f.batches.connect(f.alice).splitBatch(f.batchId, [child("A", 1n), child("A", 2n)]))
             .to.be.revertedWithCustomError(f.batches, "BatchRegistryDuplicateLot")
-            .withArgs(f.cooperativeId, "A");
+            .withArgs(f.cooperativeId, word("A"));
         });
       });
 
@@ -1160,11 +1224,11 @@ describe("BatchRegistry", function () {
       });
     });
 
-    context("when a child lot code is empty or too long", function () {
+    context("when a child lot code is the zero word or longer than 20 bytes (its last 12 bytes not zero)", function () {
       it('reverts with BatchRegistryInvalidText("lotCode")', async function () {
         const f = await loadFixture(fixture);
         await expectUnchanged(f, [offChainBatchId(1n, "A")], async () => {
-          for (const lot of ["", "L".repeat(21)]) {
+          for (const lot of ["", "L".repeat(21), "L".repeat(32)]) {
             await expect(f.batches.connect(f.alice).splitBatch(f.batchId, [child("A", 1n), child(lot, 1n)]))
               .to.be.revertedWithCustomError(f.batches, "BatchRegistryInvalidText")
               .withArgs("lotCode");
@@ -1199,7 +1263,7 @@ describe("BatchRegistry", function () {
   });
 
   describe("mergeBatches", function () {
-    async function mergeInfo(overrides: Partial<IBatchRegistry.BatchInfoStruct> = {}) {
+    async function mergeInfo(overrides: Partial<BatchInfoText> = {}) {
       return batchInfo({
         productCode: "rose-almond-paste",
         lotCode: "MIX-2026-001",
@@ -1439,7 +1503,7 @@ describe("BatchRegistry", function () {
           f.batches.connect(f.alice).mergeBatches(f.cooperativeId, draws(f), info, list);
         const now = BigInt(await time.latest());
         await expectUnchanged(f, [offChainBatchId(1n, "MIX-2026-001")], async () => {
-          await expect(merge(await mergeInfo({ lotCode: f.info.lotCode }), tree.words))
+          await expect(merge(await mergeInfo({ lotCode: f.info.lotCode as string }), tree.words))
             .to.be.revertedWithCustomError(f.batches, "BatchRegistryDuplicateLot")
             .withArgs(f.cooperativeId, f.info.lotCode);
           await expect(merge(await mergeInfo({ quantity: 0n }), tree.words)).to.be.revertedWithCustomError(

@@ -18,7 +18,7 @@ import fc from "fast-check";
 import hre, { ethers } from "hardhat";
 import { loadFixture, setBalance, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { ContractTransactionReceipt, ContractTransactionResponse, Interface } from "ethers";
-import { DAY, deployPlatform, indexOfAccounts, referenceHash } from "../helpers/fixtures";
+import { DAY, deployPlatform, indexOfAccounts, infoWords, referenceHash, word } from "../helpers/fixtures";
 import {
   buildContributorTree,
   mergeContributors,
@@ -538,15 +538,16 @@ class Scenario {
       env.batches.connect(env.coopAdmin).registerBatch(env.cooperativeId, info, tree.words, o),
     );
     this.batches.push({
-      id: await env.batches.batchIdOf(env.cooperativeId, "ROOT"),
+      id: await env.batches.batchIdOf(env.cooperativeId, word("ROOT")),
       quantity: s.quantity,
       tree,
       lineageDrawn: 0n,
     });
   }
 
+  /** A BatchInfo for `lotCode`, its short codes sent as padded words. */
   info(lotCode: string, qty: bigint) {
-    return {
+    return infoWords({
       productCode: "rose-petals",
       gtin: 0n,
       lotCode,
@@ -555,7 +556,7 @@ class Scenario {
       origin: "Kelaat M'Gouna",
       productionDate: BigInt(this.now) - BigInt(DAY),
       metadataHash: ethers.id(`metadata:${lotCode}`),
-    };
+    });
   }
 
   /** A sale the action applies to (or any sale when `any`), undefined when there is none. */
@@ -821,7 +822,7 @@ class Scenario {
         if (a.over) qtys[0] = available + 1n;
         const total = qtys.reduce((s, q) => s + q, 0n);
         const children = qtys.map((q) => ({
-          lotCode: `S${++this.lots}`,
+          lotCode: word(`S${++this.lots}`),
           quantity: q,
           metadataHash: ethers.id(`split-${this.lots}`),
         }));
@@ -883,7 +884,7 @@ class Scenario {
         if (receipt === null) return;
         parents.forEach((p, i) => (p.lineageDrawn += draws[i]));
         this.batches.push({
-          id: await env.batches.batchIdOf(env.cooperativeId, lotCode),
+          id: await env.batches.batchIdOf(env.cooperativeId, word(lotCode)),
           quantity: a.quantity,
           tree: buildContributorTree(contributors, env.indexOf),
           lineageDrawn: 0n,

@@ -26,7 +26,7 @@ import hre, { ethers } from "hardhat";
 import { loadFixture, setBalance, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { ContractTransactionReceipt, ContractTransactionResponse, Interface } from "ethers";
-import { DAY, deployPlatform, referenceHash, treeOf } from "../helpers/fixtures";
+import { DAY, childWords, deployPlatform, infoWords, referenceHash, treeOf, word } from "../helpers/fixtures";
 import {
   buildContributorTree,
   mergeContributors,
@@ -116,7 +116,7 @@ async function modelFixture() {
       weight: BigInt(3 + i * 7),
     })),
   );
-  const info = {
+  const info = infoWords({
     productCode: "rose-petals",
     gtin: 0n,
     lotCode: "M-0",
@@ -125,10 +125,10 @@ async function modelFixture() {
     origin: "Kelaat M'Gouna",
     productionDate: BigInt(await time.latest()) - 1n,
     metadataHash: ethers.id("M-0"),
-  };
+  });
   await platform.batches.connect(platform.alice).registerBatch(cooperativeId, info, initial.words);
   const initialBatch = {
-    id: await platform.batches.batchIdOf(cooperativeId, "M-0"),
+    id: await platform.batches.batchIdOf(cooperativeId, word("M-0")),
     tree: initial,
     quantity: info.quantity,
   };
@@ -705,14 +705,16 @@ class RegisterBatch extends Base {
     const sameCoop = m.batches.filter((b) => b.coop === coop);
     const lot = this.dupLot && sameCoop.length > 0 ? m.pick(sameCoop, this.coop).lot : m.nextLot();
     const nonMember = tree.contributors.find((c) => !coop.members.has(c.account));
-    const exp = !m.canActFor(coop, sender.address)
-      ? fails("BatchRegistryNotAuthorized", coop.id, sender.address)
-      : sameCoop.some((b) => b.lot === lot)
-        ? fails("BatchRegistryDuplicateLot", coop.id, lot)
+    // The contract checks the input first (here: the lot code not used yet), then the actor and the
+    // contributors' membership in one registry call, the actor first.
+    const exp = sameCoop.some((b) => b.lot === lot)
+      ? fails("BatchRegistryDuplicateLot", coop.id, word(lot))
+      : !m.canActFor(coop, sender.address)
+        ? fails("BatchRegistryNotAuthorized", coop.id, sender.address)
         : nonMember
           ? fails("BatchRegistryNotMember", coop.id, nonMember.index)
           : ok();
-    const info = {
+    const info = infoWords({
       productCode: "rose-petals",
       gtin: 0n,
       lotCode: lot,
@@ -721,12 +723,12 @@ class RegisterBatch extends Base {
       origin: "Kelaat M'Gouna",
       productionDate: BigInt(m.now - DAY),
       metadataHash: ethers.id(lot),
-    };
+    });
     const r = await m.send("registerBatch", exp, (o) =>
       env.batches.connect(sender).registerBatch(coop.id, info, tree.words, o),
     );
     if (r) {
-      const id = await env.batches.batchIdOf(coop.id, lot);
+      const id = await env.batches.batchIdOf(coop.id, word(lot));
       m.batches.push({ id, coop, lot, quantity: this.quantity, lineageDrawn: 0n, tree });
     }
   }
@@ -842,11 +844,13 @@ class Split extends Base {
       : total > avail
         ? fails("BatchRegistryQuantityExceeded", parent.id, avail, total)
         : ok();
-    const r = await m.send("splitBatch", exp, (o) => env.batches.connect(sender).splitBatch(parent.id, children, o));
+    const r = await m.send("splitBatch", exp, (o) =>
+      env.batches.connect(sender).splitBatch(parent.id, children.map(childWords), o),
+    );
     if (r) {
       parent.lineageDrawn += total;
       for (const c of children) {
-        const id = await env.batches.batchIdOf(parent.coop.id, c.lotCode);
+        const id = await env.batches.batchIdOf(parent.coop.id, word(c.lotCode));
         m.batches.push({
           id,
           coop: parent.coop,
@@ -909,7 +913,7 @@ class Merge extends Base {
         }
       }
     }
-    const info = {
+    const info = infoWords({
       productCode: "rose-water",
       gtin: 0n,
       lotCode: lot,
@@ -918,7 +922,7 @@ class Merge extends Base {
       origin: "Kelaat M'Gouna",
       productionDate: BigInt(m.now),
       metadataHash: ethers.id(lot),
-    };
+    });
     const r = await m.send("mergeBatches", exp, (o) =>
       env.batches
         .connect(sender)
@@ -932,7 +936,7 @@ class Merge extends Base {
     );
     if (r) {
       parents.forEach((p, i) => (p.lineageDrawn += draws[i].quantity));
-      const id = await env.batches.batchIdOf(coop.id, lot);
+      const id = await env.batches.batchIdOf(coop.id, word(lot));
       m.batches.push({
         id,
         coop,
@@ -1622,7 +1626,7 @@ describe("Hostile contributors and buyers", function () {
     async function sellAndRelease(lot: string, extra: string[]) {
       const contributors = [...honest, ...extra].map((account, i) => ({ account, weight: weights[i] }));
       const tree = await treeOf(batches, contributors);
-      const info = {
+      const info = infoWords({
         productCode: "rose-water",
         gtin: 0n,
         lotCode: lot,
@@ -1631,9 +1635,9 @@ describe("Hostile contributors and buyers", function () {
         origin: "Kelaat M'Gouna",
         productionDate: BigInt(await time.latest()) - 1n,
         metadataHash: ethers.id(lot),
-      };
+      });
       await batches.connect(alice).registerBatch(cooperativeId, info, tree.words);
-      const batchId = await batches.batchIdOf(cooperativeId, lot);
+      const batchId = await batches.batchIdOf(cooperativeId, word(lot));
       for (const t of [ETH, token]) {
         const price = t === ETH ? 10n ** 18n + 12_345n : 1_000_000_007n;
         await escrow.connect(coopAdmin).createSale(batchId, 10n, t, price, buyer.address, DAY, DAY);
@@ -1732,7 +1736,7 @@ describe("Hostile contributors and buyers", function () {
       batches,
       accounts.map((account, i) => ({ account, weight: BigInt(100 + i) })),
     );
-    const info = {
+    const info = infoWords({
       productCode: "rose-water",
       gtin: 0n,
       lotCode: "PUSH-1",
@@ -1741,9 +1745,9 @@ describe("Hostile contributors and buyers", function () {
       origin: "Kelaat M'Gouna",
       productionDate: BigInt(await time.latest()) - 1n,
       metadataHash: ethers.id("PUSH-1"),
-    };
+    });
     await batches.connect(alice).registerBatch(cooperativeId, info, tree.words);
-    const batchId = await batches.batchIdOf(cooperativeId, "PUSH-1");
+    const batchId = await batches.batchIdOf(cooperativeId, word("PUSH-1"));
     const price = 10n ** 18n + 777n;
     await escrow.connect(coopAdmin).createSale(batchId, 10n, ETH, price, buyer.address, DAY, DAY);
     const saleId = await escrow.saleCount();
@@ -1809,7 +1813,7 @@ describe("Hostile contributors and buyers", function () {
       { account: alice.address, weight: 2n },
       { account: bob.address, weight: 1n },
     ]);
-    const info = {
+    const info = infoWords({
       productCode: "dates-mejhoul",
       gtin: 0n,
       lotCode: "DATES-1",
@@ -1818,9 +1822,9 @@ describe("Hostile contributors and buyers", function () {
       origin: "Erfoud",
       productionDate: BigInt(await time.latest()) - 1n,
       metadataHash: ethers.ZeroHash,
-    };
+    });
     await batches.connect(alice).registerBatch(cooperativeId, info, tree.words);
-    const batchId = await batches.batchIdOf(cooperativeId, "DATES-1");
+    const batchId = await batches.batchIdOf(cooperativeId, word("DATES-1"));
     const price = 10n ** 17n;
     const hostileBuyers = [burner, hugeRevert];
     const ids: bigint[] = [];

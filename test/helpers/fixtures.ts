@@ -16,10 +16,53 @@ export function referenceHash(label: string): string {
   return ethers.id(`member-ref:${label}`);
 }
 
-export async function batchInfo(
-  overrides: Partial<IBatchRegistry.BatchInfoStruct> = {},
-): Promise<IBatchRegistry.BatchInfoStruct> {
-  return {
+/** A 32-byte word: `0x` and 64 hex digits. */
+const WORD = /^0x[0-9a-fA-F]{64}$/;
+
+/**
+ * `text` as the registry's padded word (UTF-8, left-aligned, zero bytes after), without the
+ * registry's rules, so that tests can send what it must refuse: "" is the zero word, a 21-byte lot
+ * code fills more than its 20 bytes. A value that already is a word (`0x` and 64 hex digits) is
+ * kept, so an `info` read back from a fixture can be passed again. Throws past 32 bytes (no word holds it).
+ */
+export function word(text: string): string {
+  if (WORD.test(text)) return text;
+  const bytes = ethers.toUtf8Bytes(text);
+  if (bytes.length > 32) throw new RangeError(`"${text}" takes ${bytes.length} bytes; a word holds 32`);
+  return ethers.zeroPadBytes(bytes, 32);
+}
+
+/** The text of a padded word (trailing zero bytes dropped). */
+export function text(w: string): string {
+  return ethers.toUtf8String(ethers.getBytes(w)).replace(/\0+$/, "");
+}
+
+/** A BatchInfo with its short codes (productCode, lotCode, unit) given as text. */
+export type BatchInfoText = Omit<IBatchRegistry.BatchInfoStruct, "productCode" | "lotCode" | "unit"> & {
+  productCode: string;
+  lotCode: string;
+  unit: string;
+};
+
+/** A ChildLot with its lot code given as text. */
+export type ChildLotText = Omit<IBatchRegistry.ChildLotStruct, "lotCode"> & { lotCode: string };
+
+/** `info` with its short codes as the registry's words (see {@link word}). */
+export function infoWords<T extends BatchInfoText>(info: T): T {
+  return { ...info, productCode: word(info.productCode), lotCode: word(info.lotCode), unit: word(info.unit) };
+}
+
+/** `child` with its lot code as the registry's word. */
+export function childWords<T extends ChildLotText>(child: T): T {
+  return { ...child, lotCode: word(child.lotCode) };
+}
+
+/**
+ * A BatchInfo for the registry. `productCode`, `lotCode` and `unit` are given as text (or as words)
+ * and sent as padded words.
+ */
+export async function batchInfo(overrides: Partial<BatchInfoText> = {}): Promise<IBatchRegistry.BatchInfoStruct> {
+  return infoWords({
     productCode: "rose-petals",
     gtin: 0n,
     lotCode: "ROSE-2026-001",
@@ -29,7 +72,7 @@ export async function batchInfo(
     productionDate: BigInt(await time.latest()) - 86_400n,
     metadataHash: ethers.id("metadata:ROSE-2026-001"),
     ...overrides,
-  };
+  });
 }
 
 /** The platform with roles granted and one women's rose cooperative of four members. */
@@ -130,7 +173,7 @@ export async function registerBatch(
   signer: HardhatEthersSigner,
   cooperativeId: bigint,
   contributors: Contributor[],
-  overrides: Partial<IBatchRegistry.BatchInfoStruct> = {},
+  overrides: Partial<BatchInfoText> = {},
 ): Promise<{ batchId: string; tree: ContributorTree; info: IBatchRegistry.BatchInfoStruct }> {
   const info = await batchInfo(overrides);
   const tree = await treeOf(batches, contributors);
