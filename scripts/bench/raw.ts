@@ -15,6 +15,7 @@
  *    the node for the nonce, a gas estimate and fees before each send, and waits for the receipt by
  *    polling at the provider's interval.
  */
+import { MAX_LOT_BYTES, textToWord } from "../../domain/words";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -89,11 +90,11 @@ export async function startRawChain(): Promise<RawChain> {
 function info(lotCode: string) {
   const f = batchFields(lotCode);
   return {
-    productCode: f.productCode,
+    productCode: textToWord(f.productCode),
     gtin: 0n,
-    lotCode: f.lotCode,
+    lotCode: textToWord(f.lotCode, MAX_LOT_BYTES),
     quantity: BigInt(f.quantity),
-    unit: f.unit,
+    unit: textToWord(f.unit),
     origin: f.origin,
     productionDate: BigInt(Math.floor(Date.parse(f.productionDate) / 1000)),
     metadataHash: ZeroHash,

@@ -11,6 +11,7 @@ import { createPayoutProjection } from "./projectPayouts";
 
 import type { SaleState } from "../../domain/saleStates";
 import { unpackContributor } from "../../domain/contributors";
+import { wordToText } from "../../domain/words";
 
 export type { SaleState };
 
@@ -275,11 +276,11 @@ function batchHandlers(db: Db): Record<string, Handler> {
         // A split emits its children with no contributors, then BatchSplit fills in the rest.
         kind: contributors.length === 0 ? "split" : "registered",
         registeredBy: str(a, "registeredBy"),
-        productCode: str(info, "productCode"),
+        productCode: wordToText(str(info, "productCode")),
         gtin: str(info, "gtin"),
-        lotCode: str(info, "lotCode"),
+        lotCode: wordToText(str(info, "lotCode")),
         quantity: str(info, "quantity"),
-        unit: str(info, "unit"),
+        unit: wordToText(str(info, "unit")),
         origin: str(info, "origin"),
         productionDate: num(info, "productionDate"),
         metadataHash: str(info, "metadataHash"),

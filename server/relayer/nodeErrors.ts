@@ -2,6 +2,7 @@
  * What the node's errors mean: revert data decoded against every CoopTrace ABI, the revert data of
  * a CALL_EXCEPTION (server/chain/client.ts), whether the node answered at all, and a secret-free description.
  */
+import { wordToText } from "../../domain/words";
 import { decodeErrorResult, parseAbiItem, toFunctionSelector, toFunctionSignature, type Abi, type Hex } from "viem";
 
 type AbiError = Extract<Abi[number], { type: "error" }>;
@@ -65,13 +66,21 @@ function jsonSafe(value: unknown): unknown {
   return value;
 }
 
+/** Error arguments that are text kept as a padded word (domain/words.ts). */
+const WORD_ARGS = new Set(["lotCode", "productCode", "unit"]);
+
 /** Decodes revert data (custom errors of our ABIs, OpenZeppelin errors, Error(string), Panic(uint256)). */
 export function decodeRevert(data: string | null | undefined): DecodedError | undefined {
   if (typeof data !== "string" || data.length < 10) return undefined;
   try {
     const { abiItem, args } = decodeErrorResult({ abi: ERRORS, data: data as Hex });
     const signature = toFunctionSignature(abiItem as never);
-    return { name: abiItem.name, signature, args: jsonSafe([...(args ?? [])]) as unknown[] };
+    const inputs = (abiItem as { inputs?: readonly { name?: string; type: string }[] }).inputs ?? [];
+    // A lot code, product code or unit is a padded word on-chain: shown as the text it is.
+    const shown = [...(args ?? [])].map((v, i) =>
+      inputs[i]?.type === "bytes32" && WORD_ARGS.has(inputs[i]?.name ?? "") ? wordToText(v as string) : v,
+    );
+    return { name: abiItem.name, signature, args: jsonSafe(shown) as unknown[] };
   } catch {
     return undefined;
   }

@@ -14,6 +14,7 @@ import { buildEpcisDocument } from "../epcis";
 import type { Batch, BatchDetail, Page, Queries } from "../index";
 import { RelayRejectedError } from "../relayer";
 import { batchIdOf } from "../../domain/batchId";
+import { MAX_LOT_BYTES, MAX_WORD_BYTES, textToWord } from "../../domain/words";
 import { batchRegistryAbi } from "../chain/abis.generated";
 import { mergeContributors, packContributor, sortContributors } from "../../domain/contributors";
 import { LOT_PATTERN, MAX_LOT_LENGTH } from "../../domain/gs1";
@@ -44,7 +45,7 @@ const contributor = z
 
 /** The fields of the contract's BatchInfo, shared by registration and merge. */
 const batchInfoFields = {
-  productCode: bytesText(128),
+  productCode: bytesText(MAX_WORD_BYTES),
   gtin: gtin.optional(),
   lotCode,
   quantity: uint(64, 1n),
@@ -61,7 +62,7 @@ export type RegisterBatchInput = z.output<typeof registerBatchInput>;
 
 export const listBatchesInput = paging.extend({
   cooperativeId: id.optional(),
-  productCode: z.string().max(128).optional(),
+  productCode: z.string().max(MAX_WORD_BYTES).optional(),
 });
 export type ListBatchesInput = z.output<typeof listBatchesInput>;
 
@@ -166,13 +167,14 @@ export interface BatchServiceDeps {
   publicUrl: () => string;
 }
 
+/** The contract's BatchInfo: the product code, lot code and unit as padded words (domain/words.ts). */
 function toInfo(b: BatchInfoInput) {
   return {
-    productCode: b.productCode,
+    productCode: textToWord(b.productCode),
     gtin: b.gtin ?? 0n,
-    lotCode: b.lotCode,
+    lotCode: textToWord(b.lotCode, MAX_LOT_BYTES),
     quantity: b.quantity,
-    unit: b.unit,
+    unit: textToWord(b.unit),
     origin: b.origin,
     productionDate: b.productionDate,
     metadataHash: b.metadataHash,
@@ -296,7 +298,8 @@ export function createBatchService(deps: BatchServiceDeps): BatchService {
     async split(actor, batchId, input, options) {
       const batch = get(batchId);
       const user = requireCoopActor(queries, actor, Number(batch.cooperativeId));
-      const data = encodeCall(abi, "splitBatch", [batchId, input.children]);
+      const children = input.children.map((c) => ({ ...c, lotCode: textToWord(c.lotCode, MAX_LOT_BYTES) }));
+      const data = encodeCall(abi, "splitBatch", [batchId, children]);
       const outcome = await write(user, data, options);
       return { outcome, childIds: eventArg(outcome, "BatchSplit", "childIds") ?? [] };
     },

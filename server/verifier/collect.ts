@@ -21,6 +21,7 @@ import {
 import { RpcError, mapLimit, type RpcClient, type RpcLog } from "./rpc";
 import { UsageError, type Target } from "./target";
 import { buildContributorTree, unpackContributor, type ContributorTree } from "../../domain/contributors";
+import { wordToText } from "../../domain/words";
 import { collectMoney, type MoneyFacts, type MoneyReader } from "./money";
 
 // The names are the deploy path's: the verifier reads the file that path writes.
@@ -335,11 +336,11 @@ function registrationOf(args: Result, ref: LogRef, accounts: Accounts): Registra
     cooperativeId: args.cooperativeId as bigint,
     registeredBy: getAddress(args.registeredBy as string),
     info: {
-      productCode: info.productCode as string,
+      productCode: wordToText(info.productCode as string),
       gtin: info.gtin as bigint,
-      lotCode: info.lotCode as string,
+      lotCode: wordToText(info.lotCode as string),
       quantity: info.quantity as bigint,
-      unit: info.unit as string,
+      unit: wordToText(info.unit as string),
       origin: info.origin as string,
       productionDate: info.productionDate as bigint,
       metadataHash: lower(info.metadataHash as string),

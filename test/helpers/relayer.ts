@@ -2,6 +2,7 @@
  * Helpers of the relayer tests: the test's own double of the custody callback (in-memory wallets),
  * captured pino logs, and a cooperative with members who hold no ether.
  */
+import { MAX_LOT_BYTES, textToWord } from "../../domain/words";
 import { Writable } from "node:stream";
 import { Wallet, id as hashText, type TypedDataDomain, type TypedDataField } from "ethers";
 import { createLogger, type Logger } from "../../server/log";
@@ -122,11 +123,11 @@ export async function createCooperative(tc: TestChain, memberCount: number): Pro
       return batches.interface.encodeFunctionData("registerBatch", [
         cooperativeId,
         {
-          productCode: "rose-petals",
+          productCode: textToWord("rose-petals"),
           gtin: 0n,
-          lotCode,
+          lotCode: textToWord(lotCode, MAX_LOT_BYTES),
           quantity: 1_000n,
-          unit: "kg",
+          unit: textToWord("kg"),
           origin: "Kelaat M'Gouna",
           productionDate: BigInt(block!.timestamp - 86_400),
           metadataHash: hashText(`metadata:${lotCode}`),
@@ -134,6 +135,6 @@ export async function createCooperative(tc: TestChain, memberCount: number): Pro
         tree.words,
       ]);
     },
-    batchIdOf: (lotCode) => batches.batchIdOf(cooperativeId, lotCode),
+    batchIdOf: (lotCode) => batches.batchIdOf(cooperativeId, textToWord(lotCode, MAX_LOT_BYTES)),
   };
 }
