@@ -6,6 +6,7 @@
  *
  * Needs dist/ built: `npx tsc -p tsconfig.build.json`.
  */
+import { wordToText } from "../../domain/words";
 import { expect } from "chai";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -138,7 +139,7 @@ describe("chaos: faults with real processes", function () {
     const counts = new Map<string, number>();
     for (const l of logs) {
       const parsed = batches.interface.parseLog(l)!;
-      const code = String(parsed.args.info.lotCode);
+      const code = wordToText(String(parsed.args.info.lotCode));
       counts.set(code, (counts.get(code) ?? 0) + 1);
     }
     return counts;

@@ -4,6 +4,7 @@
  * ids, p95 per kind; (b) the public API flooded above its per-address limit (600/min): 429s, while
  * member writes are still served.
  */
+import { wordToText } from "../../domain/words";
 import { expect } from "chai";
 import { closeRawAgent, buildWorld, day, p95, raw, report, type RawResponse, type World } from "./hostile-world";
 
@@ -149,7 +150,8 @@ describe("chaos: load", function () {
     const idSet = new Set<string>();
     for (const e of registered) {
       const args = (e as any).args;
-      lotCount.set(args.info.lotCode, (lotCount.get(args.info.lotCode) ?? 0) + 1);
+      const lot = wordToText(args.info.lotCode);
+      lotCount.set(lot, (lotCount.get(lot) ?? 0) + 1);
       idSet.add(args.batchId);
     }
     const recorded = await reg.queryFilter(reg.filters.BatchEvent());

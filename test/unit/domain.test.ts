@@ -26,7 +26,8 @@ import {
 } from "../../domain/contributors";
 import { SALE_STATES } from "../../domain/saleStates";
 import { batchIdOf } from "../../domain/batchId";
-import { AbiCoder, keccak256 } from "ethers";
+import { MAX_LOT_BYTES, textToWord, wordToText } from "../../domain/words";
+import { AbiCoder, encodeBytes32String, keccak256, toUtf8Bytes, zeroPadBytes } from "ethers";
 
 describe("domain: GS1", function () {
   // Check digits from GS1's own examples and from real Moroccan (611) GTIN-13s.
@@ -179,14 +180,34 @@ describe("domain: contributors", function () {
       [b.toLowerCase(), 2n],
     ]);
   });
-  it("computes the batch id as the contract does (checked against ethers' ABI coder)", function () {
+  it("computes the batch id as the contract does (checked against ethers' ABI coder), the lot code as a word", function () {
     fc.assert(
-      fc.property(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.string({ maxLength: 20 }), (coop, lot) => {
-        const expected = keccak256(AbiCoder.defaultAbiCoder().encode(["uint64", "string"], [coop, lot]));
+      fc.property(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.string({ maxLength: 40 }), (coop, lot) => {
+        const bytes = new TextEncoder().encode(lot).length;
+        const expected =
+          bytes >= 1 && bytes <= 20
+            ? keccak256(AbiCoder.defaultAbiCoder().encode(["uint64", "bytes32"], [coop, encodeBytes32String(lot)]))
+            : `0x${"00".repeat(32)}`; // no batch can have it
         return batchIdOf(coop, lot) === expected;
       }),
-      { seed: 13, numRuns: 200 },
+      { seed: 13, numRuns: 300 },
     );
+  });
+  it("keeps a short code as a zero-padded word of its UTF-8 and reads it back, refusing what does not fit", function () {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 32, unit: "grapheme" }), (text) => {
+        if (new TextEncoder().encode(text).length > 32) {
+          expect(() => textToWord(text)).to.throw(RangeError);
+          return true;
+        }
+        expect(textToWord(text)).to.equal(zeroPadBytes(toUtf8Bytes(text), 32));
+        return wordToText(textToWord(text)) === text;
+      }),
+      { seed: 17, numRuns: 300 },
+    );
+    expect(() => textToWord("")).to.throw(RangeError);
+    expect(() => textToWord("ROSE-2026-0001-ABCDEF", MAX_LOT_BYTES)).to.throw(RangeError, "21 bytes");
+    expect(wordToText(textToWord("ماء الورد"))).to.equal("ماء الورد");
   });
   it("names the sale states in the contract's order", function () {
     expect(SALE_STATES[0]).to.equal("None");
