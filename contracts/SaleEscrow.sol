@@ -642,17 +642,23 @@ contract SaleEscrow is ISaleEscrow, ERC2771Context, Pausable, ReentrancyGuardTra
         bytes32[] calldata proof
     ) private returns (address account, address to, uint64 cooperativeId, uint256 amount) {
         bytes32 root = _roots[batchId];
-        // A batch never offered for sale has no copy here (and nothing due): its registry still
-        // answers, so a wrong proof or an unknown batch is refused as before.
-        if (root == bytes32(0)) root = batches.getBatch(batchId).contributorsRoot;
+        uint256 pot = _pots[batchId][token];
+        if (root == bytes32(0) || pot == 0) {
+            // Nothing due: a batch never offered for sale (no copy here) or with no release in this
+            // token (no pot). The registry answers, so a wrong proof or an unknown batch is refused
+            // as before and the batch's cooperative is known (a claimMany skips such a batch).
+            IBatchRegistry.Batch memory batch = batches.getBatch(batchId);
+            root = batch.contributorsRoot;
+            cooperativeId = batch.cooperativeId;
+        } else {
+            cooperativeId = uint64(pot >> 192);
+        }
         if (!MerkleProof.verifyCalldata(proof, root, ContributorsMerkle.leaf(contributor))) {
             revert SaleEscrowInvalidProof(batchId, contributor);
         }
         // In the tree, so registered: its index names an account and its weight fits 64 bits.
         uint64 route;
         (account, route) = registry.payeeAt(uint32(contributor >> 64));
-        uint256 pot = _pots[batchId][token];
-        cooperativeId = uint64(pot >> 192);
         to = _routeOf(cooperativeId, account, route);
         // No release in this token yet: nothing due (and no weight to divide by).
         if (pot != 0) amount = _book(batchId, token, account, contributor, pot & _LOW128, uint64(pot >> 128));

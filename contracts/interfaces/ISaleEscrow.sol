@@ -111,8 +111,10 @@ interface ISaleEscrow {
     error SaleEscrowNotContributor(address account);
     /// @dev Claim `index` of a {claimMany} names another account or cooperative than the first, or no claim was given.
     error SaleEscrowMixedClaims(uint256 index);
-    /// @dev What a batch's members are due in `token` would pass 2^128 − 1 (no real token comes near:
-    /// a platform admin allows only settlement tokens).
+    /// @dev What a batch's members are due in `token` would pass 2^128 − 1 base units. No real token
+    /// comes near (a platform admin allows only settlement tokens, and must not allow one whose amounts
+    /// could): the sale then stays Shipped, and only a dispute opened in its window (refunded by the
+    /// arbiter) settles it.
     error SaleEscrowReleasedOverflow(bytes32 batchId, address token);
 
     /// @dev Emitted when the cooperative admin offers a quantity of a batch for sale.
@@ -339,6 +341,7 @@ interface ISaleEscrow {
     function withdrawReserve(uint64 cooperativeId, address token, address to, uint256 amount) external;
 
     /// @notice Allows or disallows a token for new sales. Caller: platform admin. Emits {TokenAllowed}.
+    /// @dev Only a token whose amounts stay far below 2^128 base units (see {SaleEscrowReleasedOverflow}).
     function setTokenAllowed(address token, bool allowed) external;
 
     /**

@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { DAY, deployWithBatch } from "../helpers/fixtures";
+import { DAY, deployWithBatch, registerBatch } from "../helpers/fixtures";
 import { shareOf } from "../../domain/split";
 import type { DemoMoney } from "../../typechain-types";
 
@@ -128,6 +128,41 @@ describe("SaleEscrow settlement in dirhams", function () {
       expect(await escrow.claimed(batchId, mad, carol.address)).to.equal(0n);
       expect(await mad.balanceOf(alice.address)).to.equal(due(alice));
       expect(await mad.balanceOf(bob.address)).to.equal(due(bob));
+    });
+
+    it("claimMany skips a batch of the same cooperative with no release in the token (either order)", async function () {
+      const ctx = await loadFixture(withDirhams);
+      const { escrow, batches, mad, alice, cooperativeId, batchId, tree } = ctx;
+      const net = await releasedInDirhams(ctx);
+      const due = shareOf(
+        net,
+        tree.contributors.find((c) => c.account === alice.address)!.weight,
+        await totalWeight(ctx),
+      );
+      // A second lot of alice's, offered but never released.
+      const other = await registerBatch(batches, alice, cooperativeId, [{ account: alice.address, weight: 7n }], {
+        lotCode: "ROSE-OTHER-1",
+      });
+      const claimOf = (b: { batchId: string; tree: typeof tree }) => ({
+        batchId: b.batchId,
+        contributor: b.tree.wordOf(alice.address),
+        proof: b.tree.proof(alice.address),
+      });
+      const snapshot = await ethers.provider.send("evm_snapshot", []);
+      await expect(escrow.claimMany(mad, [claimOf(other), claimOf({ batchId, tree })])).to.changeTokenBalance(
+        mad,
+        alice,
+        due,
+      );
+      await ethers.provider.send("evm_revert", [snapshot]);
+      await expect(escrow.claimMany(mad, [claimOf({ batchId, tree }), claimOf(other)])).to.changeTokenBalance(
+        mad,
+        alice,
+        due,
+      );
+      await expect(escrow.claimMany(mad, [claimOf(other)]))
+        .to.be.revertedWithCustomError(escrow, "SaleEscrowNothingDue")
+        .withArgs(alice.address);
     });
 
     it("refuses a release that would take a batch's released total past 2^128 − 1; the arbiter can still refund it", async function () {
