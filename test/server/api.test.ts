@@ -309,6 +309,23 @@ describe("gateway API", function () {
       expect(html).to.include("ROSE-1");
       expect(html).to.include('lang="fr"');
     });
+    it("shows a lot's origin on its public page only when one was given", async function () {
+      const withOrigin = await (await fetch(`${t.gateway.url}/b/${batchId}?lang=en`)).text();
+      expect(withOrigin).to.include("<dt>Origin</dt>");
+      const r = await members[0].client.post("/api/v1/batches", {
+        cooperativeId,
+        productCode: "rose-petals",
+        lotCode: "ROSE-NO-ORIGIN",
+        quantity: "1000",
+        unit: "g",
+        productionDate: day(-1),
+        contributors: [{ memberId: members[0].userId, weight: "1" }],
+      });
+      expect(r.status, r.text).to.equal(201);
+      const html = await (await fetch(`${t.gateway.url}/b/${r.body.batchId}?lang=en`)).text();
+      expect(html).to.include("ROSE-NO-ORIGIN");
+      expect(html).not.to.include("<dt>Origin</dt>");
+    });
     it("answers a write with 202 and a status URL when asked not to wait", async function () {
       const r = await members[0].client.post(`/api/v1/batches/${batchId}/events?wait=false`, {
         bizStep: "storing",

@@ -108,8 +108,12 @@ function summary(x: Ctx): Html {
         : ""
     }
     <dl class="facts">
-      <dt>${c.batch.origin}</dt>
-      <dd><bdi>${b.origin}</bdi></dd>
+      ${
+        b.origin !== ""
+          ? html`<dt>${c.batch.origin}</dt>
+              <dd><bdi>${b.origin}</bdi></dd>`
+          : ""
+      }
       <dt>${c.batch.productionDate}</dt>
       <dd>${f.date(b.productionDate)}</dd>
       <dt>${c.batch.lot}</dt>
