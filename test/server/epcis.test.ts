@@ -34,7 +34,7 @@ import {
   type ContributorTree,
   type IndexOf,
 } from "../../domain/contributors";
-import { indexOfAccounts } from "../helpers/fixtures";
+import { indexOfAccounts, infoWords } from "../helpers/fixtures";
 
 /** Account indices of the test's members (read from the registry once they joined). */
 let idx: IndexOf;
@@ -63,16 +63,6 @@ function expectValid(doc: unknown): void {
 
 function iso(seconds: number): string {
   return new Date(seconds * 1000).toISOString();
-}
-
-/** A BatchInfo written with text, as the contract takes it: short codes as padded words. */
-function asWords<T extends { productCode: string; lotCode: string; unit: string }>(info: T) {
-  return {
-    ...info,
-    productCode: textToWord(info.productCode),
-    lotCode: textToWord(info.lotCode),
-    unit: textToWord(info.unit),
-  };
 }
 
 describe("EPCIS 2.0 export", function () {
@@ -149,7 +139,7 @@ describe("EPCIS 2.0 export", function () {
       quantity: bigint,
       extra: Partial<{ productCode: string; unit: string; gtin: bigint; origin: string }> = {},
     ) =>
-      asWords({
+      infoWords({
         productCode: "rose-petals",
         gtin: 0n,
         lotCode,

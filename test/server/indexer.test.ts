@@ -40,7 +40,7 @@ import {
   type ContributorTree,
   type IndexOf,
 } from "../../domain/contributors";
-import { indexOfAccounts } from "../helpers/fixtures";
+import { indexOfAccounts, infoWords } from "../helpers/fixtures";
 
 /** Account indices of the test's members (read from the registry once they joined). */
 let idx: IndexOf;
@@ -85,16 +85,6 @@ function dump(db: Db): Record<string, string[]> {
       .sort();
   }
   return out;
-}
-
-/** A BatchInfo written with text, as the contract takes it: short codes as padded words. */
-function asWords<T extends { productCode: string; lotCode: string; unit: string }>(info: T) {
-  return {
-    ...info,
-    productCode: textToWord(info.productCode),
-    lotCode: textToWord(info.lotCode),
-    unit: textToWord(info.unit),
-  };
 }
 
 describe("chain index", function () {
@@ -204,7 +194,7 @@ describe("chain index", function () {
       quantity: bigint,
       extra: Partial<{ productCode: string; unit: string; gtin: bigint; origin: string }> = {},
     ) =>
-      asWords({
+      infoWords({
         productCode: "rose-petals",
         gtin: 0n,
         lotCode,
