@@ -20,6 +20,8 @@ const SEASON_SALES = 10;
  * repository): 10 distributions of an ERC-20 to 50 recipients with push payments.
  */
 const SPLITS_V2_PUSH_10x50 = 5_920_000n;
+/** 0xSplits v2, as quoted in issue 16 (not measured here): one recipient's withdraw from the warehouse. */
+const SPLITS_V2_WAREHOUSE_WITHDRAW = 40_322n;
 
 async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<bigint> {
   const receipt = await (await tx).wait();
@@ -393,7 +395,12 @@ async function main() {
     ]),
   );
   out.push(
-    row(["0xSplits v2 pull (withdraw via the warehouse): no published figure at hand; NOT measured here", "—", "", ""]),
+    row([
+      "0xSplits v2 pull: one member's withdraw from the warehouse (quoted in issue 16; NOT measured here)",
+      SPLITS_V2_WAREHOUSE_WITHDRAW,
+      `ours: claimFor mean ${claim1000Mean} (${ratio(claim1000Mean, SPLITS_V2_WAREHOUSE_WITHDRAW)} ×), payAll per member ${payAll / BigInt(SEASON_MEMBERS)} (${ratio(payAll / BigInt(SEASON_MEMBERS), SPLITS_V2_WAREHOUSE_WITHDRAW)} ×)`,
+      "",
+    ]),
   );
   out.push(row(["claimMany, one member, 2 batches (100 and 1,000 members), one transfer", claimMany, "", ""]));
   out.push("");
