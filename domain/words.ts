@@ -4,7 +4,7 @@
  * word and an offset in calldata and in the log (issue 16). Everything off-chain keeps them as text
  * and converts at the contract's edge, with these two functions.
  */
-import { hexToString, stringToHex, type Hex } from "viem";
+import { hexToBytes, stringToHex, type Hex } from "viem";
 
 /** The most bytes a lot code may take (GS1 AI 10: up to 20 characters). */
 export const MAX_LOT_BYTES = 20;
@@ -25,7 +25,10 @@ export function textToWord(text: string, maxBytes = MAX_WORD_BYTES): Hex {
   return stringToHex(text, { size: 32 });
 }
 
-/** The text of a padded word (its trailing zero bytes dropped). */
+/** The text of a padded word: its trailing zero bytes dropped (the zero word is ""), UTF-8 decoded. */
 export function wordToText(word: string): string {
-  return hexToString(word as Hex, { size: 32 });
+  const bytes = hexToBytes(word as Hex);
+  let end = bytes.length;
+  while (end > 0 && bytes[end - 1] === 0) end--;
+  return new TextDecoder().decode(bytes.subarray(0, end));
 }

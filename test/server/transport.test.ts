@@ -16,6 +16,7 @@ import {
   SigningKey,
   Wallet,
   getAddress,
+  getBytes,
   hexlify,
   keccak256,
   Transaction,
@@ -230,10 +231,19 @@ describe("gateway crypto and transport layers", function () {
           fc.assert(
             fc.property(fc.tuple(...inputs.map(valueOf)), (values) => {
               const data = iface.encodeErrorResult(fragment, values);
+              // A lot code, product code or unit is a padded word, shown as its text (zeros dropped).
+              const shown = iface
+                .decodeErrorResult(fragment, data)
+                .toArray(true)
+                .map((v: unknown, i: number) =>
+                  inputs[i].type === "bytes32" && ["lotCode", "productCode", "unit"].includes(inputs[i].name ?? "")
+                    ? new TextDecoder().decode(getBytes(v as string)).replace(/\0+$/, "")
+                    : v,
+                );
               expect(decodeRevert(data)).to.deep.equal({
                 name: fragment.name,
                 signature: fragment.format("sighash"),
-                args: jsonSafe(iface.decodeErrorResult(fragment, data).toArray(true)),
+                args: jsonSafe(shown),
               });
             }),
             { numRuns: 5, seed: 1204 },

@@ -208,6 +208,8 @@ describe("domain: contributors", function () {
     expect(() => textToWord("")).to.throw(RangeError);
     expect(() => textToWord("ROSE-2026-0001-ABCDEF", MAX_LOT_BYTES)).to.throw(RangeError, "21 bytes");
     expect(wordToText(textToWord("ماء الورد"))).to.equal("ماء الورد");
+    // A split child's product code and unit are the zero word: no text at all.
+    expect(wordToText(`0x${"00".repeat(32)}`)).to.equal("");
   });
   it("names the sale states in the contract's order", function () {
     expect(SALE_STATES[0]).to.equal("None");
